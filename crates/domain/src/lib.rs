@@ -1,0 +1,13 @@
+//! onewindow's pure rules. Nothing in this crate performs I/O, awaits, or knows a database:
+//! every function here is a plain function over plain types, so that the store, the web and the
+//! CLI are thin shells and every rule lives exactly once.
+
+pub mod calendar;
+pub mod case;
+pub mod catalogue;
+pub mod clock;
+pub mod figures;
+pub mod identifiers;
+pub mod validation;
+
+pub use chrono::NaiveDate;
