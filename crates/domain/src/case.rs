@@ -1,1 +1,1236 @@
-//! TODO
+//! A case (办件): one application for one item, from receipt to closing.
+//!
+//! `decide` is the whole state machine: given the current case, a command and the context
+//! (who, when, the calendar), it returns the events to append or the reason it refuses.
+//! `apply` folds an event into the case. Both are pure, so the same rules hold for the window,
+//! the API, the background jobs and the tests.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{Calendar, CalendarError};
+use crate::catalogue::PublishedItem;
+use crate::clock::{CaseClock, Suspension, SuspensionKind, notice_deadline};
+use crate::validation::FieldError;
+
+/// Longest extension one decision may grant (art. 42: 20 working days + 10 with the head's approval).
+pub const MAX_EXTENSION_DAYS: u32 = 10;
+
+/// Where a case stands (办件状态).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// 已收件: received, not yet examined.
+    Submitted,
+    /// 预审中: materials being checked before acceptance.
+    PreReview,
+    /// 待补正: the one-time notice was sent; waiting for the applicant.
+    SupplementRequested,
+    /// 已受理
+    Accepted,
+    /// 不予受理
+    Rejected,
+    /// 审查中
+    InReview,
+    /// 挂起: the clock is stopped.
+    Suspended,
+    /// 准予许可
+    Approved,
+    /// 不予许可
+    Denied,
+    /// 已出证
+    ResultIssued,
+    /// 已送达
+    Delivered,
+    /// 已办结
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 12] = [
+        Status::Submitted,
+        Status::PreReview,
+        Status::SupplementRequested,
+        Status::Accepted,
+        Status::Rejected,
+        Status::InReview,
+        Status::Suspended,
+        Status::Approved,
+        Status::Denied,
+        Status::ResultIssued,
+        Status::Delivered,
+        Status::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Submitted => "submitted",
+            Status::PreReview => "pre_review",
+            Status::SupplementRequested => "supplement_requested",
+            Status::Accepted => "accepted",
+            Status::Rejected => "rejected",
+            Status::InReview => "in_review",
+            Status::Suspended => "suspended",
+            Status::Approved => "approved",
+            Status::Denied => "denied",
+            Status::ResultIssued => "result_issued",
+            Status::Delivered => "delivered",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// States in which the promised clock is running or stopped (the case is being handled).
+    pub fn is_on_clock(self) -> bool {
+        matches!(self, Status::Accepted | Status::InReview | Status::Suspended)
+    }
+
+    /// States before acceptance.
+    pub fn is_before_acceptance(self) -> bool {
+        matches!(
+            self,
+            Status::Submitted | Status::PreReview | Status::SupplementRequested
+        )
+    }
+
+    /// The actions a user may take on a case in this state, in the order a clerk meets them.
+    pub fn allowed_actions(self) -> &'static [Action] {
+        use Action::*;
+        match self {
+            Status::Submitted => &[
+                StartPreReview,
+                RequestSupplement,
+                Accept,
+                Reject,
+                RecordVisit,
+            ],
+            Status::PreReview => &[RequestSupplement, Accept, Reject, RecordVisit],
+            Status::SupplementRequested => &[ProvideSupplement, Reject, RecordVisit],
+            Status::Accepted => &[StartReview, Decide, Suspend, Extend, RecordVisit],
+            Status::InReview => &[RequestSupplement, Suspend, Extend, Decide, RecordVisit],
+            Status::Suspended => &[Resume, ProvideSupplement, Extend, RecordVisit],
+            Status::Approved | Status::Denied => &[IssueResult, RecordVisit],
+            Status::ResultIssued => &[Deliver, RecordVisit],
+            Status::Delivered => &[Close, RecordVisit],
+            Status::Rejected => &[Close, RecordVisit],
+            Status::Closed => &[],
+        }
+    }
+}
+
+/// The name of a user action, as it appears in URLs and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    StartPreReview,
+    RequestSupplement,
+    ProvideSupplement,
+    Accept,
+    Reject,
+    StartReview,
+    Suspend,
+    Resume,
+    Extend,
+    Decide,
+    IssueResult,
+    Deliver,
+    Close,
+    RecordVisit,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::StartPreReview => "start-pre-review",
+            Action::RequestSupplement => "request-supplement",
+            Action::ProvideSupplement => "provide-supplement",
+            Action::Accept => "accept",
+            Action::Reject => "reject",
+            Action::StartReview => "start-review",
+            Action::Suspend => "suspend",
+            Action::Resume => "resume",
+            Action::Extend => "extend",
+            Action::Decide => "decide",
+            Action::IssueResult => "issue-result",
+            Action::Deliver => "deliver",
+            Action::Close => "close",
+            Action::RecordVisit => "record-visit",
+        }
+    }
+}
+
+/// How an application reached the centre (受理渠道).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Window,
+    Online,
+    Mobile,
+    Township,
+    Village,
+    Agent,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 6] = [
+        Channel::Window,
+        Channel::Online,
+        Channel::Mobile,
+        Channel::Township,
+        Channel::Village,
+        Channel::Agent,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Window => "window",
+            Channel::Online => "online",
+            Channel::Mobile => "mobile",
+            Channel::Township => "township",
+            Channel::Village => "village",
+            Channel::Agent => "agent",
+        }
+    }
+}
+
+/// Whether the applicant is a natural person (自然人) or a legal person (法人).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicantKind {
+    Person,
+    Enterprise,
+}
+
+/// Who applies. The identifier is a resident identity number for a person and a unified social
+/// credit code for an enterprise; the web edge parses it before it reaches here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Applicant {
+    pub kind: ApplicantKind,
+    pub name: String,
+    pub id_number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// How a result reaches the applicant (送达方式).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum DeliveryMethod {
+    /// 窗口领取
+    Pickup,
+    /// 快递送达
+    Express {
+        address: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tracking_number: Option<String>,
+    },
+    /// 网上下载
+    Online,
+}
+
+/// The one-time supplement notice (一次性告知书): everything missing, in one notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SupplementNotice {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub issued_on: NaiveDate,
+    pub missing: Vec<String>,
+    pub note: String,
+    /// True when it was sent during review (the clock stopped) rather than before acceptance.
+    pub during_review: bool,
+}
+
+/// One appearance of the applicant in person (a queue ticket, a window check-in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Visit {
+    pub at: DateTime<Utc>,
+    pub purpose: String,
+    /// Why a visit beyond the first was needed; required for every visit after the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_visit_reason: Option<String>,
+}
+
+/// The decision (审批决定).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Decision {
+    pub approved: bool,
+    pub reason: String,
+    pub decided_by: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub decided_on: NaiveDate,
+}
+
+/// The data an application carries when it is received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCase {
+    pub applicant: Applicant,
+    pub channel: Channel,
+    /// The service centre that received it.
+    pub centre: String,
+    /// Keys of the item's materials handed in with the application.
+    pub materials: Vec<String>,
+}
+
+/// A case and everything needed to decide its next step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Case {
+    pub id: String,
+    /// The receipt number shown to the applicant.
+    pub number: String,
+    pub item_code: String,
+    /// The catalogue version the case is bound to.
+    pub item_version: u32,
+    pub item_name: String,
+    pub department: String,
+    pub promised_days: u32,
+    /// Material keys the item demanded at receipt.
+    pub required_materials: Vec<String>,
+    pub applicant: Applicant,
+    pub channel: Channel,
+    pub centre: String,
+    pub status: Status,
+    pub received_at: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub received_on: NaiveDate,
+    pub provided_materials: BTreeSet<String>,
+    pub supplement_notices: Vec<SupplementNotice>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub accepted_on: Option<NaiveDate>,
+    pub accepted_by: Option<String>,
+    /// Accepted by law because no notice was sent within the notice period (art. 32).
+    pub deemed_accepted: bool,
+    pub clock: Option<CaseClock>,
+    pub extension_reason: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub decision: Option<Decision>,
+    pub result_document: Option<String>,
+    pub delivery: Option<DeliveryMethod>,
+    pub visits: Vec<Visit>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub closed_on: Option<NaiveDate>,
+    /// Bumped by every event; commands carry the version they were based on.
+    pub version: u64,
+}
+
+/// Something that happened to a case. Events are the case's history; the case is their fold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CaseEvent {
+    Submitted {
+        materials: Vec<String>,
+    },
+    PreReviewStarted,
+    SupplementRequested {
+        missing: Vec<String>,
+        note: String,
+    },
+    SupplementProvided {
+        materials: Vec<String>,
+    },
+    Accepted {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+        accepted_on: NaiveDate,
+        deemed: bool,
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+        due_on: Option<NaiveDate>,
+    },
+    Rejected {
+        reason: String,
+    },
+    ReviewStarted,
+    Suspended {
+        kind: SuspensionKind,
+        reason: String,
+    },
+    Resumed,
+    Extended {
+        working_days: u32,
+        reason: String,
+    },
+    Decided {
+        approved: bool,
+        reason: String,
+    },
+    ResultIssued {
+        document_number: String,
+    },
+    Delivered {
+        method: DeliveryMethod,
+    },
+    Closed,
+    VisitRecorded {
+        purpose: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        extra_visit_reason: Option<String>,
+    },
+}
+
+impl CaseEvent {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CaseEvent::Submitted { .. } => "submitted",
+            CaseEvent::PreReviewStarted => "pre_review_started",
+            CaseEvent::SupplementRequested { .. } => "supplement_requested",
+            CaseEvent::SupplementProvided { .. } => "supplement_provided",
+            CaseEvent::Accepted { .. } => "accepted",
+            CaseEvent::Rejected { .. } => "rejected",
+            CaseEvent::ReviewStarted => "review_started",
+            CaseEvent::Suspended { .. } => "suspended",
+            CaseEvent::Resumed => "resumed",
+            CaseEvent::Extended { .. } => "extended",
+            CaseEvent::Decided { .. } => "decided",
+            CaseEvent::ResultIssued { .. } => "result_issued",
+            CaseEvent::Delivered { .. } => "delivered",
+            CaseEvent::Closed => "closed",
+            CaseEvent::VisitRecorded { .. } => "visit_recorded",
+        }
+    }
+}
+
+/// A user's (or the system's) request to move a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum CaseCommand {
+    StartPreReview,
+    RequestSupplement { missing: Vec<String>, note: String },
+    ProvideSupplement { materials: Vec<String> },
+    Accept,
+    Reject { reason: String },
+    StartReview,
+    Suspend { kind: SuspensionKind, reason: String },
+    Resume,
+    Extend { working_days: u32, reason: String },
+    Decide { approve: bool, reason: String },
+    IssueResult { document_number: Option<String> },
+    Deliver { method: DeliveryMethod },
+    Close,
+    RecordVisit {
+        purpose: String,
+        extra_visit_reason: Option<String>,
+    },
+    /// The law accepts a case nobody answered within the notice period; only the system sends it.
+    DeemAccept,
+}
+
+impl CaseCommand {
+    /// The user action this command is; `None` for the system's own commands.
+    pub fn action(&self) -> Option<Action> {
+        Some(match self {
+            CaseCommand::StartPreReview => Action::StartPreReview,
+            CaseCommand::RequestSupplement { .. } => Action::RequestSupplement,
+            CaseCommand::ProvideSupplement { .. } => Action::ProvideSupplement,
+            CaseCommand::Accept => Action::Accept,
+            CaseCommand::Reject { .. } => Action::Reject,
+            CaseCommand::StartReview => Action::StartReview,
+            CaseCommand::Suspend { .. } => Action::Suspend,
+            CaseCommand::Resume => Action::Resume,
+            CaseCommand::Extend { .. } => Action::Extend,
+            CaseCommand::Decide { .. } => Action::Decide,
+            CaseCommand::IssueResult { .. } => Action::IssueResult,
+            CaseCommand::Deliver { .. } => Action::Deliver,
+            CaseCommand::Close => Action::Close,
+            CaseCommand::RecordVisit { .. } => Action::RecordVisit,
+            CaseCommand::DeemAccept => return None,
+        })
+    }
+}
+
+/// Who acts and when, and the calendar the clock runs on.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub actor: &'a str,
+    pub now: DateTime<Utc>,
+    /// The working date in the centre's time zone.
+    pub today: NaiveDate,
+    pub calendar: &'a Calendar,
+}
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CaseError {
+    #[error("cannot {action} a case that is {status}; allowed now: {}", list_actions(allowed))]
+    NotAllowed {
+        action: &'static str,
+        status: &'static str,
+        allowed: Vec<&'static str>,
+    },
+    #[error("{}", list_field_errors(.0))]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+}
+
+fn list_actions(allowed: &[&str]) -> String {
+    if allowed.is_empty() {
+        "none (the case is closed)".into()
+    } else {
+        allowed.join(", ")
+    }
+}
+
+fn list_field_errors(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn invalid(field: &str, reason: impl Into<String>) -> CaseError {
+    CaseError::Invalid(vec![FieldError::new(field, reason)])
+}
+
+fn require_text(field: &str, value: &str) -> Result<(), CaseError> {
+    if value.trim().is_empty() {
+        Err(invalid(field, "a reason is required"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Receives an application: the first event of every case.
+pub fn submit(
+    id: String,
+    number: String,
+    item: &PublishedItem,
+    new: NewCase,
+    ctx: &Context<'_>,
+) -> Result<(Case, CaseEvent), CaseError> {
+    let mut errors = Vec::new();
+    if new.applicant.name.trim().is_empty() {
+        errors.push(FieldError::new("applicant.name", "must not be empty"));
+    }
+    if new.centre.trim().is_empty() {
+        errors.push(FieldError::new("centre", "must not be empty"));
+    }
+    let known: BTreeSet<&str> = item
+        .item
+        .materials
+        .iter()
+        .filter(|m| m.cancelled.is_none())
+        .map(|m| m.key.as_str())
+        .collect();
+    for (i, key) in new.materials.iter().enumerate() {
+        if !known.contains(key.as_str()) {
+            errors.push(FieldError::new(
+                format!("materials[{i}]"),
+                format!("{key} is not a material of item {}", item.item.code),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(CaseError::Invalid(errors));
+    }
+    // Fails early for a date the calendar does not know, rather than at the notice deadline.
+    notice_deadline(ctx.calendar, ctx.today)?;
+    let event = CaseEvent::Submitted {
+        materials: new.materials.clone(),
+    };
+    let case = Case {
+        id,
+        number,
+        item_code: item.item.code.clone(),
+        item_version: item.version,
+        item_name: item.item.name.clone(),
+        department: item.item.department.clone(),
+        promised_days: item.item.promised_days,
+        required_materials: item
+            .item
+            .demanded_materials()
+            .map(|m| m.key.clone())
+            .collect(),
+        applicant: new.applicant,
+        channel: new.channel,
+        centre: new.centre,
+        status: Status::Submitted,
+        received_at: ctx.now,
+        received_on: ctx.today,
+        provided_materials: new.materials.into_iter().collect(),
+        supplement_notices: Vec::new(),
+        accepted_on: None,
+        accepted_by: None,
+        deemed_accepted: false,
+        clock: None,
+        extension_reason: None,
+        rejection_reason: None,
+        decision: None,
+        result_document: None,
+        delivery: None,
+        visits: Vec::new(),
+        closed_on: None,
+        version: 1,
+    };
+    Ok((case, event))
+}
+
+impl Case {
+    /// Demanded materials not yet handed in.
+    pub fn missing_materials(&self) -> Vec<String> {
+        self.required_materials
+            .iter()
+            .filter(|k| !self.provided_materials.contains(*k))
+            .cloned()
+            .collect()
+    }
+
+    /// "At most once" (最多跑一次) held for this case.
+    pub fn is_at_most_once(&self) -> bool {
+        self.visits.len() <= 1
+    }
+
+    /// The deadline of the running clock, if the case is on one.
+    pub fn due_on(&self, calendar: &Calendar) -> Result<Option<NaiveDate>, CalendarError> {
+        match (&self.clock, self.status.is_on_clock()) {
+            (Some(clock), true) => clock.due_date(calendar),
+            _ => Ok(None),
+        }
+    }
+
+    fn open_notice_before_acceptance(&self) -> Option<&SupplementNotice> {
+        self.supplement_notices.iter().find(|n| !n.during_review)
+    }
+
+    /// Decides what a command does to this case: the events to append, or why not.
+    pub fn decide(&self, command: &CaseCommand, ctx: &Context<'_>) -> Result<Vec<CaseEvent>, CaseError> {
+        if let Some(action) = command.action()
+            && !self.status.allowed_actions().contains(&action)
+        {
+            return Err(self.not_allowed(action.as_str()));
+        }
+        let event = match command {
+            CaseCommand::StartPreReview => CaseEvent::PreReviewStarted,
+            CaseCommand::RequestSupplement { missing, note } => {
+                self.decide_supplement_request(missing, note, ctx)?
+            }
+            CaseCommand::ProvideSupplement { materials } => {
+                if self.status == Status::Suspended && !self.waits_for_supplement() {
+                    return Err(self.not_allowed(Action::ProvideSupplement.as_str()));
+                }
+                self.check_material_keys(materials)?;
+                CaseEvent::SupplementProvided {
+                    materials: materials.clone(),
+                }
+            }
+            CaseCommand::Accept => {
+                let missing = self.missing_materials();
+                if !missing.is_empty() {
+                    return Err(invalid(
+                        "materials",
+                        format!(
+                            "cannot accept while materials are missing: {}; send the one-time supplement notice instead",
+                            missing.join(", ")
+                        ),
+                    ));
+                }
+                let clock = CaseClock::new(ctx.today, self.promised_days);
+                CaseEvent::Accepted {
+                    accepted_on: ctx.today,
+                    deemed: false,
+                    due_on: clock.due_date(ctx.calendar)?,
+                }
+            }
+            CaseCommand::DeemAccept => {
+                if !matches!(self.status, Status::Submitted | Status::PreReview)
+                    || self.open_notice_before_acceptance().is_some()
+                {
+                    return Err(self.not_allowed("deem-accept"));
+                }
+                let deadline = notice_deadline(ctx.calendar, self.received_on)?;
+                if ctx.today <= deadline {
+                    return Err(invalid(
+                        "today",
+                        format!("the notice period runs until {deadline}"),
+                    ));
+                }
+                let clock = CaseClock::new(self.received_on, self.promised_days);
+                CaseEvent::Accepted {
+                    accepted_on: self.received_on,
+                    deemed: true,
+                    due_on: clock.due_date(ctx.calendar)?,
+                }
+            }
+            CaseCommand::Reject { reason } => {
+                require_text("reason", reason)?;
+                CaseEvent::Rejected {
+                    reason: reason.clone(),
+                }
+            }
+            CaseCommand::StartReview => CaseEvent::ReviewStarted,
+            CaseCommand::Suspend { kind, reason } => {
+                require_text("reason", reason)?;
+                CaseEvent::Suspended {
+                    kind: *kind,
+                    reason: reason.clone(),
+                }
+            }
+            CaseCommand::Resume => {
+                if self.waits_for_supplement() {
+                    return Err(invalid(
+                        "action",
+                        "the clock waits for a supplement; it restarts when the applicant provides it",
+                    ));
+                }
+                CaseEvent::Resumed
+            }
+            CaseCommand::Extend {
+                working_days,
+                reason,
+            } => {
+                require_text("reason", reason)?;
+                if self.extension_reason.is_some() {
+                    return Err(invalid(
+                        "working_days",
+                        "the time limit was already extended once",
+                    ));
+                }
+                if *working_days == 0 || *working_days > MAX_EXTENSION_DAYS {
+                    return Err(invalid(
+                        "working_days",
+                        format!("an extension is 1 to {MAX_EXTENSION_DAYS} working days"),
+                    ));
+                }
+                CaseEvent::Extended {
+                    working_days: *working_days,
+                    reason: reason.clone(),
+                }
+            }
+            CaseCommand::Decide { approve, reason } => {
+                if self.accepted_by.as_deref() == Some(ctx.actor) {
+                    return Err(invalid(
+                        "actor",
+                        "acceptance and decision are separate: the clerk who accepted a case cannot decide it",
+                    ));
+                }
+                if !approve {
+                    require_text("reason", reason)?;
+                }
+                CaseEvent::Decided {
+                    approved: *approve,
+                    reason: reason.clone(),
+                }
+            }
+            CaseCommand::IssueResult { document_number } => {
+                let document_number = match document_number {
+                    Some(n) if n.trim().is_empty() => {
+                        return Err(invalid("document_number", "must not be empty when given"));
+                    }
+                    Some(n) => n.trim().to_string(),
+                    None => format!("{}-01", self.number),
+                };
+                CaseEvent::ResultIssued { document_number }
+            }
+            CaseCommand::Deliver { method } => {
+                if let DeliveryMethod::Express { address, .. } = method
+                    && address.trim().is_empty()
+                {
+                    return Err(invalid("method.address", "an express delivery needs an address"));
+                }
+                CaseEvent::Delivered {
+                    method: method.clone(),
+                }
+            }
+            CaseCommand::Close => CaseEvent::Closed,
+            CaseCommand::RecordVisit {
+                purpose,
+                extra_visit_reason,
+            } => {
+                if purpose.trim().is_empty() {
+                    return Err(invalid("purpose", "must not be empty"));
+                }
+                let extra = extra_visit_reason
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty());
+                if !self.visits.is_empty() && extra.is_none() {
+                    return Err(invalid(
+                        "extra_visit_reason",
+                        "this is a visit beyond the first: say why the applicant had to come again",
+                    ));
+                }
+                CaseEvent::VisitRecorded {
+                    purpose: purpose.trim().to_string(),
+                    extra_visit_reason: extra.map(str::to_string),
+                }
+            }
+        };
+        Ok(vec![event])
+    }
+
+    fn waits_for_supplement(&self) -> bool {
+        self.status == Status::Suspended
+            && self
+                .clock
+                .as_ref()
+                .and_then(|c| c.suspensions.last())
+                .is_some_and(|s| s.until.is_none() && s.kind == SuspensionKind::Supplement)
+    }
+
+    fn not_allowed(&self, action: &'static str) -> CaseError {
+        CaseError::NotAllowed {
+            action,
+            status: self.status.as_str(),
+            allowed: self
+                .status
+                .allowed_actions()
+                .iter()
+                .map(|a| a.as_str())
+                .collect(),
+        }
+    }
+
+    fn check_material_keys(&self, keys: &[String]) -> Result<(), CaseError> {
+        if keys.is_empty() {
+            return Err(invalid("materials", "name at least one material"));
+        }
+        let errors: Vec<_> = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| !self.required_materials.contains(k))
+            .map(|(i, k)| {
+                FieldError::new(
+                    format!("materials[{i}]"),
+                    format!("{k} is not a material this case asks for"),
+                )
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(CaseError::Invalid(errors))
+        }
+    }
+
+    fn decide_supplement_request(
+        &self,
+        missing: &[String],
+        note: &str,
+        ctx: &Context<'_>,
+    ) -> Result<CaseEvent, CaseError> {
+        // A material handed in but unusable (blurred, unsigned) may be asked for again, so the
+        // notice may name materials that were provided.
+        self.check_material_keys(missing)?;
+        if self.status.is_before_acceptance() {
+            if let Some(earlier) = self.open_notice_before_acceptance() {
+                return Err(invalid(
+                    "missing",
+                    format!(
+                        "the one-time notice was already sent on {}; everything missing must be listed in that one notice",
+                        earlier.issued_on
+                    ),
+                ));
+            }
+            let deadline = notice_deadline(ctx.calendar, self.received_on)?;
+            if ctx.today > deadline {
+                return Err(invalid(
+                    "missing",
+                    format!(
+                        "the notice period ended on {deadline}; the case counts as accepted on the day of receipt"
+                    ),
+                ));
+            }
+            let really_missing = self.missing_materials();
+            let forgotten: Vec<_> = really_missing
+                .iter()
+                .filter(|k| !missing.contains(k))
+                .cloned()
+                .collect();
+            if !forgotten.is_empty() {
+                return Err(invalid(
+                    "missing",
+                    format!(
+                        "a one-time notice must list everything missing; also missing: {}",
+                        forgotten.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(CaseEvent::SupplementRequested {
+            missing: missing.to_vec(),
+            note: note.trim().to_string(),
+        })
+    }
+
+    /// Folds one event into the case.
+    pub fn apply(&mut self, event: &CaseEvent, actor: &str, now: DateTime<Utc>, today: NaiveDate) {
+        self.version += 1;
+        match event {
+            CaseEvent::Submitted { materials } => {
+                self.provided_materials.extend(materials.iter().cloned());
+                self.status = Status::Submitted;
+            }
+            CaseEvent::PreReviewStarted => self.status = Status::PreReview,
+            CaseEvent::SupplementRequested { missing, note } => {
+                let during_review = !self.status.is_before_acceptance();
+                for key in missing {
+                    self.provided_materials.remove(key);
+                }
+                self.supplement_notices.push(SupplementNotice {
+                    issued_on: today,
+                    missing: missing.clone(),
+                    note: note.clone(),
+                    during_review,
+                });
+                if during_review {
+                    if let Some(clock) = &mut self.clock {
+                        clock.suspensions.push(Suspension {
+                            kind: SuspensionKind::Supplement,
+                            reason: note.clone(),
+                            from: today,
+                            until: None,
+                        });
+                    }
+                    self.status = Status::Suspended;
+                } else {
+                    self.status = Status::SupplementRequested;
+                }
+            }
+            CaseEvent::SupplementProvided { materials } => {
+                self.provided_materials.extend(materials.iter().cloned());
+                if self.missing_materials().is_empty() {
+                    if self.status == Status::Suspended {
+                        self.close_open_suspension(today);
+                        self.status = Status::InReview;
+                    } else {
+                        self.status = Status::PreReview;
+                    }
+                }
+            }
+            CaseEvent::Accepted {
+                accepted_on, deemed, ..
+            } => {
+                self.accepted_on = Some(*accepted_on);
+                self.accepted_by = if *deemed { None } else { Some(actor.to_string()) };
+                self.deemed_accepted = *deemed;
+                self.clock = Some(CaseClock::new(*accepted_on, self.promised_days));
+                self.status = Status::Accepted;
+            }
+            CaseEvent::Rejected { reason } => {
+                self.rejection_reason = Some(reason.clone());
+                self.status = Status::Rejected;
+            }
+            CaseEvent::ReviewStarted => self.status = Status::InReview,
+            CaseEvent::Suspended { kind, reason } => {
+                if let Some(clock) = &mut self.clock {
+                    clock.suspensions.push(Suspension {
+                        kind: *kind,
+                        reason: reason.clone(),
+                        from: today,
+                        until: None,
+                    });
+                }
+                self.status = Status::Suspended;
+            }
+            CaseEvent::Resumed => {
+                self.close_open_suspension(today);
+                self.status = Status::InReview;
+            }
+            CaseEvent::Extended {
+                working_days,
+                reason,
+            } => {
+                if let Some(clock) = &mut self.clock {
+                    clock.extension_days += working_days;
+                }
+                self.extension_reason = Some(reason.clone());
+            }
+            CaseEvent::Decided { approved, reason } => {
+                self.decision = Some(Decision {
+                    approved: *approved,
+                    reason: reason.clone(),
+                    decided_by: actor.to_string(),
+                    decided_on: today,
+                });
+                self.status = if *approved {
+                    Status::Approved
+                } else {
+                    Status::Denied
+                };
+            }
+            CaseEvent::ResultIssued { document_number } => {
+                self.result_document = Some(document_number.clone());
+                self.status = Status::ResultIssued;
+            }
+            CaseEvent::Delivered { method } => {
+                self.delivery = Some(method.clone());
+                self.status = Status::Delivered;
+            }
+            CaseEvent::Closed => {
+                self.closed_on = Some(today);
+                self.status = Status::Closed;
+            }
+            CaseEvent::VisitRecorded {
+                purpose,
+                extra_visit_reason,
+            } => self.visits.push(Visit {
+                at: now,
+                purpose: purpose.clone(),
+                extra_visit_reason: extra_visit_reason.clone(),
+            }),
+        }
+    }
+
+    fn close_open_suspension(&mut self, today: NaiveDate) {
+        if let Some(s) = self
+            .clock
+            .as_mut()
+            .and_then(|c| c.suspensions.iter_mut().find(|s| s.until.is_none()))
+        {
+            s.until = Some(today);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::tests::sample_item;
+    use proptest::prelude::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+    }
+
+    struct World {
+        calendar: Calendar,
+        today: NaiveDate,
+    }
+
+    impl World {
+        fn new(today: NaiveDate) -> Self {
+            Self {
+                calendar: Calendar::prc(),
+                today,
+            }
+        }
+
+        fn ctx<'a>(&'a self, actor: &'a str) -> Context<'a> {
+            Context {
+                actor,
+                now: self.today.and_hms_opt(1, 0, 0).expect("valid time").and_utc(),
+                today: self.today,
+                calendar: &self.calendar,
+            }
+        }
+
+        fn run(&self, case: &mut Case, actor: &str, command: CaseCommand) -> Result<(), CaseError> {
+            let ctx = self.ctx(actor);
+            for e in case.decide(&command, &ctx)? {
+                case.apply(&e, actor, ctx.now, ctx.today);
+            }
+            Ok(())
+        }
+    }
+
+    fn published() -> PublishedItem {
+        PublishedItem {
+            version: 3,
+            item: sample_item(),
+        }
+    }
+
+    fn new_case(world: &World, materials: &[&str]) -> Case {
+        let new = NewCase {
+            applicant: Applicant {
+                kind: ApplicantKind::Person,
+                name: "王芳".into(),
+                id_number: "11010519491231002X".into(),
+                phone: None,
+            },
+            channel: Channel::Window,
+            centre: "county-hall".into(),
+            materials: materials.iter().map(|s| s.to_string()).collect(),
+        };
+        submit("c1".into(), "N1".into(), &published(), new, &world.ctx("clerk")).expect("submits").0
+    }
+
+    #[test]
+    fn a_case_is_bound_to_the_item_version_and_its_demanded_materials() {
+        let world = World::new(day(2026, 11, 2));
+        let case = new_case(&world, &["M01"]);
+        assert_eq!(case.item_version, 3);
+        assert_eq!(case.required_materials, vec!["M01", "M03"]);
+        assert_eq!(case.missing_materials(), vec!["M03"]);
+    }
+
+    #[test]
+    fn a_whole_case_from_receipt_to_closing() {
+        let mut world = World::new(day(2026, 11, 2));
+        let mut case = new_case(&world, &["M01", "M03"]);
+        world.run(&mut case, "clerk", CaseCommand::RecordVisit { purpose: "递交".into(), extra_visit_reason: None }).expect("visit");
+        world.run(&mut case, "clerk", CaseCommand::Accept).expect("accept");
+        // Promised 5 working days from Monday 2 November: Monday 9 November.
+        assert_eq!(case.due_on(&world.calendar).expect("covered"), Some(day(2026, 11, 9)));
+        world.today = day(2026, 11, 3);
+        world.run(&mut case, "reviewer", CaseCommand::StartReview).expect("review");
+        world.run(&mut case, "approver", CaseCommand::Decide { approve: true, reason: String::new() }).expect("decide");
+        world.run(&mut case, "clerk", CaseCommand::IssueResult { document_number: None }).expect("issue");
+        world.run(&mut case, "clerk", CaseCommand::Deliver { method: DeliveryMethod::Online }).expect("deliver");
+        world.run(&mut case, "clerk", CaseCommand::Close).expect("close");
+        assert_eq!(case.status, Status::Closed);
+        assert_eq!(case.result_document.as_deref(), Some("N1-01"));
+        assert!(case.is_at_most_once());
+        assert_eq!(case.version, 8);
+    }
+
+    #[test]
+    fn an_illegal_transition_names_the_state_and_the_allowed_actions() {
+        let world = World::new(day(2026, 11, 2));
+        let case = new_case(&world, &["M01", "M03"]);
+        let err = case.decide(&CaseCommand::Close, &world.ctx("clerk")).expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            "cannot close a case that is submitted; allowed now: start-pre-review, request-supplement, accept, reject, record-visit"
+        );
+    }
+
+    #[test]
+    fn acceptance_needs_every_demanded_material() {
+        let world = World::new(day(2026, 11, 2));
+        let case = new_case(&world, &["M01"]);
+        let err = case.decide(&CaseCommand::Accept, &world.ctx("clerk")).expect_err("refused");
+        assert!(err.to_string().contains("M03"), "{err}");
+    }
+
+    #[test]
+    fn the_one_time_notice_must_list_everything_and_comes_once() {
+        let world = World::new(day(2026, 11, 2));
+        let mut case = new_case(&world, &[]);
+        let partial = CaseCommand::RequestSupplement { missing: vec!["M01".into()], note: String::new() };
+        let err = case.decide(&partial, &world.ctx("clerk")).expect_err("incomplete notice");
+        assert!(err.to_string().contains("also missing: M03"), "{err}");
+        let full = CaseCommand::RequestSupplement { missing: vec!["M01".into(), "M03".into()], note: "请补齐".into() };
+        world.run(&mut case, "clerk", full.clone()).expect("notice");
+        assert_eq!(case.status, Status::SupplementRequested);
+        world.run(&mut case, "applicant", CaseCommand::ProvideSupplement { materials: vec!["M01".into()] }).expect("part");
+        assert_eq!(case.status, Status::SupplementRequested, "still waits for M03");
+        world.run(&mut case, "applicant", CaseCommand::ProvideSupplement { materials: vec!["M03".into()] }).expect("rest");
+        assert_eq!(case.status, Status::PreReview);
+        let again = case.decide(&full, &world.ctx("clerk")).expect_err("second notice");
+        assert!(again.to_string().contains("already sent"), "{again}");
+    }
+
+    #[test]
+    fn no_notice_after_five_working_days_and_the_case_counts_as_accepted_on_receipt() {
+        // Received Friday 25 September 2026; the National Day holiday follows.
+        let mut world = World::new(day(2026, 9, 25));
+        let mut case = new_case(&world, &["M01", "M03"]);
+        let deadline = notice_deadline(&world.calendar, case.received_on).expect("covered");
+        world.today = deadline;
+        assert!(case.decide(&CaseCommand::DeemAccept, &world.ctx("system")).is_err(), "still inside the period");
+        world.today = deadline.succ_opt().expect("date");
+        let late = CaseCommand::RequestSupplement { missing: vec!["M01".into()], note: String::new() };
+        assert!(case.decide(&late, &world.ctx("clerk")).is_err(), "notice too late");
+        world.run(&mut case, "system", CaseCommand::DeemAccept).expect("deemed");
+        assert!(case.deemed_accepted);
+        assert_eq!(case.accepted_on, Some(day(2026, 9, 25)));
+        assert_eq!(case.accepted_by, None);
+    }
+
+    #[test]
+    fn the_clerk_who_accepted_cannot_decide() {
+        let world = World::new(day(2026, 11, 2));
+        let mut case = new_case(&world, &["M01", "M03"]);
+        world.run(&mut case, "clerk", CaseCommand::Accept).expect("accept");
+        let err = case
+            .decide(&CaseCommand::Decide { approve: true, reason: String::new() }, &world.ctx("clerk"))
+            .expect_err("separated");
+        assert!(err.to_string().contains("separate"), "{err}");
+        let deny = CaseCommand::Decide { approve: false, reason: " ".into() };
+        assert!(case.decide(&deny, &world.ctx("approver")).is_err(), "a denial needs a reason");
+    }
+
+    #[test]
+    fn suspension_stops_the_clock_and_extension_lengthens_it_once() {
+        let mut world = World::new(day(2026, 11, 2));
+        let mut case = new_case(&world, &["M01", "M03"]);
+        world.run(&mut case, "clerk", CaseCommand::Accept).expect("accept");
+        world.run(&mut case, "reviewer", CaseCommand::StartReview).expect("review");
+        world.today = day(2026, 11, 4);
+        world.run(&mut case, "reviewer", CaseCommand::Suspend { kind: SuspensionKind::Inspection, reason: "现场核查".into() }).expect("suspend");
+        assert_eq!(case.due_on(&world.calendar).expect("covered"), None, "no due date while stopped");
+        world.today = day(2026, 11, 9);
+        world.run(&mut case, "reviewer", CaseCommand::Resume).expect("resume");
+        // Thu 5, Fri 6, Mon 9 are suspended: due moves from Mon 9 to Thu 12 November.
+        assert_eq!(case.due_on(&world.calendar).expect("covered"), Some(day(2026, 11, 12)));
+        world.run(&mut case, "approver", CaseCommand::Extend { working_days: 10, reason: "专家论证".into() }).expect("extend");
+        assert_eq!(case.due_on(&world.calendar).expect("covered"), Some(day(2026, 11, 26)));
+        let twice = CaseCommand::Extend { working_days: 1, reason: "再延".into() };
+        assert!(case.decide(&twice, &world.ctx("approver")).is_err(), "only one extension");
+    }
+
+    #[test]
+    fn a_supplement_during_review_stops_the_clock_until_provided() {
+        let mut world = World::new(day(2026, 11, 2));
+        let mut case = new_case(&world, &["M01", "M03"]);
+        world.run(&mut case, "clerk", CaseCommand::Accept).expect("accept");
+        world.run(&mut case, "reviewer", CaseCommand::StartReview).expect("review");
+        world.run(&mut case, "reviewer", CaseCommand::RequestSupplement { missing: vec!["M03".into()], note: "图纸不清晰".into() }).expect("ask");
+        assert_eq!(case.status, Status::Suspended);
+        assert!(case.decide(&CaseCommand::Resume, &world.ctx("reviewer")).is_err(), "waits for the applicant");
+        world.today = day(2026, 11, 4);
+        world.run(&mut case, "applicant", CaseCommand::ProvideSupplement { materials: vec!["M03".into()] }).expect("provide");
+        assert_eq!(case.status, Status::InReview);
+        assert_eq!(case.due_on(&world.calendar).expect("covered"), Some(day(2026, 11, 11)));
+    }
+
+    #[test]
+    fn a_second_visit_needs_a_reason() {
+        let world = World::new(day(2026, 11, 2));
+        let mut case = new_case(&world, &["M01", "M03"]);
+        let visit = CaseCommand::RecordVisit { purpose: "递交".into(), extra_visit_reason: None };
+        world.run(&mut case, "clerk", visit.clone()).expect("first");
+        assert!(case.decide(&visit, &world.ctx("clerk")).is_err());
+        world
+            .run(&mut case, "clerk", CaseCommand::RecordVisit { purpose: "核验原件".into(), extra_visit_reason: Some("原件未带".into()) })
+            .expect("second with reason");
+        assert!(!case.is_at_most_once());
+    }
+
+    proptest! {
+        /// Whatever commands arrive, a refused one changes nothing and an accepted one moves the
+        /// case only to a state whose actions were listed before.
+        #[test]
+        fn refused_commands_change_nothing(choices in proptest::collection::vec(0usize..14, 1..40)) {
+            let world = World::new(day(2026, 11, 2));
+            let mut case = new_case(&world, &["M01"]);
+            let commands = [
+                CaseCommand::StartPreReview,
+                CaseCommand::RequestSupplement { missing: vec!["M03".into()], note: String::new() },
+                CaseCommand::ProvideSupplement { materials: vec!["M03".into()] },
+                CaseCommand::Accept,
+                CaseCommand::Reject { reason: "理由".into() },
+                CaseCommand::StartReview,
+                CaseCommand::Suspend { kind: SuspensionKind::Hearing, reason: "听证".into() },
+                CaseCommand::Resume,
+                CaseCommand::Extend { working_days: 5, reason: "延期".into() },
+                CaseCommand::Decide { approve: true, reason: String::new() },
+                CaseCommand::IssueResult { document_number: None },
+                CaseCommand::Deliver { method: DeliveryMethod::Pickup },
+                CaseCommand::Close,
+                CaseCommand::RecordVisit { purpose: "来访".into(), extra_visit_reason: Some("再次".into()) },
+            ];
+            for i in choices {
+                let before = case.clone();
+                let actor = if i == 9 { "approver" } else { "clerk" };
+                match world.run(&mut case, actor, commands[i].clone()) {
+                    Ok(()) => prop_assert_eq!(case.version, before.version + 1),
+                    Err(_) => prop_assert_eq!(&case, &before),
+                }
+            }
+        }
+    }
+}

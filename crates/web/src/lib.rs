@@ -1,1 +1,50 @@
+//! The HTTP face of onewindow: the JSON API under `/api/v1` (OpenAPI document, RFC 7807
+//! errors). Handlers parse, call the application service, and shape the answer; no rule lives here.
 
+pub mod api;
+pub mod problem;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use onewindow_app::Service;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::problem::Problem;
+
+/// The whole application as one router.
+pub fn app(service: Service) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .nest("/api/v1", api::router())
+        .fallback(not_found)
+        .with_state(service)
+        .layer(CatchPanicLayer::custom(panic_to_problem))
+        .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", "no such page or endpoint")
+}
+
+fn panic_to_problem(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error",
+        "the service failed on this request; nothing was changed",
+    )
+    .into_response()
+}

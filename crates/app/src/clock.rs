@@ -1,0 +1,69 @@
+//! The one source of "now". Every rule that depends on time takes it from a [`Clock`], so tests
+//! move time by hand instead of sleeping.
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
+
+/// China has one time zone and no daylight saving: a fixed UTC+8 offset is exact.
+pub const CHINA_OFFSET_SECONDS: i32 = 8 * 3600;
+
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The machine's clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that stands still until told to move.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self(Mutex::new(now))
+    }
+
+    /// A clock at 09:00 China time on `date`.
+    pub fn at_local_morning(date: NaiveDate) -> Self {
+        Self::new(local_morning(date))
+    }
+
+    pub fn set(&self, now: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = now;
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+const CHINA: FixedOffset = match FixedOffset::east_opt(CHINA_OFFSET_SECONDS) {
+    Some(offset) => offset,
+    None => panic!("UTC+8 is a valid offset"),
+};
+
+/// The working date in the centre's time zone at instant `now`.
+pub fn local_date(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&CHINA).date_naive()
+}
+
+/// 09:00 China time on `date`, as UTC.
+pub fn local_morning(date: NaiveDate) -> DateTime<Utc> {
+    let naive = date.and_hms_opt(9, 0, 0).unwrap_or_default();
+    (naive - Duration::hours(8)).and_utc()
+}

@@ -1,0 +1,333 @@
+//! Case rows: the current state of each case (a row kept for reading and for the next decision)
+//! and its append-only history of events.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use onewindow_domain::case::{Case, CaseEvent};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Executor, Row};
+
+use crate::StoreError;
+
+/// One event of a case's history as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub seq: u64,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub event: CaseEvent,
+}
+
+fn date_text(d: Option<NaiveDate>) -> Option<String> {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+fn case_body(case: &Case) -> Result<String, StoreError> {
+    serde_json::to_string(case).map_err(|e| StoreError::corrupt(&case.id, e))
+}
+
+async fn append_events(
+    conn: &mut AnyConnection,
+    case_id: &str,
+    first_seq: u64,
+    events: &[CaseEvent],
+    actor: &str,
+    at: &str,
+) -> Result<(), StoreError> {
+    for (i, event) in events.iter().enumerate() {
+        let body = serde_json::to_string(event).map_err(|e| StoreError::corrupt(case_id, e))?;
+        let seq = first_seq + i as u64;
+        sqlx::query(
+            "INSERT INTO case_events (case_id, seq, kind, actor, at, body) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(case_id)
+        .bind(i64::try_from(seq).map_err(|e| StoreError::corrupt(case_id, e))?)
+        .bind(event.kind())
+        .bind(actor)
+        .bind(at)
+        .bind(body)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Stores a new case and its first event.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    case: &Case,
+    event: &CaseEvent,
+    actor: &str,
+    due_on: Option<NaiveDate>,
+) -> Result<(), StoreError> {
+    let at = case.received_at.to_rfc3339();
+    sqlx::query(
+        "INSERT INTO cases (id, number, item_code, item_version, department, centre, channel, status, \
+         applicant_name, received_on, accepted_on, due_on, closed_on, visits, version, created_at, updated_at, body) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(&case.id)
+    .bind(&case.number)
+    .bind(&case.item_code)
+    .bind(i64::from(case.item_version))
+    .bind(&case.department)
+    .bind(&case.centre)
+    .bind(case.channel.as_str())
+    .bind(case.status.as_str())
+    .bind(&case.applicant.name)
+    .bind(case.received_on.format("%Y-%m-%d").to_string())
+    .bind(date_text(case.accepted_on))
+    .bind(date_text(due_on))
+    .bind(date_text(case.closed_on))
+    .bind(case.visits.len() as i64)
+    .bind(case.version as i64)
+    .bind(&at)
+    .bind(&at)
+    .bind(case_body(case)?)
+    .execute(&mut *conn)
+    .await?;
+    append_events(conn, &case.id, 1, std::slice::from_ref(event), actor, &at).await
+}
+
+/// Writes the new state of a case and appends its events, if the stored version is still
+/// `expected_version`. Returns false (writing nothing) when someone else changed it first.
+pub async fn update(
+    conn: &mut AnyConnection,
+    case: &Case,
+    expected_version: u64,
+    events: &[CaseEvent],
+    actor: &str,
+    at: DateTime<Utc>,
+    due_on: Option<NaiveDate>,
+) -> Result<bool, StoreError> {
+    let at = at.to_rfc3339();
+    let result = sqlx::query(
+        "UPDATE cases SET status = $1, accepted_on = $2, due_on = $3, closed_on = $4, visits = $5, \
+         version = $6, updated_at = $7, body = $8 WHERE id = $9 AND version = $10",
+    )
+    .bind(case.status.as_str())
+    .bind(date_text(case.accepted_on))
+    .bind(date_text(due_on))
+    .bind(date_text(case.closed_on))
+    .bind(case.visits.len() as i64)
+    .bind(case.version as i64)
+    .bind(&at)
+    .bind(case_body(case)?)
+    .bind(&case.id)
+    .bind(expected_version as i64)
+    .execute(&mut *conn)
+    .await?;
+    if result.rows_affected() != 1 {
+        return Ok(false);
+    }
+    append_events(conn, &case.id, expected_version + 1, events, actor, &at).await?;
+    Ok(true)
+}
+
+fn case_from_row(row: &AnyRow) -> Result<Case, StoreError> {
+    let body: String = row.try_get("body")?;
+    serde_json::from_str(&body).map_err(|e| StoreError::corrupt("case", e))
+}
+
+/// A case by its id or by its receipt number.
+pub async fn load<'c, E>(db: E, id_or_number: &str) -> Result<Option<Case>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let row = sqlx::query("SELECT body FROM cases WHERE id = $1 OR number = $1")
+        .bind(id_or_number)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(case_from_row).transpose()
+}
+
+/// The history of a case, oldest first.
+pub async fn history<'c, E>(db: E, case_id: &str) -> Result<Vec<StoredEvent>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let rows = sqlx::query("SELECT seq, actor, at, body FROM case_events WHERE case_id = $1 ORDER BY seq")
+        .bind(case_id)
+        .fetch_all(db)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let seq: i64 = row.try_get("seq")?;
+            let at: String = row.try_get("at")?;
+            let body: String = row.try_get("body")?;
+            Ok(StoredEvent {
+                seq: u64::try_from(seq).map_err(|e| StoreError::corrupt(case_id, e))?,
+                actor: row.try_get("actor")?,
+                at: DateTime::parse_from_rfc3339(&at)
+                    .map_err(|e| StoreError::corrupt(case_id, e))?
+                    .with_timezone(&Utc),
+                event: serde_json::from_str(&body).map_err(|e| StoreError::corrupt(case_id, e))?,
+            })
+        })
+        .collect()
+}
+
+/// Filters of the case list; every field narrows.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub statuses: Vec<String>,
+    pub item_code: Option<String>,
+    pub department: Option<String>,
+    pub centre: Option<String>,
+    /// Only cases on a running clock whose due date is before this date.
+    pub overdue_on: Option<NaiveDate>,
+    /// Cases with an id smaller than this (ids grow with time, so this pages newest first).
+    pub before_id: Option<String>,
+    pub limit: i64,
+}
+
+/// A page of cases, newest first. Never counts the table: the caller asks for one more row than
+/// it shows to know whether there is a next page.
+pub async fn list<'c, E>(db: E, filter: &CaseFilter) -> Result<Vec<Case>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let mut sql = String::from("SELECT body FROM cases WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    let placeholder = |binds: &mut Vec<String>, value: String| {
+        binds.push(value);
+        format!("${}", binds.len())
+    };
+    if !filter.statuses.is_empty() {
+        let list: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(|s| placeholder(&mut binds, s.clone()))
+            .collect();
+        sql.push_str(&format!(" AND status IN ({})", list.join(", ")));
+    }
+    if let Some(v) = &filter.item_code {
+        sql.push_str(&format!(" AND item_code = {}", placeholder(&mut binds, v.clone())));
+    }
+    if let Some(v) = &filter.department {
+        sql.push_str(&format!(" AND department = {}", placeholder(&mut binds, v.clone())));
+    }
+    if let Some(v) = &filter.centre {
+        sql.push_str(&format!(" AND centre = {}", placeholder(&mut binds, v.clone())));
+    }
+    if let Some(d) = filter.overdue_on {
+        let p = placeholder(&mut binds, d.format("%Y-%m-%d").to_string());
+        sql.push_str(&format!(
+            " AND due_on IS NOT NULL AND due_on < {p} AND status IN ('accepted', 'in_review')"
+        ));
+    }
+    if let Some(v) = &filter.before_id {
+        sql.push_str(&format!(" AND id < {}", placeholder(&mut binds, v.clone())));
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", filter.limit.clamp(1, 1001)));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(db).await?;
+    rows.iter().map(case_from_row).collect()
+}
+
+/// Ids of cases still waiting before acceptance that were received on or before `received_by`:
+/// the candidates for acceptance by law when no notice was sent in time.
+pub async fn awaiting_acceptance<'c, E>(db: E, received_by: NaiveDate) -> Result<Vec<String>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let rows = sqlx::query(
+        "SELECT id FROM cases WHERE status IN ('submitted', 'pre_review') AND received_on <= $1 ORDER BY id",
+    )
+    .bind(received_by.format("%Y-%m-%d").to_string())
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+}
+
+/// The stored answer to a request made with an idempotency key.
+#[derive(Debug, Clone)]
+pub struct StoredAnswer {
+    pub fingerprint: String,
+    pub body: String,
+}
+
+pub async fn find_idempotent<'c, E>(db: E, key: &str) -> Result<Option<StoredAnswer>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let row = sqlx::query("SELECT fingerprint, body FROM idempotency_keys WHERE key = $1")
+        .bind(key)
+        .fetch_optional(db)
+        .await?;
+    row.map(|r| {
+        Ok(StoredAnswer {
+            fingerprint: r.try_get("fingerprint")?,
+            body: r.try_get("body")?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn remember_idempotent(
+    conn: &mut AnyConnection,
+    key: &str,
+    fingerprint: &str,
+    body: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO idempotency_keys (key, fingerprint, body, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(key)
+        .bind(fingerprint)
+        .bind(body)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Stores a case with a whole history at once (demo data, migrations from another system).
+pub async fn insert_with_history(
+    conn: &mut AnyConnection,
+    case: &Case,
+    history: &[StoredEvent],
+    due_on: Option<NaiveDate>,
+) -> Result<(), StoreError> {
+    let created = history.first().map_or(case.received_at, |e| e.at).to_rfc3339();
+    let updated = history.last().map_or(case.received_at, |e| e.at).to_rfc3339();
+    sqlx::query(
+        "INSERT INTO cases (id, number, item_code, item_version, department, centre, channel, status, \
+         applicant_name, received_on, accepted_on, due_on, closed_on, visits, version, created_at, updated_at, body) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(&case.id)
+    .bind(&case.number)
+    .bind(&case.item_code)
+    .bind(i64::from(case.item_version))
+    .bind(&case.department)
+    .bind(&case.centre)
+    .bind(case.channel.as_str())
+    .bind(case.status.as_str())
+    .bind(&case.applicant.name)
+    .bind(case.received_on.format("%Y-%m-%d").to_string())
+    .bind(date_text(case.accepted_on))
+    .bind(date_text(due_on))
+    .bind(date_text(case.closed_on))
+    .bind(case.visits.len() as i64)
+    .bind(case.version as i64)
+    .bind(created)
+    .bind(updated)
+    .bind(case_body(case)?)
+    .execute(&mut *conn)
+    .await?;
+    for e in history {
+        append_events(conn, &case.id, e.seq, std::slice::from_ref(&e.event), &e.actor, &e.at.to_rfc3339()).await?;
+    }
+    Ok(())
+}
+
+/// Whether the store holds any case at all (the demo loads its cases only into an empty store).
+pub async fn any_case<'c, E>(db: E) -> Result<bool, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    Ok(sqlx::query("SELECT id FROM cases LIMIT 1").fetch_optional(db).await?.is_some())
+}

@@ -1,0 +1,59 @@
+//! Schema migrations, one folder per backend, applied in order at start.
+//!
+//! A small runner of our own instead of sqlx's: sqlx's embeds through a macro crate that would
+//! compile for a single backend, and these files are few and plain.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::{Backend, StoreError};
+
+const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+
+pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<(), StoreError> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let rows = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut applied = Vec::with_capacity(rows.len());
+    for row in rows {
+        applied.push(row.try_get::<i64, _>(0)?);
+    }
+    let migrations = match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    for (version, sql) in migrations {
+        if applied.contains(version) {
+            continue;
+        }
+        sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+        let result = async {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(chrono::Utc::now().to_rfc3339())
+                .execute(&mut *conn)
+                .await?;
+            Ok::<_, sqlx::Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+                tracing::info!(version, "applied migration");
+            }
+            Err(e) => {
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(())
+}

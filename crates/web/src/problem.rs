@@ -1,0 +1,169 @@
+//! RFC 7807 problem details: every error the API returns, mapped from [`AppError`] in one place.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use onewindow_app::AppError;
+use onewindow_domain::validation::FieldError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An error as `application/problem+json`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem; relative to the API's documentation.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Every field that is wrong, and what is wrong with it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// For a version conflict: the version the case is at now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<u64>,
+    /// For a refused action: the current state and what may be done in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_status: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_actions: Vec<String>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("/docs/api.md#{kind}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            current_version: None,
+            current_status: None,
+            allowed_actions: Vec::new(),
+        }
+    }
+
+    pub fn invalid(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self {
+            errors,
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-input",
+                "The request has invalid fields",
+                detail,
+            )
+        }
+    }
+
+    pub fn field(field: &str, reason: impl Into<String>) -> Self {
+        Self::invalid(vec![FieldError::new(field, reason)])
+    }
+
+    pub fn bad_request(field: &str, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        Self {
+            errors: vec![FieldError::new(field, reason.clone())],
+            ..Self::new(StatusCode::BAD_REQUEST, "bad-request", "The request is malformed", reason)
+        }
+    }
+
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let mut response = (status, axum::Json(self)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
+
+impl From<AppError> for Problem {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound { what } => Problem::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                format!("{what} does not exist"),
+            ),
+            AppError::Invalid(errors) => Problem::invalid(errors),
+            AppError::NotAllowed {
+                message,
+                status,
+                allowed,
+            } => Problem {
+                current_status: Some(status),
+                allowed_actions: allowed,
+                ..Problem::new(
+                    StatusCode::CONFLICT,
+                    "action-not-allowed",
+                    "This action is not allowed in the case's current state",
+                    message,
+                )
+            },
+            e @ AppError::VersionConflict { current, .. } => Problem {
+                current_version: Some(current),
+                ..Problem::new(
+                    StatusCode::CONFLICT,
+                    "version-conflict",
+                    "The case was changed by someone else",
+                    e.to_string(),
+                )
+            },
+            e @ AppError::IdempotencyKeyReused => Problem {
+                errors: vec![FieldError::new("Idempotency-Key", e.to_string())],
+                ..Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency-key-reused",
+                    "Idempotency-Key reused",
+                    e.to_string(),
+                )
+            },
+            AppError::Calendar(e) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "calendar-not-covered",
+                "The working-day calendar does not cover this date",
+                e.to_string(),
+            ),
+            AppError::Store(e) => {
+                tracing::error!(error = %e, "store failure");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    "the service could not complete the request; nothing was changed; try again",
+                )
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for Problem {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::MissingJsonContentType(_) => {
+                Problem::bad_request("Content-Type", "send the body as application/json")
+            }
+            other => Problem::bad_request("body", other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for Problem {
+    fn from(r: QueryRejection) -> Self {
+        Problem::bad_request("query", r.body_text())
+    }
+}
