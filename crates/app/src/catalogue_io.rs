@@ -34,7 +34,9 @@ impl Format {
 
     /// The format a file name suggests.
     pub fn from_path(path: &std::path::Path) -> Option<Self> {
-        path.extension().and_then(|e| e.to_str()).and_then(Self::parse)
+        path.extension()
+            .and_then(|e| e.to_str())
+            .and_then(Self::parse)
     }
 }
 
@@ -65,7 +67,10 @@ impl std::fmt::Display for RowError {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("the file is not valid {format}: {reason}")]
-    Unreadable { format: &'static str, reason: String },
+    Unreadable {
+        format: &'static str,
+        reason: String,
+    },
     #[error("{} bad row(s); nothing was imported:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     BadRows(Vec<RowError>),
     #[error(transparent)]
@@ -111,10 +116,11 @@ const CSV_HEADER: [&str; 18] = [
 pub fn parse(format: Format, text: &str) -> Result<CatalogueDocument, ImportError> {
     match format {
         Format::Json => {
-            let doc: CatalogueDocument = serde_json::from_str(text).map_err(|e| ImportError::Unreadable {
-                format: "JSON",
-                reason: e.to_string(),
-            })?;
+            let doc: CatalogueDocument =
+                serde_json::from_str(text).map_err(|e| ImportError::Unreadable {
+                    format: "JSON",
+                    reason: e.to_string(),
+                })?;
             let errors: Vec<RowError> = doc
                 .items
                 .iter()
@@ -138,13 +144,18 @@ pub fn parse(format: Format, text: &str) -> Result<CatalogueDocument, ImportErro
 }
 
 fn parse_csv(text: &str) -> Result<CatalogueDocument, ImportError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| ImportError::Unreadable {
         format: "CSV",
         reason: e.to_string(),
     })?;
     let position: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h, i)).collect();
-    let missing: Vec<_> = CSV_HEADER.iter().filter(|h| !position.contains_key(*h)).collect();
+    let missing: Vec<_> = CSV_HEADER
+        .iter()
+        .filter(|h| !position.contains_key(*h))
+        .collect();
     if !missing.is_empty() {
         return Err(ImportError::BadRows(
             missing
@@ -157,7 +168,10 @@ fn parse_csv(text: &str) -> Result<CatalogueDocument, ImportError> {
                 .collect(),
         ));
     }
-    let position: HashMap<String, usize> = position.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let position: HashMap<String, usize> = position
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     let mut items = Vec::new();
     let mut errors = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -229,7 +243,10 @@ impl CsvRow<'_> {
         let text = self.text(field);
         match text.trim().parse::<u32>() {
             Ok(n) => Some(n),
-            Err(_) => self.fail(field, format!("{text:?} is not a whole number of 0 or more")),
+            Err(_) => self.fail(
+                field,
+                format!("{text:?} is not a whole number of 0 or more"),
+            ),
         }
     }
 
@@ -241,11 +258,19 @@ impl CsvRow<'_> {
         }
     }
 
-    fn choice<T>(&mut self, field: &str, parse: fn(&str) -> Option<T>, allowed: &[&str]) -> Option<T> {
+    fn choice<T>(
+        &mut self,
+        field: &str,
+        parse: fn(&str) -> Option<T>,
+        allowed: &[&str],
+    ) -> Option<T> {
         let text = self.text(field);
         match parse(text.trim()) {
             Some(v) => Some(v),
-            None => self.fail(field, format!("{text:?} is not one of {}", allowed.join(", "))),
+            None => self.fail(
+                field,
+                format!("{text:?} is not one of {}", allowed.join(", ")),
+            ),
         }
     }
 
@@ -269,11 +294,19 @@ impl CsvRow<'_> {
         let promised_days = self.number("promised_days");
         let visits_required = self.number("visits_required");
         let mut levels = Vec::new();
-        for part in self.text("levels").split('|').map(str::trim).filter(|p| !p.is_empty()) {
+        for part in self
+            .text("levels")
+            .split('|')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             match Level::parse(part) {
                 Some(l) => levels.push(l),
                 None => {
-                    self.fail::<()>("levels", format!("{part:?} is not one of county, township, village"));
+                    self.fail::<()>(
+                        "levels",
+                        format!("{part:?} is not one of county, township, village"),
+                    );
                 }
             }
         }
@@ -314,7 +347,8 @@ impl CsvRow<'_> {
 /// Writes the catalogue in `format`.
 pub fn render(format: Format, doc: &CatalogueDocument) -> Result<String, AppError> {
     match format {
-        Format::Json => serde_json::to_string_pretty(doc).map_err(|e| AppError::invalid("catalogue", e.to_string())),
+        Format::Json => serde_json::to_string_pretty(doc)
+            .map_err(|e| AppError::invalid("catalogue", e.to_string())),
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(Vec::new());
             let fail = |e: &dyn std::fmt::Display| AppError::invalid("catalogue", e.to_string());
@@ -322,7 +356,8 @@ pub fn render(format: Format, doc: &CatalogueDocument) -> Result<String, AppErro
             for item in &doc.items {
                 let levels: Vec<_> = item.levels.iter().map(|l| l.as_str()).collect();
                 let materials = serde_json::to_string(&item.materials).map_err(|e| fail(&e))?;
-                let services = serde_json::to_string(&item.intermediary_services).map_err(|e| fail(&e))?;
+                let services =
+                    serde_json::to_string(&item.intermediary_services).map_err(|e| fail(&e))?;
                 writer
                     .write_record([
                         item.code.as_str(),
@@ -358,16 +393,22 @@ impl Service {
         let readers = self.store().readers();
         Ok(CatalogueDocument {
             departments: catalogue_rows::list_departments(readers).await?,
-            items: catalogue_rows::all_items(readers).await?.into_iter().map(|p| p.item).collect(),
+            items: catalogue_rows::all_items(readers)
+                .await?
+                .into_iter()
+                .map(|p| p.item)
+                .collect(),
         })
     }
 
     /// Imports a parsed catalogue in one transaction: every item that differs from its current
     /// version becomes a new version; an unknown department or a duplicate code refuses the whole.
-    pub async fn import_catalogue(&self, doc: CatalogueDocument) -> Result<ImportSummary, ImportError> {
+    pub async fn import_catalogue(
+        &self,
+        doc: CatalogueDocument,
+    ) -> Result<ImportSummary, ImportError> {
         let now = self.now().to_rfc3339();
-        let result = self
-            .store()
+        self.store()
             .write(move |conn| {
                 Box::pin(async move {
                     let mut known: BTreeSet<String> = catalogue_rows::list_departments(&mut *conn)
@@ -390,7 +431,10 @@ impl Service {
                             errors.push(RowError {
                                 row: i + 1,
                                 field: "code".into(),
-                                reason: format!("code {} already appears in row {first}", item.code),
+                                reason: format!(
+                                    "code {} already appears in row {first}",
+                                    item.code
+                                ),
                             });
                         }
                     }
@@ -413,7 +457,6 @@ impl Service {
                     Ok(summary)
                 })
             })
-            .await;
-        result
+            .await
     }
 }

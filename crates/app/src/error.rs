@@ -18,7 +18,9 @@ pub enum AppError {
         status: String,
         allowed: Vec<String>,
     },
-    #[error("the case was changed by someone else: it is now at version {current}, your request was based on version {expected}")]
+    #[error(
+        "the case was changed by someone else: it is now at version {current}, your request was based on version {expected}"
+    )]
     VersionConflict { expected: u64, current: u64 },
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
@@ -42,7 +44,9 @@ impl From<CaseError> for AppError {
     fn from(e: CaseError) -> Self {
         let message = e.to_string();
         match e {
-            CaseError::NotAllowed { status, allowed, .. } => AppError::NotAllowed {
+            CaseError::NotAllowed {
+                status, allowed, ..
+            } => AppError::NotAllowed {
                 message,
                 status: status.to_string(),
                 allowed: allowed.into_iter().map(str::to_string).collect(),

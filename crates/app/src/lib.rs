@@ -1,1 +1,16 @@
+//! onewindow's use cases. The web, the CLI and the background jobs are thin shells around the
+//! [`Service`] here; authorisation, audit and transactions live in this crate, the rules in the
+//! domain crate.
 
+pub mod catalogue_io;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod jobs;
+pub mod seed;
+pub mod service;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::AppError;
+pub use onewindow_store::catalogue::ItemFilter;
+pub use service::{Actor, Service};

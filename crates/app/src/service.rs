@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use onewindow_domain::calendar::Calendar;
-use onewindow_domain::case::{self, Action, Applicant, ApplicantKind, Case, CaseCommand, Channel, Context, NewCase};
+use onewindow_domain::case::{
+    self, Action, Applicant, ApplicantKind, Case, CaseCommand, Channel, Context, NewCase,
+};
 use onewindow_domain::catalogue::{Department, PublishedItem};
 use onewindow_domain::figures::{CatalogueFigures, catalogue_figures};
 use onewindow_domain::identifiers::{ResidentIdNumber, UnifiedSocialCreditCode};
@@ -100,7 +102,12 @@ pub struct Service {
 }
 
 impl Service {
-    pub fn new(store: Store, calendar: Calendar, clock: Arc<dyn Clock>, division: impl Into<String>) -> Self {
+    pub fn new(
+        store: Store,
+        calendar: Calendar,
+        clock: Arc<dyn Clock>,
+        division: impl Into<String>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -196,15 +203,23 @@ impl Service {
                         }
                         let case: Case = serde_json::from_str(&previous.body)
                             .map_err(|e| onewindow_store::StoreError::corrupt(key.as_str(), e))?;
-                        return Ok(Submitted { case, replayed: true });
+                        return Ok(Submitted {
+                            case,
+                            replayed: true,
+                        });
                     }
                     let item = catalogue_rows::get_item(&mut *conn, &request.item_code)
                         .await?
                         .ok_or_else(|| {
-                            AppError::invalid("item_code", format!("no item with code {}", request.item_code))
+                            AppError::invalid(
+                                "item_code",
+                                format!("no item with code {}", request.item_code),
+                            )
                         })?;
                     let today = local_date(now);
-                    let serial = next_counter(&mut *conn, &format!("case:{}", today.format("%Y%m%d"))).await?;
+                    let serial =
+                        next_counter(&mut *conn, &format!("case:{}", today.format("%Y%m%d")))
+                            .await?;
                     let number = format!("{}{}{:06}", division, today.format("%Y%m%d"), serial);
                     let id = uuid::Uuid::now_v7().to_string();
                     let ctx = Context {
@@ -224,11 +239,20 @@ impl Service {
                     let body = serde_json::to_string(&case)
                         .map_err(|e| onewindow_store::StoreError::corrupt(case.id.as_str(), e))?;
                     if let Some(key) = &idempotency_key {
-                        case_rows::remember_idempotent(&mut *conn, key, &fingerprint, &body, &now.to_rfc3339())
-                            .await?;
+                        case_rows::remember_idempotent(
+                            &mut *conn,
+                            key,
+                            &fingerprint,
+                            &body,
+                            &now.to_rfc3339(),
+                        )
+                        .await?;
                     }
                     enqueue_outbox(&mut *conn, "case.submitted", &body, &now.to_rfc3339()).await?;
-                    Ok(Submitted { case, replayed: false })
+                    Ok(Submitted {
+                        case,
+                        replayed: false,
+                    })
                 })
             })
             .await
@@ -271,10 +295,20 @@ impl Service {
                         next.apply(event, &actor, now, today);
                     }
                     let due_on = next.due_on(&calendar)?;
-                    let written =
-                        case_rows::update(&mut *conn, &next, expected_version, &events, &actor, now, due_on).await?;
+                    let written = case_rows::update(
+                        &mut *conn,
+                        &next,
+                        expected_version,
+                        &events,
+                        &actor,
+                        now,
+                        due_on,
+                    )
+                    .await?;
                     if !written {
-                        let current = case_rows::load(&mut *conn, &case_ref).await?.map_or(0, |c| c.version);
+                        let current = case_rows::load(&mut *conn, &case_ref)
+                            .await?
+                            .map_or(0, |c| c.version);
                         return Err(AppError::VersionConflict {
                             expected: expected_version,
                             current,
@@ -287,7 +321,13 @@ impl Service {
                         "events": events,
                         "actor": actor,
                     });
-                    enqueue_outbox(&mut *conn, "case.changed", &message.to_string(), &now.to_rfc3339()).await?;
+                    enqueue_outbox(
+                        &mut *conn,
+                        "case.changed",
+                        &message.to_string(),
+                        &now.to_rfc3339(),
+                    )
+                    .await?;
                     Ok(next)
                 })
             })
@@ -376,7 +416,11 @@ impl Service {
                 .await
             {
                 Ok(_) => accepted += 1,
-                Err(AppError::Invalid(_) | AppError::NotAllowed { .. } | AppError::VersionConflict { .. }) => {}
+                Err(
+                    AppError::Invalid(_)
+                    | AppError::NotAllowed { .. }
+                    | AppError::VersionConflict { .. },
+                ) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -388,7 +432,9 @@ impl Service {
 fn check_applicant(applicant: &Applicant) -> Result<(), AppError> {
     let result = match applicant.kind {
         ApplicantKind::Person => ResidentIdNumber::parse(&applicant.id_number).map(|_| ()),
-        ApplicantKind::Enterprise => UnifiedSocialCreditCode::parse(&applicant.id_number).map(|_| ()),
+        ApplicantKind::Enterprise => {
+            UnifiedSocialCreditCode::parse(&applicant.id_number).map(|_| ())
+        }
     };
     result.map_err(|e| AppError::invalid("applicant.id_number", e.to_string()))
 }

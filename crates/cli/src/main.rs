@@ -1,1 +1,285 @@
-fn main() {}
+//! The onewindow binary: serve, demo, catalogue, calendar, report, bench.
+
+mod bench;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Error};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use onewindow_app::catalogue_io::{self, Format, ImportError};
+use onewindow_app::jobs::{self, JobIntervals};
+use onewindow_app::{Service, SystemClock};
+use onewindow_domain::calendar::Calendar;
+use onewindow_store::Store;
+
+/// onewindow — one window, at most one visit (最多跑一次).
+#[derive(Debug, Parser)]
+#[command(name = "onewindow", version, about)]
+struct Cli {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// Data directory of the embedded store (SQLite file, county calendar overrides).
+    #[arg(
+        long,
+        global = true,
+        env = "ONEWINDOW_DATA",
+        default_value = "onewindow-data"
+    )]
+    data: PathBuf,
+    /// A database URL instead of the data directory, e.g. postgres://user@127.0.0.1/onewindow.
+    #[arg(long, global = true, env = "ONEWINDOW_DATABASE_URL")]
+    database: Option<String>,
+    /// The county's calendar overrides (closures, extra years); default DATA/calendar-overrides.json.
+    #[arg(long, global = true, env = "ONEWINDOW_CALENDAR_OVERRIDES")]
+    calendar_overrides: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API on a store.
+    Serve(ServeArgs),
+    /// Load the Ninghai demo profile once (catalogue and cases), then serve.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// How many demo cases to generate into an empty store.
+        #[arg(long, default_value_t = 3000)]
+        cases: usize,
+    },
+    /// Import or export the catalogue.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
+    /// Working-day calendar arithmetic.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+    /// Reports from the stored records.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Drive complete cases through a running server's API and measure it.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ONEWINDOW_ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogueCommand {
+    /// Import items (and departments) from a JSON or CSV file; all or nothing.
+    Import {
+        file: PathBuf,
+        /// json or csv; guessed from the file name when absent.
+        #[arg(long)]
+        format: Option<FileFormat>,
+    },
+    /// Export the current catalogue.
+    Export {
+        #[arg(long, default_value = "json")]
+        format: FileFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FileFormat {
+    Json,
+    Csv,
+}
+
+impl From<FileFormat> for Format {
+    fn from(f: FileFormat) -> Self {
+        match f {
+            FileFormat::Json => Format::Json,
+            FileFormat::Csv => Format::Csv,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// Print the date of the Nth working day after START (day 1 is the first working day after it).
+    Deadline { start: NaiveDate, working_days: u32 },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// The catalogue figures of the reform, from the stored items.
+    Catalogue {
+        #[arg(long, default_value = "table")]
+        format: ReportFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Table,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn calendar(args: &StoreArgs) -> Result<Calendar, Error> {
+    let path = args
+        .calendar_overrides
+        .clone()
+        .unwrap_or_else(|| args.data.join("calendar-overrides.json"));
+    let calendar = Calendar::prc();
+    if args.calendar_overrides.is_none() && !path.exists() {
+        return Ok(calendar);
+    }
+    let text = std::fs::read_to_string(&path).context(format!("cannot read {}", path.display()))?;
+    calendar
+        .with_overrides(&text)
+        .context(format!("calendar overrides {}", path.display()))
+}
+
+async fn open(args: &StoreArgs) -> Result<Service, Error> {
+    let url = match &args.database {
+        Some(url) => url.clone(),
+        None => onewindow_store::data_dir_url(&args.data)?,
+    };
+    let store = Store::open(&url)
+        .await
+        .context(format!("cannot open the store at {url}"))?;
+    Ok(Service::new(
+        store,
+        calendar(args)?,
+        Arc::new(SystemClock),
+        "330226",
+    ))
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Error> {
+    match cli.command {
+        Command::Calendar(CalendarCommand::Deadline {
+            start,
+            working_days,
+        }) => {
+            let deadline = calendar(&cli.store)?.add_working_days(start, working_days)?;
+            println!("{deadline}");
+        }
+        Command::Serve(serve) => {
+            let service = open(&cli.store).await?;
+            serve_until_stopped(service, &serve.addr).await?;
+        }
+        Command::Demo { serve, cases } => {
+            let service = open(&cli.store).await?;
+            if service.seed_demo(cases).await? {
+                eprintln!(
+                    "loaded the Ninghai demo profile: 1,016 catalogue items and {cases} cases"
+                );
+            } else {
+                eprintln!("the store already holds a catalogue; serving it as it is");
+            }
+            serve_until_stopped(service, &serve.addr).await?;
+        }
+        Command::Catalogue(CatalogueCommand::Import { file, format }) => {
+            let format = match format {
+                Some(f) => f.into(),
+                None => Format::from_path(&file).ok_or_else(|| {
+                    Error::msg("say --format json or --format csv (the file name does not tell)")
+                })?,
+            };
+            let text = std::fs::read_to_string(&file)
+                .context(format!("cannot read {}", file.display()))?;
+            let service = open(&cli.store).await?;
+            let result = match catalogue_io::parse(format, &text) {
+                Ok(doc) => service.import_catalogue(doc).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(summary) => println!(
+                    "imported {} new item version(s), {} unchanged, {} department(s)",
+                    summary.new_versions, summary.unchanged, summary.departments
+                ),
+                Err(ImportError::BadRows(rows)) => {
+                    eprintln!("{} bad row(s); nothing was imported:", rows.len());
+                    for row in rows {
+                        eprintln!("  {row}");
+                    }
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Catalogue(CatalogueCommand::Export { format, out }) => {
+            let service = open(&cli.store).await?;
+            let doc = service.export_catalogue().await?;
+            let text = catalogue_io::render(format.into(), &doc)?;
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .context(format!("cannot write {}", path.display()))?,
+                None => print!("{text}"),
+            }
+        }
+        Command::Report(ReportCommand::Catalogue { format }) => {
+            let service = open(&cli.store).await?;
+            let figures = service.catalogue_figures().await?;
+            match format {
+                ReportFormat::Table => print!("{}", figures.to_table()),
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&figures)?),
+            }
+        }
+        Command::Bench(args) => bench::run(args).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve_until_stopped(service: Service, addr: &str) -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .context(format!("cannot listen on {addr}"))?;
+    let jobs = jobs::spawn(service.clone(), JobIntervals::default());
+    eprintln!("onewindow is serving on http://{addr} (API under /api/v1, Ctrl-C stops)");
+    axum::serve(listener, onewindow_web::app(service))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("the server failed")?;
+    for job in jobs {
+        job.abort();
+    }
+    Ok(())
+}

@@ -88,7 +88,10 @@ impl Status {
 
     /// States in which the promised clock is running or stopped (the case is being handled).
     pub fn is_on_clock(self) -> bool {
-        matches!(self, Status::Accepted | Status::InReview | Status::Suspended)
+        matches!(
+            self,
+            Status::Accepted | Status::InReview | Status::Suspended
+        )
     }
 
     /// States before acceptance.
@@ -406,17 +409,37 @@ impl CaseEvent {
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum CaseCommand {
     StartPreReview,
-    RequestSupplement { missing: Vec<String>, note: String },
-    ProvideSupplement { materials: Vec<String> },
+    RequestSupplement {
+        missing: Vec<String>,
+        note: String,
+    },
+    ProvideSupplement {
+        materials: Vec<String>,
+    },
     Accept,
-    Reject { reason: String },
+    Reject {
+        reason: String,
+    },
     StartReview,
-    Suspend { kind: SuspensionKind, reason: String },
+    Suspend {
+        kind: SuspensionKind,
+        reason: String,
+    },
     Resume,
-    Extend { working_days: u32, reason: String },
-    Decide { approve: bool, reason: String },
-    IssueResult { document_number: Option<String> },
-    Deliver { method: DeliveryMethod },
+    Extend {
+        working_days: u32,
+        reason: String,
+    },
+    Decide {
+        approve: bool,
+        reason: String,
+    },
+    IssueResult {
+        document_number: Option<String>,
+    },
+    Deliver {
+        method: DeliveryMethod,
+    },
     Close,
     RecordVisit {
         purpose: String,
@@ -462,7 +485,10 @@ pub struct Context<'a> {
 /// Why a command was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CaseError {
-    #[error("cannot {action} a case that is {status}; allowed now: {}", list_actions(allowed))]
+    #[error(
+        "cannot {action} a case that is {status}; allowed now: {}",
+        list_actions(allowed)
+    )]
     NotAllowed {
         action: &'static str,
         status: &'static str,
@@ -605,7 +631,11 @@ impl Case {
     }
 
     /// Decides what a command does to this case: the events to append, or why not.
-    pub fn decide(&self, command: &CaseCommand, ctx: &Context<'_>) -> Result<Vec<CaseEvent>, CaseError> {
+    pub fn decide(
+        &self,
+        command: &CaseCommand,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<CaseEvent>, CaseError> {
         if let Some(action) = command.action()
             && !self.status.allowed_actions().contains(&action)
         {
@@ -737,7 +767,10 @@ impl Case {
                 if let DeliveryMethod::Express { address, .. } = method
                     && address.trim().is_empty()
                 {
-                    return Err(invalid("method.address", "an express delivery needs an address"));
+                    return Err(invalid(
+                        "method.address",
+                        "an express delivery needs an address",
+                    ));
                 }
                 CaseEvent::Delivered {
                     method: method.clone(),
@@ -910,10 +943,16 @@ impl Case {
                 }
             }
             CaseEvent::Accepted {
-                accepted_on, deemed, ..
+                accepted_on,
+                deemed,
+                ..
             } => {
                 self.accepted_on = Some(*accepted_on);
-                self.accepted_by = if *deemed { None } else { Some(actor.to_string()) };
+                self.accepted_by = if *deemed {
+                    None
+                } else {
+                    Some(actor.to_string())
+                };
                 self.deemed_accepted = *deemed;
                 self.clock = Some(CaseClock::new(*accepted_on, self.promised_days));
                 self.status = Status::Accepted;
@@ -1020,7 +1059,11 @@ mod tests {
         fn ctx<'a>(&'a self, actor: &'a str) -> Context<'a> {
             Context {
                 actor,
-                now: self.today.and_hms_opt(1, 0, 0).expect("valid time").and_utc(),
+                now: self
+                    .today
+                    .and_hms_opt(1, 0, 0)
+                    .expect("valid time")
+                    .and_utc(),
                 today: self.today,
                 calendar: &self.calendar,
             }
@@ -1054,7 +1097,15 @@ mod tests {
             centre: "county-hall".into(),
             materials: materials.iter().map(|s| s.to_string()).collect(),
         };
-        submit("c1".into(), "N1".into(), &published(), new, &world.ctx("clerk")).expect("submits").0
+        submit(
+            "c1".into(),
+            "N1".into(),
+            &published(),
+            new,
+            &world.ctx("clerk"),
+        )
+        .expect("submits")
+        .0
     }
 
     #[test]
@@ -1070,16 +1121,59 @@ mod tests {
     fn a_whole_case_from_receipt_to_closing() {
         let mut world = World::new(day(2026, 11, 2));
         let mut case = new_case(&world, &["M01", "M03"]);
-        world.run(&mut case, "clerk", CaseCommand::RecordVisit { purpose: "递交".into(), extra_visit_reason: None }).expect("visit");
-        world.run(&mut case, "clerk", CaseCommand::Accept).expect("accept");
+        world
+            .run(
+                &mut case,
+                "clerk",
+                CaseCommand::RecordVisit {
+                    purpose: "递交".into(),
+                    extra_visit_reason: None,
+                },
+            )
+            .expect("visit");
+        world
+            .run(&mut case, "clerk", CaseCommand::Accept)
+            .expect("accept");
         // Promised 5 working days from Monday 2 November: Monday 9 November.
-        assert_eq!(case.due_on(&world.calendar).expect("covered"), Some(day(2026, 11, 9)));
+        assert_eq!(
+            case.due_on(&world.calendar).expect("covered"),
+            Some(day(2026, 11, 9))
+        );
         world.today = day(2026, 11, 3);
-        world.run(&mut case, "reviewer", CaseCommand::StartReview).expect("review");
-        world.run(&mut case, "approver", CaseCommand::Decide { approve: true, reason: String::new() }).expect("decide");
-        world.run(&mut case, "clerk", CaseCommand::IssueResult { document_number: None }).expect("issue");
-        world.run(&mut case, "clerk", CaseCommand::Deliver { method: DeliveryMethod::Online }).expect("deliver");
-        world.run(&mut case, "clerk", CaseCommand::Close).expect("close");
+        world
+            .run(&mut case, "reviewer", CaseCommand::StartReview)
+            .expect("review");
+        world
+            .run(
+                &mut case,
+                "approver",
+                CaseCommand::Decide {
+                    approve: true,
+                    reason: String::new(),
+                },
+            )
+            .expect("decide");
+        world
+            .run(
+                &mut case,
+                "clerk",
+                CaseCommand::IssueResult {
+                    document_number: None,
+                },
+            )
+            .expect("issue");
+        world
+            .run(
+                &mut case,
+                "clerk",
+                CaseCommand::Deliver {
+                    method: DeliveryMethod::Online,
+                },
+            )
+            .expect("deliver");
+        world
+            .run(&mut case, "clerk", CaseCommand::Close)
+            .expect("close");
         assert_eq!(case.status, Status::Closed);
         assert_eq!(case.result_document.as_deref(), Some("N1-01"));
         assert!(case.is_at_most_once());
@@ -1090,7 +1184,9 @@ mod tests {
     fn an_illegal_transition_names_the_state_and_the_allowed_actions() {
         let world = World::new(day(2026, 11, 2));
         let case = new_case(&world, &["M01", "M03"]);
-        let err = case.decide(&CaseCommand::Close, &world.ctx("clerk")).expect_err("refused");
+        let err = case
+            .decide(&CaseCommand::Close, &world.ctx("clerk"))
+            .expect_err("refused");
         assert_eq!(
             err.to_string(),
             "cannot close a case that is submitted; allowed now: start-pre-review, request-supplement, accept, reject, record-visit"
@@ -1101,7 +1197,9 @@ mod tests {
     fn acceptance_needs_every_demanded_material() {
         let world = World::new(day(2026, 11, 2));
         let case = new_case(&world, &["M01"]);
-        let err = case.decide(&CaseCommand::Accept, &world.ctx("clerk")).expect_err("refused");
+        let err = case
+            .decide(&CaseCommand::Accept, &world.ctx("clerk"))
+            .expect_err("refused");
         assert!(err.to_string().contains("M03"), "{err}");
     }
 
@@ -1109,17 +1207,47 @@ mod tests {
     fn the_one_time_notice_must_list_everything_and_comes_once() {
         let world = World::new(day(2026, 11, 2));
         let mut case = new_case(&world, &[]);
-        let partial = CaseCommand::RequestSupplement { missing: vec!["M01".into()], note: String::new() };
-        let err = case.decide(&partial, &world.ctx("clerk")).expect_err("incomplete notice");
+        let partial = CaseCommand::RequestSupplement {
+            missing: vec!["M01".into()],
+            note: String::new(),
+        };
+        let err = case
+            .decide(&partial, &world.ctx("clerk"))
+            .expect_err("incomplete notice");
         assert!(err.to_string().contains("also missing: M03"), "{err}");
-        let full = CaseCommand::RequestSupplement { missing: vec!["M01".into(), "M03".into()], note: "请补齐".into() };
+        let full = CaseCommand::RequestSupplement {
+            missing: vec!["M01".into(), "M03".into()],
+            note: "请补齐".into(),
+        };
         world.run(&mut case, "clerk", full.clone()).expect("notice");
         assert_eq!(case.status, Status::SupplementRequested);
-        world.run(&mut case, "applicant", CaseCommand::ProvideSupplement { materials: vec!["M01".into()] }).expect("part");
-        assert_eq!(case.status, Status::SupplementRequested, "still waits for M03");
-        world.run(&mut case, "applicant", CaseCommand::ProvideSupplement { materials: vec!["M03".into()] }).expect("rest");
+        world
+            .run(
+                &mut case,
+                "applicant",
+                CaseCommand::ProvideSupplement {
+                    materials: vec!["M01".into()],
+                },
+            )
+            .expect("part");
+        assert_eq!(
+            case.status,
+            Status::SupplementRequested,
+            "still waits for M03"
+        );
+        world
+            .run(
+                &mut case,
+                "applicant",
+                CaseCommand::ProvideSupplement {
+                    materials: vec!["M03".into()],
+                },
+            )
+            .expect("rest");
         assert_eq!(case.status, Status::PreReview);
-        let again = case.decide(&full, &world.ctx("clerk")).expect_err("second notice");
+        let again = case
+            .decide(&full, &world.ctx("clerk"))
+            .expect_err("second notice");
         assert!(again.to_string().contains("already sent"), "{again}");
     }
 
@@ -1130,11 +1258,23 @@ mod tests {
         let mut case = new_case(&world, &["M01", "M03"]);
         let deadline = notice_deadline(&world.calendar, case.received_on).expect("covered");
         world.today = deadline;
-        assert!(case.decide(&CaseCommand::DeemAccept, &world.ctx("system")).is_err(), "still inside the period");
+        assert!(
+            case.decide(&CaseCommand::DeemAccept, &world.ctx("system"))
+                .is_err(),
+            "still inside the period"
+        );
         world.today = deadline.succ_opt().expect("date");
-        let late = CaseCommand::RequestSupplement { missing: vec!["M01".into()], note: String::new() };
-        assert!(case.decide(&late, &world.ctx("clerk")).is_err(), "notice too late");
-        world.run(&mut case, "system", CaseCommand::DeemAccept).expect("deemed");
+        let late = CaseCommand::RequestSupplement {
+            missing: vec!["M01".into()],
+            note: String::new(),
+        };
+        assert!(
+            case.decide(&late, &world.ctx("clerk")).is_err(),
+            "notice too late"
+        );
+        world
+            .run(&mut case, "system", CaseCommand::DeemAccept)
+            .expect("deemed");
         assert!(case.deemed_accepted);
         assert_eq!(case.accepted_on, Some(day(2026, 9, 25)));
         assert_eq!(case.accepted_by, None);
@@ -1144,58 +1284,150 @@ mod tests {
     fn the_clerk_who_accepted_cannot_decide() {
         let world = World::new(day(2026, 11, 2));
         let mut case = new_case(&world, &["M01", "M03"]);
-        world.run(&mut case, "clerk", CaseCommand::Accept).expect("accept");
+        world
+            .run(&mut case, "clerk", CaseCommand::Accept)
+            .expect("accept");
         let err = case
-            .decide(&CaseCommand::Decide { approve: true, reason: String::new() }, &world.ctx("clerk"))
+            .decide(
+                &CaseCommand::Decide {
+                    approve: true,
+                    reason: String::new(),
+                },
+                &world.ctx("clerk"),
+            )
             .expect_err("separated");
         assert!(err.to_string().contains("separate"), "{err}");
-        let deny = CaseCommand::Decide { approve: false, reason: " ".into() };
-        assert!(case.decide(&deny, &world.ctx("approver")).is_err(), "a denial needs a reason");
+        let deny = CaseCommand::Decide {
+            approve: false,
+            reason: " ".into(),
+        };
+        assert!(
+            case.decide(&deny, &world.ctx("approver")).is_err(),
+            "a denial needs a reason"
+        );
     }
 
     #[test]
     fn suspension_stops_the_clock_and_extension_lengthens_it_once() {
         let mut world = World::new(day(2026, 11, 2));
         let mut case = new_case(&world, &["M01", "M03"]);
-        world.run(&mut case, "clerk", CaseCommand::Accept).expect("accept");
-        world.run(&mut case, "reviewer", CaseCommand::StartReview).expect("review");
+        world
+            .run(&mut case, "clerk", CaseCommand::Accept)
+            .expect("accept");
+        world
+            .run(&mut case, "reviewer", CaseCommand::StartReview)
+            .expect("review");
         world.today = day(2026, 11, 4);
-        world.run(&mut case, "reviewer", CaseCommand::Suspend { kind: SuspensionKind::Inspection, reason: "现场核查".into() }).expect("suspend");
-        assert_eq!(case.due_on(&world.calendar).expect("covered"), None, "no due date while stopped");
+        world
+            .run(
+                &mut case,
+                "reviewer",
+                CaseCommand::Suspend {
+                    kind: SuspensionKind::Inspection,
+                    reason: "现场核查".into(),
+                },
+            )
+            .expect("suspend");
+        assert_eq!(
+            case.due_on(&world.calendar).expect("covered"),
+            None,
+            "no due date while stopped"
+        );
         world.today = day(2026, 11, 9);
-        world.run(&mut case, "reviewer", CaseCommand::Resume).expect("resume");
+        world
+            .run(&mut case, "reviewer", CaseCommand::Resume)
+            .expect("resume");
         // Thu 5, Fri 6, Mon 9 are suspended: due moves from Mon 9 to Thu 12 November.
-        assert_eq!(case.due_on(&world.calendar).expect("covered"), Some(day(2026, 11, 12)));
-        world.run(&mut case, "approver", CaseCommand::Extend { working_days: 10, reason: "专家论证".into() }).expect("extend");
-        assert_eq!(case.due_on(&world.calendar).expect("covered"), Some(day(2026, 11, 26)));
-        let twice = CaseCommand::Extend { working_days: 1, reason: "再延".into() };
-        assert!(case.decide(&twice, &world.ctx("approver")).is_err(), "only one extension");
+        assert_eq!(
+            case.due_on(&world.calendar).expect("covered"),
+            Some(day(2026, 11, 12))
+        );
+        world
+            .run(
+                &mut case,
+                "approver",
+                CaseCommand::Extend {
+                    working_days: 10,
+                    reason: "专家论证".into(),
+                },
+            )
+            .expect("extend");
+        assert_eq!(
+            case.due_on(&world.calendar).expect("covered"),
+            Some(day(2026, 11, 26))
+        );
+        let twice = CaseCommand::Extend {
+            working_days: 1,
+            reason: "再延".into(),
+        };
+        assert!(
+            case.decide(&twice, &world.ctx("approver")).is_err(),
+            "only one extension"
+        );
     }
 
     #[test]
     fn a_supplement_during_review_stops_the_clock_until_provided() {
         let mut world = World::new(day(2026, 11, 2));
         let mut case = new_case(&world, &["M01", "M03"]);
-        world.run(&mut case, "clerk", CaseCommand::Accept).expect("accept");
-        world.run(&mut case, "reviewer", CaseCommand::StartReview).expect("review");
-        world.run(&mut case, "reviewer", CaseCommand::RequestSupplement { missing: vec!["M03".into()], note: "图纸不清晰".into() }).expect("ask");
+        world
+            .run(&mut case, "clerk", CaseCommand::Accept)
+            .expect("accept");
+        world
+            .run(&mut case, "reviewer", CaseCommand::StartReview)
+            .expect("review");
+        world
+            .run(
+                &mut case,
+                "reviewer",
+                CaseCommand::RequestSupplement {
+                    missing: vec!["M03".into()],
+                    note: "图纸不清晰".into(),
+                },
+            )
+            .expect("ask");
         assert_eq!(case.status, Status::Suspended);
-        assert!(case.decide(&CaseCommand::Resume, &world.ctx("reviewer")).is_err(), "waits for the applicant");
+        assert!(
+            case.decide(&CaseCommand::Resume, &world.ctx("reviewer"))
+                .is_err(),
+            "waits for the applicant"
+        );
         world.today = day(2026, 11, 4);
-        world.run(&mut case, "applicant", CaseCommand::ProvideSupplement { materials: vec!["M03".into()] }).expect("provide");
+        world
+            .run(
+                &mut case,
+                "applicant",
+                CaseCommand::ProvideSupplement {
+                    materials: vec!["M03".into()],
+                },
+            )
+            .expect("provide");
         assert_eq!(case.status, Status::InReview);
-        assert_eq!(case.due_on(&world.calendar).expect("covered"), Some(day(2026, 11, 11)));
+        assert_eq!(
+            case.due_on(&world.calendar).expect("covered"),
+            Some(day(2026, 11, 11))
+        );
     }
 
     #[test]
     fn a_second_visit_needs_a_reason() {
         let world = World::new(day(2026, 11, 2));
         let mut case = new_case(&world, &["M01", "M03"]);
-        let visit = CaseCommand::RecordVisit { purpose: "递交".into(), extra_visit_reason: None };
+        let visit = CaseCommand::RecordVisit {
+            purpose: "递交".into(),
+            extra_visit_reason: None,
+        };
         world.run(&mut case, "clerk", visit.clone()).expect("first");
         assert!(case.decide(&visit, &world.ctx("clerk")).is_err());
         world
-            .run(&mut case, "clerk", CaseCommand::RecordVisit { purpose: "核验原件".into(), extra_visit_reason: Some("原件未带".into()) })
+            .run(
+                &mut case,
+                "clerk",
+                CaseCommand::RecordVisit {
+                    purpose: "核验原件".into(),
+                    extra_visit_reason: Some("原件未带".into()),
+                },
+            )
             .expect("second with reason");
         assert!(!case.is_at_most_once());
     }

@@ -88,7 +88,11 @@ impl CaseClock {
     }
 
     /// Working days removed from the count by suspensions, counting an open one up to `today`.
-    pub fn suspended_days(&self, calendar: &Calendar, today: NaiveDate) -> Result<u32, CalendarError> {
+    pub fn suspended_days(
+        &self,
+        calendar: &Calendar,
+        today: NaiveDate,
+    ) -> Result<u32, CalendarError> {
         let mut total = 0;
         for s in &self.suspensions {
             total += calendar.working_days_between(s.from, s.until.unwrap_or(today))?;
@@ -126,6 +130,9 @@ impl CaseClock {
 /// receipt.
 pub const NOTICE_PERIOD_DAYS: u32 = 5;
 
-pub fn notice_deadline(calendar: &Calendar, received_on: NaiveDate) -> Result<NaiveDate, CalendarError> {
+pub fn notice_deadline(
+    calendar: &Calendar,
+    received_on: NaiveDate,
+) -> Result<NaiveDate, CalendarError> {
     calendar.add_working_days(received_on, NOTICE_PERIOD_DAYS)
 }

@@ -146,10 +146,11 @@ pub async fn history<'c, E>(db: E, case_id: &str) -> Result<Vec<StoredEvent>, St
 where
     E: Executor<'c, Database = Any>,
 {
-    let rows = sqlx::query("SELECT seq, actor, at, body FROM case_events WHERE case_id = $1 ORDER BY seq")
-        .bind(case_id)
-        .fetch_all(db)
-        .await?;
+    let rows =
+        sqlx::query("SELECT seq, actor, at, body FROM case_events WHERE case_id = $1 ORDER BY seq")
+            .bind(case_id)
+            .fetch_all(db)
+            .await?;
     rows.iter()
         .map(|row| {
             let seq: i64 = row.try_get("seq")?;
@@ -202,13 +203,22 @@ where
         sql.push_str(&format!(" AND status IN ({})", list.join(", ")));
     }
     if let Some(v) = &filter.item_code {
-        sql.push_str(&format!(" AND item_code = {}", placeholder(&mut binds, v.clone())));
+        sql.push_str(&format!(
+            " AND item_code = {}",
+            placeholder(&mut binds, v.clone())
+        ));
     }
     if let Some(v) = &filter.department {
-        sql.push_str(&format!(" AND department = {}", placeholder(&mut binds, v.clone())));
+        sql.push_str(&format!(
+            " AND department = {}",
+            placeholder(&mut binds, v.clone())
+        ));
     }
     if let Some(v) = &filter.centre {
-        sql.push_str(&format!(" AND centre = {}", placeholder(&mut binds, v.clone())));
+        sql.push_str(&format!(
+            " AND centre = {}",
+            placeholder(&mut binds, v.clone())
+        ));
     }
     if let Some(d) = filter.overdue_on {
         let p = placeholder(&mut binds, d.format("%Y-%m-%d").to_string());
@@ -219,7 +229,10 @@ where
     if let Some(v) = &filter.before_id {
         sql.push_str(&format!(" AND id < {}", placeholder(&mut binds, v.clone())));
     }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", filter.limit.clamp(1, 1001)));
+    sql.push_str(&format!(
+        " ORDER BY id DESC LIMIT {}",
+        filter.limit.clamp(1, 1001)
+    ));
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for b in binds {
         query = query.bind(b);
@@ -230,7 +243,10 @@ where
 
 /// Ids of cases still waiting before acceptance that were received on or before `received_by`:
 /// the candidates for acceptance by law when no notice was sent in time.
-pub async fn awaiting_acceptance<'c, E>(db: E, received_by: NaiveDate) -> Result<Vec<String>, StoreError>
+pub async fn awaiting_acceptance<'c, E>(
+    db: E,
+    received_by: NaiveDate,
+) -> Result<Vec<String>, StoreError>
 where
     E: Executor<'c, Database = Any>,
 {
@@ -274,13 +290,15 @@ pub async fn remember_idempotent(
     body: &str,
     now: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO idempotency_keys (key, fingerprint, body, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(key)
-        .bind(fingerprint)
-        .bind(body)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO idempotency_keys (key, fingerprint, body, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(key)
+    .bind(fingerprint)
+    .bind(body)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -291,8 +309,14 @@ pub async fn insert_with_history(
     history: &[StoredEvent],
     due_on: Option<NaiveDate>,
 ) -> Result<(), StoreError> {
-    let created = history.first().map_or(case.received_at, |e| e.at).to_rfc3339();
-    let updated = history.last().map_or(case.received_at, |e| e.at).to_rfc3339();
+    let created = history
+        .first()
+        .map_or(case.received_at, |e| e.at)
+        .to_rfc3339();
+    let updated = history
+        .last()
+        .map_or(case.received_at, |e| e.at)
+        .to_rfc3339();
     sqlx::query(
         "INSERT INTO cases (id, number, item_code, item_version, department, centre, channel, status, \
          applicant_name, received_on, accepted_on, due_on, closed_on, visits, version, created_at, updated_at, body) \
@@ -319,7 +343,15 @@ pub async fn insert_with_history(
     .execute(&mut *conn)
     .await?;
     for e in history {
-        append_events(conn, &case.id, e.seq, std::slice::from_ref(&e.event), &e.actor, &e.at.to_rfc3339()).await?;
+        append_events(
+            conn,
+            &case.id,
+            e.seq,
+            std::slice::from_ref(&e.event),
+            &e.actor,
+            &e.at.to_rfc3339(),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -329,5 +361,8 @@ pub async fn any_case<'c, E>(db: E) -> Result<bool, StoreError>
 where
     E: Executor<'c, Database = Any>,
 {
-    Ok(sqlx::query("SELECT id FROM cases LIMIT 1").fetch_optional(db).await?.is_some())
+    Ok(sqlx::query("SELECT id FROM cases LIMIT 1")
+        .fetch_optional(db)
+        .await?
+        .is_some())
 }

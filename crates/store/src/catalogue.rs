@@ -129,11 +129,13 @@ pub async fn get_item_version<'c, E>(
 where
     E: Executor<'c, Database = Any>,
 {
-    let row = sqlx::query("SELECT code, version, body FROM item_versions WHERE code = $1 AND version = $2")
-        .bind(code)
-        .bind(i64::from(version))
-        .fetch_optional(db)
-        .await?;
+    let row = sqlx::query(
+        "SELECT code, version, body FROM item_versions WHERE code = $1 AND version = $2",
+    )
+    .bind(code)
+    .bind(i64::from(version))
+    .fetch_optional(db)
+    .await?;
     row.as_ref().map(published_from_row).transpose()
 }
 
@@ -162,7 +164,11 @@ where
         sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
     };
     if let Some(q) = filter.query.as_deref().filter(|q| !q.trim().is_empty()) {
-        push(&mut sql, " AND search_text LIKE ?", format!("%{}%", q.trim().to_lowercase()));
+        push(
+            &mut sql,
+            " AND search_text LIKE ?",
+            format!("%{}%", q.trim().to_lowercase()),
+        );
     }
     if let Some(d) = &filter.department {
         push(&mut sql, " AND department = ?", d.clone());
@@ -176,7 +182,10 @@ where
     if let Some(c) = &filter.after_code {
         push(&mut sql, " AND code > ?", c.clone());
     }
-    sql.push_str(&format!(" ORDER BY code LIMIT {}", filter.limit.clamp(1, 1000)));
+    sql.push_str(&format!(
+        " ORDER BY code LIMIT {}",
+        filter.limit.clamp(1, 1000)
+    ));
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for b in binds {
         query = query.bind(b);

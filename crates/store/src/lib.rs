@@ -74,7 +74,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -248,4 +250,19 @@ pub async fn drain_outbox(store: &Store, limit: i64) -> Result<Vec<OutboxMessage
             })
         })
         .await
+}
+
+/// Creates an empty PostgreSQL database next to the one `base_url` names and returns its URL:
+/// test suites get a fresh database per test on the real server.
+pub async fn create_scratch_postgres(base_url: &str, prefix: &str) -> Result<String, StoreError> {
+    sqlx::any::install_default_drivers();
+    let mut conn = AnyConnection::connect(base_url).await?;
+    let name = format!("{prefix}_{}", uuid::Uuid::now_v7().simple());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await?;
+    let (head, _) = base_url
+        .rsplit_once('/')
+        .ok_or_else(|| StoreError::UnsupportedUrl(base_url.to_string()))?;
+    Ok(format!("{head}/{name}"))
 }

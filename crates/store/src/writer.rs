@@ -53,9 +53,11 @@ impl Writer {
         let job: Job = Box::new(move |conn: &mut AnyConnection| {
             Box::pin(async move {
                 match job(conn).await {
-                    Ok(value) => JobOutcome::Keep(Box::new(move |commit: Result<(), StoreError>| {
-                        let _ = reply.send(commit.map(|()| value).map_err(E::from));
-                    })),
+                    Ok(value) => {
+                        JobOutcome::Keep(Box::new(move |commit: Result<(), StoreError>| {
+                            let _ = reply.send(commit.map(|()| value).map_err(E::from));
+                        }))
+                    }
                     Err(error) => JobOutcome::Discard(Box::new(move |_| {
                         let _ = reply.send(Err(error));
                     })),
@@ -107,7 +109,10 @@ async fn run_writer(mut conn: AnyConnection, backend: Backend, mut rx: mpsc::Rec
             }
             match job(&mut conn).await {
                 JobOutcome::Keep(finish) => {
-                    if let Err(e) = sqlx::raw_sql("RELEASE SAVEPOINT job").execute(&mut conn).await {
+                    if let Err(e) = sqlx::raw_sql("RELEASE SAVEPOINT job")
+                        .execute(&mut conn)
+                        .await
+                    {
                         failed = Some(e.to_string());
                     }
                     finishers.push(finish);

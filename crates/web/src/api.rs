@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
+use onewindow_app::ItemFilter;
 use onewindow_app::service::{CaseDetail, CaseQuery, SubmitCase};
 use onewindow_app::{Actor, Service};
 use onewindow_domain::case::{
@@ -15,7 +16,6 @@ use onewindow_domain::case::{
 use onewindow_domain::catalogue::{Department, PublishedItem};
 use onewindow_domain::clock::SuspensionKind;
 use onewindow_domain::figures::CatalogueFigures;
-use onewindow_app::ItemFilter;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -62,7 +62,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ActorHeader {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
             .filter(|v| !v.is_empty())
-            .ok_or_else(|| Problem::bad_request("X-Actor", "name who is acting in the X-Actor header"))?;
+            .ok_or_else(|| {
+                Problem::bad_request("X-Actor", "name who is acting in the X-Actor header")
+            })?;
         Ok(ActorHeader(Actor::new(value)))
     }
 }
@@ -120,7 +122,10 @@ pub struct DeadlineAnswer {
 /// The date N working days after a start date, on the PRC calendar with make-up days.
 #[utoipa::path(get, path = "/calendar/deadline", params(DeadlineQuery),
     responses((status = 200, body = DeadlineAnswer), (status = 422, body = Problem)))]
-async fn deadline(State(service): State<Service>, ApiQuery(q): ApiQuery<DeadlineQuery>) -> ApiResult<Json<DeadlineAnswer>> {
+async fn deadline(
+    State(service): State<Service>,
+    ApiQuery(q): ApiQuery<DeadlineQuery>,
+) -> ApiResult<Json<DeadlineAnswer>> {
     let deadline = service.deadline(q.start, q.working_days)?;
     Ok(Json(DeadlineAnswer {
         start: q.start,
@@ -160,7 +165,10 @@ pub struct ItemPage {
 
 /// Search the catalogue.
 #[utoipa::path(get, path = "/catalogue/items", params(ItemsQuery), responses((status = 200, body = ItemPage)))]
-async fn items(State(service): State<Service>, ApiQuery(q): ApiQuery<ItemsQuery>) -> ApiResult<Json<ItemPage>> {
+async fn items(
+    State(service): State<Service>,
+    ApiQuery(q): ApiQuery<ItemsQuery>,
+) -> ApiResult<Json<ItemPage>> {
     let page = service
         .items(ItemFilter {
             query: q.q,
@@ -180,7 +188,10 @@ async fn items(State(service): State<Service>, ApiQuery(q): ApiQuery<ItemsQuery>
 /// One item in its current version.
 #[utoipa::path(get, path = "/catalogue/items/{code}", params(("code" = String, Path)),
     responses((status = 200, body = PublishedItem), (status = 404, body = Problem)))]
-async fn item(State(service): State<Service>, Path(code): Path<String>) -> ApiResult<Json<PublishedItem>> {
+async fn item(
+    State(service): State<Service>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<PublishedItem>> {
     Ok(Json(service.item(&code).await?))
 }
 
@@ -278,7 +289,9 @@ async fn submit_case(
                 .ok()
                 .map(str::trim)
                 .filter(|k| !k.is_empty() && k.len() <= 200)
-                .ok_or_else(|| Problem::bad_request("Idempotency-Key", "must be 1 to 200 visible characters"))?;
+                .ok_or_else(|| {
+                    Problem::bad_request("Idempotency-Key", "must be 1 to 200 visible characters")
+                })?;
             Some(key.to_string())
         }
     };
@@ -332,12 +345,20 @@ pub struct CasePage {
 /// Cases, newest first, with filters and cursor pagination.
 #[utoipa::path(get, path = "/cases", params(CasesQuery),
     responses((status = 200, body = CasePage), (status = 422, body = Problem)))]
-async fn list_cases(State(service): State<Service>, ApiQuery(q): ApiQuery<CasesQuery>) -> ApiResult<Json<CasePage>> {
+async fn list_cases(
+    State(service): State<Service>,
+    ApiQuery(q): ApiQuery<CasesQuery>,
+) -> ApiResult<Json<CasePage>> {
     let page = service
         .cases(CaseQuery {
             statuses: q
                 .status
-                .map(|s| s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+                .map(|s| {
+                    s.split(',')
+                        .map(|p| p.trim().to_string())
+                        .filter(|p| !p.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default(),
             item_code: q.item,
             department: q.department,
@@ -359,7 +380,10 @@ async fn list_cases(State(service): State<Service>, ApiQuery(q): ApiQuery<CasesQ
 async fn get_case(State(service): State<Service>, Path(id): Path<String>) -> ApiResult<Response> {
     let detail = service.case(&id).await?;
     let version = detail.case.version;
-    Ok(with_etag(Json(CaseResponse::from(detail)).into_response(), version))
+    Ok(with_etag(
+        Json(CaseResponse::from(detail)).into_response(),
+        version,
+    ))
 }
 
 /// The body of a case action; each action reads the fields it needs.
@@ -398,22 +422,38 @@ fn command(action: &str, body: ActionRequest) -> Result<CaseCommand, Problem> {
     Ok(match action {
         "start-pre-review" => CaseCommand::StartPreReview,
         "request-supplement" => CaseCommand::RequestSupplement {
-            missing: need(body.missing.clone(), "missing", "the keys of every missing material")?,
+            missing: need(
+                body.missing.clone(),
+                "missing",
+                "the keys of every missing material",
+            )?,
             note: body.note.clone().unwrap_or_default(),
         },
         "provide-supplement" => CaseCommand::ProvideSupplement {
-            materials: need(body.materials.clone(), "materials", "the keys of the materials handed in")?,
+            materials: need(
+                body.materials.clone(),
+                "materials",
+                "the keys of the materials handed in",
+            )?,
         },
         "accept" => CaseCommand::Accept,
         "reject" => CaseCommand::Reject { reason: reason() },
         "start-review" => CaseCommand::StartReview,
         "suspend" => CaseCommand::Suspend {
-            kind: need(body.kind, "kind", "supplement, hearing, inspection, testing, expert_review or public_notice")?,
+            kind: need(
+                body.kind,
+                "kind",
+                "supplement, hearing, inspection, testing, expert_review or public_notice",
+            )?,
             reason: reason(),
         },
         "resume" => CaseCommand::Resume,
         "extend" => CaseCommand::Extend {
-            working_days: need(body.working_days, "working_days", "the number of working days")?,
+            working_days: need(
+                body.working_days,
+                "working_days",
+                "the number of working days",
+            )?,
             reason: reason(),
         },
         "decide" => CaseCommand::Decide {
@@ -424,11 +464,19 @@ fn command(action: &str, body: ActionRequest) -> Result<CaseCommand, Problem> {
             document_number: body.document_number.clone(),
         },
         "deliver" => CaseCommand::Deliver {
-            method: need(body.delivery.clone(), "delivery", "{\"method\": \"pickup\" | \"express\" | \"online\"}")?,
+            method: need(
+                body.delivery.clone(),
+                "delivery",
+                "{\"method\": \"pickup\" | \"express\" | \"online\"}",
+            )?,
         },
         "close" => CaseCommand::Close,
         "record-visit" => CaseCommand::RecordVisit {
-            purpose: need(body.purpose.clone(), "purpose", "what the applicant came for")?,
+            purpose: need(
+                body.purpose.clone(),
+                "purpose",
+                "what the applicant came for",
+            )?,
             extra_visit_reason: body.extra_visit_reason.clone(),
         },
         other => {
@@ -486,7 +534,9 @@ async fn case_action(
     let body: ActionRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ActionRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| Problem::bad_request("body", format!("not valid JSON for this action: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            Problem::bad_request("body", format!("not valid JSON for this action: {e}"))
+        })?
     };
     let command = command(&action, body)?;
     let expected = expected_version(&headers)?;

@@ -69,7 +69,12 @@ impl Problem {
         let reason = reason.into();
         Self {
             errors: vec![FieldError::new(field, reason.clone())],
-            ..Self::new(StatusCode::BAD_REQUEST, "bad-request", "The request is malformed", reason)
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                "The request is malformed",
+                reason,
+            )
         }
     }
 
