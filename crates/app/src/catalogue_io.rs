@@ -51,7 +51,8 @@ pub struct CatalogueDocument {
 /// One problem with one row of an import file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowError {
-    /// 1-based: the JSON item's position, or the CSV line number (the header is line 1).
+    /// 1-based: the JSON item's position in `items`, or the CSV record number as a spreadsheet
+    /// shows it (the header is row 1; a quoted field spanning lines is still one row).
     pub row: usize,
     pub field: String,
     pub reason: String,
@@ -71,7 +72,7 @@ pub enum ImportError {
         format: &'static str,
         reason: String,
     },
-    #[error("{} bad row(s); nothing was imported:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    #[error("{}; nothing was imported:\n{}", count_problems(.0), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     BadRows(Vec<RowError>),
     #[error(transparent)]
     App(#[from] AppError),
@@ -81,6 +82,12 @@ impl From<StoreError> for ImportError {
     fn from(e: StoreError) -> Self {
         ImportError::App(AppError::Store(e))
     }
+}
+
+/// "3 problem(s) in 2 bad row(s)": the headline of a refused import.
+pub fn count_problems(problems: &[RowError]) -> String {
+    let rows: BTreeSet<usize> = problems.iter().map(|p| p.row).collect();
+    format!("{} problem(s) in {} bad row(s)", problems.len(), rows.len())
 }
 
 /// What an import did.

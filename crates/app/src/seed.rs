@@ -428,28 +428,41 @@ fn simulate(
     }
 }
 
+/// What the demo profile put into the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoLoaded {
+    pub departments: usize,
+    pub items: usize,
+    pub cases: usize,
+}
+
 impl Service {
     /// Loads the Ninghai demo catalogue and `cases` demo cases into an empty store; does nothing
-    /// to a store that already holds a catalogue. Returns whether it loaded anything.
-    pub async fn seed_demo(&self, cases: usize) -> Result<bool, AppError> {
+    /// to a store that already holds a catalogue. Returns what it loaded, if anything.
+    pub async fn seed_demo(&self, cases: usize) -> Result<Option<DemoLoaded>, AppError> {
         if !catalogue_rows::all_items(self.store().readers())
             .await?
             .is_empty()
         {
-            return Ok(false);
+            return Ok(None);
         }
         let doc = crate::catalogue_io::CatalogueDocument {
             departments: crate::demo::catalogue::ninghai_departments(),
             items: crate::demo::catalogue::ninghai_items(),
+        };
+        let mut loaded = DemoLoaded {
+            departments: doc.departments.len(),
+            items: doc.items.len(),
+            cases: 0,
         };
         self.import_catalogue(doc).await.map_err(|e| match e {
             crate::catalogue_io::ImportError::App(e) => e,
             other => AppError::invalid("demo catalogue", other.to_string()),
         })?;
         if cases > 0 && !case_rows::any_case(self.store().readers()).await? {
-            self.generate_demo_cases(cases, 1).await?;
+            loaded.cases = self.generate_demo_cases(cases, 1).await?;
         }
-        Ok(true)
+        Ok(Some(loaded))
     }
 
     /// Adds `count` generated cases of the last 120 days, written in batches of one transaction.

@@ -130,6 +130,9 @@ enum ReportFormat {
     Json,
 }
 
+/// Exit code of a refused import file (sysexits' EX_DATAERR), distinct from clap's usage error 2.
+const EXIT_BAD_DATA: u8 = 65;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -153,7 +156,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -172,6 +175,17 @@ fn calendar(args: &StoreArgs) -> Result<Calendar, Error> {
     calendar
         .with_overrides(&text)
         .context(format!("calendar overrides {}", path.display()))
+}
+
+/// Opens a store that must already exist: a mistyped `--data` should not report an empty county.
+async fn open_existing(args: &StoreArgs) -> Result<Service, Error> {
+    if args.database.is_none() && !args.data.join("onewindow.db").exists() {
+        anyhow::bail!(
+            "there is no store in {} (start one with `onewindow demo` or `onewindow serve`, or pass --data / --database)",
+            args.data.display()
+        );
+    }
+    open(args).await
 }
 
 async fn open(args: &StoreArgs) -> Result<Service, Error> {
@@ -205,9 +219,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::Demo { serve, cases } => {
             let service = open(&cli.store).await?;
-            if service.seed_demo(cases).await? {
+            if let Some(loaded) = service.seed_demo(cases).await? {
                 eprintln!(
-                    "loaded the Ninghai demo profile: 1,016 catalogue items and {cases} cases"
+                    "loaded the Ninghai demo profile: {} catalogue items in {} departments and {} cases",
+                    loaded.items, loaded.departments, loaded.cases
                 );
             } else {
                 eprintln!("the store already holds a catalogue; serving it as it is");
@@ -233,18 +248,21 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                     "imported {} new item version(s), {} unchanged, {} department(s)",
                     summary.new_versions, summary.unchanged, summary.departments
                 ),
-                Err(ImportError::BadRows(rows)) => {
-                    eprintln!("{} bad row(s); nothing was imported:", rows.len());
-                    for row in rows {
-                        eprintln!("  {row}");
+                Err(ImportError::BadRows(problems)) => {
+                    eprintln!(
+                        "{}; nothing was imported:",
+                        catalogue_io::count_problems(&problems)
+                    );
+                    for problem in problems {
+                        eprintln!("  {problem}");
                     }
-                    return Ok(ExitCode::from(2));
+                    return Ok(ExitCode::from(EXIT_BAD_DATA));
                 }
                 Err(e) => return Err(e.into()),
             }
         }
         Command::Catalogue(CatalogueCommand::Export { format, out }) => {
-            let service = open(&cli.store).await?;
+            let service = open_existing(&cli.store).await?;
             let doc = service.export_catalogue().await?;
             let text = catalogue_io::render(format.into(), &doc)?;
             match out {
@@ -254,7 +272,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             }
         }
         Command::Report(ReportCommand::Catalogue { format }) => {
-            let service = open(&cli.store).await?;
+            let service = open_existing(&cli.store).await?;
             let figures = service.catalogue_figures().await?;
             match format {
                 ReportFormat::Table => print!("{}", figures.to_table()),

@@ -134,7 +134,13 @@ pub async fn load<'c, E>(db: E, id_or_number: &str) -> Result<Option<Case>, Stor
 where
     E: Executor<'c, Database = Any>,
 {
-    let row = sqlx::query("SELECT body FROM cases WHERE id = $1 OR number = $1")
+    // Ids are UUIDs (with dashes), receipt numbers are digits: one index lookup either way.
+    let sql = if id_or_number.contains('-') {
+        "SELECT body FROM cases WHERE id = $1"
+    } else {
+        "SELECT body FROM cases WHERE number = $1"
+    };
+    let row = sqlx::query(sql)
         .bind(id_or_number)
         .fetch_optional(db)
         .await?;

@@ -222,8 +222,8 @@ pub struct OutboxMessage {
     pub body: String,
 }
 
-/// Takes up to `limit` messages from the outbox, oldest first, deleting them in the same
-/// transaction as `deliver` succeeds for them.
+/// Takes up to `limit` messages from the outbox, oldest first, and removes them in the same
+/// transaction.
 pub async fn drain_outbox(store: &Store, limit: i64) -> Result<Vec<OutboxMessage>, StoreError> {
     store
         .write(move |conn| {
@@ -240,11 +240,20 @@ pub async fn drain_outbox(store: &Store, limit: i64) -> Result<Vec<OutboxMessage
                         body: row.try_get("body")?,
                     });
                 }
-                for m in &messages {
-                    sqlx::query("DELETE FROM outbox WHERE id = $1")
-                        .bind(&m.id)
-                        .execute(&mut *conn)
-                        .await?;
+                // One statement for the whole drain: a statement per message would cost the
+                // writer as much as the commands that made them.
+                if !messages.is_empty() {
+                    let placeholders: Vec<String> =
+                        (1..=messages.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!(
+                        "DELETE FROM outbox WHERE id IN ({})",
+                        placeholders.join(", ")
+                    );
+                    let mut delete = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for m in &messages {
+                        delete = delete.bind(m.id.clone());
+                    }
+                    delete.execute(&mut *conn).await?;
                 }
                 Ok::<_, StoreError>(messages)
             })
