@@ -468,7 +468,7 @@ impl Service {
     /// Adds `count` generated cases of the last 120 days, written in batches of one transaction.
     pub async fn generate_demo_cases(&self, count: usize, seed: u64) -> Result<usize, AppError> {
         let items = catalogue_rows::all_items(self.store().readers()).await?;
-        let generated = generate_cases(
+        let mut generated = generate_cases(
             &items,
             self.calendar(),
             "330226",
@@ -477,6 +477,12 @@ impl Service {
             count,
             seed,
         );
+        // Lists page newest first by id; ids are time-ordered (UUIDv7), so hand them out in the
+        // order the cases were received.
+        generated.sort_by_key(|(case, _)| case.received_at);
+        for (case, _) in &mut generated {
+            case.id = uuid::Uuid::now_v7().to_string();
+        }
         let total = generated.len();
         let calendar = std::sync::Arc::new(self.calendar().clone());
         let mut batches = Vec::new();
