@@ -185,7 +185,8 @@ impl Service {
         request: SubmitCase,
         idempotency_key: Option<String>,
     ) -> Result<Submitted, AppError> {
-        check_applicant(&request.applicant)?;
+        let mut request = request;
+        request.applicant.id_number = canonical_applicant_id(&request.applicant)?;
         let fingerprint = serde_json::to_string(&request)
             .map_err(|e| AppError::invalid("body", e.to_string()))?;
         let calendar = self.inner.calendar.clone();
@@ -416,10 +417,13 @@ impl Service {
                 .await
             {
                 Ok(_) => accepted += 1,
+                // Not yet due, already moved, or a deadline in a year the calendar does not cover
+                // yet: leave it for a later sweep, and go on with the others.
                 Err(
                     AppError::Invalid(_)
                     | AppError::NotAllowed { .. }
-                    | AppError::VersionConflict { .. },
+                    | AppError::VersionConflict { .. }
+                    | AppError::Calendar(_),
                 ) => {}
                 Err(e) => return Err(e),
             }
@@ -428,12 +432,15 @@ impl Service {
     }
 }
 
-/// An applicant's identifier must be valid for its kind before anything is stored.
-fn check_applicant(applicant: &Applicant) -> Result<(), AppError> {
+/// An applicant's identifier must be valid for its kind before anything is stored; it is
+/// stored in its canonical form (upper-case check character).
+fn canonical_applicant_id(applicant: &Applicant) -> Result<String, AppError> {
     let result = match applicant.kind {
-        ApplicantKind::Person => ResidentIdNumber::parse(&applicant.id_number).map(|_| ()),
+        ApplicantKind::Person => {
+            ResidentIdNumber::parse(&applicant.id_number).map(|id| id.as_str().to_string())
+        }
         ApplicantKind::Enterprise => {
-            UnifiedSocialCreditCode::parse(&applicant.id_number).map(|_| ())
+            UnifiedSocialCreditCode::parse(&applicant.id_number).map(|id| id.as_str().to_string())
         }
     };
     result.map_err(|e| AppError::invalid("applicant.id_number", e.to_string()))

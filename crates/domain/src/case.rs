@@ -561,8 +561,8 @@ pub fn submit(
     if !errors.is_empty() {
         return Err(CaseError::Invalid(errors));
     }
-    // Fails early for a date the calendar does not know, rather than at the notice deadline.
-    notice_deadline(ctx.calendar, ctx.today)?;
+    // Receipt never depends on the calendar: an application in late December is received even
+    // before next year's holiday notice is loaded; only deadlines need the calendar.
     let event = CaseEvent::Submitted {
         materials: new.materials.clone(),
     };
@@ -768,7 +768,7 @@ impl Case {
                     && address.trim().is_empty()
                 {
                     return Err(invalid(
-                        "method.address",
+                        "delivery.address",
                         "an express delivery needs an address",
                     ));
                 }

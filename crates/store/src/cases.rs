@@ -52,15 +52,13 @@ async fn append_events(
     Ok(())
 }
 
-/// Stores a new case and its first event.
-pub async fn insert(
+async fn insert_row(
     conn: &mut AnyConnection,
     case: &Case,
-    event: &CaseEvent,
-    actor: &str,
+    created_at: &str,
+    updated_at: &str,
     due_on: Option<NaiveDate>,
 ) -> Result<(), StoreError> {
-    let at = case.received_at.to_rfc3339();
     sqlx::query(
         "INSERT INTO cases (id, number, item_code, item_version, department, centre, channel, status, \
          applicant_name, received_on, accepted_on, due_on, closed_on, visits, version, created_at, updated_at, body) \
@@ -81,11 +79,24 @@ pub async fn insert(
     .bind(date_text(case.closed_on))
     .bind(case.visits.len() as i64)
     .bind(case.version as i64)
-    .bind(&at)
-    .bind(&at)
+    .bind(created_at)
+    .bind(updated_at)
     .bind(case_body(case)?)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Stores a new case and its first event.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    case: &Case,
+    event: &CaseEvent,
+    actor: &str,
+    due_on: Option<NaiveDate>,
+) -> Result<(), StoreError> {
+    let at = case.received_at.to_rfc3339();
+    insert_row(conn, case, &at, &at, due_on).await?;
     append_events(conn, &case.id, 1, std::slice::from_ref(event), actor, &at).await
 }
 
@@ -323,31 +334,7 @@ pub async fn insert_with_history(
         .last()
         .map_or(case.received_at, |e| e.at)
         .to_rfc3339();
-    sqlx::query(
-        "INSERT INTO cases (id, number, item_code, item_version, department, centre, channel, status, \
-         applicant_name, received_on, accepted_on, due_on, closed_on, visits, version, created_at, updated_at, body) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-    )
-    .bind(&case.id)
-    .bind(&case.number)
-    .bind(&case.item_code)
-    .bind(i64::from(case.item_version))
-    .bind(&case.department)
-    .bind(&case.centre)
-    .bind(case.channel.as_str())
-    .bind(case.status.as_str())
-    .bind(&case.applicant.name)
-    .bind(case.received_on.format("%Y-%m-%d").to_string())
-    .bind(date_text(case.accepted_on))
-    .bind(date_text(due_on))
-    .bind(date_text(case.closed_on))
-    .bind(case.visits.len() as i64)
-    .bind(case.version as i64)
-    .bind(created)
-    .bind(updated)
-    .bind(case_body(case)?)
-    .execute(&mut *conn)
-    .await?;
+    insert_row(conn, case, &created, &updated, due_on).await?;
     for e in history {
         append_events(
             conn,

@@ -59,7 +59,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ActorHeader {
         let value = parts
             .headers
             .get("x-actor")
-            .and_then(|v| v.to_str().ok())
+            // Names are often Chinese: accept any UTF-8, not only visible ASCII.
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
             .map(str::trim)
             .filter(|v| !v.is_empty())
             .ok_or_else(|| {

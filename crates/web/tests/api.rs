@@ -779,3 +779,56 @@ async fn an_import_with_errors_reports_every_bad_row_and_imports_nothing() {
         "the good row was not imported either"
     );
 }
+
+#[tokio::test]
+async fn identifiers_are_stored_canonically_and_actors_may_have_chinese_names() {
+    let app = spawn_app().await;
+    let mut body = application("SCJG-001", &["M01", "M02", "M03"]);
+    body["applicant"]["id_number"] = json!("11010519491231002x");
+    let answer = app
+        .http
+        .post(format!("{}/api/v1/cases", app.url))
+        .header(
+            "x-actor",
+            reqwest::header::HeaderValue::from_bytes("张三".as_bytes()).expect("utf-8 header"),
+        )
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(answer.status(), StatusCode::CREATED);
+    let case: Value = answer.json().await.expect("json");
+    assert_eq!(case["applicant"]["id_number"], PERSON_ID);
+    let (_, detail) = app
+        .get(&format!(
+            "/api/v1/cases/{}",
+            case["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(detail["history"][0]["actor"], "张三");
+}
+
+#[tokio::test]
+async fn an_application_is_received_even_when_the_calendar_ends_before_its_notice_period() {
+    let app = spawn_app().await;
+    // 2026-12-28: five working days later is in 2027, which the calendar does not cover yet.
+    app.at(day(2026, 12, 28));
+    let case = app.new_case(&["M01", "M02", "M03"]).await;
+    assert_eq!(case["status"], "submitted");
+    let refused = app
+        .act(
+            case["id"].as_str().expect("id"),
+            "accept",
+            "clerk-1",
+            1,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no promise without a calendar"
+    );
+    let problem: Value = refused.json().await.expect("json");
+    assert!(problem["detail"].as_str().expect("detail").contains("2027"));
+}
