@@ -2,12 +2,13 @@
 //! and its append-only history of events.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use onewindow_domain::case::{Case, CaseEvent};
+use onewindow_domain::case::{Case, CaseEvent, Status};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 
 use crate::StoreError;
+use crate::filter::Filtered;
 
 /// One event of a case's history as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -205,55 +206,38 @@ pub async fn list<'c, E>(db: E, filter: &CaseFilter) -> Result<Vec<Case>, StoreE
 where
     E: Executor<'c, Database = Any>,
 {
-    let mut sql = String::from("SELECT body FROM cases WHERE 1 = 1");
-    let mut binds: Vec<String> = Vec::new();
-    let placeholder = |binds: &mut Vec<String>, value: String| {
-        binds.push(value);
-        format!("${}", binds.len())
-    };
-    if !filter.statuses.is_empty() {
-        let list: Vec<String> = filter
-            .statuses
-            .iter()
-            .map(|s| placeholder(&mut binds, s.clone()))
-            .collect();
-        sql.push_str(&format!(" AND status IN ({})", list.join(", ")));
-    }
+    let mut filtered = Filtered::new("SELECT body FROM cases");
+    filtered.and_in("status", &filter.statuses);
     if let Some(v) = &filter.item_code {
-        sql.push_str(&format!(
-            " AND item_code = {}",
-            placeholder(&mut binds, v.clone())
-        ));
+        filtered.and("item_code = ?", [v.clone()]);
     }
     if let Some(v) = &filter.department {
-        sql.push_str(&format!(
-            " AND department = {}",
-            placeholder(&mut binds, v.clone())
-        ));
+        filtered.and("department = ?", [v.clone()]);
     }
     if let Some(v) = &filter.centre {
-        sql.push_str(&format!(
-            " AND centre = {}",
-            placeholder(&mut binds, v.clone())
-        ));
+        filtered.and("centre = ?", [v.clone()]);
     }
     if let Some(d) = filter.overdue_on {
-        let p = placeholder(&mut binds, d.format("%Y-%m-%d").to_string());
-        sql.push_str(&format!(
-            " AND due_on IS NOT NULL AND due_on < {p} AND status IN ('accepted', 'in_review')"
-        ));
+        // Which states run on a clock is the domain's rule; a stopped clock has no due date.
+        let on_clock: Vec<String> = Status::ALL
+            .into_iter()
+            .filter(|s| s.is_on_clock())
+            .map(|s| s.as_str().to_string())
+            .collect();
+        filtered
+            .and(
+                "due_on IS NOT NULL AND due_on < ?",
+                [d.format("%Y-%m-%d").to_string()],
+            )
+            .and_in("status", &on_clock);
     }
     if let Some(v) = &filter.before_id {
-        sql.push_str(&format!(" AND id < {}", placeholder(&mut binds, v.clone())));
+        filtered.and("id < ?", [v.clone()]);
     }
-    sql.push_str(&format!(
+    let query = filtered.query(&format!(
         " ORDER BY id DESC LIMIT {}",
         filter.limit.clamp(1, 1001)
     ));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        query = query.bind(b);
-    }
     let rows = query.fetch_all(db).await?;
     rows.iter().map(case_from_row).collect()
 }

@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 
 use crate::StoreError;
+use crate::filter::Filtered;
 
 pub async fn upsert_department(conn: &mut AnyConnection, d: &Department) -> Result<(), StoreError> {
     sqlx::query(
@@ -157,39 +158,29 @@ pub async fn list_items<'c, E>(db: E, filter: &ItemFilter) -> Result<Vec<Publish
 where
     E: Executor<'c, Database = Any>,
 {
-    let mut sql = String::from("SELECT code, version, body FROM items WHERE 1 = 1");
-    let mut binds: Vec<String> = Vec::new();
-    let mut push = |sql: &mut String, clause: &str, value: String| {
-        binds.push(value);
-        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
-    };
+    let mut filtered = Filtered::new("SELECT code, version, body FROM items");
     if let Some(q) = filter.query.as_deref().filter(|q| !q.trim().is_empty()) {
-        push(
-            &mut sql,
-            " AND search_text LIKE ?",
-            format!("%{}%", q.trim().to_lowercase()),
+        filtered.and(
+            "search_text LIKE ?",
+            [format!("%{}%", q.trim().to_lowercase())],
         );
     }
     if let Some(d) = &filter.department {
-        push(&mut sql, " AND department = ?", d.clone());
+        filtered.and("department = ?", [d.clone()]);
     }
     if let Some(m) = &filter.run_mode {
-        push(&mut sql, " AND run_mode = ?", m.clone());
+        filtered.and("run_mode = ?", [m.clone()]);
     }
     if let Some(k) = &filter.kind {
-        push(&mut sql, " AND kind = ?", k.clone());
+        filtered.and("kind = ?", [k.clone()]);
     }
     if let Some(c) = &filter.after_code {
-        push(&mut sql, " AND code > ?", c.clone());
+        filtered.and("code > ?", [c.clone()]);
     }
-    sql.push_str(&format!(
+    let query = filtered.query(&format!(
         " ORDER BY code LIMIT {}",
         filter.limit.clamp(1, 1000)
     ));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        query = query.bind(b);
-    }
     let rows = query.fetch_all(db).await?;
     rows.iter().map(published_from_row).collect()
 }

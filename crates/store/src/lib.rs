@@ -9,6 +9,7 @@
 
 pub mod cases;
 pub mod catalogue;
+mod filter;
 mod migrate;
 pub mod writer;
 

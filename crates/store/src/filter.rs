@@ -1,0 +1,63 @@
+//! A WHERE clause built from optional filters, with every value bound as a parameter.
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AssertSqlSafe};
+
+/// `SELECT … WHERE 1 = 1 AND …` with `$n` placeholders numbered as conditions are added.
+pub(crate) struct Filtered {
+    sql: String,
+    binds: Vec<String>,
+}
+
+impl Filtered {
+    pub(crate) fn new(select: &str) -> Self {
+        Self {
+            sql: format!("{select} WHERE 1 = 1"),
+            binds: Vec::new(),
+        }
+    }
+
+    fn placeholder(&mut self, value: String) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    /// Adds ` AND <clause>` where each `?` in `clause` takes the next of `values`.
+    pub(crate) fn and(
+        &mut self,
+        clause: &str,
+        values: impl IntoIterator<Item = String>,
+    ) -> &mut Self {
+        let mut values = values.into_iter();
+        let mut text = String::from(" AND ");
+        for (i, part) in clause.split('?').enumerate() {
+            if i > 0 {
+                let p = self.placeholder(values.next().unwrap_or_default());
+                text.push_str(&p);
+            }
+            text.push_str(part);
+        }
+        self.sql.push_str(&text);
+        self
+    }
+
+    /// Adds ` AND <column> IN (…)` over `values`; nothing when `values` is empty.
+    pub(crate) fn and_in(&mut self, column: &str, values: &[String]) -> &mut Self {
+        if !values.is_empty() {
+            let list: Vec<String> = values.iter().map(|v| self.placeholder(v.clone())).collect();
+            self.sql
+                .push_str(&format!(" AND {column} IN ({})", list.join(", ")));
+        }
+        self
+    }
+
+    /// The query with `tail` (ORDER BY, LIMIT) appended and every value bound.
+    pub(crate) fn query(self, tail: &str) -> Query<'static, Any, AnyArguments> {
+        let mut query = sqlx::query(AssertSqlSafe(format!("{}{tail}", self.sql)));
+        for b in self.binds {
+            query = query.bind(b);
+        }
+        query
+    }
+}
