@@ -412,9 +412,18 @@ impl Service {
     /// version becomes a new version; an unknown department or a duplicate code refuses the whole.
     pub async fn import_catalogue(
         &self,
+        actor: &crate::accounts::Actor,
         doc: CatalogueDocument,
     ) -> Result<ImportSummary, ImportError> {
-        let now = self.now().to_rfc3339();
+        if let onewindow_domain::access::Decision::Refuse(reason) = onewindow_domain::access::decide(
+            &actor.principal,
+            onewindow_domain::access::Operation::ManageCatalogue,
+        ) {
+            return Err(ImportError::App(AppError::Forbidden(reason)));
+        }
+        let at = self.now();
+        let now = at.to_rfc3339();
+        let actor = actor.clone();
         self.store()
             .write(move |conn| {
                 Box::pin(async move {
@@ -461,6 +470,20 @@ impl Service {
                             Published::Unchanged(_) => summary.unchanged += 1,
                         }
                     }
+                    onewindow_store::audit::append(
+                        &mut *conn,
+                        actor.entry(
+                            at,
+                            "catalogue.import",
+                            "catalogue",
+                            onewindow_domain::audit::Outcome::Success,
+                            format!(
+                                "{} departments, {} new item versions, {} unchanged",
+                                summary.departments, summary.new_versions, summary.unchanged
+                            ),
+                        ),
+                    )
+                    .await?;
                     Ok(summary)
                 })
             })

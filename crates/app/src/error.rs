@@ -24,6 +24,30 @@ pub enum AppError {
     VersionConflict { expected: u64, current: u64 },
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
+    /// No session or token, or one that has ended, or wrong credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Known to the user but not theirs to do.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("too many failed logins for this user name; try again after {until}")]
+    TooManyAttempts {
+        until: chrono::DateTime<chrono::Utc>,
+        /// Seconds from the service's now until `until`.
+        wait_seconds: i64,
+    },
+    /// The request clashes with what is stored (a user name already taken).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// A policy refusal inside a write job; the service turns it into `NotFound` or `Forbidden`
+    /// after writing the audit record.
+    #[error("{reason}")]
+    Refused {
+        status: crate::service::RefusalKind,
+        reason: String,
+    },
     #[error(transparent)]
     Calendar(#[from] CalendarError),
     #[error(transparent)]

@@ -2,6 +2,7 @@
 //! [`Service`] here; authorisation, audit and transactions live in this crate, the rules in the
 //! domain crate.
 
+pub mod accounts;
 pub mod catalogue_io;
 pub mod clock;
 pub mod demo;

@@ -13,6 +13,9 @@ use onewindow_domain::identifiers::{ResidentIdNumber, UnifiedSocialCreditCode};
 use onewindow_store::cases::{self as case_rows, StoredEvent};
 use onewindow_store::catalogue as catalogue_rows;
 
+use onewindow_domain::access::{Post, Role};
+
+use crate::accounts::{Actor, NewUser};
 use crate::clock::local_morning;
 use crate::error::AppError;
 use crate::service::Service;
@@ -102,6 +105,23 @@ fn credit_code(rng: &mut Rng) -> Option<String> {
 }
 
 fn applicant(rng: &mut Rng) -> Option<Applicant> {
+    // A few cases belong to the demo applicant accounts, so their "my cases" is not empty.
+    if rng.chance(1) {
+        return Some(Applicant {
+            kind: ApplicantKind::Person,
+            name: DEMO_PERSON_NAME.into(),
+            id_number: demo_person_identity()?,
+            phone: Some("13805740000".into()),
+        });
+    }
+    if rng.chance(1) {
+        return Some(Applicant {
+            kind: ApplicantKind::Enterprise,
+            name: DEMO_ENTERPRISE_NAME.into(),
+            id_number: demo_enterprise_identity()?,
+            phone: Some("0574-65550000".into()),
+        });
+    }
     if rng.chance(35) {
         Some(Applicant {
             kind: ApplicantKind::Enterprise,
@@ -245,6 +265,7 @@ pub fn generate_cases(
             channel,
             centre: rng.pick(CENTRES).to_string(),
             materials,
+            filed_by: None,
         };
         let Ok((case, first)) = case::submit(id, number, item, new, &ctx) else {
             continue;
@@ -455,10 +476,12 @@ impl Service {
             items: doc.items.len(),
             cases: 0,
         };
-        self.import_catalogue(doc).await.map_err(|e| match e {
-            crate::catalogue_io::ImportError::App(e) => e,
-            other => AppError::invalid("demo catalogue", other.to_string()),
-        })?;
+        self.import_catalogue(&Actor::command_line("demo"), doc)
+            .await
+            .map_err(|e| match e {
+                crate::catalogue_io::ImportError::App(e) => e,
+                other => AppError::invalid("demo catalogue", other.to_string()),
+            })?;
         if cases > 0 && !case_rows::any_case(self.store().readers()).await? {
             loaded.cases = self.generate_demo_cases(cases, 1).await?;
         }
@@ -507,5 +530,157 @@ impl Service {
                 .await?;
         }
         Ok(total)
+    }
+}
+
+// ---- demo accounts ----------------------------------------------------------------------------
+
+const DEMO_PERSON_NAME: &str = "林晓梅";
+const DEMO_ENTERPRISE_NAME: &str = "宁海县示范民宿有限公司";
+
+/// The identity number of the demo citizen (a valid check character, a made-up person).
+pub fn demo_person_identity() -> Option<String> {
+    let body = "33022619880615002";
+    let check = ResidentIdNumber::check_character(body).ok()?;
+    Some(format!("{body}{check}"))
+}
+
+/// The credit code of the demo enterprise.
+pub fn demo_enterprise_identity() -> Option<String> {
+    let body = "91330226MA2DEMH01";
+    let check = UnifiedSocialCreditCode::check_character(body).ok()?;
+    Some(format!("{body}{check}"))
+}
+
+/// One demo account: who it is and the password printed at start. Demo only: these passwords
+/// are public (they are in the README).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoAccount {
+    pub username: &'static str,
+    pub password: &'static str,
+    pub display_name: &'static str,
+    pub posts: Vec<Post>,
+    pub identity: Option<String>,
+    pub may_reveal_personal_data: bool,
+}
+
+/// The centre and department the demo's staff accounts work in.
+pub const DEMO_CENTRE: &str = "county-hall";
+pub const DEMO_DEPARTMENT: &str = "SCJGJ";
+
+/// One account for each role.
+pub fn demo_accounts() -> Vec<DemoAccount> {
+    let account = |username, password, display_name, posts| DemoAccount {
+        username,
+        password,
+        display_name,
+        posts,
+        identity: None,
+        may_reveal_personal_data: false,
+    };
+    vec![
+        account(
+            "admin",
+            "guanli-2026",
+            "系统管理员",
+            vec![Post::new(Role::Administrator)],
+        ),
+        DemoAccount {
+            may_reveal_personal_data: true,
+            ..account(
+                "clerk",
+                "chuangkou-2026",
+                "综合窗口 张敏",
+                vec![Post::new(Role::Clerk).at_centre(DEMO_CENTRE)],
+            )
+        },
+        account(
+            "reviewer",
+            "shencha-2026",
+            "市场监管局 审查 李强",
+            vec![Post::new(Role::Reviewer).in_department(DEMO_DEPARTMENT)],
+        ),
+        account(
+            "approver",
+            "shenpi-2026",
+            "市场监管局 首席代表 王芳",
+            vec![Post::new(Role::Approver).in_department(DEMO_DEPARTMENT)],
+        ),
+        account(
+            "supervisor",
+            "jiancha-2026",
+            "效能监察 陈静",
+            vec![Post::new(Role::Supervisor)],
+        ),
+        account(
+            "visitor",
+            "huifang-2026",
+            "回访员 赵丽",
+            vec![Post::new(Role::ReturnVisitOperator)],
+        ),
+        account(
+            "agent",
+            "daiban-2026",
+            "代办员 周伟",
+            vec![Post::new(Role::Agent)],
+        ),
+        account(
+            "intermediary",
+            "zhongjie-2026",
+            "宁海县测绘服务有限公司",
+            vec![Post::new(Role::Intermediary)],
+        ),
+        DemoAccount {
+            identity: demo_person_identity(),
+            ..account(
+                "citizen",
+                "shimin-2026",
+                DEMO_PERSON_NAME,
+                vec![Post::new(Role::Applicant)],
+            )
+        },
+        DemoAccount {
+            identity: demo_enterprise_identity(),
+            ..account(
+                "enterprise",
+                "qiye-demo-2026",
+                DEMO_ENTERPRISE_NAME,
+                vec![Post::new(Role::Applicant)],
+            )
+        },
+    ]
+}
+
+impl Service {
+    /// Creates the demo accounts that do not exist yet; returns those it created.
+    pub async fn seed_demo_accounts(&self) -> Result<Vec<DemoAccount>, AppError> {
+        let actor = Actor::command_line("demo");
+        let existing: Vec<String> = self
+            .users(&actor)
+            .await?
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        let mut created = Vec::new();
+        for account in demo_accounts() {
+            if existing.iter().any(|u| u == account.username) {
+                continue;
+            }
+            self.create_user(
+                &actor,
+                NewUser {
+                    username: account.username.into(),
+                    display_name: account.display_name.into(),
+                    password: account.password.into(),
+                    identity: account.identity.clone(),
+                    phone: None,
+                    posts: account.posts.clone(),
+                    may_reveal_personal_data: account.may_reveal_personal_data,
+                },
+            )
+            .await?;
+            created.push(account);
+        }
+        Ok(created)
     }
 }

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use onewindow_domain::access::{self, CaseFacts, CaseOperation, Decision, Operation};
+use onewindow_domain::audit::Outcome;
 use onewindow_domain::calendar::Calendar;
 use onewindow_domain::case::{
     self, Action, Applicant, ApplicantKind, Case, CaseCommand, Channel, Context, NewCase,
@@ -12,30 +14,15 @@ use onewindow_domain::catalogue::{Department, PublishedItem};
 use onewindow_domain::figures::{CatalogueFigures, catalogue_figures};
 use onewindow_domain::identifiers::{ResidentIdNumber, UnifiedSocialCreditCode};
 use onewindow_domain::validation::FieldError;
+use onewindow_store::audit as audit_rows;
 use onewindow_store::cases::{self as case_rows, CaseFilter, StoredEvent};
 use onewindow_store::catalogue::{self as catalogue_rows, ItemFilter};
 use onewindow_store::{Store, enqueue_outbox, next_counter};
 use serde::{Deserialize, Serialize};
 
+pub use crate::accounts::Actor;
 use crate::clock::{Clock, local_date};
 use crate::error::AppError;
-
-/// Who is acting. Until accounts exist this is the name the caller gives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub id: String,
-}
-
-impl Actor {
-    pub fn new(id: impl Into<String>) -> Self {
-        Self { id: id.into() }
-    }
-
-    /// The service itself, for what the law does on its own (acceptance by lapse of time).
-    pub fn system() -> Self {
-        Self::new("system")
-    }
-}
 
 /// An application as it arrives at the service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,8 +164,8 @@ impl Service {
 
     // ---- cases: commands ------------------------------------------------------------------
 
-    /// Receives an application. With an idempotency key, a retry returns the first answer and
-    /// files nothing new.
+    /// Receives an application. With an idempotency key, a retry by the same account returns the
+    /// first answer and files nothing new.
     pub async fn submit_case(
         &self,
         actor: &Actor,
@@ -187,13 +174,37 @@ impl Service {
     ) -> Result<Submitted, AppError> {
         let mut request = request;
         request.applicant.id_number = canonical_applicant_id(&request.applicant)?;
+        let who = &actor.principal;
+        if let Decision::Refuse(reason) =
+            access::decide_submission(who, &request.applicant.id_number, &request.centre)
+        {
+            self.audit_denied(
+                actor,
+                "case.submit",
+                format!("item:{}", request.item_code),
+                &reason,
+            )
+            .await?;
+            return Err(AppError::Forbidden(reason));
+        }
+        let at_own_window = who
+            .posts
+            .iter()
+            .any(|p| p.role == access::Role::Clerk && p.centre.as_deref() == Some(&request.centre));
+        let filed_by = ((who.has_role(access::Role::Applicant)
+            || who.has_role(access::Role::Agent))
+            && !at_own_window)
+            .then(|| who.user_id.clone());
         let fingerprint = serde_json::to_string(&request)
             .map_err(|e| AppError::invalid("body", e.to_string()))?;
+        // Keys are the caller's own: two accounts choosing the same key never meet.
+        let idempotency_key = idempotency_key.map(|k| format!("{}:{k}", who.user_id));
         let calendar = self.inner.calendar.clone();
         let division = self.inner.division.clone();
-        let actor = actor.id.clone();
+        let actor = actor.clone();
         let now = self.now();
-        self.store()
+        let mut submitted = self
+            .store()
             .write(move |conn| {
                 Box::pin(async move {
                     if let Some(key) = &idempotency_key
@@ -224,7 +235,7 @@ impl Service {
                     let number = format!("{}{}{:06}", division, today.format("%Y%m%d"), serial);
                     let id = uuid::Uuid::now_v7().to_string();
                     let ctx = Context {
-                        actor: &actor,
+                        actor: actor.username(),
                         now,
                         today,
                         calendar: &calendar,
@@ -234,9 +245,10 @@ impl Service {
                         channel: request.channel,
                         centre: request.centre,
                         materials: request.materials,
+                        filed_by,
                     };
                     let (case, event) = case::submit(id, number, &item, new, &ctx)?;
-                    case_rows::insert(&mut *conn, &case, &event, &actor, None).await?;
+                    case_rows::insert(&mut *conn, &case, &event, actor.username(), None).await?;
                     let body = serde_json::to_string(&case)
                         .map_err(|e| onewindow_store::StoreError::corrupt(case.id.as_str(), e))?;
                     if let Some(key) = &idempotency_key {
@@ -249,6 +261,17 @@ impl Service {
                         )
                         .await?;
                     }
+                    audit_rows::append(
+                        &mut *conn,
+                        actor.entry(
+                            now,
+                            "case.submit",
+                            format!("case:{}", case.number),
+                            Outcome::Success,
+                            format!("item {}", case.item_code),
+                        ),
+                    )
+                    .await?;
                     enqueue_outbox(&mut *conn, "case.submitted", &body, &now.to_rfc3339()).await?;
                     Ok(Submitted {
                         case,
@@ -256,10 +279,13 @@ impl Service {
                     })
                 })
             })
-            .await
+            .await?;
+        mask_case(&mut submitted.case);
+        Ok(submitted)
     }
 
-    /// Runs one command on a case, if the case is still at `expected_version`.
+    /// Runs one command on a case, if the actor may and the case is still at `expected_version`.
+    /// A case the actor may not see answers "not found".
     pub async fn execute(
         &self,
         actor: &Actor,
@@ -268,15 +294,23 @@ impl Service {
         command: CaseCommand,
     ) -> Result<Case, AppError> {
         let calendar = self.inner.calendar.clone();
-        let actor = actor.id.clone();
-        let case_ref = case_ref.to_string();
+        let owned_actor = actor.clone();
+        let owned_ref = case_ref.to_string();
         let now = self.now();
-        self.store()
+        let action_name = command
+            .action()
+            .map_or("deem-accept", |a| a.as_str())
+            .to_string();
+        let result = self
+            .store()
             .write(move |conn| {
                 Box::pin(async move {
+                    let actor = owned_actor;
+                    let case_ref = owned_ref;
                     let case = case_rows::load(&mut *conn, &case_ref)
                         .await?
                         .ok_or_else(|| AppError::not_found(format!("case {case_ref}")))?;
+                    authorise_command(&actor, &case, &command, &case_ref)?;
                     if case.version != expected_version {
                         return Err(AppError::VersionConflict {
                             expected: expected_version,
@@ -285,7 +319,7 @@ impl Service {
                     }
                     let today = local_date(now);
                     let ctx = Context {
-                        actor: &actor,
+                        actor: actor.username(),
                         now,
                         today,
                         calendar: &calendar,
@@ -293,7 +327,7 @@ impl Service {
                     let events = case.decide(&command, &ctx)?;
                     let mut next = case.clone();
                     for event in &events {
-                        next.apply(event, &actor, now, today);
+                        next.apply(event, actor.username(), now, today);
                     }
                     let due_on = next.due_on(&calendar)?;
                     let written = case_rows::update(
@@ -301,7 +335,7 @@ impl Service {
                         &next,
                         expected_version,
                         &events,
-                        &actor,
+                        actor.username(),
                         now,
                         due_on,
                     )
@@ -315,12 +349,32 @@ impl Service {
                             current,
                         });
                     }
+                    let kinds: Vec<&str> = events.iter().map(|e| e.kind()).collect();
+                    audit_rows::append(
+                        &mut *conn,
+                        actor.entry(
+                            now,
+                            &format!(
+                                "case.{}",
+                                command.action().map_or("deem-accept", |a| a.as_str())
+                            ),
+                            format!("case:{}", next.number),
+                            Outcome::Success,
+                            format!(
+                                "version {} -> {}: {}",
+                                expected_version,
+                                next.version,
+                                kinds.join(", ")
+                            ),
+                        ),
+                    )
+                    .await?;
                     let message = serde_json::json!({
                         "case_id": next.id,
                         "number": next.number,
                         "status": next.status,
                         "events": events,
-                        "actor": actor,
+                        "actor": actor.username(),
                     });
                     enqueue_outbox(
                         &mut *conn,
@@ -332,15 +386,51 @@ impl Service {
                     Ok(next)
                 })
             })
+            .await;
+        match result {
+            Ok(mut case) => {
+                mask_case(&mut case);
+                Ok(case)
+            }
+            Err(AppError::Refused { status, reason }) => {
+                self.audit_denied(
+                    actor,
+                    &format!("case.{action_name}"),
+                    format!("case:{case_ref}"),
+                    &reason,
+                )
+                .await?;
+                Err(match status {
+                    RefusalKind::Hidden => AppError::not_found(format!("case {case_ref}")),
+                    RefusalKind::Forbidden => AppError::Forbidden(reason),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records an attempt the access policy refused.
+    pub(crate) async fn audit_denied(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: String,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        self.audit_alone(actor.entry(self.now(), action, target, Outcome::Denied, reason))
             .await
     }
 
     // ---- cases: queries -------------------------------------------------------------------
 
-    pub async fn case(&self, case_ref: &str) -> Result<CaseDetail, AppError> {
+    /// A case as `actor` may see it: identity and phone numbers masked.
+    pub async fn case(&self, actor: &Actor, case_ref: &str) -> Result<CaseDetail, AppError> {
         let readers = self.store().readers();
-        let case = case_rows::load(readers, case_ref)
+        let mut case = case_rows::load(readers, case_ref)
             .await?
+            .filter(|c| {
+                access::decide_case(&actor.principal, CaseOperation::Read, &facts(c)).is_allowed()
+            })
             .ok_or_else(|| AppError::not_found(format!("case {case_ref}")))?;
         let history = case_rows::history(readers, &case.id).await?;
         let calendar = self.calendar();
@@ -353,19 +443,74 @@ impl Service {
             ),
             _ => (None, None),
         };
+        // What this actor may do next: the state machine's actions that the policy allows.
+        let allowed_actions = case
+            .status
+            .allowed_actions()
+            .iter()
+            .copied()
+            .filter(|a| {
+                access::decide_case(&actor.principal, CaseOperation::Act(*a), &facts(&case))
+                    .is_allowed()
+            })
+            .collect();
+        mask_case(&mut case);
         Ok(CaseDetail {
             due_on,
             working_days_used: used,
             working_days_left: left,
             visit_count: case.visits.len(),
             at_most_once: case.is_at_most_once(),
-            allowed_actions: case.status.allowed_actions().to_vec(),
+            allowed_actions,
             history,
             case,
         })
     }
 
-    pub async fn cases(&self, query: CaseQuery) -> Result<Page<Case>, AppError> {
+    /// The applicant's identity and phone number in full. A separate permission; every showing is
+    /// written to the audit trail.
+    pub async fn reveal_personal_data(
+        &self,
+        actor: &Actor,
+        case_ref: &str,
+    ) -> Result<Applicant, AppError> {
+        let case = case_rows::load(self.store().readers(), case_ref)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("case {case_ref}")))?;
+        let target = format!("case:{}", case.number);
+        match access::decide_case(
+            &actor.principal,
+            CaseOperation::RevealPersonalData,
+            &facts(&case),
+        ) {
+            Decision::Allow => {}
+            Decision::Hide => {
+                self.audit_denied(actor, "case.reveal_personal_data", target, "out of scope")
+                    .await?;
+                return Err(AppError::not_found(format!("case {case_ref}")));
+            }
+            Decision::Refuse(reason) => {
+                self.audit_denied(actor, "case.reveal_personal_data", target, &reason)
+                    .await?;
+                return Err(AppError::Forbidden(reason));
+            }
+        }
+        self.audit_alone(actor.entry(
+            self.now(),
+            "case.reveal_personal_data",
+            target,
+            Outcome::Success,
+            "identity and phone number shown in full",
+        ))
+        .await?;
+        Ok(case.applicant)
+    }
+
+    /// The cases `actor` may see, filtered; identity and phone numbers masked.
+    pub async fn cases(&self, actor: &Actor, query: CaseQuery) -> Result<Page<Case>, AppError> {
+        if let Decision::Refuse(reason) = access::decide(&actor.principal, Operation::ListCases) {
+            return Err(AppError::Forbidden(reason));
+        }
         let mut errors = Vec::new();
         for (i, s) in query.statuses.iter().enumerate() {
             if case::Status::parse(s).is_none() {
@@ -387,6 +532,7 @@ impl Service {
             overdue_on: query.overdue.then(|| self.today()),
             before_id: query.cursor,
             limit: limit + 1,
+            scope: access::case_scope(&actor.principal),
         };
         let mut items = case_rows::list(self.store().readers(), &filter).await?;
         let next_cursor = if items.len() as i64 > limit {
@@ -395,6 +541,9 @@ impl Service {
         } else {
             None
         };
+        for case in &mut items {
+            mask_case(case);
+        }
         Ok(Page { items, next_cursor })
     }
 
@@ -430,6 +579,59 @@ impl Service {
         }
         Ok(accepted)
     }
+}
+
+/// Why the policy refused, carried out of a write job so the refusal can be audited after the
+/// job's transaction has rolled back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    Hidden,
+    Forbidden,
+}
+
+/// The facts of a case that access depends on.
+pub(crate) fn facts(case: &Case) -> CaseFacts<'_> {
+    CaseFacts {
+        department: &case.department,
+        centre: &case.centre,
+        status: case.status,
+        owner: case.filed_by.as_deref(),
+        applicant_identity: &case.applicant.id_number,
+    }
+}
+
+/// Asks the policy whether `actor` may run `command` on `case`. The system's own commands (which
+/// are no user's action) are for the system alone.
+fn authorise_command(
+    actor: &Actor,
+    case: &Case,
+    command: &CaseCommand,
+    case_ref: &str,
+) -> Result<(), AppError> {
+    let decision = match command.action() {
+        Some(action) => {
+            access::decide_case(&actor.principal, CaseOperation::Act(action), &facts(case))
+        }
+        None if actor.principal.is_system() => Decision::Allow,
+        None => Decision::Refuse("only the service itself runs this command".into()),
+    };
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::Hide => Err(AppError::Refused {
+            status: RefusalKind::Hidden,
+            reason: format!("case {case_ref} is out of scope"),
+        }),
+        Decision::Refuse(reason) => Err(AppError::Refused {
+            status: RefusalKind::Forbidden,
+            reason,
+        }),
+    }
+}
+
+/// Masks the applicant's identity and phone number for showing in lists and pages.
+pub fn mask_case(case: &mut Case) {
+    case.applicant.id_number = access::mask(&case.applicant.id_number);
+    case.applicant.phone = case.applicant.phone.as_deref().map(access::mask);
 }
 
 /// An applicant's identifier must be valid for its kind before anything is stored; it is

@@ -1,6 +1,7 @@
 //! The onewindow binary: serve, demo, catalogue, calendar, report, bench.
 
 mod bench;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,7 +27,7 @@ struct Cli {
 }
 
 #[derive(Debug, Args)]
-struct StoreArgs {
+pub(crate) struct StoreArgs {
     /// Data directory of the embedded store (SQLite file, county calendar overrides).
     #[arg(
         long,
@@ -66,6 +67,12 @@ enum Command {
     Report(ReportCommand),
     /// Drive complete cases through a running server's API and measure it.
     Bench(bench::BenchArgs),
+    /// Manage accounts (as the administrator at the server's command line).
+    #[command(subcommand)]
+    User(users::UserCommand),
+    /// Check and anchor the audit trail.
+    #[command(subcommand)]
+    Audit(users::AuditCommand),
 }
 
 #[derive(Debug, Args)]
@@ -73,6 +80,10 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "ONEWINDOW_ADDR", default_value = "127.0.0.1:8080")]
     addr: String,
+    /// Mark the session cookie Secure (set this when TLS ends in a proxy in front of onewindow
+    /// that does not send X-Forwarded-Proto).
+    #[arg(long, env = "ONEWINDOW_SECURE_COOKIES")]
+    secure_cookies: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +143,8 @@ enum ReportFormat {
 
 /// Exit code of a refused import file (sysexits' EX_DATAERR), distinct from clap's usage error 2.
 const EXIT_BAD_DATA: u8 = 65;
+/// Exit code of `serve` on a store without an administrator (sysexits' EX_CONFIG).
+const EXIT_NO_ADMINISTRATOR: u8 = 78;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -178,7 +191,7 @@ fn calendar(args: &StoreArgs) -> Result<Calendar, Error> {
 }
 
 /// Opens a store that must already exist: a mistyped `--data` should not report an empty county.
-async fn open_existing(args: &StoreArgs) -> Result<Service, Error> {
+pub(crate) async fn open_existing(args: &StoreArgs) -> Result<Service, Error> {
     if args.database.is_none() && !args.data.join("onewindow.db").exists() {
         anyhow::bail!(
             "there is no store in {} (start one with `onewindow demo` or `onewindow serve`, or pass --data / --database)",
@@ -188,7 +201,7 @@ async fn open_existing(args: &StoreArgs) -> Result<Service, Error> {
     open(args).await
 }
 
-async fn open(args: &StoreArgs) -> Result<Service, Error> {
+pub(crate) async fn open(args: &StoreArgs) -> Result<Service, Error> {
     let url = match &args.database {
         Some(url) => url.clone(),
         None => onewindow_store::data_dir_url(&args.data)?,
@@ -215,7 +228,15 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::Serve(serve) => {
             let service = open(&cli.store).await?;
-            serve_until_stopped(service, &serve.addr).await?;
+            if !service.has_administrator().await? {
+                eprintln!(
+                    "error: this store has no administrator account, and onewindow has no default password.\n\
+                     Create one first, e.g.:\n    onewindow user add --username admin --name 管理员 --role admin\n\
+                     (it prints a generated password once; --password-stdin reads one instead), then serve again."
+                );
+                return Ok(ExitCode::from(EXIT_NO_ADMINISTRATOR));
+            }
+            serve_until_stopped(service, &serve).await?;
         }
         Command::Demo { serve, cases } => {
             let service = open(&cli.store).await?;
@@ -227,7 +248,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             } else {
                 eprintln!("the store already holds a catalogue; serving it as it is");
             }
-            serve_until_stopped(service, &serve.addr).await?;
+            service.seed_demo_accounts().await?;
+            users::print_demo_accounts();
+            serve_until_stopped(service, &serve).await?;
         }
         Command::Catalogue(CatalogueCommand::Import { file, format }) => {
             let format = match format {
@@ -240,7 +263,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                 .context(format!("cannot read {}", file.display()))?;
             let service = open(&cli.store).await?;
             let result = match catalogue_io::parse(format, &text) {
-                Ok(doc) => service.import_catalogue(doc).await,
+                Ok(doc) => service.import_catalogue(&users::operator(), doc).await,
                 Err(e) => Err(e),
             };
             match result {
@@ -280,17 +303,25 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             }
         }
         Command::Bench(args) => bench::run(args).await?,
+        Command::User(command) => return users::run_user(&cli.store, command).await,
+        Command::Audit(command) => return users::run_audit(&cli.store, command).await,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve_until_stopped(service: Service, addr: &str) -> Result<(), Error> {
+async fn serve_until_stopped(service: Service, serve: &ServeArgs) -> Result<(), Error> {
+    let addr = &serve.addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .context(format!("cannot listen on {addr}"))?;
     let jobs = jobs::spawn(service.clone(), JobIntervals::default());
     eprintln!("onewindow is serving on http://{addr} (API under /api/v1, Ctrl-C stops)");
-    axum::serve(listener, onewindow_web::app(service))
+    let config = onewindow_web::WebConfig {
+        secure_cookies: serve.secure_cookies,
+    };
+    let app = onewindow_web::app_with(service, config)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -284,6 +284,8 @@ pub struct NewCase {
     pub centre: String,
     /// Keys of the item's materials handed in with the application.
     pub materials: Vec<String>,
+    /// The account of the public (applicant or agent) that filed it; `None` when a clerk filed it.
+    pub filed_by: Option<String>,
 }
 
 /// A case and everything needed to decide its next step.
@@ -304,6 +306,9 @@ pub struct Case {
     pub applicant: Applicant,
     pub channel: Channel,
     pub centre: String,
+    /// The account of the public that filed the case (an applicant or an agent), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filed_by: Option<String>,
     pub status: Status,
     pub received_at: DateTime<Utc>,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
@@ -582,6 +587,7 @@ pub fn submit(
         applicant: new.applicant,
         channel: new.channel,
         centre: new.centre,
+        filed_by: new.filed_by,
         status: Status::Submitted,
         received_at: ctx.now,
         received_on: ctx.today,
@@ -1096,6 +1102,7 @@ mod tests {
             channel: Channel::Window,
             centre: "county-hall".into(),
             materials: materials.iter().map(|s| s.to_string()).collect(),
+            filed_by: None,
         };
         submit(
             "c1".into(),

@@ -2,12 +2,15 @@
 //! every function here is a plain function over plain types, so that the store, the web and the
 //! CLI are thin shells and every rule lives exactly once.
 
+pub mod access;
+pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod catalogue;
 pub mod clock;
 pub mod figures;
 pub mod identifiers;
+pub mod login;
 pub mod validation;
 
 pub use chrono::NaiveDate;

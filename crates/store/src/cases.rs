@@ -2,6 +2,7 @@
 //! and its append-only history of events.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use onewindow_domain::access::CaseScope;
 use onewindow_domain::case::{Case, CaseEvent, Status};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -62,8 +63,9 @@ async fn insert_row(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO cases (id, number, item_code, item_version, department, centre, channel, status, \
-         applicant_name, received_on, accepted_on, due_on, closed_on, visits, version, created_at, updated_at, body) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         applicant_name, received_on, accepted_on, due_on, closed_on, visits, version, created_at, updated_at, body, \
+         owner, applicant_identity) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(&case.id)
     .bind(&case.number)
@@ -83,6 +85,8 @@ async fn insert_row(
     .bind(created_at)
     .bind(updated_at)
     .bind(case_body(case)?)
+    .bind(case.filed_by.as_deref())
+    .bind(&case.applicant.id_number)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -198,6 +202,8 @@ pub struct CaseFilter {
     /// Cases with an id smaller than this (ids grow with time, so this pages newest first).
     pub before_id: Option<String>,
     pub limit: i64,
+    /// The cases the reader may see; the access policy computes it.
+    pub scope: CaseScope,
 }
 
 /// A page of cases, newest first. Never counts the table: the caller asks for one more row than
@@ -207,6 +213,7 @@ where
     E: Executor<'c, Database = Any>,
 {
     let mut filtered = Filtered::new("SELECT body FROM cases");
+    and_in_scope(&mut filtered, &filter.scope);
     filtered.and_in("status", &filter.statuses);
     if let Some(v) = &filter.item_code {
         filtered.and("item_code = ?", [v.clone()]);
@@ -240,6 +247,43 @@ where
     ));
     let rows = query.fetch_all(db).await?;
     rows.iter().map(case_from_row).collect()
+}
+
+/// Narrows to the cases of a scope: the same test as `CaseScope::contains`, in SQL.
+fn and_in_scope(filtered: &mut Filtered, scope: &CaseScope) {
+    if scope.all {
+        return;
+    }
+    let mut clauses = Vec::new();
+    let mut values = Vec::new();
+    if let Some(owner) = &scope.owner {
+        clauses.push("owner = ?".to_string());
+        values.push(owner.clone());
+    }
+    if let Some(identity) = &scope.applicant_identity {
+        // Identifiers are stored in canonical (upper-case) form.
+        clauses.push("applicant_identity = ?".to_string());
+        values.push(identity.to_ascii_uppercase());
+    }
+    if !scope.centres.is_empty() {
+        clauses.push(format!(
+            "centre IN ({})",
+            vec!["?"; scope.centres.len()].join(", ")
+        ));
+        values.extend(scope.centres.iter().cloned());
+    }
+    if !scope.departments.is_empty() {
+        clauses.push(format!(
+            "department IN ({})",
+            vec!["?"; scope.departments.len()].join(", ")
+        ));
+        values.extend(scope.departments.iter().cloned());
+    }
+    if clauses.is_empty() {
+        filtered.and("1 = 0", []);
+    } else {
+        filtered.and(&format!("({})", clauses.join(" OR ")), values);
+    }
 }
 
 /// Ids of cases still waiting before acceptance that were received on or before `received_by`:

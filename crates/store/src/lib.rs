@@ -7,6 +7,8 @@
 //! together into one transaction (group commit, see [`writer`]), with a savepoint per command so a
 //! refused command never undoes its neighbours.
 
+pub mod accounts;
+pub mod audit;
 pub mod cases;
 pub mod catalogue;
 mod filter;

@@ -8,8 +8,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use onewindow_app::ItemFilter;
+use onewindow_app::Service;
 use onewindow_app::service::{CaseDetail, CaseQuery, SubmitCase};
-use onewindow_app::{Actor, Service};
 use onewindow_domain::case::{
     Action, Applicant, Case, CaseCommand, CaseEvent, Channel, DeliveryMethod,
 };
@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use crate::auth::Auth;
 use crate::problem::Problem;
 
 type ApiResult<T> = Result<T, Problem>;
@@ -50,26 +51,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// The acting user, named in the `X-Actor` header until accounts and sessions exist.
-pub struct ActorHeader(pub Actor);
-
-impl<S: Send + Sync> FromRequestParts<S> for ActorHeader {
-    type Rejection = Problem;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
-        let value = parts
-            .headers
-            .get("x-actor")
-            // Names are often Chinese: accept any UTF-8, not only visible ASCII.
-            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| {
-                Problem::bad_request("X-Actor", "name who is acting in the X-Actor header")
-            })?;
-        Ok(ActorHeader(Actor::new(value)))
-    }
-}
-
 pub fn router() -> Router<Service> {
     Router::new()
         .route("/calendar/deadline", get(deadline))
@@ -79,6 +60,7 @@ pub fn router() -> Router<Service> {
         .route("/catalogue/figures", get(figures))
         .route("/cases", post(submit_case).get(list_cases))
         .route("/cases/{id}", get(get_case))
+        .route("/cases/{id}/personal-data", get(personal_data))
         .route("/cases/{id}/{action}", post(case_action))
         .route("/openapi.json", get(openapi))
 }
@@ -90,10 +72,41 @@ pub fn router() -> Router<Service> {
         description = "One-stop government service centre (最多跑一次). Errors are RFC 7807 problem documents.",
     ),
     servers((url = "/api/v1")),
-    paths(deadline, departments, items, item, figures, submit_case, list_cases, get_case, case_action),
-    components(schemas(Problem))
+    paths(deadline, departments, items, item, figures, submit_case, list_cases, get_case,
+        personal_data, case_action,
+        crate::auth::login, crate::auth::logout, crate::auth::me, crate::auth::list_tokens,
+        crate::auth::create_token, crate::auth::revoke_token, crate::auth::list_users,
+        crate::auth::create_user, crate::auth::get_user, crate::auth::disable_user,
+        crate::auth::enable_user, crate::auth::reset_password, crate::auth::set_posts,
+        crate::auth::audit_trail),
+    components(schemas(Problem)),
+    modifiers(&SecuritySchemes),
+    security(("bearer" = []), ("session_cookie" = []))
 )]
 pub struct ApiDoc;
+
+/// Two ways to prove who you are: a bearer token (API clients) or the session cookie (pages;
+/// changes also need `X-CSRF-Token`).
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
@@ -121,7 +134,7 @@ pub struct DeadlineAnswer {
 }
 
 /// The date N working days after a start date, on the PRC calendar with make-up days.
-#[utoipa::path(get, path = "/calendar/deadline", params(DeadlineQuery),
+#[utoipa::path(get, path = "/calendar/deadline", params(DeadlineQuery), security(()),
     responses((status = 200, body = DeadlineAnswer), (status = 422, body = Problem)))]
 async fn deadline(
     State(service): State<Service>,
@@ -138,7 +151,7 @@ async fn deadline(
 // ---- catalogue --------------------------------------------------------------------------------
 
 /// Every department of the catalogue.
-#[utoipa::path(get, path = "/catalogue/departments", responses((status = 200, body = [Department])))]
+#[utoipa::path(get, path = "/catalogue/departments", security(()), responses((status = 200, body = [Department])))]
 async fn departments(State(service): State<Service>) -> ApiResult<Json<Vec<Department>>> {
     Ok(Json(service.departments().await?))
 }
@@ -165,7 +178,7 @@ pub struct ItemPage {
 }
 
 /// Search the catalogue.
-#[utoipa::path(get, path = "/catalogue/items", params(ItemsQuery), responses((status = 200, body = ItemPage)))]
+#[utoipa::path(get, path = "/catalogue/items", params(ItemsQuery), security(()), responses((status = 200, body = ItemPage)))]
 async fn items(
     State(service): State<Service>,
     ApiQuery(q): ApiQuery<ItemsQuery>,
@@ -187,7 +200,7 @@ async fn items(
 }
 
 /// One item in its current version.
-#[utoipa::path(get, path = "/catalogue/items/{code}", params(("code" = String, Path)),
+#[utoipa::path(get, path = "/catalogue/items/{code}", security(()), params(("code" = String, Path)),
     responses((status = 200, body = PublishedItem), (status = 404, body = Problem)))]
 async fn item(
     State(service): State<Service>,
@@ -197,7 +210,7 @@ async fn item(
 }
 
 /// The catalogue figures of the reform, computed from the stored items.
-#[utoipa::path(get, path = "/catalogue/figures", responses((status = 200, body = CatalogueFigures)))]
+#[utoipa::path(get, path = "/catalogue/figures", security(()), responses((status = 200, body = CatalogueFigures)))]
 async fn figures(State(service): State<Service>) -> ApiResult<Json<CatalogueFigures>> {
     Ok(Json(service.catalogue_figures().await?))
 }
@@ -274,11 +287,11 @@ fn with_etag(mut response: Response, version: u64) -> Response {
 /// File an application. Send an `Idempotency-Key` header: a retry with the same key returns the
 /// first answer and files nothing new.
 #[utoipa::path(post, path = "/cases", request_body = SubmitCaseRequest,
-    params(("Idempotency-Key" = Option<String>, Header), ("X-Actor" = String, Header)),
+    params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = Case), (status = 422, body = Problem)))]
 async fn submit_case(
     State(service): State<Service>,
-    ActorHeader(actor): ActorHeader,
+    Auth(auth): Auth,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SubmitCaseRequest>,
 ) -> ApiResult<Response> {
@@ -298,7 +311,7 @@ async fn submit_case(
     };
     let submitted = service
         .submit_case(
-            &actor,
+            &auth.actor,
             SubmitCase {
                 item_code: body.item_code,
                 applicant: body.applicant,
@@ -348,26 +361,30 @@ pub struct CasePage {
     responses((status = 200, body = CasePage), (status = 422, body = Problem)))]
 async fn list_cases(
     State(service): State<Service>,
+    Auth(auth): Auth,
     ApiQuery(q): ApiQuery<CasesQuery>,
 ) -> ApiResult<Json<CasePage>> {
     let page = service
-        .cases(CaseQuery {
-            statuses: q
-                .status
-                .map(|s| {
-                    s.split(',')
-                        .map(|p| p.trim().to_string())
-                        .filter(|p| !p.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            item_code: q.item,
-            department: q.department,
-            centre: q.centre,
-            overdue: q.overdue.unwrap_or(false),
-            cursor: q.cursor,
-            limit: q.limit,
-        })
+        .cases(
+            &auth.actor,
+            CaseQuery {
+                statuses: q
+                    .status
+                    .map(|s| {
+                        s.split(',')
+                            .map(|p| p.trim().to_string())
+                            .filter(|p| !p.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                item_code: q.item,
+                department: q.department,
+                centre: q.centre,
+                overdue: q.overdue.unwrap_or(false),
+                cursor: q.cursor,
+                limit: q.limit,
+            },
+        )
         .await?;
     Ok(Json(CasePage {
         items: page.items,
@@ -378,13 +395,34 @@ async fn list_cases(
 /// One case (by id or receipt number) with its history, deadline and visits.
 #[utoipa::path(get, path = "/cases/{id}", params(("id" = String, Path, description = "id or receipt number")),
     responses((status = 200, body = CaseResponse), (status = 404, body = Problem)))]
-async fn get_case(State(service): State<Service>, Path(id): Path<String>) -> ApiResult<Response> {
-    let detail = service.case(&id).await?;
+async fn get_case(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let detail = service.case(&auth.actor, &id).await?;
     let version = detail.case.version;
     Ok(with_etag(
         Json(CaseResponse::from(detail)).into_response(),
         version,
     ))
+}
+
+/// The applicant's identity and phone number in full. Needs the personal-data permission (or
+/// being the applicant); every answer is written to the audit trail.
+#[utoipa::path(get, path = "/cases/{id}/personal-data", params(("id" = String, Path)),
+    responses((status = 200, body = Applicant), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn personal_data(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let applicant = service.reveal_personal_data(&auth.actor, &id).await?;
+    let mut response = Json(applicant).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// The body of a case action; each action reads the fields it needs.
@@ -521,12 +559,12 @@ fn expected_version(headers: &HeaderMap) -> Result<u64, Problem> {
 /// reject, start-review, suspend, resume, extend, decide, issue-result, deliver, close,
 /// record-visit. Send `If-Match` with the case's version; a stale one gets 409.
 #[utoipa::path(post, path = "/cases/{id}/{action}", request_body = ActionRequest,
-    params(("id" = String, Path), ("action" = String, Path), ("If-Match" = String, Header), ("X-Actor" = String, Header)),
+    params(("id" = String, Path), ("action" = String, Path), ("If-Match" = String, Header)),
     responses((status = 200, body = Case), (status = 409, body = Problem), (status = 422, body = Problem),
         (status = 428, body = Problem)))]
 async fn case_action(
     State(service): State<Service>,
-    ActorHeader(actor): ActorHeader,
+    Auth(auth): Auth,
     Path((id, action)): Path<(String, String)>,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -541,7 +579,7 @@ async fn case_action(
     };
     let command = command(&action, body)?;
     let expected = expected_version(&headers)?;
-    let case = service.execute(&actor, &id, expected, command).await?;
+    let case = service.execute(&auth.actor, &id, expected, command).await?;
     let version = case.version;
     Ok(with_etag(Json(case).into_response(), version))
 }

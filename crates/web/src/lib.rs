@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod api;
+pub mod auth;
 pub mod problem;
 
 use std::time::Duration;
@@ -23,13 +24,22 @@ use tower_http::trace::TraceLayer;
 
 use crate::problem::Problem;
 
-/// The whole application as one router.
+pub use auth::WebConfig;
+
+/// The whole application as one router, with default settings.
 pub fn app(service: Service) -> Router {
+    app_with(service, WebConfig::default())
+}
+
+/// The whole application as one router. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so the audit trail records addresses.
+pub fn app_with(service: Service, config: WebConfig) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api::router().merge(auth::router()))
         .fallback(not_found)
         .with_state(service)
+        .layer(axum::Extension(config))
         .layer(CatchPanicLayer::custom(panic_to_problem))
         .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
         .layer(TimeoutLayer::with_status_code(

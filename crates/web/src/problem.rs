@@ -28,6 +28,12 @@ pub struct Problem {
     pub current_status: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_actions: Vec<String>,
+    /// For too many failed logins: when the next attempt may be made (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<String>,
+    /// Seconds to wait, sent as `Retry-After`.
+    #[serde(skip)]
+    pub retry_after: Option<i64>,
 }
 
 impl Problem {
@@ -41,7 +47,22 @@ impl Problem {
             current_version: None,
             current_status: None,
             allowed_actions: Vec::new(),
+            retry_at: None,
+            retry_after: None,
         }
+    }
+
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Log in first",
+            detail,
+        )
+    }
+
+    pub fn forbidden(kind: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, kind, "Not allowed for you", detail)
     }
 
     pub fn invalid(errors: Vec<FieldError>) -> Self {
@@ -86,11 +107,24 @@ impl Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.status_code();
+        let retry_after = self.retry_after;
         let mut response = (status, axum::Json(self)).into_response();
-        response.headers_mut().insert(
+        let headers = response.headers_mut();
+        headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"onewindow\""),
+            );
+        }
+        if let Some(seconds) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&seconds.max(1).to_string())
+        {
+            headers.insert(header::RETRY_AFTER, v);
+        }
         response
     }
 }
@@ -143,6 +177,35 @@ impl From<AppError> for Problem {
                 "The working-day calendar does not cover this date",
                 e.to_string(),
             ),
+            AppError::Unauthenticated(detail) => Problem::unauthenticated(detail),
+            AppError::Forbidden(detail) | AppError::Refused { reason: detail, .. } => {
+                Problem::forbidden("forbidden", detail)
+            }
+            e @ AppError::TooManyAttempts {
+                until,
+                wait_seconds,
+            } => Problem {
+                retry_at: Some(until.to_rfc3339()),
+                retry_after: Some(wait_seconds + 1),
+                ..Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too-many-attempts",
+                    "Too many failed logins",
+                    e.to_string(),
+                )
+            },
+            AppError::Conflict(detail) => {
+                Problem::new(StatusCode::CONFLICT, "conflict", "Already exists", detail)
+            }
+            AppError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal failure");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    "the service could not complete the request; nothing was changed; try again",
+                )
+            }
             AppError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
                 Problem::new(

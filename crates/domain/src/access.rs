@@ -1,0 +1,752 @@
+//! Who may do what (权限): the one access policy of onewindow.
+//!
+//! The application service asks this module before every command and query; handlers never decide
+//! access themselves. The policy is a pure function of the acting [`Principal`] and the facts of
+//! the target, so it can be tested exhaustively (every role × every operation) without a database.
+//!
+//! Three answers are possible: allowed, refused (the user may see the thing but not do this to it),
+//! and hidden (the user may not even know the thing exists: a case out of scope answers "not
+//! found", so that case numbers cannot be probed).
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::{Action, Status};
+
+/// A role a person holds (岗位角色). A person may hold several posts (一人多岗), each with its own
+/// role, department and centre.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 申请人: a citizen or an enterprise applying for itself.
+    Applicant,
+    /// 代办员: a county agent who files and follows cases for their owners.
+    Agent,
+    /// 综合受理员: accepts at a comprehensive window of a centre; never decides.
+    Clerk,
+    /// 审查人: reviews inside one department.
+    Reviewer,
+    /// 审批人 / 首席代表: decides for one department.
+    Approver,
+    /// 效能监察: reads everything, changes nothing, searches the audit trail.
+    Supervisor,
+    /// 回访员: phones applicants after a case and records satisfaction.
+    ReturnVisitOperator,
+    /// 中介机构: a registered intermediary firm.
+    Intermediary,
+    /// 管理员: keeps the catalogue and the accounts; decides no case.
+    Administrator,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::Applicant,
+        Role::Agent,
+        Role::Clerk,
+        Role::Reviewer,
+        Role::Approver,
+        Role::Supervisor,
+        Role::ReturnVisitOperator,
+        Role::Intermediary,
+        Role::Administrator,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Applicant => "applicant",
+            Role::Agent => "agent",
+            Role::Clerk => "clerk",
+            Role::Reviewer => "reviewer",
+            Role::Approver => "approver",
+            Role::Supervisor => "supervisor",
+            Role::ReturnVisitOperator => "return_visit_operator",
+            Role::Intermediary => "intermediary",
+            Role::Administrator => "administrator",
+        }
+    }
+
+    /// Parses a role name; `admin` is accepted for `administrator`.
+    pub fn parse(text: &str) -> Option<Role> {
+        let text = text.trim().to_ascii_lowercase().replace('-', "_");
+        if text == "admin" {
+            return Some(Role::Administrator);
+        }
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// Staff roles work inside the government and need a department or a centre.
+    pub fn needs_department(self) -> bool {
+        matches!(self, Role::Reviewer | Role::Approver)
+    }
+
+    pub fn needs_centre(self) -> bool {
+        matches!(self, Role::Clerk)
+    }
+
+    /// Public roles act for themselves or their clients, never inside the government.
+    pub fn is_public(self) -> bool {
+        matches!(self, Role::Applicant | Role::Agent | Role::Intermediary)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One post a person holds: a role, and where it applies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Post {
+    pub role: Role,
+    /// The department code, for reviewers and approvers (and optionally other staff).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// The service centre, for window clerks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub centre: Option<String>,
+}
+
+impl Post {
+    pub fn new(role: Role) -> Self {
+        Self {
+            role,
+            department: None,
+            centre: None,
+        }
+    }
+
+    pub fn in_department(mut self, department: impl Into<String>) -> Self {
+        self.department = Some(department.into());
+        self
+    }
+
+    pub fn at_centre(mut self, centre: impl Into<String>) -> Self {
+        self.centre = Some(centre.into());
+        self
+    }
+
+    /// What is missing for this post to make sense, e.g. a reviewer without a department.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.role.needs_department() && self.department.as_deref().is_none_or(str::is_empty) {
+            problems.push(format!("a {} post needs a department", self.role));
+        }
+        if self.role.needs_centre() && self.centre.as_deref().is_none_or(str::is_empty) {
+            problems.push(format!("a {} post needs a service centre", self.role));
+        }
+        if self.role.is_public() && (self.department.is_some() || self.centre.is_some()) {
+            problems.push(format!(
+                "a {} post belongs to no department or centre",
+                self.role
+            ));
+        }
+        problems
+    }
+}
+
+/// The authenticated person on whose behalf a request runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Principal {
+    pub user_id: String,
+    /// The login name; also the name written into case histories and the audit trail.
+    pub username: String,
+    pub display_name: String,
+    /// For applicants: the identity number or unified social credit code the account stands for;
+    /// cases filed under it belong to this account even when a clerk filed them at a window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    pub posts: Vec<Post>,
+    /// May see identity and phone numbers in full (a separate grant; each use is audited).
+    pub may_reveal_personal_data: bool,
+}
+
+impl Principal {
+    /// The service itself, for what the law does without anyone (acceptance by lapse of time).
+    pub fn system() -> Self {
+        Self {
+            user_id: "system".into(),
+            username: "system".into(),
+            display_name: "system".into(),
+            identity: None,
+            posts: Vec::new(),
+            may_reveal_personal_data: false,
+        }
+    }
+
+    pub fn is_system(&self) -> bool {
+        self.user_id == "system"
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.posts.iter().any(|p| p.role == role)
+    }
+
+    /// The roles held, without repeats, in a stable order; for the audit trail.
+    pub fn roles(&self) -> Vec<Role> {
+        let mut roles: Vec<Role> = self.posts.iter().map(|p| p.role).collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+
+    pub fn roles_text(&self) -> String {
+        if self.is_system() {
+            return "system".into();
+        }
+        self.roles()
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn departments_for(&self, roles: &[Role]) -> impl Iterator<Item = &str> {
+        self.posts
+            .iter()
+            .filter(move |p| roles.contains(&p.role))
+            .filter_map(|p| p.department.as_deref())
+    }
+
+    fn centres_for(&self, roles: &[Role]) -> impl Iterator<Item = &str> {
+        self.posts
+            .iter()
+            .filter(move |p| roles.contains(&p.role))
+            .filter_map(|p| p.centre.as_deref())
+    }
+}
+
+/// The facts of a case that access depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseFacts<'a> {
+    pub department: &'a str,
+    pub centre: &'a str,
+    pub status: Status,
+    /// The account that filed the case, if it was filed by an account of the public.
+    pub owner: Option<&'a str>,
+    /// The applicant's identity number or credit code.
+    pub applicant_identity: &'a str,
+}
+
+/// What a user asks to do to a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseOperation {
+    Read,
+    Act(Action),
+    RevealPersonalData,
+}
+
+/// What a user asks to do outside any one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// File an application (for oneself, for a client, or at the window).
+    SubmitCase,
+    /// List cases (the list is narrowed to the user's [`CaseScope`]).
+    ListCases,
+    ManageCatalogue,
+    ManageAccounts,
+    ReadAudit,
+    /// Statistics and reports over all cases.
+    ReadReports,
+}
+
+impl Operation {
+    pub const ALL: [Operation; 6] = [
+        Operation::SubmitCase,
+        Operation::ListCases,
+        Operation::ManageCatalogue,
+        Operation::ManageAccounts,
+        Operation::ReadAudit,
+        Operation::ReadReports,
+    ];
+}
+
+/// The policy's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// The user may know the target but may not do this; the reason is shown to them.
+    Refuse(String),
+    /// The user may not know that the target exists.
+    Hide,
+}
+
+impl Decision {
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allow)
+    }
+}
+
+/// The cases a user may see, as a filter the store can apply to a list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseScope {
+    /// Every case.
+    pub all: bool,
+    /// Cases filed by this account.
+    pub owner: Option<String>,
+    /// Cases whose applicant has this identity.
+    pub applicant_identity: Option<String>,
+    /// Cases received at one of these centres.
+    pub centres: Vec<String>,
+    /// Cases routed to one of these departments.
+    pub departments: Vec<String>,
+}
+
+impl CaseScope {
+    /// True when no case at all is in scope.
+    pub fn is_empty(&self) -> bool {
+        !self.all
+            && self.owner.is_none()
+            && self.applicant_identity.is_none()
+            && self.centres.is_empty()
+            && self.departments.is_empty()
+    }
+
+    /// Whether one case is in this scope; the same test the store applies to lists.
+    pub fn contains(&self, case: &CaseFacts<'_>) -> bool {
+        self.all
+            || self.owner.as_deref().is_some_and(|o| case.owner == Some(o))
+            || self
+                .applicant_identity
+                .as_deref()
+                .is_some_and(|i| i.eq_ignore_ascii_case(case.applicant_identity))
+            || self.centres.iter().any(|c| c == case.centre)
+            || self.departments.iter().any(|d| d == case.department)
+    }
+}
+
+const DEPARTMENT_STAFF: [Role; 2] = [Role::Reviewer, Role::Approver];
+const READ_ALL: [Role; 2] = [Role::Supervisor, Role::ReturnVisitOperator];
+
+/// The cases `who` may read.
+pub fn case_scope(who: &Principal) -> CaseScope {
+    if who.is_system() || READ_ALL.iter().any(|r| who.has_role(*r)) {
+        return CaseScope {
+            all: true,
+            ..CaseScope::default()
+        };
+    }
+    let public = who.has_role(Role::Applicant) || who.has_role(Role::Agent);
+    let mut scope = CaseScope {
+        owner: public.then(|| who.user_id.clone()),
+        applicant_identity: if who.has_role(Role::Applicant) {
+            who.identity.clone()
+        } else {
+            None
+        },
+        centres: who.centres_for(&[Role::Clerk]).map(String::from).collect(),
+        departments: who
+            .departments_for(&DEPARTMENT_STAFF)
+            .map(String::from)
+            .collect(),
+        all: false,
+    };
+    scope.centres.sort();
+    scope.centres.dedup();
+    scope.departments.sort();
+    scope.departments.dedup();
+    scope
+}
+
+/// Whether `who` is the case's own applicant (or the agent who filed it).
+fn is_owner(who: &Principal, case: &CaseFacts<'_>) -> bool {
+    let scope = CaseScope {
+        owner: (who.has_role(Role::Applicant) || who.has_role(Role::Agent))
+            .then(|| who.user_id.clone()),
+        applicant_identity: if who.has_role(Role::Applicant) {
+            who.identity.clone()
+        } else {
+            None
+        },
+        ..CaseScope::default()
+    };
+    !scope.is_empty() && scope.contains(case)
+}
+
+fn clerk_here(who: &Principal, case: &CaseFacts<'_>) -> bool {
+    who.centres_for(&[Role::Clerk]).any(|c| c == case.centre)
+}
+
+fn department_role_here(who: &Principal, roles: &[Role], case: &CaseFacts<'_>) -> bool {
+    who.departments_for(roles).any(|d| d == case.department)
+}
+
+/// Before acceptance the case is the window's; after it, the department's.
+fn at_the_window(status: Status) -> bool {
+    matches!(
+        status,
+        Status::Submitted | Status::PreReview | Status::SupplementRequested
+    )
+}
+
+/// The decision for one operation on one case.
+pub fn decide_case(who: &Principal, op: CaseOperation, case: &CaseFacts<'_>) -> Decision {
+    if !case_scope(who).contains(case) {
+        return Decision::Hide;
+    }
+    if who.is_system() {
+        // The system only reads and runs its own commands (which are not user actions).
+        return match op {
+            CaseOperation::Read => Decision::Allow,
+            _ => Decision::Refuse("the system acts on cases only through its own rules".into()),
+        };
+    }
+    let owner = is_owner(who, case);
+    let clerk = clerk_here(who, case);
+    let reviewer = department_role_here(who, &DEPARTMENT_STAFF, case);
+    let approver = department_role_here(who, &[Role::Approver], case);
+    let allowed = match op {
+        CaseOperation::Read => true,
+        CaseOperation::RevealPersonalData => owner || who.may_reveal_personal_data,
+        CaseOperation::Act(action) => match action {
+            Action::StartPreReview | Action::Accept | Action::Reject | Action::Close => clerk,
+            Action::RequestSupplement => {
+                if at_the_window(case.status) {
+                    clerk
+                } else {
+                    reviewer
+                }
+            }
+            Action::ProvideSupplement => owner || clerk,
+            Action::StartReview | Action::Suspend | Action::Resume | Action::IssueResult => {
+                reviewer
+            }
+            // The law lets only the one who decides extend the time limit.
+            Action::Extend | Action::Decide => approver,
+            Action::Deliver => clerk || reviewer || owner,
+            Action::RecordVisit => clerk || reviewer,
+        },
+    };
+    if allowed {
+        return Decision::Allow;
+    }
+    Decision::Refuse(match op {
+        CaseOperation::Read => "you may not read this case".into(),
+        CaseOperation::RevealPersonalData => {
+            "showing identity and phone numbers in full needs the personal-data permission".into()
+        }
+        CaseOperation::Act(action) => {
+            let roles = roles_for_action(action, case.status)
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "{} on this case is for: {roles} (of its centre or department)",
+                action.as_str()
+            )
+        }
+    })
+}
+
+/// Which roles may take an action, for the refusal message.
+fn roles_for_action(action: Action, status: Status) -> &'static [Role] {
+    match action {
+        Action::StartPreReview | Action::Accept | Action::Reject | Action::Close => &[Role::Clerk],
+        Action::RequestSupplement if at_the_window(status) => &[Role::Clerk],
+        Action::RequestSupplement
+        | Action::StartReview
+        | Action::Suspend
+        | Action::Resume
+        | Action::IssueResult => &DEPARTMENT_STAFF,
+        Action::ProvideSupplement => &[Role::Applicant, Role::Agent, Role::Clerk],
+        Action::Extend | Action::Decide => &[Role::Approver],
+        Action::Deliver => &[
+            Role::Clerk,
+            Role::Reviewer,
+            Role::Approver,
+            Role::Applicant,
+            Role::Agent,
+        ],
+        Action::RecordVisit => &[Role::Clerk, Role::Reviewer, Role::Approver],
+    }
+}
+
+/// The decision for an operation outside any one case.
+pub fn decide(who: &Principal, op: Operation) -> Decision {
+    let allowed = match op {
+        Operation::SubmitCase => [Role::Applicant, Role::Agent, Role::Clerk]
+            .iter()
+            .any(|r| who.has_role(*r)),
+        Operation::ListCases => !case_scope(who).is_empty(),
+        Operation::ManageCatalogue | Operation::ManageAccounts => who.has_role(Role::Administrator),
+        Operation::ReadAudit => who.has_role(Role::Supervisor),
+        Operation::ReadReports => who.has_role(Role::Supervisor),
+    };
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::Refuse(
+            match op {
+                Operation::SubmitCase => {
+                    "filing an application is for applicants, agents and window clerks"
+                }
+                Operation::ListCases => "your posts give you no cases to list",
+                Operation::ManageCatalogue => "the catalogue is kept by administrators",
+                Operation::ManageAccounts => "accounts are managed by administrators",
+                Operation::ReadAudit => "the audit trail is read by supervisors",
+                Operation::ReadReports => "reports are read by supervisors",
+            }
+            .into(),
+        )
+    }
+}
+
+/// Whether `who` may file an application for `applicant_identity` at `centre`: applicants only for
+/// themselves, clerks only at their own centre, agents for anyone.
+pub fn decide_submission(who: &Principal, applicant_identity: &str, centre: &str) -> Decision {
+    let base = decide(who, Operation::SubmitCase);
+    if !base.is_allowed() {
+        return base;
+    }
+    let for_self = who.has_role(Role::Applicant)
+        && who
+            .identity
+            .as_deref()
+            .is_some_and(|i| i.eq_ignore_ascii_case(applicant_identity));
+    let at_own_window = who.centres_for(&[Role::Clerk]).any(|c| c == centre);
+    if who.has_role(Role::Agent) || for_self || at_own_window {
+        return Decision::Allow;
+    }
+    if who.has_role(Role::Clerk) && !who.has_role(Role::Applicant) {
+        return Decision::Refuse(format!(
+            "you accept at your own centre only, not at {centre:?}"
+        ));
+    }
+    Decision::Refuse(
+        "an applicant files only for the identity of their own account; an agent files for others"
+            .into(),
+    )
+}
+
+/// Masks the middle of an identifier: `3302**********1234`, `138****8000`. At least four
+/// characters are always hidden; short values keep only their end.
+pub fn mask(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let n = chars.len();
+    if n == 0 {
+        return String::new();
+    }
+    if n <= 8 {
+        let keep = if n > 4 { 2 } else { 1 };
+        let mut out: String = "*".repeat(n - keep);
+        out.extend(&chars[n - keep..]);
+        return out;
+    }
+    // Phone numbers keep 3 + 4 (138****8000), longer identifiers 4 + 4, as Chinese portals show them.
+    let (keep_head, keep_tail) = match n {
+        16.. => (4, 4),
+        11..=15 => (3, 4),
+        _ => (2, 2),
+    };
+    let mut out: String = chars[..keep_head].iter().collect();
+    out.push_str(&"*".repeat(n - keep_head - keep_tail));
+    out.extend(&chars[n - keep_tail..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn person(role: Role) -> Principal {
+        let post = match role {
+            Role::Clerk => Post::new(role).at_centre("county"),
+            Role::Reviewer | Role::Approver => Post::new(role).in_department("scjg"),
+            _ => Post::new(role),
+        };
+        Principal {
+            user_id: format!("u-{role}"),
+            username: role.to_string(),
+            display_name: role.to_string(),
+            identity: (role == Role::Applicant).then(|| "330226199001011234".to_string()),
+            posts: vec![post],
+            may_reveal_personal_data: false,
+        }
+    }
+
+    fn case(status: Status) -> CaseFacts<'static> {
+        CaseFacts {
+            department: "scjg",
+            centre: "county",
+            status,
+            owner: Some("u-agent"),
+            applicant_identity: "330226199001011234",
+        }
+    }
+
+    #[test]
+    fn mask_keeps_four_and_four() {
+        assert_eq!(mask("330226199001011234"), "3302**********1234");
+        assert_eq!(mask("13800138000"), "138****8000");
+        assert_eq!(mask("91330226MA2XXXXX1X"), "9133**********XX1X");
+        assert_eq!(mask("1234"), "***4");
+        assert_eq!(mask(""), "");
+    }
+
+    proptest! {
+        #[test]
+        fn mask_never_shows_the_middle(s in "[0-9A-Z]{9,24}") {
+            let m = mask(&s);
+            prop_assert_eq!(m.chars().count(), s.chars().count());
+            let visible = m.chars().filter(|c| *c != '*').count();
+            prop_assert!(visible <= 8);
+            prop_assert!(s.len() - visible >= 4);
+        }
+    }
+
+    #[test]
+    fn separation_of_acceptance_and_decision() {
+        let clerk = person(Role::Clerk);
+        let approver = person(Role::Approver);
+        let c = case(Status::PreReview);
+        assert!(decide_case(&clerk, CaseOperation::Act(Action::Accept), &c).is_allowed());
+        assert!(!decide_case(&approver, CaseOperation::Act(Action::Accept), &c).is_allowed());
+        let c = case(Status::InReview);
+        assert!(!decide_case(&clerk, CaseOperation::Act(Action::Decide), &c).is_allowed());
+        assert!(decide_case(&approver, CaseOperation::Act(Action::Decide), &c).is_allowed());
+        assert!(
+            !decide_case(
+                &person(Role::Reviewer),
+                CaseOperation::Act(Action::Decide),
+                &c
+            )
+            .is_allowed()
+        );
+    }
+
+    #[test]
+    fn out_of_scope_cases_are_hidden_not_refused() {
+        let mut other = case(Status::InReview);
+        other.department = "gaj";
+        other.centre = "township";
+        other.owner = Some("someone-else");
+        other.applicant_identity = "110101199003074477";
+        for role in [
+            Role::Applicant,
+            Role::Agent,
+            Role::Clerk,
+            Role::Reviewer,
+            Role::Approver,
+            Role::Intermediary,
+            Role::Administrator,
+        ] {
+            assert_eq!(
+                decide_case(&person(role), CaseOperation::Read, &other),
+                Decision::Hide,
+                "{role}"
+            );
+        }
+        for role in [Role::Supervisor, Role::ReturnVisitOperator] {
+            assert!(decide_case(&person(role), CaseOperation::Read, &other).is_allowed());
+        }
+    }
+
+    #[test]
+    fn supervisors_read_but_never_act() {
+        let s = person(Role::Supervisor);
+        for status in Status::ALL {
+            for action in status.allowed_actions() {
+                assert!(matches!(
+                    decide_case(&s, CaseOperation::Act(*action), &case(status)),
+                    Decision::Refuse(_)
+                ));
+            }
+        }
+        assert!(decide(&s, Operation::ReadAudit).is_allowed());
+        assert!(!decide(&s, Operation::ManageAccounts).is_allowed());
+        assert!(!decide(&s, Operation::SubmitCase).is_allowed());
+    }
+
+    #[test]
+    fn administrators_keep_accounts_but_see_no_cases() {
+        let a = person(Role::Administrator);
+        assert!(decide(&a, Operation::ManageAccounts).is_allowed());
+        assert!(decide(&a, Operation::ManageCatalogue).is_allowed());
+        assert!(!decide(&a, Operation::ReadAudit).is_allowed());
+        assert!(!decide(&a, Operation::ListCases).is_allowed());
+        assert_eq!(
+            decide_case(&a, CaseOperation::Read, &case(Status::InReview)),
+            Decision::Hide
+        );
+    }
+
+    #[test]
+    fn applicants_file_only_for_themselves_and_agents_for_anyone() {
+        let me = person(Role::Applicant);
+        assert!(decide_submission(&me, "330226199001011234", "county").is_allowed());
+        assert!(!decide_submission(&me, "110101199003074477", "county").is_allowed());
+        let agent = person(Role::Agent);
+        assert!(decide_submission(&agent, "110101199003074477", "county").is_allowed());
+        let clerk = person(Role::Clerk);
+        assert!(decide_submission(&clerk, "110101199003074477", "county").is_allowed());
+        assert!(!decide_submission(&clerk, "110101199003074477", "township").is_allowed());
+        assert!(
+            !decide_submission(&person(Role::Reviewer), "110101199003074477", "county")
+                .is_allowed()
+        );
+    }
+
+    #[test]
+    fn one_person_many_posts_gets_the_union() {
+        let mut p = person(Role::Reviewer);
+        p.posts.push(Post::new(Role::Clerk).at_centre("township"));
+        let scope = case_scope(&p);
+        assert_eq!(scope.departments, vec!["scjg".to_string()]);
+        assert_eq!(scope.centres, vec!["township".to_string()]);
+        let mut c = case(Status::PreReview);
+        c.department = "gaj";
+        c.centre = "township";
+        assert!(decide_case(&p, CaseOperation::Act(Action::Accept), &c).is_allowed());
+    }
+
+    #[test]
+    fn the_supplement_request_belongs_to_the_window_then_the_department() {
+        let clerk = person(Role::Clerk);
+        let reviewer = person(Role::Reviewer);
+        let op = CaseOperation::Act(Action::RequestSupplement);
+        assert!(decide_case(&clerk, op, &case(Status::PreReview)).is_allowed());
+        assert!(!decide_case(&reviewer, op, &case(Status::PreReview)).is_allowed());
+        assert!(decide_case(&reviewer, op, &case(Status::InReview)).is_allowed());
+        assert!(!decide_case(&clerk, op, &case(Status::InReview)).is_allowed());
+    }
+
+    #[test]
+    fn revealing_personal_data_is_a_separate_grant() {
+        let mut clerk = person(Role::Clerk);
+        let c = case(Status::PreReview);
+        assert!(!decide_case(&clerk, CaseOperation::RevealPersonalData, &c).is_allowed());
+        clerk.may_reveal_personal_data = true;
+        assert!(decide_case(&clerk, CaseOperation::RevealPersonalData, &c).is_allowed());
+        // An applicant may always see their own.
+        assert!(
+            decide_case(
+                &person(Role::Applicant),
+                CaseOperation::RevealPersonalData,
+                &c
+            )
+            .is_allowed()
+        );
+    }
+
+    #[test]
+    fn posts_name_what_they_lack() {
+        assert!(!Post::new(Role::Reviewer).problems().is_empty());
+        assert!(!Post::new(Role::Clerk).problems().is_empty());
+        assert!(Post::new(Role::Clerk).at_centre("c").problems().is_empty());
+        assert!(
+            !Post::new(Role::Applicant)
+                .at_centre("c")
+                .problems()
+                .is_empty()
+        );
+        assert_eq!(Role::parse("admin"), Some(Role::Administrator));
+        assert_eq!(
+            Role::parse("return-visit-operator"),
+            Some(Role::ReturnVisitOperator)
+        );
+    }
+}
