@@ -615,8 +615,6 @@ impl Service {
     ) -> Result<LoginGrant, AppError> {
         let username = normalise_username(username);
         let now = self.now();
-        let readers = self.store().readers();
-        let throttle = account_rows::throttle(readers, &username).await?;
         let attempt = Actor::new(
             Principal {
                 user_id: String::new(),
@@ -628,24 +626,44 @@ impl Service {
             },
             source,
         );
-        if let Err(until) = login::may_attempt(throttle.as_ref(), now) {
-            self.audit_alone(attempt.entry(
-                now,
-                "auth.login",
-                format!("user:{username}"),
-                Outcome::Failure,
-                format!(
-                    "refused: too many failures, retry after {}",
-                    until.to_rfc3339()
-                ),
-            ))
+        // Every attempt is counted as a failure before the password is checked, in one write
+        // with the check of the throttle, so that guesses sent in parallel queue up behind each
+        // other instead of all reading the same count. A success clears the count again.
+        let name = username.clone();
+        let refusal = attempt.entry(
+            now,
+            "auth.login",
+            format!("user:{username}"),
+            Outcome::Failure,
+            "",
+        );
+        let reserved = self
+            .store()
+            .write(move |conn| {
+                Box::pin(async move {
+                    let throttle = account_rows::throttle(&mut *conn, &name).await?;
+                    if let Err(until) = login::may_attempt(throttle.as_ref(), now) {
+                        let mut entry = refusal;
+                        entry.detail = format!(
+                            "refused: too many failures, retry after {}",
+                            until.to_rfc3339()
+                        );
+                        audit_rows::append(&mut *conn, entry).await?;
+                        return Ok::<_, AppError>(Err(until));
+                    }
+                    let next = login::after_failure(throttle.as_ref(), now);
+                    account_rows::save_throttle(&mut *conn, &name, &next).await?;
+                    Ok(Ok(()))
+                })
+            })
             .await?;
+        if let Err(until) = reserved {
             return Err(AppError::TooManyAttempts {
                 until,
                 wait_seconds: (until - now).num_seconds(),
             });
         }
-        let user = account_rows::user_by_username(readers, &username).await?;
+        let user = account_rows::user_by_username(self.store().readers(), &username).await?;
         let matches = password_matches(
             password.to_string(),
             user.as_ref().map(|u| u.password_hash.clone()),
@@ -659,24 +677,14 @@ impl Service {
                     Some(u) if u.disabled => "account disabled",
                     Some(_) => "wrong password",
                 };
-                let next = login::after_failure(throttle.as_ref(), now);
-                let entry = attempt.entry(
+                self.audit_alone(attempt.entry(
                     now,
                     "auth.login",
                     format!("user:{username}"),
                     Outcome::Failure,
                     why,
-                );
-                let name = username.clone();
-                self.store()
-                    .write(move |conn| {
-                        Box::pin(async move {
-                            account_rows::save_throttle(&mut *conn, &name, &next).await?;
-                            audit_rows::append(&mut *conn, entry).await?;
-                            Ok::<_, AppError>(())
-                        })
-                    })
-                    .await?;
+                ))
+                .await?;
                 return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
             }
         };

@@ -286,7 +286,7 @@ mod tests {
                 2 => records[i].entry.detail.push_str("edited"),
                 _ => records[i].entry.at = "2020-01-01T00:00:00Z".into(),
             }
-            let err = verify_chain(&records, seq, &hash).unwrap_err();
+            let err = verify_chain(&records, seq, &hash).expect_err("tampering is found");
             prop_assert_eq!(err, ChainBreak::Changed { seq: i as u64 + 1 });
         }
 
@@ -296,7 +296,7 @@ mod tests {
             let (seq, hash) = head(&records);
             let i = at % records.len();
             records.remove(i);
-            let err = verify_chain(&records, seq, &hash).unwrap_err();
+            let err = verify_chain(&records, seq, &hash).expect_err("tampering is found");
             prop_assert_eq!(err.seq(), i as u64 + if i + 1 == n as usize { 1 } else { 2 });
         }
 
@@ -309,7 +309,7 @@ mod tests {
             let prev = if i == 0 { (0, GENESIS.to_string()) } else { (records[i - 1].seq, records[i - 1].hash.clone()) };
             let forged = link(prev.0, &prev.1, entry(999));
             records.insert(i, forged);
-            let err = verify_chain(&records, seq, &hash).unwrap_err();
+            let err = verify_chain(&records, seq, &hash).expect_err("tampering is found");
             prop_assert_eq!(err.seq(), i as u64 + 1);
         }
     }
