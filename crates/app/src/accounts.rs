@@ -777,6 +777,7 @@ impl Service {
                         &mut *conn,
                         &actor.principal.user_id,
                         &session_id,
+                        None,
                         now,
                     )
                     .await?;
@@ -887,6 +888,7 @@ impl Service {
                         &mut *conn,
                         &actor.principal.user_id,
                         &token_id,
+                        Some(SessionKind::ApiToken),
                         now,
                     )
                     .await?;

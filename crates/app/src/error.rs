@@ -47,6 +47,8 @@ pub enum AppError {
     Refused {
         status: crate::service::RefusalKind,
         reason: String,
+        /// What the audit record names: `case:<receipt number>`.
+        target: String,
     },
     #[error(transparent)]
     Calendar(#[from] CalendarError),

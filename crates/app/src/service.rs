@@ -392,14 +392,13 @@ impl Service {
                 mask_case(&mut case);
                 Ok(case)
             }
-            Err(AppError::Refused { status, reason }) => {
-                self.audit_denied(
-                    actor,
-                    &format!("case.{action_name}"),
-                    format!("case:{case_ref}"),
-                    &reason,
-                )
-                .await?;
+            Err(AppError::Refused {
+                status,
+                reason,
+                target,
+            }) => {
+                self.audit_denied(actor, &format!("case.{action_name}"), target, &reason)
+                    .await?;
                 Err(match status {
                     RefusalKind::Hidden => AppError::not_found(format!("case {case_ref}")),
                     RefusalKind::Forbidden => AppError::Forbidden(reason),
@@ -620,10 +619,12 @@ fn authorise_command(
         Decision::Hide => Err(AppError::Refused {
             status: RefusalKind::Hidden,
             reason: format!("case {case_ref} is out of scope"),
+            target: format!("case:{}", case.number),
         }),
         Decision::Refuse(reason) => Err(AppError::Refused {
             status: RefusalKind::Forbidden,
             reason,
+            target: format!("case:{}", case.number),
         }),
     }
 }

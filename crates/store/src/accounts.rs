@@ -315,19 +315,23 @@ where
     rows.iter().map(session_from_row).collect()
 }
 
-/// Revokes one session or token of an account; false when there is none to revoke.
+/// Revokes one live session or token of an account (of the given kind, or of any kind); false
+/// when there is none to revoke.
 pub async fn revoke_session(
     conn: &mut AnyConnection,
     user_id: &str,
     session_id: &str,
+    kind: Option<SessionKind>,
     at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let result = sqlx::query(
-        "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 \
+         AND ($4 = '' OR kind = $4) AND revoked_at IS NULL",
     )
     .bind(at.to_rfc3339())
     .bind(session_id)
     .bind(user_id)
+    .bind(kind.map_or("", SessionKind::as_str))
     .execute(&mut *conn)
     .await?;
     Ok(result.rows_affected() == 1)

@@ -3,28 +3,130 @@
 //! By default every test gets a fresh SQLite data directory. With
 //! `ONEWINDOW_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres` the same tests run
 //! against PostgreSQL, each in a fresh database.
+//!
+//! Every app starts with one account per role (and some out of the scope of the test cases);
+//! each logs in over HTTP once. Requests carry an API token each account made with its login
+//! session: sessions last 12 hours and several tests move the clock by days.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate};
+use onewindow_app::accounts::{Actor, NewUser};
 use onewindow_app::catalogue_io::{self, CatalogueDocument, Format, ImportError};
 use onewindow_app::{ManualClock, Service};
+use onewindow_domain::access::{Post, Role};
 use onewindow_domain::calendar::Calendar;
 use onewindow_domain::catalogue::{
     Department, Fee, HallStatus, Item, ItemKind, Level, Material, MaterialCategory, MaterialForm,
     MaterialSource, RunMode,
 };
+use onewindow_domain::identifiers::ResidentIdNumber;
 use onewindow_store::Store;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+/// The citizen whose applications the tests file.
 const PERSON_ID: &str = "11010519491231002X";
+const PERSON_ID_MASKED: &str = "1101**********002X";
+const PERSON_PHONE: &str = "13800000000";
+const PERSON_PHONE_MASKED: &str = "138****0000";
+/// Another citizen, with nothing to do with those applications.
+const OTHER_PERSON_ID: &str = "110101199003074477";
+/// Every test account's password.
+const PASSWORD: &str = "Tr0ub4dor&3-staple";
+
+// In scope of the test cases (filed at "county-hall" for item SCJG-001 of department SCJG).
+const CITIZEN: &str = "citizen";
+const AGENT: &str = "agent";
+/// A window clerk at county-hall with the personal-data grant.
+const CLERK: &str = "clerk";
+/// A second clerk at county-hall, without the grant.
+const CLERK2: &str = "clerk2";
+const REVIEWER: &str = "reviewer";
+const APPROVER: &str = "approver";
+const SUPERVISOR: &str = "supervisor";
+const VISITOR: &str = "visitor";
+const INTERMEDIARY: &str = "intermediary";
+const ADMIN: &str = "admin";
+// Out of scope: another centre, another department, another citizen.
+const YUELONG_CLERK: &str = "yuelong-clerk";
+const GA_REVIEWER: &str = "ga-reviewer";
+const GA_APPROVER: &str = "ga-approver";
+const OTHER_CITIZEN: &str = "other-citizen";
+
+struct Account {
+    username: &'static str,
+    display_name: &'static str,
+    posts: Vec<Post>,
+    identity: Option<&'static str>,
+    phone: Option<&'static str>,
+    may_reveal: bool,
+}
+
+fn account(username: &'static str, display_name: &'static str, post: Post) -> Account {
+    Account {
+        username,
+        display_name,
+        posts: vec![post],
+        identity: None,
+        phone: None,
+        may_reveal: false,
+    }
+}
+
+fn test_accounts() -> Vec<Account> {
+    let clerk = |centre: &str| Post::new(Role::Clerk).at_centre(centre);
+    let of = |role: Role, department: &str| Post::new(role).in_department(department);
+    vec![
+        Account {
+            identity: Some(PERSON_ID),
+            phone: Some(PERSON_PHONE),
+            ..account(CITIZEN, "王芳", Post::new(Role::Applicant))
+        },
+        account(AGENT, "周代办", Post::new(Role::Agent)),
+        Account {
+            may_reveal: true,
+            ..account(CLERK, "张三", clerk("county-hall"))
+        },
+        account(CLERK2, "李四", clerk("county-hall")),
+        account(REVIEWER, "王审查", of(Role::Reviewer, "SCJG")),
+        account(APPROVER, "赵审批", of(Role::Approver, "SCJG")),
+        account(SUPERVISOR, "钱监察", Post::new(Role::Supervisor)),
+        account(VISITOR, "吴回访", Post::new(Role::ReturnVisitOperator)),
+        account(
+            INTERMEDIARY,
+            "宁海县评估有限公司",
+            Post::new(Role::Intermediary),
+        ),
+        account(ADMIN, "孙管理", Post::new(Role::Administrator)),
+        account(YUELONG_CLERK, "冯受理", clerk("township-yuelong")),
+        account(GA_REVIEWER, "陈审查", of(Role::Reviewer, "GA")),
+        account(GA_APPROVER, "褚审批", of(Role::Approver, "GA")),
+        Account {
+            identity: Some(OTHER_PERSON_ID),
+            ..account(OTHER_CITIZEN, "卫东", Post::new(Role::Applicant))
+        },
+    ]
+}
+
+/// A login session as the login endpoint answers it.
+#[derive(Clone)]
+struct Session {
+    token: String,
+    csrf_token: String,
+}
 
 struct TestApp {
     url: String,
     http: reqwest::Client,
     service: Service,
     clock: Arc<ManualClock>,
+    /// The session each account got from logging in over HTTP.
+    sessions: HashMap<&'static str, Session>,
+    /// A year-long API token of each account, made with its session; what requests carry.
+    tokens: HashMap<&'static str, String>,
     _dir: Option<TempDir>,
 }
 
@@ -119,17 +221,42 @@ async fn store_url() -> (String, Option<TempDir>) {
     }
 }
 
-/// Starts the whole app on a fresh store with a small catalogue; the clock stands at
-/// Monday 2 November 2026, 09:00 China time.
+fn operator() -> Actor {
+    Actor::command_line("test")
+}
+
+/// Starts the whole app on a fresh store with a small catalogue and the test accounts, each
+/// logged in; the clock stands at Monday 2 November 2026, 09:00 China time.
 async fn spawn_app() -> TestApp {
     let (url, dir) = store_url().await;
     let store = Store::open(&url).await.expect("store opens");
     let clock = Arc::new(ManualClock::at_local_morning(day(2026, 11, 2)));
     let service = Service::new(store, Calendar::prc(), clock.clone(), "330226");
     service
-        .import_catalogue(test_catalogue())
+        .import_catalogue(&operator(), test_catalogue())
         .await
         .expect("catalogue imports");
+    let accounts = test_accounts();
+    let operator = operator();
+    let created = futures::future::join_all(accounts.iter().map(|a| {
+        service.create_user(
+            &operator,
+            NewUser {
+                username: a.username.into(),
+                display_name: a.display_name.into(),
+                password: PASSWORD.into(),
+                identity: a.identity.map(str::to_string),
+                phone: a.phone.map(str::to_string),
+                posts: a.posts.clone(),
+                may_reveal_personal_data: a.may_reveal,
+            },
+        )
+    }))
+    .await;
+    for (a, result) in accounts.iter().zip(created) {
+        result.unwrap_or_else(|e| panic!("account {} is created: {e}", a.username));
+    }
+
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -138,17 +265,51 @@ async fn spawn_app() -> TestApp {
     tokio::spawn(async move {
         axum_serve(listener, router).await;
     });
-    TestApp {
+    let mut app = TestApp {
         url: format!("http://{addr}"),
         http: reqwest::Client::new(),
         service,
         clock,
+        sessions: HashMap::new(),
+        tokens: HashMap::new(),
         _dir: dir,
+    };
+    let app_ref = &app;
+    let logged_in = futures::future::join_all(accounts.iter().map(|a| async move {
+        let session = app_ref.log_in(a.username, PASSWORD).await;
+        let (status, made) = app_ref
+            .send(
+                app_ref
+                    .http
+                    .post(app_ref.path("/api/v1/auth/tokens"))
+                    .bearer_auth(&session.token)
+                    .json(&json!({"name": "api tests", "days": 366})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{}: {made}", a.username);
+        let token = made["token"].as_str().expect("token").to_string();
+        (a.username, session, token)
+    }))
+    .await;
+    for (username, session, token) in logged_in {
+        app.sessions.insert(username, session);
+        app.tokens.insert(username, token);
     }
+    app
 }
 
+/// Serves with the peer address, which the audit trail records as the source.
 async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
-    let _ = axum::serve(listener, router).await;
+    let _ = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await;
+}
+
+async fn answer(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 impl TestApp {
@@ -156,16 +317,77 @@ impl TestApp {
         self.clock.set(onewindow_app::clock::local_morning(date));
     }
 
-    async fn submit(&self, body: Value, key: Option<&str>) -> reqwest::Response {
-        let mut request = self
-            .http
-            .post(format!("{}/api/v1/cases", self.url))
-            .header("x-actor", "clerk-1")
-            .json(&body);
+    fn path(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    fn token(&self, who: &str) -> &str {
+        self.tokens
+            .get(who)
+            .unwrap_or_else(|| panic!("no account {who}"))
+    }
+
+    /// A request carrying `who`'s API token.
+    fn request(&self, who: &str, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.path(path))
+            .bearer_auth(self.token(who))
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        answer(request.send().await.expect("request")).await
+    }
+
+    async fn get_as(&self, who: &str, path: &str) -> (StatusCode, Value) {
+        self.send(self.request(who, Method::GET, path)).await
+    }
+
+    /// A GET by the clerk of county-hall, who sees every test case filed there.
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.get_as(CLERK, path).await
+    }
+
+    async fn post_as(&self, who: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.request(who, Method::POST, path).json(&body))
+            .await
+    }
+
+    /// A GET without any credentials.
+    async fn get_public(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.http.get(self.path(path))).await
+    }
+
+    /// The login endpoint's answer, as it comes.
+    async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(self.path("/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Logs in; the login must succeed.
+    async fn log_in(&self, username: &str, password: &str) -> Session {
+        let (status, body) = answer(self.login(username, password).await).await;
+        assert_eq!(status, StatusCode::OK, "login of {username}: {body}");
+        Session {
+            token: body["token"].as_str().expect("token").to_string(),
+            csrf_token: body["csrf_token"].as_str().expect("csrf").to_string(),
+        }
+    }
+
+    async fn submit_as(&self, who: &str, body: Value, key: Option<&str>) -> reqwest::Response {
+        let mut request = self.request(who, Method::POST, "/api/v1/cases").json(&body);
         if let Some(key) = key {
             request = request.header("idempotency-key", key);
         }
         request.send().await.expect("request")
+    }
+
+    /// Files at the window of county-hall, as its clerk.
+    async fn submit(&self, body: Value, key: Option<&str>) -> reqwest::Response {
+        self.submit_as(CLERK, body, key).await
     }
 
     async fn new_case(&self, materials: &[&str]) -> Value {
@@ -178,13 +400,11 @@ impl TestApp {
         &self,
         id: &str,
         action: &str,
-        actor: &str,
+        who: &str,
         version: u64,
         body: Value,
     ) -> reqwest::Response {
-        self.http
-            .post(format!("{}/api/v1/cases/{id}/{action}", self.url))
-            .header("x-actor", actor)
+        self.request(who, Method::POST, &format!("/api/v1/cases/{id}/{action}"))
             .header("if-match", format!("\"{version}\""))
             .json(&body)
             .send()
@@ -193,32 +413,125 @@ impl TestApp {
     }
 
     /// Runs an action that must succeed; returns the case.
-    async fn ok(&self, case: &Value, action: &str, actor: &str, body: Value) -> Value {
+    async fn ok(&self, case: &Value, action: &str, who: &str, body: Value) -> Value {
         let id = case["id"].as_str().expect("id");
         let version = case["version"].as_u64().expect("version");
-        let answer = self.act(id, action, actor, version, body).await;
+        let answer = self.act(id, action, who, version, body).await;
         let status = answer.status();
         let json: Value = answer.json().await.expect("json");
-        assert_eq!(status, StatusCode::OK, "{action}: {json}");
+        assert_eq!(status, StatusCode::OK, "{action} by {who}: {json}");
         json
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let answer = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .expect("request");
-        let status = answer.status();
-        (status, answer.json().await.unwrap_or(Value::Null))
+    /// The case's version as the supervisor (who reads every case) sees it now.
+    async fn version_of(&self, id: &str) -> u64 {
+        let (status, detail) = self
+            .get_as(SUPERVISOR, &format!("/api/v1/cases/{id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{detail}");
+        detail["case"]["version"].as_u64().expect("version")
+    }
+
+    /// One page of the audit trail, searched by the supervisor.
+    async fn audit(&self, query: &str) -> Value {
+        let (status, page) = self
+            .get_as(SUPERVISOR, &format!("/api/v1/audit?{query}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "audit?{query}: {page}");
+        page
+    }
+
+    /// A case filed by the agent for the citizen at county-hall, brought through the API by the
+    /// roles whose work it is into `stage`.
+    async fn case_at(&self, stage: Stage) -> Value {
+        let filed = self
+            .submit_as(AGENT, application("SCJG-001", &["M01", "M02", "M03"]), None)
+            .await;
+        assert_eq!(filed.status(), StatusCode::CREATED);
+        let mut case: Value = filed.json().await.expect("json");
+        for (action, who, body) in stage.path() {
+            case = self.ok(&case, action, who, body).await;
+        }
+        assert_eq!(case["status"], stage.status(), "{stage:?}");
+        case
+    }
+}
+
+/// States a case is brought into for the tests of who may act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Stage {
+    Submitted,
+    PreReview,
+    SupplementRequested,
+    Accepted,
+    InReview,
+    Suspended,
+    Approved,
+    ResultIssued,
+    Delivered,
+}
+
+impl Stage {
+    fn status(self) -> &'static str {
+        match self {
+            Stage::Submitted => "submitted",
+            Stage::PreReview => "pre_review",
+            Stage::SupplementRequested => "supplement_requested",
+            Stage::Accepted => "accepted",
+            Stage::InReview => "in_review",
+            Stage::Suspended => "suspended",
+            Stage::Approved => "approved",
+            Stage::ResultIssued => "result_issued",
+            Stage::Delivered => "delivered",
+        }
+    }
+
+    /// The actions (and who takes them) from receipt to this stage.
+    fn path(self) -> Vec<(&'static str, &'static str, Value)> {
+        let accept = ("accept", CLERK, json!({}));
+        let review = ("start-review", REVIEWER, json!({}));
+        let approve = (
+            "decide",
+            APPROVER,
+            json!({"approve": true, "reason": "符合法定条件"}),
+        );
+        let issue = ("issue-result", REVIEWER, json!({}));
+        match self {
+            Stage::Submitted => vec![],
+            Stage::PreReview => vec![("start-pre-review", CLERK, json!({}))],
+            Stage::SupplementRequested => vec![(
+                "request-supplement",
+                CLERK,
+                json!({"missing": ["M02"], "note": "平面图不清晰"}),
+            )],
+            Stage::Accepted => vec![accept],
+            Stage::InReview => vec![accept, review],
+            Stage::Suspended => vec![
+                accept,
+                review,
+                (
+                    "suspend",
+                    REVIEWER,
+                    json!({"kind": "inspection", "reason": "现场核查"}),
+                ),
+            ],
+            Stage::Approved => vec![accept, review, approve],
+            Stage::ResultIssued => vec![accept, review, approve, issue],
+            Stage::Delivered => vec![
+                accept,
+                review,
+                approve,
+                issue,
+                ("deliver", CLERK, json!({"delivery": {"method": "pickup"}})),
+            ],
+        }
     }
 }
 
 fn application(item: &str, materials: &[&str]) -> Value {
     json!({
         "item_code": item,
-        "applicant": {"kind": "person", "name": "王芳", "id_number": PERSON_ID, "phone": "13800000000"},
+        "applicant": {"kind": "person", "name": "王芳", "id_number": PERSON_ID, "phone": PERSON_PHONE},
         "channel": "window",
         "centre": "county-hall",
         "materials": materials,
@@ -241,22 +554,20 @@ async fn a_clerk_takes_a_case_from_submission_to_delivery() {
         .ok(
             &case,
             "record-visit",
-            "clerk-1",
+            CLERK,
             json!({"purpose": "窗口递交材料"}),
         )
         .await;
-    let case = app
-        .ok(&case, "start-pre-review", "clerk-1", json!({}))
-        .await;
-    let case = app.ok(&case, "accept", "clerk-1", json!({})).await;
+    let case = app.ok(&case, "start-pre-review", CLERK, json!({})).await;
+    let case = app.ok(&case, "accept", CLERK, json!({})).await;
     assert_eq!(case["status"], "accepted");
     app.at(day(2026, 11, 3));
-    let case = app.ok(&case, "start-review", "reviewer-1", json!({})).await;
+    let case = app.ok(&case, "start-review", REVIEWER, json!({})).await;
     let case = app
         .ok(
             &case,
             "decide",
-            "approver-1",
+            APPROVER,
             json!({"approve": true, "reason": "符合法定条件"}),
         )
         .await;
@@ -264,7 +575,7 @@ async fn a_clerk_takes_a_case_from_submission_to_delivery() {
         .ok(
             &case,
             "issue-result",
-            "clerk-1",
+            REVIEWER,
             json!({"document_number": "JY33302260001234"}),
         )
         .await;
@@ -272,12 +583,12 @@ async fn a_clerk_takes_a_case_from_submission_to_delivery() {
         .ok(
             &case,
             "deliver",
-            "clerk-1",
+            CLERK,
             json!({"delivery": {"method": "express", "address": "宁海县跃龙街道兴宁中路1号"}}),
         )
         .await;
     assert_eq!(case["status"], "delivered");
-    let case = app.ok(&case, "close", "clerk-1", json!({})).await;
+    let case = app.ok(&case, "close", CLERK, json!({})).await;
     assert_eq!(case["status"], "closed");
 
     let (status, detail) = app
@@ -307,7 +618,10 @@ async fn a_clerk_takes_a_case_from_submission_to_delivery() {
             "closed"
         ]
     );
-    assert_eq!(detail["history"][3]["actor"], "clerk-1");
+    assert_eq!(detail["history"][3]["actor"], CLERK);
+    assert_eq!(detail["history"][4]["actor"], REVIEWER);
+    assert_eq!(detail["history"][5]["actor"], APPROVER);
+    assert_eq!(detail["case"]["decision"]["decided_by"], APPROVER);
     assert_eq!(detail["visit_count"], 1);
     assert_eq!(detail["at_most_once"], true);
     assert_eq!(detail["case"]["accepted_on"], "2026-11-02");
@@ -319,7 +633,7 @@ async fn the_deadline_and_working_days_left_follow_the_calendar() {
     // Accepted on Friday 25 September 2026: the National Day holiday lies ahead.
     app.at(day(2026, 9, 25));
     let case = app.new_case(&["M01", "M02", "M03"]).await;
-    let case = app.ok(&case, "accept", "clerk-1", json!({})).await;
+    let case = app.ok(&case, "accept", CLERK, json!({})).await;
     let (_, detail) = app
         .get(&format!(
             "/api/v1/cases/{}",
@@ -352,7 +666,7 @@ async fn the_one_time_notice_lists_everything_and_the_applicant_supplements_once
         .act(
             &id,
             "request-supplement",
-            "clerk-1",
+            CLERK,
             1,
             json!({"missing": ["M02"]}),
         )
@@ -365,7 +679,7 @@ async fn the_one_time_notice_lists_everything_and_the_applicant_supplements_once
         .ok(
             &case,
             "request-supplement",
-            "clerk-1",
+            CLERK,
             json!({"missing": ["M02", "M03"], "note": "请补齐"}),
         )
         .await;
@@ -374,7 +688,7 @@ async fn the_one_time_notice_lists_everything_and_the_applicant_supplements_once
         .act(
             &id,
             "accept",
-            "clerk-1",
+            CLERK,
             case["version"].as_u64().expect("v"),
             json!({}),
         )
@@ -384,12 +698,12 @@ async fn the_one_time_notice_lists_everything_and_the_applicant_supplements_once
         .ok(
             &case,
             "provide-supplement",
-            "applicant",
+            CITIZEN,
             json!({"materials": ["M02", "M03"]}),
         )
         .await;
     assert_eq!(case["status"], "pre_review");
-    let case = app.ok(&case, "accept", "clerk-1", json!({})).await;
+    let case = app.ok(&case, "accept", CLERK, json!({})).await;
     assert_eq!(case["status"], "accepted");
 }
 
@@ -401,7 +715,7 @@ async fn an_illegal_action_names_the_state_and_what_is_allowed() {
         .act(
             case["id"].as_str().expect("id"),
             "deliver",
-            "clerk-1",
+            CLERK,
             1,
             json!({"delivery": {"method": "pickup"}}),
         )
@@ -436,17 +750,13 @@ async fn a_stale_or_missing_version_is_refused() {
     let app = spawn_app().await;
     let case = app.new_case(&["M01", "M02", "M03"]).await;
     let id = case["id"].as_str().expect("id");
-    let case = app
-        .ok(&case, "start-pre-review", "clerk-1", json!({}))
-        .await;
-    let stale = app.act(id, "accept", "clerk-2", 1, json!({})).await;
+    let case = app.ok(&case, "start-pre-review", CLERK, json!({})).await;
+    let stale = app.act(id, "accept", CLERK2, 1, json!({})).await;
     assert_eq!(stale.status(), StatusCode::CONFLICT);
     let problem: Value = stale.json().await.expect("json");
     assert_eq!(problem["current_version"], case["version"]);
     let missing = app
-        .http
-        .post(format!("{}/api/v1/cases/{id}/accept", app.url))
-        .header("x-actor", "clerk-1")
+        .request(CLERK, Method::POST, &format!("/api/v1/cases/{id}/accept"))
         .send()
         .await
         .expect("request");
@@ -458,14 +768,10 @@ async fn two_clerks_never_both_accept_the_same_case() {
     let app = spawn_app().await;
     let case = app.new_case(&["M01", "M02", "M03"]).await;
     let id = case["id"].as_str().expect("id").to_string();
-    let attempts = (0..8).map(|n| {
+    let attempts = [CLERK, CLERK2].repeat(4).into_iter().map(|clerk| {
         let app = &app;
         let id = id.clone();
-        async move {
-            app.act(&id, "accept", &format!("clerk-{n}"), 1, json!({}))
-                .await
-                .status()
-        }
+        async move { app.act(&id, "accept", clerk, 1, json!({})).await.status() }
     });
     let statuses = futures::future::join_all(attempts).await;
     assert_eq!(
@@ -501,11 +807,9 @@ async fn a_refused_command_in_a_batch_does_not_undo_its_neighbours() {
         let id = case["id"].as_str().expect("id").to_string();
         async move {
             if i % 2 == 0 {
-                app.act(&id, "accept", "clerk-1", 1, json!({}))
-                    .await
-                    .status()
+                app.act(&id, "accept", CLERK, 1, json!({})).await.status()
             } else {
-                app.act(&id, "reject", "clerk-1", 1, json!({"reason": ""}))
+                app.act(&id, "reject", CLERK, 1, json!({"reason": ""}))
                     .await
                     .status()
             }
@@ -581,9 +885,7 @@ async fn bad_input_gets_a_problem_naming_the_field() {
     assert_eq!(problem["errors"][0]["field"], "materials[0]");
 
     let broken = app
-        .http
-        .post(format!("{}/api/v1/cases", app.url))
-        .header("x-actor", "clerk-1")
+        .request(CLERK, Method::POST, "/api/v1/cases")
         .header("content-type", "application/json")
         .body("{\"item_code\": ")
         .send()
@@ -600,7 +902,7 @@ async fn bad_input_gets_a_problem_naming_the_field() {
         .send()
         .await
         .expect("request");
-    assert_eq!(nobody.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(nobody.status(), StatusCode::UNAUTHORIZED);
 
     let (status, _) = app.get("/api/v1/cases?status=sleeping").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -661,12 +963,16 @@ async fn a_case_stays_bound_to_the_version_it_was_filed_under() {
     let mut doc = test_catalogue();
     doc.items[0].promised_days = 3;
     doc.items[0].materials.pop();
-    let summary = app.service.import_catalogue(doc).await.expect("imports");
+    let summary = app
+        .service
+        .import_catalogue(&operator(), doc)
+        .await
+        .expect("imports");
     assert_eq!(summary.new_versions, 1);
     assert_eq!(summary.unchanged, 1);
     let (_, item) = app.get("/api/v1/catalogue/items/SCJG-001").await;
     assert_eq!(item["version"], 2);
-    let case = app.ok(&case, "accept", "clerk-1", json!({})).await;
+    let case = app.ok(&case, "accept", CLERK, json!({})).await;
     assert_eq!(case["item_version"], 1);
     assert_eq!(case["promised_days"], 5);
     assert_eq!(case["required_materials"], json!(["M01", "M02", "M03"]));
@@ -680,7 +986,7 @@ async fn lists_filter_and_page_without_counting() {
     }
     let passport = app.submit(application("GA-101", &["M01"]), None).await;
     let passport: Value = passport.json().await.expect("json");
-    let accepted = app.ok(&passport, "accept", "clerk-1", json!({})).await;
+    let accepted = app.ok(&passport, "accept", CLERK, json!({})).await;
     let (_, page) = app.get("/api/v1/cases?limit=2").await;
     assert_eq!(page["items"].as_array().expect("items").len(), 2);
     let mut seen = 2;
@@ -745,7 +1051,11 @@ async fn catalogue_export_and_import_round_trip_in_both_formats() {
             parsed.departments = exported.departments.clone();
         }
         assert_eq!(parsed, exported, "{format:?}");
-        let summary = app.service.import_catalogue(parsed).await.expect("imports");
+        let summary = app
+            .service
+            .import_catalogue(&operator(), parsed)
+            .await
+            .expect("imports");
         assert_eq!(summary.new_versions, 0, "{format:?}: nothing changed");
     }
 }
@@ -769,7 +1079,7 @@ async fn an_import_with_errors_reports_every_bad_row_and_imports_nothing() {
         other => panic!("expected bad rows, got {other:?}"),
     }
     doc.items[1].department = "NOPE".into();
-    match app.service.import_catalogue(doc).await {
+    match app.service.import_catalogue(&operator(), doc).await {
         Err(ImportError::BadRows(rows)) => assert_eq!(rows[0].field, "department"),
         other => panic!("expected bad rows, got {other:?}"),
     }
@@ -781,31 +1091,35 @@ async fn an_import_with_errors_reports_every_bad_row_and_imports_nothing() {
 }
 
 #[tokio::test]
-async fn identifiers_are_stored_canonically_and_actors_may_have_chinese_names() {
+async fn identifiers_are_stored_canonically_and_shown_in_full_only_on_request() {
     let app = spawn_app().await;
     let mut body = application("SCJG-001", &["M01", "M02", "M03"]);
     body["applicant"]["id_number"] = json!("11010519491231002x");
-    let answer = app
-        .http
-        .post(format!("{}/api/v1/cases", app.url))
-        .header(
-            "x-actor",
-            reqwest::header::HeaderValue::from_bytes("张三".as_bytes()).expect("utf-8 header"),
-        )
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
+    let answer = app.submit(body, None).await;
     assert_eq!(answer.status(), StatusCode::CREATED);
     let case: Value = answer.json().await.expect("json");
-    assert_eq!(case["applicant"]["id_number"], PERSON_ID);
-    let (_, detail) = app
-        .get(&format!(
-            "/api/v1/cases/{}",
-            case["id"].as_str().expect("id")
-        ))
-        .await;
-    assert_eq!(detail["history"][0]["actor"], "张三");
+    let id = case["id"].as_str().expect("id");
+    assert_eq!(
+        case["applicant"]["id_number"], PERSON_ID_MASKED,
+        "masked, with the canonical upper-case check character"
+    );
+    let (_, page) = app.get("/api/v1/cases").await;
+    assert_eq!(page["items"][0]["applicant"]["id_number"], PERSON_ID_MASKED);
+    let (status, full) = app.get(&format!("/api/v1/cases/{id}/personal-data")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(full["id_number"], PERSON_ID, "stored canonically");
+    // The applicant account stands for the canonical identity: the lower-case filing is theirs.
+    let (status, _) = app.get_as(CITIZEN, &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, detail) = app.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(
+        detail["history"][0]["actor"], CLERK,
+        "histories name the user"
+    );
+    // Names of people are Chinese: they live in the display name.
+    let (_, me) = app.get_as(CLERK, "/api/v1/auth/me").await;
+    assert_eq!(me["display_name"], "张三");
+    assert_eq!(me["username"], CLERK);
 }
 
 #[tokio::test]
@@ -819,7 +1133,7 @@ async fn an_application_is_received_even_when_the_calendar_ends_before_its_notic
         .act(
             case["id"].as_str().expect("id"),
             "accept",
-            "clerk-1",
+            CLERK,
             1,
             json!({}),
         )
@@ -831,4 +1145,1164 @@ async fn an_application_is_received_even_when_the_calendar_ends_before_its_notic
     );
     let problem: Value = refused.json().await.expect("json");
     assert!(problem["detail"].as_str().expect("detail").contains("2027"));
+}
+
+// ---- who may do what ----------------------------------------------------------------------------
+
+/// What the API must answer one account asking for one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// 2xx, and it was done.
+    Allowed,
+    /// 403, and nothing changed.
+    Refused,
+    /// 404, as if the case did not exist, and nothing changed.
+    Hidden,
+}
+
+const A: Want = Want::Allowed;
+const R: Want = Want::Refused;
+const H: Want = Want::Hidden;
+
+/// One operation of the API.
+#[derive(Debug, Clone, Copy)]
+enum Column {
+    /// File an application for the citizen at county-hall.
+    Submit,
+    ListCases,
+    ReadCase,
+    RevealPersonalData,
+    /// A case action on a case in this stage, with this body.
+    Act(&'static str, Stage, &'static str),
+    CreateUser,
+    ListUsers,
+    SearchAudit,
+}
+
+impl Column {
+    fn name(self) -> String {
+        match self {
+            Column::Act(action, stage, _) => format!("{action} ({})", stage.status()),
+            other => format!("{other:?}"),
+        }
+    }
+}
+
+const COLUMNS: [Column; 22] = [
+    Column::Submit,
+    Column::ListCases,
+    Column::ReadCase,
+    Column::RevealPersonalData,
+    Column::Act("start-pre-review", Stage::Submitted, "{}"),
+    Column::Act(
+        "request-supplement",
+        Stage::Submitted,
+        r#"{"missing": ["M02"], "note": "平面图不清晰"}"#,
+    ),
+    Column::Act(
+        "request-supplement",
+        Stage::InReview,
+        r#"{"missing": ["M03"], "note": "管理制度缺少签章"}"#,
+    ),
+    Column::Act(
+        "provide-supplement",
+        Stage::SupplementRequested,
+        r#"{"materials": ["M02"]}"#,
+    ),
+    Column::Act("accept", Stage::PreReview, "{}"),
+    Column::Act(
+        "reject",
+        Stage::Submitted,
+        r#"{"reason": "不属于受理范围"}"#,
+    ),
+    Column::Act("start-review", Stage::Accepted, "{}"),
+    Column::Act(
+        "suspend",
+        Stage::InReview,
+        r#"{"kind": "inspection", "reason": "现场核查"}"#,
+    ),
+    Column::Act("resume", Stage::Suspended, "{}"),
+    Column::Act(
+        "extend",
+        Stage::InReview,
+        r#"{"working_days": 5, "reason": "需组织专家论证"}"#,
+    ),
+    Column::Act(
+        "decide",
+        Stage::InReview,
+        r#"{"approve": true, "reason": "符合法定条件"}"#,
+    ),
+    Column::Act(
+        "issue-result",
+        Stage::Approved,
+        r#"{"document_number": "JY33302260009999"}"#,
+    ),
+    Column::Act(
+        "deliver",
+        Stage::ResultIssued,
+        r#"{"delivery": {"method": "pickup"}}"#,
+    ),
+    Column::Act("close", Stage::Delivered, "{}"),
+    Column::Act(
+        "record-visit",
+        Stage::InReview,
+        r#"{"purpose": "咨询进度"}"#,
+    ),
+    Column::CreateUser,
+    Column::ListUsers,
+    Column::SearchAudit,
+];
+
+/// Every account against every operation of [`COLUMNS`], on a case the agent filed for the
+/// citizen at county-hall for item SCJG-001. Written out by hand from the rules of issue 3, not
+/// computed from the policy. Columns:
+///
+/// | sub | submit for the citizen at county-hall | pre | start-pre-review           |
+/// | lst | list cases                            | rsw | request-supplement, window |
+/// | get | read the case                         | rsr | request-supplement, review |
+/// | pii | reveal personal data                  | prv | provide-supplement         |
+/// | acc | accept                                | rej | reject                     |
+/// | rev | start-review                          | sus | suspend                    |
+/// | res | resume                                | ext | extend                     |
+/// | dec | decide                                | iss | issue-result               |
+/// | dlv | deliver                               | cls | close                      |
+/// | vis | record-visit                          | new | create a user              |
+/// | usr | list users                            | aud | search the audit trail     |
+#[rustfmt::skip]
+const MATRIX: [(&str, [Want; 22]); 13] = [
+    //                 sub  lst  get  pii  pre  rsw  rsr  prv  acc  rej  rev  sus  res  ext  dec  iss  dlv  cls  vis  new  usr  aud
+    (CITIZEN,         [A,   A,   A,   A,   R,   R,   R,   A,   R,   R,   R,   R,   R,   R,   R,   R,   A,   R,   R,   R,   R,   R]),
+    (AGENT,           [A,   A,   A,   A,   R,   R,   R,   A,   R,   R,   R,   R,   R,   R,   R,   R,   A,   R,   R,   R,   R,   R]),
+    (CLERK,           [A,   A,   A,   A,   A,   A,   R,   A,   A,   A,   R,   R,   R,   R,   R,   R,   A,   A,   A,   R,   R,   R]),
+    (REVIEWER,        [R,   A,   A,   R,   R,   R,   A,   R,   R,   R,   A,   A,   A,   R,   R,   A,   A,   R,   A,   R,   R,   R]),
+    (APPROVER,        [R,   A,   A,   R,   R,   R,   A,   R,   R,   R,   A,   A,   A,   A,   A,   A,   A,   R,   A,   R,   R,   R]),
+    (SUPERVISOR,      [R,   A,   A,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   A]),
+    (VISITOR,         [R,   A,   A,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R]),
+    (INTERMEDIARY,    [R,   R,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
+    (ADMIN,           [R,   R,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   A,   A,   R]),
+    (YUELONG_CLERK,   [R,   A,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
+    (GA_REVIEWER,     [R,   A,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
+    (GA_APPROVER,     [R,   A,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
+    (OTHER_CITIZEN,   [R,   A,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
+];
+
+#[tokio::test]
+async fn every_role_may_do_exactly_what_the_matrix_says() {
+    let app = spawn_app().await;
+    // One case per stage for the refused and hidden cells: they change nothing, so they share.
+    let mut shared: HashMap<Stage, Value> = HashMap::new();
+    for column in COLUMNS {
+        if let Column::Act(_, stage, _) = column
+            && !shared.contains_key(&stage)
+        {
+            shared.insert(stage, app.case_at(stage).await);
+        }
+    }
+    let submitted = shared[&Stage::Submitted]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let mut cases_filed = shared.len();
+    let mut wrong = Vec::new();
+    for (n, (who, wants)) in MATRIX.into_iter().enumerate() {
+        for (column, want) in COLUMNS.into_iter().zip(wants) {
+            let cell = format!("{who} × {}", column.name());
+            let (success, (status, body)) = match column {
+                Column::Submit => {
+                    let filed = app
+                        .submit_as(who, application("SCJG-001", &["M01", "M02", "M03"]), None)
+                        .await;
+                    (StatusCode::CREATED, answer(filed).await)
+                }
+                Column::ListCases => (StatusCode::OK, app.get_as(who, "/api/v1/cases").await),
+                Column::ReadCase => (
+                    StatusCode::OK,
+                    app.get_as(who, &format!("/api/v1/cases/{submitted}")).await,
+                ),
+                Column::RevealPersonalData => {
+                    let (status, body) = app
+                        .get_as(who, &format!("/api/v1/cases/{submitted}/personal-data"))
+                        .await;
+                    if status == StatusCode::OK && body["id_number"] != PERSON_ID {
+                        wrong.push(format!("{cell}: revealed {body}"));
+                    }
+                    (StatusCode::OK, (status, body))
+                }
+                Column::Act(action, stage, body) => {
+                    // An allowed action gets a fresh case, brought into the stage by others.
+                    let case = if want == A {
+                        cases_filed += 1;
+                        app.case_at(stage).await
+                    } else {
+                        shared[&stage].clone()
+                    };
+                    let id = case["id"].as_str().expect("id");
+                    let version = case["version"].as_u64().expect("version");
+                    let body: Value = serde_json::from_str(body).expect("JSON body");
+                    let (status, reply) =
+                        answer(app.act(id, action, who, version, body).await).await;
+                    if want == A {
+                        if status.is_success() && reply["version"] != version + 1 {
+                            wrong.push(format!("{cell}: the case was not changed: {reply}"));
+                        }
+                    } else if app.version_of(id).await != version {
+                        wrong.push(format!("{cell}: a refused action changed the case"));
+                    }
+                    (StatusCode::OK, (status, reply))
+                }
+                Column::CreateUser => {
+                    let new_user = json!({
+                        "username": format!("new-user-{n}"),
+                        "display_name": "新同事",
+                        "password": PASSWORD,
+                        "posts": [{"role": "clerk", "centre": "county-hall"}],
+                    });
+                    (
+                        StatusCode::CREATED,
+                        app.post_as(who, "/api/v1/users", new_user).await,
+                    )
+                }
+                Column::ListUsers => (StatusCode::OK, app.get_as(who, "/api/v1/users").await),
+                Column::SearchAudit => (
+                    StatusCode::OK,
+                    app.get_as(who, "/api/v1/audit?limit=1").await,
+                ),
+            };
+            let (expected, kind) = match want {
+                Want::Allowed => (success, None),
+                Want::Refused => (StatusCode::FORBIDDEN, Some("/docs/api.md#forbidden")),
+                Want::Hidden => (StatusCode::NOT_FOUND, Some("/docs/api.md#not-found")),
+            };
+            if status != expected {
+                wrong.push(format!("{cell}: expected {expected}, got {status}: {body}"));
+            } else if let Some(kind) = kind
+                && body["type"] != kind
+            {
+                wrong.push(format!("{cell}: expected a problem of type {kind}: {body}"));
+            }
+            if matches!(column, Column::Submit) && status == StatusCode::CREATED {
+                cases_filed += 1;
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} cells differ from the matrix:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+
+    let (_, all) = app.get_as(SUPERVISOR, "/api/v1/cases?limit=200").await;
+    assert_eq!(
+        all["items"].as_array().expect("items").len(),
+        cases_filed,
+        "refused submissions filed nothing"
+    );
+    // Refusals and hidden attempts are audited as denied.
+    for (who, action) in [(REVIEWER, "case.accept"), (INTERMEDIARY, "case.decide")] {
+        let page = app
+            .audit(&format!("actor={who}&action={action}&outcome=denied"))
+            .await;
+        assert_eq!(page["items"].as_array().expect("items").len(), 1, "{who}");
+    }
+    let report = app.service.verify_audit_chain().await.expect("verifies");
+    assert_eq!(report.broken, None);
+    assert_eq!(report.checked, report.head_seq);
+}
+
+#[tokio::test]
+async fn every_protected_endpoint_answers_401_without_valid_credentials() {
+    let app = spawn_app().await;
+    let case = app.new_case(&["M01"]).await;
+    let id = case["id"].as_str().expect("id");
+    let protected = [
+        (Method::POST, "/api/v1/auth/logout".to_string()),
+        (Method::GET, "/api/v1/auth/me".to_string()),
+        (Method::GET, "/api/v1/auth/tokens".to_string()),
+        (Method::POST, "/api/v1/auth/tokens".to_string()),
+        (Method::DELETE, "/api/v1/auth/tokens/some-token".to_string()),
+        (Method::GET, "/api/v1/users".to_string()),
+        (Method::POST, "/api/v1/users".to_string()),
+        (Method::GET, format!("/api/v1/users/{CLERK}")),
+        (Method::POST, format!("/api/v1/users/{CLERK}/disable")),
+        (Method::POST, format!("/api/v1/users/{CLERK}/enable")),
+        (Method::PUT, format!("/api/v1/users/{CLERK}/password")),
+        (Method::PUT, format!("/api/v1/users/{CLERK}/posts")),
+        (Method::GET, "/api/v1/audit".to_string()),
+        (Method::POST, "/api/v1/cases".to_string()),
+        (Method::GET, "/api/v1/cases".to_string()),
+        (Method::GET, format!("/api/v1/cases/{id}")),
+        (Method::GET, format!("/api/v1/cases/{id}/personal-data")),
+        (Method::POST, format!("/api/v1/cases/{id}/accept")),
+    ];
+    let made_up = format!("ow_{}", "0".repeat(64));
+    for (method, path) in &protected {
+        let plain = || app.http.request(method.clone(), app.path(path));
+        let attempts = [
+            ("no credentials", plain()),
+            ("a made-up bearer token", plain().bearer_auth(&made_up)),
+            (
+                "a bearer token of no known shape",
+                plain().bearer_auth("let-me-in"),
+            ),
+            (
+                "a made-up session cookie",
+                plain().header("cookie", format!("ow_session={made_up}")),
+            ),
+            (
+                "an empty Authorization",
+                plain().header("authorization", ""),
+            ),
+        ];
+        for (how, request) in attempts {
+            let request = if *method == Method::POST || *method == Method::PUT {
+                request
+                    .header("if-match", "\"1\"")
+                    .json(&json!({"password": "whatever-it-is", "posts": []}))
+            } else {
+                request
+            };
+            let response = request.send().await.expect("request");
+            let status = response.status();
+            let challenge = response
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().expect("ascii").to_string());
+            let problem: Value = response.json().await.expect("problem");
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} with {how}"
+            );
+            assert_eq!(
+                challenge.as_deref(),
+                Some("Bearer realm=\"onewindow\""),
+                "{method} {path}"
+            );
+            assert_eq!(problem["type"], "/docs/api.md#unauthenticated");
+        }
+    }
+    assert_eq!(app.version_of(id).await, 1, "nothing was accepted");
+
+    let public = [
+        "/health",
+        "/api/v1/catalogue/items",
+        "/api/v1/catalogue/items/SCJG-001",
+        "/api/v1/catalogue/departments",
+        "/api/v1/catalogue/figures",
+        "/api/v1/calendar/deadline?start=2026-11-02&working_days=5",
+        "/api/v1/openapi.json",
+    ];
+    for path in public {
+        let anonymous = app.http.get(app.path(path)).send().await.expect("request");
+        assert_eq!(anonymous.status(), StatusCode::OK, "{path}");
+        let with_junk = app
+            .http
+            .get(app.path(path))
+            .bearer_auth(&made_up)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(
+            with_junk.status(),
+            StatusCode::OK,
+            "{path} ignores credentials"
+        );
+    }
+    let login = app.login(CLERK, PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::OK, "logging in needs no login");
+    let (_, doc) = app.get_public("/api/v1/openapi.json").await;
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["session_cookie"]["in"], "cookie");
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_slow_a_name_down_then_lock_it() {
+    let app = spawn_app().await;
+    let wrong = "not-the-password";
+    let (status, first) = answer(app.login(REVIEWER, wrong).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, second) = answer(app.login(REVIEWER, wrong).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(first, second, "the same answer every time");
+    let (status, unknown) = answer(app.login("no-such-user", wrong).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        unknown, first,
+        "an unknown user name gets the very answer a wrong password gets"
+    );
+
+    // The third failure is answered like the others, but the next attempt must wait 1 s.
+    let (status, third) = answer(app.login(REVIEWER, wrong).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(third, first);
+    let wait = retry_after(app.login(REVIEWER, PASSWORD).await, 1).await;
+    assert_eq!(wait["type"], "/docs/api.md#too-many-attempts");
+    assert!(wait["retry_at"].is_string());
+
+    app.clock.advance(Duration::seconds(1));
+    let fourth = app.login(REVIEWER, wrong).await;
+    assert_eq!(fourth.status(), StatusCode::UNAUTHORIZED);
+    retry_after(app.login(REVIEWER, wrong).await, 2).await;
+
+    app.clock.advance(Duration::seconds(2));
+    let fifth = app.login(REVIEWER, wrong).await;
+    assert_eq!(fifth.status(), StatusCode::UNAUTHORIZED);
+    // Locked for 15 minutes: even the right password is refused.
+    retry_after(app.login(REVIEWER, PASSWORD).await, 15 * 60).await;
+    // The lock is on the name only: others log in.
+    app.log_in(CLERK, PASSWORD).await;
+    app.clock
+        .advance(Duration::minutes(15) - Duration::seconds(1));
+    retry_after(app.login(REVIEWER, PASSWORD).await, 1).await;
+    app.clock.advance(Duration::seconds(1));
+    let session = app.log_in(REVIEWER, PASSWORD).await;
+    let (status, _) = app
+        .send(
+            app.http
+                .get(app.path("/api/v1/auth/me"))
+                .bearer_auth(&session.token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let failures = app
+        .audit(&format!(
+            "action=auth.login&outcome=failure&target=user:{REVIEWER}"
+        ))
+        .await;
+    let failures = failures["items"].as_array().expect("items");
+    let details: Vec<&str> = failures
+        .iter()
+        .map(|r| r["detail"].as_str().expect("detail"))
+        .collect();
+    assert_eq!(
+        details.iter().filter(|d| **d == "wrong password").count(),
+        5,
+        "{details:?}"
+    );
+    assert_eq!(
+        details.iter().filter(|d| d.starts_with("refused")).count(),
+        4,
+        "every attempt while slowed down or locked: {details:?}"
+    );
+    assert!(
+        failures
+            .iter()
+            .all(|r| r["actor"] == REVIEWER && r["source"] == "127.0.0.1")
+    );
+    let unknown = app
+        .audit("action=auth.login&outcome=failure&target=user:no-such-user")
+        .await;
+    assert_eq!(unknown["items"][0]["detail"], "unknown user name");
+    let successes = app
+        .audit(&format!(
+            "action=auth.login&outcome=success&target=user:{REVIEWER}"
+        ))
+        .await;
+    assert_eq!(
+        successes["items"].as_array().expect("items").len(),
+        2,
+        "the test harness's login and the one after the lock"
+    );
+}
+
+/// Asserts a 429 whose Retry-After covers `at_least` seconds (and not much more).
+async fn retry_after(response: reqwest::Response, at_least: i64) -> Value {
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let seconds: i64 = response
+        .headers()
+        .get("retry-after")
+        .expect("Retry-After")
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!(
+        (at_least..=at_least + 1).contains(&seconds),
+        "Retry-After {seconds}, expected {at_least}"
+    );
+    response.json().await.expect("problem")
+}
+
+#[tokio::test]
+async fn changes_made_with_the_session_cookie_need_the_csrf_token() {
+    let app = spawn_app().await;
+    let login = app.login(CLERK2, PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let set_cookie = login.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert_eq!(login.headers()["cache-control"], "no-store");
+    let body: Value = login.json().await.expect("json");
+    let token = body["token"].as_str().expect("token");
+    let csrf = body["csrf_token"].as_str().expect("csrf");
+    assert!(
+        set_cookie.starts_with(&format!("ow_session={token};")),
+        "{set_cookie}"
+    );
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
+    let cookie = format!("ow_session={token}");
+    let with_cookie = |method: Method, path: &str| {
+        app.http
+            .request(method, app.path(path))
+            .header("cookie", &cookie)
+    };
+
+    let file = || {
+        with_cookie(Method::POST, "/api/v1/cases")
+            .json(&application("SCJG-001", &["M01", "M02", "M03"]))
+    };
+    let (status, problem) = app.send(file()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    assert_eq!(problem["type"], "/docs/api.md#csrf");
+    assert_eq!(problem["errors"][0]["field"], "X-CSRF-Token");
+    let (status, problem) = app
+        .send(file().header("x-csrf-token", "0".repeat(csrf.len())))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(problem["type"], "/docs/api.md#csrf");
+    let someone_elses = app.sessions[CLERK].csrf_token.clone();
+    let (status, _) = app.send(file().header("x-csrf-token", someone_elses)).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the token of another session"
+    );
+    // Reading needs no CSRF token; nothing was filed.
+    let (status, page) = app.send(with_cookie(Method::GET, "/api/v1/cases")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page["items"].as_array().expect("items").is_empty());
+    let (_, me) = app.send(with_cookie(Method::GET, "/api/v1/auth/me")).await;
+    assert_eq!(me["csrf_token"], csrf);
+
+    let (status, case) = app.send(file().header("x-csrf-token", csrf)).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_str().expect("id");
+    let accept = || {
+        with_cookie(Method::POST, &format!("/api/v1/cases/{id}/accept")).header("if-match", "\"1\"")
+    };
+    let (status, problem) = app.send(accept()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(problem["type"], "/docs/api.md#csrf");
+    assert_eq!(app.version_of(id).await, 1, "nothing changed");
+    let (status, accepted) = app.send(accept().header("x-csrf-token", csrf)).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(accepted["accepted_by"], CLERK2);
+
+    // The same secret as a bearer token needs no CSRF token: browsers never send it on their own.
+    let (status, _) = app
+        .send(
+            app.http
+                .post(app.path(&format!("/api/v1/cases/{id}/record-visit")))
+                .bearer_auth(token)
+                .header("if-match", "\"2\"")
+                .json(&json!({"purpose": "领取告知书"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Logging out is a change too.
+    let (status, _) = app
+        .send(with_cookie(Method::POST, "/api/v1/auth/logout"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let logout = with_cookie(Method::POST, "/api/v1/auth/logout")
+        .header("x-csrf-token", csrf)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    let cleared = logout.headers()["set-cookie"].to_str().expect("ascii");
+    assert!(
+        cleared.starts_with("ow_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    let (status, _) = app.send(with_cookie(Method::GET, "/api/v1/cases")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the session has ended");
+}
+
+// ---- sessions and tokens ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_api_token_is_shown_once_and_stops_working_when_revoked() {
+    let app = spawn_app().await;
+    let session = app.sessions[AGENT].token.clone();
+    let by_session = |method: Method, path: &str| {
+        app.http
+            .request(method, app.path(path))
+            .bearer_auth(&session)
+    };
+    let made = by_session(Method::POST, "/api/v1/auth/tokens")
+        .json(&json!({"name": "county data exchange", "days": 30}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(made.status(), StatusCode::CREATED);
+    assert_eq!(made.headers()["cache-control"], "no-store");
+    let made: Value = made.json().await.expect("json");
+    let secret = made["token"].as_str().expect("token").to_string();
+    let token_id = made["id"].as_str().expect("id").to_string();
+    assert!(secret.starts_with("ow_"));
+    assert_eq!(made["name"], "county data exchange");
+    assert!(
+        made["expires_at"]
+            .as_str()
+            .expect("expires_at")
+            .starts_with("2026-12-02"),
+        "30 days: {made}"
+    );
+
+    let (status, listed) = app
+        .send(by_session(Method::GET, "/api/v1/auth/tokens"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = listed.as_array().expect("list");
+    assert_eq!(listed.len(), 2, "the harness's token and this one");
+    assert!(listed.iter().all(|t| t.get("token").is_none()));
+    assert!(!Value::from(listed.clone()).to_string().contains(&secret));
+
+    let with_token = |method: Method, path: &str| {
+        app.http
+            .request(method, app.path(path))
+            .bearer_auth(&secret)
+    };
+    let (status, me) = app.send(with_token(Method::GET, "/api/v1/auth/me")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["username"], AGENT);
+    assert_eq!(me["csrf_token"], Value::Null, "tokens need no CSRF token");
+    let (status, _) = app
+        .send(
+            with_token(Method::POST, "/api/v1/cases")
+                .json(&application("SCJG-001", &["M01", "M02", "M03"])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Nobody else can revoke it.
+    let (status, _) = app
+        .send(app.request(
+            CLERK,
+            Method::DELETE,
+            &format!("/api/v1/auth/tokens/{token_id}"),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.send(with_token(Method::GET, "/api/v1/auth/me")).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let revoke = || by_session(Method::DELETE, &format!("/api/v1/auth/tokens/{token_id}"));
+    let revoked = revoke().send().await.expect("request");
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let (status, problem) = app.send(with_token(Method::GET, "/api/v1/auth/me")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the very next request");
+    assert_eq!(problem["type"], "/docs/api.md#unauthenticated");
+    let (status, _) = app
+        .send(
+            with_token(Method::POST, "/api/v1/cases")
+                .json(&application("SCJG-001", &["M01", "M02", "M03"])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = app.send(revoke()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "already revoked");
+    let (_, listed) = app
+        .send(by_session(Method::GET, "/api/v1/auth/tokens"))
+        .await;
+    let this = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|t| t["id"] == token_id.as_str())
+        .expect("still listed")
+        .clone();
+    assert!(this["revoked_at"].is_string());
+
+    let (status, problem) = app
+        .send(
+            by_session(Method::POST, "/api/v1/auth/tokens").json(&json!({"name": " ", "days": 0})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect();
+    assert_eq!(fields, ["name", "days"]);
+
+    // Logging out ends the session, not the account's API tokens.
+    let (status, _) = app
+        .send(by_session(Method::POST, "/api/v1/auth/logout"))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.send(by_session(Method::GET, "/api/v1/auth/me")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = app.get_as(AGENT, "/api/v1/auth/me").await;
+    assert_eq!(status, StatusCode::OK);
+    let audit = app
+        .audit(&format!("actor={AGENT}&target=token:{token_id}"))
+        .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(actions, ["token.revoke", "token.create"]);
+}
+
+#[tokio::test]
+async fn disabling_an_account_or_resetting_its_password_ends_its_sessions_at_once() {
+    let app = spawn_app().await;
+    let session = app.sessions[CLERK2].token.clone();
+    let me_with =
+        |token: &str| app.send(app.http.get(app.path("/api/v1/auth/me")).bearer_auth(token));
+    assert_eq!(me_with(&session).await.0, StatusCode::OK);
+    assert_eq!(me_with(app.token(CLERK2)).await.0, StatusCode::OK);
+
+    let (status, user) = app
+        .post_as(ADMIN, &format!("/api/v1/users/{CLERK2}/disable"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["disabled"], true);
+    assert_eq!(me_with(&session).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(me_with(app.token(CLERK2)).await.0, StatusCode::UNAUTHORIZED);
+    let (status, refused) = answer(app.login(CLERK2, PASSWORD).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, wrong_password) = answer(app.login(CLERK, "not-the-password").await).await;
+    assert_eq!(
+        refused, wrong_password,
+        "a disabled account is not named as such"
+    );
+
+    let (status, user) = app
+        .post_as(ADMIN, &format!("/api/v1/users/{CLERK2}/enable"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(user["disabled"], false);
+    assert_eq!(
+        me_with(&session).await.0,
+        StatusCode::UNAUTHORIZED,
+        "ended, not paused"
+    );
+    assert_eq!(me_with(app.token(CLERK2)).await.0, StatusCode::UNAUTHORIZED);
+    let fresh = app.log_in(CLERK2, PASSWORD).await;
+    assert_eq!(me_with(&fresh.token).await.0, StatusCode::OK);
+
+    let reset = |password: &str| {
+        app.send(
+            app.request(
+                ADMIN,
+                Method::PUT,
+                &format!("/api/v1/users/{CLERK2}/password"),
+            )
+            .json(&json!({ "password": password })),
+        )
+    };
+    assert_eq!(reset("short").await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        reset("my-name-is-clerk2").await.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the password must not contain the user name"
+    );
+    assert_eq!(me_with(&fresh.token).await.0, StatusCode::OK);
+    let new_password = "Correct-Horse-9-Battery";
+    assert_eq!(reset(new_password).await.0, StatusCode::OK);
+    assert_eq!(me_with(&fresh.token).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.login(CLERK2, PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let again = app.log_in(CLERK2, new_password).await;
+    assert_eq!(me_with(&again.token).await.0, StatusCode::OK);
+
+    let (status, _) = app
+        .post_as(ADMIN, &format!("/api/v1/users/{ADMIN}/disable"), json!({}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no one disables their own account"
+    );
+    let (status, _) = app
+        .post_as(CLERK, &format!("/api/v1/users/{CLERK2}/disable"), json!({}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "accounts are for administrators"
+    );
+    let audit = app
+        .audit(&format!("actor={ADMIN}&target=user:{CLERK2}"))
+        .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(
+        actions,
+        ["user.reset_password", "user.enable", "user.disable"]
+    );
+}
+
+// ---- personal data ------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn identity_and_phone_numbers_are_masked_except_through_an_audited_reveal() {
+    let app = spawn_app().await;
+    let case = app.case_at(Stage::Submitted).await;
+    assert_eq!(case["applicant"]["id_number"], PERSON_ID_MASKED);
+    assert_eq!(case["applicant"]["phone"], PERSON_PHONE_MASKED);
+    let id = case["id"].as_str().expect("id");
+    let number = case["number"].as_str().expect("number");
+    for who in [
+        CITIZEN, AGENT, CLERK, REVIEWER, APPROVER, SUPERVISOR, VISITOR,
+    ] {
+        let (status, page) = app.get_as(who, "/api/v1/cases").await;
+        assert_eq!(status, StatusCode::OK, "{who}");
+        assert_eq!(page["items"][0]["applicant"]["id_number"], PERSON_ID_MASKED);
+        assert_eq!(page["items"][0]["applicant"]["phone"], PERSON_PHONE_MASKED);
+        let (_, detail) = app.get_as(who, &format!("/api/v1/cases/{id}")).await;
+        assert_eq!(detail["case"]["applicant"]["id_number"], PERSON_ID_MASKED);
+        assert_eq!(detail["case"]["applicant"]["phone"], PERSON_PHONE_MASKED);
+        for text in [page.to_string(), detail.to_string()] {
+            assert!(
+                !text.contains(PERSON_ID) && !text.contains(PERSON_PHONE),
+                "{who}"
+            );
+        }
+    }
+    let (_, me) = app.get_as(CITIZEN, "/api/v1/auth/me").await;
+    assert_eq!(me["identity"], PERSON_ID_MASKED);
+    let (_, users) = app.get_as(ADMIN, "/api/v1/users").await;
+    let citizen = users
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["username"] == CITIZEN)
+        .expect("citizen")
+        .clone();
+    assert_eq!(citizen["identity"], PERSON_ID_MASKED);
+    assert_eq!(citizen["phone"], PERSON_PHONE_MASKED);
+
+    // The clerk with the grant sees the numbers in full; the showing is audited.
+    let reveal = format!("/api/v1/cases/{id}/personal-data");
+    let shown = app
+        .request(CLERK, Method::GET, &reveal)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(shown.status(), StatusCode::OK);
+    assert_eq!(shown.headers()["cache-control"], "no-store");
+    let shown: Value = shown.json().await.expect("json");
+    assert_eq!(shown["id_number"], PERSON_ID);
+    assert_eq!(shown["phone"], PERSON_PHONE);
+    assert_eq!(shown["name"], "王芳");
+    let target = format!("target=case:{number}&action=case.reveal_personal_data");
+    let page = app.audit(&format!("{target}&outcome=success")).await;
+    assert_eq!(page["items"].as_array().expect("items").len(), 1);
+    assert_eq!(page["items"][0]["actor"], CLERK);
+    assert_eq!(page["items"][0]["source"], "127.0.0.1");
+
+    // Without the grant: refused, and the attempt is audited.
+    for who in [REVIEWER, CLERK2, SUPERVISOR] {
+        let (status, problem) = app.get_as(who, &reveal).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("personal-data permission")
+        );
+    }
+    let denied = app
+        .audit(&format!("{target}&outcome=denied&actor={REVIEWER}"))
+        .await;
+    assert_eq!(denied["items"].as_array().expect("items").len(), 1);
+    assert_eq!(denied["items"][0]["role"], "reviewer");
+    // Out of scope: not found, and audited too.
+    let (status, _) = app.get_as(OTHER_CITIZEN, &reveal).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let probed = app
+        .audit(&format!("{target}&outcome=denied&actor={OTHER_CITIZEN}"))
+        .await;
+    assert_eq!(probed["items"].as_array().expect("items").len(), 1);
+
+    // The applicant (and the agent who filed for them) may see their own.
+    for who in [CITIZEN, AGENT] {
+        let (status, own) = app.get_as(who, &reveal).await;
+        assert_eq!(status, StatusCode::OK, "{who}");
+        assert_eq!(own["id_number"], PERSON_ID);
+    }
+
+    // The grant is a permission an administrator gives; it takes effect on the next request.
+    let (status, _) = app
+        .send(
+            app.request(
+                ADMIN,
+                Method::PUT,
+                &format!("/api/v1/users/{REVIEWER}/posts"),
+            )
+            .json(&json!({
+                "posts": [{"role": "reviewer", "department": "SCJG"}],
+                "may_reveal_personal_data": true,
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.get_as(REVIEWER, &reveal).await;
+    assert_eq!(status, StatusCode::OK);
+    let change = app
+        .audit(&format!("action=user.posts&target=user:{REVIEWER}"))
+        .await;
+    assert_eq!(change["items"][0]["actor"], ADMIN);
+
+    // The trail itself never holds the numbers in full.
+    let everything = app.audit("limit=500").await;
+    assert!(everything["next_cursor"].is_null());
+    let text = everything.to_string();
+    assert!(!text.contains(PERSON_ID) && !text.contains(PERSON_PHONE));
+}
+
+// ---- separation of duties and scope -------------------------------------------------------------
+
+#[tokio::test]
+async fn acceptance_and_decision_stay_apart_and_cases_out_of_scope_stay_hidden() {
+    let mut app = spawn_app().await;
+    let case = app.case_at(Stage::Accepted).await;
+    let id = case["id"].as_str().expect("id").to_string();
+    let version = case["version"].as_u64().expect("version");
+    assert_eq!(case["accepted_by"], CLERK);
+    let approve = json!({"approve": true, "reason": "符合法定条件"});
+
+    // The clerk who accepted cannot decide: clerks never decide.
+    let (status, problem) = answer(
+        app.act(&id, "decide", CLERK, version, approve.clone())
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("approver")
+    );
+    assert_eq!(app.version_of(&id).await, version);
+
+    // Not even someone who holds both posts decides a case they accepted.
+    let (status, dual) = app
+        .post_as(
+            ADMIN,
+            "/api/v1/users",
+            json!({
+                "username": "dual",
+                "display_name": "蒋双岗",
+                "password": PASSWORD,
+                "posts": [
+                    {"role": "clerk", "centre": "county-hall"},
+                    {"role": "approver", "department": "SCJG"},
+                ],
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{dual}");
+    let session = app.log_in("dual", PASSWORD).await;
+    app.tokens.insert("dual", session.token);
+    let other = app.case_at(Stage::Submitted).await;
+    let other = app.ok(&other, "accept", "dual", json!({})).await;
+    let (status, problem) = answer(
+        app.act(
+            other["id"].as_str().expect("id"),
+            "decide",
+            "dual",
+            other["version"].as_u64().expect("version"),
+            approve.clone(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "actor");
+    let decided = app.ok(&other, "decide", APPROVER, approve.clone()).await;
+    assert_eq!(decided["status"], "approved");
+
+    // An approver of another department does not see the case at all.
+    let (status, _) = app
+        .get_as(GA_APPROVER, &format!("/api/v1/cases/{id}"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = answer(
+        app.act(&id, "decide", GA_APPROVER, version, approve.clone())
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, listed) = app.get_as(GA_APPROVER, "/api/v1/cases").await;
+    assert!(listed["items"].as_array().expect("items").is_empty());
+    let (status, _) = app
+        .get_as(GA_APPROVER, &format!("/api/v1/cases/{id}/personal-data"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Access is decided before the version: hidden stays hidden and refused stays refused,
+    // whatever If-Match says.
+    let (status, _) = answer(
+        app.act(&id, "decide", GA_APPROVER, 99, approve.clone())
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = answer(app.act(&id, "decide", CLERK, 99, approve.clone()).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = answer(app.act(&id, "decide", APPROVER, 99, approve.clone()).await).await;
+    assert_eq!(status, StatusCode::CONFLICT, "allowed, but stale");
+
+    // The supervisor reads every case and changes none.
+    let (status, detail) = app.get_as(SUPERVISOR, &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(detail["allowed_actions"], json!([]));
+    let (_, listed) = app.get_as(SUPERVISOR, "/api/v1/cases").await;
+    assert_eq!(listed["items"].as_array().expect("items").len(), 2);
+    for (action, body) in [
+        ("start-review", json!({})),
+        ("decide", approve.clone()),
+        ("suspend", json!({"kind": "hearing", "reason": "听证"})),
+        ("extend", json!({"working_days": 3, "reason": "延期"})),
+        ("record-visit", json!({"purpose": "督查"})),
+    ] {
+        let (status, _) = answer(app.act(&id, action, SUPERVISOR, version, body).await).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{action}");
+    }
+    assert_eq!(app.version_of(&id).await, version);
+    let (_, detail) = app.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(
+        detail["allowed_actions"],
+        json!(["record-visit"]),
+        "what the clerk may do now that the case is the department's"
+    );
+
+    // The administrator keeps accounts and sees no case.
+    let (status, _) = app.get_as(ADMIN, &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.get_as(ADMIN, "/api/v1/cases").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = answer(app.act(&id, "decide", ADMIN, version, approve).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.version_of(&id).await, version);
+}
+
+// ---- the audit trail ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_change_is_audited_and_supervisors_search_and_page_the_trail() {
+    let app = spawn_app().await;
+    let case = app.new_case(&["M01", "M02", "M03"]).await;
+    let number = case["number"].as_str().expect("number").to_string();
+    let case = app.ok(&case, "start-pre-review", CLERK, json!({})).await;
+    // An hour later the second clerk accepts.
+    app.clock.advance(Duration::hours(1));
+    app.ok(&case, "accept", CLERK2, json!({})).await;
+
+    let page = app
+        .audit(&format!("action=case.accept&target=case:{number}"))
+        .await;
+    let records = page["items"].as_array().expect("items");
+    assert_eq!(records.len(), 1);
+    let record = &records[0];
+    assert_eq!(record["actor"], CLERK2);
+    assert_eq!(record["role"], "clerk");
+    assert_eq!(record["source"], "127.0.0.1");
+    assert_eq!(record["action"], "case.accept");
+    assert_eq!(record["target"], format!("case:{number}"));
+    assert_eq!(record["outcome"], "success");
+    assert_eq!(record["at"], "2026-11-02T02:00:00+00:00");
+    assert!(
+        record["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("version 2 -> 3")
+    );
+    assert_eq!(record["hash"].as_str().expect("hash").len(), 64);
+
+    let page = app
+        .audit(&format!("actor={CLERK}&action=case.&target=case:{number}"))
+        .await;
+    let actions: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(actions, ["case.start-pre-review", "case.submit"]);
+    let later = app.audit("from=2026-11-02T02:00:00Z").await;
+    assert_eq!(later["items"].as_array().expect("items").len(), 1);
+    let earlier = app
+        .audit(&format!("to=2026-11-02T02:00:00Z&target=case:{number}"))
+        .await;
+    assert_eq!(earlier["items"].as_array().expect("items").len(), 2);
+
+    // A refusal is audited as denied under the receipt number too, even when the request named
+    // the case by its id.
+    let case_id = case["id"].as_str().expect("id").to_string();
+    let (status, _) = answer(app.act(&case_id, "close", REVIEWER, 3, json!({})).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let denied = app
+        .audit(&format!("outcome=denied&target=case:{number}"))
+        .await;
+    assert_eq!(denied["items"][0]["actor"], REVIEWER);
+    assert_eq!(denied["items"][0]["action"], "case.close");
+
+    // Pages of 3, newest first, follow on without gaps or repeats.
+    let all = app.audit("limit=500").await;
+    let all: Vec<u64> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["seq"].as_u64().expect("seq"))
+        .collect();
+    assert!(all.len() > 10, "accounts, logins, tokens, the case");
+    assert!(all.windows(2).all(|w| w[0] == w[1] + 1), "{all:?}");
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = match &cursor {
+            Some(c) => format!("limit=3&cursor={c}"),
+            None => "limit=3".to_string(),
+        };
+        let page = app.audit(&query).await;
+        let items = page["items"].as_array().expect("items");
+        assert!(items.len() <= 3);
+        paged.extend(items.iter().map(|r| r["seq"].as_u64().expect("seq")));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+
+    for who in [CLERK, ADMIN, REVIEWER, APPROVER, VISITOR, CITIZEN] {
+        let (status, problem) = app.get_as(who, "/api/v1/audit").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}");
+        assert_eq!(problem["type"], "/docs/api.md#forbidden");
+    }
+    let (status, _) = app.get_as(SUPERVISOR, "/api/v1/audit?outcome=maybe").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = app.get_as(SUPERVISOR, "/api/v1/audit?cursor=last").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let report = app.service.verify_audit_chain().await.expect("verifies");
+    assert_eq!(report.broken, None);
+    assert_eq!(report.head_seq, all[0]);
+}
+
+#[test]
+fn the_test_identities_are_valid() {
+    for id in [PERSON_ID, OTHER_PERSON_ID] {
+        assert!(ResidentIdNumber::parse(id).is_ok(), "{id}");
+    }
 }
