@@ -1,8 +1,13 @@
 //! `onewindow bench`: complete cases driven through the HTTP API by concurrent clients.
 //!
 //! Without `--url` it starts its own server (this same binary, `demo --cases 0`) on a fresh
-//! data directory or on `--database`, so the figures include durable commits and the server's
-//! peak RSS can be read from /proc.
+//! data directory or on `--bench-database`, so the figures include durable commits and the
+//! server's peak RSS can be read from /proc. It then creates the three accounts it drives cases
+//! with, through the service on the same store as any administrator at the command line would: a
+//! window clerk at the centre it files at, and a reviewer and an approver of the item's
+//! department. Each logs in over HTTP once; every request carries its bearer token. Against
+//! `--url` the accounts must exist already and are named with `--clerk`, `--reviewer` and
+//! `--approver`.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -11,7 +16,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Error, bail};
 use clap::Args;
+use onewindow_app::accounts::{NewUser, generate_password};
+use onewindow_app::{Actor, AppError, Service};
+use onewindow_domain::access::{Post, Role};
 use serde_json::{Value, json};
+
+use crate::StoreArgs;
+
+/// The service centre the bench files its cases at.
+const CENTRE: &str = "county-hall";
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -33,12 +46,25 @@ pub struct BenchArgs {
     /// Catalogue item to apply for (must be an item whose demanded materials the bench names).
     #[arg(long)]
     item: Option<String>,
+    /// With --url: the window clerk (at county-hall) who files, accepts, delivers and closes,
+    /// as USER:PASSWORD.
+    #[arg(long, env = "ONEWINDOW_BENCH_CLERK", hide_env_values = true)]
+    clerk: Option<String>,
+    /// With --url: a reviewer of the item's department, who starts the review and issues the
+    /// result, as USER:PASSWORD.
+    #[arg(long, env = "ONEWINDOW_BENCH_REVIEWER", hide_env_values = true)]
+    reviewer: Option<String>,
+    /// With --url: an approver of the item's department, who decides, as USER:PASSWORD.
+    #[arg(long, env = "ONEWINDOW_BENCH_APPROVER", hide_env_values = true)]
+    approver: Option<String>,
 }
 
 struct Server {
     child: Option<tokio::process::Child>,
     pid: Option<u32>,
     url: String,
+    /// The store of the bench's own server (none with --url).
+    store: Option<StoreArgs>,
     _dir: Option<TempDir>,
 }
 
@@ -57,6 +83,7 @@ async fn start_server(args: &BenchArgs) -> Result<Server, Error> {
             child: None,
             pid: args.server_pid,
             url: url.trim_end_matches('/').to_string(),
+            store: None,
             _dir: None,
         });
     }
@@ -100,12 +127,145 @@ async fn start_server(args: &BenchArgs) -> Result<Server, Error> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let store = StoreArgs {
+        data: dir.0.clone(),
+        database: args.bench_database.clone(),
+        calendar_overrides: None,
+    };
     Ok(Server {
         child: Some(child),
         pid,
         url,
+        store: Some(store),
         _dir: Some(dir),
     })
+}
+
+/// One account the bench acts as.
+struct Account {
+    username: String,
+    password: String,
+}
+
+impl Account {
+    fn parse(flag: &str, value: Option<&String>) -> Result<Self, Error> {
+        let value = value.with_context(|| {
+            format!("against --url, name the account with --{flag} USER:PASSWORD")
+        })?;
+        let (username, password) = value
+            .split_once(':')
+            .with_context(|| format!("--{flag} is USER:PASSWORD"))?;
+        Ok(Self {
+            username: username.to_string(),
+            password: password.to_string(),
+        })
+    }
+}
+
+/// The bearer tokens of the three accounts that take a case through.
+struct Crew {
+    clerk: String,
+    reviewer: String,
+    approver: String,
+}
+
+/// Creates (or, on a store that has them from an earlier run, resets) the bench's accounts.
+async fn create_account(
+    service: &Service,
+    username: &str,
+    display_name: &str,
+    post: Post,
+) -> Result<Account, Error> {
+    let actor = Actor::command_line("bench");
+    let password = generate_password()?;
+    let created = service
+        .create_user(
+            &actor,
+            NewUser {
+                username: username.to_string(),
+                display_name: display_name.to_string(),
+                password: password.clone(),
+                posts: vec![post.clone()],
+                ..NewUser::default()
+            },
+        )
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(AppError::Conflict(_)) => {
+            service
+                .set_user_posts(&actor, username, vec![post], false)
+                .await?;
+            service.set_user_disabled(&actor, username, false).await?;
+            service
+                .reset_password(&actor, username, password.clone())
+                .await?;
+        }
+        Err(e) => return Err(e).context(format!("cannot create the bench account {username}")),
+    }
+    Ok(Account {
+        username: username.to_string(),
+        password,
+    })
+}
+
+/// The accounts for the bench's own server, made through the service on its store.
+async fn create_accounts(store: &StoreArgs, department: &str) -> Result<[Account; 3], Error> {
+    let service = crate::open(store).await?;
+    let accounts = [
+        create_account(
+            &service,
+            "bench-clerk",
+            "压测 综合窗口",
+            Post::new(Role::Clerk).at_centre(CENTRE),
+        )
+        .await?,
+        create_account(
+            &service,
+            "bench-reviewer",
+            "压测 审查",
+            Post::new(Role::Reviewer).in_department(department),
+        )
+        .await?,
+        create_account(
+            &service,
+            "bench-approver",
+            "压测 审批",
+            Post::new(Role::Approver).in_department(department),
+        )
+        .await?,
+    ];
+    service.store().close().await;
+    Ok(accounts)
+}
+
+async fn login(client: &reqwest::Client, url: &str, account: &Account) -> Result<String, Error> {
+    let answer = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({"username": account.username, "password": account.password}))
+        .send()
+        .await?;
+    let status = answer.status();
+    let body: Value = answer.json().await.unwrap_or_default();
+    if !status.is_success() {
+        bail!(
+            "the bench account {} cannot log in: {status} {}",
+            account.username,
+            body["detail"].as_str().unwrap_or_default()
+        );
+    }
+    body["token"]
+        .as_str()
+        .map(str::to_string)
+        .context("the login answer holds no token")
+}
+
+/// The item the bench applies for.
+struct Item {
+    code: String,
+    department: String,
+    /// The keys of the materials it demands.
+    materials: Vec<String>,
 }
 
 /// Finds an immediate-or-short item with few materials, to keep each case's path complete.
@@ -113,7 +273,7 @@ async fn pick_item(
     client: &reqwest::Client,
     url: &str,
     wanted: Option<&str>,
-) -> Result<(String, Vec<String>), Error> {
+) -> Result<Item, Error> {
     let item: Value = match wanted {
         Some(code) => {
             client
@@ -139,6 +299,10 @@ async fn pick_item(
         .as_str()
         .context("the catalogue is empty")?
         .to_string();
+    let department = item["department"]
+        .as_str()
+        .context("the item names no department")?
+        .to_string();
     let materials = item["materials"]
         .as_array()
         .map(|ms| {
@@ -151,7 +315,11 @@ async fn pick_item(
                 .collect()
         })
         .unwrap_or_default();
-    Ok((code, materials))
+    Ok(Item {
+        code,
+        department,
+        materials,
+    })
 }
 
 struct Tally {
@@ -159,12 +327,36 @@ struct Tally {
     transitions: u64,
     cases: u64,
     errors: u64,
+    /// What the first failed request answered, to tell a broken bench from a slow server.
+    first_error: Option<String>,
+}
+
+impl Tally {
+    fn failed(&mut self, what: String) {
+        self.errors += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(what);
+        }
+    }
+}
+
+/// Describes a failed request for the report.
+async fn failure(action: &str, answer: Result<reqwest::Response, reqwest::Error>) -> String {
+    match answer {
+        Ok(r) => {
+            let status = r.status();
+            let body = r.text().await.unwrap_or_default();
+            format!("{action}: {status} {body}")
+        }
+        Err(e) => format!("{action}: {e}"),
+    }
 }
 
 async fn one_client(
     client: reqwest::Client,
     url: Arc<str>,
-    item: Arc<(String, Vec<String>)>,
+    item: Arc<Item>,
+    crew: Arc<Crew>,
     client_no: usize,
     cases: usize,
 ) -> Tally {
@@ -173,21 +365,23 @@ async fn one_client(
         transitions: 0,
         cases: 0,
         errors: 0,
+        first_error: None,
     };
-    let clerk = format!("bench-clerk-{client_no}");
-    let approver = format!("bench-approver-{client_no}");
+    let clerk = format!("Bearer {}", crew.clerk);
+    let reviewer = format!("Bearer {}", crew.reviewer);
+    let approver = format!("Bearer {}", crew.approver);
     for n in 0..cases {
         let body = json!({
-            "item_code": item.0,
+            "item_code": item.code,
             "applicant": {"kind": "person", "name": "压测申请人", "id_number": "11010519491231002X"},
             "channel": "online",
-            "centre": "county-hall",
-            "materials": item.1,
+            "centre": CENTRE,
+            "materials": item.materials,
         });
         let started = Instant::now();
         let created = client
             .post(format!("{url}/api/v1/cases"))
-            .header("x-actor", &clerk)
+            .header("authorization", &clerk)
             .header(
                 "idempotency-key",
                 format!("bench-{}-{client_no}-{n}", std::process::id()),
@@ -198,33 +392,33 @@ async fn one_client(
         tally
             .latencies_us
             .push(started.elapsed().as_micros() as u64);
-        let Ok(created) = created else {
-            tally.errors += 1;
-            continue;
+        let created = match created {
+            Ok(r) if r.status() == reqwest::StatusCode::CREATED => r,
+            other => {
+                tally.failed(failure("submit", other).await);
+                continue;
+            }
         };
-        if created.status() != reqwest::StatusCode::CREATED {
-            tally.errors += 1;
-            continue;
-        }
         let Ok(case) = created.json::<Value>().await else {
-            tally.errors += 1;
+            tally.failed("submit: the answer is not JSON".into());
             continue;
         };
         tally.transitions += 1;
         let Some(id) = case["id"].as_str().map(str::to_string) else {
-            tally.errors += 1;
+            tally.failed("submit: the answer holds no case id".into());
             continue;
         };
         let mut version = case["version"].as_u64().unwrap_or(1);
+        // The clerk who accepts never decides (受审分离): the department's approver does.
         let steps: [(&str, &str, Value); 6] = [
             ("accept", clerk.as_str(), json!({})),
-            ("start-review", approver.as_str(), json!({})),
+            ("start-review", reviewer.as_str(), json!({})),
             (
                 "decide",
                 approver.as_str(),
                 json!({"approve": true, "reason": "符合条件"}),
             ),
-            ("issue-result", clerk.as_str(), json!({})),
+            ("issue-result", reviewer.as_str(), json!({})),
             (
                 "deliver",
                 clerk.as_str(),
@@ -233,11 +427,11 @@ async fn one_client(
             ("close", clerk.as_str(), json!({})),
         ];
         let mut complete = true;
-        for (action, actor, body) in steps {
+        for (action, authorization, body) in steps {
             let started = Instant::now();
             let answer = client
                 .post(format!("{url}/api/v1/cases/{id}/{action}"))
-                .header("x-actor", actor)
+                .header("authorization", authorization)
                 .header("if-match", format!("\"{version}\""))
                 .json(&body)
                 .send()
@@ -255,8 +449,8 @@ async fn one_client(
                         .and_then(|v| v["version"].as_u64())
                         .unwrap_or(version + 1);
                 }
-                _ => {
-                    tally.errors += 1;
+                other => {
+                    tally.failed(failure(action, other).await);
                     complete = false;
                     break;
                 }
@@ -295,10 +489,30 @@ pub async fn run(args: BenchArgs) -> Result<(), Error> {
         .pool_max_idle_per_host(args.clients)
         .build()?;
     let item = Arc::new(pick_item(&client, &server.url, args.item.as_deref()).await?);
+    let [clerk, reviewer, approver] = match &server.store {
+        Some(store) => create_accounts(store, &item.department).await?,
+        None => [
+            Account::parse("clerk", args.clerk.as_ref())?,
+            Account::parse("reviewer", args.reviewer.as_ref())?,
+            Account::parse("approver", args.approver.as_ref())?,
+        ],
+    };
+    let crew = Arc::new(Crew {
+        clerk: login(&client, &server.url, &clerk).await?,
+        reviewer: login(&client, &server.url, &reviewer).await?,
+        approver: login(&client, &server.url, &approver).await?,
+    });
     let url: Arc<str> = Arc::from(server.url.as_str());
     eprintln!(
-        "bench: {} clients × {} cases of item {} against {}",
-        args.clients, args.cases_per_client, item.0, server.url
+        "bench: {} clients × {} cases of item {} ({}) against {} as {}, {} and {}",
+        args.clients,
+        args.cases_per_client,
+        item.code,
+        item.department,
+        server.url,
+        clerk.username,
+        reviewer.username,
+        approver.username
     );
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -307,18 +521,21 @@ pub async fn run(args: BenchArgs) -> Result<(), Error> {
             client.clone(),
             url.clone(),
             item.clone(),
+            crew.clone(),
             n,
             args.cases_per_client,
         )));
     }
     let mut latencies = Vec::new();
     let (mut transitions, mut cases, mut errors) = (0, 0, 0);
+    let mut first_error = None;
     for t in tasks {
         let tally = t.await?;
         latencies.extend(tally.latencies_us);
         transitions += tally.transitions;
         cases += tally.cases;
         errors += tally.errors;
+        first_error = first_error.or(tally.first_error);
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
@@ -344,7 +561,10 @@ pub async fn run(args: BenchArgs) -> Result<(), Error> {
         let _ = child.kill().await;
     }
     if errors > 0 {
-        bail!("{errors} request(s) failed");
+        bail!(
+            "{errors} request(s) failed; the first: {}",
+            first_error.unwrap_or_default()
+        );
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use onewindow_app::Actor;
 use onewindow_app::accounts::{NewUser, generate_password};
 use onewindow_app::seed::demo_accounts;
 use onewindow_domain::access::{Post, Role};
+use onewindow_domain::audit::{ChainBreak, GENESIS};
 
 use crate::{StoreArgs, open, open_existing};
 
@@ -302,10 +303,16 @@ pub(crate) async fn run_audit(store: &StoreArgs, command: AuditCommand) -> Resul
             let chain = service.verify_audit_chain().await.map_err(report)?;
             if let Some(broken) = &chain.broken {
                 println!("audit chain BROKEN at record {}: {broken}", broken.seq());
-                println!(
-                    "records 1 to {} are intact; nothing after that can be trusted",
-                    chain.checked
-                );
+                // Where a record was removed, the ones before the gap are all that checked out.
+                let intact = match broken {
+                    ChainBreak::Unlinked { previous, .. } => *previous,
+                    _ => chain.checked,
+                };
+                if intact == 0 {
+                    println!("no record can be trusted");
+                } else {
+                    println!("records 1 to {intact} are intact; nothing after that can be trusted");
+                }
                 return Ok(ExitCode::from(EXIT_TAMPERED));
             }
             if let Some(expected) = expect_head {
@@ -316,7 +323,8 @@ pub(crate) async fn run_audit(store: &StoreArgs, command: AuditCommand) -> Resul
                         Error::msg("--expect-head is SEQ:HASH, as `audit head` prints it")
                     })?;
                 match if seq == 0 {
-                    Some(hash.clone())
+                    // The head of an empty chain is the genesis hash, and nothing else.
+                    Some(GENESIS.to_string())
                 } else {
                     service.audit_record_hash(seq).await.map_err(report)?
                 } {

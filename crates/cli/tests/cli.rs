@@ -1,11 +1,15 @@
 //! End-to-end tests of the `onewindow` binary: each test runs the real executable as a child
 //! process on a fresh store of its own and looks only at exit codes, standard output, standard
-//! error and the files it writes.
+//! error, the files it writes and, where it serves, what it answers over HTTP.
 //!
 //! By default a store is a fresh temporary data directory (`--data DIR`, an SQLite file), removed
 //! afterwards. With `ONEWINDOW_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres` the
-//! store tests (catalogue round trip, refused imports, demo report) run against PostgreSQL instead,
-//! each on a fresh scratch database passed as `--database URL`.
+//! store tests (catalogue round trip, refused imports, demo report, accounts, the audit chain)
+//! run against PostgreSQL instead, each on a fresh scratch database passed as `--database URL`.
+//!
+//! The audit-chain test is the one place that goes behind the binary's back: it edits the
+//! store's tables directly, as someone with write access to the database would, and checks that
+//! `onewindow audit verify` names the record that was tampered with.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -13,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use onewindow_domain::audit::{AuditEntry, AuditRecord, Outcome, link, record_hash};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_onewindow");
@@ -146,6 +151,115 @@ impl TestStore {
     fn file(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
+
+    /// Runs a command with `input` on its standard input (for `--password-stdin`).
+    fn run_input(&self, args: &[&str], input: &str) -> Output {
+        let mut command = self.command(args);
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("run the onewindow binary");
+        child
+            .stdin
+            .take()
+            .expect("a pipe to standard input")
+            .write_all(input.as_bytes())
+            .expect("write to standard input");
+        child
+            .wait_with_output()
+            .expect("wait for the onewindow binary")
+    }
+
+    /// Like [`TestStore::ok`], with `input` on standard input.
+    fn ok_input(&self, args: &[&str], input: &str) -> String {
+        let output = self.run_input(args, input);
+        assert!(
+            output.status.success(),
+            "onewindow {args:?} failed with {}\nstdout: {}\nstderr: {}",
+            output.status,
+            stdout(&output),
+            stderr(&output)
+        );
+        stdout(&output)
+    }
+
+    /// The URL of the store's database, to reach behind the binary's back.
+    fn database_url(&self) -> String {
+        match &self.database {
+            Some(database) => database.url.clone(),
+            None => onewindow_store::data_dir_url(self.dir.path()).expect("the SQLite URL"),
+        }
+    }
+
+    /// A copy of this store (no process may have it open): the SQLite files, or a PostgreSQL
+    /// database made from this one as its template.
+    fn copy(&self, label: &str) -> TestStore {
+        let copy = Self::sqlite(label);
+        for entry in std::fs::read_dir(self.dir.path()).expect("list the data directory") {
+            let entry = entry.expect("a directory entry");
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with("onewindow.db") {
+                std::fs::copy(entry.path(), copy.dir.join(&name.to_string_lossy()))
+                    .expect("copy the SQLite store");
+            }
+        }
+        let database = self.database.as_ref().map(|original| {
+            let (_, original_name) = original.url.rsplit_once('/').expect("a database name");
+            let (head, _) = original.base.rsplit_once('/').expect("a database name");
+            let name = format!("onewindow_cli_{}", uuid::Uuid::now_v7().simple());
+            // The template must have no sessions; the binary's may take a moment to end.
+            let sql = format!("CREATE DATABASE {name} TEMPLATE {original_name}");
+            let create = || {
+                let sql = sql.clone();
+                on_database(&original.base, |mut conn| async move {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut conn)
+                        .await?;
+                    Ok(())
+                })
+            };
+            let mut attempts = 0;
+            while let Err(e) = create() {
+                attempts += 1;
+                assert!(attempts < 50, "cannot copy {original_name}: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            ScratchDatabase {
+                base: original.base.clone(),
+                url: format!("{head}/{name}"),
+            }
+        });
+        TestStore { database, ..copy }
+    }
+
+    /// Runs `job` on a connection to the store's database.
+    fn with_database<T, F>(&self, job: impl FnOnce(sqlx::AnyConnection) -> F) -> T
+    where
+        F: std::future::Future<Output = Result<T, sqlx::Error>>,
+    {
+        on_database(&self.database_url(), job).expect("SQL on the store")
+    }
+}
+
+/// Runs `job` on a fresh connection to the database at `url`.
+fn on_database<T, F>(
+    url: &str,
+    job: impl FnOnce(sqlx::AnyConnection) -> F,
+) -> Result<T, sqlx::Error>
+where
+    F: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    use sqlx::Connection as _;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for SQL");
+    runtime.block_on(async {
+        sqlx::any::install_default_drivers();
+        let conn = sqlx::AnyConnection::connect(url).await?;
+        job(conn).await
+    })
 }
 
 /// The binary with the given arguments and none of the `ONEWINDOW_*` settings of the caller.
@@ -770,40 +884,62 @@ fn healthy(addr: SocketAddr) -> bool {
     response.starts_with("HTTP/1.1 200") && response.trim_end().ends_with("ok")
 }
 
-/// Runs `onewindow demo` on the store until it serves, which it does only after seeding.
-fn seed_demo(store: &TestStore) -> String {
+/// How a server command ended up: serving on its address, or exited before it answered.
+enum Started {
+    Serving(Server, SocketAddr),
+    Exited(std::process::ExitStatus, String),
+}
+
+/// Runs `onewindow ARGS… --addr 127.0.0.1:PORT` on the store until it answers `/health` or
+/// exits, whichever comes first.
+fn start(store: &TestStore, args: &[&str]) -> Started {
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}")
         .parse()
         .expect("a socket address");
-    let log = store.file("demo.log");
-    let log_file = std::fs::File::create(&log).expect("create the demo log");
-    let mut command = store.command(&["demo", "--cases", "20", "--addr", &addr.to_string()]);
+    let log = store.file(&format!("server-{port}.log"));
+    let log_file = std::fs::File::create(&log).expect("create the server log");
+    let mut command = store.command(args);
     command
-        .stdout(log_file.try_clone().expect("share the demo log"))
+        .arg("--addr")
+        .arg(addr.to_string())
+        .stdout(log_file.try_clone().expect("share the server log"))
         .stderr(log_file);
     let mut server = Server {
-        child: command.spawn().expect("start onewindow demo"),
+        child: command.spawn().expect("start the onewindow server"),
         log,
     };
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
-        if let Some(status) = server.child.try_wait().expect("poll the demo process") {
-            panic!(
-                "onewindow demo exited with {status} before serving:\n{}",
-                server.log()
-            );
+        if let Some(status) = server.child.try_wait().expect("poll the server process") {
+            let log = server.log();
+            return Started::Exited(status, log);
         }
         if healthy(addr) {
-            break;
+            return Started::Serving(server, addr);
         }
         assert!(
             Instant::now() < deadline,
-            "onewindow demo did not serve within 300 s:\n{}",
+            "onewindow {args:?} did not serve within 300 s:\n{}",
             server.log()
         );
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Starts a server that must serve.
+fn serve(store: &TestStore, args: &[&str]) -> (Server, SocketAddr) {
+    match start(store, args) {
+        Started::Serving(server, addr) => (server, addr),
+        Started::Exited(status, log) => {
+            panic!("onewindow {args:?} exited with {status} before serving:\n{log}")
+        }
+    }
+}
+
+/// Runs `onewindow demo` on the store until it serves, which it does only after seeding.
+fn seed_demo(store: &TestStore) -> String {
+    let (server, _) = serve(store, &["demo", "--cases", "20"]);
     let log = server.log();
     drop(server);
     log
@@ -920,4 +1056,737 @@ fn an_unsupported_database_url_is_refused_clearly() {
         message.to_lowercase().contains("unsupported"),
         "says the URL is unsupported: {message}"
     );
+}
+
+// -------------------------------------------------------------------------------------------
+// 6. Accounts at the command line
+
+/// A small HTTP client for one served store.
+struct Http {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Http {
+    fn new(addr: SocketAddr) -> Self {
+        Self {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for HTTP"),
+            client: reqwest::Client::new(),
+            base: format!("http://{addr}/api/v1"),
+        }
+    }
+
+    /// Sends a request and returns the status and the JSON body (null when there is none).
+    fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        self.runtime.block_on(async {
+            let mut request = self.client.request(method, format!("{}{path}", self.base));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.expect("an HTTP answer");
+            let status = response.status().as_u16();
+            let text = response.text().await.expect("an HTTP body");
+            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        })
+    }
+
+    fn login(&self, username: &str, password: &str) -> (u16, Value) {
+        self.send(
+            reqwest::Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"username": username, "password": password})),
+        )
+    }
+
+    /// Logs in, which must succeed, and returns the bearer token.
+    fn token(&self, username: &str, password: &str) -> String {
+        let (status, body) = self.login(username, password);
+        assert_eq!(status, 200, "{username} logs in: {body}");
+        body["token"].as_str().expect("a token").to_string()
+    }
+
+    /// The status of `GET /auth/me` with a token.
+    fn me(&self, token: &str) -> (u16, Value) {
+        self.send(reqwest::Method::GET, "/auth/me", Some(token), None)
+    }
+}
+
+/// Asserts that a command failed with `code` and that its standard error says every needle.
+fn assert_fails(output: &Output, code: i32, needles: &[&str]) {
+    let message = stderr(output);
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "exit code {code}; stdout: {}\nstderr: {message}",
+        stdout(output)
+    );
+    for needle in needles {
+        assert!(
+            message.contains(needle),
+            "stderr says {needle:?}: {message}"
+        );
+    }
+}
+
+/// The password a `user add` or `user reset-password` printed, which it prints exactly once.
+fn printed_password(output: &str) -> String {
+    let lines: Vec<&str> = output
+        .lines()
+        .filter(|l| l.starts_with("password: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "one password line: {output}");
+    let password = lines[0].trim_start_matches("password: ").trim().to_string();
+    assert!(password.len() >= 10, "a long password: {password:?}");
+    assert_eq!(
+        output.matches(&password).count(),
+        1,
+        "the password is printed once: {output}"
+    );
+    password
+}
+
+const ROOT_PASSWORD: &str = "correct-horse-battery-2026";
+
+#[test]
+fn serve_needs_an_administrator_created_at_the_command_line() {
+    let store = TestStore::fresh("no-admin");
+
+    // A new store: no default password, no serving.
+    let Started::Exited(status, log) = start(&store, &["serve"]) else {
+        panic!("serve on a store without accounts must not start");
+    };
+    assert_eq!(status.code(), Some(78), "EX_CONFIG: {log}");
+    assert!(
+        log.contains("no administrator")
+            && log.contains("onewindow user add")
+            && log.contains("--role admin"),
+        "the message says how to create the administrator: {log}"
+    );
+
+    // Other accounts do not count.
+    let out = store.ok(&[
+        "user",
+        "add",
+        "--username",
+        "zhang.min",
+        "--role",
+        "clerk",
+        "--centre",
+        "county-hall",
+    ]);
+    printed_password(&out);
+    let Started::Exited(status, _) = start(&store, &["serve"]) else {
+        panic!("a clerk is no administrator");
+    };
+    assert_eq!(status.code(), Some(78));
+
+    // The administrator with a password from standard input: nothing is printed but the account.
+    let out = store.ok_input(
+        &[
+            "user",
+            "add",
+            "--username",
+            "root",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &format!("{ROOT_PASSWORD}\n"),
+    );
+    assert_eq!(out.trim(), "created root (administrator)");
+    let (mut server, addr) = serve(&store, &["serve"]);
+    let http = Http::new(addr);
+    let token = http.token("root", ROOT_PASSWORD);
+    let (status, me) = http.me(&token);
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["roles"], json!(["administrator"]));
+    server.kill();
+
+    // A disabled administrator is none either.
+    store.ok(&["user", "disable", "root"]);
+    let Started::Exited(status, _) = start(&store, &["serve"]) else {
+        panic!("the only administrator is disabled");
+    };
+    assert_eq!(status.code(), Some(78));
+    store.ok(&["user", "enable", "root"]);
+    let (server, _) = serve(&store, &["serve"]);
+    drop(server);
+}
+
+#[test]
+fn user_commands_create_list_disable_and_reset_accounts() {
+    let store = TestStore::fresh("users");
+    // Departments for the reviewer and approver posts.
+    let catalogue_file = store.file("catalogue.json");
+    write_file(&catalogue_file, &catalogue().to_string());
+    store.ok(&["catalogue", "import", path_arg(&catalogue_file)]);
+    store.ok_input(
+        &[
+            "user",
+            "add",
+            "--username",
+            "root",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &format!("{ROOT_PASSWORD}\n"),
+    );
+    let (_server, addr) = serve(&store, &["serve"]);
+    let http = Http::new(addr);
+
+    // A generated password, printed once, that logs in.
+    let out = store.ok(&[
+        "user",
+        "add",
+        "--username",
+        "li.qiang",
+        "--name",
+        "李强",
+        "--role",
+        "reviewer",
+        "--department",
+        "SCJG",
+    ]);
+    assert!(
+        out.starts_with("created li.qiang (reviewer:SCJG)"),
+        "names the account and its post: {out}"
+    );
+    let reviewer_password = printed_password(&out);
+    let token = http.token("li.qiang", &reviewer_password);
+    let (status, me) = http.me(&token);
+    assert_eq!(status, 200);
+    assert_eq!(me["username"], json!("li.qiang"));
+    assert_eq!(me["display_name"], json!("李强"));
+    assert_eq!(
+        me["posts"],
+        json!([{"role": "reviewer", "department": "SCJG"}])
+    );
+    let (status, body) = http.login("li.qiang", "not-the-password");
+    assert_eq!(status, 401, "a wrong password: {body}");
+
+    // Several posts (一人多岗), and a password from standard input.
+    let out = store.ok_input(
+        &[
+            "user",
+            "add",
+            "--username",
+            "wang.fang",
+            "--name",
+            "王芳",
+            "--role",
+            "clerk",
+            "--centre",
+            "county-hall",
+            "--post",
+            "approver:GA",
+            "--may-reveal-personal-data",
+            "--password-stdin",
+        ],
+        "shenpi-mima-2026\n",
+    );
+    assert_eq!(
+        out.trim(),
+        "created wang.fang (clerk@county-hall approver:GA)"
+    );
+    let (_, me) = http.me(&http.token("wang.fang", "shenpi-mima-2026"));
+    assert_eq!(me["roles"], json!(["clerk", "approver"]), "{me}");
+    assert_eq!(me["may_reveal_personal_data"], json!(true));
+
+    // The list: every account with its posts, never a password or its hash.
+    let list = store.ok(&["user", "list"]);
+    for (username, posts, name) in [
+        ("root", "administrator", "root"),
+        ("li.qiang", "reviewer:SCJG", "李强"),
+        ("wang.fang", "clerk@county-hall approver:GA", "王芳"),
+    ] {
+        let line = list
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(username))
+            .unwrap_or_else(|| panic!("{username} is listed: {list}"));
+        assert!(line.contains("active"), "{line}");
+        assert!(line.contains(posts), "{line}");
+        assert!(line.trim_end().ends_with(name), "{line}");
+    }
+    assert_eq!(
+        list.lines().count(),
+        4,
+        "a header and three accounts: {list}"
+    );
+    for secret in [
+        reviewer_password.as_str(),
+        "shenpi-mima-2026",
+        ROOT_PASSWORD,
+        "$argon2",
+    ] {
+        assert!(!list.contains(secret), "the list shows no secret: {list}");
+    }
+
+    // Disabled: its session ends at once and it cannot log in; enabled, it can again.
+    let out = store.ok(&["user", "disable", "li.qiang"]);
+    assert!(out.contains("disabled li.qiang"), "{out}");
+    assert_eq!(http.me(&token).0, 401, "the session of a disabled account");
+    let (status, body) = http.login("li.qiang", &reviewer_password);
+    assert_eq!(status, 401, "a disabled account cannot log in: {body}");
+    let list = store.ok(&["user", "list"]);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("li.qiang") && l.contains("disabled")),
+        "{list}"
+    );
+    store.ok(&["user", "enable", "li.qiang"]);
+    let token = http.token("li.qiang", &reviewer_password);
+
+    // A new password from standard input: the old one and the sessions made with it end.
+    let out = store.ok_input(
+        &["user", "reset-password", "li.qiang", "--password-stdin"],
+        "shencha-xin-2026\n",
+    );
+    assert!(!out.contains("password:"), "nothing to show: {out}");
+    assert_eq!(
+        http.me(&token).0,
+        401,
+        "the session made with the old password"
+    );
+    let (status, _) = http.login("li.qiang", &reviewer_password);
+    assert_eq!(status, 401, "the old password is refused");
+    http.token("li.qiang", "shencha-xin-2026");
+    // Or a generated one, printed once.
+    let out = store.ok(&["user", "reset-password", "wang.fang"]);
+    let generated = printed_password(&out);
+    assert_eq!(http.login("wang.fang", "shenpi-mima-2026").0, 401);
+    http.token("wang.fang", &generated);
+
+    // Refusals name what is wrong, exit non-zero and create nothing.
+    let refusals: [(&[&str], &str, &str); 7] = [
+        (
+            &["--username", "nobody", "--role", "boss"],
+            "",
+            "unknown role \"boss\"",
+        ),
+        (
+            &["--username", "nobody", "--role", "reviewer"],
+            "",
+            "a reviewer post needs a department",
+        ),
+        (
+            &["--username", "nobody", "--role", "clerk"],
+            "",
+            "a clerk post needs a service centre",
+        ),
+        (
+            &[
+                "--username",
+                "nobody",
+                "--role",
+                "approver",
+                "--department",
+                "ZJJ",
+            ],
+            "",
+            "no department with code ZJJ",
+        ),
+        (
+            &[
+                "--username",
+                "nobody",
+                "--role",
+                "supervisor",
+                "--password-stdin",
+            ],
+            "short\n",
+            "at least 10 characters",
+        ),
+        (
+            &[
+                "--username",
+                "nobody",
+                "--role",
+                "supervisor",
+                "--password-stdin",
+            ],
+            "nobody-at-all-2026\n",
+            "must not contain the user name",
+        ),
+        (
+            &["--username", "li.qiang", "--role", "supervisor"],
+            "",
+            "the user name li.qiang is taken",
+        ),
+    ];
+    for (args, input, message) in refusals {
+        let mut all = vec!["user", "add"];
+        all.extend_from_slice(args);
+        let output = store.run_input(&all, input);
+        assert!(!output.status.success(), "{args:?} is refused");
+        assert!(
+            stderr(&output).contains(message),
+            "{args:?}: stderr says {message:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            !stdout(&output).contains("password:"),
+            "no password printed for a refused account"
+        );
+    }
+    let output = store.run(&["user", "add", "--username", "nobody"]);
+    assert_fails(&output, 1, &["--role"]);
+    let output = store.run(&["user", "disable", "ghost"]);
+    assert!(!output.status.success(), "no account ghost");
+    assert!(stderr(&output).contains("ghost"), "{}", stderr(&output));
+    let list = store.ok(&["user", "list"]);
+    assert!(!list.contains("nobody"), "nothing created: {list}");
+    assert_eq!(list.lines().count(), 4, "{list}");
+}
+
+// -------------------------------------------------------------------------------------------
+// 7. The audit chain and tampering with it
+
+const AUDIT_COLUMNS: &str =
+    "seq, at, actor, role, source, action, target, outcome, detail, prev_hash, hash";
+
+/// The chain as stored, in order.
+fn audit_records(store: &TestStore) -> Vec<AuditRecord> {
+    use sqlx::Row as _;
+    store.with_database(|mut conn| async move {
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut conn)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let outcome: String = row.try_get("outcome")?;
+                Ok(AuditRecord {
+                    seq: u64::try_from(row.try_get::<i64, _>("seq")?).expect("a positive seq"),
+                    entry: AuditEntry {
+                        at: row.try_get("at")?,
+                        actor: row.try_get("actor")?,
+                        role: row.try_get("role")?,
+                        source: row.try_get("source")?,
+                        action: row.try_get("action")?,
+                        target: row.try_get("target")?,
+                        outcome: Outcome::parse(&outcome).expect("a known outcome"),
+                        detail: row.try_get("detail")?,
+                    },
+                    prev_hash: row.try_get("prev_hash")?,
+                    hash: row.try_get("hash")?,
+                })
+            })
+            .collect()
+    })
+}
+
+/// Runs SQL on the store behind the binary's back.
+fn execute(store: &TestStore, sql: &str) {
+    let sql = sql.to_string();
+    store.with_database(|mut conn| async move {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await?;
+        Ok(())
+    });
+}
+
+/// Writes a record into the chain's table as it is, as a forger with the database would.
+async fn insert_record(
+    conn: &mut sqlx::AnyConnection,
+    record: &AuditRecord,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, role, source, action, target, outcome, detail, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(i64::try_from(record.seq).expect("a small seq"))
+    .bind(record.entry.at.as_str())
+    .bind(record.entry.actor.as_str())
+    .bind(record.entry.role.as_str())
+    .bind(record.entry.source.as_str())
+    .bind(record.entry.action.as_str())
+    .bind(record.entry.target.as_str())
+    .bind(record.entry.outcome.as_str())
+    .bind(record.entry.detail.as_str())
+    .bind(record.prev_hash.as_str())
+    .bind(record.hash.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// `audit verify [ARGS…]` on a store that must fail it: exit code 3, and the first line names
+/// the record and says what happened to it.
+fn assert_broken(store: &TestStore, args: &[&str], seq: u64, says: &str) -> String {
+    let mut all = vec!["audit", "verify"];
+    all.extend_from_slice(args);
+    let output = store.run(&all);
+    let out = stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "audit verify {args:?} exits 3 on a tampered chain\nstdout: {out}\nstderr: {}",
+        stderr(&output)
+    );
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(&format!("audit chain BROKEN at record {seq}: ")),
+        "names record {seq}: {out}"
+    );
+    assert!(first.contains(says), "says {says:?}: {out}");
+    out
+}
+
+#[test]
+fn audit_verify_finds_every_kind_of_tampering() {
+    let store = TestStore::fresh("audit");
+    // Eight records: six account changes, then (after the head is written down) two more.
+    let admin_password = "an-admin-secret-2026";
+    store.ok_input(
+        &[
+            "user",
+            "add",
+            "--username",
+            "root",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &format!("{admin_password}\n"),
+    );
+    store.ok(&[
+        "user",
+        "add",
+        "--username",
+        "zhang.min",
+        "--role",
+        "clerk",
+        "--centre",
+        "county-hall",
+    ]);
+    store.ok(&[
+        "user",
+        "add",
+        "--username",
+        "chen.jing",
+        "--role",
+        "supervisor",
+    ]);
+    store.ok(&["user", "add", "--username", "zhou.wei", "--role", "agent"]);
+    store.ok(&["user", "disable", "zhou.wei"]);
+    store.ok(&["user", "enable", "zhou.wei"]);
+
+    let intact = store.ok(&["audit", "verify"]);
+    let head = store.ok(&["audit", "head"]);
+    let head = head.trim().to_string();
+    let (head_seq, head_hash) = head.split_once(':').expect("audit head is SEQ:HASH");
+    assert_eq!(head_seq, "6", "six records: {intact}");
+    assert_eq!(head_hash.len(), 64, "a SHA-256 in hex: {head}");
+    assert!(head_hash.chars().all(|c| c.is_ascii_hexdigit()), "{head}");
+    assert_eq!(
+        intact.trim(),
+        format!("audit chain intact: 6 records, last hash {head_hash}")
+    );
+
+    // The chain grows; the head written down earlier still checks out.
+    store.ok_input(
+        &["user", "reset-password", "zhou.wei", "--password-stdin"],
+        "daiban-mima-2026\n",
+    );
+    store.ok(&[
+        "user",
+        "posts",
+        "zhang.min",
+        "--role",
+        "clerk",
+        "--centre",
+        "town-hall",
+    ]);
+    store.ok(&["audit", "verify", "--expect-head", &head]);
+    let anchor = store.ok(&["audit", "head"]).trim().to_string();
+    assert!(anchor.starts_with("8:"), "{anchor}");
+    store.ok(&["audit", "verify", "--expect-head", &anchor]);
+    // A head that does not match, or lies beyond the end, is a broken chain; a malformed one an
+    // error.
+    let forged_head = format!("6:{}", "ab".repeat(32));
+    assert_broken(
+        &store,
+        &["--expect-head", &forged_head],
+        6,
+        "differs from the head recorded earlier",
+    );
+    let beyond = format!("9:{head_hash}");
+    assert_broken(
+        &store,
+        &["--expect-head", &beyond],
+        9,
+        "shorter than the head recorded earlier",
+    );
+    let genesis = format!("0:{}", "0".repeat(64));
+    store.ok(&["audit", "verify", "--expect-head", &genesis]);
+    let not_genesis = format!("0:{}", "ab".repeat(32));
+    assert_broken(
+        &store,
+        &["--expect-head", &not_genesis],
+        0,
+        "differs from the head recorded earlier",
+    );
+    assert_fails(
+        &store.run(&["audit", "verify", "--expect-head", "six"]),
+        1,
+        &["SEQ:HASH"],
+    );
+
+    // What the records say: who did what to whom, never a password.
+    let records = audit_records(&store);
+    let actions: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (r.entry.action.as_str(), r.entry.target.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("user.create", "user:root"),
+            ("user.create", "user:zhang.min"),
+            ("user.create", "user:chen.jing"),
+            ("user.create", "user:zhou.wei"),
+            ("user.disable", "user:zhou.wei"),
+            ("user.enable", "user:zhou.wei"),
+            ("user.reset_password", "user:zhou.wei"),
+            ("user.posts", "user:zhang.min"),
+        ]
+    );
+    for r in &records {
+        assert!(
+            r.entry.actor.starts_with("cli:"),
+            "the command line acts: {r:?}"
+        );
+        assert_eq!(r.entry.source, "cli");
+        assert_eq!(r.entry.outcome, Outcome::Success);
+        let text = format!("{r:?}");
+        assert!(
+            !text.contains(admin_password) && !text.contains("daiban-mima-2026"),
+            "no password in the trail: {text}"
+        );
+    }
+    let last = records.last().expect("records").clone();
+    assert_eq!(anchor, format!("8:{}", last.hash));
+
+    // (i) A field changed in place: the record itself no longer matches its hash.
+    let changed = store.copy("audit-changed");
+    execute(&changed, "UPDATE audit_log SET detail = 'x' WHERE seq = 3");
+    let out = assert_broken(&changed, &[], 3, "audit record 3 was changed");
+    assert!(out.contains("records 1 to 2 are intact"), "{out}");
+    let changed = store.copy("audit-changed-actor");
+    execute(
+        &changed,
+        "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 5",
+    );
+    assert_broken(&changed, &[], 5, "audit record 5 was changed");
+    let changed = store.copy("audit-changed-first");
+    execute(
+        &changed,
+        "UPDATE audit_log SET outcome = 'denied' WHERE seq = 1",
+    );
+    let out = assert_broken(&changed, &[], 1, "audit record 1 was changed");
+    assert!(out.contains("no record can be trusted"), "{out}");
+
+    // (ii) A record removed from the middle: the next one no longer links.
+    let removed = store.copy("audit-removed");
+    execute(&removed, "DELETE FROM audit_log WHERE seq = 3");
+    let out = assert_broken(&removed, &[], 4, "audit record 4 does not follow record 2");
+    assert!(out.contains("records 1 to 2 are intact"), "{out}");
+
+    // (iii) A forged record with a correct hash, after the last, the head left alone.
+    let forged = store.copy("audit-forged");
+    let forgery = link(
+        last.seq,
+        &last.hash,
+        AuditEntry {
+            at: last.entry.at.clone(),
+            actor: "root".into(),
+            role: "administrator".into(),
+            source: "127.0.0.1".into(),
+            action: "user.posts".into(),
+            target: "user:zhou.wei".into(),
+            outcome: Outcome::Success,
+            detail: "{\"posts\":[{\"role\":\"supervisor\"}]}".into(),
+        },
+    );
+    assert_eq!(forgery.seq, 9);
+    forged.with_database(|mut conn| async move { insert_record(&mut conn, &forgery).await });
+    let out = assert_broken(
+        &forged,
+        &[],
+        9,
+        "audit record 9 was inserted after the last one written (8)",
+    );
+    assert!(out.contains("records 1 to 8 are intact"), "{out}");
+
+    // (iv) The last record removed: the head still counts it.
+    let truncated = store.copy("audit-truncated");
+    execute(&truncated, "DELETE FROM audit_log WHERE seq = 8");
+    let out = assert_broken(
+        &truncated,
+        &[],
+        8,
+        "the chain ends at record 7 but 8 were written",
+    );
+    assert!(out.contains("records 1 to 7 are intact"), "{out}");
+
+    // (v) The whole chain rewritten consistently, head included: only the anchor tells.
+    let rewritten = store.copy("audit-rewritten");
+    let mut chain = records.clone();
+    chain[2].entry.detail = "{\"posts\":[{\"role\":\"administrator\"}]}".into();
+    let mut prev = chain[1].hash.clone();
+    for record in chain.iter_mut().skip(2) {
+        record.prev_hash = prev;
+        record.hash = record_hash(record.seq, &record.entry, &record.prev_hash);
+        prev = record.hash.clone();
+    }
+    let new_head = prev.clone();
+    rewritten.with_database(|mut conn| async move {
+        sqlx::query("DELETE FROM audit_log WHERE seq >= 3")
+            .execute(&mut conn)
+            .await?;
+        for record in chain.iter().skip(2) {
+            insert_record(&mut conn, record).await?;
+        }
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(new_head)
+            .execute(&mut conn)
+            .await?;
+        Ok(())
+    });
+    let out = rewritten.ok(&["audit", "verify"]);
+    assert!(
+        out.starts_with("audit chain intact: 8 records"),
+        "a consistent rewrite passes the walk: {out}"
+    );
+    let rewritten_head = rewritten.ok(&["audit", "head"]).trim().to_string();
+    assert!(rewritten_head.starts_with("8:"), "{rewritten_head}");
+    assert_ne!(rewritten_head, anchor, "the rewrite moved the head");
+    assert_broken(
+        &rewritten,
+        &["--expect-head", &anchor],
+        8,
+        "differs from the head recorded earlier (the chain was rewritten)",
+    );
+    // The head written down before the rewritten record is still intact.
+    let early = format!("2:{}", records[1].hash);
+    rewritten.ok(&["audit", "verify", "--expect-head", &early]);
+
+    // The original store is untouched by all this.
+    store.ok(&["audit", "verify", "--expect-head", &anchor]);
 }
