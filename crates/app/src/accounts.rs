@@ -4,7 +4,6 @@
 use std::sync::OnceLock;
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Duration, Utc};
 use onewindow_domain::access::{self, Operation, Post, Principal, Role, mask};
 use onewindow_domain::audit::{AuditEntry, AuditRecord, ChainBreak, Outcome};
@@ -228,37 +227,149 @@ fn new_token() -> Result<String, AppError> {
     Ok(format!("ow_{}", random_hex(32)?))
 }
 
-async fn hash_password(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("password hashing stopped: {e}")))?
+/// Work for the password thread.
+enum PasswordWork {
+    Hash(String, tokio::sync::oneshot::Sender<Result<String, String>>),
+    Verify(String, Option<String>, tokio::sync::oneshot::Sender<bool>),
 }
 
-/// A hash to check unknown user names against, so that they take as long as known ones.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| {
-        Argon2::default()
-            .hash_password(b"decoy password for unknown user names")
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    })
+/// All password hashing runs on one long-lived thread with one argon2 work area (19 MiB with the
+/// default parameters) allocated once and reused. Letting argon2 allocate per hash made the
+/// allocator keep every freed work area: a node grew by 19 MiB per login to hundreds of MiB.
+/// One thread also caps the CPU a burst of logins (or of guesses) can take from case work.
+fn password_thread() -> Option<&'static std::sync::mpsc::Sender<PasswordWork>> {
+    static SENDER: OnceLock<Option<std::sync::mpsc::Sender<PasswordWork>>> = OnceLock::new();
+    SENDER
+        .get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<PasswordWork>();
+            std::thread::Builder::new()
+                .name("onewindow-passwords".into())
+                .spawn(move || {
+                    let mut hasher = PasswordHasherState::new();
+                    let decoy = hasher
+                        .hash(b"decoy password for unknown user names")
+                        .unwrap_or_default();
+                    for work in rx {
+                        match work {
+                            PasswordWork::Hash(password, reply) => {
+                                let _ = reply.send(hasher.hash(password.as_bytes()));
+                            }
+                            PasswordWork::Verify(password, hash, reply) => {
+                                // Unknown user names are checked against a decoy so that they
+                                // take as long as known ones.
+                                let hash = hash.as_deref().unwrap_or(decoy.as_str());
+                                let _ = reply.send(hasher.verify(password.as_bytes(), hash));
+                            }
+                        }
+                    }
+                })
+                .ok()
+                .map(|_| tx)
+        })
+        .as_ref()
+}
+
+/// argon2id with the crate's default parameters and a reused work area.
+struct PasswordHasherState {
+    memory: Vec<argon2::Block>,
+}
+
+impl PasswordHasherState {
+    fn new() -> Self {
+        Self {
+            memory: vec![argon2::Block::new(); argon2::Params::default().block_count()],
+        }
+    }
+
+    fn work_area(&mut self, params: &argon2::Params) -> &mut [argon2::Block] {
+        let blocks = params.block_count();
+        if self.memory.len() < blocks {
+            // A hash made with larger parameters (by another version): grow once, keep it.
+            self.memory.resize(blocks, argon2::Block::new());
+        }
+        &mut self.memory[..blocks]
+    }
+
+    /// A PHC string `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`.
+    fn hash(&mut self, password: &[u8]) -> Result<String, String> {
+        use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+        let params = argon2::Params::default();
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
+        let mut out = [0u8; 32];
+        let argon2 = Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            params.clone(),
+        );
+        argon2
+            .hash_password_into_with_memory(password, &salt, &mut out, self.work_area(&params))
+            .map_err(|e| e.to_string())?;
+        let phc = PasswordHash {
+            algorithm: argon2::Algorithm::Argon2id.ident(),
+            version: Some(argon2::Version::V0x13.into()),
+            params: ParamsString::try_from(&params).map_err(|e| e.to_string())?,
+            salt: Some(Salt::new(&salt).map_err(|e| e.to_string())?),
+            hash: Some(Output::new(&out).map_err(|e| e.to_string())?),
+        };
+        Ok(phc.to_string())
+    }
+
+    fn verify(&mut self, password: &[u8], hash: &str) -> bool {
+        use argon2::password_hash::phc::{Output, PasswordHash};
+        let Ok(parsed) = PasswordHash::new(hash) else {
+            return false;
+        };
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return false;
+        };
+        let Ok(params) = argon2::Params::try_from(&parsed) else {
+            return false;
+        };
+        let Ok(algorithm) = argon2::Algorithm::try_from(parsed.algorithm.as_str()) else {
+            return false;
+        };
+        let version = match parsed.version.map(argon2::Version::try_from).transpose() {
+            Ok(v) => v.unwrap_or_default(),
+            Err(_) => return false,
+        };
+        let mut out = vec![0u8; expected.len()];
+        let argon2 = Argon2::new(algorithm, version, params.clone());
+        if argon2
+            .hash_password_into_with_memory(password, salt, &mut out, self.work_area(&params))
+            .is_err()
+        {
+            return false;
+        }
+        // `Output`'s equality is constant-time.
+        Output::new(&out).is_ok_and(|computed| &computed == expected)
+    }
+}
+
+async fn hash_password(password: String) -> Result<String, AppError> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    password_thread()
+        .ok_or_else(|| AppError::Internal("the password thread did not start".into()))?
+        .send(PasswordWork::Hash(password, reply))
+        .map_err(|_| AppError::Internal("the password thread has stopped".into()))?;
+    answer
+        .await
+        .map_err(|_| AppError::Internal("the password thread has stopped".into()))?
+        .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
 }
 
 async fn password_matches(password: String, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
-        let hash = hash.unwrap_or_else(|| decoy_hash().to_string());
-        Argon2::default()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .unwrap_or(false)
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let Some(thread) = password_thread() else {
+        return false;
+    };
+    if thread
+        .send(PasswordWork::Verify(password, hash, reply))
+        .is_err()
+    {
+        return false;
+    }
+    answer.await.unwrap_or(false)
 }
 
 fn normalise_username(username: &str) -> String {
@@ -986,22 +1097,19 @@ impl Service {
     /// Walks the whole chain. Run by operators from the command line, not over the API.
     pub async fn verify_audit_chain(&self) -> Result<ChainReport, AppError> {
         let readers = self.store().readers();
-        let result = audit_rows::verify(readers).await?;
+        let (checked, broken) = audit_rows::verify(readers).await?;
         let (head_seq, head_hash) = audit_rows::head(readers).await?;
-        Ok(match result {
-            Ok(checked) => ChainReport {
-                checked,
-                head_seq,
-                head_hash,
-                broken: None,
-            },
-            Err(e) => ChainReport {
-                checked: e.seq().saturating_sub(1),
-                head_seq,
-                head_hash,
-                broken: Some(e),
-            },
+        Ok(ChainReport {
+            checked,
+            head_seq,
+            head_hash,
+            broken,
         })
+    }
+
+    /// The count of records written and the last hash, as the store's head row holds them.
+    pub async fn audit_head(&self) -> Result<(u64, String), AppError> {
+        Ok(audit_rows::head(self.store().readers()).await?)
     }
 }
 
@@ -1028,4 +1136,34 @@ pub fn generate_password() -> Result<String, AppError> {
         .iter()
         .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+    #[test]
+    fn our_hashes_are_standard_phc_strings_and_verify_both_ways() {
+        let mut ours = PasswordHasherState::new();
+        let hashed = ours.hash(b"correct horse battery").expect("hashes");
+        assert!(
+            hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hashed}"
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse battery", hashed.as_str())
+                .is_ok()
+        );
+        assert!(ours.verify(b"correct horse battery", &hashed));
+        assert!(!ours.verify(b"correct horse batterY", &hashed));
+        let theirs = Argon2::default()
+            .hash_password(b"another one")
+            .expect("hashes")
+            .to_string();
+        assert!(ours.verify(b"another one", &theirs));
+        assert!(!ours.verify(b"another two", &theirs));
+        assert!(!ours.verify(b"x", "not a hash"));
+    }
 }

@@ -8,42 +8,102 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 use crate::StoreError;
 use crate::filter::Filtered;
 
-/// Appends an entry to the chain. The head row is updated first, which locks it until the
-/// transaction ends, so appends from several nodes of a PostgreSQL deployment queue up instead of
-/// forking the chain.
-pub async fn append(
+tokio::task_local! {
+    /// The audit entries of the write job running now, kept until its savepoint is released.
+    pub(crate) static PENDING: std::cell::RefCell<Vec<AuditEntry>>;
+}
+
+/// Appends an entry to the chain in the transaction of the write job that calls it.
+///
+/// Inside a job of the group-commit writer, the entry is held until the job has succeeded and is
+/// written, with those of every other job of the batch, just before the batch commits: one
+/// read of the head, one multi-row insert and one update of the head per batch instead of per
+/// command. A job that is rolled back leaves no entry. Outside the writer it is written at once.
+pub async fn append(conn: &mut AnyConnection, entry: AuditEntry) -> Result<(), StoreError> {
+    let mut slot = Some(entry);
+    let buffered = PENDING
+        .try_with(|pending| {
+            if let Some(entry) = slot.take() {
+                pending.borrow_mut().push(entry);
+            }
+        })
+        .is_ok();
+    match slot {
+        Some(entry) if !buffered => append_all(conn, vec![entry]).await.map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
+/// The most rows in one INSERT: 11 parameters each stays far below SQLite's 32,766 and
+/// PostgreSQL's 65,535.
+const ROWS_PER_INSERT: usize = 256;
+
+/// Links `entries` to the end of the chain and writes them. The head row is updated first, which
+/// locks it until the transaction ends, so appends from several nodes of a PostgreSQL deployment
+/// queue up instead of forking the chain.
+pub(crate) async fn append_all(
     conn: &mut AnyConnection,
-    entry: AuditEntry,
-) -> Result<AuditRecord, StoreError> {
-    let row = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+    entries: Vec<AuditEntry>,
+) -> Result<Vec<AuditRecord>, StoreError> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = i64::try_from(entries.len()).map_err(|e| StoreError::corrupt("audit batch", e))?;
+    let row = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+        .bind(count)
         .fetch_one(&mut *conn)
         .await?;
-    let seq: i64 = row.try_get("seq")?;
-    let prev_hash: String = row.try_get("hash")?;
-    let prev_seq = u64::try_from(seq - 1).map_err(|e| StoreError::corrupt("audit_head", e))?;
-    let record = audit::link(prev_seq, &prev_hash, entry);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, role, source, action, target, outcome, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(seq)
-    .bind(&record.entry.at)
-    .bind(&record.entry.actor)
-    .bind(&record.entry.role)
-    .bind(&record.entry.source)
-    .bind(&record.entry.action)
-    .bind(&record.entry.target)
-    .bind(record.entry.outcome.as_str())
-    .bind(&record.entry.detail)
-    .bind(&record.prev_hash)
-    .bind(&record.hash)
-    .execute(&mut *conn)
-    .await?;
+    let last_seq: i64 = row.try_get("seq")?;
+    let mut prev_hash: String = row.try_get("hash")?;
+    let mut prev_seq =
+        u64::try_from(last_seq - count).map_err(|e| StoreError::corrupt("audit_head", e))?;
+    let mut records = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let record = audit::link(prev_seq, &prev_hash, entry);
+        prev_seq = record.seq;
+        prev_hash = record.hash.clone();
+        records.push(record);
+    }
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO audit_log (seq, at, actor, role, source, action, target, outcome, detail, prev_hash, hash) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let p = i * 11;
+            sql.push('(');
+            sql.push_str(
+                &(1..=11)
+                    .map(|k| format!("${}", p + k))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            sql.push(')');
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            query = query
+                .bind(i64::try_from(r.seq).map_err(|e| StoreError::corrupt("audit_log", e))?)
+                .bind(r.entry.at.clone())
+                .bind(r.entry.actor.clone())
+                .bind(r.entry.role.clone())
+                .bind(r.entry.source.clone())
+                .bind(r.entry.action.clone())
+                .bind(r.entry.target.clone())
+                .bind(r.entry.outcome.as_str())
+                .bind(r.entry.detail.clone())
+                .bind(r.prev_hash.clone())
+                .bind(r.hash.clone());
+        }
+        query.execute(&mut *conn).await?;
+    }
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&record.hash)
+        .bind(&prev_hash)
         .execute(&mut *conn)
         .await?;
-    Ok(record)
+    Ok(records)
 }
 
 /// The number of records written and the hash of the last.
@@ -144,8 +204,8 @@ where
 }
 
 /// Walks the whole chain in order, in pages, and checks it against the head.
-/// Returns how many records were checked.
-pub async fn verify<'c, E>(db: E) -> Result<Result<u64, ChainBreak>, StoreError>
+/// Returns how many records checked out, and the first break if there is one.
+pub async fn verify<'c, E>(db: E) -> Result<(u64, Option<ChainBreak>), StoreError>
 where
     E: Executor<'c, Database = Any> + Copy,
 {
@@ -164,10 +224,10 @@ where
             let record = record_from_row(row)?;
             after = i64::try_from(record.seq).map_err(|e| StoreError::corrupt("audit_log", e))?;
             if let Err(e) = verifier.push(&record) {
-                return Ok(Err(e));
+                return Ok((verifier.checked(), Some(e)));
             }
         }
     }
     let (seq, hash) = head(db).await?;
-    Ok(verifier.finish(seq, &hash).map(|()| verifier.checked()))
+    Ok((verifier.checked(), verifier.finish(seq, &hash).err()))
 }

@@ -5,6 +5,11 @@
 //! node near 300 writes/s; a batch shares the fsync. A job that fails rolls back to its savepoint
 //! and only its own caller sees the failure. Every caller is answered only after the commit, so
 //! an acknowledged write is on disk.
+//!
+//! Audit entries of the jobs that succeeded are linked into the chain and written together just
+//! before the commit (see [`crate::audit::append`]).
+
+use std::cell::RefCell;
 
 use futures::future::BoxFuture;
 use sqlx::AnyConnection;
@@ -97,6 +102,7 @@ async fn run_writer(mut conn: AnyConnection, backend: Backend, mut rx: mpsc::Rec
             continue;
         }
         let mut failed: Option<String> = None;
+        let mut audit_entries = Vec::new();
         for job in batch.drain(..) {
             if failed.is_some() {
                 drop(job);
@@ -107,7 +113,15 @@ async fn run_writer(mut conn: AnyConnection, backend: Backend, mut rx: mpsc::Rec
                 drop(job);
                 continue;
             }
-            match job(&mut conn).await {
+            let (outcome, entries) = crate::audit::PENDING
+                .scope(RefCell::new(Vec::new()), async {
+                    let outcome = job(&mut conn).await;
+                    let entries = crate::audit::PENDING
+                        .with(|pending| std::mem::take(&mut *pending.borrow_mut()));
+                    (outcome, entries)
+                })
+                .await;
+            match outcome {
                 JobOutcome::Keep(finish) => {
                     if let Err(e) = sqlx::raw_sql("RELEASE SAVEPOINT job")
                         .execute(&mut conn)
@@ -115,6 +129,7 @@ async fn run_writer(mut conn: AnyConnection, backend: Backend, mut rx: mpsc::Rec
                     {
                         failed = Some(e.to_string());
                     }
+                    audit_entries.extend(entries);
                     finishers.push(finish);
                 }
                 JobOutcome::Discard(finish) => {
@@ -127,6 +142,11 @@ async fn run_writer(mut conn: AnyConnection, backend: Backend, mut rx: mpsc::Rec
                     finish(Ok(()));
                 }
             }
+        }
+        if failed.is_none()
+            && let Err(e) = crate::audit::append_all(&mut conn, audit_entries).await
+        {
+            failed = Some(format!("cannot append to the audit trail: {e}"));
         }
         let outcome = match failed {
             None => sqlx::raw_sql("COMMIT")
