@@ -7,7 +7,9 @@
 
 pub mod api;
 pub mod auth;
+pub mod i18n;
 pub mod problem;
+pub mod ui;
 
 use std::time::Duration;
 
@@ -37,6 +39,7 @@ pub fn app_with(service: Service, config: WebConfig) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .nest("/api/v1", api::router().merge(auth::router()))
+        .merge(ui::router())
         .fallback(not_found)
         .with_state(service)
         .layer(axum::Extension(config))
@@ -51,13 +54,18 @@ pub fn app_with(service: Service, config: WebConfig) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-async fn not_found() -> Problem {
-    Problem::new(
-        StatusCode::NOT_FOUND,
-        "not-found",
-        "Not found",
-        "no such page or endpoint",
-    )
+/// An unknown path: a problem document under `/api`, the page of the error elsewhere.
+async fn not_found(uri: axum::http::Uri, page: ui::PageCtx) -> Response {
+    if uri.path().starts_with("/api/") {
+        return Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            "no such page or endpoint",
+        )
+        .into_response();
+    }
+    page.error(StatusCode::NOT_FOUND, "common-error-not-found")
 }
 
 fn panic_to_problem(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

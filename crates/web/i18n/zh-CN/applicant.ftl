@@ -1,0 +1,1 @@
+# applicant pages
