@@ -7,6 +7,7 @@ pub mod catalogue_io;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod files;
 pub mod jobs;
 pub mod seed;
 pub mod service;

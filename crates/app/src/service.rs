@@ -80,6 +80,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     /// The GB/T 2260 code of the county, the prefix of case numbers.
     division: String,
+    /// Where uploaded files live; absent, uploads are refused.
+    files: Option<Arc<dyn object_store::ObjectStore>>,
 }
 
 /// The application service; cheap to clone.
@@ -101,8 +103,27 @@ impl Service {
                 calendar: Arc::new(calendar),
                 clock,
                 division: division.into(),
+                files: None,
             }),
         }
+    }
+
+    /// The same service with a file store for uploads (local disk, or S3-compatible at scale).
+    pub fn with_file_store(self, files: Arc<dyn object_store::ObjectStore>) -> Self {
+        let inner = Inner {
+            store: self.inner.store.clone(),
+            calendar: self.inner.calendar.clone(),
+            clock: self.inner.clock.clone(),
+            division: self.inner.division.clone(),
+            files: Some(files),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub(crate) fn file_store(&self) -> Option<&Arc<dyn object_store::ObjectStore>> {
+        self.inner.files.as_ref()
     }
 
     pub fn store(&self) -> &Store {
@@ -171,6 +192,19 @@ impl Service {
         actor: &Actor,
         request: SubmitCase,
         idempotency_key: Option<String>,
+    ) -> Result<Submitted, AppError> {
+        self.submit_case_inner(actor, request, idempotency_key, Vec::new())
+            .await
+    }
+
+    /// `submit_case` that also records `files` (already in the file store) against the new case,
+    /// in the same transaction.
+    pub(crate) async fn submit_case_inner(
+        &self,
+        actor: &Actor,
+        request: SubmitCase,
+        idempotency_key: Option<String>,
+        files: Vec<onewindow_store::files::CaseFile>,
     ) -> Result<Submitted, AppError> {
         let mut request = request;
         request.applicant.id_number = canonical_applicant_id(&request.applicant)?;
@@ -249,6 +283,10 @@ impl Service {
                     };
                     let (case, event) = case::submit(id, number, &item, new, &ctx)?;
                     case_rows::insert(&mut *conn, &case, &event, actor.username(), None).await?;
+                    for mut file in files {
+                        file.case_id = case.id.clone();
+                        onewindow_store::files::insert(&mut *conn, &file).await?;
+                    }
                     let body = serde_json::to_string(&case)
                         .map_err(|e| onewindow_store::StoreError::corrupt(case.id.as_str(), e))?;
                     if let Some(key) = &idempotency_key {
@@ -292,6 +330,20 @@ impl Service {
         case_ref: &str,
         expected_version: u64,
         command: CaseCommand,
+    ) -> Result<Case, AppError> {
+        self.execute_inner(actor, case_ref, expected_version, command, Vec::new())
+            .await
+    }
+
+    /// `execute` that also records `files` (already in the file store) against the case, in the
+    /// same transaction.
+    pub(crate) async fn execute_inner(
+        &self,
+        actor: &Actor,
+        case_ref: &str,
+        expected_version: u64,
+        command: CaseCommand,
+        files: Vec<onewindow_store::files::CaseFile>,
     ) -> Result<Case, AppError> {
         let calendar = self.inner.calendar.clone();
         let owned_actor = actor.clone();
@@ -348,6 +400,10 @@ impl Service {
                             expected: expected_version,
                             current,
                         });
+                    }
+                    for mut file in files {
+                        file.case_id = next.id.clone();
+                        onewindow_store::files::insert(&mut *conn, &file).await?;
                     }
                     let kinds: Vec<&str> = events.iter().map(|e| e.kind()).collect();
                     audit_rows::append(

@@ -209,12 +209,10 @@ pub(crate) async fn open(args: &StoreArgs) -> Result<Service, Error> {
     let store = Store::open(&url)
         .await
         .context(format!("cannot open the store at {url}"))?;
-    Ok(Service::new(
-        store,
-        calendar(args)?,
-        Arc::new(SystemClock),
-        "330226",
-    ))
+    // Uploaded materials live beside the database in DATA/files (an S3-compatible store is the
+    // choice at province scale).
+    let files = onewindow_app::files::local_file_store(&args.data.join("files"))?;
+    Ok(Service::new(store, calendar(args)?, Arc::new(SystemClock), "330226").with_file_store(files))
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, Error> {

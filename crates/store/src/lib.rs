@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod audit;
 pub mod cases;
 pub mod catalogue;
+pub mod files;
 mod filter;
 mod migrate;
 pub mod writer;
