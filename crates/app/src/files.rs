@@ -13,8 +13,8 @@ use onewindow_domain::case::CaseCommand;
 use onewindow_domain::validation::FieldError;
 use onewindow_store::cases as case_rows;
 use onewindow_store::catalogue as catalogue_rows;
-pub use onewindow_store::files::CaseFile;
 use onewindow_store::files as file_rows;
+pub use onewindow_store::files::CaseFile;
 use sha2::{Digest, Sha256};
 
 use crate::accounts::Actor;
@@ -111,9 +111,9 @@ fn check_uploads(uploads: &[Upload], material_keys: &[String]) -> Result<(), App
 
 impl Service {
     fn files_or_refuse(&self) -> Result<Arc<dyn ObjectStore>, AppError> {
-        self.file_store().cloned().ok_or_else(|| {
-            AppError::Internal("no file store is configured for uploads".into())
-        })
+        self.file_store()
+            .cloned()
+            .ok_or_else(|| AppError::Internal("no file store is configured for uploads".into()))
     }
 
     /// Puts the uploads into the file store and describes them; the caller records the rows in
@@ -138,7 +138,10 @@ impl Service {
                 .to_string();
             let size = upload.bytes.len() as u64;
             let put = files
-                .put(&StorePath::from(storage_key.as_str()), PutPayload::from(upload.bytes))
+                .put(
+                    &StorePath::from(storage_key.as_str()),
+                    PutPayload::from(upload.bytes),
+                )
                 .await;
             let record = CaseFile {
                 id,
@@ -165,7 +168,10 @@ impl Service {
     async fn remove_objects(&self, files: &[CaseFile]) {
         if let Some(store) = self.file_store() {
             for file in files {
-                if let Err(e) = store.delete(&StorePath::from(file.storage_key.as_str())).await {
+                if let Err(e) = store
+                    .delete(&StorePath::from(file.storage_key.as_str()))
+                    .await
+                {
                     tracing::warn!(error = %e, key = %file.storage_key, "cannot remove an orphaned upload");
                 }
             }
@@ -249,7 +255,11 @@ impl Service {
     }
 
     /// The files of a case the actor may read.
-    pub async fn case_files(&self, actor: &Actor, case_ref: &str) -> Result<Vec<CaseFile>, AppError> {
+    pub async fn case_files(
+        &self,
+        actor: &Actor,
+        case_ref: &str,
+    ) -> Result<Vec<CaseFile>, AppError> {
         let case = case_rows::load(self.store().readers(), case_ref)
             .await?
             .filter(|c| {
@@ -267,12 +277,13 @@ impl Service {
     ) -> Result<(CaseFile, Vec<u8>), AppError> {
         let readers = self.store().readers();
         let not_found = || AppError::not_found(format!("file {file_id}"));
-        let file = file_rows::get(readers, file_id).await?.ok_or_else(not_found)?;
+        let file = file_rows::get(readers, file_id)
+            .await?
+            .ok_or_else(not_found)?;
         let case = case_rows::load(readers, &file.case_id)
             .await?
             .ok_or_else(not_found)?;
-        if !access::decide_case(&actor.principal, CaseOperation::Read, &facts(&case)).is_allowed()
-        {
+        if !access::decide_case(&actor.principal, CaseOperation::Read, &facts(&case)).is_allowed() {
             return Err(not_found());
         }
         let store = self.files_or_refuse()?;
@@ -299,10 +310,16 @@ impl Service {
 /// A local directory as the file store (the embedded default): `DATA/files`.
 pub fn local_file_store(dir: &std::path::Path) -> Result<Arc<dyn ObjectStore>, AppError> {
     std::fs::create_dir_all(dir).map_err(|e| {
-        AppError::Internal(format!("cannot create the file directory {}: {e}", dir.display()))
+        AppError::Internal(format!(
+            "cannot create the file directory {}: {e}",
+            dir.display()
+        ))
     })?;
     let store = object_store::local::LocalFileSystem::new_with_prefix(dir).map_err(|e| {
-        AppError::Internal(format!("cannot open the file directory {}: {e}", dir.display()))
+        AppError::Internal(format!(
+            "cannot open the file directory {}: {e}",
+            dir.display()
+        ))
     })?;
     Ok(Arc::new(store))
 }
@@ -313,13 +330,22 @@ mod tests {
 
     #[test]
     fn the_type_comes_from_the_bytes() {
-        assert_eq!(sniff_content_type(b"%PDF-1.7\n..."), Some("application/pdf"));
-        assert_eq!(sniff_content_type(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
+        assert_eq!(
+            sniff_content_type(b"%PDF-1.7\n..."),
+            Some("application/pdf")
+        );
+        assert_eq!(
+            sniff_content_type(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some("image/jpeg")
+        );
         assert_eq!(
             sniff_content_type(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0]),
             Some("image/png")
         );
-        assert_eq!(sniff_content_type(b"MZ\x90\x00 an exe named scan.pdf"), None);
+        assert_eq!(
+            sniff_content_type(b"MZ\x90\x00 an exe named scan.pdf"),
+            None
+        );
         assert_eq!(sniff_content_type(b""), None);
     }
 

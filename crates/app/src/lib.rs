@@ -3,14 +3,17 @@
 //! domain crate.
 
 pub mod accounts;
+pub mod admin;
 pub mod catalogue_io;
 pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod files;
 pub mod jobs;
+pub mod portal;
 pub mod seed;
 pub mod service;
+pub mod workbench;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;

@@ -212,7 +212,10 @@ pub(crate) async fn open(args: &StoreArgs) -> Result<Service, Error> {
     // Uploaded materials live beside the database in DATA/files (an S3-compatible store is the
     // choice at province scale).
     let files = onewindow_app::files::local_file_store(&args.data.join("files"))?;
-    Ok(Service::new(store, calendar(args)?, Arc::new(SystemClock), "330226").with_file_store(files))
+    Ok(
+        Service::new(store, calendar(args)?, Arc::new(SystemClock), "330226")
+            .with_file_store(files),
+    )
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, Error> {
@@ -247,6 +250,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                 eprintln!("the store already holds a catalogue; serving it as it is");
             }
             service.seed_demo_accounts().await?;
+            service.seed_demo_hall().await?;
             users::print_demo_accounts();
             serve_until_stopped(service, &serve).await?;
         }
@@ -312,6 +316,12 @@ async fn serve_until_stopped(service: Service, serve: &ServeArgs) -> Result<(), 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .context(format!("cannot listen on {addr}"))?;
+    // Items published by an older version carry an older search index (no pinyin); bring them
+    // up to date before the first search.
+    let reindexed = service.reindex_catalogue_search().await?;
+    if reindexed > 0 {
+        eprintln!("re-indexed the search text of {reindexed} catalogue items");
+    }
     let jobs = jobs::spawn(service.clone(), JobIntervals::default());
     eprintln!("onewindow is serving on http://{addr} (API under /api/v1, Ctrl-C stops)");
     let config = onewindow_web::WebConfig {

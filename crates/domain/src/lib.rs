@@ -7,10 +7,13 @@ pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod catalogue;
+pub mod catalogue_diff;
 pub mod clock;
 pub mod figures;
 pub mod identifiers;
+pub mod life_events;
 pub mod login;
+pub mod search;
 pub mod validation;
 
 pub use chrono::NaiveDate;

@@ -13,6 +13,7 @@ pub mod cases;
 pub mod catalogue;
 pub mod files;
 mod filter;
+pub mod hall;
 mod migrate;
 pub mod writer;
 

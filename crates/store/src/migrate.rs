@@ -13,12 +13,30 @@ const SQLITE: &[(i64, &str)] = &[
         2,
         include_str!("../migrations/sqlite/0002_accounts_audit.sql"),
     ),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_search_pinyin.sql"),
+    ),
+    (4, include_str!("../migrations/sqlite/0004_case_files.sql")),
+    (5, include_str!("../migrations/sqlite/0005_drafts_hall.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (
         2,
         include_str!("../migrations/postgres/0002_accounts_audit.sql"),
+    ),
+    (
+        3,
+        include_str!("../migrations/postgres/0003_search_pinyin.sql"),
+    ),
+    (
+        4,
+        include_str!("../migrations/postgres/0004_case_files.sql"),
+    ),
+    (
+        5,
+        include_str!("../migrations/postgres/0005_drafts_hall.sql"),
     ),
 ];
 

@@ -158,7 +158,8 @@ async fn departments(State(service): State<Service>) -> ApiResult<Json<Vec<Depar
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ItemsQuery {
-    /// Words of the name or the code.
+    /// Words of the name or the code, in Chinese, full pinyin or pinyin initials (`yyzz` finds
+    /// 营业执照); several words separated by spaces must all match.
     q: Option<String>,
     department: Option<String>,
     /// One of immediate, window_express, online_prereview, online_express, online_online.

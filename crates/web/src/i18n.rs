@@ -74,8 +74,10 @@ macro_rules! catalogue_files {
 }
 
 /// Each part of the pages keeps its words in its own file; together they are one catalogue.
-const ZH_CN_FILES: &[CatalogueFile] = catalogue_files!("zh-CN": "common", "portal", "applicant", "window", "desk", "admin");
-const EN_FILES: &[CatalogueFile] = catalogue_files!("en": "common", "portal", "applicant", "window", "desk", "admin");
+const ZH_CN_FILES: &[CatalogueFile] =
+    catalogue_files!("zh-CN": "common", "portal", "applicant", "window", "desk", "admin");
+const EN_FILES: &[CatalogueFile] =
+    catalogue_files!("en": "common", "portal", "applicant", "window", "desk", "admin");
 
 /// The messages of one language.
 #[derive(Debug)]
@@ -126,8 +128,8 @@ impl Messages {
     }
 
     /// One argument, the common case: `t.fill1("welcome", "name", user)`.
-    pub fn fill1(&self, key: &str, name: &str, value: &str) -> String {
-        self.fill(key, &[(name, value)])
+    pub fn fill1(&self, key: &str, name: &str, value: impl AsRef<str>) -> String {
+        self.fill(key, &[(name, value.as_ref())])
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -148,7 +150,8 @@ impl Messages {
 
     /// An optional date, or a dash.
     pub fn date_or_dash(&self, date: &Option<NaiveDate>) -> String {
-        date.as_ref().map_or_else(|| "—".to_string(), |d| self.date(d))
+        date.as_ref()
+            .map_or_else(|| "—".to_string(), |d| self.date(d))
     }
 }
 
@@ -164,7 +167,11 @@ mod tests {
             .keys()
             .filter(|k| !en.has(k))
             .map(|k| format!("en lacks {k}"))
-            .chain(en.keys().filter(|k| !zh.has(k)).map(|k| format!("zh-CN lacks {k}")))
+            .chain(
+                en.keys()
+                    .filter(|k| !zh.has(k))
+                    .map(|k| format!("zh-CN lacks {k}")),
+            )
             .collect();
         missing.sort();
         assert!(missing.is_empty(), "{missing:#?}");
@@ -221,7 +228,10 @@ mod tests {
         }
         missing.sort();
         missing.dedup();
-        assert!(missing.is_empty(), "keys used but not defined: {missing:#?}");
+        assert!(
+            missing.is_empty(),
+            "keys used but not defined: {missing:#?}"
+        );
     }
 
     fn collect(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {

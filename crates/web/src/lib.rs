@@ -19,7 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use onewindow_app::Service;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -44,7 +43,8 @@ pub fn app_with(service: Service, config: WebConfig) -> Router {
         .with_state(service)
         .layer(axum::Extension(config))
         .layer(CatchPanicLayer::custom(panic_to_problem))
-        .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        // 2 MB for every body read by an extractor; the upload routes raise their own limit.
+        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),

@@ -8,17 +8,20 @@
 
 pub mod admin;
 pub mod applicant;
+pub mod case_view;
 pub mod desk;
 pub mod portal;
+#[cfg(test)]
+pub mod testing;
 pub mod window;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Form, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use onewindow_app::accounts::Authenticated;
 use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
@@ -36,7 +39,7 @@ pub const ASSET_VERSION: &str = "1";
 /// The routes of every page.
 pub fn router() -> Router<Service> {
     Router::new()
-        .route("/", get(home))
+        .route("/", get(portal::home))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/lang/{tag}", get(switch_language))
@@ -241,8 +244,9 @@ fn chrome_for(lang: Lang, session: Option<&Authenticated>, here: String) -> Chro
         });
     }
     let t = lang.messages();
+    let path = here.split('?').next().unwrap_or_default();
     for link in &mut nav {
-        link.current = here == link.href || here.starts_with(&format!("{}/", link.href));
+        link.current = path == link.href || path.starts_with(&format!("{}/", link.href));
         link.label = t.get(link.label);
     }
     Chrome {
@@ -357,16 +361,6 @@ struct ErrorPage {
 
 // ---- home, login, language -------------------------------------------------------------------
 
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    chrome: Chrome,
-}
-
-async fn home(ctx: PageCtx) -> Response {
-    render(&HomePage { chrome: ctx.chrome })
-}
-
 #[derive(Debug, Deserialize, Default)]
 pub struct LoginQuery {
     next: Option<String>,
@@ -451,13 +445,12 @@ async fn login(
             (StatusCode::UNAUTHORIZED, render(&page)).into_response()
         }
         Err(AppError::TooManyAttempts { until, .. }) => {
-            let local = until + chrono::Duration::seconds(i64::from(
-                onewindow_app::clock::CHINA_OFFSET_SECONDS,
-            ));
+            let local = until
+                + chrono::Duration::seconds(i64::from(onewindow_app::clock::CHINA_OFFSET_SECONDS));
             page.notice = Some(t.fill1(
                 "common-login-locked",
                 "time",
-                &local.format("%H:%M:%S").to_string(),
+                local.format("%H:%M:%S").to_string(),
             ));
             (StatusCode::TOO_MANY_REQUESTS, render(&page)).into_response()
         }
@@ -532,7 +525,10 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 async fn stylesheet() -> Response {
-    asset("text/css; charset=utf-8", include_str!("../../static/app.css"))
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../static/app.css"),
+    )
 }
 
 async fn script() -> Response {

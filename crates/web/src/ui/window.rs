@@ -1,8 +1,1091 @@
-//! Pages: the window clerk's workbench: pre-review, the one-time notice, acceptance and receipt, visits, hand-over.
+//! Pages: the window clerk's workbench (综合窗口): the queue of the centre, pre-review with the
+//! item's checklist, the one-time supplement notice (一次性告知) and its print, acceptance (key
+//! `A`) and the printed receipt with a QR code for tracking, rejection, visits, hand-over.
+//!
+//! Every action is a form carrying the case version it was drawn from (the page's `If-Match`):
+//! when someone else changed the case meanwhile, the page says so and shows the case afresh.
+//! What the clerk may do is the service's `allowed_actions`; the rules are the domain's.
 
+use askama::Template;
 use axum::Router;
-use onewindow_app::Service;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use onewindow_app::workbench::{WINDOW_STATUSES, WindowQueueQuery};
+use onewindow_app::{AppError, Service};
+use onewindow_domain::access::Role;
+use onewindow_domain::case::{Action, CaseCommand, DeliveryMethod, Status};
+use onewindow_domain::clock::notice_deadline;
+use serde::Deserialize;
+
+use crate::auth::OverTls;
+use crate::i18n::Messages;
+use crate::ui::case_view::{
+    self, CaseView, FormErrors, FormFields, HistoryRow, MaterialNames, MaterialRow, PageNotice,
+};
+use crate::ui::{Chrome, PageCtx, encode_query_value, render, see_other};
+
+/// Where handed-in files are read from these pages.
+const FILES: &str = "/window/files";
+
+/// The actions a window page offers forms for.
+const WINDOW_ACTIONS: [Action; 8] = [
+    Action::Accept,
+    Action::StartPreReview,
+    Action::RequestSupplement,
+    Action::ProvideSupplement,
+    Action::Reject,
+    Action::RecordVisit,
+    Action::Deliver,
+    Action::Close,
+];
 
 pub fn routes() -> Router<Service> {
     Router::new()
+        .route("/window", get(queue))
+        .route("/window/find", get(find))
+        .route("/window/cases/{id}", get(case_page))
+        .route("/window/cases/{id}/notice", get(notice_page))
+        .route("/window/cases/{id}/receipt", get(receipt_page))
+        .route("/window/cases/{id}/{action}", post(act))
+        .route("/window/files/{file_id}", get(file))
+}
+
+// ---- the queue --------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Default)]
+struct QueueParams {
+    status: Option<String>,
+    cursor: Option<String>,
+}
+
+/// A filter of the queue by state, with its count.
+struct Tab {
+    href: String,
+    /// The state and its count: "待补正（4）".
+    label: String,
+    current: bool,
+}
+
+fn tab_label(t: &Messages, key: &str, count: usize) -> String {
+    t.fill(
+        "window-queue-tab-count",
+        &[("label", t.get(key)), ("n", &count.to_string())],
+    )
+}
+
+struct QueueRow {
+    number: String,
+    item_name: String,
+    applicant_name: String,
+    received_at: String,
+    waited: String,
+    status_label: String,
+    /// "告知期限剩 2 个工作日" for a case that may still get the one-time notice.
+    notice_due: Option<String>,
+    /// The notice period ends within a working day, or has ended.
+    notice_urgent: bool,
+}
+
+#[derive(Template)]
+#[template(path = "window/queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    tabs: Vec<Tab>,
+    rows: Vec<QueueRow>,
+    next_href: Option<String>,
+    first_href: Option<String>,
+    truncated: bool,
+}
+
+async fn queue(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Query(params): Query<QueueParams>,
+) -> Response {
+    let session = match ctx.require_role(&[Role::Clerk]) {
+        Ok(s) => s,
+        Err(refused) => return refused,
+    };
+    let t = ctx.chrome.t;
+    let filter = params
+        .status
+        .as_deref()
+        .and_then(Status::parse)
+        .filter(|s| WINDOW_STATUSES.contains(s));
+    let query = WindowQueueQuery {
+        statuses: filter.into_iter().collect(),
+        cursor: params.cursor.clone().filter(|c| !c.is_empty()),
+        limit: Some(50),
+    };
+    let found = match service.window_queue(&session.actor, query).await {
+        Ok(found) => found,
+        Err(e) => return ctx.app_error(e),
+    };
+    let status_param = filter.map(|s| format!("status={}&", s.as_str()));
+    let mut tabs = vec![Tab {
+        href: "/window".into(),
+        label: tab_label(
+            t,
+            "window-queue-all",
+            found.counts.iter().map(|(_, n)| n).sum(),
+        ),
+        current: filter.is_none(),
+    }];
+    tabs.extend(found.counts.iter().map(|(status, count)| Tab {
+        href: format!("/window?status={}", status.as_str()),
+        label: tab_label(t, queue_tab_key(*status), *count),
+        current: filter == Some(*status),
+    }));
+    let rows = found
+        .page
+        .items
+        .iter()
+        .map(|w| QueueRow {
+            number: w.case.number.clone(),
+            item_name: w.case.item_name.clone(),
+            applicant_name: w.case.applicant.name.clone(),
+            received_at: case_view::local_time(&w.case.received_at),
+            waited: case_view::waited(t, w.waiting_minutes, w.waiting_working_days),
+            status_label: t.get(case_view::status_key(w.case.status)).to_string(),
+            notice_due: w.notice_days_left.map(|left| match left {
+                l if l < 0 => t.get("window-notice-period-over").to_string(),
+                0 => t.get("window-queue-notice-today").to_string(),
+                l => case_view::count(t, "window-queue-notice-left", l),
+            }),
+            notice_urgent: w.notice_days_left.is_some_and(|l| l <= 1),
+        })
+        .collect();
+    let next_href = found.page.next_cursor.as_ref().map(|c| {
+        format!(
+            "/window?{}cursor={}",
+            status_param.clone().unwrap_or_default(),
+            encode_query_value(c)
+        )
+    });
+    let first_href = params.cursor.as_ref().map(|_| match filter {
+        Some(s) => format!("/window?status={}", s.as_str()),
+        None => "/window".to_string(),
+    });
+    render(&QueuePage {
+        chrome: ctx.chrome.clone(),
+        tabs,
+        rows,
+        next_href,
+        first_href,
+        truncated: found.truncated,
+    })
+}
+
+fn queue_tab_key(status: Status) -> &'static str {
+    match status {
+        Status::Submitted => "window-queue-tab-submitted",
+        Status::PreReview => "window-queue-tab-pre_review",
+        Status::SupplementRequested => "window-queue-tab-supplement_requested",
+        _ => "window-queue-tab-result_issued",
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct FindParams {
+    #[serde(default)]
+    number: String,
+}
+
+/// A receipt number typed (or scanned) into the queue's search box.
+async fn find(ctx: PageCtx, Query(params): Query<FindParams>) -> Response {
+    if let Err(refused) = ctx.require_role(&[Role::Clerk]) {
+        return refused;
+    }
+    let number: String = params
+        .number
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    // A scanned tracking address ends with the number.
+    let number = number.rsplit('/').next().unwrap_or_default().to_string();
+    if number.is_empty()
+        || !number
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return see_other("/window");
+    }
+    see_other(&format!("/window/cases/{number}"))
+}
+
+// ---- one case ---------------------------------------------------------------------------------
+
+/// Which forms the page shows: the actions the service allows this clerk now.
+#[derive(Debug, Default)]
+struct Can {
+    accept: bool,
+    start_pre_review: bool,
+    request_supplement: bool,
+    provide_supplement: bool,
+    reject: bool,
+    record_visit: bool,
+    deliver: bool,
+    close: bool,
+}
+
+impl Can {
+    fn from(allowed: &[Action]) -> Self {
+        let has = |a| allowed.contains(&a);
+        Self {
+            accept: has(Action::Accept),
+            start_pre_review: has(Action::StartPreReview),
+            request_supplement: has(Action::RequestSupplement),
+            provide_supplement: has(Action::ProvideSupplement),
+            reject: has(Action::Reject),
+            record_visit: has(Action::RecordVisit),
+            deliver: has(Action::Deliver),
+            close: has(Action::Close),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.accept
+            || self.start_pre_review
+            || self.request_supplement
+            || self.provide_supplement
+            || self.reject
+            || self.record_visit
+            || self.deliver
+            || self.close
+    }
+}
+
+/// A material as a checkbox of the notice or supplement form.
+struct MaterialOption {
+    key: String,
+    name: String,
+    /// Missing from the case now.
+    missing: bool,
+    ticked: bool,
+    /// Missing but left unticked in a refused notice: the reason it was refused.
+    flagged: bool,
+}
+
+#[derive(Template)]
+#[template(path = "window/case.html")]
+struct CasePage {
+    chrome: Chrome,
+    case: CaseView,
+    materials: Vec<MaterialRow>,
+    missing_names: String,
+    history: Vec<HistoryRow>,
+    can: Can,
+    notice: Option<PageNotice>,
+    errors: FormErrors,
+    /// What the refused form sent, to show it again.
+    input: FormFields,
+    notice_options: Vec<MaterialOption>,
+    supplement_options: Vec<MaterialOption>,
+    /// The one-time notice was sent (its date): it can be printed.
+    notice_sent_on: Option<String>,
+    /// The last day the one-time notice may be sent.
+    notice_deadline: Option<String>,
+    has_receipt: bool,
+}
+
+impl CasePage {
+    fn open(&self, form: &str) -> bool {
+        self.errors.is_for(form)
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct CaseParams {
+    done: Option<String>,
+}
+
+async fn case_page(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Query(params): Query<CaseParams>,
+) -> Response {
+    if let Err(refused) = ctx.require_role(&[Role::Clerk]) {
+        return refused;
+    }
+    let t = ctx.chrome.t;
+    let notice = params
+        .done
+        .as_deref()
+        .and_then(case_view::parse_action)
+        .map(|a| PageNotice::ok(t.fill1("window-done", "action", t.get(case_view::action_key(a)))));
+    show_case(
+        &service,
+        &ctx,
+        &id,
+        StatusCode::OK,
+        notice,
+        FormErrors::default(),
+        FormFields::default(),
+    )
+    .await
+}
+
+/// Draws the case page from a fresh reading of the case.
+async fn show_case(
+    service: &Service,
+    ctx: &PageCtx,
+    id: &str,
+    status: StatusCode,
+    notice: Option<PageNotice>,
+    errors: FormErrors,
+    input: FormFields,
+) -> Response {
+    match case_page_data(service, ctx, id, notice, errors, input).await {
+        Ok(page) => (status, render(&page)).into_response(),
+        Err(e) => ctx.app_error(e),
+    }
+}
+
+async fn case_page_data(
+    service: &Service,
+    ctx: &PageCtx,
+    id: &str,
+    notice: Option<PageNotice>,
+    errors: FormErrors,
+    input: FormFields,
+) -> Result<CasePage, AppError> {
+    let session = ctx
+        .session
+        .as_ref()
+        .ok_or_else(|| AppError::Unauthenticated("log in".into()))?;
+    let t = ctx.chrome.t;
+    let detail = service.case(&session.actor, id).await?;
+    let case = &detail.case;
+    // The item may have been withdrawn since; the page then shows material keys.
+    let item = service.item(&case.item_code).await.ok();
+    let files = service.case_files(&session.actor, &case.id).await?;
+    let departments = service.departments().await.unwrap_or_default();
+    let names = MaterialNames::of(item.as_ref());
+    let materials = case_view::material_rows(t, case, item.as_ref(), &files, FILES);
+    let missing = case.missing_materials();
+    let refused_notice = errors.is_for(Action::RequestSupplement.as_str());
+    let sent_missing = input.all("missing");
+    let notice_options = case
+        .required_materials
+        .iter()
+        .map(|key| {
+            let is_missing = missing.contains(key);
+            let ticked = if refused_notice {
+                sent_missing.contains(key)
+            } else {
+                is_missing
+            };
+            MaterialOption {
+                key: key.clone(),
+                name: names.name(key),
+                missing: is_missing,
+                ticked,
+                flagged: refused_notice && is_missing && !ticked,
+            }
+        })
+        .collect();
+    let refused_supplement = errors.is_for(Action::ProvideSupplement.as_str());
+    let sent_materials = input.all("materials");
+    let supplement_options = missing
+        .iter()
+        .map(|key| MaterialOption {
+            key: key.clone(),
+            name: names.name(key),
+            missing: true,
+            ticked: refused_supplement && sent_materials.contains(key),
+            flagged: false,
+        })
+        .collect();
+    let notice_sent_on = case
+        .supplement_notices
+        .iter()
+        .rev()
+        .find(|n| !n.during_review)
+        .map(|n| t.date(&n.issued_on));
+    let notice_deadline = (case.status.is_before_acceptance() && notice_sent_on.is_none())
+        .then(|| notice_deadline(service.calendar(), case.received_on).ok())
+        .flatten()
+        .map(|d| t.date(&d));
+    Ok(CasePage {
+        chrome: ctx.chrome.clone(),
+        case: CaseView::new(&detail, t, &departments),
+        missing_names: names.list(t, &missing),
+        history: case_view::history_rows(t, &detail, &names),
+        can: Can::from(&detail.allowed_actions),
+        has_receipt: case.accepted_on.is_some(),
+        materials,
+        notice,
+        errors,
+        input,
+        notice_options,
+        supplement_options,
+        notice_sent_on,
+        notice_deadline,
+    })
+}
+
+/// One form of the case page, sent.
+async fn act(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path((id, action)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match ctx.require_role(&[Role::Clerk]) {
+        Ok(s) => s,
+        Err(refused) => return refused,
+    };
+    let form = FormFields(pairs);
+    if let Err(refused) = ctx.check_csrf(form.value("csrf_token")) {
+        return refused;
+    }
+    let Some(action) = case_view::parse_action(&action).filter(|a| WINDOW_ACTIONS.contains(a))
+    else {
+        return ctx.error(StatusCode::NOT_FOUND, "common-error-not-found");
+    };
+    let t = ctx.chrome.t;
+    let result = match form.version() {
+        None => Err(AppError::invalid(
+            "version",
+            "the form carries no case version",
+        )),
+        Some(version) => {
+            service
+                .execute(&session.actor, &id, version, command(action, &form))
+                .await
+        }
+    };
+    match result {
+        Ok(case) => see_other(&match action {
+            Action::Accept => format!("/window/cases/{}/receipt", case.number),
+            Action::RequestSupplement => format!("/window/cases/{}/notice", case.number),
+            _ => format!("/window/cases/{}?done={}", case.number, action.as_str()),
+        }),
+        Err(e) => match case_view::refusal(t, action.as_str(), e) {
+            Ok(r) => {
+                show_case(
+                    &service,
+                    &ctx,
+                    &id,
+                    r.status,
+                    Some(r.notice),
+                    r.errors,
+                    form,
+                )
+                .await
+            }
+            Err(e) => ctx.app_error(e),
+        },
+    }
+}
+
+/// The command a window form asks for.
+fn command(action: Action, form: &FormFields) -> CaseCommand {
+    match action {
+        Action::StartPreReview => CaseCommand::StartPreReview,
+        Action::RequestSupplement => CaseCommand::RequestSupplement {
+            missing: form.all("missing"),
+            note: form.value("note").trim().to_string(),
+        },
+        Action::ProvideSupplement => CaseCommand::ProvideSupplement {
+            materials: form.all("materials"),
+        },
+        Action::Reject => CaseCommand::Reject {
+            reason: form.value("reason").trim().to_string(),
+        },
+        Action::RecordVisit => CaseCommand::RecordVisit {
+            purpose: form.value("purpose").trim().to_string(),
+            extra_visit_reason: form.text("extra_visit_reason"),
+        },
+        Action::Deliver => CaseCommand::Deliver {
+            method: DeliveryMethod::Pickup,
+        },
+        Action::Close => CaseCommand::Close,
+        // Only the window's actions reach here (`WINDOW_ACTIONS`).
+        _ => CaseCommand::Accept,
+    }
+}
+
+// ---- the printed notice and receipt -----------------------------------------------------------
+
+/// A material on a printed page.
+struct PrintedMaterial {
+    name: String,
+    form: String,
+}
+
+#[derive(Template)]
+#[template(path = "window/notice.html")]
+struct NoticePage {
+    chrome: Chrome,
+    case: CaseView,
+    /// `None` when no notice was sent before acceptance.
+    issued_on: Option<String>,
+    missing: Vec<PrintedMaterial>,
+    note: String,
+    /// The sentence that names the application.
+    body: String,
+}
+
+async fn notice_page(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Response {
+    let session = match ctx.require_role(&[Role::Clerk]) {
+        Ok(s) => s,
+        Err(refused) => return refused,
+    };
+    let t = ctx.chrome.t;
+    let detail = match service.case(&session.actor, &id).await {
+        Ok(d) => d,
+        Err(e) => return ctx.app_error(e),
+    };
+    let item = service.item(&detail.case.item_code).await.ok();
+    let departments = service.departments().await.unwrap_or_default();
+    let rows = case_view::material_rows(t, &detail.case, item.as_ref(), &[], FILES);
+    let sent = detail
+        .case
+        .supplement_notices
+        .iter()
+        .rev()
+        .find(|n| !n.during_review);
+    let missing = sent
+        .map(|n| {
+            n.missing
+                .iter()
+                .map(|key| {
+                    let row = rows.iter().find(|r| &r.key == key);
+                    PrintedMaterial {
+                        name: row.map_or_else(|| key.clone(), |r| r.name.clone()),
+                        form: row.map(|r| r.form.clone()).unwrap_or_default(),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let case = CaseView::new(&detail, t, &departments);
+    let body = t.fill(
+        "window-notice-doc-body",
+        &[
+            ("date", &case.received_on),
+            ("item", &case.item_name),
+            ("number", &case.number),
+        ],
+    );
+    render(&NoticePage {
+        chrome: ctx.chrome.clone(),
+        case,
+        body,
+        issued_on: sent.map(|n| t.date(&n.issued_on)),
+        note: sent.map(|n| n.note.clone()).unwrap_or_default(),
+        missing,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "window/receipt.html")]
+struct ReceiptPage {
+    chrome: Chrome,
+    case: CaseView,
+    accepted: bool,
+    received: Vec<PrintedMaterial>,
+    tracking_url: String,
+    /// The QR code of `tracking_url` as an inline SVG element.
+    qr_svg: String,
+}
+
+async fn receipt_page(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    OverTls(tls): OverTls,
+    Path(id): Path<String>,
+) -> Response {
+    let session = match ctx.require_role(&[Role::Clerk]) {
+        Ok(s) => s,
+        Err(refused) => return refused,
+    };
+    let t = ctx.chrome.t;
+    let detail = match service.case(&session.actor, &id).await {
+        Ok(d) => d,
+        Err(e) => return ctx.app_error(e),
+    };
+    let item = service.item(&detail.case.item_code).await.ok();
+    let departments = service.departments().await.unwrap_or_default();
+    let received = case_view::material_rows(t, &detail.case, item.as_ref(), &[], FILES)
+        .into_iter()
+        .filter(|r| r.provided)
+        .map(|r| PrintedMaterial {
+            name: r.name,
+            form: r.form,
+        })
+        .collect();
+    let tracking_url = tracking_url(&headers, tls, &detail.case.number);
+    let qr_svg = qr_svg(&tracking_url, t.get("window-receipt-qr-label"));
+    render(&ReceiptPage {
+        chrome: ctx.chrome.clone(),
+        case: CaseView::new(&detail, t, &departments),
+        accepted: detail.case.accepted_on.is_some(),
+        received,
+        tracking_url,
+        qr_svg,
+    })
+}
+
+/// The address where the applicant follows the case: absolute when the request's `Host` is a
+/// plain host name (or address) and port, relative otherwise.
+fn tracking_url(headers: &HeaderMap, tls: bool, number: &str) -> String {
+    let path = format!("/my/cases/{number}");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+    match host {
+        Some(host) => format!("{}://{host}{path}", if tls { "https" } else { "http" }),
+        None => path,
+    }
+}
+
+/// A QR code of `text` as an `<svg>` element to put inline in a page: presentation attributes
+/// only (the page's policy forbids inline styles), labelled for screen readers.
+fn qr_svg(text: &str, label: &str) -> String {
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M) else {
+        return String::new();
+    };
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(160, 160)
+        .quiet_zone(true)
+        .build();
+    let svg = match svg.find("<svg") {
+        Some(start) => &svg[start..],
+        None => return String::new(),
+    };
+    let label: String = label
+        .chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    svg.replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-label=\"{label}\" class=\"qr\" "),
+        1,
+    )
+}
+
+// ---- files ------------------------------------------------------------------------------------
+
+async fn file(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(file_id): Path<String>,
+) -> Response {
+    if let Err(refused) = ctx.require_role(&[Role::Clerk]) {
+        return refused;
+    }
+    case_view::file_response(&service, &ctx, &file_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use onewindow_domain::case::{CaseCommand, Status};
+
+    use crate::i18n::Lang;
+    use crate::ui::case_view::testing::*;
+
+    fn zh(key: &str) -> &'static str {
+        let text = Lang::ZhCn.messages().get(key);
+        // `get` hands back the key itself when it is missing; the catalogue test forbids that.
+        Box::leak(text.to_string().into_boxed_str())
+    }
+
+    #[tokio::test]
+    async fn the_queue_shows_the_centres_waiting_cases_oldest_first_and_no_other_centre() {
+        let app = app().await;
+        let clerk = app.log_in(CLERK).await;
+        let township = app.log_in(TOWNSHIP_CLERK).await;
+        let first = app.file(&clerk, "county-hall", FOOD, &["M01"]).await;
+        let elsewhere = app
+            .file(&township, "township-yuelong", FOOD, &["M01"])
+            .await;
+        let second = app.file(&clerk, "county-hall", FILING, &["M01"]).await;
+
+        let page = app.get(&clerk, "/window").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains(&first.number), "{}", page.body);
+        assert!(page.body.contains(&second.number));
+        assert!(!page.body.contains(&elsewhere.number));
+        let (a, b) = (
+            page.body.find(&first.number).expect("first"),
+            page.body.find(&second.number).expect("second"),
+        );
+        assert!(a < b, "the longest-waiting case comes first");
+        assert!(page.body.contains(zh("window-queue-title")));
+
+        let theirs = app.get(&township, "/window").await;
+        assert!(theirs.body.contains(&elsewhere.number));
+        assert!(!theirs.body.contains(&first.number));
+        // Another centre's case is not found, exactly like one that does not exist.
+        let hidden = app
+            .get(&clerk, &format!("/window/cases/{}", elsewhere.number))
+            .await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+
+        // A typed or scanned receipt number (or tracking address) finds the case.
+        let found = app
+            .get(&clerk, &format!("/window/find?number=+{}+", first.number))
+            .await;
+        assert_eq!(found.location(), format!("/window/cases/{}", first.number));
+        let scanned = app
+            .get(
+                &clerk,
+                &format!(
+                    "/window/find?number=http%3A%2F%2Fh%2Fmy%2Fcases%2F{}",
+                    first.number
+                ),
+            )
+            .await;
+        assert_eq!(
+            scanned.location(),
+            format!("/window/cases/{}", first.number)
+        );
+
+        // Filtered by state.
+        let one = app.get(&clerk, "/window?status=supplement_requested").await;
+        assert!(!one.body.contains(&first.number));
+        let reviewer = app.log_in(REVIEWER).await;
+        assert_eq!(
+            app.get(&reviewer, "/window").await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+
+    #[tokio::test]
+    async fn a_notice_that_leaves_a_missing_material_unticked_is_refused_and_says_so() {
+        let app = app().await;
+        let clerk = app.log_in(CLERK).await;
+        let case = app.file(&clerk, "county-hall", FOOD, &["M01"]).await;
+        let path = format!("/window/cases/{}", case.number);
+
+        let page = app.get(&clerk, &path).await;
+        // Every material is offered, the missing ones ticked already.
+        assert!(page.body.contains(r#"name="missing" value="M02" checked"#));
+        assert!(page.body.contains(r#"name="missing" value="M03" checked"#));
+        assert!(page.body.contains(r#"name="missing" value="M01">"#));
+
+        let refused = app
+            .post(
+                &clerk,
+                &format!("{path}/request-supplement"),
+                &[
+                    ("csrf_token", &clerk.csrf),
+                    ("version", "1"),
+                    ("missing", "M02"),
+                    ("note", "请补交"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains(zh("window-field-error-missing")));
+        assert!(
+            refused.body.contains("also missing: M03"),
+            "{}",
+            refused.body
+        );
+        assert!(refused.body.contains(zh("window-notice-unticked")));
+        // What the clerk sent is shown again.
+        assert!(refused.body.contains(r#"value="M03" aria-invalid="true""#));
+        assert!(refused.body.contains("请补交"));
+        assert_eq!(app.case(&clerk, &case.id).await.status, Status::Submitted);
+
+        let sent = app
+            .post(
+                &clerk,
+                &format!("{path}/request-supplement"),
+                &[
+                    ("csrf_token", &clerk.csrf),
+                    ("version", "1"),
+                    ("missing", "M02"),
+                    ("missing", "M03"),
+                    ("note", "可网上上传"),
+                ],
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER);
+        assert_eq!(sent.location(), format!("{path}/notice"));
+        let notice = app.get(&clerk, &format!("{path}/notice")).await;
+        assert!(notice.body.contains("经营场所平面图"));
+        assert!(notice.body.contains("食品安全管理制度"));
+        assert!(!notice.body.contains("食品经营许可申请书"));
+        assert!(notice.body.contains("data-print"));
+        assert!(notice.body.contains("可网上上传"));
+        assert_eq!(
+            app.case(&clerk, &case.id).await.status,
+            Status::SupplementRequested
+        );
+    }
+
+    #[tokio::test]
+    async fn accepting_through_the_form_moves_the_case_and_the_receipt_has_its_number_and_a_qr_code()
+     {
+        let app = app().await;
+        let clerk = app.log_in(CLERK).await;
+        let case = app
+            .file(&clerk, "county-hall", FOOD, &["M01", "M02", "M03"])
+            .await;
+        let path = format!("/window/cases/{}", case.number);
+
+        let page = app.get(&clerk, &path).await;
+        assert!(page.body.contains(r#"data-key="a""#));
+        assert!(page.body.contains("<kbd>A</kbd>"));
+        // The accept button comes first among the actions.
+        let accept = page
+            .body
+            .find(&format!("{path}/accept"))
+            .expect("accept form");
+        for other in [
+            "start-pre-review",
+            "request-supplement",
+            "reject",
+            "record-visit",
+        ] {
+            let at = page
+                .body
+                .find(&format!("{path}/{other}"))
+                .unwrap_or_else(|| panic!("{other} form"));
+            assert!(accept < at, "{other} before accept");
+        }
+
+        let done = app
+            .post(
+                &clerk,
+                &format!("{path}/accept"),
+                &[("csrf_token", &clerk.csrf), ("version", "1")],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER);
+        assert_eq!(done.location(), format!("{path}/receipt"));
+        let accepted = app.case(&clerk, &case.id).await;
+        assert_eq!(accepted.status, Status::Accepted);
+        assert_eq!(accepted.accepted_by.as_deref(), Some(CLERK));
+
+        let receipt = app.get(&clerk, &format!("{path}/receipt")).await;
+        assert_eq!(receipt.status, StatusCode::OK);
+        assert!(receipt.body.contains(&case.number));
+        assert!(receipt.body.contains("<svg"), "an inline QR code");
+        assert!(receipt.body.contains("<path fill=\"#000\" d=\"M"));
+        assert!(
+            receipt
+                .body
+                .contains(&format!("http://onewindow.test/my/cases/{}", case.number))
+        );
+        // Promised date: 5 working days after Monday 2 November 2026.
+        assert!(receipt.body.contains("2026年11月9日"), "{}", receipt.body);
+        assert!(receipt.body.contains("食品安全管理制度"));
+        assert!(!receipt.body.contains("<?xml"));
+    }
+
+    #[tokio::test]
+    async fn a_form_without_the_csrf_token_is_refused_and_changes_nothing() {
+        let app = app().await;
+        let clerk = app.log_in(CLERK).await;
+        let case = app
+            .file(&clerk, "county-hall", FOOD, &["M01", "M02", "M03"])
+            .await;
+        let path = format!("/window/cases/{}/accept", case.number);
+        let none = app.post(&clerk, &path, &[("version", "1")]).await;
+        assert_eq!(none.status, StatusCode::FORBIDDEN);
+        let wrong = app
+            .post(&clerk, &path, &[("csrf_token", "0000"), ("version", "1")])
+            .await;
+        assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+        assert!(wrong.body.contains(zh("common-error-csrf")));
+        assert_eq!(app.case(&clerk, &case.id).await.status, Status::Submitted);
+    }
+
+    #[tokio::test]
+    async fn a_stale_form_says_someone_else_changed_the_case_and_shows_it_afresh() {
+        let app = app().await;
+        let clerk = app.log_in(CLERK).await;
+        let case = app
+            .file(&clerk, "county-hall", FOOD, &["M01", "M02", "M03"])
+            .await;
+        app.run(&clerk, &case.id, CaseCommand::StartPreReview).await;
+        let page = app
+            .post(
+                &clerk,
+                &format!("/window/cases/{}/accept", case.number),
+                &[("csrf_token", &clerk.csrf), ("version", "1")],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::CONFLICT);
+        assert!(page.body.contains(zh("window-version-conflict")));
+        assert!(page.body.contains(r#"name="version" value="2""#));
+        assert!(page.body.contains(zh("window-status-pre_review")));
+        assert_eq!(app.case(&clerk, &case.id).await.status, Status::PreReview);
+    }
+
+    #[tokio::test]
+    async fn visits_after_the_first_need_a_reason_and_a_result_is_handed_over_and_closed() {
+        let app = app().await;
+        let clerk = app.log_in(CLERK).await;
+        let approver = app.log_in(APPROVER).await;
+        let reviewer = app.log_in(REVIEWER).await;
+        let case = app.file(&clerk, "county-hall", FILING, &["M01"]).await;
+        let path = format!("/window/cases/{}", case.number);
+        let visit = |version: &'static str, reason: &'static str| {
+            vec![
+                ("csrf_token", clerk.csrf.clone()),
+                ("version", version.to_string()),
+                ("purpose", "提交申请材料".to_string()),
+                ("extra_visit_reason", reason.to_string()),
+            ]
+        };
+        let send = |fields: Vec<(&'static str, String)>| {
+            let path = format!("{path}/record-visit");
+            let app = &app;
+            let clerk = &clerk;
+            async move {
+                let borrowed: Vec<(&str, &str)> =
+                    fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                app.post(clerk, &path, &borrowed).await
+            }
+        };
+        assert_eq!(send(visit("1", "")).await.status, StatusCode::SEE_OTHER);
+        let page = app.get(&clerk, &path).await;
+        assert!(page.body.contains(r#"name="extra_visit_reason""#));
+        let refused = send(visit("2", "")).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused
+                .body
+                .contains(zh("window-field-error-extra_visit_reason"))
+        );
+        assert!(refused.body.contains(" open>"), "the refused form is open");
+        assert_eq!(
+            send(visit("2", "原件未带")).await.status,
+            StatusCode::SEE_OTHER
+        );
+
+        app.run(&clerk, &case.id, CaseCommand::Accept).await;
+        app.run(
+            &approver,
+            &case.id,
+            CaseCommand::Decide {
+                approve: true,
+                reason: String::new(),
+            },
+        )
+        .await;
+        app.run(
+            &reviewer,
+            &case.id,
+            CaseCommand::IssueResult {
+                document_number: None,
+            },
+        )
+        .await;
+        let queue = app.get(&clerk, "/window?status=result_issued").await;
+        assert!(queue.body.contains(&case.number));
+        let version = app.case(&clerk, &case.id).await.version.to_string();
+        let handed = app
+            .post(
+                &clerk,
+                &format!("{path}/deliver"),
+                &[("csrf_token", &clerk.csrf), ("version", &version)],
+            )
+            .await;
+        assert_eq!(handed.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.case(&clerk, &case.id).await.status, Status::Delivered);
+        let version = app.case(&clerk, &case.id).await.version.to_string();
+        let closed = app
+            .post(
+                &clerk,
+                &format!("{path}/close"),
+                &[("csrf_token", &clerk.csrf), ("version", &version)],
+            )
+            .await;
+        assert_eq!(closed.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.case(&clerk, &case.id).await.status, Status::Closed);
+        let page = app.get(&clerk, closed.location()).await;
+        assert!(page.body.contains(zh("window-no-actions")));
+    }
+
+    #[tokio::test]
+    async fn handed_in_files_are_streamed_to_those_who_may_read_the_case() {
+        let app = app().await;
+        let clerk = app.log_in(CLERK).await;
+        let township = app.log_in(TOWNSHIP_CLERK).await;
+        let png: Vec<u8> = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3].to_vec();
+        let submitted = app
+            .service
+            .submit_case_with_files(
+                &clerk.actor,
+                onewindow_app::service::SubmitCase {
+                    item_code: FILING.into(),
+                    applicant: onewindow_domain::case::Applicant {
+                        kind: onewindow_domain::case::ApplicantKind::Person,
+                        name: "王芳".into(),
+                        id_number: "11010519491231002X".into(),
+                        phone: None,
+                    },
+                    channel: onewindow_domain::case::Channel::Window,
+                    centre: "county-hall".into(),
+                    materials: Vec::new(),
+                },
+                None,
+                vec![onewindow_app::files::Upload {
+                    material_key: "M01".into(),
+                    file_name: "登记表.png".into(),
+                    bytes: png.clone(),
+                }],
+            )
+            .await
+            .expect("filed with a file");
+        let page = app
+            .get(&clerk, &format!("/window/cases/{}", submitted.case.number))
+            .await;
+        let at = page.body.find("/window/files/").expect("a file link");
+        let href: String = page.body[at..].chars().take_while(|c| *c != '"').collect();
+        let file = app.get(&clerk, &href).await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert_eq!(file.headers["content-type"], "image/png");
+        assert_eq!(file.headers["cache-control"], "private, no-store");
+        assert_eq!(file.bytes, png);
+        assert_eq!(
+            app.get(&township, &href).await.status,
+            StatusCode::NOT_FOUND
+        );
+        // The department reads the same file from its desk, shown inline.
+        let reviewer = app.log_in(REVIEWER).await;
+        let desk = app
+            .get(&reviewer, &format!("/desk/cases/{}", submitted.case.number))
+            .await;
+        let desk_href = href.replace("/window/", "/desk/");
+        assert!(desk.body.contains(&format!(r#"<img src="{desk_href}""#)));
+        assert_eq!(app.get(&reviewer, &desk_href).await.bytes, png);
+        assert_eq!(
+            app.get(&reviewer, &href).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            app.get(&clerk, &desk_href).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
 }

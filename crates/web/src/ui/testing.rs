@@ -1,0 +1,167 @@
+//! Test support for the pages: the whole app on a fresh SQLite store with the demo catalogue,
+//! centres and accounts, driven in process through the router (no socket), with cookies and the
+//! CSRF token handled like a browser would.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use onewindow_app::{ManualClock, Service};
+use onewindow_domain::calendar::Calendar;
+use tower::ServiceExt;
+
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The app on a fresh store; the clock stands at Monday 2 November 2026, 09:00 China time.
+pub struct TestSite {
+    pub router: Router,
+    pub service: Service,
+    pub clock: Arc<ManualClock>,
+    pub dir: TempDir,
+}
+
+/// Someone using the site: their session cookie, CSRF token and language.
+#[derive(Debug, Clone, Default)]
+pub struct Visitor {
+    pub session: Option<String>,
+    pub csrf: String,
+    pub lang: Option<&'static str>,
+}
+
+impl Visitor {
+    pub fn in_english(mut self) -> Self {
+        self.lang = Some("en");
+        self
+    }
+
+    fn cookie_header(&self) -> Option<String> {
+        let mut cookies = Vec::new();
+        if let Some(s) = &self.session {
+            cookies.push(format!("ow_session={s}"));
+        }
+        if let Some(l) = self.lang {
+            cookies.push(format!("ow_lang={l}"));
+        }
+        (!cookies.is_empty()).then(|| cookies.join("; "))
+    }
+}
+
+/// An answer: status, headers, body as text.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn location(&self) -> Option<&str> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+}
+
+pub async fn site() -> TestSite {
+    let dir = std::env::temp_dir().join(format!("onewindow-ui-{}", uuid::Uuid::now_v7()));
+    let url = onewindow_store::data_dir_url(&dir).expect("data dir");
+    let store = onewindow_store::Store::open(&url).await.expect("store");
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
+    let clock = Arc::new(ManualClock::at_local_morning(day));
+    let files = onewindow_app::files::local_file_store(&dir.join("files")).expect("files");
+    let service =
+        Service::new(store, Calendar::prc(), clock.clone(), "330226").with_file_store(files);
+    service.seed_demo(0).await.expect("demo catalogue");
+    service.seed_demo_accounts().await.expect("demo accounts");
+    service.seed_demo_hall().await.expect("demo hall");
+    TestSite {
+        router: crate::app(service.clone()),
+        service,
+        clock,
+        dir: TempDir(dir),
+    }
+}
+
+impl TestSite {
+    /// Logs in through the service (as the login page does) and keeps the cookie and CSRF token.
+    pub async fn login(&self, username: &str, password: &str) -> Visitor {
+        let grant = self
+            .service
+            .login(username, password, "test")
+            .await
+            .expect("login");
+        Visitor {
+            session: Some(grant.token),
+            csrf: grant.csrf_token,
+            lang: None,
+        }
+    }
+
+    async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 8 * 1024 * 1024)
+            .await
+            .expect("body");
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, visitor: &Visitor, path: &str) -> Answer {
+        let mut request = Request::get(path);
+        if let Some(c) = visitor.cookie_header() {
+            request = request.header(header::COOKIE, c);
+        }
+        self.send(request.body(Body::empty()).expect("request"))
+            .await
+    }
+
+    /// Posts a form; the visitor's CSRF token is added unless the fields name one.
+    pub async fn post_form(
+        &self,
+        visitor: &Visitor,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Answer {
+        let mut pairs: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect();
+        if !fields.iter().any(|(k, _)| *k == "csrf_token") {
+            pairs.push(("csrf_token".into(), visitor.csrf.clone()));
+        }
+        let body = pairs
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    super::encode_query_value(k),
+                    super::encode_query_value(v)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut request =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = visitor.cookie_header() {
+            request = request.header(header::COOKIE, c);
+        }
+        self.send(request.body(Body::from(body)).expect("request"))
+            .await
+    }
+}
