@@ -8,6 +8,14 @@
 //! department. Each logs in over HTTP once; every request carries its bearer token. Against
 //! `--url` the accounts must exist already and are named with `--clerk`, `--reviewer` and
 //! `--approver`.
+//!
+//! `onewindow bench --pages` measures the pages instead (issue 4: under 200 KB, server render
+//! under 50 ms p99 on the demo data). Its own server is `demo --cases 3000` (`--demo-cases`); it
+//! logs the demo accounts in through the login form (the `ow_session` cookie), finds a real
+//! item, case and catalogue code by reading each list page once, then N clients (default 8)
+//! each request every page `--rounds` times. It reports per page the requests, p50, p99 and max
+//! of the full request latency on loopback (which bounds the render time from above) and the
+//! weight of its HTML, plus the shared stylesheet and script once. Any answer but 200 is an error.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -37,9 +45,9 @@ pub struct BenchArgs {
     /// The database the bench's own server uses (default: a fresh SQLite data directory).
     #[arg(long = "bench-database")]
     bench_database: Option<String>,
-    /// Concurrent clients.
-    #[arg(long, default_value_t = 32)]
-    clients: usize,
+    /// Concurrent clients [default: 32; with --pages 8].
+    #[arg(long)]
+    clients: Option<usize>,
     /// Complete cases per client.
     #[arg(long, default_value_t = 100)]
     cases_per_client: usize,
@@ -57,6 +65,16 @@ pub struct BenchArgs {
     /// With --url: an approver of the item's department, who decides, as USER:PASSWORD.
     #[arg(long, env = "ONEWINDOW_BENCH_APPROVER", hide_env_values = true)]
     approver: Option<String>,
+    /// Measure the pages (render time and weight) instead of case throughput; logs in with the
+    /// demo accounts, so a --url server must be a demo.
+    #[arg(long, conflicts_with_all = ["cases_per_client", "item"])]
+    pages: bool,
+    /// With --pages: rounds per client; each round requests every page once.
+    #[arg(long, default_value_t = 200, requires = "pages")]
+    rounds: usize,
+    /// With --pages: the demo cases the bench's own server generates.
+    #[arg(long, default_value_t = 3000, requires = "pages")]
+    demo_cases: usize,
 }
 
 struct Server {
@@ -77,7 +95,8 @@ impl Drop for TempDir {
     }
 }
 
-async fn start_server(args: &BenchArgs) -> Result<Server, Error> {
+/// Starts the bench's own server with `demo_cases` demo cases (or names the --url one).
+async fn start_server(args: &BenchArgs, demo_cases: usize) -> Result<Server, Error> {
     if let Some(url) = &args.url {
         return Ok(Server {
             child: None,
@@ -99,7 +118,7 @@ async fn start_server(args: &BenchArgs) -> Result<Server, Error> {
     command
         .arg("demo")
         .arg("--cases")
-        .arg("0")
+        .arg(demo_cases.to_string())
         .arg("--addr")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--data")
@@ -481,12 +500,16 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 }
 
 pub async fn run(args: BenchArgs) -> Result<(), Error> {
-    if args.clients == 0 || args.cases_per_client == 0 {
+    if args.pages {
+        return pages::run(args).await;
+    }
+    let clients = args.clients.unwrap_or(32);
+    if clients == 0 || args.cases_per_client == 0 {
         bail!("--clients and --cases-per-client must be at least 1");
     }
-    let mut server = start_server(&args).await?;
+    let mut server = start_server(&args, 0).await?;
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.clients)
+        .pool_max_idle_per_host(clients)
         .build()?;
     let item = Arc::new(pick_item(&client, &server.url, args.item.as_deref()).await?);
     let [clerk, reviewer, approver] = match &server.store {
@@ -505,7 +528,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Error> {
     let url: Arc<str> = Arc::from(server.url.as_str());
     eprintln!(
         "bench: {} clients × {} cases of item {} ({}) against {} as {}, {} and {}",
-        args.clients,
+        clients,
         args.cases_per_client,
         item.code,
         item.department,
@@ -516,7 +539,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Error> {
     );
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for n in 0..args.clients {
+    for n in 0..clients {
         tasks.push(tokio::spawn(one_client(
             client.clone(),
             url.clone(),
@@ -540,7 +563,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Error> {
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     let rss = server.pid.and_then(peak_rss_kib);
-    println!("clients            {}", args.clients);
+    println!("clients            {clients}");
     println!(
         "complete cases     {cases} ({:.0} cases/s)",
         cases as f64 / elapsed
@@ -567,4 +590,426 @@ pub async fn run(args: BenchArgs) -> Result<(), Error> {
         );
     }
     Ok(())
+}
+
+/// `onewindow bench --pages`: the weight and the latency of the main pages.
+mod pages {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use anyhow::{Context as _, Error, bail};
+    use onewindow_app::seed::demo_accounts;
+    use reqwest::StatusCode;
+    use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+
+    use super::{BenchArgs, peak_rss_kib, percentile, start_server};
+
+    /// The limits of issue 4.
+    const WEIGHT_LIMIT_BYTES: usize = 200_000;
+    const P99_LIMIT_MS: f64 = 50.0;
+
+    /// The demo accounts whose pages are measured, by the part they use.
+    const CITIZEN: &str = "citizen";
+    const CLERK: &str = "clerk";
+    const REVIEWER: &str = "reviewer";
+    const ADMIN: &str = "admin";
+
+    /// Who requests a page: nobody (the public portal) or a logged-in demo account.
+    #[derive(Clone, Copy)]
+    enum As {
+        Anyone,
+        Citizen,
+        Clerk,
+        Reviewer,
+        Admin,
+    }
+
+    /// The `ow_session` cookies of the demo accounts.
+    struct Sessions {
+        citizen: String,
+        clerk: String,
+        reviewer: String,
+        admin: String,
+    }
+
+    impl Sessions {
+        fn cookie(&self, who: As) -> Option<&str> {
+            match who {
+                As::Anyone => None,
+                As::Citizen => Some(&self.citizen),
+                As::Clerk => Some(&self.clerk),
+                As::Reviewer => Some(&self.reviewer),
+                As::Admin => Some(&self.admin),
+            }
+        }
+    }
+
+    /// One page the clients request.
+    struct Page {
+        /// The row of the report: the path with its ids named, e.g. `/window/cases/{number}`.
+        label: &'static str,
+        path: String,
+        who: As,
+    }
+
+    /// Percent-encodes a form field (`application/x-www-form-urlencoded`).
+    fn form_value(value: &str) -> String {
+        let mut out = String::with_capacity(value.len());
+        for b in value.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+
+    /// Logs a demo account in through the page login; returns its `ow_session=…` cookie.
+    async fn login(client: &reqwest::Client, url: &str, username: &str) -> Result<String, Error> {
+        let account = demo_accounts()
+            .into_iter()
+            .find(|a| a.username == username)
+            .with_context(|| format!("no demo account {username}"))?;
+        let answer = client
+            .post(format!("{url}/login"))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!(
+                "username={}&password={}",
+                form_value(account.username),
+                form_value(account.password)
+            ))
+            .send()
+            .await?;
+        if answer.status() != StatusCode::SEE_OTHER {
+            bail!(
+                "the demo account {username} cannot log in through the login form: {} \
+                 (against --url, the server must be a demo with the demo accounts)",
+                answer.status()
+            );
+        }
+        answer
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .find(|v| v.starts_with("ow_session=") && v.len() > "ow_session=".len())
+            .map(str::to_string)
+            .with_context(|| {
+                let to = answer
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                format!("the login of {username} (to {to}) set no ow_session cookie")
+            })
+    }
+
+    /// One GET as `cookie`; the status and the body.
+    async fn get(
+        client: &reqwest::Client,
+        url: &str,
+        path: &str,
+        cookie: Option<&str>,
+    ) -> Result<(StatusCode, Vec<u8>), reqwest::Error> {
+        let mut request = client.get(format!("{url}{path}"));
+        if let Some(c) = cookie {
+            request = request.header(COOKIE, c);
+        }
+        let answer = request.send().await?;
+        let status = answer.status();
+        let body = answer.bytes().await?;
+        Ok((status, body.to_vec()))
+    }
+
+    /// Reads a list page once and returns the first link under `prefix` (e.g. `/window/cases/`).
+    async fn first_link(
+        client: &reqwest::Client,
+        url: &str,
+        list: &str,
+        cookie: Option<&str>,
+        prefix: &str,
+    ) -> Result<String, Error> {
+        let (status, body) = get(client, url, list, cookie).await?;
+        if status != StatusCode::OK {
+            bail!("{list} answered {status} while looking for a link to {prefix}");
+        }
+        let html = String::from_utf8_lossy(&body);
+        let needle = format!("href=\"{prefix}");
+        let at = html
+            .find(&needle)
+            .with_context(|| format!("{list} links to nothing under {prefix}"))?
+            + "href=\"".len();
+        let end = html[at..].find('"').context("an unterminated link")?;
+        Ok(html[at..at + end].replace("&amp;", "&"))
+    }
+
+    /// What one client saw, per page.
+    struct Tally {
+        latencies_us: Vec<Vec<u64>>,
+        /// The largest body of each page, in bytes.
+        weights: Vec<usize>,
+        errors: u64,
+        first_error: Option<String>,
+    }
+
+    async fn one_client(
+        client: reqwest::Client,
+        url: Arc<str>,
+        pages: Arc<Vec<Page>>,
+        sessions: Arc<Sessions>,
+        client_no: usize,
+        rounds: usize,
+    ) -> Tally {
+        let mut tally = Tally {
+            latencies_us: pages.iter().map(|_| Vec::with_capacity(rounds)).collect(),
+            weights: vec![0; pages.len()],
+            errors: 0,
+            first_error: None,
+        };
+        for _ in 0..rounds {
+            // Each client starts at another page, so the clients do not all ask for one at once.
+            for k in 0..pages.len() {
+                let n = (k + client_no) % pages.len();
+                let page = &pages[n];
+                let started = Instant::now();
+                let answer = get(&client, &url, &page.path, sessions.cookie(page.who)).await;
+                tally.latencies_us[n].push(started.elapsed().as_micros() as u64);
+                match answer {
+                    Ok((StatusCode::OK, body)) => {
+                        tally.weights[n] = tally.weights[n].max(body.len());
+                    }
+                    other => {
+                        tally.errors += 1;
+                        if tally.first_error.is_none() {
+                            tally.first_error = Some(match other {
+                                Ok((status, _)) => format!("{}: {status}", page.path),
+                                Err(e) => format!("{}: {e}", page.path),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        tally
+    }
+
+    /// Bytes as the report shows them: `12,345 B (12.1 KiB)`.
+    fn bytes(n: usize) -> String {
+        let digits = n.to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        format!("{grouped} B ({:.1} KiB)", n as f64 / 1024.0)
+    }
+
+    pub(super) async fn run(args: BenchArgs) -> Result<(), Error> {
+        let clients = args.clients.unwrap_or(8);
+        if clients == 0 || args.rounds == 0 {
+            bail!("--clients and --rounds must be at least 1");
+        }
+        let mut server = start_server(&args, args.demo_cases).await?;
+        let url = server.url.clone();
+        // A redirect is an answer to count, not to follow: a page that sends its reader to the
+        // login has lost the session.
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(clients)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let sessions = Sessions {
+            citizen: login(&client, &url, CITIZEN).await?,
+            clerk: login(&client, &url, CLERK).await?,
+            reviewer: login(&client, &url, REVIEWER).await?,
+            admin: login(&client, &url, ADMIN).await?,
+        };
+        let item = first_link(&client, &url, "/catalogue", None, "/catalogue/items/").await?;
+        let my_case = first_link(
+            &client,
+            &url,
+            "/my/cases",
+            Some(&sessions.citizen),
+            "/my/cases/",
+        )
+        .await?;
+        let window_case = first_link(
+            &client,
+            &url,
+            "/window",
+            Some(&sessions.clerk),
+            "/window/cases/",
+        )
+        .await?;
+        let desk_case = first_link(
+            &client,
+            &url,
+            "/desk",
+            Some(&sessions.reviewer),
+            "/desk/cases/",
+        )
+        .await?;
+        let admin_item = first_link(
+            &client,
+            &url,
+            "/admin/items",
+            Some(&sessions.admin),
+            "/admin/items/",
+        )
+        .await?;
+        let page = |label: &'static str, path: &str, who: As| Page {
+            label,
+            path: path.to_string(),
+            who,
+        };
+        let pages = Arc::new(vec![
+            page("/", "/", As::Anyone),
+            page("/catalogue", "/catalogue", As::Anyone),
+            page("/catalogue?q=yyzz", "/catalogue?q=yyzz", As::Anyone),
+            page("/catalogue/items/{code}", &item, As::Anyone),
+            page("/my/cases", "/my/cases", As::Citizen),
+            page("/my/cases/{id}", &my_case, As::Citizen),
+            page("/window", "/window", As::Clerk),
+            page("/window/cases/{number}", &window_case, As::Clerk),
+            page("/desk", "/desk", As::Reviewer),
+            page("/desk/cases/{number}", &desk_case, As::Reviewer),
+            page("/admin", "/admin", As::Admin),
+            page("/admin/items", "/admin/items", As::Admin),
+            page("/admin/items/{code}", &admin_item, As::Admin),
+        ]);
+        let mut shared = Vec::new();
+        for asset in ["/static/app.css", "/static/app.js"] {
+            let (status, body) = get(&client, &url, asset, None).await?;
+            if status != StatusCode::OK {
+                bail!("{asset} answered {status}");
+            }
+            shared.push((asset, body.len()));
+        }
+        let shared_bytes: usize = shared.iter().map(|(_, n)| n).sum();
+        let demo = if args.url.is_some() {
+            "the --url server".to_string()
+        } else {
+            format!("its own demo --cases {}", args.demo_cases)
+        };
+        eprintln!(
+            "bench --pages: {clients} clients × {} rounds × {} pages against {url} ({demo}); \
+             anonymous portal, citizen, clerk (county-hall), reviewer (SCJGJ), admin",
+            args.rounds,
+            pages.len()
+        );
+        for p in pages.iter() {
+            if p.label != p.path {
+                eprintln!("  {:<26} is {}", p.label, p.path);
+            }
+        }
+        let url: Arc<str> = Arc::from(url.as_str());
+        let sessions = Arc::new(sessions);
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for n in 0..clients {
+            tasks.push(tokio::spawn(one_client(
+                client.clone(),
+                url.clone(),
+                pages.clone(),
+                sessions.clone(),
+                n,
+                args.rounds,
+            )));
+        }
+        let mut latencies: Vec<Vec<u64>> = pages.iter().map(|_| Vec::new()).collect();
+        let mut weights = vec![0; pages.len()];
+        let mut errors = 0;
+        let mut first_error = None;
+        for t in tasks {
+            let tally = t.await?;
+            for (all, mine) in latencies.iter_mut().zip(tally.latencies_us) {
+                all.extend(mine);
+            }
+            for (all, mine) in weights.iter_mut().zip(tally.weights) {
+                *all = (*all).max(mine);
+            }
+            errors += tally.errors;
+            first_error = first_error.or(tally.first_error);
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let rss = server.pid.and_then(peak_rss_kib);
+        println!(
+            "Latency is the full request (send to last byte) over loopback, with client and \
+             server on the same machine: it bounds the server's render time from above."
+        );
+        println!(
+            "{:<26} {:>8} {:>22} {:>9} {:>9} {:>9}",
+            "page", "requests", "weight (HTML)", "p50 ms", "p99 ms", "max ms"
+        );
+        let mut all = Vec::new();
+        let mut over = Vec::new();
+        for ((page, lat), weight) in pages.iter().zip(&mut latencies).zip(&weights) {
+            lat.sort_unstable();
+            let p99 = percentile(lat, 99.0);
+            println!(
+                "{:<26} {:>8} {:>22} {:>9.2} {:>9.2} {:>9.2}",
+                page.label,
+                lat.len(),
+                bytes(*weight),
+                percentile(lat, 50.0),
+                p99,
+                lat.last().copied().unwrap_or_default() as f64 / 1000.0
+            );
+            if p99 > P99_LIMIT_MS {
+                over.push(format!("{}: p99 {p99:.2} ms", page.label));
+            }
+            if weight + shared_bytes > WEIGHT_LIMIT_BYTES {
+                over.push(format!(
+                    "{}: {} with the stylesheet and script",
+                    page.label,
+                    bytes(weight + shared_bytes)
+                ));
+            }
+            all.extend_from_slice(lat);
+        }
+        all.sort_unstable();
+        for (asset, n) in &shared {
+            println!(
+                "{asset:<26} {:>8} {:>22}  (once; shared by every page)",
+                1,
+                bytes(*n)
+            );
+        }
+        println!(
+            "heaviest page with CSS+JS {:>22}",
+            bytes(weights.iter().max().copied().unwrap_or_default() + shared_bytes)
+        );
+        println!(
+            "all pages                  {:>8} requests, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {:.0} pages/s",
+            all.len(),
+            percentile(&all, 50.0),
+            percentile(&all, 99.0),
+            all.last().copied().unwrap_or_default() as f64 / 1000.0,
+            all.len() as f64 / elapsed
+        );
+        println!("errors                     {errors}");
+        println!("elapsed                    {elapsed:.2} s");
+        match rss {
+            Some(kib) => println!("server peak RSS            {:.1} MiB", kib as f64 / 1024.0),
+            None => println!("server peak RSS            unknown (pass --server-pid)"),
+        }
+        if over.is_empty() {
+            println!("targets (issue 4)          every page under 200 KB and 50 ms p99");
+        } else {
+            println!("targets (issue 4)          OVER: {}", over.join("; "));
+        }
+        if let Some(child) = server.child.as_mut() {
+            let _ = child.kill().await;
+        }
+        if errors > 0 {
+            bail!(
+                "{errors} request(s) failed; the first: {}",
+                first_error.unwrap_or_default()
+            );
+        }
+        Ok(())
+    }
 }

@@ -148,6 +148,17 @@ impl Messages {
         }
     }
 
+    /// An instant as a China-time date and time: 2026年11月26日 09:05, or 26 November 2026 09:05.
+    pub fn time(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        let local =
+            *at + chrono::Duration::seconds(i64::from(onewindow_app::clock::CHINA_OFFSET_SECONDS));
+        format!(
+            "{} {}",
+            self.date(&local.date_naive()),
+            local.format("%H:%M")
+        )
+    }
+
     /// An optional date, or a dash.
     pub fn date_or_dash(&self, date: &Option<NaiveDate>) -> String {
         date.as_ref()
@@ -253,6 +264,15 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 11, 26).expect("date");
         assert_eq!(Lang::ZhCn.messages().date(&d), "2026年11月26日");
         assert_eq!(Lang::En.messages().date(&d), "26 November 2026");
+    }
+
+    #[test]
+    fn times_are_shown_in_china_time() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-02T01:00:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        assert_eq!(Lang::ZhCn.messages().time(&at), "2026年11月2日 09:00");
+        assert_eq!(Lang::En.messages().time(&at), "2 November 2026 09:00");
     }
 
     #[test]

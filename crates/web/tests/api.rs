@@ -229,9 +229,16 @@ fn operator() -> Actor {
 /// logged in; the clock stands at Monday 2 November 2026, 09:00 China time.
 async fn spawn_app() -> TestApp {
     let (url, dir) = store_url().await;
+    // Uploads go to `files` in the test's own directory (a scratch one on PostgreSQL runs).
+    let dir = dir.unwrap_or_else(|| {
+        let name = format!("onewindow-test-files-{}", uuid::Uuid::now_v7());
+        TempDir(std::env::temp_dir().join(name))
+    });
+    let files = onewindow_app::files::local_file_store(&dir.0.join("files")).expect("file store");
     let store = Store::open(&url).await.expect("store opens");
     let clock = Arc::new(ManualClock::at_local_morning(day(2026, 11, 2)));
-    let service = Service::new(store, Calendar::prc(), clock.clone(), "330226");
+    let service =
+        Service::new(store, Calendar::prc(), clock.clone(), "330226").with_file_store(files);
     service
         .import_catalogue(&operator(), test_catalogue())
         .await
@@ -272,7 +279,7 @@ async fn spawn_app() -> TestApp {
         clock,
         sessions: HashMap::new(),
         tokens: HashMap::new(),
-        _dir: dir,
+        _dir: Some(dir),
     };
     let app_ref = &app;
     let logged_in = futures::future::join_all(accounts.iter().map(|a| async move {
@@ -2305,4 +2312,645 @@ fn the_test_identities_are_valid() {
     for id in [PERSON_ID, OTHER_PERSON_ID] {
         assert!(ResidentIdNumber::parse(id).is_ok(), "{id}");
     }
+}
+
+// ---- pages in a real browser --------------------------------------------------------------------
+//
+// Headless Chromium driven through Debian's chromedriver by our own small WebDriver client
+// (tests/support/browser.rs; a module, not a file of its own under tests/, so that it links into
+// this one test binary). Without chromedriver these tests say "skipped" and pass, unless
+// ONEWINDOW_BROWSER_TESTS=required (as in CI); they run on the SQLite pass only (see
+// `browser::enabled`). Each saves screenshots of what it sees under target/screenshots/.
+
+#[path = "support/browser.rs"]
+mod browser;
+
+/// The browser's view of the app: one Chromium on a fresh profile, no cookies.
+async fn browser_on(app: &TestApp, label: &str) -> browser::Session {
+    browser::Session::start(&app.url, label).await
+}
+
+#[tokio::test]
+async fn browser_pages_are_chinese_first_and_english_is_remembered() {
+    if !browser::enabled() {
+        return;
+    }
+    let app = spawn_app().await;
+    let b = browser_on(&app, "language").await;
+
+    b.goto("/").await;
+    assert_eq!(b.html_lang().await, "zh-CN");
+    assert!(b.text("header .brand").await.contains("一窗受理"));
+    assert_eq!(b.text("main h1").await, "一窗受理，最多跑一次");
+    assert_eq!(b.text("header a.lang").await, "English");
+    assert_eq!(b.cookie(browser::LANG_COOKIE).await, None);
+    b.screenshot("home-zh").await;
+
+    b.switch_language().await;
+    assert_eq!(
+        b.path().await,
+        "/",
+        "the switch comes back to the same page"
+    );
+    assert_eq!(b.html_lang().await, "en");
+    assert!(b.text("header .brand").await.contains("One Window"));
+    assert_eq!(b.text("main h1").await, "One window, at most one visit");
+    assert_eq!(b.text("header a.lang").await, "中文");
+    assert_eq!(b.cookie(browser::LANG_COOKIE).await.as_deref(), Some("en"));
+    b.screenshot("home-en").await;
+
+    // The next page remembers the choice.
+    b.click(browser::LOGIN_LINK).await;
+    b.wait_for_path("the login page", |p| p.starts_with("/login"))
+        .await;
+    assert_eq!(b.html_lang().await, "en");
+    assert_eq!(b.text("main h1").await, "Log in");
+    assert_eq!(b.text("label[for=username]").await, "User name");
+
+    // And back to Chinese, on the page where the switch was made.
+    b.switch_language().await;
+    assert!(b.path().await.starts_with("/login"));
+    assert_eq!(b.html_lang().await, "zh-CN");
+    assert_eq!(b.text("main h1").await, "登录");
+    assert_eq!(
+        b.cookie(browser::LANG_COOKIE).await.as_deref(),
+        Some("zh-CN")
+    );
+    b.goto("/").await;
+    assert_eq!(b.html_lang().await, "zh-CN");
+
+    // A phone: the page fits the width, nothing scrolls sideways.
+    b.set_viewport_size(390, 844).await;
+    b.goto("/").await;
+    let fits = b
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        fits,
+        json!(true),
+        "the home page scrolls sideways on a phone"
+    );
+    b.screenshot("home-phone").await;
+}
+
+#[tokio::test]
+async fn browser_a_login_error_shows_next_to_the_field_then_the_clerk_logs_in_and_out() {
+    if !browser::enabled() {
+        return;
+    }
+    let app = spawn_app().await;
+    let b = browser_on(&app, "login").await;
+
+    // No password: the error stands next to the field, in Chinese, and the name is kept.
+    b.goto("/login").await;
+    b.fill("#username", CLERK).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    assert_eq!(
+        b.wait_for("#password-error").await.text().await,
+        "请填写此项。"
+    );
+    let password = b.find("#password").await;
+    assert_eq!(
+        password.attribute("aria-invalid").await.as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        password.attribute("aria-describedby").await.as_deref(),
+        Some("password-error")
+    );
+    let username = b.find("#username").await;
+    assert_eq!(username.property("value").await, json!(CLERK));
+    assert_eq!(username.attribute("aria-invalid").await, None);
+    assert!(b.try_find("#username-error").await.is_none());
+    assert!(b.try_find("#login-notice").await.is_none());
+    b.screenshot("login-error").await;
+
+    // The same in English.
+    b.switch_language().await;
+    b.fill("#username", CLERK).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    assert_eq!(
+        b.wait_for("#password-error").await.text().await,
+        "Please fill this in."
+    );
+
+    // A wrong password: one notice that does not say which of the two is wrong.
+    b.fill("#password", "not-the-password").await;
+    b.press(browser::keys::ENTER).await;
+    let notice = b.wait_for("#login-notice").await;
+    assert_eq!(
+        notice.text().await,
+        "The user name or the password is wrong."
+    );
+    assert_eq!(notice.attribute("role").await.as_deref(), Some("alert"));
+    assert!(b.try_find("#password-error").await.is_none());
+    assert_eq!(b.cookie(browser::SESSION_COOKIE).await, None);
+
+    // The right one: to the clerk's home, logged in (the page may still be a stub; the header
+    // shows who is there either way).
+    b.fill("#password", PASSWORD).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    let home = b
+        .wait_for_path("the window", |p| !p.starts_with("/login"))
+        .await;
+    assert_eq!(home, "/window");
+    let session = b
+        .cookie(browser::SESSION_COOKIE)
+        .await
+        .expect("the session cookie");
+    b.wait_for(browser::LOGOUT_BUTTON).await;
+    assert!(b.text("header .who").await.contains("张三"));
+    assert!(b.try_find(browser::LOGIN_LINK).await.is_none());
+    b.goto("/").await;
+    assert!(b.try_find(browser::LOGOUT_BUTTON).await.is_some());
+    assert_eq!(b.html_lang().await, "en");
+
+    // Logging out ends the session, not just the cookie.
+    b.logout().await;
+    assert_eq!(b.text("#login-notice").await, "You have logged out.");
+    assert!(b.try_find(browser::LOGIN_LINK).await.is_some());
+    assert!(b.try_find(browser::LOGOUT_BUTTON).await.is_none());
+    assert_eq!(b.cookie(browser::SESSION_COOKIE).await, None);
+    b.goto("/").await;
+    assert!(b.try_find(browser::LOGIN_LINK).await.is_some());
+    assert!(b.try_find("header .who").await.is_none());
+    let me = app
+        .http
+        .get(app.path("/api/v1/auth/me"))
+        .header("cookie", format!("{}={session}", browser::SESSION_COOKIE))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(
+        me.status(),
+        StatusCode::UNAUTHORIZED,
+        "the old session still works"
+    );
+    // The helper the longer walks use logs in the same way.
+    assert_eq!(b.login(CLERK, PASSWORD).await, "/window");
+    assert!(b.try_find(browser::LOGOUT_BUTTON).await.is_some());
+}
+
+/// Logs out whoever is logged in, if anyone, and logs `who` in through the login page; returns
+/// where the login led.
+async fn browser_log_in_as(b: &browser::Session, who: &str) -> String {
+    if b.try_find(browser::LOGOUT_BUTTON).await.is_some() {
+        b.logout().await;
+    }
+    b.login(who, PASSWORD).await
+}
+
+/// A small but well-formed one-page PDF that says `title`.
+fn sample_pdf(title: &str) -> Vec<u8> {
+    let text = format!("BT /F1 20 Tf 72 760 Td ({title}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_string(),
+        format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend(format!("{} 0 obj\n{object}\nendobj\n", i + 1).bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).bytes());
+    for offset in offsets {
+        pdf.extend(format!("{offset:010} 00000 n \n").bytes());
+    }
+    pdf.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .bytes(),
+    );
+    pdf
+}
+
+/// A grey-scale PNG of a floor plan, 240×160: walls, a door, and (`with_counter`) a counter.
+/// Uncompressed (stored deflate blocks), so it needs no encoder.
+fn sample_png(with_counter: bool) -> Vec<u8> {
+    const W: usize = 240;
+    const H: usize = 160;
+    let mut pixels = vec![255u8; W * H];
+    let mut fill = |x0: usize, y0: usize, x1: usize, y1: usize, shade: u8| {
+        for y in y0..y1 {
+            for x in x0..x1 {
+                pixels[y * W + x] = shade;
+            }
+        }
+    };
+    // Outer walls with a door in the bottom one, and a wall between shop and kitchen.
+    fill(10, 10, 230, 14, 40);
+    fill(10, 146, 100, 150, 40);
+    fill(140, 146, 230, 150, 40);
+    fill(10, 10, 14, 150, 40);
+    fill(226, 10, 230, 150, 40);
+    fill(150, 10, 154, 100, 40);
+    if with_counter {
+        fill(40, 60, 120, 76, 150);
+        fill(170, 30, 214, 50, 200);
+    }
+    let mut raw = Vec::with_capacity((W + 1) * H);
+    for row in pixels.chunks(W) {
+        raw.push(0); // no filter
+        raw.extend_from_slice(row);
+    }
+    let mut zlib = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+    for (i, block) in blocks.iter().enumerate() {
+        zlib.push(u8::from(i + 1 == blocks.len()));
+        let len = u16::try_from(block.len()).expect("a stored block holds at most 65535 bytes");
+        zlib.extend(len.to_le_bytes());
+        zlib.extend((!len).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for byte in &raw {
+        a = (a + u32::from(*byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    zlib.extend(((b << 16) | a).to_be_bytes());
+
+    fn chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        let len = u32::try_from(data.len()).expect("a small chunk");
+        png.extend(len.to_be_bytes());
+        let start = png.len();
+        png.extend_from_slice(kind);
+        png.extend_from_slice(data);
+        let mut crc = 0xFFFF_FFFFu32;
+        for byte in &png[start..] {
+            crc ^= u32::from(*byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        png.extend((!crc).to_be_bytes());
+    }
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    let mut header = Vec::new();
+    header.extend(u32::try_from(W).expect("width").to_be_bytes());
+    header.extend(u32::try_from(H).expect("height").to_be_bytes());
+    header.extend([8, 0, 0, 0, 0]); // 8-bit grey, deflate, adaptive filters, no interlace
+    chunk(&mut png, b"IHDR", &header);
+    chunk(&mut png, b"IDAT", &zlib);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+/// The whole story of issue 4 in one browser: a citizen applies online with her files, the
+/// clerk sends the one-time notice, she supplements, the clerk accepts with the keyboard, the
+/// department reviews and approves, she sees the decision and has the licence sent by express.
+/// Screenshots of every main page go to target/screenshots/ (the README shows a selection).
+#[tokio::test]
+async fn browser_one_case_walks_from_the_online_application_to_express_delivery() {
+    if !browser::enabled() {
+        return;
+    }
+    let app = spawn_app().await;
+    let b = browser_on(&app, "one-case").await;
+    let uploads =
+        TempDir(std::env::temp_dir().join(format!("onewindow-uploads-{}", uuid::Uuid::now_v7())));
+    std::fs::create_dir_all(&uploads.0).expect("upload dir");
+    let file = |name: &str, bytes: Vec<u8>| {
+        let path = uploads.0.join(name);
+        std::fs::write(&path, bytes).expect("upload file written");
+        path
+    };
+    let form_pdf = file(
+        "食品经营许可申请书.pdf",
+        sample_pdf("Application for a food business licence"),
+    );
+    let plan_png = file("经营场所平面图.png", sample_png(false));
+    let rules_pdf = file("食品安全管理制度.pdf", sample_pdf("Food safety rules"));
+    let clear_plan_png = file("经营场所平面图（清晰版）.png", sample_png(true));
+
+    // a. The citizen finds the item in the catalogue and applies online with her files.
+    b.goto("/catalogue").await;
+    assert_eq!(b.html_lang().await, "zh-CN");
+    b.fill("#q", "食品经营").await;
+    b.click("form[role=search] button.primary").await;
+    b.wait_for_path("the search results", |p| p.starts_with("/catalogue?q="))
+        .await;
+    let result = b
+        .wait_for("main article.card h3 a[href='/catalogue/items/SCJG-001']")
+        .await;
+    assert_eq!(
+        result.text().await,
+        "食品经营许可",
+        "the search finds the item"
+    );
+    b.screenshot("portal-catalogue").await;
+    result.click().await;
+    b.wait_for_path("the item page", |p| p == "/catalogue/items/SCJG-001")
+        .await;
+    assert_eq!(b.text("main h1").await, "食品经营许可");
+    let facts = b
+        .text("section[aria-labelledby=plain-heading] dl.facts")
+        .await;
+    assert!(facts.contains("5 个工作日"), "the promised time: {facts}");
+    b.screenshot("portal-item").await;
+
+    // Not logged in: "apply online" leads through the login page and back to the form.
+    b.click("a.button.primary[href='/apply/SCJG-001']").await;
+    b.wait_for_path("the login page", |p| p.starts_with("/login?next="))
+        .await;
+    b.fill("#username", CITIZEN).await;
+    b.fill("#password", PASSWORD).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    b.wait_for_path("back at the application form", |p| p == "/apply/SCJG-001")
+        .await;
+    assert_eq!(b.text("#apply-title").await, "食品经营许可");
+    assert_eq!(
+        b.find("#name").await.property("value").await,
+        json!("王芳"),
+        "the form starts with the account's name"
+    );
+    assert_eq!(
+        b.text("#account-identity dd:last-of-type").await,
+        PERSON_ID_MASKED
+    );
+    b.fill("#phone", PERSON_PHONE).await;
+    b.upload("#file_M01", &form_pdf).await;
+    b.upload("#file_M02", &plan_png).await;
+    b.upload("#file_M03", &rules_pdf).await;
+    b.screenshot_page("apply-form", 1800).await;
+    b.click("form[action='/apply/SCJG-001'] button[type=submit]")
+        .await;
+    let landed = b
+        .wait_for_path("her new case", |p| {
+            p.starts_with("/my/cases/") && p.ends_with("?done=submitted")
+        })
+        .await;
+    let my_case = landed
+        .strip_suffix("?done=submitted")
+        .unwrap_or(&landed)
+        .to_string();
+    let number = b.text("#case-title ~ dl.facts dd:first-of-type").await;
+    assert!(!number.is_empty(), "the case page shows the receipt number");
+    let notice = b.text("#case-notice").await;
+    assert!(
+        notice.contains(&format!("受理编号 {number}")),
+        "the notice names the number: {notice}"
+    );
+    assert_eq!(b.text("#case-status").await, "已收件");
+    let materials = b.text("section[aria-labelledby=materials-title]").await;
+    for name in [
+        "食品经营许可申请书.pdf",
+        "经营场所平面图.png",
+        "食品安全管理制度.pdf",
+    ] {
+        assert!(materials.contains(name), "{name} is listed: {materials}");
+    }
+    b.screenshot("my-case-submitted").await;
+
+    // b. The clerk finds it in the queue, pre-reviews it and sends the one-time notice: the
+    //    floor plan was handed in but cannot be read.
+    let case_link = format!("a[href='/window/cases/{number}']");
+    assert_eq!(browser_log_in_as(&b, CLERK).await, "/window");
+    b.wait_for(&case_link).await;
+    b.screenshot("window-queue").await;
+    b.click(&case_link).await;
+    b.wait_for_path("the case at the window", |p| {
+        p == format!("/window/cases/{number}")
+    })
+    .await;
+    assert_eq!(b.text("#case-title + p .badge").await, "已收件");
+    b.click("form[action$='/start-pre-review'] button[type=submit]")
+        .await;
+    b.wait_for_path("the case in pre-review", |p| {
+        p.ends_with("?done=start-pre-review")
+    })
+    .await;
+    assert_eq!(b.text("#page-notice").await, "已完成：开始预审");
+    assert_eq!(b.text("#case-title + p .badge").await, "预审中");
+    // Nothing is missing, so the notice form is folded and nothing is ticked.
+    let folded = "details:has(form[action$='/request-supplement'])";
+    assert_eq!(
+        b.attribute(folded, "open").await,
+        None,
+        "the notice form is folded"
+    );
+    b.click("details:has(form[action$='/request-supplement']) > summary")
+        .await;
+    for key in ["M01", "M02", "M03"] {
+        assert!(
+            !b.find(&format!("input[name=missing][value={key}]"))
+                .await
+                .is_selected()
+                .await,
+            "{key} was handed in: not pre-ticked"
+        );
+    }
+    b.set_checked("input[name=missing][value=M02]", true).await;
+    b.fill("#notice-note", "平面图模糊不清，请上传清晰的平面图。")
+        .await;
+    b.screenshot_page("window-case", 1600).await;
+    b.click("form[action$='/request-supplement'] button[type=submit]")
+        .await;
+    b.wait_for_path("the printable notice", |p| {
+        p == format!("/window/cases/{number}/notice")
+    })
+    .await;
+    assert_eq!(b.text("#notice-title").await, "补正材料一次性告知书");
+    let listed = b.find_all("#notice-title ~ table tbody tr").await;
+    assert_eq!(listed.len(), 1, "the notice lists one material");
+    assert!(listed[0].text().await.contains("经营场所平面图"));
+    assert!(
+        b.text("article").await.contains("平面图模糊不清"),
+        "the notice carries the clerk's note"
+    );
+    b.screenshot("window-notice").await;
+
+    // c. The citizen sees the notice on her case and hands in only the floor plan again.
+    browser_log_in_as(&b, CITIZEN).await;
+    b.goto(&my_case).await;
+    assert_eq!(b.text("#case-status").await, "待补正");
+    let asked = b.text("#supplement").await;
+    assert!(asked.contains("经营场所平面图"), "{asked}");
+    assert!(asked.contains("平面图模糊不清"), "the note shows: {asked}");
+    assert!(
+        b.try_find("#supplement #file_M01").await.is_none()
+            && b.try_find("#supplement #file_M03").await.is_none(),
+        "only the material asked for can be handed in again"
+    );
+    b.upload("#supplement #file_M02", &clear_plan_png).await;
+    b.screenshot_page("my-case-supplement", 1600).await;
+    b.click("#supplement form button[type=submit]").await;
+    b.wait_for_path("her case, supplemented", |p| {
+        p == format!("{my_case}?done=supplemented")
+    })
+    .await;
+    assert_eq!(b.text("#case-status").await, "预审中");
+    assert!(b.try_find("#supplement").await.is_none());
+    assert!(
+        b.text("section[aria-labelledby=materials-title]")
+            .await
+            .contains("经营场所平面图（清晰版）.png")
+    );
+
+    // d. The clerk accepts with the keyboard alone: A, with the focus on no field.
+    browser_log_in_as(&b, CLERK).await;
+    b.goto(&format!("/window/cases/{number}")).await;
+    assert_eq!(b.text("#case-title + p .badge").await, "预审中");
+    b.wait_for("button[data-key=a]").await;
+    let focused = b
+        .execute("return document.activeElement.tagName", vec![])
+        .await;
+    assert!(
+        !matches!(focused.as_str(), Some("INPUT" | "TEXTAREA" | "SELECT")),
+        "the focus is in a field: {focused}"
+    );
+    b.press("a").await;
+    b.wait_for_path("the receipt", |p| {
+        p == format!("/window/cases/{number}/receipt")
+    })
+    .await;
+    assert_eq!(b.text("#receipt-title").await, "受理回执");
+    assert!(b.text("article dl.facts").await.contains(&number));
+    let qr = b.find("article figure svg.qr").await;
+    assert_eq!(
+        qr.attribute("role").await.as_deref(),
+        Some("img"),
+        "the QR code is an inline SVG image"
+    );
+    assert!(
+        b.text("article figcaption")
+            .await
+            .contains(&format!("/my/cases/{number}")),
+        "the QR code leads to the case"
+    );
+    b.screenshot_page("window-receipt", 1400).await;
+
+    // e. The reviewer sees it on the desk with a green light and starts the review; the
+    //    approver approves (confirming the dialog) and issues the result.
+    let desk_row = format!("tbody tr:has(a[href='/desk/cases/{number}'])");
+    assert_eq!(browser_log_in_as(&b, REVIEWER).await, "/desk");
+    b.wait_for(&format!("{desk_row} .light.green")).await;
+    assert!(b.text(&desk_row).await.contains("食品经营许可"));
+    b.screenshot("desk-tasks").await;
+    b.click(&format!("{desk_row} a")).await;
+    b.wait_for_path("the case at the desk", |p| {
+        p == format!("/desk/cases/{number}")
+    })
+    .await;
+    assert!(
+        b.try_find("button[name=approve]").await.is_none(),
+        "a reviewer gets no decision form"
+    );
+    b.click("form[action$='/start-review'] button[type=submit]")
+        .await;
+    b.wait_for_path("the case in review", |p| p.ends_with("?done=start-review"))
+        .await;
+    assert_eq!(b.text("#case-title + p .badge").await, "审查中");
+
+    assert_eq!(browser_log_in_as(&b, APPROVER).await, "/desk");
+    b.goto(&format!("/desk/cases/{number}")).await;
+    b.fill("#decide-reason", "材料齐全，符合法定条件。").await;
+    b.screenshot_page("desk-case", 1800).await;
+    b.click("button[name=approve][value=true]").await;
+    let question = b.accept_alert().await;
+    assert_eq!(question, "确认准予许可？决定作出后不能撤回。");
+    b.wait_for_path("the decided case", |p| p.ends_with("?done=decide"))
+        .await;
+    assert_eq!(b.text("#case-title + p .badge").await, "准予许可");
+    b.click("form[action$='/issue-result'] button[type=submit]")
+        .await;
+    b.wait_for_path("the result issued", |p| p.ends_with("?done=issue-result"))
+        .await;
+    assert_eq!(b.text("#case-title + p .badge").await, "已出证");
+
+    // f. The citizen sees the decision and has the licence sent by express.
+    assert_eq!(browser_log_in_as(&b, CITIZEN).await, "/my/cases");
+    let listed = format!("a[href='{my_case}']");
+    assert_eq!(b.wait_for(&listed).await.text().await, number);
+    b.click(&listed).await;
+    b.wait_for_path("her case", |p| p == my_case).await;
+    assert_eq!(b.text("#case-status").await, "已出证，待领取");
+    let decision = b.text("#decision").await;
+    assert!(decision.contains("准予许可"), "{decision}");
+    assert!(decision.contains("材料齐全，符合法定条件。"), "{decision}");
+    b.screenshot_page("my-case-decided", 1900).await;
+    b.click("#method-express").await;
+    assert_eq!(
+        b.find("#recipient").await.property("value").await,
+        json!("王芳"),
+        "the recipient starts as the applicant"
+    );
+    b.fill("#delivery-phone", PERSON_PHONE).await;
+    b.fill("#address", "浙江省宁波市宁海县跃龙街道人民路 1 号")
+        .await;
+    b.click("form[action$='/delivery'] button[type=submit]")
+        .await;
+    b.wait_for_path("her case, delivered", |p| {
+        p == format!("{my_case}?done=delivery")
+    })
+    .await;
+    assert_eq!(b.text("#case-notice").await, "领取方式已确认。");
+    assert_eq!(b.text("#case-status").await, "已送达");
+    let chosen = b.text("#case-delivery").await;
+    assert!(
+        chosen.starts_with("快递送达") && chosen.contains("人民路 1 号"),
+        "the chosen delivery: {chosen}"
+    );
+    assert!(b.try_find("#delivery").await.is_none());
+    let steps = b.find_all("ol.timeline > li").await.len();
+    assert!(steps >= 9, "the timeline shows every step: {steps}");
+    b.screenshot_page("my-case-delivered", 2400).await;
+
+    // The same page in English.
+    b.switch_language().await;
+    assert_eq!(b.text("#case-status").await, "Delivered");
+    assert!(
+        b.text("#case-delivery")
+            .await
+            .starts_with("Express delivery to:")
+    );
+    b.screenshot("my-case-en").await;
+    b.switch_language().await;
+    assert_eq!(b.html_lang().await, "zh-CN");
+
+    // The administrator's draft editor, with a draft that shortens the promised time.
+    assert_eq!(browser_log_in_as(&b, ADMIN).await, "/admin");
+    b.goto("/admin/items/SCJG-001").await;
+    b.fill("#promised_days", "3").await;
+    b.click("#save-draft").await;
+    b.wait_for_path("the saved draft", |p| p.ends_with("?saved=1"))
+        .await;
+    let changes = b.text("#changes").await;
+    assert!(
+        changes.contains("promised_days"),
+        "the draft's change: {changes}"
+    );
+    b.screenshot("admin-item").await;
+
+    // A phone: the item page fits the width.
+    b.logout().await;
+    b.set_viewport_size(390, 844).await;
+    b.goto("/catalogue/items/SCJG-001").await;
+    let fits = b
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        fits,
+        json!(true),
+        "the item page scrolls sideways on a phone"
+    );
+    b.screenshot("portal-phone").await;
 }
