@@ -1,4 +1,5 @@
-//! Background jobs of one node: acceptance by lapse of time and the outbox dispatcher.
+//! Background jobs of one node: acceptance by lapse of time, the deadline lights, and the
+//! outbox dispatcher.
 //!
 //! Each job is idempotent and safe to run on several nodes at once (a case already moved is
 //! skipped by its version; an outbox message is removed in the transaction that takes it).
@@ -13,6 +14,7 @@ use crate::service::Service;
 #[derive(Debug, Clone, Copy)]
 pub struct JobIntervals {
     pub lapsed_acceptance: Duration,
+    pub lights: Duration,
     pub outbox: Duration,
 }
 
@@ -20,6 +22,7 @@ impl Default for JobIntervals {
     fn default() -> Self {
         Self {
             lapsed_acceptance: Duration::from_secs(60),
+            lights: Duration::from_secs(60),
             outbox: Duration::from_millis(500),
         }
     }
@@ -41,6 +44,27 @@ pub fn spawn(service: Service, intervals: JobIntervals) -> Vec<JoinHandle<()>> {
             }
         })
     };
+    let lights = {
+        let service = service.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(intervals.lights);
+            loop {
+                tick.tick().await;
+                match service.sweep_lights().await {
+                    Ok(r) if r.alerts > 0 || r.cleared > 0 => {
+                        tracing::info!(
+                            checked = r.checked,
+                            alerts = r.alerts,
+                            cleared = r.cleared,
+                            "deadline lights changed"
+                        )
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "deadline-light sweep failed"),
+                }
+            }
+        })
+    };
     let outbox = tokio::spawn(async move {
         let mut tick = tokio::time::interval(intervals.outbox);
         loop {
@@ -55,5 +79,5 @@ pub fn spawn(service: Service, intervals: JobIntervals) -> Vec<JoinHandle<()>> {
             }
         }
     });
-    vec![lapsed, outbox]
+    vec![lapsed, lights, outbox]
 }

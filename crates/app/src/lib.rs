@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod files;
 pub mod jobs;
+pub mod monitor;
 pub mod portal;
 pub mod seed;
 pub mod service;

@@ -13,6 +13,7 @@ pub mod figures;
 pub mod identifiers;
 pub mod life_events;
 pub mod login;
+pub mod monitor;
 pub mod search;
 pub mod validation;
 

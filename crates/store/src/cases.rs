@@ -24,6 +24,12 @@ fn date_text(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.format("%Y-%m-%d").to_string())
 }
 
+/// The total limit of a case's clock (with its extension), kept beside the due date so that the
+/// monitor computes lights without reading the case.
+fn clock_limit(case: &Case) -> Option<i64> {
+    case.clock.as_ref().map(|c| i64::from(c.total_limit()))
+}
+
 fn case_body(case: &Case) -> Result<String, StoreError> {
     serde_json::to_string(case).map_err(|e| StoreError::corrupt(&case.id, e))
 }
@@ -64,8 +70,8 @@ async fn insert_row(
     sqlx::query(
         "INSERT INTO cases (id, number, item_code, item_version, department, centre, channel, status, \
          applicant_name, received_on, accepted_on, due_on, closed_on, visits, version, created_at, updated_at, body, \
-         owner, applicant_identity) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+         owner, applicant_identity, clock_limit) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
     )
     .bind(&case.id)
     .bind(&case.number)
@@ -87,6 +93,7 @@ async fn insert_row(
     .bind(case_body(case)?)
     .bind(case.filed_by.as_deref())
     .bind(&case.applicant.id_number)
+    .bind(clock_limit(case))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -119,7 +126,7 @@ pub async fn update(
     let at = at.to_rfc3339();
     let result = sqlx::query(
         "UPDATE cases SET status = $1, accepted_on = $2, due_on = $3, closed_on = $4, visits = $5, \
-         version = $6, updated_at = $7, body = $8 WHERE id = $9 AND version = $10",
+         version = $6, updated_at = $7, body = $8, clock_limit = $11 WHERE id = $9 AND version = $10",
     )
     .bind(case.status.as_str())
     .bind(date_text(case.accepted_on))
@@ -131,6 +138,7 @@ pub async fn update(
     .bind(case_body(case)?)
     .bind(&case.id)
     .bind(expected_version as i64)
+    .bind(clock_limit(case))
     .execute(&mut *conn)
     .await?;
     if result.rows_affected() != 1 {

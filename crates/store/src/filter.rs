@@ -18,6 +18,12 @@ impl Filtered {
         }
     }
 
+    /// Binds the value of a `$1` written in the SELECT itself; call it before any condition.
+    pub(crate) fn bind_first(&mut self, value: String) -> &mut Self {
+        self.binds.push(value);
+        self
+    }
+
     fn placeholder(&mut self, value: String) -> String {
         self.binds.push(value);
         format!("${}", self.binds.len())

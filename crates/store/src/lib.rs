@@ -15,6 +15,7 @@ pub mod files;
 mod filter;
 pub mod hall;
 mod migrate;
+pub mod monitor;
 pub mod writer;
 
 use std::path::Path;

@@ -19,6 +19,7 @@ const SQLITE: &[(i64, &str)] = &[
     ),
     (4, include_str!("../migrations/sqlite/0004_case_files.sql")),
     (5, include_str!("../migrations/sqlite/0005_drafts_hall.sql")),
+    (6, include_str!("../migrations/sqlite/0006_monitor.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -38,6 +39,7 @@ const POSTGRES: &[(i64, &str)] = &[
         5,
         include_str!("../migrations/postgres/0005_drafts_hall.sql"),
     ),
+    (6, include_str!("../migrations/postgres/0006_monitor.sql")),
 ];
 
 pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<(), StoreError> {

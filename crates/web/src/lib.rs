@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod i18n;
+pub mod monitor_api;
 pub mod problem;
 pub mod ui;
 
@@ -37,7 +38,12 @@ pub fn app(service: Service) -> Router {
 pub fn app_with(service: Service, config: WebConfig) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
-        .nest("/api/v1", api::router().merge(auth::router()))
+        .nest(
+            "/api/v1",
+            api::router()
+                .merge(auth::router())
+                .merge(monitor_api::router()),
+        )
         .merge(ui::router())
         .fallback(not_found)
         .with_state(service)

@@ -7,6 +7,7 @@ common-nav-catalogue = Service guide
 common-nav-my-cases = My cases
 common-nav-window = Window
 common-nav-desk = Department desk
+common-nav-monitor = Monitor
 common-nav-admin = Administration
 common-nav-login = Log in
 common-nav-logout = Log out

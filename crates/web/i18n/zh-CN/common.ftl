@@ -7,6 +7,7 @@ common-nav-catalogue = 办事指南
 common-nav-my-cases = 我的办件
 common-nav-window = 综合窗口
 common-nav-desk = 部门审批
+common-nav-monitor = 电子监察
 common-nav-admin = 系统管理
 common-nav-login = 登录
 common-nav-logout = 退出

@@ -50,8 +50,6 @@ const PAGE_SIZE: u32 = 20;
 const FILE_FIELD: &str = "file_";
 /// What the file inputs accept (the service checks the bytes whatever this says).
 const ACCEPT: &str = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png";
-/// Working days left at which a case's light turns yellow.
-const YELLOW_AT_DAYS_LEFT: i64 = 2;
 
 /// Who these pages are for.
 const PUBLIC_ROLES: &[Role] = &[Role::Applicant, Role::Agent];
@@ -156,19 +154,16 @@ struct Left {
     light_label: String,
 }
 
-fn left_view(t: &Messages, left: i64) -> Left {
+fn left_view(t: &Messages, left: i64, limit_days: u32) -> Left {
     let label = match left {
         n if n > 0 => t.fill1("applicant-left-days", "n", n.to_string()),
         0 => t.get("applicant-left-today").to_string(),
         n => t.fill1("applicant-left-overdue", "n", (-n).to_string()),
     };
-    let light = if left < 0 {
-        "red"
-    } else if left <= YELLOW_AT_DAYS_LEFT {
-        "yellow"
-    } else {
-        "green"
-    };
+    // The monitor's rule, so the applicant sees the light the supervisors see.
+    let light = onewindow_domain::monitor::LightRule::default()
+        .light(limit_days, left)
+        .as_str();
     let light_label = t
         .get(match light {
             "red" => "applicant-light-red",
@@ -840,7 +835,8 @@ async fn my_cases(
                 status: t.get(status_key(case.status)).to_string(),
                 received: t.date(&case.received_on),
                 due: t.date_or_dash(&due),
-                left: left.map(|n| left_view(t, n)),
+                left: left
+                    .map(|n| left_view(t, n, case.clock.as_ref().map_or(0, |c| c.total_limit()))),
             }
         })
         .collect();
@@ -1271,7 +1267,7 @@ fn case_page(
         received: local_time(t, &case.received_at),
         accepted: case.accepted_on.map(|d| t.date(&d)),
         due,
-        left: left.map(|n| left_view(t, n)),
+        left: left.map(|n| left_view(t, n, case.clock.as_ref().map_or(0, |c| c.total_limit()))),
         visits: t.fill1("applicant-visits-n", "n", detail.visit_count.to_string()),
         at_most_once: detail.at_most_once,
         steps,

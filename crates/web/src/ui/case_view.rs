@@ -203,8 +203,9 @@ pub fn waited(t: &Messages, minutes: i64, working_days: Option<u32>) -> String {
 
 // ---- the deadline light -----------------------------------------------------------------------
 
-/// The colour of a case's clock: green with more than two working days left, yellow with zero to
-/// two, red when overdue, grey while the clock is stopped.
+/// The colour of a case's clock by the monitor's rule (`onewindow_domain::monitor::LightRule`:
+/// yellow in the last 20% of the limit or the last two working days, whichever is longer; red
+/// when overdue), grey while the clock is stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Light {
     Green,
@@ -215,17 +216,22 @@ pub enum Light {
 
 impl Light {
     /// The light of a case on the clock; `None` for a case that is not on one.
-    pub fn of(status: Status, working_days_left: Option<i64>) -> Option<Light> {
+    pub fn of(
+        status: Status,
+        working_days_left: Option<i64>,
+        limit_days: Option<u32>,
+    ) -> Option<Light> {
         if status == Status::Suspended {
             return Some(Light::Grey);
         }
         if !status.is_on_clock() {
             return None;
         }
-        working_days_left.map(|left| match left {
-            l if l < 0 => Light::Red,
-            0..=2 => Light::Yellow,
-            _ => Light::Green,
+        let rule = onewindow_domain::monitor::LightRule::default();
+        working_days_left.map(|left| match rule.light(limit_days.unwrap_or(0), left) {
+            onewindow_domain::monitor::Light::Red => Light::Red,
+            onewindow_domain::monitor::Light::Yellow => Light::Yellow,
+            onewindow_domain::monitor::Light::Green => Light::Green,
         })
     }
 
@@ -349,7 +355,11 @@ pub struct CaseView {
 impl CaseView {
     pub fn new(detail: &CaseDetail, t: &Messages, departments: &[Department]) -> Self {
         let case = &detail.case;
-        let light = Light::of(case.status, detail.working_days_left);
+        let light = Light::of(
+            case.status,
+            detail.working_days_left,
+            case.clock.as_ref().map(|c| c.total_limit()),
+        );
         let department = departments
             .iter()
             .find(|d| d.code == case.department)
@@ -885,13 +895,37 @@ mod tests {
 
     #[test]
     fn lights_follow_the_days_left() {
-        assert_eq!(Light::of(Status::InReview, Some(3)), Some(Light::Green));
-        assert_eq!(Light::of(Status::InReview, Some(2)), Some(Light::Yellow));
-        assert_eq!(Light::of(Status::Accepted, Some(0)), Some(Light::Yellow));
-        assert_eq!(Light::of(Status::InReview, Some(-1)), Some(Light::Red));
-        assert_eq!(Light::of(Status::Suspended, Some(-4)), Some(Light::Grey));
-        assert_eq!(Light::of(Status::Submitted, None), None);
-        assert_eq!(Light::of(Status::Approved, Some(3)), None);
+        assert_eq!(
+            Light::of(Status::InReview, Some(3), Some(5)),
+            Some(Light::Green)
+        );
+        assert_eq!(
+            Light::of(Status::InReview, Some(2), Some(5)),
+            Some(Light::Yellow)
+        );
+        assert_eq!(
+            Light::of(Status::Accepted, Some(0), Some(5)),
+            Some(Light::Yellow)
+        );
+        assert_eq!(
+            Light::of(Status::InReview, Some(-1), Some(5)),
+            Some(Light::Red)
+        );
+        assert_eq!(
+            Light::of(Status::Suspended, Some(-4), Some(5)),
+            Some(Light::Grey)
+        );
+        assert_eq!(Light::of(Status::Submitted, None, Some(5)), None);
+        assert_eq!(Light::of(Status::Approved, Some(3), Some(5)), None);
+        // A 20-day limit turns yellow 4 days before the end, not 2.
+        assert_eq!(
+            Light::of(Status::InReview, Some(4), Some(20)),
+            Some(Light::Yellow)
+        );
+        assert_eq!(
+            Light::of(Status::InReview, Some(5), Some(20)),
+            Some(Light::Green)
+        );
     }
 
     #[test]

@@ -118,7 +118,11 @@ async fn tasks(
         .iter()
         .map(|task| {
             let case = &task.case;
-            let light = Light::of(case.status, task.working_days_left);
+            let light = Light::of(
+                case.status,
+                task.working_days_left,
+                case.clock.as_ref().map(|c| c.total_limit()),
+            );
             TaskRow {
                 number: case.number.clone(),
                 item_name: case.item_name.clone(),

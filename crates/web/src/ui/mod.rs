@@ -10,6 +10,7 @@ pub mod admin;
 pub mod applicant;
 pub mod case_view;
 pub mod desk;
+pub mod monitor;
 pub mod portal;
 #[cfg(test)]
 pub mod testing;
@@ -50,6 +51,7 @@ pub fn router() -> Router<Service> {
         .merge(window::routes())
         .merge(desk::routes())
         .merge(admin::routes())
+        .merge(monitor::routes())
         .layer(axum::middleware::map_response(page_headers))
 }
 
@@ -163,6 +165,8 @@ pub fn home_for(roles: &[Role]) -> &'static str {
         "/window"
     } else if roles.contains(&Role::Reviewer) || roles.contains(&Role::Approver) {
         "/desk"
+    } else if roles.contains(&Role::Supervisor) {
+        "/monitor"
     } else if roles.contains(&Role::Administrator) {
         "/admin"
     } else if roles.contains(&Role::Applicant) || roles.contains(&Role::Agent) {
@@ -233,6 +237,16 @@ fn chrome_for(lang: Lang, session: Option<&Authenticated>, here: String) -> Chro
         nav.push(NavLink {
             href: "/desk",
             label: "common-nav-desk",
+            current: false,
+        });
+    }
+    if [Role::Supervisor, Role::Reviewer, Role::Approver]
+        .iter()
+        .any(|r| roles.contains(r))
+    {
+        nav.push(NavLink {
+            href: "/monitor",
+            label: "common-nav-monitor",
             current: false,
         });
     }

@@ -1,0 +1,23 @@
+# The electronic monitor: deadline lights and alerts
+monitor-title = Monitor
+monitor-lead = Every running clock has a light: yellow near its limit (the last 20% of it or the last 2 working days, whichever comes first), red when overdue. Every change of light raises one alert.
+monitor-light = Light
+monitor-light-green = Green
+monitor-light-yellow = Yellow
+monitor-light-red = Red
+monitor-unread = Unread alerts
+monitor-red-title = Red: overdue
+monitor-yellow-title = Yellow: near the limit
+monitor-none = None.
+monitor-number = Receipt number
+monitor-item = Item
+monitor-department = Department
+monitor-due = Due
+monitor-days = Left
+monitor-left = { $n } working days left
+monitor-overdue = Overdue by { $n } working day
+monitor-stopped = Clock stopped
+monitor-inbox = Alerts
+monitor-no-alerts = No alerts.
+monitor-new = New
+monitor-mark-read = Mark as read

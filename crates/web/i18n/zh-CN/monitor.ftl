@@ -1,0 +1,23 @@
+# 电子监察：红黄绿灯与预警
+monitor-title = 电子监察
+monitor-lead = 在办事项的办理时限亮灯：临近时限（剩余时限的 20% 或最后 2 个工作日，以先到者为准）亮黄灯，超期亮红灯。每次亮灯变化都会发出一条预警。
+monitor-light = 灯
+monitor-light-green = 绿灯
+monitor-light-yellow = 黄灯
+monitor-light-red = 红灯
+monitor-unread = 未读预警
+monitor-red-title = 红灯：已超期
+monitor-yellow-title = 黄灯：临近时限
+monitor-none = 暂无。
+monitor-number = 收件编号
+monitor-item = 事项
+monitor-department = 部门
+monitor-due = 办结时限
+monitor-days = 剩余
+monitor-left = 剩余 { $n } 个工作日
+monitor-overdue = 超期 { $n } 个工作日
+monitor-stopped = 计时暂停
+monitor-inbox = 预警消息
+monitor-no-alerts = 暂无预警。
+monitor-new = 新
+monitor-mark-read = 标为已读

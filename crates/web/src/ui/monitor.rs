@@ -1,0 +1,233 @@
+//! Pages: the electronic monitor (电子监察) — the red and yellow clocks of the reader's scope and
+//! the inbox of alerts raised by changes of light.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use onewindow_app::Service;
+use onewindow_app::monitor::{InboxEntry, LitClock};
+use onewindow_domain::access::Role;
+use serde::Deserialize;
+
+use super::{Chrome, PageCtx, render, see_other};
+
+pub fn routes() -> Router<Service> {
+    Router::new()
+        .route("/monitor", get(monitor))
+        .route("/monitor/alerts/{id}/read", post(mark_read))
+}
+
+const STAFF: [Role; 4] = [
+    Role::Supervisor,
+    Role::Reviewer,
+    Role::Approver,
+    Role::Clerk,
+];
+
+#[derive(Template)]
+#[template(path = "monitor/index.html")]
+struct MonitorPage {
+    chrome: Chrome,
+    red: Vec<LitClock>,
+    yellow: Vec<LitClock>,
+    green: i64,
+    inbox: Vec<InboxEntry>,
+    unread: usize,
+}
+
+impl MonitorPage {
+    /// Where a case opens for this reader: the desk for department staff, the window otherwise.
+    fn case_href(&self, case_id: &str) -> String {
+        let desk = self.chrome.user.as_ref().is_some_and(|u| {
+            u.roles.contains(&Role::Reviewer) || u.roles.contains(&Role::Approver)
+        });
+        if desk {
+            format!("/desk/cases/{case_id}")
+        } else {
+            format!("/window/cases/{case_id}")
+        }
+    }
+
+    fn light_label(&self, light: &onewindow_domain::monitor::Light) -> &'static str {
+        self.chrome.t.get(match light {
+            onewindow_domain::monitor::Light::Green => "monitor-light-green",
+            onewindow_domain::monitor::Light::Yellow => "monitor-light-yellow",
+            onewindow_domain::monitor::Light::Red => "monitor-light-red",
+        })
+    }
+
+    fn days_left(&self, left: &Option<i64>) -> String {
+        let t = self.chrome.t;
+        match left {
+            Some(n) if *n < 0 => t.fill1("monitor-overdue", "n", (-n).to_string()),
+            Some(n) => t.fill1("monitor-left", "n", n.to_string()),
+            None => t.get("monitor-stopped").to_string(),
+        }
+    }
+}
+
+async fn monitor(State(service): State<Service>, ctx: PageCtx) -> Response {
+    let session = match ctx.require_role(&STAFF) {
+        Ok(s) => s.clone(),
+        Err(r) => return r,
+    };
+    let overview = match service.monitor_overview(&session.actor).await {
+        Ok(o) => o,
+        Err(e) => return ctx.app_error(e),
+    };
+    let inbox = match service.inbox(&session.actor, None, Some(50)).await {
+        Ok(p) => p.items,
+        Err(e) => return ctx.app_error(e),
+    };
+    let unread = inbox.iter().filter(|e| !e.read).count();
+    render(&MonitorPage {
+        chrome: ctx.chrome,
+        red: overview.red,
+        yellow: overview.yellow,
+        green: overview.green,
+        inbox,
+        unread,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn mark_read(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    let session = match ctx.require_role(&STAFF) {
+        Ok(s) => s.clone(),
+        Err(r) => return r,
+    };
+    if let Err(r) = ctx.check_csrf(&form.csrf_token) {
+        return r;
+    }
+    match service.mark_alert_read(&session.actor, &id).await {
+        Ok(()) => see_other("/monitor#inbox"),
+        Err(e) => ctx.app_error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use onewindow_domain::case::{Applicant, ApplicantKind, CaseCommand, Channel};
+
+    use crate::ui::testing::{Visitor, site};
+
+    #[tokio::test]
+    async fn the_supervisor_sees_the_lights_and_the_alerts_and_marks_one_read() {
+        let site = site().await;
+        let clerk = site
+            .service
+            .login("clerk", "chuangkou-2026", "test")
+            .await
+            .expect("clerk");
+        let clerk_actor = site
+            .service
+            .authenticate(&clerk.token, "test")
+            .await
+            .expect("session")
+            .actor;
+        let item = onewindow_store::catalogue::all_items(site.service.store().readers())
+            .await
+            .expect("items")
+            .into_iter()
+            .find(|p| p.item.promised_days == 5 && p.item.department == "SCJGJ")
+            .expect("a 5-day item");
+        let case = site
+            .service
+            .submit_case(
+                &clerk_actor,
+                onewindow_app::service::SubmitCase {
+                    item_code: item.item.code.clone(),
+                    applicant: Applicant {
+                        kind: ApplicantKind::Person,
+                        name: "王芳".into(),
+                        id_number: "11010519491231002X".into(),
+                        phone: None,
+                    },
+                    channel: Channel::Window,
+                    centre: "county-hall".into(),
+                    materials: item
+                        .item
+                        .demanded_materials()
+                        .map(|m| m.key.clone())
+                        .collect(),
+                },
+                None,
+            )
+            .await
+            .expect("filed")
+            .case;
+        let case = site
+            .service
+            .execute(&clerk_actor, &case.id, 1, CaseCommand::StartPreReview)
+            .await
+            .expect("pre-review");
+        site.service
+            .execute(&clerk_actor, &case.id, case.version, CaseCommand::Accept)
+            .await
+            .expect("accepted");
+        // Two working days later the clock is overdue by one: one alert (green to red).
+        site.clock.set(onewindow_app::clock::local_morning(
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 10).expect("date"),
+        ));
+        assert_eq!(site.service.sweep_lights().await.expect("sweep").alerts, 1);
+
+        let supervisor = site.login("supervisor", "jiancha-2026").await;
+        let page = site.get(&supervisor, "/monitor").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains(&case.number), "the red clock is listed");
+        assert!(page.body.contains("超期 1 个工作日"));
+        assert!(page.body.contains("class=\"light red\""));
+        let english = site.get(&supervisor.clone().in_english(), "/monitor").await;
+        assert!(english.body.contains("Overdue by 1 working day"));
+
+        let alert_id = site
+            .service
+            .inbox(
+                &site
+                    .service
+                    .authenticate(supervisor.session.as_deref().expect("token"), "t")
+                    .await
+                    .expect("s")
+                    .actor,
+                None,
+                None,
+            )
+            .await
+            .expect("inbox")
+            .items[0]
+            .alert
+            .id
+            .clone();
+        let read = site
+            .post_form(
+                &supervisor,
+                &format!("/monitor/alerts/{alert_id}/read"),
+                &[],
+            )
+            .await;
+        assert_eq!(read.status, StatusCode::SEE_OTHER);
+        let page = site.get(&supervisor, "/monitor").await;
+        assert!(page.body.contains("id=\"unread-count\">0<"));
+
+        let citizen = site.login("citizen", "shimin-2026").await;
+        assert_eq!(
+            site.get(&citizen, "/monitor").await.status,
+            StatusCode::FORBIDDEN
+        );
+        let anonymous = site.get(&Visitor::default(), "/monitor").await;
+        assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    }
+}
