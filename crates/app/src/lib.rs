@@ -14,6 +14,7 @@ pub mod monitor;
 pub mod portal;
 pub mod seed;
 pub mod service;
+pub mod statistics;
 pub mod workbench;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -323,6 +323,10 @@ pub struct Case {
     pub clock: Option<CaseClock>,
     pub extension_reason: Option<String>,
     pub rejection_reason: Option<String>,
+    /// The day the case was refused at acceptance (不予受理).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_on: Option<NaiveDate>,
     pub decision: Option<Decision>,
     pub result_document: Option<String>,
     pub delivery: Option<DeliveryMethod>,
@@ -599,6 +603,7 @@ pub fn submit(
         clock: None,
         extension_reason: None,
         rejection_reason: None,
+        rejected_on: None,
         decision: None,
         result_document: None,
         delivery: None,
@@ -965,6 +970,7 @@ impl Case {
             }
             CaseEvent::Rejected { reason } => {
                 self.rejection_reason = Some(reason.clone());
+                self.rejected_on = Some(today);
                 self.status = Status::Rejected;
             }
             CaseEvent::ReviewStarted => self.status = Status::InReview,

@@ -15,6 +15,7 @@ pub mod life_events;
 pub mod login;
 pub mod monitor;
 pub mod search;
+pub mod statistics;
 pub mod validation;
 
 pub use chrono::NaiveDate;

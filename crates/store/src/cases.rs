@@ -148,7 +148,7 @@ pub async fn update(
     Ok(true)
 }
 
-fn case_from_row(row: &AnyRow) -> Result<Case, StoreError> {
+pub(crate) fn case_from_row(row: &AnyRow) -> Result<Case, StoreError> {
     let body: String = row.try_get("body")?;
     serde_json::from_str(&body).map_err(|e| StoreError::corrupt("case", e))
 }

@@ -16,6 +16,7 @@ mod filter;
 pub mod hall;
 mod migrate;
 pub mod monitor;
+pub mod reports;
 pub mod writer;
 
 use std::path::Path;

@@ -79,7 +79,7 @@ pub fn router() -> Router<Service> {
         crate::auth::create_user, crate::auth::get_user, crate::auth::disable_user,
         crate::auth::enable_user, crate::auth::reset_password, crate::auth::set_posts,
         crate::auth::audit_trail, crate::monitor_api::overview, crate::monitor_api::inbox,
-        crate::monitor_api::mark_read),
+        crate::monitor_api::mark_read, crate::monitor_api::statistics),
     components(schemas(Problem)),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session_cookie" = []))

@@ -1,4 +1,4 @@
-//! The monitor in the JSON API: lit clocks, the inbox of alerts.
+//! The monitor in the JSON API: lit clocks, the inbox of alerts, the statistics of a period.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,6 +18,103 @@ pub fn router() -> Router<Service> {
         .route("/monitor", get(overview))
         .route("/inbox", get(inbox))
         .route("/inbox/{id}/read", post(mark_read))
+        .route("/statistics", get(statistics))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StatisticsParams {
+    /// First day of the period (YYYY-MM-DD); default the first of this month.
+    #[param(value_type = Option<String>, format = Date)]
+    from: Option<chrono::NaiveDate>,
+    /// Last day of the period, included; default today.
+    #[param(value_type = Option<String>, format = Date)]
+    to: Option<chrono::NaiveDate>,
+    item: Option<String>,
+    department: Option<String>,
+    centre: Option<String>,
+    /// window, online, mobile, township, village or agent.
+    channel: Option<String>,
+    /// json (default) or csv.
+    format: Option<String>,
+}
+
+/// The figures of a period: received, accepted, rejected, completed; on-time, ahead-of-promise
+/// and at-most-once rates; average working days used against promised; overdue; suspended and
+/// extended. Supervisors only. `format=csv` answers a CSV file.
+#[utoipa::path(get, path = "/statistics", params(StatisticsParams),
+    responses((status = 200, body = onewindow_domain::statistics::PeriodStatistics), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn statistics(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    ApiQuery(q): ApiQuery<StatisticsParams>,
+) -> Result<axum::response::Response, Problem> {
+    use axum::response::IntoResponse;
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(Problem::field("format", "json or csv")),
+    };
+    let figures = service
+        .statistics(
+            &auth.actor,
+            onewindow_app::statistics::StatisticsQuery {
+                from: q.from,
+                to: q.to,
+                item_code: q.item,
+                department: q.department,
+                centre: q.centre,
+                channel: q.channel,
+            },
+        )
+        .await?;
+    if !csv {
+        return Ok(Json(figures).into_response());
+    }
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"statistics.csv\"",
+            ),
+        ],
+        statistics_csv(&figures),
+    )
+        .into_response())
+}
+
+/// The figures as CSV: one row per figure with its numerator, denominator and percentage.
+pub fn statistics_csv(s: &onewindow_domain::statistics::PeriodStatistics) -> String {
+    let mut out = String::from("figure,value,numerator,denominator,percent\n");
+    let count = |out: &mut String, name: &str, n: u64| {
+        out.push_str(&format!("{name},{n},,,\n"));
+    };
+    let ratio = |out: &mut String, name: &str, r: &onewindow_domain::figures::Ratio| {
+        out.push_str(&format!(
+            "{name},{:.2}%,{},{},{:.2}\n",
+            r.percent(),
+            r.numerator,
+            r.denominator,
+            r.percent()
+        ));
+    };
+    out.push_str(&format!("from,{},,,\nto,{},,,\n", s.from, s.to));
+    count(&mut out, "received", s.received);
+    count(&mut out, "accepted", s.accepted);
+    count(&mut out, "rejected", s.rejected);
+    count(&mut out, "completed", s.completed);
+    ratio(&mut out, "on_time", &s.on_time);
+    ratio(&mut out, "ahead_of_promise", &s.ahead_of_promise);
+    ratio(&mut out, "at_most_once", &s.at_most_once);
+    out.push_str(&format!(
+        "average_days_used,{:.2},,,\naverage_days_promised,{:.2},,,\n",
+        s.average_days_used_centi as f64 / 100.0,
+        s.average_days_promised_centi as f64 / 100.0
+    ));
+    count(&mut out, "overdue", s.overdue);
+    ratio(&mut out, "suspended", &s.suspended);
+    ratio(&mut out, "extended", &s.extended);
+    out
 }
 
 /// The red and yellow clocks of your scope (supervisors: all; department staff: their

@@ -2314,6 +2314,126 @@ fn the_test_identities_are_valid() {
     }
 }
 
+// ---- statistics ---------------------------------------------------------------------------------
+
+/// A small month computed by hand: three applications, one rejected at acceptance, two accepted,
+/// one of them approved two working days later (ahead of its 5-day promise, with one visit).
+#[tokio::test]
+async fn the_statistics_of_a_period_match_a_hand_computation() {
+    let app = spawn_app().await;
+    let complete = ["M01", "M02", "M03"];
+    let first = app.new_case(&complete).await;
+    let second = app.new_case(&complete).await;
+    let third = app.new_case(&complete).await;
+    let first = app.ok(&first, "start-pre-review", CLERK, json!({})).await;
+    let first = app.ok(&first, "accept", CLERK, json!({})).await;
+    let second = app.ok(&second, "start-pre-review", CLERK, json!({})).await;
+    app.ok(&second, "accept", CLERK, json!({})).await;
+    let third = app.ok(&third, "start-pre-review", CLERK, json!({})).await;
+    app.ok(
+        &third,
+        "reject",
+        CLERK,
+        json!({"reason": "不属于本机关职权范围"}),
+    )
+    .await;
+    let first = app
+        .ok(
+            &first,
+            "record-visit",
+            CLERK,
+            json!({"purpose": "递交纸质材料"}),
+        )
+        .await;
+    app.at(day(2026, 11, 4));
+    let first = app.ok(&first, "start-review", REVIEWER, json!({})).await;
+    app.ok(&first, "decide", APPROVER, json!({"approve": true}))
+        .await;
+
+    let (status, s) = app
+        .get_as(
+            SUPERVISOR,
+            "/api/v1/statistics?from=2026-11-01&to=2026-11-30",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    assert_eq!(s["received"], 3);
+    assert_eq!(s["accepted"], 2);
+    assert_eq!(s["rejected"], 1);
+    assert_eq!(s["completed"], 1);
+    assert_eq!(s["on_time"]["numerator"], 1);
+    assert_eq!(s["ahead_of_promise"]["numerator"], 1);
+    assert_eq!(s["at_most_once"]["numerator"], 1);
+    assert_eq!(s["at_most_once"]["denominator"], 1);
+    // Accepted Monday 2 November, decided Wednesday 4 November: 2 working days of 5.
+    assert_eq!(s["average_days_used_centi"], 200);
+    assert_eq!(s["average_days_promised_centi"], 500);
+    assert_eq!(s["overdue"], 0);
+
+    // Another department's filter sees none of it; October saw nothing.
+    let (_, other) = app
+        .get_as(
+            SUPERVISOR,
+            "/api/v1/statistics?from=2026-11-01&to=2026-11-30&department=GA",
+        )
+        .await;
+    assert_eq!(other["received"], 0);
+    let (_, october) = app
+        .get_as(
+            SUPERVISOR,
+            "/api/v1/statistics?from=2026-10-01&to=2026-10-31",
+        )
+        .await;
+    assert_eq!(october["received"], 0);
+
+    // Overdue: the second case, still on its clock after its due date (Monday 9 November).
+    app.at(day(2026, 11, 12));
+    let (_, later) = app
+        .get_as(
+            SUPERVISOR,
+            "/api/v1/statistics?from=2026-11-01&to=2026-11-12",
+        )
+        .await;
+    assert_eq!(later["overdue"], 1);
+
+    let csv = app
+        .request(
+            SUPERVISOR,
+            Method::GET,
+            "/api/v1/statistics?from=2026-11-01&to=2026-11-30&format=csv",
+        )
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(
+        csv.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/csv"))
+    );
+    let text = csv.text().await.expect("text");
+    assert!(text.contains("received,3,,,"), "{text}");
+    assert!(text.contains("on_time,100.00%,1,1,100.00"), "{text}");
+
+    let (status, refused) = app.get_as(CLERK, "/api/v1/statistics").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    let (status, bad) = app
+        .get_as(
+            SUPERVISOR,
+            "/api/v1/statistics?from=2026-11-30&to=2026-11-01&channel=fax",
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = bad["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect();
+    assert_eq!(fields, ["to", "channel"]);
+}
+
 // ---- pages in a real browser --------------------------------------------------------------------
 //
 // Headless Chromium driven through Debian's chromedriver by our own small WebDriver client

@@ -1,0 +1,268 @@
+//! Case statistics for a period (办件统计): what the county reports every month, computed from the
+//! cases themselves.
+//!
+//! Definitions (each figure names its formula in `formula`):
+//! - *received*: cases received in the period; *accepted*: accepted in the period (by a clerk or by
+//!   lapse of the notice period); *rejected*: refused at acceptance in the period;
+//! - *completed* (办结): decided (approved or denied) in the period — the clock stops at the
+//!   decision, so on-time figures are about decisions;
+//! - *on time*: completed within the limit in force (promised days plus any extension);
+//! - *ahead of the promise* (提前办结): completed in fewer working days than promised;
+//! - *at most once* (最多跑一次实现率): completed with at most one visit in person;
+//! - *overdue*: open on a running clock with its due date past at the end of the period;
+//! - *suspended*, *extended*: completed cases whose clock was stopped at least once, or extended.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::calendar::{Calendar, CalendarError};
+use crate::case::{Case, Status};
+use crate::figures::Ratio;
+
+/// The facts of one case that the statistics need, computed once per case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRecord {
+    pub received_on: NaiveDate,
+    pub accepted_on: Option<NaiveDate>,
+    pub rejected: bool,
+    /// The decision's date, if decided.
+    pub completed_on: Option<NaiveDate>,
+    /// Working days the clock ran until the decision (or until the end of the period if open).
+    pub working_days_used: Option<u32>,
+    pub promised_days: u32,
+    pub extension_days: u32,
+    pub visits: u32,
+    pub suspensions: u32,
+    /// Still on a running clock past its due date at the end of the period.
+    pub overdue_at_end: bool,
+    /// The day the case ended without a decision (rejected at acceptance), if it did.
+    pub rejected_on: Option<NaiveDate>,
+}
+
+impl CaseRecord {
+    /// The record of `case` as seen at the end of the period (`period_end`).
+    pub fn of(
+        case: &Case,
+        calendar: &Calendar,
+        period_end: NaiveDate,
+    ) -> Result<CaseRecord, CalendarError> {
+        let completed_on = case.decision.as_ref().map(|d| d.decided_on);
+        let (used, overdue_at_end) = match &case.clock {
+            Some(clock) => {
+                let end = match completed_on {
+                    Some(d) if d <= period_end => d,
+                    _ => period_end,
+                };
+                let used = if end <= clock.started_on {
+                    0
+                } else {
+                    clock.used_days(calendar, end)?
+                };
+                let open = completed_on.is_none_or(|d| d > period_end);
+                let running = case.status.is_on_clock() && clock.is_running();
+                let overdue = open && running && i64::from(used) > i64::from(clock.total_limit());
+                (Some(used), overdue)
+            }
+            None => (None, false),
+        };
+        let rejected = case.status == Status::Rejected
+            || (case.rejection_reason.is_some() && case.decision.is_none());
+        Ok(CaseRecord {
+            received_on: case.received_on,
+            accepted_on: case.accepted_on,
+            rejected,
+            completed_on,
+            working_days_used: used,
+            promised_days: case.promised_days,
+            extension_days: case.clock.as_ref().map_or(0, |c| c.extension_days),
+            visits: u32::try_from(case.visits.len()).unwrap_or(u32::MAX),
+            suspensions: case.clock.as_ref().map_or(0, |c| {
+                u32::try_from(c.suspensions.len()).unwrap_or(u32::MAX)
+            }),
+            overdue_at_end,
+            // Cases stored before the day was recorded fall back to their closing day.
+            rejected_on: if rejected {
+                case.rejected_on.or(case.closed_on)
+            } else {
+                None
+            },
+        })
+    }
+}
+
+/// The figures of a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PeriodStatistics {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub from: NaiveDate,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub to: NaiveDate,
+    pub received: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub completed: u64,
+    pub on_time: Ratio,
+    pub ahead_of_promise: Ratio,
+    pub at_most_once: Ratio,
+    /// Mean working days used by completed cases, in hundredths (integer, so sums are exact).
+    pub average_days_used_centi: u64,
+    /// Mean promised working days of the same cases, in hundredths.
+    pub average_days_promised_centi: u64,
+    pub overdue: u64,
+    pub suspended: Ratio,
+    pub extended: Ratio,
+}
+
+fn in_period(d: Option<NaiveDate>, from: NaiveDate, to: NaiveDate) -> bool {
+    d.is_some_and(|d| from <= d && d <= to)
+}
+
+/// The figures of `[from, to]` (both days included) over `records`.
+pub fn period_statistics(
+    records: &[CaseRecord],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> PeriodStatistics {
+    let received = records
+        .iter()
+        .filter(|r| in_period(Some(r.received_on), from, to))
+        .count() as u64;
+    let accepted = records
+        .iter()
+        .filter(|r| in_period(r.accepted_on, from, to))
+        .count() as u64;
+    let rejected = records
+        .iter()
+        .filter(|r| in_period(r.rejected_on, from, to))
+        .count() as u64;
+    let completed: Vec<&CaseRecord> = records
+        .iter()
+        .filter(|r| in_period(r.completed_on, from, to))
+        .collect();
+    let n = completed.len() as u64;
+    let count = |f: &dyn Fn(&CaseRecord) -> bool| completed.iter().filter(|r| f(r)).count() as u64;
+    let used = |r: &CaseRecord| r.working_days_used.unwrap_or(0);
+    let on_time = count(&|r| used(r) <= r.promised_days + r.extension_days);
+    let ahead = count(&|r| used(r) < r.promised_days);
+    let once = count(&|r| r.visits <= 1);
+    let suspended = count(&|r| r.suspensions > 0);
+    let extended = count(&|r| r.extension_days > 0);
+    let sum_used: u64 = completed.iter().map(|r| u64::from(used(r))).sum();
+    let sum_promised: u64 = completed.iter().map(|r| u64::from(r.promised_days)).sum();
+    let mean_centi = |sum: u64| if n == 0 { 0 } else { (sum * 100 + n / 2) / n };
+    PeriodStatistics {
+        from,
+        to,
+        received,
+        accepted,
+        rejected,
+        completed: n,
+        on_time: Ratio::new(on_time, n),
+        ahead_of_promise: Ratio::new(ahead, n),
+        at_most_once: Ratio::new(once, n),
+        average_days_used_centi: mean_centi(sum_used),
+        average_days_promised_centi: mean_centi(sum_promised),
+        overdue: records.iter().filter(|r| r.overdue_at_end).count() as u64,
+        suspended: Ratio::new(suspended, n),
+        extended: Ratio::new(extended, n),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, d).expect("date")
+    }
+
+    fn record(received: NaiveDate) -> CaseRecord {
+        CaseRecord {
+            received_on: received,
+            accepted_on: Some(received),
+            rejected: false,
+            completed_on: None,
+            working_days_used: None,
+            promised_days: 5,
+            extension_days: 0,
+            visits: 1,
+            suspensions: 0,
+            overdue_at_end: false,
+            rejected_on: None,
+        }
+    }
+
+    /// A small data set computed by hand: six cases in October 2026.
+    #[test]
+    fn the_figures_of_a_hand_computed_month() {
+        let mut cases = Vec::new();
+        // 1: completed in 3 of 5 days, one visit: on time, ahead, at most once.
+        cases.push(CaseRecord {
+            completed_on: Some(day(10, 14)),
+            working_days_used: Some(3),
+            ..record(day(10, 9))
+        });
+        // 2: completed in exactly 5 of 5: on time, not ahead; two visits.
+        cases.push(CaseRecord {
+            completed_on: Some(day(10, 20)),
+            working_days_used: Some(5),
+            visits: 2,
+            ..record(day(10, 12))
+        });
+        // 3: 7 days of 5 + 3 extension: on time thanks to the extension; suspended once.
+        cases.push(CaseRecord {
+            completed_on: Some(day(10, 30)),
+            working_days_used: Some(7),
+            extension_days: 3,
+            suspensions: 1,
+            ..record(day(10, 13))
+        });
+        // 4: 6 days of 5: late.
+        cases.push(CaseRecord {
+            completed_on: Some(day(10, 28)),
+            working_days_used: Some(6),
+            ..record(day(10, 15))
+        });
+        // 5: still open and overdue at the end of October.
+        cases.push(CaseRecord {
+            overdue_at_end: true,
+            ..record(day(10, 16))
+        });
+        // 6: rejected at acceptance.
+        cases.push(CaseRecord {
+            accepted_on: None,
+            rejected: true,
+            rejected_on: Some(day(10, 22)),
+            ..record(day(10, 21))
+        });
+        // 7: received in September, completed in October: counts as completed, not received.
+        cases.push(CaseRecord {
+            completed_on: Some(day(10, 9)),
+            working_days_used: Some(4),
+            ..record(day(9, 28))
+        });
+        let s = period_statistics(&cases, day(10, 1), day(10, 31));
+        assert_eq!(s.received, 6);
+        assert_eq!(s.accepted, 5);
+        assert_eq!(s.rejected, 1);
+        assert_eq!(s.completed, 5);
+        assert_eq!(s.on_time, Ratio::new(4, 5));
+        assert_eq!(s.ahead_of_promise, Ratio::new(2, 5));
+        assert_eq!(s.at_most_once, Ratio::new(4, 5));
+        // (3 + 5 + 7 + 6 + 4) / 5 = 5.00; promised 5.00.
+        assert_eq!(s.average_days_used_centi, 500);
+        assert_eq!(s.average_days_promised_centi, 500);
+        assert_eq!(s.overdue, 1);
+        assert_eq!(s.suspended, Ratio::new(1, 5));
+        assert_eq!(s.extended, Ratio::new(1, 5));
+    }
+
+    #[test]
+    fn an_empty_period_is_all_zeros_not_nan() {
+        let s = period_statistics(&[], day(10, 1), day(10, 31));
+        assert_eq!(s.completed, 0);
+        assert_eq!(s.on_time.percent(), 0.0);
+        assert_eq!(s.average_days_used_centi, 0);
+    }
+}
