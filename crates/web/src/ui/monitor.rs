@@ -17,6 +17,154 @@ pub fn routes() -> Router<Service> {
     Router::new()
         .route("/monitor", get(monitor))
         .route("/monitor/alerts/{id}/read", post(mark_read))
+        .route("/monitor/statistics", get(statistics))
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct StatisticsForm {
+    from: Option<String>,
+    to: Option<String>,
+    department: Option<String>,
+}
+
+/// One line of the statistics table.
+struct FigureLine {
+    label: &'static str,
+    value: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "monitor/statistics.html")]
+struct StatisticsPage {
+    chrome: Chrome,
+    from: String,
+    to: String,
+    department: String,
+    departments: Vec<onewindow_domain::catalogue::Department>,
+    lines: Vec<FigureLine>,
+    csv_href: String,
+    error: Option<String>,
+}
+
+async fn statistics(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    axum::extract::Query(form): axum::extract::Query<StatisticsForm>,
+) -> Response {
+    let session = match ctx.require_role(&[Role::Supervisor]) {
+        Ok(s) => s.clone(),
+        Err(r) => return r,
+    };
+    let t = ctx.chrome.t;
+    let today = service.today();
+    let parse = |v: &Option<String>| {
+        v.as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d"))
+    };
+    let mut error = None;
+    let from = match parse(&form.from) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(_)) => {
+            error = Some(t.get("monitor-stats-bad-date").to_string());
+            None
+        }
+        None => None,
+    };
+    let to = match parse(&form.to) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(_)) => {
+            error = Some(t.get("monitor-stats-bad-date").to_string());
+            None
+        }
+        None => None,
+    };
+    let department = form.department.clone().filter(|d| !d.is_empty());
+    let figures = service
+        .statistics(
+            &session.actor,
+            onewindow_app::statistics::StatisticsQuery {
+                from,
+                to,
+                department: department.clone(),
+                ..Default::default()
+            },
+        )
+        .await;
+    let (figures, error) = match figures {
+        Ok(f) => (Some(f), error),
+        Err(onewindow_app::AppError::Invalid(_)) => {
+            (None, Some(t.get("monitor-stats-bad-period").to_string()))
+        }
+        Err(e) => return ctx.app_error(e),
+    };
+    let ratio = |r: &onewindow_domain::figures::Ratio| {
+        (
+            format!("{:.2}%", r.percent()),
+            format!("{} / {}", r.numerator, r.denominator),
+        )
+    };
+    let mut lines = Vec::new();
+    if let Some(f) = &figures {
+        let count = |label, n: u64| FigureLine {
+            label,
+            value: n.to_string(),
+            detail: String::new(),
+        };
+        let rate = |label, r: &onewindow_domain::figures::Ratio| {
+            let (value, detail) = ratio(r);
+            FigureLine {
+                label,
+                value,
+                detail,
+            }
+        };
+        lines.push(count("monitor-stats-received", f.received));
+        lines.push(count("monitor-stats-accepted", f.accepted));
+        lines.push(count("monitor-stats-rejected", f.rejected));
+        lines.push(count("monitor-stats-completed", f.completed));
+        lines.push(rate("monitor-stats-on-time", &f.on_time));
+        lines.push(rate("monitor-stats-ahead", &f.ahead_of_promise));
+        lines.push(rate("monitor-stats-at-most-once", &f.at_most_once));
+        lines.push(FigureLine {
+            label: "monitor-stats-days",
+            value: format!(
+                "{:.2} / {:.2}",
+                f.average_days_used_centi as f64 / 100.0,
+                f.average_days_promised_centi as f64 / 100.0
+            ),
+            detail: String::new(),
+        });
+        lines.push(count("monitor-stats-overdue", f.overdue));
+        lines.push(rate("monitor-stats-suspended", &f.suspended));
+        lines.push(rate("monitor-stats-extended", &f.extended));
+    }
+    let (from_text, to_text) = match &figures {
+        Some(f) => (f.from.to_string(), f.to.to_string()),
+        None => (
+            form.from.clone().unwrap_or_default(),
+            form.to.clone().unwrap_or_else(|| today.to_string()),
+        ),
+    };
+    let mut csv_href = format!(
+        "/api/v1/statistics?format=csv&from={}&to={}",
+        super::encode_query_value(&from_text),
+        super::encode_query_value(&to_text)
+    );
+    if let Some(d) = &department {
+        csv_href.push_str(&format!("&department={}", super::encode_query_value(d)));
+    }
+    render(&StatisticsPage {
+        chrome: ctx.chrome.clone(),
+        from: from_text,
+        to: to_text,
+        department: department.unwrap_or_default(),
+        departments: service.departments().await.unwrap_or_default(),
+        lines,
+        csv_href,
+        error,
+    })
 }
 
 const STAFF: [Role; 4] = [
@@ -38,6 +186,13 @@ struct MonitorPage {
 }
 
 impl MonitorPage {
+    fn is_supervisor(&self) -> bool {
+        self.chrome
+            .user
+            .as_ref()
+            .is_some_and(|u| u.roles.contains(&Role::Supervisor))
+    }
+
     /// Where a case opens for this reader: the desk for department staff, the window otherwise.
     fn case_href(&self, case_id: &str) -> String {
         let desk = self.chrome.user.as_ref().is_some_and(|u| {
@@ -221,6 +376,30 @@ mod tests {
         assert_eq!(read.status, StatusCode::SEE_OTHER);
         let page = site.get(&supervisor, "/monitor").await;
         assert!(page.body.contains("id=\"unread-count\">0<"));
+
+        let stats = site
+            .get(
+                &supervisor,
+                "/monitor/statistics?from=2026-11-01&to=2026-11-30",
+            )
+            .await;
+        assert_eq!(stats.status, StatusCode::OK);
+        assert!(
+            stats.body.contains("id=\"stat-monitor-stats-accepted\">1<"),
+            "one accepted"
+        );
+        assert!(stats.body.contains("id=\"stat-monitor-stats-overdue\">1<"));
+        assert!(stats.body.contains("/api/v1/statistics?format=csv"));
+        assert!(stats.body.contains("from=2026-11-01"));
+        let bad = site
+            .get(&supervisor, "/monitor/statistics?from=yesterday")
+            .await;
+        assert!(bad.body.contains("日期格式"));
+        let clerk = site.login("clerk", "chuangkou-2026").await;
+        assert_eq!(
+            site.get(&clerk, "/monitor/statistics").await.status,
+            StatusCode::FORBIDDEN
+        );
 
         let citizen = site.login("citizen", "shimin-2026").await;
         assert_eq!(
