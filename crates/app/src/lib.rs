@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod assessment;
 pub mod catalogue_io;
 pub mod clock;
 pub mod demo;

@@ -20,6 +20,7 @@ const SQLITE: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_case_files.sql")),
     (5, include_str!("../migrations/sqlite/0005_drafts_hall.sql")),
     (6, include_str!("../migrations/sqlite/0006_monitor.sql")),
+    (8, include_str!("../migrations/sqlite/0008_faults.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -40,6 +41,7 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0005_drafts_hall.sql"),
     ),
     (6, include_str!("../migrations/postgres/0006_monitor.sql")),
+    (8, include_str!("../migrations/postgres/0008_faults.sql")),
 ];
 
 pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<(), StoreError> {

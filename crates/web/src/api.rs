@@ -79,7 +79,9 @@ pub fn router() -> Router<Service> {
         crate::auth::create_user, crate::auth::get_user, crate::auth::disable_user,
         crate::auth::enable_user, crate::auth::reset_password, crate::auth::set_posts,
         crate::auth::audit_trail, crate::monitor_api::overview, crate::monitor_api::inbox,
-        crate::monitor_api::mark_read, crate::monitor_api::statistics),
+        crate::monitor_api::mark_read, crate::monitor_api::statistics,
+        crate::monitor_api::assessment, crate::monitor_api::faults,
+        crate::monitor_api::record_fault),
     components(schemas(Problem)),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session_cookie" = []))

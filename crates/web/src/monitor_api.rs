@@ -19,6 +19,92 @@ pub fn router() -> Router<Service> {
         .route("/inbox", get(inbox))
         .route("/inbox/{id}/read", post(mark_read))
         .route("/statistics", get(statistics))
+        .route("/assessment", get(assessment))
+        .route("/faults", get(faults).post(record_fault))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AssessmentParams {
+    /// department, centre or staff (the approver who decided).
+    unit: String,
+    #[param(value_type = Option<String>, format = Date)]
+    from: Option<chrono::NaiveDate>,
+    #[param(value_type = Option<String>, format = Date)]
+    to: Option<chrono::NaiveDate>,
+}
+
+/// The ranking of departments, centres or staff for a period by the scoring scheme (on time 60,
+/// at most one visit 20, satisfaction 20 — scaled up while there are no ratings —, minus 5 per
+/// fault record and 2 per complaint). Staff get up to three service stars. Supervisors only.
+#[utoipa::path(get, path = "/assessment", params(AssessmentParams),
+    responses((status = 200, body = [onewindow_domain::assessment::Ranked]), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn assessment(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    ApiQuery(q): ApiQuery<AssessmentParams>,
+) -> Result<Json<Vec<onewindow_domain::assessment::Ranked>>, Problem> {
+    let unit = onewindow_app::assessment::Unit::parse(&q.unit)
+        .ok_or_else(|| Problem::field("unit", "department, centre or staff"))?;
+    Ok(Json(
+        service.assessment(&auth.actor, unit, q.from, q.to).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct FaultParams {
+    #[param(value_type = String, format = Date)]
+    from: chrono::NaiveDate,
+    #[param(value_type = String, format = Date)]
+    to: chrono::NaiveDate,
+}
+
+/// Fault responsibility records of a period. Supervisors only.
+#[utoipa::path(get, path = "/faults", params(FaultParams),
+    responses((status = 200, body = [Object]), (status = 403, body = Problem)))]
+pub(crate) async fn faults(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    ApiQuery(q): ApiQuery<FaultParams>,
+) -> Result<Json<Vec<onewindow_app::assessment::Fault>>, Problem> {
+    Ok(Json(service.faults(&auth.actor, q.from, q.to).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FaultRequest {
+    /// staff, department or centre.
+    unit_kind: String,
+    /// The user name, department code or centre code held responsible.
+    unit: String,
+    what: String,
+    rule: String,
+    decision: String,
+    /// Default today.
+    #[schema(value_type = Option<String>, format = Date)]
+    occurred_on: Option<chrono::NaiveDate>,
+}
+
+/// Record a fault responsibility record (过错责任); it counts against the unit in the assessment.
+#[utoipa::path(post, path = "/faults", request_body = FaultRequest,
+    responses((status = 201, body = Object), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn record_fault(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    crate::api::ApiJson(body): crate::api::ApiJson<FaultRequest>,
+) -> Result<(StatusCode, Json<onewindow_app::assessment::Fault>), Problem> {
+    let fault = service
+        .record_fault(
+            &auth.actor,
+            onewindow_app::assessment::NewFault {
+                unit_kind: body.unit_kind,
+                unit: body.unit,
+                what: body.what,
+                rule: body.rule,
+                decision: body.decision,
+                occurred_on: body.occurred_on,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(fault)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -2434,6 +2434,88 @@ async fn the_statistics_of_a_period_match_a_hand_computation() {
     assert_eq!(fields, ["to", "channel"]);
 }
 
+/// Two decisions, one on time and one late; a fault record against the late department.
+#[tokio::test]
+async fn the_assessment_ranks_by_the_scheme_and_counts_fault_records() {
+    let app = spawn_app().await;
+    let complete = ["M01", "M02", "M03"];
+    let on_time = app.new_case(&complete).await;
+    let late = app.new_case(&complete).await;
+    let on_time = app.ok(&on_time, "start-pre-review", CLERK, json!({})).await;
+    let on_time = app.ok(&on_time, "accept", CLERK, json!({})).await;
+    let late = app.ok(&late, "start-pre-review", CLERK, json!({})).await;
+    let late = app.ok(&late, "accept", CLERK, json!({})).await;
+    app.at(day(2026, 11, 4));
+    app.ok(&on_time, "decide", APPROVER, json!({"approve": true}))
+        .await;
+    app.at(day(2026, 11, 12)); // 8 working days after acceptance, 5 promised
+    app.ok(&late, "decide", APPROVER, json!({"approve": true}))
+        .await;
+
+    let (status, ranked) = app
+        .get_as(
+            SUPERVISOR,
+            "/api/v1/assessment?unit=staff&from=2026-11-01&to=2026-11-30",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ranked}");
+    assert_eq!(ranked[0]["unit"], APPROVER);
+    assert_eq!(ranked[0]["performance"]["completed"], 2);
+    assert_eq!(ranked[0]["performance"]["on_time"], 1);
+    // Half on time (75 points scaled × ½) and all at most once (25): 62.50.
+    assert_eq!(ranked[0]["score"]["points_centi"], 6250);
+    assert_eq!(ranked[0]["star"], true);
+
+    let (status, fault) = app
+        .post_as(
+            SUPERVISOR,
+            "/api/v1/faults",
+            json!({"unit_kind": "department", "unit": "SCJG", "what": "超期办结",
+                   "rule": "承诺时限", "decision": "通报批评", "occurred_on": "2026-11-12"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{fault}");
+    let (_, departments) = app
+        .get_as(
+            SUPERVISOR,
+            "/api/v1/assessment?unit=department&from=2026-11-01&to=2026-11-30",
+        )
+        .await;
+    assert_eq!(departments[0]["unit"], "SCJG");
+    assert_eq!(departments[0]["performance"]["faults"], 1);
+    assert_eq!(departments[0]["score"]["points_centi"], 6250 - 500);
+    let (_, list) = app
+        .get_as(SUPERVISOR, "/api/v1/faults?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert_eq!(list.as_array().expect("faults").len(), 1);
+
+    let (status, _) = app
+        .post_as(
+            CLERK,
+            "/api/v1/faults",
+            json!({"unit_kind": "staff", "unit": "x", "what": "x", "rule": "x", "decision": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, bad) = app
+        .post_as(
+            SUPERVISOR,
+            "/api/v1/faults",
+            json!({"unit_kind": "team", "unit": "", "what": "x", "rule": "x", "decision": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = bad["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect();
+    assert_eq!(fields, ["unit_kind", "unit"]);
+    let (status, _) = app.get_as(SUPERVISOR, "/api/v1/assessment?unit=team").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 // ---- pages in a real browser --------------------------------------------------------------------
 //
 // Headless Chromium driven through Debian's chromedriver by our own small WebDriver client
