@@ -34,6 +34,8 @@ pub struct Actor {
     pub source: String,
     /// The login session or API token the request came with.
     pub session_id: Option<String>,
+    /// True when the request came with a long-lived API token rather than a login session.
+    pub via_api_token: bool,
 }
 
 impl Actor {
@@ -42,6 +44,7 @@ impl Actor {
             principal,
             source: source.into(),
             session_id: None,
+            via_api_token: false,
         }
     }
 
@@ -416,10 +419,21 @@ fn canonical_identity(text: &str) -> Result<String, String> {
 }
 
 impl Service {
-    fn require(&self, actor: &Actor, op: Operation) -> Result<(), AppError> {
+    /// Asks the policy; a refusal is written to the audit trail as `denied`.
+    pub(crate) async fn require(&self, actor: &Actor, op: Operation) -> Result<(), AppError> {
         match access::decide(&actor.principal, op) {
             access::Decision::Allow => Ok(()),
-            access::Decision::Refuse(reason) => Err(AppError::Forbidden(reason)),
+            access::Decision::Refuse(reason) => {
+                self.audit_alone(actor.entry(
+                    self.now(),
+                    &format!("refused.{op:?}").to_lowercase(),
+                    "policy",
+                    Outcome::Denied,
+                    reason.as_str(),
+                ))
+                .await?;
+                Err(AppError::Forbidden(reason))
+            }
             access::Decision::Hide => Err(AppError::not_found("resource")),
         }
     }
@@ -465,7 +479,7 @@ impl Service {
 
     /// Creates an account. Administrators only.
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<UserView, AppError> {
-        self.require(actor, Operation::ManageAccounts)?;
+        self.require(actor, Operation::ManageAccounts).await?;
         let username = normalise_username(&new.username);
         let mut errors = Vec::new();
         check_username(&username, &mut errors);
@@ -558,13 +572,13 @@ impl Service {
     }
 
     pub async fn users(&self, actor: &Actor) -> Result<Vec<UserView>, AppError> {
-        self.require(actor, Operation::ManageAccounts)?;
+        self.require(actor, Operation::ManageAccounts).await?;
         let users = account_rows::list_users(self.store().readers()).await?;
         Ok(users.iter().map(UserView::from).collect())
     }
 
     pub async fn user(&self, actor: &Actor, username: &str) -> Result<UserView, AppError> {
-        self.require(actor, Operation::ManageAccounts)?;
+        self.require(actor, Operation::ManageAccounts).await?;
         let user =
             account_rows::user_by_username(self.store().readers(), &normalise_username(username))
                 .await?
@@ -593,7 +607,7 @@ impl Service {
             + Send
             + 'static,
     {
-        self.require(actor, Operation::ManageAccounts)?;
+        self.require(actor, Operation::ManageAccounts).await?;
         let username = normalise_username(username);
         let actor = actor.clone();
         let now = self.now();
@@ -662,6 +676,8 @@ impl Service {
         username: &str,
         password: String,
     ) -> Result<UserView, AppError> {
+        // Refuse before the expensive hashing: anyone may send this request.
+        self.require(actor, Operation::ManageAccounts).await?;
         let name = normalise_username(username);
         let mut errors = Vec::new();
         check_password("password", &password, &name, &mut errors);
@@ -684,6 +700,7 @@ impl Service {
         posts: Vec<Post>,
         may_reveal_personal_data: bool,
     ) -> Result<UserView, AppError> {
+        self.require(actor, Operation::ManageAccounts).await?;
         let mut errors = Vec::new();
         self.check_posts(&posts, &mut errors).await?;
         if !errors.is_empty() {
@@ -726,6 +743,33 @@ impl Service {
     ) -> Result<LoginGrant, AppError> {
         let username = normalise_username(username);
         let now = self.now();
+        // A name no account can have is refused without touching the throttle, and audited
+        // shortened: a megabyte of "user name" must not land in the permanent trail.
+        let mut name_errors = Vec::new();
+        check_username(&username, &mut name_errors);
+        if !name_errors.is_empty() {
+            let shown: String = username.chars().take(32).collect();
+            let stranger = Actor::new(
+                Principal {
+                    user_id: String::new(),
+                    username: shown.clone(),
+                    display_name: String::new(),
+                    identity: None,
+                    posts: Vec::new(),
+                    may_reveal_personal_data: false,
+                },
+                source,
+            );
+            self.audit_alone(stranger.entry(
+                now,
+                "auth.login",
+                format!("user:{shown}"),
+                Outcome::Failure,
+                "not a possible user name",
+            ))
+            .await?;
+            return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
+        }
         let attempt = Actor::new(
             Principal {
                 user_id: String::new(),
@@ -868,6 +912,7 @@ impl Service {
                 principal: principal_of(&user),
                 source: source.to_string(),
                 session_id: Some(session.id.clone()),
+                via_api_token: session.kind == SessionKind::ApiToken,
             },
             kind: session.kind,
             csrf_token: session.csrf_token,
@@ -937,6 +982,12 @@ impl Service {
         if actor.principal.is_system() || actor.session_id.is_none() {
             return Err(AppError::Forbidden(
                 "tokens are made by a logged-in account".into(),
+            ));
+        }
+        // A token cannot make tokens: a stolen one would otherwise outlive itself indefinitely.
+        if actor.via_api_token {
+            return Err(AppError::Forbidden(
+                "API tokens are made from a login session, not with another token".into(),
             ));
         }
         let token = new_token()?;
@@ -1031,7 +1082,7 @@ impl Service {
         actor: &Actor,
         query: AuditQuery,
     ) -> Result<Page<AuditRecord>, AppError> {
-        self.require(actor, Operation::ReadAudit)?;
+        self.require(actor, Operation::ReadAudit).await?;
         let mut errors = Vec::new();
         let outcome = match query.outcome.as_deref() {
             None => None,
@@ -1097,7 +1148,7 @@ impl Service {
     /// Walks the whole chain. Run by operators from the command line, not over the API.
     pub async fn verify_audit_chain(&self) -> Result<ChainReport, AppError> {
         let readers = self.store().readers();
-        let (checked, broken) = audit_rows::verify(readers).await?;
+        let (checked, broken) = audit_rows::verify(readers, self.store().backend()).await?;
         let (head_seq, head_hash) = audit_rows::head(readers).await?;
         Ok(ChainReport {
             checked,

@@ -487,7 +487,15 @@ impl Service {
                 access::decide_case(&actor.principal, CaseOperation::Read, &facts(c)).is_allowed()
             })
             .ok_or_else(|| AppError::not_found(format!("case {case_ref}")))?;
-        let history = case_rows::history(readers, &case.id).await?;
+        let mut history = case_rows::history(readers, &case.id).await?;
+        for stored in &mut history {
+            if let case::CaseEvent::Delivered {
+                method: case::DeliveryMethod::Express { address, .. },
+            } = &mut stored.event
+            {
+                *address = access::mask_numbers(address);
+            }
+        }
         let calendar = self.calendar();
         let today = self.today();
         let due_on = case.due_on(calendar)?;
@@ -689,6 +697,12 @@ fn authorise_command(
 pub fn mask_case(case: &mut Case) {
     case.applicant.id_number = access::mask(&case.applicant.id_number);
     case.applicant.phone = case.applicant.phone.as_deref().map(access::mask);
+    // An express address often carries the recipient's phone number.
+    if let Some(onewindow_domain::case::DeliveryMethod::Express { address, .. }) =
+        &mut case.delivery
+    {
+        *address = access::mask_numbers(address);
+    }
 }
 
 /// An applicant's identifier must be valid for its kind before anything is stored; it is

@@ -547,6 +547,31 @@ pub fn mask(value: &str) -> String {
     out
 }
 
+/// Masks every run of seven or more digits in a text (phone and identity numbers written into
+/// an address or a note), keeping the rest as it is.
+pub fn mask_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= 7 {
+            out.push_str(&mask(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -585,6 +610,15 @@ mod tests {
         assert_eq!(mask("91330226MA2XXXXX1X"), "9133**********XX1X");
         assert_eq!(mask("1234"), "***4");
         assert_eq!(mask(""), "");
+    }
+
+    #[test]
+    fn numbers_inside_text_are_masked() {
+        assert_eq!(
+            mask_numbers("林晓梅 13805740000 宁海县跃龙街道 88 号"),
+            "林晓梅 138****0000 宁海县跃龙街道 88 号"
+        );
+        assert_eq!(mask_numbers("no numbers"), "no numbers");
     }
 
     proptest! {

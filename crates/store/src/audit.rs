@@ -203,19 +203,31 @@ where
     rows.iter().map(record_from_row).collect()
 }
 
-/// Walks the whole chain in order, in pages, and checks it against the head.
+/// Walks the whole chain in order, in pages, and checks it against the head, all in one read
+/// transaction so that records committed meanwhile do not look like tampering.
 /// Returns how many records checked out, and the first break if there is one.
-pub async fn verify<'c, E>(db: E) -> Result<(u64, Option<ChainBreak>), StoreError>
-where
-    E: Executor<'c, Database = Any> + Copy,
-{
+pub async fn verify(
+    pool: &sqlx::AnyPool,
+    backend: crate::Backend,
+) -> Result<(u64, Option<ChainBreak>), StoreError> {
+    let mut tx = pool.begin().await?;
+    if backend == crate::Backend::Postgres {
+        // One snapshot for every statement of the walk (SQLite's read transaction has one).
+        sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let (seq, hash) = head(&mut *tx).await?;
     let mut verifier = ChainVerifier::default();
     let mut after: i64 = -1;
     loop {
-        let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 5000"
+        );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(after)
-            .fetch_all(db)
+            .bind(i64::try_from(seq).map_err(|e| StoreError::corrupt("audit_head", e))?)
+            .fetch_all(&mut *tx)
             .await?;
         if rows.is_empty() {
             break;
@@ -223,11 +235,38 @@ where
         for row in &rows {
             let record = record_from_row(row)?;
             after = i64::try_from(record.seq).map_err(|e| StoreError::corrupt("audit_log", e))?;
+            // An outcome that is not one of the three words was changed: the hash covers the
+            // word as written, so a reading that mapped it to a known one would hide that.
+            let raw: String = row.try_get("outcome")?;
+            if raw != record.entry.outcome.as_str() {
+                return Ok((
+                    verifier.checked(),
+                    Some(ChainBreak::Changed { seq: record.seq }),
+                ));
+            }
             if let Err(e) = verifier.push(&record) {
                 return Ok((verifier.checked(), Some(e)));
             }
         }
     }
-    let (seq, hash) = head(db).await?;
+    // Records beyond the head: appended without moving it.
+    let beyond = sqlx::query("SELECT MIN(seq) FROM audit_log WHERE seq > $1")
+        .bind(i64::try_from(seq).map_err(|e| StoreError::corrupt("audit_head", e))?)
+        .fetch_one(&mut *tx)
+        .await?;
+    let first_beyond: Option<i64> = beyond.try_get(0)?;
+    tx.commit().await?;
+    if let Some(extra) = first_beyond {
+        let extra = u64::try_from(extra).map_err(|e| StoreError::corrupt("audit_log", e))?;
+        if verifier.checked() == seq {
+            return Ok((
+                verifier.checked(),
+                Some(ChainBreak::Appended {
+                    seq: extra,
+                    expected: seq,
+                }),
+            ));
+        }
+    }
     Ok((verifier.checked(), verifier.finish(seq, &hash).err()))
 }

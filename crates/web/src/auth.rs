@@ -258,6 +258,7 @@ async fn login(
             principal: grant.principal.clone(),
             source,
             session_id: Some(grant.session_id.clone()),
+            via_api_token: false,
         },
         kind: SessionKind::Session,
         csrf_token: grant.csrf_token.clone(),

@@ -120,13 +120,16 @@ pub struct StatisticsParams {
     centre: Option<String>,
     /// window, online, mobile, township, village or agent.
     channel: Option<String>,
-    /// json (default) or csv.
+    /// json (default), csv or xlsx.
     format: Option<String>,
+    /// The language of the spreadsheet's labels: zh-CN (default) or en.
+    lang: Option<String>,
 }
 
 /// The figures of a period: received, accepted, rejected, completed; on-time, ahead-of-promise
 /// and at-most-once rates; average working days used against promised; overdue; suspended and
-/// extended. Supervisors only. `format=csv` answers a CSV file.
+/// extended. Supervisors only. `format=csv` answers a CSV file, `format=xlsx` a spreadsheet
+/// (labels in `lang`).
 #[utoipa::path(get, path = "/statistics", params(StatisticsParams),
     responses((status = 200, body = onewindow_domain::statistics::PeriodStatistics), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn statistics(
@@ -135,10 +138,11 @@ pub(crate) async fn statistics(
     ApiQuery(q): ApiQuery<StatisticsParams>,
 ) -> Result<axum::response::Response, Problem> {
     use axum::response::IntoResponse;
-    let csv = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => return Err(Problem::field("format", "json or csv")),
+    let format = match q.format.as_deref() {
+        None | Some("json") => "json",
+        Some("csv") => "csv",
+        Some("xlsx") => "xlsx",
+        Some(_) => return Err(Problem::field("format", "json, csv or xlsx")),
     };
     let figures = service
         .statistics(
@@ -153,8 +157,56 @@ pub(crate) async fn statistics(
             },
         )
         .await?;
-    if !csv {
+    if format == "json" {
         return Ok(Json(figures).into_response());
+    }
+    if format == "xlsx" {
+        let t = crate::i18n::Lang::parse(q.lang.as_deref().unwrap_or("zh-CN"))
+            .unwrap_or_default()
+            .messages();
+        let labels = onewindow_report::StatisticsLabels {
+            sheet: t.get("monitor-stats-title"),
+            figure: t.get("monitor-stats-figure"),
+            value: t.get("monitor-stats-value"),
+            numerator: t.get("monitor-stats-numerator"),
+            denominator: t.get("monitor-stats-denominator"),
+            period: t.get("monitor-stats-period"),
+            received: t.get("monitor-stats-received"),
+            accepted: t.get("monitor-stats-accepted"),
+            rejected: t.get("monitor-stats-rejected"),
+            completed: t.get("monitor-stats-completed"),
+            on_time: t.get("monitor-stats-on-time"),
+            ahead: t.get("monitor-stats-ahead"),
+            at_most_once: t.get("monitor-stats-at-most-once"),
+            days_used: t.get("monitor-stats-days-used"),
+            days_promised: t.get("monitor-stats-days-promised"),
+            overdue: t.get("monitor-stats-overdue"),
+            suspended: t.get("monitor-stats-suspended"),
+            extended: t.get("monitor-stats-extended"),
+        };
+        let bytes = onewindow_report::statistics_xlsx(&figures, &labels).map_err(|e| {
+            tracing::error!(error = %e, "spreadsheet failed");
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "the spreadsheet could not be written",
+            )
+        })?;
+        return Ok((
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"statistics.xlsx\"",
+                ),
+            ],
+            bytes,
+        )
+            .into_response());
     }
     Ok((
         [

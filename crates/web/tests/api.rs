@@ -1958,6 +1958,24 @@ async fn disabling_an_account_or_resetting_its_password_ends_its_sessions_at_onc
     );
 }
 
+/// Findings of the security review: a token cannot make tokens, an impossible user name is
+/// refused without filling the trail.
+#[tokio::test]
+async fn a_token_cannot_mint_tokens_and_huge_user_names_are_cut_short() {
+    let app = spawn_app().await;
+    // The test accounts act with long-lived tokens made from their login sessions.
+    let (status, refused) = app
+        .post_as(CLERK, "/api/v1/auth/tokens", json!({"name": "another"}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    let huge = "x".repeat(100_000);
+    let answer = app.login(&huge, "whatever-password").await;
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    let trail = app.audit("action=auth.login&outcome=failure").await;
+    let actor = trail["items"][0]["actor"].as_str().expect("actor");
+    assert_eq!(actor.chars().count(), 32);
+}
+
 // ---- personal data ------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -2304,7 +2322,10 @@ async fn every_change_is_audited_and_supervisors_search_and_page_the_trail() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let report = app.service.verify_audit_chain().await.expect("verifies");
     assert_eq!(report.broken, None);
-    assert_eq!(report.head_seq, all[0]);
+    // The six refused searches are in the trail too, as denied.
+    assert_eq!(report.head_seq, all[0] + 6);
+    let denied = app.audit("outcome=denied&action=refused.readaudit").await;
+    assert_eq!(denied["items"].as_array().expect("items").len(), 6);
 }
 
 #[test]
@@ -2415,6 +2436,22 @@ async fn the_statistics_of_a_period_match_a_hand_computation() {
     let text = csv.text().await.expect("text");
     assert!(text.contains("received,3,,,"), "{text}");
     assert!(text.contains("on_time,100.00%,1,1,100.00"), "{text}");
+
+    let xlsx = app
+        .request(
+            SUPERVISOR,
+            Method::GET,
+            "/api/v1/statistics?from=2026-11-01&to=2026-11-30&format=xlsx&lang=en",
+        )
+        .send()
+        .await
+        .expect("xlsx");
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let bytes = xlsx.bytes().await.expect("bytes");
+    assert!(
+        bytes.starts_with(b"PK"),
+        "an XLSX workbook is a zip archive"
+    );
 
     let (status, refused) = app.get_as(CLERK, "/api/v1/statistics").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");

@@ -155,8 +155,15 @@ pub fn encode_query_value(value: &str) -> String {
 
 /// A target to go back to after a login or a language switch: only a path of this site.
 pub fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .map(str::to_string)
+    // Visible ASCII only: browsers drop tabs and new lines from URLs, so `/\t/evil.example`
+    // would become `//evil.example`, another site.
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && n.bytes().all(|b| b.is_ascii_graphic())
+    })
+    .map(str::to_string)
 }
 
 /// Where a person starts after logging in.
@@ -240,9 +247,14 @@ fn chrome_for(lang: Lang, session: Option<&Authenticated>, here: String) -> Chro
             current: false,
         });
     }
-    if [Role::Supervisor, Role::Reviewer, Role::Approver]
-        .iter()
-        .any(|r| roles.contains(r))
+    if [
+        Role::Supervisor,
+        Role::Reviewer,
+        Role::Approver,
+        Role::Clerk,
+    ]
+    .iter()
+    .any(|r| roles.contains(r))
     {
         nav.push(NavLink {
             href: "/monitor",
@@ -364,6 +376,29 @@ pub fn render<T: Template>(template: &T) -> Response {
 /// A redirect after a successful form (303, so a reload does not send the form again).
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed() {
+        assert_eq!(
+            safe_next(Some("/my/cases?x=1")),
+            Some("/my/cases?x=1".into())
+        );
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil",
+            "https://evil",
+            "/中",
+            "/a b",
+        ] {
+            assert_eq!(safe_next(Some(bad)), None, "{bad:?}");
+        }
+    }
 }
 
 #[derive(Template)]

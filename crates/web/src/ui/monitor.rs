@@ -47,6 +47,16 @@ struct StatisticsPage {
     error: Option<String>,
 }
 
+impl StatisticsPage {
+    fn xlsx_href(&self) -> String {
+        format!(
+            "{}&lang={}",
+            self.csv_href.replacen("format=csv", "format=xlsx", 1),
+            self.chrome.lang_tag()
+        )
+    }
+}
+
 async fn statistics(
     State(service): State<Service>,
     ctx: PageCtx,
@@ -193,15 +203,21 @@ impl MonitorPage {
             .is_some_and(|u| u.roles.contains(&Role::Supervisor))
     }
 
-    /// Where a case opens for this reader: the desk for department staff, the window otherwise.
-    fn case_href(&self, case_id: &str) -> String {
-        let desk = self.chrome.user.as_ref().is_some_and(|u| {
-            u.roles.contains(&Role::Reviewer) || u.roles.contains(&Role::Approver)
-        });
-        if desk {
-            format!("/desk/cases/{case_id}")
+    /// Where a case opens for this reader: the desk for department staff, the window for clerks;
+    /// supervisors have no case page (they read cases through the API), so no link.
+    fn case_href(&self, case_id: &str) -> Option<String> {
+        let roles = self
+            .chrome
+            .user
+            .as_ref()
+            .map(|u| u.roles.clone())
+            .unwrap_or_default();
+        if roles.contains(&Role::Reviewer) || roles.contains(&Role::Approver) {
+            Some(format!("/desk/cases/{case_id}"))
+        } else if roles.contains(&Role::Clerk) {
+            Some(format!("/window/cases/{case_id}"))
         } else {
-            format!("/window/cases/{case_id}")
+            None
         }
     }
 
