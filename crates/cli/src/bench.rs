@@ -16,6 +16,9 @@
 //! each request every page `--rounds` times. It reports per page the requests, p50, p99 and max
 //! of the full request latency on loopback (which bounds the render time from above) and the
 //! weight of its HTML, plus the shared stylesheet and script once. Any answer but 200 is an error.
+//!
+//! `onewindow bench --sweep N` times the deadline monitor's sweep (issue 6: under 100 ms with
+//! 100,000 open clocks) in this process, without a server: see [`sweep`].
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -75,6 +78,18 @@ pub struct BenchArgs {
     /// With --pages: the demo cases the bench's own server generates.
     #[arg(long, default_value_t = 3000, requires = "pages")]
     demo_cases: usize,
+    /// Time the deadline monitor's sweep over this many open clocks instead (issue 6: under
+    /// 100 ms with 100,000), on a fresh store of its own (or on an empty --bench-database).
+    #[arg(long, value_name = "CLOCKS", conflicts_with_all = ["pages", "url", "cases_per_client", "item", "clients"])]
+    sweep: Option<usize>,
+    /// With --sweep: the steady-state sweeps to take the median of, and the next working days
+    /// swept one after another.
+    #[arg(long, default_value_t = 5, requires = "sweep")]
+    sweep_runs: usize,
+    /// With --sweep: the day of the first sweep (a working day; the clocks fall due over the 60
+    /// working days after it, which the calendar must cover).
+    #[arg(long, default_value = "2026-09-01", requires = "sweep")]
+    sweep_today: chrono::NaiveDate,
 }
 
 struct Server {
@@ -502,6 +517,9 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 pub async fn run(args: BenchArgs) -> Result<(), Error> {
     if args.pages {
         return pages::run(args).await;
+    }
+    if let Some(clocks) = args.sweep {
+        return sweep::run(&args, clocks).await;
     }
     let clients = args.clients.unwrap_or(32);
     if clients == 0 || args.cases_per_client == 0 {
@@ -1010,6 +1028,186 @@ mod pages {
                 first_error.unwrap_or_default()
             );
         }
+        Ok(())
+    }
+}
+
+/// `onewindow bench --sweep N`: the deadline monitor's sweep over N open clocks.
+///
+/// It opens a fresh store (a SQLite data directory in a temporary directory, or the empty
+/// database `--bench-database` names) with a service whose clock stands at 09:00 on
+/// `--sweep-today`. The catalogue is the demo's 1,016 items in 33 departments, but the demo
+/// promises at most 9 working days, so the items that promise a limit get one of 10 to 60
+/// working days instead (statutory raised to match): a county with 100,000 open clocks is one
+/// whose clocks run for weeks. Then [`Service::generate_open_clocks`] writes N cases through the
+/// domain's own commands (92% running and due over the next 60 working days, 3% overdue, 5%
+/// suspended, 2% extended), 2,000 per transaction. It then times, in this order:
+/// (a) the first sweep, which gives every clock its first light and raises an alert for each
+/// one that is not green; (b) `--sweep-runs` sweeps more the same day, which change nothing
+/// (median, min, max); (c) one sweep on each of the `--sweep-runs` next working days, each
+/// raising the day's changes, each followed by a sweep the same day. Every figure is the full
+/// `Service::sweep_lights` call as the background job makes it: reads, the light rule, the
+/// writes of lights, alerts and outbox messages, and their durable commit. A sweep the same day
+/// that raises an alert fails the bench. On PostgreSQL the bench runs `VACUUM (ANALYZE)` after
+/// the first sweep (timed apart), as autovacuum would within a minute of its mass update.
+///
+/// The day defaults to 1 September 2026: the embedded calendar ends with 2026, and the clocks
+/// accepted up to 70 working days before it and due up to 60 after it must fall in its years.
+mod sweep {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use anyhow::{Context as _, Error, bail};
+    use onewindow_app::clock::{ManualClock, local_morning};
+    use onewindow_app::monitor::SweepReport;
+    use onewindow_app::{Actor, Service};
+    use onewindow_domain::calendar::Calendar;
+
+    use super::{BenchArgs, TempDir};
+
+    /// The promises the bench gives the demo items (working days), in turn.
+    const LIMITS: [u32; 8] = [10, 15, 20, 20, 30, 40, 50, 60];
+
+    /// The working days over which the running clocks fall due.
+    const SPREAD_DAYS: u32 = 60;
+
+    async fn timed(service: &Service) -> Result<(f64, SweepReport), Error> {
+        let started = Instant::now();
+        let report = service.sweep_lights().await?;
+        Ok((started.elapsed().as_secs_f64() * 1000.0, report))
+    }
+
+    fn median(values: &mut [f64]) -> f64 {
+        values.sort_by(f64::total_cmp);
+        match values.len() {
+            0 => 0.0,
+            n if n % 2 == 1 => values[n / 2],
+            n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+        }
+    }
+
+    fn line(what: &str, ms: f64, r: &SweepReport) {
+        println!(
+            "{what:<34} {ms:>9.1} ms   candidates {:>7}   alerts {:>6}   cleared {:>4}",
+            r.checked, r.alerts, r.cleared
+        );
+    }
+
+    pub(super) async fn run(args: &BenchArgs, clocks: usize) -> Result<(), Error> {
+        let runs = args.sweep_runs.max(1);
+        let mut dir = None;
+        let url = match &args.bench_database {
+            Some(url) => url.clone(),
+            None => {
+                let path = std::env::temp_dir()
+                    .join(format!("onewindow-bench-sweep-{}", std::process::id()));
+                let url = onewindow_store::data_dir_url(&path)?;
+                dir = Some(TempDir(path));
+                url
+            }
+        };
+        let store = onewindow_store::Store::open(&url)
+            .await
+            .context(format!("cannot open the store at {url}"))?;
+        let calendar = Calendar::prc();
+        let today = args.sweep_today;
+        if !calendar.is_working_day(today)? {
+            bail!("--sweep-today {today} is not a working day");
+        }
+        let clock = Arc::new(ManualClock::at_local_morning(today));
+        let service = Service::new(store, calendar, clock.clone(), "330226");
+        if onewindow_store::cases::any_case(service.store().readers()).await? {
+            bail!(
+                "the store at {url} already holds cases; --sweep needs an empty one (e.g. \
+                 DROP DATABASE and CREATE DATABASE it again)"
+            );
+        }
+        let started = Instant::now();
+        let mut items = onewindow_app::demo::catalogue::ninghai_items();
+        for (turn, item) in items.iter_mut().filter(|i| i.promised_days > 0).enumerate() {
+            item.promised_days = LIMITS[turn % LIMITS.len()];
+            item.statutory_days = item.statutory_days.max(item.promised_days);
+        }
+        let doc = onewindow_app::catalogue_io::CatalogueDocument {
+            departments: onewindow_app::demo::catalogue::ninghai_departments(),
+            items,
+        };
+        service
+            .import_catalogue(&Actor::command_line("bench"), doc)
+            .await
+            .map_err(|e| Error::msg(e.to_string()))?;
+        let made = service.generate_open_clocks(clocks, SPREAD_DAYS, 1).await?;
+        let backend = match service.store().backend() {
+            onewindow_store::Backend::Sqlite => "SQLite",
+            onewindow_store::Backend::Postgres => "PostgreSQL",
+        };
+        eprintln!(
+            "bench --sweep: {backend}, {clocks} open clocks written in {:.1} s ({} running due \
+             within {SPREAD_DAYS} working days, {} overdue, {} suspended; {} extended), today {today}",
+            started.elapsed().as_secs_f64(),
+            made.running,
+            made.overdue,
+            made.suspended,
+            made.extended,
+        );
+
+        let (ms, first) = timed(&service).await?;
+        line(&format!("(a) first sweep, {today}"), ms, &first);
+        if service.store().backend() == onewindow_store::Backend::Postgres {
+            let started = Instant::now();
+            onewindow_store::monitor::vacuum_after_mass_update(service.store()).await?;
+            println!(
+                "{:<34} {:>9.1} ms   (what autovacuum does within a minute)",
+                "    VACUUM (ANALYZE)",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+
+        let mut steady = Vec::with_capacity(runs);
+        let mut last = SweepReport::default();
+        for _ in 0..runs {
+            let (ms, report) = timed(&service).await?;
+            if report.alerts > 0 {
+                bail!("a sweep the same day raised {} alerts", report.alerts);
+            }
+            steady.push(ms);
+            last = report;
+        }
+        let (lo, hi) = (
+            steady.iter().copied().fold(f64::INFINITY, f64::min),
+            steady.iter().copied().fold(0.0, f64::max),
+        );
+        line(
+            &format!("(b) same day, median of {runs}"),
+            median(&mut steady),
+            &last,
+        );
+        println!("{:<34} {lo:>9.1} ms – {hi:.1} ms", "    min – max");
+
+        let mut day = today;
+        let mut next_days = Vec::with_capacity(runs);
+        let mut after = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            day = service.calendar().add_working_days(day, 1)?;
+            clock.set(local_morning(day));
+            let (ms, report) = timed(&service).await?;
+            line(&format!("(c) next working day, {day}"), ms, &report);
+            next_days.push(ms);
+            let (ms, report) = timed(&service).await?;
+            if report.alerts > 0 {
+                bail!("a second sweep on {day} raised {} alerts", report.alerts);
+            }
+            line("    then the same day again", ms, &report);
+            after.push(ms);
+        }
+        println!(
+            "{:<34} {:>9.1} ms (next working day), {:.1} ms (same day after it)",
+            format!("    median over {runs} days"),
+            median(&mut next_days),
+            median(&mut after)
+        );
+        service.store().close().await;
+        drop(dir);
         Ok(())
     }
 }

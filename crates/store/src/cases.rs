@@ -70,8 +70,8 @@ async fn insert_row(
     sqlx::query(
         "INSERT INTO cases (id, number, item_code, item_version, department, centre, channel, status, \
          applicant_name, received_on, accepted_on, due_on, closed_on, visits, version, created_at, updated_at, body, \
-         owner, applicant_identity, clock_limit) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+         owner, applicant_identity, clock_limit, light_check_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
     )
     .bind(&case.id)
     .bind(&case.number)
@@ -94,6 +94,11 @@ async fn insert_row(
     .bind(case.filed_by.as_deref())
     .bind(&case.applicant.id_number)
     .bind(clock_limit(case))
+    // A case written on a running clock is for the monitor to look at (see `monitor`).
+    .bind(
+        matches!(case.status, Status::Accepted | Status::InReview)
+            .then_some(crate::monitor::CHECK_NOW),
+    )
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -126,7 +131,10 @@ pub async fn update(
     let at = at.to_rfc3339();
     let result = sqlx::query(
         "UPDATE cases SET status = $1, accepted_on = $2, due_on = $3, closed_on = $4, visits = $5, \
-         version = $6, updated_at = $7, body = $8, clock_limit = $11 WHERE id = $9 AND version = $10",
+         version = $6, updated_at = $7, body = $8, clock_limit = $11, \
+         light_check_on = CASE WHEN status IN ('accepted', 'in_review', 'suspended') \
+             OR $1 IN ('accepted', 'in_review', 'suspended') THEN $12 ELSE light_check_on END \
+         WHERE id = $9 AND version = $10",
     )
     .bind(case.status.as_str())
     .bind(date_text(case.accepted_on))
@@ -139,6 +147,9 @@ pub async fn update(
     .bind(&case.id)
     .bind(expected_version as i64)
     .bind(clock_limit(case))
+    // A case that is or was on a clock is for the monitor to look at again: the old status
+    // (`status` on the right of SET) or the new one.
+    .bind(crate::monitor::CHECK_NOW)
     .execute(&mut *conn)
     .await?;
     if result.rows_affected() != 1 {

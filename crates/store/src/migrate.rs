@@ -20,6 +20,10 @@ const SQLITE: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_case_files.sql")),
     (5, include_str!("../migrations/sqlite/0005_drafts_hall.sql")),
     (6, include_str!("../migrations/sqlite/0006_monitor.sql")),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_monitor_checks.sql"),
+    ),
     (8, include_str!("../migrations/sqlite/0008_faults.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
@@ -41,6 +45,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0005_drafts_hall.sql"),
     ),
     (6, include_str!("../migrations/postgres/0006_monitor.sql")),
+    (
+        7,
+        include_str!("../migrations/postgres/0007_monitor_checks.sql"),
+    ),
     (8, include_str!("../migrations/postgres/0008_faults.sql")),
 ];
 
