@@ -4,7 +4,7 @@
 //! are kept here too. Administrators only; every change is audited.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use onewindow_domain::access::{self, Decision, Operation};
+use onewindow_domain::access::Operation;
 use onewindow_domain::audit::Outcome;
 use onewindow_domain::catalogue::{Cancellation, Department, Item, PublishedItem};
 use onewindow_domain::catalogue_diff::{Change, diff};
@@ -88,17 +88,9 @@ fn check_cancellation(reason: &str, field: &str) -> Result<(), AppError> {
 }
 
 impl Service {
-    fn require_admin(&self, actor: &Actor, op: Operation) -> Result<(), AppError> {
-        match access::decide(&actor.principal, op) {
-            Decision::Allow => Ok(()),
-            Decision::Refuse(reason) => Err(AppError::Forbidden(reason)),
-            Decision::Hide => Err(AppError::not_found("page")),
-        }
-    }
-
     /// Every stored draft, newest first.
     pub async fn drafts(&self, actor: &Actor) -> Result<Vec<DraftSummary>, AppError> {
-        self.require_admin(actor, Operation::ManageCatalogue)?;
+        self.require(actor, Operation::ManageCatalogue).await?;
         let readers = self.store().readers();
         let mut out = Vec::new();
         for d in hall_rows::list_drafts(readers).await? {
@@ -117,7 +109,7 @@ impl Service {
 
     /// The draft of an item, or its published version when nobody is editing it.
     pub async fn draft(&self, actor: &Actor, code: &str) -> Result<DraftView, AppError> {
-        self.require_admin(actor, Operation::ManageCatalogue)?;
+        self.require(actor, Operation::ManageCatalogue).await?;
         let readers = self.store().readers();
         let draft = hall_rows::get_draft(readers, code).await?;
         let published = catalogue_rows::get_item(readers, code).await?;
@@ -127,7 +119,7 @@ impl Service {
     /// Stores `item` as the draft of its code (a new code starts a new item). A draft may be
     /// incomplete; the rules are enforced when it is published.
     pub async fn save_draft(&self, actor: &Actor, item: Item) -> Result<DraftView, AppError> {
-        self.require_admin(actor, Operation::ManageCatalogue)?;
+        self.require(actor, Operation::ManageCatalogue).await?;
         let actor_for_view = actor;
         if item.code.trim().is_empty() {
             return Err(AppError::invalid("code", "an item needs a code"));
@@ -176,7 +168,7 @@ impl Service {
 
     /// Throws a draft away; the published version stays as it is.
     pub async fn discard_draft(&self, actor: &Actor, code: &str) -> Result<(), AppError> {
-        self.require_admin(actor, Operation::ManageCatalogue)?;
+        self.require(actor, Operation::ManageCatalogue).await?;
         let actor = actor.clone();
         let code = code.to_string();
         let now = self.now();
@@ -210,7 +202,7 @@ impl Service {
         actor: &Actor,
         code: &str,
     ) -> Result<PublishedItem, AppError> {
-        self.require_admin(actor, Operation::ManageCatalogue)?;
+        self.require(actor, Operation::ManageCatalogue).await?;
         let actor = actor.clone();
         let code = code.to_string();
         let now = self.now();
@@ -353,7 +345,7 @@ impl Service {
     where
         F: for<'c> FnOnce(&'c mut onewindow_store::Conn) -> HallFuture<'c> + Send + 'static,
     {
-        self.require_admin(actor, Operation::ManageCatalogue)?;
+        self.require(actor, Operation::ManageCatalogue).await?;
         let actor = actor.clone();
         let now = self.now();
         self.store()

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike as _, NaiveDate};
-use onewindow_domain::access::{self, Decision, Operation};
+use onewindow_domain::access::Operation;
 use onewindow_domain::assessment::{Performance, Ranked, ScoringScheme, rank};
 use onewindow_domain::audit::Outcome;
 use onewindow_domain::statistics::CaseRecord;
@@ -60,17 +60,9 @@ pub struct NewFault {
 pub const STAFF_STARS: usize = 3;
 
 impl Service {
-    fn require_supervisor(&self, actor: &Actor) -> Result<(), AppError> {
-        match access::decide(&actor.principal, Operation::ReadReports) {
-            Decision::Allow => Ok(()),
-            Decision::Refuse(reason) => Err(AppError::Forbidden(reason)),
-            Decision::Hide => Err(AppError::not_found("report")),
-        }
-    }
-
     /// Records a fault responsibility record; supervisors only; audited.
     pub async fn record_fault(&self, actor: &Actor, new: NewFault) -> Result<Fault, AppError> {
-        self.require_supervisor(actor)?;
+        self.require(actor, Operation::ReadReports).await?;
         let mut errors = Vec::new();
         if Unit::parse(&new.unit_kind).is_none() {
             errors.push(FieldError::new(
@@ -141,7 +133,7 @@ impl Service {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<Fault>, AppError> {
-        self.require_supervisor(actor)?;
+        self.require(actor, Operation::ReadReports).await?;
         Ok(report_rows::faults_between(self.store().readers(), from, to).await?)
     }
 
@@ -153,7 +145,7 @@ impl Service {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<Vec<Ranked>, AppError> {
-        self.require_supervisor(actor)?;
+        self.require(actor, Operation::ReadReports).await?;
         let today = self.today();
         let from = from.unwrap_or_else(|| today.with_day(1).unwrap_or(today));
         let to = to.unwrap_or(today);

@@ -1,7 +1,7 @@
 //! Statistics of a period for supervisors (办件统计), computed from the cases themselves.
 
 use chrono::{Datelike as _, NaiveDate};
-use onewindow_domain::access::{self, Decision, Operation};
+use onewindow_domain::access::Operation;
 use onewindow_domain::case::Channel;
 use onewindow_domain::statistics::{CaseRecord, PeriodStatistics, period_statistics};
 use onewindow_domain::validation::FieldError;
@@ -29,9 +29,7 @@ impl Service {
         actor: &Actor,
         query: StatisticsQuery,
     ) -> Result<PeriodStatistics, AppError> {
-        if let Decision::Refuse(reason) = access::decide(&actor.principal, Operation::ReadReports) {
-            return Err(AppError::Forbidden(reason));
-        }
+        self.require(actor, Operation::ReadReports).await?;
         let today = self.today();
         let from = query
             .from

@@ -103,24 +103,11 @@ pub(crate) fn operator() -> Actor {
 }
 
 fn parse_post(spec: &str) -> Result<Post, Error> {
-    let (rest, centre) = match spec.split_once('@') {
-        Some((r, c)) => (r, Some(c.to_string())),
-        None => (spec, None),
-    };
-    let (role, department) = match rest.split_once(':') {
-        Some((r, d)) => (r, Some(d.to_string())),
-        None => (rest, None),
-    };
-    let role = Role::parse(role).ok_or_else(|| {
+    Post::parse_spec(spec).map_err(|role| {
         Error::msg(format!(
             "unknown role {role:?} in {spec:?}; roles are {}",
             Role::ALL.map(|r| r.as_str()).join(", ")
         ))
-    })?;
-    Ok(Post {
-        role,
-        department,
-        centre,
     })
 }
 
@@ -157,22 +144,7 @@ fn read_password() -> Result<String, Error> {
 }
 
 fn describe_posts(posts: &[Post]) -> String {
-    posts
-        .iter()
-        .map(|p| {
-            let mut s = p.role.as_str().to_string();
-            if let Some(d) = &p.department {
-                s.push(':');
-                s.push_str(d);
-            }
-            if let Some(c) = &p.centre {
-                s.push('@');
-                s.push_str(c);
-            }
-            s
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    Post::specs(posts)
 }
 
 /// Turns the service's refusals into messages for the operator.

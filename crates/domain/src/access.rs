@@ -127,6 +127,40 @@ impl Post {
         self
     }
 
+    /// Reads a post written `role[:DEPARTMENT][@centre]`, e.g. `reviewer:SCJGJ` or
+    /// `clerk@county-hall`, as the command line and the account pages take it. `Err` holds the
+    /// role text that is not a role.
+    pub fn parse_spec(spec: &str) -> Result<Post, String> {
+        let (rest, centre) = match spec.split_once('@') {
+            Some((r, c)) => (r, Some(c.to_string())),
+            None => (spec, None),
+        };
+        let (role, department) = match rest.split_once(':') {
+            Some((r, d)) => (r, Some(d.to_string())),
+            None => (rest, None),
+        };
+        let role = Role::parse(role).ok_or_else(|| role.to_string())?;
+        Ok(Post {
+            role,
+            department,
+            centre,
+        })
+    }
+
+    /// Several posts written with spaces or new lines between them.
+    pub fn parse_specs(text: &str) -> Result<Vec<Post>, String> {
+        text.split_whitespace().map(Post::parse_spec).collect()
+    }
+
+    /// Posts written as `parse_specs` reads them, separated by spaces.
+    pub fn specs(posts: &[Post]) -> String {
+        posts
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// What is missing for this post to make sense, e.g. a reviewer without a department.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -143,6 +177,20 @@ impl Post {
             ));
         }
         problems
+    }
+}
+
+impl std::fmt::Display for Post {
+    /// `role[:DEPARTMENT][@centre]`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.role.as_str())?;
+        if let Some(d) = &self.department {
+            write!(f, ":{d}")?;
+        }
+        if let Some(c) = &self.centre {
+            write!(f, "@{c}")?;
+        }
+        Ok(())
     }
 }
 
@@ -764,6 +812,16 @@ mod tests {
             )
             .is_allowed()
         );
+    }
+
+    #[test]
+    fn posts_are_written_and_read_back() {
+        let posts = Post::parse_specs("reviewer:SCJGJ clerk@county-hall\nadmin").expect("posts");
+        assert_eq!(
+            Post::specs(&posts),
+            "reviewer:SCJGJ clerk@county-hall administrator"
+        );
+        assert_eq!(Post::parse_spec("boss:X"), Err("boss".to_string()));
     }
 
     #[test]

@@ -464,17 +464,11 @@ const ITEM_FIELDS: &[&str] = &[
     "visits_required",
 ];
 
-#[derive(Debug, Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 async fn publish(
     State(service): State<Service>,
     ctx: PageCtx,
     Path(code): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::CsrfForm>,
 ) -> Response {
     let actor = match require_admin(&ctx) {
         Ok(a) => a,
@@ -533,7 +527,7 @@ async fn discard(
     State(service): State<Service>,
     ctx: PageCtx,
     Path(code): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::CsrfForm>,
 ) -> Response {
     let actor = match require_admin(&ctx) {
         Ok(a) => a,
@@ -850,50 +844,8 @@ struct UsersPage {
 
 impl UsersPage {
     fn posts_text(&self, posts: &[Post]) -> String {
-        posts_text(posts)
+        Post::specs(posts)
     }
-}
-
-fn posts_text(posts: &[Post]) -> String {
-    posts
-        .iter()
-        .map(|p| {
-            let mut s = p.role.as_str().to_string();
-            if let Some(d) = &p.department {
-                s.push(':');
-                s.push_str(d);
-            }
-            if let Some(c) = &p.centre {
-                s.push('@');
-                s.push_str(c);
-            }
-            s
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Posts written as the command line takes them: `role[:DEPARTMENT][@centre]`, separated by
-/// spaces or new lines.
-fn parse_posts(text: &str) -> Result<Vec<Post>, String> {
-    let mut posts = Vec::new();
-    for spec in text.split_whitespace() {
-        let (rest, centre) = match spec.split_once('@') {
-            Some((r, c)) => (r, Some(c.to_string())),
-            None => (spec, None),
-        };
-        let (role, department) = match rest.split_once(':') {
-            Some((r, d)) => (r, Some(d.to_string())),
-            None => (rest, None),
-        };
-        let role = Role::parse(role).ok_or_else(|| spec.to_string())?;
-        posts.push(Post {
-            role,
-            department,
-            centre,
-        });
-    }
-    Ok(posts)
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -979,7 +931,7 @@ async fn create_user(
         return r;
     }
     let t = ctx.chrome.t;
-    let posts = match parse_posts(&form.posts) {
+    let posts = match Post::parse_specs(&form.posts) {
         Ok(p) => p,
         Err(bad) => {
             let errors = FieldErrors::from(
@@ -1101,7 +1053,7 @@ async fn disable_user(
     State(service): State<Service>,
     ctx: PageCtx,
     Path(username): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::CsrfForm>,
 ) -> Response {
     let name = username.clone();
     user_change(
@@ -1118,7 +1070,7 @@ async fn enable_user(
     State(service): State<Service>,
     ctx: PageCtx,
     Path(username): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::CsrfForm>,
 ) -> Response {
     let name = username.clone();
     user_change(
@@ -1148,7 +1100,7 @@ async fn set_posts(
     Form(form): Form<PostsForm>,
 ) -> Response {
     let name = username.clone();
-    let parsed = parse_posts(&form.posts);
+    let parsed = Post::parse_specs(&form.posts);
     let may_reveal = form.may_reveal.is_some();
     user_change(
         service,
@@ -1168,16 +1120,6 @@ async fn set_posts(
 mod tests {
     use super::*;
     use crate::ui::testing::{Visitor, site};
-
-    #[test]
-    fn posts_are_read_as_the_command_line_writes_them() {
-        let posts = parse_posts("reviewer:SCJGJ clerk@county-hall\nadmin").expect("posts");
-        assert_eq!(
-            posts_text(&posts),
-            "reviewer:SCJGJ clerk@county-hall administrator"
-        );
-        assert_eq!(parse_posts("boss"), Err("boss".to_string()));
-    }
 
     #[test]
     fn common_reasons_are_translated() {

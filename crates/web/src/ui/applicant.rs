@@ -14,7 +14,7 @@ use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use onewindow_app::accounts::Authenticated;
 use onewindow_app::files::{CaseFile, MAX_FILE_BYTES, MAX_FILES, Upload, sniff_content_type};
 use onewindow_app::service::{CaseDetail, CaseQuery, SubmitCase};
@@ -137,13 +137,6 @@ fn join_list(t: &Messages, items: impl IntoIterator<Item = String>) -> String {
         Lang::En => ", ",
     };
     items.into_iter().collect::<Vec<_>>().join(separator)
-}
-
-/// A moment in China time (UTC+8): 2026年11月2日 09:30.
-fn local_time(t: &Messages, at: &DateTime<Utc>) -> String {
-    let local = at.naive_utc()
-        + chrono::Duration::seconds(i64::from(onewindow_app::clock::CHINA_OFFSET_SECONDS));
-    format!("{} {}", t.date(&local.date()), local.format("%H:%M"))
 }
 
 /// The days-left light: green on time, yellow within two working days, red overdue.
@@ -1154,7 +1147,7 @@ fn case_page(
         .map(|stored| {
             let (title, details) = step_of(t, names, case, &stored.event);
             Step {
-                when: local_time(t, &stored.at),
+                when: t.time(&stored.at),
                 title,
                 details,
                 by: t.fill1("applicant-event-by", "actor", &stored.actor),
@@ -1264,7 +1257,7 @@ fn case_page(
             ],
         ),
         centre: centre_label(t, &case.centre),
-        received: local_time(t, &case.received_at),
+        received: t.time(&case.received_at),
         accepted: case.accepted_on.map(|d| t.date(&d)),
         due,
         left: left.map(|n| left_view(t, n, case.clock.as_ref().map_or(0, |c| c.total_limit()))),

@@ -263,17 +263,11 @@ async fn monitor(State(service): State<Service>, ctx: PageCtx) -> Response {
     })
 }
 
-#[derive(Debug, Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 async fn mark_read(
     State(service): State<Service>,
     ctx: PageCtx,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::CsrfForm>,
 ) -> Response {
     let session = match ctx.require_role(&STAFF) {
         Ok(s) => s.clone(),
