@@ -212,9 +212,9 @@ impl TestStore {
             let sql = format!("CREATE DATABASE {name} TEMPLATE {original_name}");
             let create = || {
                 let sql = sql.clone();
-                on_database(&original.base, |mut conn| async move {
+                on_database(&original.base, async move |conn| {
                     sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut conn)
+                        .execute(&mut *conn)
                         .await?;
                     Ok(())
                 })
@@ -234,22 +234,19 @@ impl TestStore {
     }
 
     /// Runs `job` on a connection to the store's database.
-    fn with_database<T, F>(&self, job: impl FnOnce(sqlx::AnyConnection) -> F) -> T
-    where
-        F: std::future::Future<Output = Result<T, sqlx::Error>>,
-    {
+    fn with_database<T>(
+        &self,
+        job: impl AsyncFnOnce(&mut sqlx::AnyConnection) -> Result<T, sqlx::Error>,
+    ) -> T {
         on_database(&self.database_url(), job).expect("SQL on the store")
     }
 }
 
 /// Runs `job` on a fresh connection to the database at `url`.
-fn on_database<T, F>(
+fn on_database<T>(
     url: &str,
-    job: impl FnOnce(sqlx::AnyConnection) -> F,
-) -> Result<T, sqlx::Error>
-where
-    F: std::future::Future<Output = Result<T, sqlx::Error>>,
-{
+    job: impl AsyncFnOnce(&mut sqlx::AnyConnection) -> Result<T, sqlx::Error>,
+) -> Result<T, sqlx::Error> {
     use sqlx::Connection as _;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -257,8 +254,12 @@ where
         .expect("a runtime for SQL");
     runtime.block_on(async {
         sqlx::any::install_default_drivers();
-        let conn = sqlx::AnyConnection::connect(url).await?;
-        job(conn).await
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        let outcome = job(&mut conn).await;
+        // Closing waits for SQLite's worker to fold the WAL back and delete it; a dropped
+        // connection does that later, behind the back of a test that copies the files.
+        conn.close().await?;
+        outcome
     })
 }
 
@@ -1462,10 +1463,10 @@ const AUDIT_COLUMNS: &str =
 /// The chain as stored, in order.
 fn audit_records(store: &TestStore) -> Vec<AuditRecord> {
     use sqlx::Row as _;
-    store.with_database(|mut conn| async move {
+    store.with_database(async move |conn| {
         let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&mut conn)
+            .fetch_all(&mut *conn)
             .await?;
         rows.iter()
             .map(|row| {
@@ -1493,9 +1494,9 @@ fn audit_records(store: &TestStore) -> Vec<AuditRecord> {
 /// Runs SQL on the store behind the binary's back.
 fn execute(store: &TestStore, sql: &str) {
     let sql = sql.to_string();
-    store.with_database(|mut conn| async move {
+    store.with_database(async move |conn| {
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
+            .execute(&mut *conn)
             .await?;
         Ok(())
     });
@@ -1725,7 +1726,7 @@ fn audit_verify_finds_every_kind_of_tampering() {
         },
     );
     assert_eq!(forgery.seq, 9);
-    forged.with_database(|mut conn| async move { insert_record(&mut conn, &forgery).await });
+    forged.with_database(async move |conn| insert_record(conn, &forgery).await);
     let out = assert_broken(
         &forged,
         &[],
@@ -1756,16 +1757,16 @@ fn audit_verify_finds_every_kind_of_tampering() {
         prev = record.hash.clone();
     }
     let new_head = prev.clone();
-    rewritten.with_database(|mut conn| async move {
+    rewritten.with_database(async move |conn| {
         sqlx::query("DELETE FROM audit_log WHERE seq >= 3")
-            .execute(&mut conn)
+            .execute(&mut *conn)
             .await?;
         for record in chain.iter().skip(2) {
-            insert_record(&mut conn, record).await?;
+            insert_record(&mut *conn, record).await?;
         }
         sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
             .bind(new_head)
-            .execute(&mut conn)
+            .execute(&mut *conn)
             .await?;
         Ok(())
     });
