@@ -10,8 +10,10 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::bundle::{BundlePlan, JOINT_MAX_EXTENSION_DAYS};
 use crate::calendar::{Calendar, CalendarError};
 use crate::catalogue::PublishedItem;
+use crate::circulation::{Circulation, TaskEvent};
 use crate::clock::{CaseClock, Suspension, SuspensionKind, notice_deadline};
 use crate::validation::FieldError;
 
@@ -333,6 +335,9 @@ pub struct Case {
     pub visits: Vec<Visit>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub closed_on: Option<NaiveDate>,
+    /// The internal circulation of a joint case (a bundle); `None` for a single item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circulation: Option<Circulation>,
     /// Bumped by every event; commands carry the version they were based on.
     pub version: u64,
 }
@@ -389,6 +394,11 @@ pub enum CaseEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         extra_visit_reason: Option<String>,
     },
+    /// Something happened to one department's task of a joint case.
+    Task {
+        task: String,
+        event: TaskEvent,
+    },
 }
 
 impl CaseEvent {
@@ -409,6 +419,7 @@ impl CaseEvent {
             CaseEvent::Delivered { .. } => "delivered",
             CaseEvent::Closed => "closed",
             CaseEvent::VisitRecorded { .. } => "visit_recorded",
+            CaseEvent::Task { event, .. } => event.kind(),
         }
     }
 }
@@ -609,6 +620,76 @@ pub fn submit(
         delivery: None,
         visits: Vec::new(),
         closed_on: None,
+        circulation: None,
+        version: 1,
+    };
+    Ok((case, event))
+}
+
+/// Receives an application for a joint-approval bundle: one case, one form of materials, the
+/// member tasks waiting for acceptance at the lead window.
+pub fn submit_bundle(
+    id: String,
+    number: String,
+    plan: &BundlePlan,
+    new: NewCase,
+    ctx: &Context<'_>,
+) -> Result<(Case, CaseEvent), CaseError> {
+    let mut errors = Vec::new();
+    if new.applicant.name.trim().is_empty() {
+        errors.push(FieldError::new("applicant.name", "must not be empty"));
+    }
+    if new.centre.trim().is_empty() {
+        errors.push(FieldError::new("centre", "must not be empty"));
+    }
+    for (i, key) in new.materials.iter().enumerate() {
+        if !plan.demanded_materials().any(|m| &m.key == key) {
+            errors.push(FieldError::new(
+                format!("materials[{i}]"),
+                format!(
+                    "{key} is not a material the applicant hands in for bundle {}",
+                    plan.code
+                ),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(CaseError::Invalid(errors));
+    }
+    let event = CaseEvent::Submitted {
+        materials: new.materials.clone(),
+    };
+    let case = Case {
+        id,
+        number,
+        item_code: plan.code.clone(),
+        item_version: plan.version,
+        item_name: plan.name.clone(),
+        department: plan.lead_department.clone(),
+        promised_days: plan.limit_days,
+        required_materials: plan.demanded_materials().map(|m| m.key.clone()).collect(),
+        applicant: new.applicant,
+        channel: new.channel,
+        centre: new.centre,
+        filed_by: new.filed_by,
+        status: Status::Submitted,
+        received_at: ctx.now,
+        received_on: ctx.today,
+        provided_materials: new.materials.into_iter().collect(),
+        supplement_notices: Vec::new(),
+        accepted_on: None,
+        accepted_by: None,
+        deemed_accepted: false,
+        clock: None,
+        extension_reason: None,
+        rejection_reason: None,
+        rejected_on: None,
+        decision: None,
+        result_document: None,
+        delivery: None,
+        visits: Vec::new(),
+        closed_on: None,
+        circulation: Some(Circulation::new(plan)),
         version: 1,
     };
     Ok((case, event))
@@ -651,6 +732,22 @@ impl Case {
             && !self.status.allowed_actions().contains(&action)
         {
             return Err(self.not_allowed(action.as_str()));
+        }
+        if self.circulation.is_some() {
+            let in_tasks = match command {
+                CaseCommand::StartReview
+                | CaseCommand::Suspend { .. }
+                | CaseCommand::Resume
+                | CaseCommand::Decide { .. } => true,
+                CaseCommand::RequestSupplement { .. } => !self.status.is_before_acceptance(),
+                _ => false,
+            };
+            if in_tasks {
+                return Err(invalid(
+                    "action",
+                    "a joint case is reviewed, stopped and decided in its department tasks",
+                ));
+            }
         }
         let event = match command {
             CaseCommand::StartPreReview => CaseEvent::PreReviewStarted,
@@ -738,10 +835,15 @@ impl Case {
                         "the time limit was already extended once",
                     ));
                 }
-                if *working_days == 0 || *working_days > MAX_EXTENSION_DAYS {
+                let most = if self.circulation.is_some() {
+                    JOINT_MAX_EXTENSION_DAYS
+                } else {
+                    MAX_EXTENSION_DAYS
+                };
+                if *working_days == 0 || *working_days > most {
                     return Err(invalid(
                         "working_days",
-                        format!("an extension is 1 to {MAX_EXTENSION_DAYS} working days"),
+                        format!("an extension is 1 to {most} working days"),
                     ));
                 }
                 CaseEvent::Extended {
@@ -815,6 +917,9 @@ impl Case {
     }
 
     fn waits_for_supplement(&self) -> bool {
+        if let Some(circulation) = &self.circulation {
+            return self.status == Status::Suspended && circulation.awaits_supplement();
+        }
         self.status == Status::Suspended
             && self
                 .clock
@@ -944,7 +1049,9 @@ impl Case {
             }
             CaseEvent::SupplementProvided { materials } => {
                 self.provided_materials.extend(materials.iter().cloned());
-                if self.missing_materials().is_empty() {
+                if self.circulation.is_some() && !self.status.is_before_acceptance() {
+                    self.supplement_reached_tasks(today);
+                } else if self.missing_materials().is_empty() {
                     if self.status == Status::Suspended {
                         self.close_open_suspension(today);
                         self.status = Status::InReview;
@@ -967,6 +1074,7 @@ impl Case {
                 self.deemed_accepted = *deemed;
                 self.clock = Some(CaseClock::new(*accepted_on, self.promised_days));
                 self.status = Status::Accepted;
+                self.start_circulation(*accepted_on);
             }
             CaseEvent::Rejected { reason } => {
                 self.rejection_reason = Some(reason.clone());
@@ -1031,6 +1139,7 @@ impl Case {
                 purpose: purpose.clone(),
                 extra_visit_reason: extra_visit_reason.clone(),
             }),
+            CaseEvent::Task { task, event } => self.apply_task(task, event, actor, today),
         }
     }
 

@@ -5,10 +5,12 @@
 pub mod access;
 pub mod assessment;
 pub mod audit;
+pub mod bundle;
 pub mod calendar;
 pub mod case;
 pub mod catalogue;
 pub mod catalogue_diff;
+pub mod circulation;
 pub mod clock;
 pub mod figures;
 pub mod identifiers;
