@@ -17,6 +17,7 @@ pub mod identifiers;
 pub mod life_events;
 pub mod login;
 pub mod monitor;
+pub mod project;
 pub mod search;
 pub mod statistics;
 pub mod validation;
