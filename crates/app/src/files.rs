@@ -178,8 +178,8 @@ impl Service {
         }
     }
 
-    /// Files an application with its uploaded materials, in one transaction: the materials the
-    /// uploads are become the materials handed in.
+    /// Files an application (for an item or a bundle) with its uploaded materials, in one
+    /// transaction: the materials the uploads are become the materials handed in.
     pub async fn submit_case_with_files(
         &self,
         actor: &Actor,
@@ -187,19 +187,29 @@ impl Service {
         idempotency_key: Option<String>,
         uploads: Vec<Upload>,
     ) -> Result<Submitted, AppError> {
-        let item = catalogue_rows::get_item(self.store().readers(), &request.item_code)
-            .await?
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "item_code",
-                    format!("no item with code {}", request.item_code),
-                )
-            })?;
-        let keys: Vec<String> = item
-            .item
-            .demanded_materials()
-            .map(|m| m.key.clone())
-            .collect();
+        // An item's materials, or a bundle's one form.
+        let keys: Vec<String> =
+            match catalogue_rows::get_item(self.store().readers(), &request.item_code).await? {
+                Some(item) => item
+                    .item
+                    .demanded_materials()
+                    .map(|m| m.key.clone())
+                    .collect(),
+                None => match self.bundle(&request.item_code).await {
+                    Ok(view) => view
+                        .plan
+                        .demanded_materials()
+                        .map(|m| m.key.clone())
+                        .collect(),
+                    Err(AppError::NotFound { .. }) => {
+                        return Err(AppError::invalid(
+                            "item_code",
+                            format!("no item or bundle with code {}", request.item_code),
+                        ));
+                    }
+                    Err(e) => return Err(e),
+                },
+            };
         check_uploads(&uploads, &keys)?;
         for upload in &uploads {
             if !request.materials.contains(&upload.material_key) {

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod assessment;
+pub mod bundles;
 pub mod catalogue_io;
 pub mod clock;
 pub mod demo;
@@ -12,7 +13,9 @@ pub mod error;
 pub mod files;
 pub mod jobs;
 pub mod monitor;
+pub mod monthly_report;
 pub mod portal;
+pub mod projects;
 pub mod seed;
 pub mod service;
 pub mod statistics;

@@ -237,6 +237,10 @@ impl Service {
                 break;
             }
         }
+        // The department tasks of joint cases run on clocks of their own.
+        let (alerts, cleared) = self.sweep_task_lights().await?;
+        report.alerts += alerts;
+        report.cleared += cleared;
         Ok(report)
     }
 
@@ -260,8 +264,37 @@ impl Service {
                 Light::Green => {}
             }
         }
+        let lit_cases = red.len() + yellow.len();
+        // The department tasks of joint cases, for supervisors and their departments.
+        let departments = (!scope.all).then_some(scope.departments.as_slice());
+        for task in onewindow_store::bundles::lit_task_clocks(readers, departments).await? {
+            let Some(light) = task.light else { continue };
+            let clock = ClockRow {
+                case_id: task.case_id,
+                number: task.case_number,
+                item_name: task.item_name,
+                department: task.department,
+                centre: task.centre,
+                status: task.status,
+                due_on: task.due_on,
+                limit_days: task.limit_days,
+            };
+            let days_left = self.light_of(&clock, today)?.map(|(_, left)| left);
+            let entry = LitClock {
+                clock,
+                light,
+                days_left,
+            };
+            match light {
+                Light::Red => red.push(entry),
+                Light::Yellow => yellow.push(entry),
+                Light::Green => {}
+            }
+        }
+        red.sort_by_key(|c| c.clock.due_on);
+        yellow.sort_by_key(|c| c.clock.due_on);
         let open = monitor_rows::open_clock_count(readers, &scope).await?;
-        let green = open - (red.len() + yellow.len()) as i64;
+        let green = open - lit_cases as i64;
         Ok(MonitorOverview {
             red,
             yellow,

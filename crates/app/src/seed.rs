@@ -198,16 +198,35 @@ pub fn generate_cases(
     count: usize,
     seed: u64,
 ) -> Vec<(Case, Vec<StoredEvent>)> {
+    generate_cases_received(items, calendar, division, today, days, today, count, seed)
+}
+
+/// Generates `count` cases received over the `days` calendar days up to `last` (included) and
+/// simulated up to `today`. Deterministic for a given seed. Receipt numbers are unique within one
+/// call; calls over disjoint days never share a number.
+#[allow(clippy::too_many_arguments)]
+pub fn generate_cases_received(
+    items: &[PublishedItem],
+    calendar: &Calendar,
+    division: &str,
+    last: NaiveDate,
+    days: i64,
+    today: NaiveDate,
+    count: usize,
+    seed: u64,
+) -> Vec<(Case, Vec<StoredEvent>)> {
     let mut rng = Rng(seed.max(1));
     let mut out = Vec::with_capacity(count);
     let mut serial_by_day = std::collections::HashMap::<NaiveDate, u32>::new();
     let mut attempts = 0;
-    while out.len() < count && attempts < count * 3 {
+    // Days off are skipped, and a week around a holiday has few working days: enough attempts
+    // for those (the loop ends as soon as `count` cases exist).
+    while out.len() < count && attempts < count * 10 + 10 {
         attempts += 1;
         let Some(item) = items.get(rng.below(items.len() as u64) as usize) else {
             break;
         };
-        let received = today - Duration::days(rng.below(days.max(1) as u64) as i64);
+        let received = last - Duration::days(rng.below(days.max(1) as u64) as i64);
         if !calendar.is_working_day(received).unwrap_or(false) {
             continue;
         }
@@ -530,6 +549,156 @@ impl Service {
                 .await?;
         }
         Ok(total)
+    }
+}
+
+// ---- a store of many years (scale) ------------------------------------------------------------
+
+/// What [`Service::generate_history`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Generated {
+    pub cases: usize,
+    pub events: usize,
+}
+
+/// Calendar days per generated slice: one slice is generated while the one before it is written.
+const SLICE_DAYS: i64 = 7;
+
+impl Service {
+    /// Adds about `count` cases received on the working days of the `years` years up to today,
+    /// each with its whole history (run through the real state machine, like the demo's), in the
+    /// same rows the product writes (`cases`, `case_events`, `case_facts`). Cases are spread over
+    /// the working days evenly, generated a week at a time on a thread of their own while the
+    /// week before is written in one transaction, and handed ids in the order they were received.
+    /// Days the calendar does not cover get no case, so fewer than `count` may be written.
+    /// `progress` hears the running total after each week.
+    pub async fn generate_history(
+        &self,
+        count: usize,
+        years: u32,
+        seed: u64,
+        progress: &(dyn Fn(Generated) + Sync),
+    ) -> Result<Generated, AppError> {
+        let items = catalogue_rows::all_items(self.store().readers()).await?;
+        if items.is_empty() {
+            return Err(AppError::invalid(
+                "catalogue",
+                "the store has no catalogue to generate cases of",
+            ));
+        }
+        // Generated receipt numbers are unique among one run's; a second run would repeat them.
+        if case_rows::any_case(self.store().readers()).await? {
+            return Err(AppError::invalid(
+                "cases",
+                "the store already holds cases; generate into a store without any",
+            ));
+        }
+        let today = self.today();
+        let total_days = i64::from(years.max(1)) * 365;
+        let first = today - Duration::days(total_days - 1);
+        let calendar = self.calendar().clone();
+        // Working days per slice, so every working day gets about the same number of cases.
+        let mut slices = Vec::new();
+        let mut start = first;
+        while start <= today {
+            let end = (start + Duration::days(SLICE_DAYS - 1)).min(today);
+            let working = start
+                .iter_days()
+                .take_while(|d| *d <= end)
+                .filter(|d| calendar.is_working_day(*d).unwrap_or(false))
+                .count();
+            slices.push((start, end, working));
+            start = end + Duration::days(1);
+        }
+        let all_working: usize = slices.iter().map(|s| s.2).sum();
+        if all_working == 0 {
+            return Err(AppError::invalid(
+                "years",
+                "the calendar covers none of these days",
+            ));
+        }
+        let division = "330226".to_string();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<(Case, Vec<StoredEvent>)>>(2);
+        let producer_calendar = calendar.clone();
+        let producer = std::thread::spawn(move || {
+            let mut done_working = 0usize;
+            let mut planned = 0usize;
+            for (k, (start, end, working)) in slices.into_iter().enumerate() {
+                done_working += working;
+                let target = count.saturating_mul(done_working) / all_working;
+                let n = target - planned;
+                planned = target;
+                if n == 0 {
+                    continue;
+                }
+                let days = (end - start).num_days() + 1;
+                let mut batch = generate_cases_received(
+                    &items,
+                    &producer_calendar,
+                    &division,
+                    end,
+                    days,
+                    today,
+                    n,
+                    seed.wrapping_mul(1_000_003).wrapping_add(k as u64 + 1),
+                );
+                batch.sort_by_key(|(case, _)| case.received_at);
+                for (case, _) in &mut batch {
+                    case.id = uuid::Uuid::now_v7().to_string();
+                }
+                if tx.blocking_send(batch).is_err() {
+                    return;
+                }
+            }
+        });
+        if self.store().backend() == onewindow_store::Backend::Sqlite {
+            // Millions of rows go into indexes keyed by department, item, status…: keep their
+            // pages in memory (1 GiB at most, for the writer's connection) instead of SQLite's
+            // default of 2 MiB.
+            self.store()
+                .write(|conn| {
+                    Box::pin(async move {
+                        onewindow_store::facts::sqlite_bulk_cache(conn).await?;
+                        Ok::<_, AppError>(())
+                    })
+                })
+                .await?;
+        }
+        let calendar = std::sync::Arc::new(calendar);
+        let mut total = Generated::default();
+        let mut failure = None;
+        while let Some(batch) = rx.recv().await {
+            let events: usize = batch.iter().map(|(_, h)| h.len()).sum();
+            let cases = batch.len();
+            let calendar = calendar.clone();
+            let written = self
+                .store()
+                .write(move |conn| {
+                    Box::pin(async move {
+                        for (case, history) in &batch {
+                            let due = case.due_on(&calendar)?;
+                            case_rows::insert_with_history(&mut *conn, case, history, due).await?;
+                        }
+                        Ok::<_, AppError>(())
+                    })
+                })
+                .await;
+            if let Err(e) = written {
+                failure = Some(e);
+                break;
+            }
+            total.cases += cases;
+            total.events += events;
+            progress(total);
+        }
+        drop(rx);
+        if producer.join().is_err() {
+            return Err(AppError::invalid("cases", "the case generator failed"));
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(total),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use onewindow_domain::case::{
     self, Action, Applicant, ApplicantKind, Case, CaseCommand, Channel, Context, NewCase,
 };
 use onewindow_domain::catalogue::{Department, PublishedItem};
+use onewindow_domain::circulation::TaskAction;
 use onewindow_domain::figures::{CatalogueFigures, catalogue_figures};
 use onewindow_domain::identifiers::{ResidentIdNumber, UnifiedSocialCreditCode};
 use onewindow_domain::validation::FieldError;
@@ -53,6 +54,8 @@ pub struct CaseDetail {
     pub visit_count: usize,
     pub at_most_once: bool,
     pub allowed_actions: Vec<Action>,
+    /// For a joint case: what this actor may do to each task, by task key.
+    pub task_actions: Vec<(String, Vec<TaskAction>)>,
 }
 
 /// One page of a list and the cursor of the next, if any.
@@ -124,6 +127,11 @@ impl Service {
 
     pub(crate) fn file_store(&self) -> Option<&Arc<dyn object_store::ObjectStore>> {
         self.inner.files.as_ref()
+    }
+
+    /// The six-digit division code of the county this service runs for (330226: Ninghai).
+    pub fn division(&self) -> &str {
+        &self.inner.division
     }
 
     pub fn store(&self) -> &Store {
@@ -206,6 +214,37 @@ impl Service {
         idempotency_key: Option<String>,
         files: Vec<onewindow_store::files::CaseFile>,
     ) -> Result<Submitted, AppError> {
+        self.submit_case_with(actor, request, idempotency_key, files, None)
+            .await
+    }
+
+    /// Files an application under an investment project's code: the applicant must be the
+    /// project's owner, and results of the project's earlier approvals are taken as materials.
+    pub async fn submit_case_in_project(
+        &self,
+        actor: &Actor,
+        request: SubmitCase,
+        project_code: &str,
+        idempotency_key: Option<String>,
+    ) -> Result<Submitted, AppError> {
+        self.submit_case_with(
+            actor,
+            request,
+            idempotency_key,
+            Vec::new(),
+            Some(project_code.trim().to_string()),
+        )
+        .await
+    }
+
+    async fn submit_case_with(
+        &self,
+        actor: &Actor,
+        request: SubmitCase,
+        idempotency_key: Option<String>,
+        files: Vec<onewindow_store::files::CaseFile>,
+        project_code: Option<String>,
+    ) -> Result<Submitted, AppError> {
         let mut request = request;
         request.applicant.id_number = canonical_applicant_id(&request.applicant)?;
         let who = &actor.principal;
@@ -231,6 +270,10 @@ impl Service {
             .then(|| who.user_id.clone());
         let fingerprint = serde_json::to_string(&request)
             .map_err(|e| AppError::invalid("body", e.to_string()))?;
+        let fingerprint = match &project_code {
+            Some(code) => format!("{fingerprint}|project:{code}"),
+            None => fingerprint,
+        };
         // Keys are the caller's own: two accounts choosing the same key never meet.
         let idempotency_key = idempotency_key.map(|k| format!("{}:{k}", who.user_id));
         let calendar = self.inner.calendar.clone();
@@ -254,14 +297,24 @@ impl Service {
                             replayed: true,
                         });
                     }
-                    let item = catalogue_rows::get_item(&mut *conn, &request.item_code)
-                        .await?
-                        .ok_or_else(|| {
-                            AppError::invalid(
-                                "item_code",
-                                format!("no item with code {}", request.item_code),
-                            )
-                        })?;
+                    let item = catalogue_rows::get_item(&mut *conn, &request.item_code).await?;
+                    // An item code or a bundle code: one window files both.
+                    let plan = match &item {
+                        Some(_) => None,
+                        None => Some(
+                            crate::bundles::current_plan(&mut *conn, &request.item_code)
+                                .await?
+                                .ok_or_else(|| {
+                                    AppError::invalid(
+                                        "item_code",
+                                        format!(
+                                            "no item or bundle with code {}",
+                                            request.item_code
+                                        ),
+                                    )
+                                })?,
+                        ),
+                    };
                     let today = local_date(now);
                     let serial =
                         next_counter(&mut *conn, &format!("case:{}", today.format("%Y%m%d")))
@@ -281,8 +334,25 @@ impl Service {
                         materials: request.materials,
                         filed_by,
                     };
-                    let (case, event) = case::submit(id, number, &item, new, &ctx)?;
+                    let (mut case, event) = match (&item, &plan) {
+                        (Some(item), _) => case::submit(id, number, item, new, &ctx)?,
+                        (None, Some(plan)) => case::submit_bundle(id, number, plan, new, &ctx)?,
+                        (None, None) => {
+                            return Err(AppError::invalid("item_code", "no item or bundle"));
+                        }
+                    };
+                    if let Some(code) = &project_code {
+                        let Some(item) = &item else {
+                            return Err(AppError::invalid(
+                                "project_code",
+                                "a joint-approval bundle is not filed under a project",
+                            ));
+                        };
+                        crate::projects::file_under_project(&mut *conn, &mut case, code, item)
+                            .await?;
+                    }
                     case_rows::insert(&mut *conn, &case, &event, actor.username(), None).await?;
+                    crate::bundles::sync_tasks(&mut *conn, &case, &calendar).await?;
                     for mut file in files {
                         file.case_id = case.id.clone();
                         onewindow_store::files::insert(&mut *conn, &file).await?;
@@ -401,6 +471,8 @@ impl Service {
                             current,
                         });
                     }
+                    crate::bundles::sync_tasks(&mut *conn, &next, &calendar).await?;
+                    crate::projects::follow_case(&mut *conn, &next, now).await?;
                     for mut file in files {
                         file.case_id = next.id.clone();
                         onewindow_store::files::insert(&mut *conn, &file).await?;
@@ -508,15 +580,15 @@ impl Service {
         };
         // What this actor may do next: the state machine's actions that the policy allows.
         let allowed_actions = case
-            .status
-            .allowed_actions()
-            .iter()
-            .copied()
+            .available_actions()
+            .into_iter()
             .filter(|a| {
                 access::decide_case(&actor.principal, CaseOperation::Act(*a), &facts(&case))
                     .is_allowed()
             })
             .collect();
+        let task_actions = crate::bundles::task_actions(&actor.principal, &case);
+        crate::bundles::redact_for(&actor.principal, &mut case);
         mask_case(&mut case);
         Ok(CaseDetail {
             due_on,
@@ -525,6 +597,7 @@ impl Service {
             visit_count: case.visits.len(),
             at_most_once: case.is_at_most_once(),
             allowed_actions,
+            task_actions,
             history,
             case,
         })
@@ -660,6 +733,10 @@ pub(crate) fn facts(case: &Case) -> CaseFacts<'_> {
         status: case.status,
         owner: case.filed_by.as_deref(),
         applicant_identity: &case.applicant.id_number,
+        task_departments: case
+            .circulation
+            .as_ref()
+            .map_or(&[][..], |c| c.departments.as_slice()),
     }
 }
 

@@ -9,12 +9,15 @@
 //! `(received_at, id)` and `(due_on, id)` would remove the bound.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use onewindow_domain::access::Role;
+use onewindow_domain::access::{self, CaseOperation, Role};
 use onewindow_domain::case::{Case, Status};
+use onewindow_domain::circulation::TaskStatus;
 use onewindow_domain::clock::notice_deadline;
+use onewindow_store::bundles as bundle_rows;
+use onewindow_store::cases as case_rows;
 
 use crate::error::AppError;
-use crate::service::{Actor, CaseQuery, Page, Service};
+use crate::service::{Actor, CaseQuery, Page, Service, facts, mask_case};
 
 /// The most cases one workbench list reads before ordering them.
 pub const MAX_SCANNED: usize = 5_000;
@@ -30,6 +33,15 @@ pub const WINDOW_STATUSES: [Status; 4] = [
 
 /// What is on a department's clock.
 pub const DESK_STATUSES: [Status; 3] = [Status::Accepted, Status::InReview, Status::Suspended];
+
+/// The states of a joint case's task that put it on its department's desk: ready to claim, in
+/// review, or stopped (for the applicant's supplement or an inspection).
+pub const DESK_TASK_STATUSES: [TaskStatus; 4] = [
+    TaskStatus::Open,
+    TaskStatus::InReview,
+    TaskStatus::AwaitingSupplement,
+    TaskStatus::Suspended,
+];
 
 /// Filters of the window queue.
 #[derive(Debug, Clone, Default)]
@@ -74,10 +86,17 @@ pub struct DeskQuery {
     pub limit: Option<u32>,
 }
 
-/// One case on a department's clock.
+/// One case on a department's clock, or one department task of a joint case.
 #[derive(Debug, Clone)]
 pub struct Task {
     pub case: Case,
+    /// For a joint case: the key of the department's own task this row is (its clock, not the
+    /// case's, gives the dates). A department with two members of one bundle has two rows.
+    pub task_key: Option<String>,
+    /// The clock is stopped (a suspended case, or a task waiting for a supplement or stopped).
+    pub stopped: bool,
+    /// The working days of the clock's limit (with any extension), for the light.
+    pub limit_days: Option<u32>,
     /// `None` while the clock is stopped (suspended) or the calendar does not cover the dates.
     pub due_on: Option<NaiveDate>,
     pub working_days_used: Option<u32>,
@@ -87,7 +106,13 @@ pub struct Task {
 
 impl Task {
     pub fn is_overdue(&self) -> bool {
-        self.case.status != Status::Suspended && self.working_days_left.is_some_and(|d| d < 0)
+        !self.stopped && self.working_days_left.is_some_and(|d| d < 0)
+    }
+
+    /// The department task of a joint case this row is about.
+    pub fn joint_task(&self) -> Option<&onewindow_domain::circulation::Task> {
+        let key = self.task_key.as_deref()?;
+        self.case.circulation.as_ref()?.task(key)
     }
 }
 
@@ -226,6 +251,9 @@ impl Service {
         }
         let calendar = self.calendar();
         let today = self.today();
+        // A joint case is worked in its tasks: its lead department sees it through its own task
+        // like every other member department, not as a case of its own.
+        all.retain(|case| case.circulation.is_none());
         let mut tasks: Vec<Task> = all
             .into_iter()
             .map(|case| {
@@ -239,6 +267,9 @@ impl Service {
                     None => (None, None),
                 };
                 Task {
+                    stopped: case.status == Status::Suspended || due_on.is_none(),
+                    limit_days: case.clock.as_ref().map(|c| c.total_limit()),
+                    task_key: None,
                     case,
                     due_on,
                     working_days_used: used,
@@ -246,6 +277,9 @@ impl Service {
                 }
             })
             .collect();
+        let (joint, cut) = self.joint_desk_tasks(actor, &departments).await?;
+        truncated |= cut;
+        tasks.extend(joint);
         let total = tasks.len();
         let overdue = tasks.iter().filter(|t| t.is_overdue()).count();
         if query.overdue_only {
@@ -260,6 +294,75 @@ impl Service {
             overdue,
             truncated,
         })
+    }
+
+    /// The tasks of joint cases that stand on the desks of `departments` ([`DESK_TASK_STATUSES`]),
+    /// one row per task, each on the task's own clock; true when more than [`MAX_SCANNED`] cases
+    /// had such tasks. Each case is read as its reader may see it (other departments' opinions
+    /// removed, personal data masked).
+    async fn joint_desk_tasks(
+        &self,
+        actor: &Actor,
+        departments: &[String],
+    ) -> Result<(Vec<Task>, bool), AppError> {
+        let statuses: Vec<&str> = DESK_TASK_STATUSES.iter().map(|s| s.as_str()).collect();
+        let limit = i64::try_from(MAX_SCANNED).unwrap_or(i64::MAX);
+        let ids = bundle_rows::cases_with_tasks(
+            self.store().readers(),
+            departments,
+            &statuses,
+            limit + 1,
+        )
+        .await?;
+        let truncated = ids.len() > MAX_SCANNED;
+        let calendar = self.calendar();
+        let today = self.today();
+        let mut rows = Vec::new();
+        for id in ids.iter().take(MAX_SCANNED) {
+            let Some(mut case) = case_rows::load(self.store().readers(), id).await? else {
+                continue;
+            };
+            if !access::decide_case(&actor.principal, CaseOperation::Read, &facts(&case))
+                .is_allowed()
+            {
+                continue;
+            }
+            crate::bundles::redact_for(&actor.principal, &mut case);
+            mask_case(&mut case);
+            let mine: Vec<&onewindow_domain::circulation::Task> = case
+                .circulation
+                .iter()
+                .flat_map(|c| c.tasks.iter())
+                .filter(|t| {
+                    departments.iter().any(|d| d == t.department())
+                        && DESK_TASK_STATUSES.contains(&t.status)
+                })
+                .collect();
+            let made: Vec<Task> = mine
+                .into_iter()
+                .map(|t| {
+                    let due_on = t.due_on(calendar).ok().flatten();
+                    let (used, left) = match &t.clock {
+                        Some(clock) => (
+                            clock.used_days(calendar, today).ok(),
+                            clock.days_left(calendar, today).ok(),
+                        ),
+                        None => (None, None),
+                    };
+                    Task {
+                        case: Case::clone(&case),
+                        task_key: Some(t.key().to_string()),
+                        stopped: t.status.stops_the_clock() || due_on.is_none(),
+                        limit_days: t.clock.as_ref().map(|c| c.total_limit()),
+                        due_on,
+                        working_days_used: used,
+                        working_days_left: left,
+                    }
+                })
+                .collect();
+            rows.extend(made);
+        }
+        Ok((rows, truncated))
     }
 
     /// Every case of `query` (newest first, as the store pages), up to [`MAX_SCANNED`]; true when
@@ -317,12 +420,12 @@ fn parse_queue_cursor(cursor: &str) -> Option<QueueKey> {
 type TaskKey = (bool, Option<NaiveDate>, String);
 
 fn task_key(task: &Task) -> TaskKey {
-    let stopped = task.case.status == Status::Suspended || task.due_on.is_none();
-    (
-        stopped,
-        if stopped { None } else { task.due_on },
-        task.case.id.clone(),
-    )
+    let stopped = task.stopped;
+    let id = match &task.task_key {
+        Some(key) => format!("{}/{key}", task.case.id),
+        None => task.case.id.clone(),
+    };
+    (stopped, if stopped { None } else { task.due_on }, id)
 }
 
 fn task_cursor(key: &TaskKey) -> String {

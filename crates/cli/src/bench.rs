@@ -19,6 +19,9 @@
 //!
 //! `onewindow bench --sweep N` times the deadline monitor's sweep (issue 6: under 100 ms with
 //! 100,000 open clocks) in this process, without a server: see [`sweep`].
+//!
+//! `onewindow bench --statistics` times the statistics of whole months on an existing store
+//! (issue 6: under 300 ms with five million cases), in this process: see [`statistics`].
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -26,6 +29,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Error, bail};
+use chrono::NaiveDate;
 use clap::Args;
 use onewindow_app::accounts::{NewUser, generate_password};
 use onewindow_app::{Actor, AppError, Service};
@@ -90,6 +94,25 @@ pub struct BenchArgs {
     /// working days after it, which the calendar must cover).
     #[arg(long, default_value = "2026-09-01", requires = "sweep")]
     sweep_today: chrono::NaiveDate,
+    /// Time the statistics of whole months (the dashboard's query, issue 6: under 300 ms with
+    /// five million cases) on the existing store given by --data or --database, in this process
+    /// without a server: see [`statistics`].
+    #[arg(long, conflicts_with_all = ["pages", "url", "sweep", "cases_per_client", "item", "clients"])]
+    statistics: bool,
+    /// With --statistics: how many months, the last full months before today.
+    #[arg(long, default_value_t = 12, requires = "statistics")]
+    statistics_months: u32,
+    /// With --statistics: start with the month of this day instead (then the months after it),
+    /// e.g. on a store still being generated.
+    #[arg(long, requires = "statistics")]
+    statistics_first_month: Option<NaiveDate>,
+    /// With --statistics: timed calls per month and filter.
+    #[arg(long, default_value_t = 5, requires = "statistics")]
+    statistics_runs: usize,
+    /// With --statistics: also time, once per month, the way the figures were computed before
+    /// the summary rows (every case body of the period decoded).
+    #[arg(long, requires = "statistics")]
+    statistics_bodies: bool,
 }
 
 struct Server {
@@ -514,7 +537,10 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)] as f64 / 1000.0
 }
 
-pub async fn run(args: BenchArgs) -> Result<(), Error> {
+pub async fn run(args: BenchArgs, store: &StoreArgs) -> Result<(), Error> {
+    if args.statistics {
+        return statistics::run(&args, store).await;
+    }
     if args.pages {
         return pages::run(args).await;
     }
@@ -1208,6 +1234,222 @@ mod sweep {
         );
         service.store().close().await;
         drop(dir);
+        Ok(())
+    }
+}
+
+/// `onewindow bench --statistics`: the dashboard's statistics of whole months on an existing store
+/// (fill one with `onewindow generate`).
+///
+/// For each of the last `--statistics-months` full months before today, and for the month so
+/// far, it calls `Service::statistics` as the API and the dashboard page do (as a supervisor):
+/// once cold (the first read of the month), then `--statistics-runs` times each for the whole
+/// county and filtered by a department, a centre, a window, a level and a channel. It reports
+/// p50, p99 and max over all warm calls, the cold calls apart, and the rows a month reads. With
+/// `--statistics-bodies`, it also times once per month the way the figures were computed before
+/// the summary rows (decoding every case body that touches the month) and checks that both give
+/// the same figures.
+mod statistics {
+    use chrono::{Datelike as _, Months};
+    use onewindow_app::statistics::StatisticsQuery;
+    use onewindow_domain::access::Principal;
+    use onewindow_domain::statistics::{CaseRecord, period_statistics};
+    use onewindow_store::reports::{self, PeriodFilter};
+
+    use super::*;
+
+    fn supervisor() -> Actor {
+        Actor::new(
+            Principal {
+                user_id: "bench".into(),
+                username: "bench".into(),
+                display_name: "bench".into(),
+                identity: None,
+                posts: vec![Post::new(Role::Supervisor)],
+                may_reveal_personal_data: false,
+            },
+            "cli",
+        )
+    }
+
+    fn month_start(d: NaiveDate) -> NaiveDate {
+        d.with_day(1).unwrap_or(d)
+    }
+
+    pub(super) async fn run(args: &BenchArgs, store: &StoreArgs) -> Result<(), Error> {
+        let service = crate::open_existing(store).await?;
+        let actor = supervisor();
+        let today = service.today();
+        let this_month = month_start(today);
+        let mut months = Vec::new();
+        match args.statistics_first_month {
+            Some(first) => {
+                for k in 0..args.statistics_months {
+                    let from = month_start(first) + Months::new(k);
+                    let to = (from + Months::new(1)).pred_opt().unwrap_or(from);
+                    months.push((from, to.min(today)));
+                }
+            }
+            None => {
+                for k in (1..=args.statistics_months).rev() {
+                    let from = this_month - Months::new(k);
+                    let to = (from + Months::new(1)).pred_opt().unwrap_or(from);
+                    months.push((from, to));
+                }
+                months.push((this_month, today));
+            }
+        }
+        let window = service
+            .windows()
+            .await?
+            .into_iter()
+            .next()
+            .map(|w| format!("{}/{}", w.centre, w.code));
+        let filters: Vec<(&str, StatisticsQuery)> = vec![
+            ("county", StatisticsQuery::default()),
+            (
+                "department SCJGJ",
+                StatisticsQuery {
+                    department: Some("SCJGJ".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "centre county-hall",
+                StatisticsQuery {
+                    centre: Some("county-hall".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "window",
+                StatisticsQuery {
+                    window: window.clone(),
+                    ..Default::default()
+                },
+            ),
+            (
+                "level township",
+                StatisticsQuery {
+                    level: Some("township".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "channel online",
+                StatisticsQuery {
+                    channel: Some("online".into()),
+                    ..Default::default()
+                },
+            ),
+        ];
+        println!(
+            "bench --statistics: {:?}, {} months up to {today}, {} warm runs per month and filter",
+            service.store().backend(),
+            months.len(),
+            args.statistics_runs
+        );
+        let mut cold = Vec::new();
+        let mut warm: Vec<u64> = Vec::new();
+        let mut per_filter: Vec<Vec<u64>> = vec![Vec::new(); filters.len()];
+        for (from, to) in &months {
+            let query = |q: &StatisticsQuery| StatisticsQuery {
+                from: Some(*from),
+                to: Some(*to),
+                ..q.clone()
+            };
+            let started = Instant::now();
+            let figures = service
+                .statistics(&actor, query(&StatisticsQuery::default()))
+                .await?;
+            let cold_us = started.elapsed().as_micros() as u64;
+            cold.push(cold_us);
+            let rows = reports::facts_touching(
+                service.store().readers(),
+                &PeriodFilter {
+                    from: Some(*from),
+                    to: Some(*to),
+                    ..PeriodFilter::default()
+                },
+            )
+            .await?
+            .len();
+            let mut line = format!(
+                "  {from}..{to}: received {}, completed {}, overdue {}; {rows} summary rows; cold {:.1} ms",
+                figures.received,
+                figures.completed,
+                figures.overdue,
+                cold_us as f64 / 1000.0
+            );
+            for (i, (_, q)) in filters.iter().enumerate() {
+                if q.window.is_none() && i == 3 {
+                    continue;
+                }
+                for _ in 0..args.statistics_runs {
+                    let started = Instant::now();
+                    service.statistics(&actor, query(q)).await?;
+                    let us = started.elapsed().as_micros() as u64;
+                    warm.push(us);
+                    per_filter[i].push(us);
+                }
+            }
+            if args.statistics_bodies {
+                let started = Instant::now();
+                let cases = reports::cases_touching(
+                    service.store().readers(),
+                    &PeriodFilter {
+                        from: Some(*from),
+                        to: Some(*to),
+                        ..PeriodFilter::default()
+                    },
+                )
+                .await?;
+                let as_of = (*to).min(today);
+                let mut records = Vec::with_capacity(cases.len());
+                for case in &cases {
+                    records.push(CaseRecord::of(case, service.calendar(), as_of)?);
+                }
+                let old = period_statistics(&records, *from, *to);
+                let ms = started.elapsed().as_secs_f64() * 1000.0;
+                if old != figures {
+                    bail!(
+                        "{from}..{to}: the case bodies give other figures: {old:?} against {figures:?}"
+                    );
+                }
+                line.push_str(&format!(
+                    "; from {} case bodies {ms:.0} ms (same figures)",
+                    cases.len()
+                ));
+            }
+            println!("{line}");
+        }
+        let ms = |us: f64| us / 1000.0;
+        let summary = |values: &mut Vec<u64>| {
+            values.sort_unstable();
+            // `percentile` takes microseconds and answers milliseconds.
+            (
+                percentile(values, 50.0),
+                percentile(values, 99.0),
+                ms(values.last().copied().unwrap_or(0) as f64),
+            )
+        };
+        for (i, (name, _)) in filters.iter().enumerate() {
+            if per_filter[i].is_empty() {
+                continue;
+            }
+            let (p50, p99, max) = summary(&mut per_filter[i]);
+            println!("  {name:<20} p50 {p50:.1} ms  p99 {p99:.1} ms  max {max:.1} ms");
+        }
+        let (p50, p99, max) = summary(&mut warm);
+        println!(
+            "all warm calls ({}): p50 {p50:.1} ms  p99 {p99:.1} ms  max {max:.1} ms",
+            warm.len()
+        );
+        let (p50, p99, max) = summary(&mut cold);
+        println!(
+            "cold, first call of each month, county ({}): p50 {p50:.1} ms  p99 {p99:.1} ms  max {max:.1} ms",
+            cold.len()
+        );
         Ok(())
     }
 }

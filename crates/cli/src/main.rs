@@ -1,6 +1,8 @@
 //! The onewindow binary: serve, demo, catalogue, calendar, report, bench.
 
 mod bench;
+mod generate;
+mod monthly;
 mod users;
 
 use std::path::PathBuf;
@@ -56,6 +58,8 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         cases: usize,
     },
+    /// Fill a store with years of generated cases (the demo catalogue and hall if it has none).
+    Generate(generate::GenerateArgs),
     /// Import or export the catalogue.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
@@ -130,6 +134,13 @@ enum CalendarCommand {
 enum ReportCommand {
     /// The catalogue figures of the reform, from the stored items.
     Catalogue {
+        #[arg(long, default_value = "table")]
+        format: ReportFormat,
+    },
+    /// The monthly inspection report of a month: DIR/monthly-YYYY-MM.html and .pdf.
+    Monthly(monthly::MonthlyArgs),
+    /// Joint-approval bundles: materials, departments and visits before and after.
+    Bundles {
         #[arg(long, default_value = "table")]
         format: ReportFormat,
     },
@@ -241,6 +252,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::Demo { serve, cases } => {
             let service = open(&cli.store).await?;
+            // The hall first: a case's window is recorded when the case is written.
+            service.seed_demo_hall().await?;
             if let Some(loaded) = service.seed_demo(cases).await? {
                 eprintln!(
                     "loaded the Ninghai demo profile: {} catalogue items in {} departments and {} cases",
@@ -250,7 +263,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                 eprintln!("the store already holds a catalogue; serving it as it is");
             }
             service.seed_demo_accounts().await?;
-            service.seed_demo_hall().await?;
+            let bundles = service.seed_demo_bundles().await?;
+            if bundles > 0 {
+                eprintln!("published {bundles} joint-approval bundles (onewindow report bundles)");
+            }
             users::print_demo_accounts();
             serve_until_stopped(service, &serve).await?;
         }
@@ -300,15 +316,70 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             let service = open_existing(&cli.store).await?;
             let figures = service.catalogue_figures().await?;
             match format {
-                ReportFormat::Table => print!("{}", figures.to_table()),
+                ReportFormat::Table => {
+                    print!("{}", figures.to_table());
+                    let bundles = service.bundle_report().await?;
+                    if !bundles.is_empty() {
+                        println!("\njoint-approval bundles (联办事项):");
+                        print!("{}", bundle_table(&bundles));
+                    }
+                }
                 ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&figures)?),
             }
         }
-        Command::Bench(args) => bench::run(args).await?,
+        Command::Report(ReportCommand::Bundles { format }) => {
+            let service = open_existing(&cli.store).await?;
+            let lines = service.bundle_report().await?;
+            match format {
+                ReportFormat::Table => print!("{}", bundle_table(&lines)),
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&lines)?),
+            }
+        }
+        Command::Report(ReportCommand::Monthly(args)) => {
+            return monthly::run(&cli.store, args).await;
+        }
+        Command::Generate(args) => generate::run(&cli.store, args).await?,
+        Command::Bench(args) => bench::run(args, &cli.store).await?,
         Command::User(command) => return users::run_user(&cli.store, command).await,
         Command::Audit(command) => return users::run_audit(&cli.store, command).await,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The bundle report as a plain table, one line per bundle and a total.
+fn bundle_table(lines: &[onewindow_app::bundles::BundleReportLine]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from(
+        "bundle            lead    members  materials before→after  departments before→after  visits before→after  name\n",
+    );
+    let (mut mb, mut ma, mut vb, mut va) = (0, 0, 0, 0);
+    for l in lines {
+        let f = &l.figures;
+        let _ = writeln!(
+            out,
+            "{:<17} {:<7} {:>7}  {:>10} → {:<10}  {:>13} → {:<10}  {:>8} → {:<9}  {}",
+            l.code,
+            l.lead_department,
+            l.members,
+            f.materials_before,
+            f.materials_after,
+            f.departments_before,
+            f.departments_after,
+            f.visits_before,
+            f.visits_after,
+            l.name
+        );
+        mb += f.materials_before;
+        ma += f.materials_after;
+        vb += f.visits_before;
+        va += f.visits_after;
+    }
+    let _ = writeln!(
+        out,
+        "{} bundles: materials {mb} → {ma}, visits in person {vb} → {va}",
+        lines.len()
+    );
+    out
 }
 
 async fn serve_until_stopped(service: Service, serve: &ServeArgs) -> Result<(), Error> {

@@ -324,9 +324,12 @@ pub(crate) async fn run_audit(store: &StoreArgs, command: AuditCommand) -> Resul
 /// Prints the demo accounts at the start of `onewindow demo`.
 pub(crate) fn print_demo_accounts() {
     eprintln!("demo accounts (DEMO ONLY: these passwords are public):");
-    for a in demo_accounts() {
+    for a in demo_accounts()
+        .into_iter()
+        .chain(onewindow_app::bundles::demo_joint_staff())
+    {
         eprintln!(
-            "  {:<13} {:<24} {}",
+            "  {:<16} {:<18} {}",
             a.username,
             a.password,
             describe_posts(&a.posts)

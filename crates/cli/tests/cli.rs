@@ -971,6 +971,34 @@ fn report_catalogue_reproduces_the_seed_figures_on_the_demo_profile() {
         "the demo seeded the empty store:\n{log}"
     );
 
+    // The joint-approval bundles of the seed, with materials and visits before and after.
+    let bundles: Value =
+        serde_json::from_str(&store.ok(&["report", "bundles", "--format", "json"]))
+            .expect("the bundle report is JSON");
+    let bundles = bundles.as_array().expect("one line per bundle");
+    assert_eq!(
+        bundles.len(),
+        18,
+        "the homestay, the home sale and sixteen industries"
+    );
+    let homestay = bundles
+        .iter()
+        .find(|b| b["code"] == "LB-MINSU")
+        .expect("the homestay bundle");
+    assert_eq!(homestay["lead_department"], "GAJ");
+    assert_eq!(homestay["members"], 5);
+    assert_eq!(homestay["departments_before"], 5);
+    assert_eq!(homestay["visits_after"], 1);
+    assert!(
+        homestay["materials_after"].as_u64() < homestay["materials_before"].as_u64(),
+        "{homestay}"
+    );
+    let table = store.ok(&["report", "catalogue"]);
+    assert!(
+        table.contains("LB-MINSU") && table.contains("开办民宿"),
+        "{table}"
+    );
+
     let report = store.ok(&["report", "catalogue", "--format", "json"]);
     let figures: Value = serde_json::from_str(&report).expect("the report is JSON");
     assert_eq!(
@@ -1790,4 +1818,174 @@ fn audit_verify_finds_every_kind_of_tampering() {
 
     // The original store is untouched by all this.
     store.ok(&["audit", "verify", "--expect-head", &anchor]);
+}
+
+// ---- report monthly -------------------------------------------------------------------------
+
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// The month before this one in China (the demo's cases lie in the last four months).
+fn last_month() -> String {
+    use chrono::Datelike as _;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let last = today
+        .with_day(1)
+        .and_then(|d| d.pred_opt())
+        .expect("a day before the first");
+    format!("{:04}-{:02}", last.year(), last.month())
+}
+
+#[test]
+fn report_monthly_writes_the_html_and_a_pdf_with_chinese_text() {
+    let store = TestStore::fresh("monthly-report");
+    seed_demo(&store);
+    let month = last_month();
+    let out = store.file("reports");
+    let font = onewindow_app::monthly_report::locate_font(None);
+    if font.is_err() {
+        assert!(
+            !under_ci(),
+            "CI installs fonts-noto-cjk for the PDF report: {font:?}"
+        );
+        eprintln!("SKIPPED: no CJK font (install fonts-noto-cjk)");
+        return;
+    }
+    let printed = store.ok(&[
+        "report",
+        "monthly",
+        "--month",
+        &month,
+        "--out",
+        path_arg(&out),
+    ]);
+    let html_path = out.join(format!("monthly-{month}.html"));
+    let pdf_path = out.join(format!("monthly-{month}.pdf"));
+    assert!(printed.contains(path_arg(&html_path)), "{printed}");
+    assert!(printed.contains(path_arg(&pdf_path)), "{printed}");
+    let html = read_file(&html_path);
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("政务服务效能监察报告"));
+    assert!(
+        html.contains("<table id=\"report-departments\">"),
+        "a ranking"
+    );
+    assert_eq!(html.matches("<svg").count(), 2, "two charts");
+    let pdf = std::fs::read(&pdf_path).expect("the PDF");
+    assert!(pdf.starts_with(b"%PDF-"));
+    match Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&pdf_path)
+        .arg("-")
+        .output()
+    {
+        Ok(extracted) => {
+            let text = String::from_utf8_lossy(&extracted.stdout);
+            for expected in [
+                "政务服务效能监察报告",
+                "一、主要指标",
+                "三、部门考核排名",
+                "按期办结率",
+            ] {
+                assert!(text.contains(expected), "{expected:?} missing:\n{text}");
+            }
+        }
+        Err(e) => {
+            assert!(!under_ci(), "CI installs poppler-utils (pdftotext): {e}");
+            eprintln!("SKIPPED the text check: pdftotext is not installed (poppler-utils)");
+        }
+    }
+
+    // A missing font is a clear error naming what to install, and nothing is written.
+    let elsewhere = store.file("no-font");
+    let output = store.run(&[
+        "report",
+        "monthly",
+        "--month",
+        &month,
+        "--out",
+        path_arg(&elsewhere),
+        "--font",
+        "/nonexistent/NotoSansCJK-Regular.ttc",
+    ]);
+    assert_fails(
+        &output,
+        78,
+        &[
+            "/nonexistent/NotoSansCJK-Regular.ttc",
+            "fonts-noto-cjk",
+            "--font",
+        ],
+    );
+    assert!(!elsewhere.exists());
+    let output = store.run(&[
+        "report",
+        "monthly",
+        "--month",
+        "2026-13",
+        "--out",
+        path_arg(&out),
+    ]);
+    assert_fails(&output, 1, &["2026-10"]);
+}
+
+// -------------------------------------------------------------------------------------------
+// onewindow generate and bench --statistics (issue 6, part 5)
+
+/// `generate` fills a store with the cases asked for, each with its history and its summary row,
+/// and `bench --statistics` on it finds the figures from the summary rows equal to those from the
+/// case bodies.
+#[test]
+fn generate_writes_the_cases_asked_for_and_the_statistics_bench_reads_them() {
+    let store = TestStore::fresh("generate");
+    let out = store.ok(&["generate", "--cases", "500", "--years", "1", "--seed", "3"]);
+    assert!(
+        out.contains("generated 500 cases"),
+        "the summary line: {out}"
+    );
+    let (cases, facts, events, windows) = store.with_database(async |conn| {
+        let count = async |conn: &mut sqlx::AnyConnection, sql: &str| -> Result<i64, sqlx::Error> {
+            use sqlx::Row as _;
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get::<i64, _>(0)
+        };
+        Ok((
+            count(conn, "SELECT COUNT(*) FROM cases").await?,
+            count(conn, "SELECT COUNT(*) FROM case_facts").await?,
+            count(conn, "SELECT COUNT(*) FROM case_events").await?,
+            count(
+                conn,
+                "SELECT COUNT(*) FROM case_facts WHERE service_window IS NOT NULL",
+            )
+            .await?,
+        ))
+    });
+    assert_eq!(cases, 500);
+    assert_eq!(facts, 500, "one summary row per case");
+    assert!(events > 4 * 500, "whole histories: {events} events");
+    assert!(windows > 0, "the county hall's cases have windows");
+
+    // A second run would repeat receipt numbers: refused, nothing written.
+    let again = store.run(&["generate", "--cases", "10", "--years", "1"]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("already holds cases"),
+        "{}",
+        stderr(&again)
+    );
+
+    let bench = store.ok(&[
+        "bench",
+        "--statistics",
+        "--statistics-months",
+        "3",
+        "--statistics-runs",
+        "1",
+        "--statistics-bodies",
+    ]);
+    assert_eq!(bench.matches("(same figures)").count(), 4, "{bench}");
+    assert!(bench.contains("all warm calls"), "{bench}");
 }

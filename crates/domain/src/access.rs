@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::case::{Action, Status};
+use crate::circulation::TaskAction;
 
 /// A role a person holds (岗位角色). A person may hold several posts (一人多岗), each with its own
 /// role, department and centre.
@@ -276,6 +277,8 @@ pub struct CaseFacts<'a> {
     pub owner: Option<&'a str>,
     /// The applicant's identity number or credit code.
     pub applicant_identity: &'a str,
+    /// The departments with a task in a joint case (empty for a single item).
+    pub task_departments: &'a [String],
 }
 
 /// What a user asks to do to a case.
@@ -361,7 +364,10 @@ impl CaseScope {
                 .as_deref()
                 .is_some_and(|i| i.eq_ignore_ascii_case(case.applicant_identity))
             || self.centres.iter().any(|c| c == case.centre)
-            || self.departments.iter().any(|d| d == case.department)
+            || self
+                .departments
+                .iter()
+                .any(|d| d == case.department || case.task_departments.contains(d))
     }
 }
 
@@ -486,6 +492,44 @@ pub fn decide_case(who: &Principal, op: CaseOperation, case: &CaseFacts<'_>) -> 
                 action.as_str()
             )
         }
+    })
+}
+
+/// The decision for one action on one department's task of a joint case: the task's department
+/// works it (its approvers decide), the case's window takes back what a department sent back.
+pub fn decide_task(
+    who: &Principal,
+    action: TaskAction,
+    case: &CaseFacts<'_>,
+    task_department: &str,
+) -> Decision {
+    if !case_scope(who).contains(case) {
+        return Decision::Hide;
+    }
+    let staff = |roles: &[Role]| who.departments_for(roles).any(|d| d == task_department);
+    let (allowed, roles): (bool, &[Role]) = match action {
+        TaskAction::Resubmit => (clerk_here(who, case), &[Role::Clerk]),
+        TaskAction::Decide => (staff(&[Role::Approver]), &[Role::Approver]),
+        _ => (staff(&DEPARTMENT_STAFF), &DEPARTMENT_STAFF),
+    };
+    if allowed {
+        return Decision::Allow;
+    }
+    let roles = roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Decision::Refuse(if action == TaskAction::Resubmit {
+        format!(
+            "{} on this task is for: {roles} of the case's centre",
+            action.as_str()
+        )
+    } else {
+        format!(
+            "{} on this task is for: {roles} of department {task_department}",
+            action.as_str()
+        )
     })
 }
 
@@ -648,7 +692,47 @@ mod tests {
             status,
             owner: Some("u-agent"),
             applicant_identity: "330226199001011234",
+            task_departments: &[],
         }
+    }
+
+    #[test]
+    fn a_joint_case_is_seen_by_every_member_department_and_each_works_only_its_task() {
+        let departments = vec!["gaj".to_string(), "xfjy".to_string()];
+        let joint = CaseFacts {
+            department: "gaj",
+            task_departments: &departments,
+            ..case(Status::InReview)
+        };
+        let mut fire = person(Role::Reviewer);
+        fire.posts = vec![Post::new(Role::Reviewer).in_department("xfjy")];
+        let mut fire_chief = person(Role::Approver);
+        fire_chief.posts = vec![Post::new(Role::Approver).in_department("xfjy")];
+        assert_eq!(
+            decide_case(&fire, CaseOperation::Read, &joint),
+            Decision::Allow
+        );
+        assert!(decide_task(&fire, TaskAction::Claim, &joint, "xfjy").is_allowed());
+        assert!(matches!(
+            decide_task(&fire, TaskAction::Claim, &joint, "gaj"),
+            Decision::Refuse(r) if r.contains("department gaj")
+        ));
+        assert!(!decide_task(&fire, TaskAction::Decide, &joint, "xfjy").is_allowed());
+        assert!(decide_task(&fire_chief, TaskAction::Decide, &joint, "xfjy").is_allowed());
+        assert!(
+            decide_task(&person(Role::Clerk), TaskAction::Resubmit, &joint, "xfjy").is_allowed()
+        );
+        assert!(
+            !decide_task(&person(Role::Clerk), TaskAction::Decide, &joint, "xfjy").is_allowed()
+        );
+        // A department with no task does not know the case exists.
+        assert_eq!(
+            decide_task(&person(Role::Reviewer), TaskAction::Claim, &joint, "xfjy"),
+            Decision::Hide
+        );
+        let scope = case_scope(&fire);
+        assert!(scope.contains(&joint));
+        assert!(!scope.contains(&case(Status::InReview)));
     }
 
     #[test]

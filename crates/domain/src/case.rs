@@ -277,6 +277,27 @@ pub struct Decision {
     pub decided_on: NaiveDate,
 }
 
+/// A material taken from an earlier approval of the same project instead of from the applicant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReusedMaterial {
+    /// The material's key in this case.
+    pub key: String,
+    pub name: String,
+    /// The licence or opinion it is, with its number.
+    pub document: String,
+    /// The approval (item name) that issued it.
+    pub issued_by: String,
+}
+
+/// A result an earlier approval of a project issued: what it is, its number, which approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedResult {
+    pub licence_type: String,
+    pub document: String,
+    pub item_name: String,
+}
+
 /// The data an application carries when it is received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCase {
@@ -338,6 +359,13 @@ pub struct Case {
     /// The internal circulation of a joint case (a bundle); `None` for a single item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub circulation: Option<Circulation>,
+    /// The investment project the case is filed under (投资项目代码), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_code: Option<String>,
+    /// Materials the applicant did not hand in because an earlier approval of the same project
+    /// issued them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reused_materials: Vec<ReusedMaterial>,
     /// Bumped by every event; commands carry the version they were based on.
     pub version: u64,
 }
@@ -621,6 +649,8 @@ pub fn submit(
         visits: Vec::new(),
         closed_on: None,
         circulation: None,
+        project_code: None,
+        reused_materials: Vec::new(),
         version: 1,
     };
     Ok((case, event))
@@ -690,6 +720,8 @@ pub fn submit_bundle(
         visits: Vec::new(),
         closed_on: None,
         circulation: Some(Circulation::new(plan)),
+        project_code: None,
+        reused_materials: Vec::new(),
         version: 1,
     };
     Ok((case, event))
@@ -716,6 +748,58 @@ impl Case {
             (Some(clock), true) => clock.due_date(calendar),
             _ => Ok(None),
         }
+    }
+
+    /// Files the case under a project and takes, as materials, the results its earlier
+    /// approvals issued: a demanded material whose name names an issued licence is provided by
+    /// the government, not the applicant (no material is asked for twice).
+    pub fn file_under_project(
+        &mut self,
+        project_code: &str,
+        item: &PublishedItem,
+        results: &[IssuedResult],
+    ) {
+        self.project_code = Some(project_code.to_string());
+        for material in item.item.demanded_materials() {
+            if self.provided_materials.contains(&material.key) {
+                continue;
+            }
+            if let Some(result) = results
+                .iter()
+                .find(|r| !r.licence_type.is_empty() && material.name.contains(&r.licence_type))
+            {
+                self.provided_materials.insert(material.key.clone());
+                self.reused_materials.push(ReusedMaterial {
+                    key: material.key.clone(),
+                    name: material.name.clone(),
+                    document: result.document.clone(),
+                    issued_by: result.item_name.clone(),
+                });
+            }
+        }
+    }
+
+    /// The case-level actions of its state; a joint case is reviewed, stopped and decided in its
+    /// tasks, so those are not among them.
+    pub fn available_actions(&self) -> Vec<Action> {
+        self.status
+            .allowed_actions()
+            .iter()
+            .copied()
+            .filter(|a| {
+                self.circulation.is_none()
+                    || !(matches!(
+                        a,
+                        Action::StartReview | Action::Suspend | Action::Resume | Action::Decide
+                    ) || (*a == Action::RequestSupplement
+                        && !self.status.is_before_acceptance()))
+            })
+            .filter(|a| {
+                *a != Action::ProvideSupplement
+                    || self.status != Status::Suspended
+                    || self.waits_for_supplement()
+            })
+            .collect()
     }
 
     fn open_notice_before_acceptance(&self) -> Option<&SupplementNotice> {

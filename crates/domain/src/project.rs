@@ -983,3 +983,372 @@ mod tests {
         }
     }
 }
+
+/// Whether the project has its land (土地), which formal approvals of the land stage wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Land {
+    NotObtained,
+    Obtained { on: NaiveDate },
+}
+
+/// Where one step of a project's plan stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum StepProgress {
+    NotStarted,
+    /// Pre-examined before the land was obtained (模拟审批): a provisional opinion that becomes
+    /// the decision when the land is obtained, if the plan has not changed since.
+    Provisional {
+        opinion: String,
+        by: String,
+        on: NaiveDate,
+        /// The plan version the opinion was given on.
+        plan_version: u32,
+    },
+    /// Filed as a case under the project code.
+    InProgress {
+        case_number: String,
+    },
+    Done {
+        on: NaiveDate,
+        /// The case that decided it, or none for a provisional opinion turned formal.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        case_number: Option<String>,
+        /// The licence or opinion issued.
+        document: String,
+        /// True when it was a provisional opinion that turned formal with the land.
+        from_simulation: bool,
+    },
+}
+
+/// An investment project (投资项目) from registration to completion acceptance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Project {
+    pub code: ProjectCode,
+    pub name: String,
+    /// The owner's unified social credit code.
+    pub owner_identity: String,
+    pub owner_name: String,
+    /// The account that registered it, if one of the public did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_by: Option<String>,
+    /// The agent following it (代办员), if one is assigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    pub project_type: ProjectType,
+    pub government_funded: bool,
+    /// The assessed region (industrial park) it lies in, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub land: Land,
+    pub registered_on: NaiveDate,
+    /// The day the plan counts from (registration).
+    pub plan_start: NaiveDate,
+    /// Bumped whenever the plan changes (a region, a change of type): provisional opinions
+    /// given on an older plan do not turn formal.
+    pub plan_version: u32,
+    pub plan: Plan,
+    /// By step key.
+    pub progress: BTreeMap<String, StepProgress>,
+    pub version: u64,
+}
+
+/// Why a project command is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProjectError {
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+}
+
+fn project_invalid(field: &str, reason: impl Into<String>) -> ProjectError {
+    ProjectError::Invalid(vec![FieldError::new(field, reason)])
+}
+
+/// What a registration carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewProject {
+    pub name: String,
+    pub owner_identity: String,
+    pub owner_name: String,
+    pub project_type: ProjectType,
+    #[serde(default)]
+    pub government_funded: bool,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub land_obtained_on: Option<NaiveDate>,
+}
+
+impl Project {
+    /// Registers a project under `code` with the plan proposed for it, narrowed by the
+    /// assessments its region has done.
+    pub fn register(
+        code: ProjectCode,
+        new: NewProject,
+        region_assessments: &BTreeSet<Assessment>,
+        registered_by: Option<String>,
+        today: NaiveDate,
+    ) -> Result<Project, ProjectError> {
+        let mut errors = Vec::new();
+        if new.name.trim().is_empty() {
+            errors.push(FieldError::new("name", "must not be empty"));
+        }
+        if new.owner_name.trim().is_empty() {
+            errors.push(FieldError::new("owner_name", "must not be empty"));
+        }
+        if !errors.is_empty() {
+            return Err(ProjectError::Invalid(errors));
+        }
+        let plan =
+            propose_plan(new.project_type, new.government_funded).within_region(region_assessments);
+        let progress = plan
+            .steps
+            .iter()
+            .map(|s| (s.key.clone(), StepProgress::NotStarted))
+            .collect();
+        Ok(Project {
+            code,
+            name: new.name.trim().to_string(),
+            owner_identity: new.owner_identity,
+            owner_name: new.owner_name.trim().to_string(),
+            registered_by,
+            agent: None,
+            project_type: new.project_type,
+            government_funded: new.government_funded,
+            region: new.region,
+            land: match new.land_obtained_on {
+                Some(on) => Land::Obtained { on },
+                None => Land::NotObtained,
+            },
+            registered_on: today,
+            plan_start: today,
+            plan_version: 1,
+            plan,
+            progress,
+            version: 1,
+        })
+    }
+
+    pub fn step(&self, key: &str) -> Option<&PlanStep> {
+        self.plan.steps.iter().find(|s| s.key == key)
+    }
+
+    /// Gives a provisional opinion on a step before the land is obtained (模拟审批).
+    pub fn give_provisional_opinion(
+        &mut self,
+        key: &str,
+        opinion: &str,
+        by: &str,
+        today: NaiveDate,
+    ) -> Result<(), ProjectError> {
+        let Some(step) = self.step(key) else {
+            return Err(project_invalid(
+                "step",
+                format!("the plan has no step {key}"),
+            ));
+        };
+        if !step.simulated_before_land {
+            return Err(project_invalid(
+                "step",
+                format!(
+                    "{} cannot be pre-examined before the land is obtained",
+                    step.item_name
+                ),
+            ));
+        }
+        if matches!(self.land, Land::Obtained { .. }) {
+            return Err(project_invalid(
+                "step",
+                "the land is obtained: file the application for a formal decision",
+            ));
+        }
+        if opinion.trim().is_empty() {
+            return Err(project_invalid("opinion", "must not be empty"));
+        }
+        match self.progress.get(key) {
+            Some(StepProgress::NotStarted | StepProgress::Provisional { .. }) | None => {}
+            Some(_) => {
+                return Err(project_invalid(
+                    "step",
+                    "the step is already under way or done",
+                ));
+            }
+        }
+        self.progress.insert(
+            key.to_string(),
+            StepProgress::Provisional {
+                opinion: opinion.trim().to_string(),
+                by: by.to_string(),
+                on: today,
+                plan_version: self.plan_version,
+            },
+        );
+        self.version += 1;
+        Ok(())
+    }
+
+    /// Records that the land is obtained: provisional opinions given on the current plan turn
+    /// into formal decisions without a new application; those given on an older plan lapse.
+    /// Returns the keys of the steps that turned formal.
+    pub fn obtain_land(&mut self, on: NaiveDate) -> Result<Vec<String>, ProjectError> {
+        if let Land::Obtained { on } = self.land {
+            return Err(project_invalid(
+                "land",
+                format!("the land was obtained on {on}"),
+            ));
+        }
+        self.land = Land::Obtained { on };
+        let mut formal = Vec::new();
+        for (key, progress) in self.progress.iter_mut() {
+            if let StepProgress::Provisional { plan_version, .. } = progress {
+                if *plan_version == self.plan_version {
+                    *progress = StepProgress::Done {
+                        on,
+                        case_number: None,
+                        document: format!("{}-{key}", self.code),
+                        from_simulation: true,
+                    };
+                    formal.push(key.clone());
+                } else {
+                    *progress = StepProgress::NotStarted;
+                }
+            }
+        }
+        self.version += 1;
+        Ok(formal)
+    }
+
+    /// Moves the project into an assessed region: the plan changes (and with it its version).
+    pub fn move_into_region(&mut self, region: &str, assessments: &BTreeSet<Assessment>) {
+        self.region = Some(region.to_string());
+        self.plan =
+            propose_plan(self.project_type, self.government_funded).within_region(assessments);
+        self.progress
+            .retain(|k, _| self.plan.steps.iter().any(|s| &s.key == k));
+        self.plan_version += 1;
+        self.version += 1;
+    }
+
+    /// Steps whose planned end (on the real calendar, from the plan's start) is before `today`
+    /// and that are not done: what an agent's monthly review lists.
+    pub fn behind_plan(
+        &self,
+        today: NaiveDate,
+        calendar: &Calendar,
+    ) -> Result<Vec<String>, CalendarError> {
+        let Ok(schedule) = self.plan.before_construction().schedule() else {
+            return Ok(Vec::new());
+        };
+        let dates = schedule.dates(self.plan_start, calendar)?;
+        Ok(dates
+            .into_iter()
+            .filter(|d| d.ends_on < today)
+            .filter(|d| !matches!(self.progress.get(&d.key), Some(StepProgress::Done { .. })))
+            .map(|d| d.key)
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod project_tests {
+    use super::*;
+
+    fn day(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, d).expect("valid date")
+    }
+
+    fn registered(region: &BTreeSet<Assessment>) -> Project {
+        Project::register(
+            ProjectCode::issue(day(3, 2), "330226", 4, 1, 1).expect("code"),
+            NewProject {
+                name: "年产 5 万套模具生产线项目".into(),
+                owner_identity: "91330226MA2AGKRX4T".into(),
+                owner_name: "宁海县示范模具有限公司".into(),
+                project_type: ProjectType::Industrial,
+                government_funded: false,
+                region: None,
+                land_obtained_on: None,
+            },
+            region,
+            Some("enterprise".into()),
+            day(3, 2),
+        )
+        .expect("registers")
+    }
+
+    #[test]
+    fn a_provisional_opinion_turns_formal_when_the_land_is_obtained() {
+        let mut project = registered(&BTreeSet::new());
+        project
+            .give_provisional_opinion(
+                "design-scheme",
+                "方案符合规划条件",
+                "zr-reviewer",
+                day(3, 10),
+            )
+            .expect("pre-examined");
+        // The land-use planning licence needs the land itself.
+        let err = project
+            .give_provisional_opinion("land-planning", "x", "zr-reviewer", day(3, 10))
+            .expect_err("needs land");
+        assert!(err.to_string().contains("cannot be pre-examined"), "{err}");
+        let formal = project.obtain_land(day(4, 1)).expect("land");
+        assert_eq!(formal, vec!["design-scheme"]);
+        assert!(matches!(
+            project.progress.get("design-scheme"),
+            Some(StepProgress::Done {
+                from_simulation: true,
+                case_number: None,
+                ..
+            })
+        ));
+        assert!(project.obtain_land(day(4, 2)).is_err(), "once");
+        assert!(
+            project
+                .give_provisional_opinion("planning-permit", "x", "r", day(4, 3))
+                .is_err(),
+            "after the land, only formal decisions"
+        );
+    }
+
+    #[test]
+    fn a_changed_plan_lets_a_provisional_opinion_lapse() {
+        let mut project = registered(&BTreeSet::new());
+        project
+            .give_provisional_opinion("eia", "环评可行", "hj-reviewer", day(3, 10))
+            .expect("pre-examined");
+        project
+            .give_provisional_opinion("design-scheme", "方案可行", "zr-reviewer", day(3, 10))
+            .expect("pre-examined");
+        let park: BTreeSet<Assessment> = [Assessment::EnvironmentalImpact].into_iter().collect();
+        project.move_into_region("ninghai-economic-development-zone", &park);
+        assert!(
+            project.step("eia").is_none(),
+            "the region's assessment covers it"
+        );
+        let formal = project.obtain_land(day(4, 1)).expect("land");
+        assert!(formal.is_empty(), "the plan changed after the opinion");
+        assert_eq!(
+            project.progress.get("design-scheme"),
+            Some(&StepProgress::NotStarted)
+        );
+    }
+
+    #[test]
+    fn steps_past_their_planned_end_are_behind() {
+        let calendar = Calendar::prc();
+        let project = registered(&BTreeSet::new());
+        assert!(
+            project
+                .behind_plan(day(3, 2), &calendar)
+                .expect("covered")
+                .is_empty()
+        );
+        // Filing is planned for day 1 (3 March); by 5 March it is behind.
+        assert_eq!(
+            project.behind_plan(day(3, 5), &calendar).expect("covered"),
+            vec!["filing"]
+        );
+    }
+}

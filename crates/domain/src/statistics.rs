@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::calendar::{Calendar, CalendarError};
 use crate::case::{Case, Status};
+use crate::clock::CaseClock;
 use crate::figures::Ratio;
 
 /// The facts of one case that the statistics need, computed once per case.
@@ -39,6 +40,51 @@ pub struct CaseRecord {
     pub rejected_on: Option<NaiveDate>,
 }
 
+/// The facts of one case that the statistics read, independent of the period and of the
+/// calendar: what a summary row keeps so that statistics need not read case bodies. A record of a
+/// period is computed from them ([`CaseRecord::from_facts`]), so a figure has one definition
+/// whether it is computed from a case or from its summary row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFacts {
+    pub received_on: NaiveDate,
+    pub accepted_on: Option<NaiveDate>,
+    pub rejected: bool,
+    /// The day the case ended without a decision, if it did.
+    pub rejected_on: Option<NaiveDate>,
+    /// The decision's date, if decided.
+    pub completed_on: Option<NaiveDate>,
+    pub promised_days: u32,
+    pub visits: u32,
+    /// Whether the case's state runs on a clock (accepted, in review, suspended).
+    pub on_clock: bool,
+    /// The clock: its start, limit, extension and the days of its suspensions. A summary row does
+    /// not keep a suspension's kind and reason; no figure reads them.
+    pub clock: Option<CaseClock>,
+}
+
+impl CaseFacts {
+    pub fn of(case: &Case) -> CaseFacts {
+        let rejected = case.status == Status::Rejected
+            || (case.rejection_reason.is_some() && case.decision.is_none());
+        CaseFacts {
+            received_on: case.received_on,
+            accepted_on: case.accepted_on,
+            rejected,
+            // Cases stored before the day was recorded fall back to their closing day.
+            rejected_on: if rejected {
+                case.rejected_on.or(case.closed_on)
+            } else {
+                None
+            },
+            completed_on: case.decision.as_ref().map(|d| d.decided_on),
+            promised_days: case.promised_days,
+            visits: u32::try_from(case.visits.len()).unwrap_or(u32::MAX),
+            on_clock: case.status.is_on_clock(),
+            clock: case.clock.clone(),
+        }
+    }
+}
+
 impl CaseRecord {
     /// The record of `case` as seen at the end of the period (`period_end`).
     pub fn of(
@@ -46,8 +92,17 @@ impl CaseRecord {
         calendar: &Calendar,
         period_end: NaiveDate,
     ) -> Result<CaseRecord, CalendarError> {
-        let completed_on = case.decision.as_ref().map(|d| d.decided_on);
-        let (used, overdue_at_end) = match &case.clock {
+        CaseRecord::from_facts(&CaseFacts::of(case), calendar, period_end)
+    }
+
+    /// The record of a case with these facts as seen at the end of the period (`period_end`).
+    pub fn from_facts(
+        facts: &CaseFacts,
+        calendar: &Calendar,
+        period_end: NaiveDate,
+    ) -> Result<CaseRecord, CalendarError> {
+        let completed_on = facts.completed_on;
+        let (used, overdue_at_end) = match &facts.clock {
             Some(clock) => {
                 let end = match completed_on {
                     Some(d) if d <= period_end => d,
@@ -59,33 +114,26 @@ impl CaseRecord {
                     clock.used_days(calendar, end)?
                 };
                 let open = completed_on.is_none_or(|d| d > period_end);
-                let running = case.status.is_on_clock() && clock.is_running();
+                let running = facts.on_clock && clock.is_running();
                 let overdue = open && running && i64::from(used) > i64::from(clock.total_limit());
                 (Some(used), overdue)
             }
             None => (None, false),
         };
-        let rejected = case.status == Status::Rejected
-            || (case.rejection_reason.is_some() && case.decision.is_none());
         Ok(CaseRecord {
-            received_on: case.received_on,
-            accepted_on: case.accepted_on,
-            rejected,
+            received_on: facts.received_on,
+            accepted_on: facts.accepted_on,
+            rejected: facts.rejected,
             completed_on,
             working_days_used: used,
-            promised_days: case.promised_days,
-            extension_days: case.clock.as_ref().map_or(0, |c| c.extension_days),
-            visits: u32::try_from(case.visits.len()).unwrap_or(u32::MAX),
-            suspensions: case.clock.as_ref().map_or(0, |c| {
+            promised_days: facts.promised_days,
+            extension_days: facts.clock.as_ref().map_or(0, |c| c.extension_days),
+            visits: facts.visits,
+            suspensions: facts.clock.as_ref().map_or(0, |c| {
                 u32::try_from(c.suspensions.len()).unwrap_or(u32::MAX)
             }),
             overdue_at_end,
-            // Cases stored before the day was recorded fall back to their closing day.
-            rejected_on: if rejected {
-                case.rejected_on.or(case.closed_on)
-            } else {
-                None
-            },
+            rejected_on: facts.rejected_on,
         })
     }
 }

@@ -1,6 +1,19 @@
-//! Documents rendered from onewindow's figures. Spreadsheets (XLSX) now; the monthly inspection
-//! report (HTML and PDF) will live here too, so that its heavy dependencies compile only in this
-//! crate.
+//! Documents rendered from onewindow's figures: spreadsheets (XLSX), charts (SVG, drawn by
+//! plotters) and the monthly inspection report (HTML, and PDF with an embedded CJK font subset,
+//! written by krilla). Everything here is a pure function of figures (and of a font's bytes), so
+//! the pages, the API and the command line render the same documents; the heavier dependencies
+//! compile only in this crate.
+
+pub mod chart;
+pub mod document;
+pub mod font;
+pub mod monthly;
+pub mod pdf;
+
+pub use chart::{Chart, ChartError, DayCount, RateRow};
+pub use document::{Align, Block, Column, Document, Table};
+pub use font::{FontError, ReportFont};
+pub use pdf::PdfError;
 
 use onewindow_domain::statistics::PeriodStatistics;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};

@@ -101,7 +101,7 @@ async fn insert_row(
     )
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    crate::facts::insert(conn, case).await
 }
 
 /// Stores a new case and its first event.
@@ -155,6 +155,7 @@ pub async fn update(
     if result.rows_affected() != 1 {
         return Ok(false);
     }
+    crate::facts::update(conn, case).await?;
     append_events(conn, &case.id, expected_version + 1, events, actor, &at).await?;
     Ok(true)
 }
@@ -292,10 +293,12 @@ fn and_in_scope(filtered: &mut Filtered, scope: &CaseScope) {
         values.extend(scope.centres.iter().cloned());
     }
     if !scope.departments.is_empty() {
+        let marks = vec!["?"; scope.departments.len()].join(", ");
+        // A joint case is also in the scope of every department with a task in it.
         clauses.push(format!(
-            "department IN ({})",
-            vec!["?"; scope.departments.len()].join(", ")
+            "department IN ({marks}) OR id IN (SELECT case_id FROM case_tasks WHERE department IN ({marks}))"
         ));
+        values.extend(scope.departments.iter().cloned());
         values.extend(scope.departments.iter().cloned());
     }
     if clauses.is_empty() {

@@ -58,6 +58,15 @@ impl Filtered {
         self
     }
 
+    /// The query inside `head … tail` (an aggregate over it), with every value bound.
+    pub(crate) fn wrap(self, head: &str, tail: &str) -> Query<'static, Any, AnyArguments> {
+        let mut query = sqlx::query(AssertSqlSafe(format!("{head}{}{tail}", self.sql)));
+        for b in self.binds {
+            query = query.bind(b);
+        }
+        query
+    }
+
     /// The query with `tail` (ORDER BY, LIMIT) appended and every value bound.
     pub(crate) fn query(self, tail: &str) -> Query<'static, Any, AnyArguments> {
         let mut query = sqlx::query(AssertSqlSafe(format!("{}{tail}", self.sql)));

@@ -9,13 +9,16 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bundles;
 pub mod cases;
 pub mod catalogue;
+pub mod facts;
 pub mod files;
 mod filter;
 pub mod hall;
 mod migrate;
 pub mod monitor;
+pub mod projects;
 pub mod reports;
 pub mod writer;
 

@@ -25,6 +25,9 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0007_monitor_checks.sql"),
     ),
     (8, include_str!("../migrations/sqlite/0008_faults.sql")),
+    (9, include_str!("../migrations/sqlite/0009_case_facts.sql")),
+    (10, include_str!("../migrations/sqlite/0010_bundles.sql")),
+    (11, include_str!("../migrations/sqlite/0011_projects.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -50,6 +53,12 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0007_monitor_checks.sql"),
     ),
     (8, include_str!("../migrations/postgres/0008_faults.sql")),
+    (
+        9,
+        include_str!("../migrations/postgres/0009_case_facts.sql"),
+    ),
+    (10, include_str!("../migrations/postgres/0010_bundles.sql")),
+    (11, include_str!("../migrations/postgres/0011_projects.sql")),
 ];
 
 pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<(), StoreError> {
@@ -78,12 +87,15 @@ pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<()
             sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
                 .execute(&mut *conn)
                 .await?;
+            if *version == crate::facts::MIGRATION {
+                crate::facts::backfill(&mut *conn).await?;
+            }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(*version)
                 .bind(chrono::Utc::now().to_rfc3339())
                 .execute(&mut *conn)
                 .await?;
-            Ok::<_, sqlx::Error>(())
+            Ok::<_, StoreError>(())
         }
         .await;
         match result {
@@ -93,7 +105,7 @@ pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<()
             }
             Err(e) => {
                 let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
-                return Err(e.into());
+                return Err(e);
             }
         }
     }

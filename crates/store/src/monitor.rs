@@ -28,7 +28,7 @@ pub struct ClockRow {
     pub limit_days: Option<u32>,
 }
 
-const CLOCK_COLUMNS: &str = "c.id, c.number, COALESCE(i.name, c.item_code) AS item_name, \
+const CLOCK_COLUMNS: &str = "c.id, c.number, COALESCE(i.name, b.name, c.item_code) AS item_name, \
      c.department, c.centre, c.status, c.due_on, c.clock_limit";
 
 fn clock_from_row(row: &AnyRow) -> Result<ClockRow, StoreError> {
@@ -86,7 +86,7 @@ where
 {
     let sql = format!(
         "SELECT {CLOCK_COLUMNS}, c.version, c.light_check_on, l.light FROM cases c \
-         LEFT JOIN case_lights l ON l.case_id = c.id LEFT JOIN items i ON i.code = c.item_code \
+         LEFT JOIN case_lights l ON l.case_id = c.id LEFT JOIN items i ON i.code = c.item_code LEFT JOIN bundles b ON b.code = c.item_code \
          WHERE c.light_check_on IS NOT NULL AND c.light_check_on <= $1 \
          ORDER BY c.light_check_on LIMIT {}",
         limit.max(1)
@@ -465,7 +465,7 @@ where
 {
     let mut q = Filtered::new(&format!(
         "SELECT {CLOCK_COLUMNS}, l.light FROM case_lights l JOIN cases c ON c.id = l.case_id \
-         LEFT JOIN items i ON i.code = c.item_code"
+         LEFT JOIN items i ON i.code = c.item_code LEFT JOIN bundles b ON b.code = c.item_code"
     ));
     and_in_scope(&mut q, scope, "c.department", "c.centre");
     let rows = q

@@ -14,6 +14,7 @@ use onewindow_domain::case::{
     Action, Applicant, Case, CaseCommand, CaseEvent, Channel, DeliveryMethod,
 };
 use onewindow_domain::catalogue::{Department, PublishedItem};
+use onewindow_domain::circulation::TaskAction;
 use onewindow_domain::clock::SuspensionKind;
 use onewindow_domain::figures::CatalogueFigures;
 use serde::de::DeserializeOwned;
@@ -81,7 +82,13 @@ pub fn router() -> Router<Service> {
         crate::auth::audit_trail, crate::monitor_api::overview, crate::monitor_api::inbox,
         crate::monitor_api::mark_read, crate::monitor_api::statistics,
         crate::monitor_api::assessment, crate::monitor_api::faults,
-        crate::monitor_api::record_fault),
+        crate::monitor_api::record_fault, crate::report_api::monthly, crate::bundle_api::list_bundles,
+        crate::bundle_api::get_bundle, crate::bundle_api::publish_bundle,
+        crate::bundle_api::bundle_report, crate::bundle_api::task_action,
+        crate::project_api::register, crate::project_api::list, crate::project_api::show,
+        crate::project_api::plan_svg, crate::project_api::provisional_opinion,
+        crate::project_api::land, crate::project_api::agent, crate::project_api::board,
+        crate::project_api::regions, crate::project_api::save_region),
     components(schemas(Problem)),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session_cookie" = []))
@@ -231,6 +238,10 @@ pub struct SubmitCaseRequest {
     /// Keys of the item's materials handed in.
     #[serde(default)]
     materials: Vec<String>,
+    /// The investment project the application belongs to (投资项目代码): results of the
+    /// project's earlier approvals are taken as materials.
+    #[serde(default)]
+    project_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -255,6 +266,10 @@ pub struct CaseResponse {
     /// True while the applicant has come in person at most once.
     at_most_once: bool,
     allowed_actions: Vec<Action>,
+    /// For a joint case: what the caller may do to each task, by task key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    task_actions: Vec<(String, Vec<TaskAction>)>,
 }
 
 impl From<CaseDetail> for CaseResponse {
@@ -277,11 +292,12 @@ impl From<CaseDetail> for CaseResponse {
             visit_count: d.visit_count,
             at_most_once: d.at_most_once,
             allowed_actions: d.allowed_actions,
+            task_actions: d.task_actions,
         }
     }
 }
 
-fn with_etag(mut response: Response, version: u64) -> Response {
+pub(crate) fn with_etag(mut response: Response, version: u64) -> Response {
     if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
         response.headers_mut().insert(header::ETAG, v);
     }
@@ -313,19 +329,21 @@ async fn submit_case(
             Some(key.to_string())
         }
     };
-    let submitted = service
-        .submit_case(
-            &auth.actor,
-            SubmitCase {
-                item_code: body.item_code,
-                applicant: body.applicant,
-                channel: body.channel,
-                centre: body.centre,
-                materials: body.materials,
-            },
-            key,
-        )
-        .await?;
+    let request = SubmitCase {
+        item_code: body.item_code,
+        applicant: body.applicant,
+        channel: body.channel,
+        centre: body.centre,
+        materials: body.materials,
+    };
+    let submitted = match body.project_code.as_deref().map(str::trim) {
+        Some(code) if !code.is_empty() => {
+            service
+                .submit_case_in_project(&auth.actor, request, code, key)
+                .await?
+        }
+        _ => service.submit_case(&auth.actor, request, key).await?,
+    };
     let version = submitted.case.version;
     let location = format!("/api/v1/cases/{}", submitted.case.id);
     let mut response = (StatusCode::CREATED, Json(submitted.case)).into_response();
@@ -536,7 +554,7 @@ fn command(action: &str, body: ActionRequest) -> Result<CaseCommand, Problem> {
 }
 
 /// The version an `If-Match` header names (`"3"`, `3` or `W/"3"`).
-fn expected_version(headers: &HeaderMap) -> Result<u64, Problem> {
+pub(crate) fn expected_version(headers: &HeaderMap) -> Result<u64, Problem> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Err(Problem {
             errors: vec![onewindow_domain::validation::FieldError::new(

@@ -7,9 +7,13 @@
 
 pub mod api;
 pub mod auth;
+pub mod bundle_api;
+pub mod gantt;
 pub mod i18n;
 pub mod monitor_api;
 pub mod problem;
+pub mod project_api;
+pub mod report_api;
 pub mod ui;
 
 use std::time::Duration;
@@ -42,7 +46,10 @@ pub fn app_with(service: Service, config: WebConfig) -> Router {
             "/api/v1",
             api::router()
                 .merge(auth::router())
-                .merge(monitor_api::router()),
+                .merge(monitor_api::router())
+                .merge(report_api::router())
+                .merge(bundle_api::router())
+                .merge(project_api::router()),
         )
         .merge(ui::router())
         .fallback(not_found)

@@ -120,6 +120,10 @@ pub struct StatisticsParams {
     centre: Option<String>,
     /// window, online, mobile, township, village or agent.
     channel: Option<String>,
+    /// The window that received the cases, as centre/code (e.g. county-hall/01).
+    window: Option<String>,
+    /// county, township or village: the cases of the items handled at that level.
+    level: Option<String>,
     /// json (default), csv or xlsx.
     format: Option<String>,
     /// The language of the spreadsheet's labels: zh-CN (default) or en.
@@ -154,6 +158,8 @@ pub(crate) async fn statistics(
                 department: q.department,
                 centre: q.centre,
                 channel: q.channel,
+                window: q.window,
+                level: q.level,
             },
         )
         .await?;

@@ -3193,3 +3193,614 @@ async fn browser_one_case_walks_from_the_online_application_to_express_delivery(
     );
     b.screenshot("portal-phone").await;
 }
+
+// ---- summary rows and statistics at scale (issue 6, part 5) ------------------------------------
+
+/// The facts of a case as its summary row keeps them: a suspension's kind and reason are not
+/// kept (no figure reads them).
+fn summary_of(case: &onewindow_domain::case::Case) -> onewindow_domain::statistics::CaseFacts {
+    let mut facts = onewindow_domain::statistics::CaseFacts::of(case);
+    if let Some(clock) = &mut facts.clock {
+        for s in &mut clock.suspensions {
+            s.kind = onewindow_domain::clock::SuspensionKind::Supplement;
+            s.reason.clear();
+        }
+    }
+    facts
+}
+
+impl TestApp {
+    /// The county hall with a window for GA and two comprehensive windows.
+    async fn hall_with_windows(&self) {
+        let operator = operator();
+        self.service
+            .save_centre(
+                &operator,
+                onewindow_app::admin::Centre {
+                    code: "county-hall".into(),
+                    name: "宁海县行政服务中心".into(),
+                    name_en: "County hall".into(),
+                    address: "气象北路".into(),
+                },
+            )
+            .await
+            .expect("centre");
+        for (code, departments) in [
+            ("01", vec!["GA".to_string()]),
+            ("02", vec![]),
+            ("03", vec![]),
+        ] {
+            self.service
+                .save_window(
+                    &operator,
+                    onewindow_app::admin::Window {
+                        centre: "county-hall".into(),
+                        code: code.into(),
+                        name: format!("窗口 {code}"),
+                        departments,
+                    },
+                )
+                .await
+                .expect("window");
+        }
+    }
+
+    /// The case's summary row equals the facts of its stored body; returns its window.
+    async fn assert_summary_agrees(&self, id: &str) -> Option<String> {
+        let readers = self.service.store().readers();
+        let case = onewindow_store::cases::load(readers, id)
+            .await
+            .expect("load")
+            .expect("the case exists");
+        let (facts, window) = onewindow_store::facts::of_case(readers, id)
+            .await
+            .expect("summary row")
+            .expect("every case has a summary row");
+        assert_eq!(
+            facts,
+            summary_of(&case),
+            "{} in {:?}",
+            case.number,
+            case.status
+        );
+        window
+    }
+
+    /// Runs an action that must succeed and checks the case's summary row afterwards.
+    async fn step(&self, case: &Value, action: &str, who: &str, body: Value) -> Value {
+        let case = self.ok(case, action, who, body).await;
+        self.assert_summary_agrees(case["id"].as_str().expect("id"))
+            .await;
+        case
+    }
+}
+
+/// Every kind of command (submission, pre-review, supplement notice and supplement, acceptance by
+/// a clerk and by lapse of the notice period, review, suspension and resumption, extension, a
+/// supplement during review, decision, result, delivery, visit, rejection, closing) leaves the
+/// case's summary row equal to the facts of its body, in the same transaction.
+#[tokio::test]
+async fn the_summary_row_follows_the_case_through_every_command() {
+    let app = spawn_app().await;
+    app.hall_with_windows().await;
+    let all = ["M01", "M02", "M03"];
+    let mut ids = Vec::new();
+
+    // The long road: supplement, acceptance, review, suspension, extension, decision, delivery.
+    let case = app.new_case(&["M01", "M03"]).await;
+    let id = case["id"].as_str().expect("id").to_string();
+    let window = app.assert_summary_agrees(&id).await;
+    assert!(
+        matches!(window.as_deref(), Some("county-hall/02" | "county-hall/03")),
+        "an SCJG case goes to a comprehensive window: {window:?}"
+    );
+    let case = app
+        .step(&case, "record-visit", CLERK, json!({"purpose": "递交材料"}))
+        .await;
+    let case = app.step(&case, "start-pre-review", CLERK, json!({})).await;
+    let case = app
+        .step(
+            &case,
+            "request-supplement",
+            CLERK,
+            json!({"missing": ["M02"], "note": "缺平面图"}),
+        )
+        .await;
+    let case = app
+        .step(
+            &case,
+            "provide-supplement",
+            CITIZEN,
+            json!({"materials": ["M02"]}),
+        )
+        .await;
+    let case = app.step(&case, "accept", CLERK, json!({})).await;
+    app.at(day(2026, 11, 3));
+    let case = app.step(&case, "start-review", REVIEWER, json!({})).await;
+    let case = app
+        .step(
+            &case,
+            "suspend",
+            REVIEWER,
+            json!({"kind": "inspection", "reason": "现场核查"}),
+        )
+        .await;
+    app.at(day(2026, 11, 5));
+    let case = app.step(&case, "resume", REVIEWER, json!({})).await;
+    let case = app
+        .step(
+            &case,
+            "extend",
+            APPROVER,
+            json!({"working_days": 3, "reason": "专家论证"}),
+        )
+        .await;
+    app.at(day(2026, 11, 9));
+    let case = app
+        .step(&case, "decide", APPROVER, json!({"approve": true}))
+        .await;
+    let case = app.step(&case, "issue-result", REVIEWER, json!({})).await;
+    let case = app
+        .step(
+            &case,
+            "deliver",
+            CLERK,
+            json!({"delivery": {"method": "pickup"}}),
+        )
+        .await;
+    app.step(&case, "close", CLERK, json!({})).await;
+    ids.push(id);
+
+    // A supplement asked during review stops the clock until it comes.
+    app.at(day(2026, 11, 10));
+    let case = app.new_case(&all).await;
+    let case = app.step(&case, "accept", CLERK, json!({})).await;
+    let case = app.step(&case, "start-review", REVIEWER, json!({})).await;
+    let case = app
+        .step(
+            &case,
+            "request-supplement",
+            REVIEWER,
+            json!({"missing": ["M02"], "note": "平面图不清晰"}),
+        )
+        .await;
+    ids.push(case["id"].as_str().expect("id").to_string());
+
+    // Rejected at acceptance, then closed.
+    let case = app.new_case(&all).await;
+    let case = app
+        .step(
+            &case,
+            "reject",
+            CLERK,
+            json!({"reason": "不属于本机关职权范围"}),
+        )
+        .await;
+    let case = app.step(&case, "close", CLERK, json!({})).await;
+    ids.push(case["id"].as_str().expect("id").to_string());
+
+    // A GA case goes to the GA window; denied.
+    let filed = app.submit(application("GA-101", &["M01"]), None).await;
+    assert_eq!(filed.status(), StatusCode::CREATED);
+    let case: Value = filed.json().await.expect("json");
+    let ga = case["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        app.assert_summary_agrees(&ga).await.as_deref(),
+        Some("county-hall/01")
+    );
+    let case = app.step(&case, "accept", CLERK, json!({})).await;
+    app.step(
+        &case,
+        "decide",
+        GA_APPROVER,
+        json!({"approve": false, "reason": "不符合条件"}),
+    )
+    .await;
+    ids.push(ga);
+
+    // Accepted by lapse of the notice period (a background job, not an HTTP command).
+    let lapsing = app.new_case(&all).await;
+    let lapsing = lapsing["id"].as_str().expect("id").to_string();
+    app.at(day(2026, 11, 18));
+    assert_eq!(app.service.accept_lapsed_cases().await.expect("lapse"), 1);
+    ids.push(lapsing);
+    for id in &ids {
+        app.assert_summary_agrees(id).await;
+    }
+}
+
+/// The window and level filters through the API, and their refusals naming the field.
+#[tokio::test]
+async fn statistics_filter_by_window_and_level_and_name_a_bad_one() {
+    let app = spawn_app().await;
+    app.hall_with_windows().await;
+    let scjg = app.new_case(&["M01", "M02", "M03"]).await;
+    let window = app
+        .assert_summary_agrees(scjg["id"].as_str().expect("id"))
+        .await
+        .expect("a window");
+    let filed = app.submit(application("GA-101", &["M01"]), None).await;
+    assert_eq!(filed.status(), StatusCode::CREATED);
+    let figures = async |query: &str| {
+        let (status, s) = app
+            .get_as(
+                SUPERVISOR,
+                &format!("/api/v1/statistics?from=2026-11-01&to=2026-11-30&{query}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{query}: {s}");
+        s["received"].as_u64().expect("received")
+    };
+    assert_eq!(figures("").await, 2);
+    assert_eq!(figures("window=county-hall/01").await, 1, "the GA window");
+    assert_eq!(figures(&format!("window={window}")).await, 1);
+    let other = if window == "county-hall/02" {
+        "county-hall/03"
+    } else {
+        "county-hall/02"
+    };
+    assert_eq!(figures(&format!("window={other}")).await, 0);
+    assert_eq!(figures("window=county-hall/01&department=SCJG").await, 0);
+    // Both test items are handled at the county and the townships.
+    assert_eq!(figures("level=county").await, 2);
+    assert_eq!(figures("level=township").await, 2);
+    assert_eq!(figures("level=village").await, 0);
+
+    for (query, fields) in [
+        ("window=county-hall/99", vec!["window"]),
+        ("window=county-hall", vec!["window"]),
+        ("level=province", vec!["level"]),
+        (
+            "level=city&window=nowhere/01&channel=fax",
+            vec!["channel", "level", "window"],
+        ),
+    ] {
+        let (status, problem) = app
+            .get_as(SUPERVISOR, &format!("/api/v1/statistics?{query}"))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {problem}"
+        );
+        assert_eq!(
+            problem["type"]
+                .as_str()
+                .map(|t| t.ends_with("invalid-input")),
+            Some(true),
+            "{problem}"
+        );
+        let named: Vec<&str> = problem["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["field"].as_str().expect("field"))
+            .collect();
+        assert_eq!(named, fields, "{query}");
+    }
+    // A date that does not parse is malformed: 400.
+    let (status, problem) = app
+        .get_as(SUPERVISOR, "/api/v1/statistics?from=2026-13-01")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+}
+
+/// A generated year of cases (the generator of `onewindow generate`, through the real state
+/// machine): it writes the cases asked for, and the statistics read from the summary rows equal
+/// the domain's formulas over the case bodies for every month and for random periods and
+/// filters.
+#[tokio::test]
+async fn statistics_from_summary_rows_equal_the_formulas_over_case_bodies() {
+    use onewindow_domain::statistics::{CaseRecord, period_statistics};
+    use onewindow_store::reports::{self, PeriodFilter};
+
+    let app = spawn_app().await;
+    app.hall_with_windows().await;
+    let generated = app
+        .service
+        .generate_history(600, 1, 7, &|_| {})
+        .await
+        .expect("generate");
+    assert_eq!(generated.cases, 600);
+    let readers = app.service.store().readers();
+    let all = reports::cases_touching(readers, &PeriodFilter::default())
+        .await
+        .expect("cases");
+    assert_eq!(all.len(), 600);
+    assert!(generated.events > 600 * 4, "whole histories: {generated:?}");
+    for case in all.iter().step_by(7) {
+        app.assert_summary_agrees(&case.id).await;
+    }
+    let second = app.service.generate_history(10, 1, 8, &|_| {}).await;
+    assert!(second.is_err(), "a second run would repeat receipt numbers");
+
+    // Six weeks on, the cases the generator left open are past their due dates: overdue is
+    // about the clocks running now.
+    app.at(day(2026, 12, 16));
+    let today = app.service.today();
+    let mut periods = Vec::new();
+    for m in 0..14 {
+        let from = (day(2025, 11, 1) + chrono::Months::new(m)).min(today);
+        let to = (from + chrono::Months::new(1)).pred_opt().expect("day");
+        periods.push((from, to));
+    }
+    // Random periods (seeded), some running past today.
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for _ in 0..12 {
+        let from = day(2025, 10, 1) + Duration::days(next(420) as i64);
+        let to = from + Duration::days(next(90) as i64);
+        periods.push((from, to));
+    }
+    // Periods that end while a late case is still open: the day before each late decision.
+    for case in &all {
+        if let (Some(clock), Some(decision)) = (&case.clock, &case.decision)
+            && clock
+                .used_days(app.service.calendar(), decision.decided_on)
+                .expect("days")
+                > clock.total_limit()
+        {
+            let to = decision.decided_on - Duration::days(1);
+            periods.push((to - Duration::days(20), to));
+        }
+    }
+    let filters: [(&str, PeriodFilter); 5] = [
+        ("", PeriodFilter::default()),
+        (
+            "&department=GA",
+            PeriodFilter {
+                department: Some("GA".into()),
+                ..PeriodFilter::default()
+            },
+        ),
+        (
+            "&item=SCJG-001&channel=online",
+            PeriodFilter {
+                item_code: Some("SCJG-001".into()),
+                channel: Some("online".into()),
+                ..PeriodFilter::default()
+            },
+        ),
+        (
+            "&centre=township-xidian",
+            PeriodFilter {
+                centre: Some("township-xidian".into()),
+                ..PeriodFilter::default()
+            },
+        ),
+        (
+            "&channel=window",
+            PeriodFilter {
+                channel: Some("window".into()),
+                ..PeriodFilter::default()
+            },
+        ),
+    ];
+    let (mut overdue, mut completed) = (0, 0);
+    for (from, to) in periods {
+        for (query, filter) in &filters {
+            let cases = reports::cases_touching(
+                readers,
+                &PeriodFilter {
+                    from: Some(from),
+                    to: Some(to),
+                    ..filter.clone()
+                },
+            )
+            .await
+            .expect("bodies");
+            let as_of = to.min(today);
+            let records: Vec<CaseRecord> = cases
+                .iter()
+                .map(|c| CaseRecord::of(c, app.service.calendar(), as_of).expect("record"))
+                .collect();
+            let expected = period_statistics(&records, from, to);
+            if expected.overdue > 0 {
+                overdue += 1;
+            }
+            if expected.completed > 0 && expected.suspended.numerator > 0 {
+                completed += 1;
+            }
+            let (status, answered) = app
+                .get_as(
+                    SUPERVISOR,
+                    &format!("/api/v1/statistics?from={from}&to={to}{query}"),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{answered}");
+            assert_eq!(
+                answered,
+                serde_json::to_value(&expected).expect("json"),
+                "{from}..{to}{query}"
+            );
+        }
+    }
+    assert!(
+        overdue > 3 && completed > 10,
+        "the data set exercises the figures: {overdue} periods with overdue cases, {completed} \
+         with suspended ones"
+    );
+    // The windows of a centre divide its cases between them.
+    let mut by_window = 0;
+    for w in ["01", "02", "03"] {
+        let (_, s) = app
+            .get_as(
+                SUPERVISOR,
+                &format!("/api/v1/statistics?from=2025-11-03&to=2026-11-02&window=county-hall/{w}"),
+            )
+            .await;
+        by_window += s["received"].as_u64().expect("received");
+    }
+    let (_, s) = app
+        .get_as(
+            SUPERVISOR,
+            "/api/v1/statistics?from=2025-11-03&to=2026-11-02&centre=county-hall",
+        )
+        .await;
+    assert_eq!(by_window, s["received"].as_u64().expect("received"));
+    assert!(by_window > 0);
+}
+
+// ---- the monthly inspection report -------------------------------------------------------------
+
+/// One case suspended for an inspection and extended, then left open far past its limit: the
+/// report of its month lists it with both reasons; only supervisors may read the report.
+#[tokio::test]
+async fn the_monthly_report_lists_overdue_cases_with_their_reasons_for_supervisors_only() {
+    let app = spawn_app().await;
+    let case = app.new_case(&["M01", "M02", "M03"]).await;
+    let case = app.ok(&case, "start-pre-review", CLERK, json!({})).await;
+    let case = app.ok(&case, "accept", CLERK, json!({})).await;
+    let case = app.ok(&case, "start-review", REVIEWER, json!({})).await;
+    let case = app
+        .ok(
+            &case,
+            "suspend",
+            REVIEWER,
+            json!({"kind": "inspection", "reason": "现场核查"}),
+        )
+        .await;
+    app.at(day(2026, 11, 4));
+    let case = app.ok(&case, "resume", REVIEWER, json!({})).await;
+    app.ok(
+        &case,
+        "extend",
+        APPROVER,
+        json!({"working_days": 1, "reason": "专家论证"}),
+    )
+    .await;
+    app.at(day(2026, 12, 1));
+
+    let (status, r) = app
+        .get_as(SUPERVISOR, "/api/v1/reports/monthly?month=2026-11")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["month"], json!({"year": 2026, "month": 11}));
+    assert_eq!(r["current"]["received"], 1);
+    assert_eq!(r["current"]["overdue"], 1);
+    assert_eq!(r["previous"]["received"], 0);
+    assert_eq!(r["daily"].as_array().expect("days").len(), 30);
+    let overdue = r["overdue"].as_array().expect("overdue cases");
+    assert_eq!(overdue.len(), 1, "{r}");
+    assert_eq!(overdue[0]["number"], case["number"]);
+    assert_eq!(overdue[0]["decided_on"], Value::Null, "still open");
+    assert!(overdue[0]["days_over"].as_u64().expect("days") > 0);
+    assert_eq!(overdue[0]["extension_reason"], "专家论证");
+    assert_eq!(overdue[0]["stops"][0]["kind"], "inspection");
+    assert_eq!(overdue[0]["stops"][0]["reason"], "现场核查");
+
+    let html = app
+        .request(
+            SUPERVISOR,
+            Method::GET,
+            "/api/v1/reports/monthly?month=2026-11&format=html",
+        )
+        .send()
+        .await
+        .expect("html");
+    assert_eq!(html.status(), StatusCode::OK);
+    let text = html.text().await.expect("text");
+    assert!(text.contains("2026年11月政务服务效能监察报告"));
+    assert!(text.contains("延期：专家论证"), "the extension's reason");
+    assert!(
+        text.contains("暂停计时（现场勘查）：现场核查"),
+        "the stop's reason"
+    );
+    assert!(text.contains("<svg"), "the charts are inline");
+
+    let pdf = app
+        .request(
+            SUPERVISOR,
+            Method::GET,
+            "/api/v1/reports/monthly?month=2026-11&format=pdf",
+        )
+        .send()
+        .await
+        .expect("pdf");
+    if onewindow_app::monthly_report::load_font(None).is_ok() {
+        assert_eq!(pdf.status(), StatusCode::OK);
+        assert_eq!(
+            pdf.headers()
+                .get("content-disposition")
+                .and_then(|v| v.to_str().ok()),
+            Some("attachment; filename=\"monthly-2026-11.pdf\"")
+        );
+        assert!(pdf.bytes().await.expect("bytes").starts_with(b"%PDF-"));
+    } else {
+        let (status, problem) = answer(pdf).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(problem["type"], "/docs/api.md#report-font-missing");
+    }
+
+    for who in [CLERK, REVIEWER, APPROVER, CITIZEN] {
+        let (status, refused) = app
+            .get_as(who, "/api/v1/reports/monthly?month=2026-11&format=pdf")
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {refused}");
+    }
+    let anonymous = app
+        .http
+        .get(app.path("/api/v1/reports/monthly?month=2026-11"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    for bad in ["2026-13", "november", "2027-01"] {
+        let (status, problem) = app
+            .get_as(SUPERVISOR, &format!("/api/v1/reports/monthly?month={bad}"))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], "month");
+    }
+}
+
+/// The supervisor's dashboard draws its charts as inline SVG, and links to the month's report.
+#[tokio::test]
+async fn browser_the_dashboard_draws_its_charts_and_opens_the_monthly_report() {
+    if !browser::enabled() {
+        return;
+    }
+    let app = spawn_app().await;
+    let case = app.new_case(&["M01", "M02", "M03"]).await;
+    let case = app.ok(&case, "start-pre-review", CLERK, json!({})).await;
+    let case = app.ok(&case, "accept", CLERK, json!({})).await;
+    app.at(day(2026, 11, 4));
+    let case = app.ok(&case, "start-review", REVIEWER, json!({})).await;
+    app.ok(&case, "decide", APPROVER, json!({"approve": true}))
+        .await;
+
+    let b = browser_on(&app, "monitor-charts").await;
+    browser_log_in_as(&b, SUPERVISOR).await;
+    b.goto("/monitor/statistics?from=2026-11-01&to=2026-11-30")
+        .await;
+    let charts = b.find_all("#charts figure.chart svg").await;
+    assert_eq!(charts.len(), 2, "two charts");
+    let width = b
+        .execute(
+            "return document.querySelector('#charts svg').getBoundingClientRect().width",
+            vec![],
+        )
+        .await;
+    assert!(
+        width.as_f64().is_some_and(|w| w > 300.0),
+        "the chart is drawn at the width of the page: {width}"
+    );
+    b.screenshot_page("monitor-statistics", 2400).await;
+
+    b.click("#monthly-report-link").await;
+    b.wait_for_path("the monthly report", |p| {
+        p.starts_with("/monitor/report/monthly")
+    })
+    .await;
+    assert_eq!(
+        b.text("article.report h1").await,
+        "2026年11月政务服务效能监察报告"
+    );
+    assert_eq!(b.find_all("article.report svg").await.len(), 2);
+    b.screenshot_page("monitor-report", 3000).await;
+}

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use onewindow_app::accounts::Authenticated;
+use onewindow_app::bundles::BundleView;
 use onewindow_app::files::{CaseFile, MAX_FILE_BYTES, MAX_FILES, Upload, sniff_content_type};
 use onewindow_app::service::{CaseDetail, CaseQuery, SubmitCase};
 use onewindow_app::{AppError, Service};
@@ -23,12 +24,14 @@ use onewindow_domain::access::Role;
 use onewindow_domain::case::{
     Action, Applicant, ApplicantKind, Case, CaseCommand, CaseEvent, Channel, DeliveryMethod, Status,
 };
-use onewindow_domain::catalogue::{PublishedItem, RunMode};
+use onewindow_domain::catalogue::{Department, PublishedItem, RunMode};
+use onewindow_domain::circulation::TaskEvent;
 use onewindow_domain::clock::SuspensionKind;
 use onewindow_domain::identifiers::{IdentifierError, ResidentIdNumber, UnifiedSocialCreditCode};
 use onewindow_domain::validation::FieldError;
 use serde::Deserialize;
 
+use super::case_view;
 use super::{Chrome, PageCtx, encode_query_value, render, see_other};
 use crate::i18n::{Lang, Messages};
 
@@ -348,6 +351,8 @@ struct ApplyPage {
     centres: Vec<Choice>,
     materials: Vec<FileInput>,
     optional_materials: Vec<String>,
+    /// For a bundle: its lead window, members and the materials issued inside it.
+    bundle: Option<BundleFacts>,
     idempotency_key: String,
     general: Vec<String>,
     name_error: Option<String>,
@@ -480,32 +485,68 @@ impl ApplyInput {
     }
 }
 
+/// What an application is for: one item, or a bundle of items handled jointly (one code space:
+/// the service files both).
+enum Target {
+    Item(Box<PublishedItem>),
+    Bundle(Box<BundleView>),
+}
+
+impl Target {
+    async fn find(service: &Service, code: &str) -> Result<Target, AppError> {
+        match service.item(code).await {
+            Ok(item) => Ok(Target::Item(Box::new(item))),
+            Err(AppError::NotFound { .. }) => match service.bundle(code).await {
+                Ok(view) => Ok(Target::Bundle(Box::new(view))),
+                // A bundle whose members are no longer all published is not offered.
+                Err(AppError::Invalid(_)) => Err(AppError::not_found(format!("bundle {code}"))),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    fn code(&self) -> &str {
+        match self {
+            Target::Item(item) => &item.item.code,
+            Target::Bundle(view) => &view.plan.code,
+        }
+    }
+
+    /// The keys of the materials the applicant must upload.
+    fn demanded_keys(&self) -> Vec<String> {
+        match self {
+            Target::Item(item) => item
+                .item
+                .demanded_materials()
+                .map(|m| m.key.clone())
+                .collect(),
+            Target::Bundle(view) => view
+                .plan
+                .demanded_materials()
+                .map(|m| m.key.clone())
+                .collect(),
+        }
+    }
+}
+
+/// What the form says about a bundle: where it is accepted, who decides what, what is not asked.
+#[derive(Debug, Clone)]
+struct BundleFacts {
+    lead: String,
+    members: Vec<String>,
+    produced: Vec<String>,
+    bundle_href: String,
+}
+
 fn apply_page(
     chrome: &Chrome,
     session: &Authenticated,
-    item: &PublishedItem,
+    target: &Target,
     input: &ApplyInput,
+    departments: &[Department],
 ) -> ApplyPage {
     let t = chrome.t;
-    let item_ref = &item.item;
-    let visits = if item_ref.visits_required == 0 {
-        t.get("applicant-visits-zero").to_string()
-    } else {
-        t.fill1(
-            "applicant-visits-n",
-            "n",
-            item_ref.visits_required.to_string(),
-        )
-    };
-    let promised = if item_ref.promised_days == 0 {
-        t.get("applicant-promised-immediate").to_string()
-    } else {
-        t.fill1(
-            "common-working-days",
-            "n",
-            item_ref.promised_days.to_string(),
-        )
-    };
     let kinds = [ApplicantKind::Person, ApplicantKind::Enterprise]
         .into_iter()
         .map(|k| Choice {
@@ -526,31 +567,136 @@ fn apply_page(
             selected: *c == input.centre,
         })
         .collect();
-    let materials = item_ref
-        .demanded_materials()
-        .map(|m| FileInput {
-            key: m.key.clone(),
-            name: m.name.clone(),
-            required: true,
-            sample: m.sample.clone().filter(|s| !s.trim().is_empty()),
-            error: None,
-        })
-        .collect();
-    let optional_materials = item_ref
-        .materials
-        .iter()
-        .filter(|m| m.cancelled.is_none() && !m.required)
-        .map(|m| m.name.clone())
-        .collect();
+    let promised_text = |days: u32| {
+        if days == 0 {
+            t.get("applicant-promised-immediate").to_string()
+        } else {
+            t.fill1("common-working-days", "n", days.to_string())
+        }
+    };
+    let visits_text = |visits: u32| {
+        if visits == 0 {
+            t.get("applicant-visits-zero").to_string()
+        } else {
+            t.fill1("applicant-visits-n", "n", visits.to_string())
+        }
+    };
+    let (
+        item_name,
+        visits,
+        at_most_once,
+        promised,
+        run_mode,
+        materials,
+        optional_materials,
+        bundle,
+    ) = match target {
+        Target::Item(item) => {
+            let item_ref = &item.item;
+            (
+                item_ref.name.clone(),
+                visits_text(item_ref.visits_required),
+                item_ref.visits_required <= 1,
+                promised_text(item_ref.promised_days),
+                t.get(run_mode_key(item_ref.run_mode)).to_string(),
+                item_ref
+                    .demanded_materials()
+                    .map(|m| FileInput {
+                        key: m.key.clone(),
+                        name: m.name.clone(),
+                        required: true,
+                        sample: m.sample.clone().filter(|s| !s.trim().is_empty()),
+                        error: None,
+                    })
+                    .collect(),
+                item_ref
+                    .materials
+                    .iter()
+                    .filter(|m| m.cancelled.is_none() && !m.required)
+                    .map(|m| m.name.clone())
+                    .collect(),
+                None,
+            )
+        }
+        Target::Bundle(view) => {
+            let plan = &view.plan;
+            let b = &view.bundle.bundle;
+            let department =
+                |code: &str| crate::ui::case_view::department_name(t, departments, code);
+            let item_name = |code: &str| {
+                plan.tasks
+                    .iter()
+                    .find(|task| task.item_code == code)
+                    .map_or_else(|| code.to_string(), |task| task.item_name.clone())
+            };
+            let name = match t.lang() {
+                Lang::En if !b.name_en.trim().is_empty() => b.name_en.clone(),
+                _ => b.name.clone(),
+            };
+            (
+                name,
+                visits_text(plan.figures.visits_after),
+                plan.figures.visits_after <= 1,
+                promised_text(plan.limit_days),
+                t.get("applicant-bundle-run-mode").to_string(),
+                plan.demanded_materials()
+                    .map(|m| FileInput {
+                        key: m.key.clone(),
+                        name: m.name.clone(),
+                        required: true,
+                        sample: m.sample.clone().filter(|s| !s.trim().is_empty()),
+                        error: None,
+                    })
+                    .collect(),
+                Vec::new(),
+                Some(BundleFacts {
+                    lead: t.fill(
+                        "applicant-bundle-lead",
+                        &[
+                            ("window", &plan.lead_window),
+                            ("department", &department(&plan.lead_department)),
+                        ],
+                    ),
+                    members: plan
+                        .tasks
+                        .iter()
+                        .map(|task| {
+                            t.fill(
+                                "applicant-bundle-member",
+                                &[
+                                    ("item", &task.item_name),
+                                    ("department", &department(&task.department)),
+                                ],
+                            )
+                        })
+                        .collect(),
+                    produced: plan
+                        .materials
+                        .iter()
+                        .filter_map(|m| {
+                            m.produced_by.as_deref().map(|by| {
+                                format!(
+                                    "{} · {}",
+                                    m.name,
+                                    t.fill1("common-bundle-produced-by", "item", item_name(by))
+                                )
+                            })
+                        })
+                        .collect(),
+                    bundle_href: format!("/bundles/{}", encode_query_value(&plan.code)),
+                }),
+            )
+        }
+    };
     ApplyPage {
         chrome: chrome.clone(),
-        code: item_ref.code.clone(),
-        code_path: encode_query_value(&item_ref.code),
-        item_name: item_ref.name.clone(),
+        code: target.code().to_string(),
+        code_path: encode_query_value(target.code()),
+        item_name,
         visits,
-        at_most_once: item_ref.visits_required <= 1,
+        at_most_once,
         promised,
-        run_mode: t.get(run_mode_key(item_ref.run_mode)).to_string(),
+        run_mode,
         agent: is_agent(session),
         kinds,
         kind_label: kind_label(t, input.kind).to_string(),
@@ -561,6 +707,7 @@ fn apply_page(
         centres,
         materials,
         optional_materials,
+        bundle,
         idempotency_key: input.idempotency_key.clone(),
         general: Vec::new(),
         name_error: None,
@@ -633,15 +780,17 @@ async fn apply_form(
     if !is_agent(session) && session.actor.principal.identity.is_none() {
         return ctx.error(StatusCode::FORBIDDEN, "applicant-error-no-identity");
     }
-    let item = match service.item(&code).await {
-        Ok(item) => item,
+    let target = match Target::find(&service, &code).await {
+        Ok(target) => target,
         Err(e) => return ctx.app_error(e),
     };
+    let departments = service.departments().await.unwrap_or_default();
     render(&apply_page(
         &ctx.chrome,
         session,
-        &item,
+        &target,
         &ApplyInput::first(session),
+        &departments,
     ))
 }
 
@@ -668,13 +817,14 @@ async fn apply(
     if !is_agent(session) && session.actor.principal.identity.is_none() {
         return ctx.error(StatusCode::FORBIDDEN, "applicant-error-no-identity");
     }
-    let item = match service.item(&code).await {
-        Ok(item) => item,
+    let target = match Target::find(&service, &code).await {
+        Ok(target) => target,
         Err(e) => return ctx.app_error(e),
     };
+    let departments = service.departments().await.unwrap_or_default();
     let t = ctx.chrome.t;
     let input = ApplyInput::posted(session, &posted);
-    let mut page = apply_page(&ctx.chrome, session, &item, &input);
+    let mut page = apply_page(&ctx.chrome, session, &target, &input, &departments);
     page.reselect = true;
 
     // What the page can tell at once, so that every problem shows in one answer; the service
@@ -701,7 +851,7 @@ async fn apply(
             None => {}
         }
     }
-    for key in item.item.demanded_materials().map(|m| m.key.clone()) {
+    for key in target.demanded_keys() {
         if !posted.files.iter().any(|u| u.material_key == key) {
             page.file_error(&key, t.get("applicant-error-file-missing").to_string());
         }
@@ -716,7 +866,7 @@ async fn apply(
         .map(|u| u.material_key.clone())
         .collect();
     let request = SubmitCase {
-        item_code: item.item.code.clone(),
+        item_code: target.code().to_string(),
         applicant: Applicant {
             kind: input.kind,
             name: input.name.clone(),
@@ -731,15 +881,29 @@ async fn apply(
         centre: input.centre.clone(),
         materials: Vec::new(),
     };
-    match service
-        .submit_case_with_files(
-            &session.actor,
-            request,
-            Some(input.idempotency_key.clone()),
-            posted.files,
-        )
-        .await
-    {
+    let submitted = match &target {
+        Target::Item(_) => {
+            service
+                .submit_case_with_files(
+                    &session.actor,
+                    request,
+                    Some(input.idempotency_key.clone()),
+                    posted.files,
+                )
+                .await
+        }
+        Target::Bundle(_) => {
+            service
+                .submit_case_with_files(
+                    &session.actor,
+                    request,
+                    Some(input.idempotency_key.clone()),
+                    posted.files,
+                )
+                .await
+        }
+    };
+    match submitted {
         Ok(submitted) => see_other(&format!(
             "/my/cases/{}?done=submitted",
             encode_query_value(&submitted.case.id)
@@ -914,6 +1078,10 @@ struct DeliveryView {
 #[template(path = "applicant/case.html")]
 struct CasePage {
     chrome: Chrome,
+    /// A joint case: each department decides its own part (see `tasks`).
+    joint: bool,
+    /// A joint case's department tasks: who decided what and why, and the licence numbers.
+    tasks: Vec<case_view::TaskRowView>,
     notice: Option<String>,
     action_base: String,
     number: String,
@@ -944,6 +1112,14 @@ struct CaseQueryParams {
 
 /// Material names by key, from the item the case was filed for.
 async fn material_names(service: &Service, case: &Case) -> BTreeMap<String, String> {
+    // A joint case has the bundle's one form of materials.
+    if let Some(circulation) = &case.circulation {
+        return circulation
+            .materials
+            .iter()
+            .map(|m| (m.key.clone(), m.name.clone()))
+            .collect();
+    }
     service
         .item(&case.item_code)
         .await
@@ -1097,6 +1273,42 @@ fn step_of(
                 details.push(t.fill1("applicant-detail-extra-visit", "reason", reason));
             }
             (get("applicant-event-visit_recorded"), details)
+        }
+        CaseEvent::Task { task, event } => {
+            let department = case
+                .circulation
+                .as_ref()
+                .and_then(|c| c.task(task))
+                .map_or_else(|| task.clone(), |t| t.spec.item_name.clone());
+            match event {
+                TaskEvent::Decided { approved, reason } => {
+                    let mut details = vec![department];
+                    if !reason.trim().is_empty() {
+                        details.push(t.fill1("applicant-detail-reason", "reason", reason));
+                    }
+                    (
+                        get(if *approved {
+                            "applicant-event-task-approved"
+                        } else {
+                            "applicant-event-task-denied"
+                        }),
+                        details,
+                    )
+                }
+                TaskEvent::SupplementRequested { missing, note } => (
+                    get("applicant-event-supplement_requested"),
+                    vec![
+                        department,
+                        t.fill1(
+                            "applicant-detail-missing",
+                            "list",
+                            names_of(t, names, missing),
+                        ),
+                        t.fill1("applicant-detail-note", "note", note),
+                    ],
+                ),
+                _ => (get("applicant-event-task-progress"), vec![department]),
+            }
         }
     }
 }
@@ -1274,6 +1486,8 @@ fn case_page(
             .as_ref()
             .map(|m| delivery_text(t, m, &case.centre)),
         version: case.version,
+        joint: case.circulation.is_some(),
+        tasks: Vec::new(),
     }
 }
 
@@ -1299,7 +1513,19 @@ async fn load_case_page(
         .await
         .map_err(|e| ctx.app_error(e))?;
     let names = material_names(service, &detail.case).await;
-    Ok(case_page(&ctx.chrome, &detail, &files, &names))
+    let mut page = case_page(&ctx.chrome, &detail, &files, &names);
+    if detail.case.circulation.is_some() {
+        let departments = service.departments().await.unwrap_or_default();
+        page.tasks = case_view::task_rows(
+            ctx.chrome.t,
+            &detail.case,
+            &departments,
+            service,
+            &[],
+            |_| None,
+        );
+    }
+    Ok(page)
 }
 
 async fn my_case(

@@ -19,6 +19,7 @@ use onewindow_domain::case::{
     Action, ApplicantKind, Case, CaseEvent, Channel, DeliveryMethod, Status,
 };
 use onewindow_domain::catalogue::{Department, MaterialForm, PublishedItem};
+use onewindow_domain::circulation::{Task, TaskAction, TaskEvent, TaskStatus};
 use onewindow_domain::clock::SuspensionKind;
 
 use crate::i18n::{Lang, Messages};
@@ -147,6 +148,18 @@ fn event_key(event: &CaseEvent) -> &'static str {
         CaseEvent::Delivered { .. } => "window-event-delivered",
         CaseEvent::Closed => "window-event-closed",
         CaseEvent::VisitRecorded { .. } => "window-event-visit_recorded",
+        CaseEvent::Task { event, .. } => match event {
+            TaskEvent::Claimed => "window-event-task_claimed",
+            TaskEvent::Transferred { .. } => "window-event-task_transferred",
+            TaskEvent::Countersigned { .. } => "window-event-task_countersigned",
+            TaskEvent::SupplementRequested { .. } => "window-event-task_supplement_requested",
+            TaskEvent::Suspended { .. } => "window-event-task_suspended",
+            TaskEvent::Resumed => "window-event-task_resumed",
+            TaskEvent::SentBack { .. } => "window-event-task_sent_back",
+            TaskEvent::Resubmitted { .. } => "window-event-task_resubmitted",
+            TaskEvent::Decided { approved: true, .. } => "window-event-task_approved",
+            TaskEvent::Decided { .. } => "window-event-task_denied",
+        },
     }
 }
 
@@ -279,6 +292,19 @@ pub fn days_left_text(t: &Messages, status: Status, left: Option<i64>) -> String
 pub struct MaterialNames(HashMap<String, String>);
 
 impl MaterialNames {
+    /// The names of a case's materials: the bundle's one form for a joint case, else its item's.
+    pub fn for_case(case: &Case, item: Option<&PublishedItem>) -> Self {
+        match &case.circulation {
+            Some(c) => Self(
+                c.materials
+                    .iter()
+                    .map(|m| (m.key.clone(), m.name.clone()))
+                    .collect(),
+            ),
+            None => Self::of(item),
+        }
+    }
+
     pub fn of(item: Option<&PublishedItem>) -> Self {
         Self(
             item.map(|i| {
@@ -494,6 +520,8 @@ pub struct MaterialRow {
     pub required: bool,
     pub provided: bool,
     pub files: Vec<FileLink>,
+    /// A joint case's material issued inside the bundle: by which member ("issued inside …").
+    pub note: Option<String>,
 }
 
 impl MaterialRow {
@@ -525,6 +553,33 @@ pub fn material_rows(
             })
             .collect()
     };
+    // A joint case has the bundle's one form: each material once, whoever needs it.
+    if let Some(circulation) = &case.circulation {
+        return circulation
+            .materials
+            .iter()
+            .map(|m| MaterialRow {
+                key: m.key.clone(),
+                name: m.name.clone(),
+                form: t.fill(
+                    "window-material-form",
+                    &[
+                        ("form", t.get(material_form_key(m.form))),
+                        ("n", &m.copies.to_string()),
+                    ],
+                ),
+                required: case.required_materials.contains(&m.key),
+                provided: case.provided_materials.contains(&m.key),
+                files: links(&m.key),
+                note: m.produced_by.as_ref().map(|code| {
+                    let name = circulation
+                        .task(code)
+                        .map_or_else(|| code.clone(), |t| t.spec.item_name.clone());
+                    t.fill1("common-bundle-produced-by", "item", name)
+                }),
+            })
+            .collect();
+    }
     let mut rows: Vec<MaterialRow> = item
         .map(|i| {
             i.item
@@ -544,6 +599,7 @@ pub fn material_rows(
                     required: case.required_materials.contains(&m.key),
                     provided: case.provided_materials.contains(&m.key),
                     files: links(&m.key),
+                    note: None,
                 })
                 .collect()
         })
@@ -557,6 +613,7 @@ pub fn material_rows(
                 required: true,
                 provided: case.provided_materials.contains(key),
                 files: links(key),
+                note: None,
             });
         }
     }
@@ -569,6 +626,200 @@ fn file_size(bytes: u64) -> String {
     } else {
         format!("{} KB", bytes.div_ceil(1024))
     }
+}
+
+// ---- a joint case's tasks --------------------------------------------------------------------
+
+/// The message key of a task state's name.
+pub fn task_status_key(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::Waiting => "common-task-status-waiting",
+        TaskStatus::Open => "common-task-status-open",
+        TaskStatus::InReview => "common-task-status-in_review",
+        TaskStatus::AwaitingSupplement => "common-task-status-awaiting_supplement",
+        TaskStatus::Suspended => "common-task-status-suspended",
+        TaskStatus::SentBack => "common-task-status-sent_back",
+        TaskStatus::Approved => "common-task-status-approved",
+        TaskStatus::Denied => "common-task-status-denied",
+        TaskStatus::Withdrawn => "common-task-status-withdrawn",
+    }
+}
+
+/// The message key of a task action's name (a button's words).
+pub fn task_action_key(action: TaskAction) -> &'static str {
+    match action {
+        TaskAction::Claim => "common-task-action-claim",
+        TaskAction::Transfer => "common-task-action-transfer",
+        TaskAction::Countersign => "common-task-action-countersign",
+        TaskAction::RequestSupplement => "common-task-action-request-supplement",
+        TaskAction::Suspend => "common-task-action-suspend",
+        TaskAction::Resume => "common-task-action-resume",
+        TaskAction::SendBack => "common-task-action-send-back",
+        TaskAction::Resubmit => "common-task-action-resubmit",
+        TaskAction::Decide => "common-task-action-decide",
+    }
+}
+
+/// A department's name in the reader's language, or its code.
+pub fn department_name(t: &Messages, departments: &[Department], code: &str) -> String {
+    departments.iter().find(|d| d.code == code).map_or_else(
+        || code.to_string(),
+        |d| {
+            if t.lang() == Lang::En && !d.name_en.is_empty() {
+                d.name_en.clone()
+            } else {
+                d.name.clone()
+            }
+        },
+    )
+}
+
+/// One department's task of a joint case as the progress table shows it.
+#[derive(Debug, Clone)]
+pub struct TaskRowView {
+    pub key: String,
+    pub item_name: String,
+    pub department: String,
+    pub status: TaskStatus,
+    pub status_label: String,
+    /// `done`, `denied`, `stopped`, `waiting` or `working`: the badge's look.
+    pub status_class: &'static str,
+    /// "parallel", or "after 营业执照".
+    pub order: String,
+    pub essential: bool,
+    pub due_on: String,
+    pub days_text: String,
+    pub light_class: &'static str,
+    pub light_label: String,
+    /// Who claimed it (only for those who may see it).
+    pub claimed_by: Option<String>,
+    /// "1 / 2" when the item needs countersigns.
+    pub countersigns: Option<String>,
+    /// "准予许可 · 2026年11月3日 · fire-approver".
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+    pub result_document: Option<String>,
+    pub sent_back_reason: Option<String>,
+    pub withdrawn_reason: Option<String>,
+    /// The materials it waits for from the applicant.
+    pub awaiting: Option<String>,
+    /// The task's page for this reader, if they work it.
+    pub href: Option<String>,
+    /// The reader's own department's task.
+    pub own: bool,
+    pub version: u32,
+}
+
+/// The tasks of a joint case, in the bundle's order. `own` names the reader's departments;
+/// `href` gives the page of a task the reader works, if any.
+pub fn task_rows(
+    t: &Messages,
+    case: &Case,
+    departments: &[Department],
+    service: &Service,
+    own: &[String],
+    href: impl Fn(&Task) -> Option<String>,
+) -> Vec<TaskRowView> {
+    let Some(circulation) = &case.circulation else {
+        return Vec::new();
+    };
+    let calendar = service.calendar();
+    let today = service.today();
+    let names = MaterialNames::for_case(case, None);
+    let item_name = |code: &str| {
+        circulation
+            .task(code)
+            .map_or_else(|| code.to_string(), |t| t.spec.item_name.clone())
+    };
+    circulation
+        .tasks
+        .iter()
+        .map(|task| {
+            let running = task.clock.as_ref().filter(|_| !task.status.is_finished());
+            let left = running.and_then(|c| c.days_left(calendar, today).ok());
+            let stopped = task.status.stops_the_clock();
+            let light = if task.status.is_finished() || task.status == TaskStatus::Waiting {
+                None
+            } else if stopped {
+                Some(Light::Grey)
+            } else {
+                Light::of(Status::InReview, left, running.map(|c| c.total_limit()))
+            };
+            let due = task.due_on(calendar).ok().flatten();
+            let sep = if t.lang() == Lang::ZhCn { "、" } else { ", " };
+            TaskRowView {
+                key: task.key().to_string(),
+                item_name: task.spec.item_name.clone(),
+                department: department_name(t, departments, task.department()),
+                status: task.status,
+                status_label: t.get(task_status_key(task.status)).to_string(),
+                status_class: match task.status {
+                    TaskStatus::Approved => "done",
+                    TaskStatus::Denied | TaskStatus::Withdrawn => "denied",
+                    TaskStatus::AwaitingSupplement
+                    | TaskStatus::Suspended
+                    | TaskStatus::SentBack => "stopped",
+                    TaskStatus::Waiting => "waiting",
+                    TaskStatus::Open | TaskStatus::InReview => "working",
+                },
+                order: if task.spec.after.is_empty() {
+                    t.get("common-task-parallel").to_string()
+                } else {
+                    t.fill1(
+                        "common-task-after",
+                        "items",
+                        task.spec
+                            .after
+                            .iter()
+                            .map(|a| item_name(a))
+                            .collect::<Vec<_>>()
+                            .join(sep),
+                    )
+                },
+                essential: task.spec.essential,
+                due_on: t.date_or_dash(&due),
+                days_text: if task.status.is_finished() || task.status == TaskStatus::Waiting {
+                    String::new()
+                } else if stopped {
+                    t.get("window-clock-stopped").to_string()
+                } else {
+                    days_left_text(t, Status::InReview, left)
+                },
+                light_class: light.map_or("", Light::class),
+                light_label: light.map_or_else(String::new, |l| t.get(l.label_key()).to_string()),
+                claimed_by: task.claimed_by.clone(),
+                countersigns: (task.spec.countersign > 0)
+                    .then(|| format!("{} / {}", task.countersigns.len(), task.spec.countersign)),
+                decision: task.decision.as_ref().map(|d| {
+                    let mut parts = vec![
+                        t.get(if d.approved {
+                            "common-task-status-approved"
+                        } else {
+                            "common-task-status-denied"
+                        })
+                        .to_string(),
+                        t.date(&d.decided_on),
+                    ];
+                    if !d.decided_by.is_empty() {
+                        parts.push(d.decided_by.clone());
+                    }
+                    parts.join(" · ")
+                }),
+                reason: task
+                    .decision
+                    .as_ref()
+                    .map(|d| d.reason.clone())
+                    .filter(|r| !r.trim().is_empty()),
+                result_document: task.result_document.clone(),
+                sent_back_reason: task.sent_back_reason.clone(),
+                withdrawn_reason: task.withdrawn_reason.clone(),
+                awaiting: (!task.awaiting.is_empty()).then(|| names.list(t, &task.awaiting)),
+                href: href(task),
+                own: own.iter().any(|d| d == task.department()),
+                version: task.version,
+            }
+        })
+        .collect()
 }
 
 // ---- history ----------------------------------------------------------------------------------
@@ -584,14 +835,51 @@ pub struct HistoryRow {
 
 /// A case's history, oldest first, in the reader's language.
 pub fn history_rows(t: &Messages, detail: &CaseDetail, names: &MaterialNames) -> Vec<HistoryRow> {
+    history_rows_for(t, detail, names, None)
+}
+
+/// A case's history as a department sees it: the steps of other departments' tasks of a joint
+/// case show what happened, not who did it or their opinions and reasons. `own` is `None` for
+/// readers who see every part (the window, supervisors, the applicant).
+pub fn history_rows_for(
+    t: &Messages,
+    detail: &CaseDetail,
+    names: &MaterialNames,
+    own: Option<&[String]>,
+) -> Vec<HistoryRow> {
+    let department_of = |key: &str| {
+        detail
+            .case
+            .circulation
+            .as_ref()
+            .and_then(|c| c.task(key))
+            .map(|task| task.department().to_string())
+    };
     detail
         .history
         .iter()
-        .map(|e| HistoryRow {
-            at: local_time(&e.at),
-            actor: e.actor.clone(),
-            label: t.get(event_key(&e.event)).to_string(),
-            detail: event_detail(t, &e.event, names),
+        .map(|e| {
+            let hidden = match (&e.event, own) {
+                (CaseEvent::Task { task, .. }, Some(own)) => {
+                    !department_of(task).is_some_and(|d| own.contains(&d))
+                }
+                _ => false,
+            };
+            HistoryRow {
+                at: local_time(&e.at),
+                actor: if hidden {
+                    "—".to_string()
+                } else {
+                    e.actor.clone()
+                },
+                label: t.get(event_key(&e.event)).to_string(),
+                detail: match &e.event {
+                    CaseEvent::Task { task, .. } if hidden => {
+                        t.fill1("window-event-detail-task", "task", task)
+                    }
+                    event => event_detail(t, event, names),
+                },
+            }
         })
         .collect()
 }
@@ -649,6 +937,36 @@ fn event_detail(t: &Messages, event: &CaseEvent, names: &MaterialNames) -> Strin
             let mut text = t.fill1("window-event-detail-purpose", "purpose", purpose);
             if let Some(extra) = extra_visit_reason {
                 text.push_str(&t.fill1("window-event-detail-extra-visit", "reason", extra));
+            }
+            text
+        }
+        CaseEvent::Task { task, event } => {
+            let mut text = t.fill1("window-event-detail-task", "task", task);
+            let extra = match event {
+                TaskEvent::Transferred { to, reason: r } => format!("{to} · {}", reason(r)),
+                TaskEvent::Countersigned { opinion } => opinion.clone(),
+                TaskEvent::SupplementRequested { missing, note } => format!(
+                    "{}{}",
+                    t.fill1(
+                        "window-event-detail-missing",
+                        "list",
+                        names.list(t, missing)
+                    ),
+                    t.fill1("window-event-detail-note", "note", note)
+                ),
+                TaskEvent::Suspended { kind, reason: r } => {
+                    format!("{} · {}", t.get(suspension_key(*kind)), reason(r))
+                }
+                TaskEvent::SentBack { reason: r } => reason(r),
+                TaskEvent::Resubmitted { note } => {
+                    t.fill1("window-event-detail-note", "note", note)
+                }
+                TaskEvent::Decided { reason: r, .. } if !r.trim().is_empty() => reason(r),
+                _ => String::new(),
+            };
+            if !extra.is_empty() {
+                text.push_str(" · ");
+                text.push_str(&extra);
             }
             text
         }
@@ -843,7 +1161,7 @@ pub fn refusal(t: &Messages, form: &str, error: AppError) -> Result<Refusal, App
     }
 }
 
-fn field_message_key(field: &str) -> &'static str {
+pub fn field_message_key(field: &str) -> &'static str {
     match field {
         "missing" => "window-field-error-missing",
         "materials" => "window-field-error-materials",

@@ -15,12 +15,13 @@ use onewindow_app::workbench::DeskQuery;
 use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
 use onewindow_domain::case::{Action, CaseCommand, Status};
+use onewindow_domain::circulation::{TaskAction, TaskCommand, TaskStatus};
 use onewindow_domain::clock::SuspensionKind;
 use serde::Deserialize;
 
 use crate::ui::case_view::{
-    self, CaseView, FormErrors, FormFields, HistoryRow, Light, MaterialNames, MaterialRow,
-    PageNotice,
+    self, CaseView, FieldMessage, FormErrors, FormFields, HistoryRow, Light, MaterialNames,
+    MaterialRow, PageNotice, TaskRowView,
 };
 use crate::ui::{Chrome, PageCtx, encode_query_value, render, see_other};
 
@@ -56,6 +57,8 @@ pub fn routes() -> Router<Service> {
         .route("/desk", get(tasks))
         .route("/desk/cases/{id}", get(case_page))
         .route("/desk/cases/{id}/{action}", post(act))
+        .route("/desk/cases/{id}/tasks/{task}", get(task_page))
+        .route("/desk/cases/{id}/tasks/{task}/{action}", post(task_act))
         .route("/desk/files/{file_id}", get(file))
 }
 
@@ -69,7 +72,11 @@ struct TaskParams {
 
 struct TaskRow {
     number: String,
+    /// The case page, or the department task's page of a joint case.
+    href: String,
     item_name: String,
+    /// For a joint case's task: "联办：开办民宿".
+    bundle: Option<String>,
     applicant_name: String,
     status_label: String,
     accepted_on: String,
@@ -118,21 +125,46 @@ async fn tasks(
         .iter()
         .map(|task| {
             let case = &task.case;
-            let light = Light::of(
-                case.status,
-                task.working_days_left,
-                case.clock.as_ref().map(|c| c.total_limit()),
-            );
-            TaskRow {
-                number: case.number.clone(),
-                item_name: case.item_name.clone(),
-                applicant_name: case.applicant.name.clone(),
-                status_label: t.get(case_view::status_key(case.status)).to_string(),
-                accepted_on: t.date_or_dash(&case.accepted_on),
-                due_on: t.date_or_dash(&task.due_on),
-                days: case_view::days_left_text(t, case.status, task.working_days_left),
-                light_class: light.map_or("", Light::class),
-                light_label: light.map_or_else(String::new, |l| t.get(l.label_key()).to_string()),
+            // A department task runs on its own clock: stopped is grey, else by its days left.
+            let status = if task.stopped && task.joint_task().is_some() {
+                Status::Suspended
+            } else {
+                case.status
+            };
+            let light = Light::of(status, task.working_days_left, task.limit_days);
+            match task.joint_task() {
+                Some(joint) => TaskRow {
+                    number: case.number.clone(),
+                    href: task_href(&case.number, joint.key()),
+                    item_name: joint.spec.item_name.clone(),
+                    bundle: Some(t.fill1("desk-joint-of", "bundle", &case.item_name)),
+                    applicant_name: case.applicant.name.clone(),
+                    status_label: t.get(case_view::task_status_key(joint.status)).to_string(),
+                    accepted_on: t.date_or_dash(&case.accepted_on),
+                    due_on: t.date_or_dash(&task.due_on),
+                    days: if task.stopped {
+                        t.get("window-clock-stopped").to_string()
+                    } else {
+                        case_view::days_left_text(t, Status::InReview, task.working_days_left)
+                    },
+                    light_class: light.map_or("", Light::class),
+                    light_label: light
+                        .map_or_else(String::new, |l| t.get(l.label_key()).to_string()),
+                },
+                None => TaskRow {
+                    number: case.number.clone(),
+                    href: format!("/desk/cases/{}", encode_query_value(&case.number)),
+                    item_name: case.item_name.clone(),
+                    bundle: None,
+                    applicant_name: case.applicant.name.clone(),
+                    status_label: t.get(case_view::status_key(case.status)).to_string(),
+                    accepted_on: t.date_or_dash(&case.accepted_on),
+                    due_on: t.date_or_dash(&task.due_on),
+                    days: case_view::days_left_text(t, case.status, task.working_days_left),
+                    light_class: light.map_or("", Light::class),
+                    light_label: light
+                        .map_or_else(String::new, |l| t.get(l.label_key()).to_string()),
+                },
             }
         })
         .collect();
@@ -227,6 +259,8 @@ struct CasePage {
     /// Why the clock stands still now.
     suspension: Option<String>,
     already_extended: bool,
+    /// A joint case: every department's task (others' state only), own ones linked.
+    tasks: Vec<TaskRowView>,
 }
 
 impl CasePage {
@@ -300,7 +334,24 @@ async fn case_page_data(
     let item = service.item(&case.item_code).await.ok();
     let files = service.case_files(&session.actor, &case.id).await?;
     let departments = service.departments().await.unwrap_or_default();
-    let names = MaterialNames::of(item.as_ref());
+    let names = MaterialNames::for_case(case, item.as_ref());
+    let own = own_departments(session);
+    let tasks = case_view::task_rows(t, case, &departments, service, &own, |task| {
+        own.iter()
+            .any(|d| d == task.department())
+            .then(|| task_href(&case.number, task.key()))
+    });
+    let mut materials = case_view::material_rows(t, case, item.as_ref(), &files, FILES);
+    if let Some(circulation) = &case.circulation {
+        // A department reads the materials of its own tasks only.
+        let wanted: Vec<&String> = circulation
+            .tasks
+            .iter()
+            .filter(|task| own.iter().any(|d| d == task.department()))
+            .flat_map(|task| task.spec.materials.iter())
+            .collect();
+        materials.retain(|m| wanted.contains(&&m.key));
+    }
     let refused_supplement = errors.is_for(Action::RequestSupplement.as_str());
     let sent_missing = input.all("missing");
     let supplement_options = case
@@ -329,8 +380,8 @@ async fn case_page_data(
     Ok(CasePage {
         chrome: ctx.chrome.clone(),
         case: CaseView::new(&detail, t, &departments),
-        materials: case_view::material_rows(t, case, item.as_ref(), &files, FILES),
-        history: case_view::history_rows(t, &detail, &names),
+        materials,
+        history: case_view::history_rows_for(t, &detail, &names, Some(&own)),
         can: Can::from(&detail.allowed_actions),
         notice,
         errors,
@@ -349,6 +400,7 @@ async fn case_page_data(
             )
         }),
         already_extended: case.extension_reason.is_some(),
+        tasks,
     })
 }
 
@@ -444,6 +496,475 @@ fn command(action: Action, form: &FormFields) -> Result<CaseCommand, AppError> {
             document_number: form.text("document_number"),
         },
     })
+}
+
+// ---- one department task of a joint case -------------------------------------------------------
+
+/// The page of one department task.
+fn task_href(number: &str, key: &str) -> String {
+    format!(
+        "/desk/cases/{}/tasks/{}",
+        encode_query_value(number),
+        encode_query_value(key)
+    )
+}
+
+/// The departments the reader reviews or approves for.
+fn own_departments(session: &onewindow_app::accounts::Authenticated) -> Vec<String> {
+    let mut own: Vec<String> = session
+        .actor
+        .principal
+        .posts
+        .iter()
+        .filter(|p| STAFF.contains(&p.role))
+        .filter_map(|p| p.department.clone())
+        .collect();
+    own.sort();
+    own.dedup();
+    own
+}
+
+/// Which task forms the page shows: the actions the service allows this reader on this task.
+#[derive(Debug, Default)]
+struct TaskCan {
+    claim: bool,
+    transfer: bool,
+    countersign: bool,
+    request_supplement: bool,
+    suspend: bool,
+    resume: bool,
+    send_back: bool,
+    decide: bool,
+}
+
+impl TaskCan {
+    fn from(allowed: &[TaskAction]) -> Self {
+        let has = |a| allowed.contains(&a);
+        Self {
+            claim: has(TaskAction::Claim),
+            transfer: has(TaskAction::Transfer),
+            countersign: has(TaskAction::Countersign),
+            request_supplement: has(TaskAction::RequestSupplement),
+            suspend: has(TaskAction::Suspend),
+            resume: has(TaskAction::Resume),
+            send_back: has(TaskAction::SendBack),
+            decide: has(TaskAction::Decide),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.claim
+            || self.transfer
+            || self.countersign
+            || self.request_supplement
+            || self.suspend
+            || self.resume
+            || self.send_back
+            || self.decide
+    }
+}
+
+/// A signed opinion on the task (会签).
+struct CountersignRow {
+    by: String,
+    opinion: String,
+    on: String,
+}
+
+#[derive(Template)]
+#[template(path = "desk/task.html")]
+struct TaskPage {
+    chrome: Chrome,
+    case: CaseView,
+    /// The task as the progress table shows it.
+    task: TaskRowView,
+    /// "联办：开办民宿 · 受理编号 …".
+    bundle_line: String,
+    /// "本部门时限 3 个工作日" and the task's clock, as one sentence with a light.
+    clock: Option<(&'static str, String)>,
+    countersigns: Vec<CountersignRow>,
+    countersign_needed: Option<String>,
+    /// The task waits for the applicant's supplement (only the supplement restarts it).
+    waits_for_supplement: bool,
+    can: TaskCan,
+    notice: Option<PageNotice>,
+    errors: FormErrors,
+    input: FormFields,
+    supplement_options: Vec<Choice>,
+    suspend_kinds: Vec<Choice>,
+    /// The task's own materials, with their files inline.
+    materials: Vec<MaterialRow>,
+    /// Every task of the case: the others' state only.
+    tasks: Vec<TaskRowView>,
+    history: Vec<HistoryRow>,
+}
+
+impl TaskPage {
+    fn open(&self, form: &str) -> bool {
+        self.errors.is_for(form)
+    }
+
+    /// The messages of a refused form the page no longer shows (the reader may not use it, or
+    /// the task moved on): shown above the forms so no refusal goes unexplained.
+    fn orphan_errors(&self) -> Vec<&FieldMessage> {
+        let shown = match TaskAction::parse(&self.errors.form) {
+            Some(TaskAction::Claim) => self.can.claim,
+            Some(TaskAction::Transfer) => self.can.transfer,
+            Some(TaskAction::Countersign) => self.can.countersign,
+            Some(TaskAction::RequestSupplement) => self.can.request_supplement,
+            Some(TaskAction::Suspend) => self.can.suspend,
+            Some(TaskAction::Resume) => self.can.resume,
+            Some(TaskAction::SendBack) => self.can.send_back,
+            Some(TaskAction::Decide) => self.can.decide,
+            Some(TaskAction::Resubmit) | None => false,
+        };
+        if shown {
+            Vec::new()
+        } else {
+            self.errors.messages.iter().collect()
+        }
+    }
+}
+
+async fn task_page(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path((id, task)): Path<(String, String)>,
+    Query(params): Query<CaseParams>,
+) -> Response {
+    if let Err(refused) = ctx.require_role(&STAFF) {
+        return refused;
+    }
+    let t = ctx.chrome.t;
+    let notice = params.done.as_deref().and_then(TaskAction::parse).map(|a| {
+        PageNotice::ok(t.fill1(
+            "window-done",
+            "action",
+            t.get(case_view::task_action_key(a)),
+        ))
+    });
+    show_task(
+        &service,
+        &ctx,
+        &id,
+        &task,
+        StatusCode::OK,
+        notice,
+        FormErrors::default(),
+        FormFields::default(),
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn show_task(
+    service: &Service,
+    ctx: &PageCtx,
+    id: &str,
+    key: &str,
+    status: StatusCode,
+    notice: Option<PageNotice>,
+    errors: FormErrors,
+    input: FormFields,
+) -> Response {
+    match task_page_data(service, ctx, id, key, notice, errors, input).await {
+        Ok(page) => (status, render(&page)).into_response(),
+        Err(e) => ctx.app_error(e),
+    }
+}
+
+async fn task_page_data(
+    service: &Service,
+    ctx: &PageCtx,
+    id: &str,
+    key: &str,
+    notice: Option<PageNotice>,
+    errors: FormErrors,
+    input: FormFields,
+) -> Result<TaskPage, AppError> {
+    let session = ctx
+        .session
+        .as_ref()
+        .ok_or_else(|| AppError::Unauthenticated("log in".into()))?;
+    let t = ctx.chrome.t;
+    let detail = service.case(&session.actor, id).await?;
+    let case = &detail.case;
+    let own = own_departments(session);
+    // Only a department's own task has a page here; another's is no business of this reader.
+    let task = case
+        .circulation
+        .as_ref()
+        .and_then(|c| c.task(key))
+        .filter(|task| own.iter().any(|d| d == task.department()))
+        .ok_or_else(|| AppError::not_found(format!("task {key} of case {id}")))?;
+    let circulation = case
+        .circulation
+        .as_ref()
+        .ok_or_else(|| AppError::not_found(format!("case {id}")))?;
+    let files = service.case_files(&session.actor, &case.id).await?;
+    let departments = service.departments().await.unwrap_or_default();
+    let names = MaterialNames::for_case(case, None);
+    let tasks = case_view::task_rows(t, case, &departments, service, &own, |other| {
+        own.iter()
+            .any(|d| d == other.department())
+            .then(|| task_href(&case.number, other.key()))
+    });
+    let row = tasks
+        .iter()
+        .find(|r| r.key == key)
+        .cloned()
+        .ok_or_else(|| AppError::not_found(format!("task {key}")))?;
+    let mut materials = case_view::material_rows(t, case, None, &files, FILES);
+    materials.retain(|m| task.spec.materials.contains(&m.key));
+    let allowed: Vec<TaskAction> = detail
+        .task_actions
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, a)| a.clone())
+        .unwrap_or_default();
+    let refused_supplement = errors.is_for(TaskAction::RequestSupplement.as_str());
+    let sent_missing = input.all("missing");
+    let supplement_options = task
+        .spec
+        .materials
+        .iter()
+        .filter(|k| {
+            circulation
+                .materials
+                .iter()
+                .any(|m| &m.key == *k && m.from_applicant())
+        })
+        .map(|k| Choice {
+            value: k.clone(),
+            label: names.name(k),
+            chosen: refused_supplement && sent_missing.contains(k),
+        })
+        .collect();
+    let sent_kind = input.value("kind");
+    let suspend_kinds = SUSPEND_KINDS
+        .iter()
+        .map(|k| Choice {
+            value: case_view::suspension_name(*k).to_string(),
+            label: t.get(case_view::suspension_key(*k)).to_string(),
+            chosen: sent_kind == case_view::suspension_name(*k),
+        })
+        .collect();
+    let clock = (!row.light_class.is_empty()).then(|| {
+        let limit = case_view::count(t, "window-working-days", i64::from(task.spec.promised_days));
+        (
+            row.light_class,
+            t.fill(
+                "desk-task-clock",
+                &[
+                    ("light", &row.light_label),
+                    ("days", &row.days_text),
+                    ("due", &row.due_on),
+                    ("limit", &limit),
+                ],
+            ),
+        )
+    });
+    let signed = task.countersigns.len();
+    Ok(TaskPage {
+        chrome: ctx.chrome.clone(),
+        case: CaseView::new(&detail, t, &departments),
+        bundle_line: t.fill(
+            "desk-task-bundle-line",
+            &[("bundle", &case.item_name), ("number", &case.number)],
+        ),
+        clock,
+        countersigns: task
+            .countersigns
+            .iter()
+            .map(|c| CountersignRow {
+                by: c.by.clone(),
+                opinion: c.opinion.clone(),
+                on: t.date(&c.on),
+            })
+            .collect(),
+        countersign_needed: (task.spec.countersign > 0).then(|| {
+            t.fill(
+                "desk-task-countersign-needed",
+                &[
+                    ("n", &task.spec.countersign.to_string()),
+                    ("signed", &signed.to_string()),
+                ],
+            )
+        }),
+        waits_for_supplement: task.status == TaskStatus::AwaitingSupplement,
+        can: TaskCan::from(&allowed),
+        notice,
+        errors,
+        input,
+        supplement_options,
+        suspend_kinds,
+        materials,
+        history: case_view::history_rows_for(t, &detail, &names, Some(&own)),
+        task: row,
+        tasks,
+    })
+}
+
+/// One form of the task page, sent: the command goes to the service with the task version the
+/// page was drawn from.
+async fn task_act(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path((id, task, action)): Path<(String, String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match ctx.require_role(&STAFF) {
+        Ok(s) => s,
+        Err(refused) => return refused,
+    };
+    let form = FormFields(pairs);
+    if let Err(refused) = ctx.check_csrf(form.value("csrf_token")) {
+        return refused;
+    }
+    // The lead window resubmits; a department's page has no form for it.
+    let Some(action) = TaskAction::parse(&action).filter(|a| *a != TaskAction::Resubmit) else {
+        return ctx.error(StatusCode::NOT_FOUND, "common-error-not-found");
+    };
+    let result = match (
+        form.value("task_version").trim().parse::<u32>(),
+        task_command(action, &form),
+    ) {
+        (Err(_), _) => Err(AppError::invalid(
+            "version",
+            "the form carries no task version",
+        )),
+        (_, Err(e)) => Err(e),
+        (Ok(version), Ok(command)) => {
+            service
+                .execute_task(&session.actor, &id, &task, version, command)
+                .await
+        }
+    };
+    let t = ctx.chrome.t;
+    match result {
+        // A transferred task is no longer this reader's to work, but still their department's.
+        Ok(case) => see_other(&format!(
+            "{}?done={}",
+            task_href(&case.number, &task),
+            action.as_str()
+        )),
+        Err(e) => match task_refusal(t, action, e) {
+            Ok(r) => {
+                show_task(
+                    &service,
+                    &ctx,
+                    &id,
+                    &task,
+                    r.status,
+                    Some(r.notice),
+                    r.errors,
+                    form,
+                )
+                .await
+            }
+            Err(e) => ctx.app_error(e),
+        },
+    }
+}
+
+/// The command a task form asks for; what the page itself can tell is refused here.
+fn task_command(action: TaskAction, form: &FormFields) -> Result<TaskCommand, AppError> {
+    let text = |name: &str| form.value(name).trim().to_string();
+    Ok(match action {
+        TaskAction::Claim => TaskCommand::Claim,
+        TaskAction::Transfer => TaskCommand::Transfer {
+            to: text("to"),
+            reason: text("reason"),
+        },
+        TaskAction::Countersign => TaskCommand::Countersign {
+            opinion: text("opinion"),
+        },
+        TaskAction::RequestSupplement => TaskCommand::RequestSupplement {
+            missing: form.all("missing"),
+            note: text("note"),
+        },
+        TaskAction::Suspend => TaskCommand::Suspend {
+            kind: SUSPEND_KINDS
+                .into_iter()
+                .find(|k| case_view::suspension_name(*k) == form.value("kind"))
+                .ok_or_else(|| AppError::invalid("kind", "choose why the clock stops"))?,
+            reason: text("reason"),
+        },
+        TaskAction::Resume => TaskCommand::Resume,
+        TaskAction::SendBack => TaskCommand::SendBack {
+            reason: text("reason"),
+        },
+        TaskAction::Resubmit => TaskCommand::Resubmit { note: text("note") },
+        TaskAction::Decide => TaskCommand::Decide {
+            approve: match form.value("approve") {
+                "true" => true,
+                "false" => false,
+                _ => return Err(AppError::invalid("approve", "approve or deny")),
+            },
+            reason: text("reason"),
+        },
+    })
+}
+
+/// The words for a task field the service refused.
+fn task_field_key(field: &str) -> &'static str {
+    match field {
+        "missing" => "desk-task-error-missing",
+        "to" => "desk-task-error-to",
+        "kind" => "desk-task-error-kind",
+        "countersign" => "desk-task-error-countersign",
+        "opinion" => "window-field-error-required",
+        "approve" => "desk-task-error-approve",
+        other => case_view::field_message_key(other),
+    }
+}
+
+/// A refused task form as the page shows it: every problem next to its field; a refusal by the
+/// access policy (not this reader's part) as a message on the form, not an error page.
+fn task_refusal(
+    t: &crate::i18n::Messages,
+    action: TaskAction,
+    error: AppError,
+) -> Result<case_view::Refusal, AppError> {
+    let form = action.as_str().to_string();
+    let refused = t.fill1(
+        "window-form-refused",
+        "action",
+        t.get(case_view::task_action_key(action)),
+    );
+    match error {
+        AppError::Invalid(fields) => Ok(case_view::Refusal {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            notice: PageNotice::error(refused),
+            errors: FormErrors {
+                form,
+                messages: fields
+                    .into_iter()
+                    .map(|f| {
+                        let field = f.field.split('[').next().unwrap_or("").to_string();
+                        FieldMessage {
+                            text: t.get(task_field_key(&field)).to_string(),
+                            field,
+                            detail: f.reason,
+                        }
+                    })
+                    .collect(),
+            },
+        }),
+        AppError::Forbidden(reason) => Ok(case_view::Refusal {
+            status: StatusCode::FORBIDDEN,
+            notice: PageNotice::error(refused),
+            errors: FormErrors {
+                form,
+                messages: vec![FieldMessage {
+                    field: String::new(),
+                    text: t.get("desk-task-error-forbidden").to_string(),
+                    detail: reason,
+                }],
+            },
+        }),
+        other => case_view::refusal(t, &form, other),
+    }
 }
 
 // ---- files ------------------------------------------------------------------------------------
@@ -716,5 +1237,383 @@ mod tests {
             .await;
         assert_eq!(resumed.status, StatusCode::SEE_OTHER);
         assert_eq!(app.case(&reviewer, &case.id).await.status, Status::InReview);
+    }
+}
+
+/// A homestay (LB-MINSU) case through the pages, without a browser: applied for online with
+/// uploads, accepted once, five departments' tasks, a send-back and resubmission, countersigns,
+/// each department seeing only its own part, one result and one delivery.
+#[cfg(test)]
+mod joint_tests {
+    use axum::http::StatusCode;
+    use onewindow_domain::case::Status;
+
+    use crate::i18n::Lang;
+    use crate::ui::testing::{Answer, FilePart, TestSite, Visitor, site_with_bundles};
+
+    const STAFF_PASSWORD: &str = onewindow_app::bundles::DEMO_JOINT_STAFF_PASSWORD;
+
+    fn zh(key: &str) -> String {
+        Lang::ZhCn.messages().get(key).to_string()
+    }
+
+    /// The value of the first hidden field `name` on a page.
+    fn hidden(body: &str, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let at = body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("a field {name} on the page"))
+            + marker.len();
+        body[at..at + body[at..].find('"').expect("a closing quote")].to_string()
+    }
+
+    async fn task_form(
+        site: &TestSite,
+        who: &Visitor,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Answer {
+        let seen = site.get(who, page).await;
+        assert_eq!(seen.status, StatusCode::OK, "{page}");
+        let version = hidden(&seen.body, "task_version");
+        let mut all = vec![("task_version", version.as_str())];
+        all.extend_from_slice(fields);
+        site.post_form(who, &format!("{page}/{action}"), &all).await
+    }
+
+    #[tokio::test]
+    async fn a_homestay_case_runs_through_the_pages_and_each_department_sees_its_own_part() {
+        let site = site_with_bundles().await;
+        let plan = site
+            .service
+            .bundle("LB-MINSU")
+            .await
+            .expect("the homestay bundle")
+            .plan;
+        let key_of = |department: &str| {
+            plan.tasks
+                .iter()
+                .find(|t| t.department == department)
+                .map(|t| t.item_code.clone())
+                .unwrap_or_else(|| panic!("a {department} member"))
+        };
+
+        // The bundle page says where, who, in which order, what once, and before → after.
+        let page = site.get(&Visitor::default(), "/bundles/LB-MINSU").await;
+        assert_eq!(page.status, StatusCode::OK);
+        for text in [
+            "开办民宿",
+            "公安窗口",
+            "15 个工作日",
+            "并联办理",
+            "id=\"bundle-figures\"",
+        ] {
+            assert!(page.body.contains(text), "{text} on the bundle page");
+        }
+        for task in &plan.tasks {
+            assert!(page.body.contains(&task.item_name), "{}", task.item_name);
+        }
+        let english = site
+            .get(&Visitor::default().in_english(), "/bundles/LB-MINSU")
+            .await;
+        assert!(english.body.contains("Open a homestay") && english.body.contains("In parallel"));
+        let home = site.get(&Visitor::default(), "/").await;
+        assert!(home.body.contains("href=\"/bundles/LB-MINSU\""));
+        assert_eq!(
+            site.get(&Visitor::default(), "/bundles/NO-SUCH")
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+
+        // The enterprise applies online: one upload per material of the one form.
+        let enterprise = site.login("enterprise", "qiye-demo-2026").await;
+        let form = site.get(&enterprise, "/apply/LB-MINSU").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let demanded: Vec<String> = plan.demanded_materials().map(|m| m.key.clone()).collect();
+        for key in &demanded {
+            assert!(form.body.contains(&format!("id=\"file_{key}\"")), "{key}");
+        }
+        let key = hidden(&form.body, "idempotency_key");
+        let fields = [
+            ("name", "宁海县示范民宿有限公司"),
+            ("phone", "13800000000"),
+            ("centre", "county-hall"),
+            ("idempotency_key", key.as_str()),
+        ];
+        let refused = site
+            .post_multipart(&enterprise, "/apply/LB-MINSU", &fields, &[])
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains(&zh("applicant-error-file-missing")));
+        let names: Vec<String> = demanded.iter().map(|k| format!("file_{k}")).collect();
+        let pdf = b"%PDF-1.4\n% homestay\n".to_vec();
+        let files: Vec<FilePart<'_>> = names
+            .iter()
+            .map(|field| FilePart {
+                field,
+                file_name: "材料.pdf",
+                bytes: &pdf,
+            })
+            .collect();
+        let filed = site
+            .post_multipart(&enterprise, "/apply/LB-MINSU", &fields, &files)
+            .await;
+        assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+        let my_case = filed
+            .location()
+            .and_then(|l| l.strip_suffix("?done=submitted"))
+            .expect("to the new case")
+            .to_string();
+        let id = my_case.trim_start_matches("/my/cases/").to_string();
+        let grant = site
+            .service
+            .login("supervisor", "jiancha-2026", "test")
+            .await
+            .expect("login");
+        let admin = site
+            .service
+            .authenticate(&grant.token, "test")
+            .await
+            .expect("session")
+            .actor;
+        let number = site
+            .service
+            .case(&admin, &id)
+            .await
+            .expect("the case")
+            .case
+            .number;
+
+        // The clerk sees the one form as the checklist and accepts once.
+        let clerk = site.login("clerk", "chuangkou-2026").await;
+        let window = format!("/window/cases/{number}");
+        let seen = site.get(&clerk, &window).await;
+        assert_eq!(seen.status, StatusCode::OK);
+        for m in plan.demanded_materials() {
+            assert!(seen.body.contains(&m.name), "{} on the checklist", m.name);
+        }
+        let version = hidden(&seen.body, "version");
+        let accepted = site
+            .post_form(
+                &clerk,
+                &format!("{window}/accept"),
+                &[("version", &version)],
+            )
+            .await;
+        assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+        let seen = site.get(&clerk, &window).await;
+        assert!(seen.body.contains("id=\"tasks\""));
+        assert_eq!(
+            seen.body.matches("<tr data-task=").count(),
+            plan.tasks.len()
+        );
+
+        // Environment sends its task back; the clerk resubmits it (a note is required).
+        let env = site.login("env-reviewer", STAFF_PASSWORD).await;
+        let desk = site.get(&env, "/desk").await;
+        let env_page = format!("/desk/cases/{number}/tasks/{}", key_of("STHJ"));
+        assert!(desk.body.contains(&env_page), "the task on the env desk");
+        assert_eq!(
+            task_form(&site, &env, &env_page, "claim", &[]).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let sent = task_form(
+            &site,
+            &env,
+            &env_page,
+            "send-back",
+            &[("reason", "排污口位置与平面图不符")],
+        )
+        .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER);
+        let seen = site.get(&clerk, &window).await;
+        assert!(seen.body.contains("排污口位置与平面图不符"));
+        let resubmit = format!("{window}/tasks/{}/resubmit", key_of("STHJ"));
+        assert!(seen.body.contains(&resubmit));
+        let version = hidden(
+            &seen.body[seen.body.find(&resubmit).expect("form")..],
+            "task_version",
+        );
+        let bare = site
+            .post_form(
+                &clerk,
+                &resubmit,
+                &[("task_version", &version), ("note", " ")],
+            )
+            .await;
+        assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bare.body.contains("resubmit-error-"));
+        let again = site
+            .post_form(
+                &clerk,
+                &resubmit,
+                &[("task_version", &version), ("note", "已核实，平面图已更正")],
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::SEE_OTHER);
+
+        // Fire needs two countersigns before its approver decides; a refusal shows on the form.
+        let fire = site.login("fire-reviewer", STAFF_PASSWORD).await;
+        let fire_chief = site.login("fire-approver", STAFF_PASSWORD).await;
+        let fire_page = format!("/desk/cases/{number}/tasks/{}", key_of("XFJY"));
+        assert_eq!(
+            task_form(&site, &fire, &fire_page, "claim", &[])
+                .await
+                .status,
+            StatusCode::SEE_OTHER
+        );
+        let early = task_form(
+            &site,
+            &fire_chief,
+            &fire_page,
+            "decide",
+            &[("approve", "true")],
+        )
+        .await;
+        assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(early.body.contains(&zh("desk-task-error-countersign")));
+        let not_mine = task_form(&site, &fire, &fire_page, "decide", &[("approve", "true")]).await;
+        assert_eq!(not_mine.status, StatusCode::FORBIDDEN);
+        assert!(not_mine.body.contains(&zh("desk-task-error-forbidden")));
+        for who in [&fire, &fire_chief] {
+            let signed = task_form(
+                &site,
+                who,
+                &fire_page,
+                "countersign",
+                &[("opinion", "消防设施符合要求")],
+            )
+            .await;
+            assert_eq!(signed.status, StatusCode::SEE_OTHER);
+        }
+
+        // Every department decides; public security writes a reason only it and the applicant see.
+        let decide = |who: &'static str, department: &'static str, reason: &'static str| {
+            let site = &site;
+            let key = key_of(department);
+            let number = number.clone();
+            async move {
+                let staff = site.login(who, STAFF_PASSWORD).await;
+                let page = format!("/desk/cases/{number}/tasks/{key}");
+                let answer = task_form(
+                    site,
+                    &staff,
+                    &page,
+                    "decide",
+                    &[("approve", "true"), ("reason", reason)],
+                )
+                .await;
+                assert_eq!(
+                    answer.status,
+                    StatusCode::SEE_OTHER,
+                    "{who}: {}",
+                    answer.body
+                );
+            }
+        };
+        decide("fire-approver", "XFJY", "").await;
+        for (reviewer, department) in [
+            ("gaj-reviewer", "GAJ"),
+            ("env-reviewer", "STHJ"),
+            ("health-reviewer", "WJJ"),
+        ] {
+            let staff = site.login(reviewer, STAFF_PASSWORD).await;
+            let page = format!("/desk/cases/{number}/tasks/{}", key_of(department));
+            assert_eq!(
+                task_form(&site, &staff, &page, "claim", &[]).await.status,
+                StatusCode::SEE_OTHER,
+                "{reviewer}"
+            );
+        }
+        decide("gaj-approver", "GAJ", "公安内部意见：治安条件合格").await;
+        decide("env-approver", "STHJ", "").await;
+        decide("health-approver", "WJJ", "").await;
+        let market = site.login("reviewer", "shencha-2026").await;
+        let market_page = format!("/desk/cases/{number}/tasks/{}", key_of("SCJGJ"));
+        assert_eq!(
+            task_form(&site, &market, &market_page, "claim", &[])
+                .await
+                .status,
+            StatusCode::SEE_OTHER
+        );
+        let market_chief = site.login("approver", "shenpi-2026").await;
+        let answer = task_form(
+            &site,
+            &market_chief,
+            &market_page,
+            "decide",
+            &[("approve", "true"), ("reason", "")],
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER);
+
+        // Fire's page shows its own task whole and the others' state only.
+        let seen = site.get(&fire, &fire_page).await;
+        assert!(seen.body.contains("消防设施符合要求"));
+        assert!(!seen.body.contains("公安内部意见"));
+        assert!(!seen.body.contains("gaj-approver"));
+        assert!(
+            site.get(
+                &fire,
+                &format!("/desk/cases/{number}/tasks/{}", key_of("GAJ"))
+            )
+            .await
+            .status
+                == StatusCode::NOT_FOUND,
+            "another department's task has no page on this desk"
+        );
+        let case = site.service.case(&admin, &id).await.expect("case").case;
+        assert_eq!(case.status, Status::Approved);
+
+        // The lead department issues the result; the window hands everything over once.
+        let gaj = site.login("gaj-approver", STAFF_PASSWORD).await;
+        let desk_case = format!("/desk/cases/{number}");
+        let seen = site.get(&gaj, &desk_case).await;
+        let version = hidden(&seen.body, "version");
+        let issued = site
+            .post_form(
+                &gaj,
+                &format!("{desk_case}/issue-result"),
+                &[("version", &version)],
+            )
+            .await;
+        assert_eq!(issued.status, StatusCode::SEE_OTHER);
+        let seen = site.get(&clerk, &window).await;
+        let version = hidden(&seen.body, "version");
+        let delivered = site
+            .post_form(
+                &clerk,
+                &format!("{window}/deliver"),
+                &[("version", &version)],
+            )
+            .await;
+        assert_eq!(delivered.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            site.service
+                .case(&admin, &id)
+                .await
+                .expect("case")
+                .case
+                .status,
+            Status::Delivered
+        );
+
+        // The applicant sees which department decided what and why, with the licence numbers.
+        let mine = site.get(&enterprise, &my_case).await;
+        assert!(mine.body.contains("id=\"departments\""));
+        assert!(mine.body.contains("公安内部意见：治安条件合格"));
+        assert_eq!(
+            mine.body.matches("<tr data-task=").count(),
+            plan.tasks.len()
+        );
+        assert!(
+            mine.body
+                .matches(&zh("common-task-status-approved"))
+                .count()
+                >= plan.tasks.len()
+        );
+        assert!(mine.body.contains(&format!("{number}-01")));
     }
 }

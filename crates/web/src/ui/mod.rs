@@ -35,7 +35,7 @@ use crate::i18n::{Lang, Messages};
 pub const LANG_COOKIE: &str = "ow_lang";
 
 /// Bumped when the stylesheet or script changes, so browsers fetch the new one.
-pub const ASSET_VERSION: &str = "1";
+pub const ASSET_VERSION: &str = "2";
 
 /// The routes of every page.
 pub fn router() -> Router<Service> {

@@ -1,23 +1,34 @@
 //! Pages: the electronic monitor (电子监察) — the red and yellow clocks of the reader's scope and
-//! the inbox of alerts raised by changes of light.
+//! the inbox of alerts raised by changes of light; the statistics dashboard with its charts; the
+//! monthly inspection report (月度效能监察报告) as a page and as a PDF download.
+
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 use onewindow_app::Service;
+use onewindow_app::assessment::Unit;
 use onewindow_app::monitor::{InboxEntry, LitClock};
+use onewindow_app::monthly_report::{Month, MonthlyReport, OverdueCase};
 use onewindow_domain::access::Role;
+use onewindow_domain::figures::Ratio;
+use onewindow_report::monthly::{self, DayCount, UnitRow};
+use onewindow_report::{Block, Chart, Column, Document, RateRow, ReportFont, Table};
 use serde::Deserialize;
 
 use super::{Chrome, PageCtx, render, see_other};
+use crate::i18n::{Lang, Messages};
 
 pub fn routes() -> Router<Service> {
     Router::new()
         .route("/monitor", get(monitor))
         .route("/monitor/alerts/{id}/read", post(mark_read))
         .route("/monitor/statistics", get(statistics))
+        .route("/monitor/report/monthly", get(monthly_report))
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -43,6 +54,10 @@ struct StatisticsPage {
     department: String,
     departments: Vec<onewindow_domain::catalogue::Department>,
     lines: Vec<FigureLine>,
+    /// Inline SVG charts with their titles (drawn by `onewindow_report`, text escaped there).
+    charts: Vec<(String, String)>,
+    /// The month of the period's start, for the link to its monthly report.
+    report_month: String,
     csv_href: String,
     error: Option<String>,
 }
@@ -165,16 +180,553 @@ async fn statistics(
     if let Some(d) = &department {
         csv_href.push_str(&format!("&department={}", super::encode_query_value(d)));
     }
+    let mut charts = Vec::new();
+    if let Some(f) = &figures {
+        match dashboard_charts(&service, &session.actor, t, f, department.clone()).await {
+            Ok(c) => charts = c,
+            Err(e) => return ctx.app_error(e),
+        }
+    }
+    let report_month = figures
+        .as_ref()
+        .map_or_else(|| Month::of(today), |f| Month::of(f.from))
+        .to_string();
+    let departments = service.departments().await.unwrap_or_default();
     render(&StatisticsPage {
         chrome: ctx.chrome.clone(),
         from: from_text,
         to: to_text,
         department: department.unwrap_or_default(),
-        departments: service.departments().await.unwrap_or_default(),
+        departments,
         lines,
+        charts,
+        report_month,
         csv_href,
         error,
     })
+}
+
+/// The dashboard's charts: received and decided per day, and the on-time rate per department.
+async fn dashboard_charts(
+    service: &Service,
+    actor: &onewindow_app::Actor,
+    t: &'static Messages,
+    f: &onewindow_domain::statistics::PeriodStatistics,
+    department: Option<String>,
+) -> Result<Vec<(String, String)>, onewindow_app::AppError> {
+    let days = service
+        .daily_counts(actor, f.from, f.to, department.clone())
+        .await?;
+    let ranked = service
+        .assessment(actor, Unit::Department, Some(f.from), Some(f.to))
+        .await?;
+    let names = department_names(service).await;
+    let rows: Vec<UnitRow> = ranked
+        .into_iter()
+        .filter(|r| department.as_ref().is_none_or(|d| &r.unit == d))
+        .map(|r| UnitRow {
+            rank: r.rank,
+            name: names
+                .get(&r.unit)
+                .cloned()
+                .unwrap_or_else(|| r.unit.clone()),
+            code: r.unit,
+            completed: r.performance.completed,
+            on_time: Ratio::new(r.performance.on_time, r.performance.completed),
+            at_most_once: Ratio::new(r.performance.at_most_once, r.performance.completed),
+            faults: r.performance.faults,
+            points_centi: r.score.points_centi,
+            star: r.star,
+        })
+        .collect();
+    let charts = [daily_chart(t, days), rate_chart(t, &rows)];
+    let mut svgs = Vec::new();
+    for chart in &charts {
+        match chart.svg() {
+            Ok(svg) => svgs.push((chart.title().to_string(), svg)),
+            // A chart that cannot be drawn leaves the figures readable.
+            Err(e) => tracing::error!(error = %e, "chart failed"),
+        }
+    }
+    Ok(svgs)
+}
+
+async fn department_names(service: &Service) -> HashMap<String, String> {
+    service
+        .departments()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| (d.code, d.name))
+        .collect()
+}
+
+fn daily_chart(t: &Messages, days: Vec<DayCount>) -> Chart {
+    Chart::Daily {
+        title: t.get("monitor-chart-daily").to_string(),
+        days,
+        received: t.get("monitor-chart-received").to_string(),
+        completed: t.get("monitor-chart-completed").to_string(),
+    }
+}
+
+/// On-time rate per department that decided anything, in the ranking's order.
+fn rate_chart(t: &Messages, rows: &[UnitRow]) -> Chart {
+    Chart::Rates {
+        title: t.get("monitor-chart-on-time").to_string(),
+        rows: rows
+            .iter()
+            .filter(|r| r.completed > 0)
+            .map(|r| RateRow {
+                label: r.name.clone(),
+                percent: r.on_time.percent(),
+                detail: format!("{}/{}", r.on_time.numerator, r.on_time.denominator),
+            })
+            .collect(),
+    }
+}
+
+// ---- the monthly inspection report --------------------------------------------------------------
+
+/// The most overdue cases the report lists one by one; the rest are counted.
+pub const OVERDUE_LISTED: usize = 200;
+
+fn percent(r: &Ratio) -> String {
+    format!("{:.2}%", r.percent())
+}
+
+fn points(centi: i64) -> String {
+    format!("{:.2}", centi as f64 / 100.0)
+}
+
+fn ranking_table(t: &Messages, id: &str, unit_key: &'static str, rows: &[UnitRow]) -> Table {
+    Table {
+        id: id.to_string(),
+        columns: vec![
+            Column::right(t.get("monitor-report-rank"), 0.8),
+            Column::left(t.get(unit_key), 3.2),
+            Column::right(t.get("monitor-stats-completed"), 1.2),
+            Column::right(t.get("monitor-stats-on-time"), 1.5),
+            Column::right(t.get("monitor-stats-at-most-once"), 1.7),
+            Column::right(t.get("monitor-report-faults"), 1.2),
+            Column::right(t.get("monitor-report-points"), 1.1),
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.rank.to_string(),
+                    r.name.clone(),
+                    r.completed.to_string(),
+                    percent(&r.on_time),
+                    percent(&r.at_most_once),
+                    r.faults.to_string(),
+                    points(r.points_centi),
+                ]
+            })
+            .collect(),
+        empty: t.get("monitor-report-no-ranking").to_string(),
+    }
+}
+
+fn overdue_reasons(t: &Messages, case: &OverdueCase) -> String {
+    let mut parts = Vec::new();
+    if let Some(reason) = &case.extension_reason {
+        parts.push(t.fill1("monitor-report-extended-because", "reason", reason));
+    }
+    for stop in &case.stops {
+        let kind = t.get(super::case_view::suspension_key(stop.kind));
+        parts.push(if stop.reason.trim().is_empty() {
+            t.fill1("monitor-report-stopped", "kind", kind)
+        } else {
+            t.fill(
+                "monitor-report-stopped-because",
+                &[("kind", kind), ("reason", stop.reason.trim())],
+            )
+        });
+    }
+    if parts.is_empty() {
+        t.get("monitor-report-no-reason").to_string()
+    } else {
+        parts.join(&separator(t, "monitor-report-reason-separator"))
+    }
+}
+
+/// A list separator of the catalogue: Chinese punctuation stands alone, Latin takes a space
+/// after it (the catalogue's values are trimmed).
+fn separator(t: &Messages, key: &'static str) -> String {
+    let sep = t.get(key);
+    if sep.is_ascii() {
+        format!("{sep} ")
+    } else {
+        sep.to_string()
+    }
+}
+
+/// The monthly report as a document in the reader's language: the same blocks become the HTML
+/// page, the stand-alone HTML file and the PDF.
+pub fn monthly_document(report: &MonthlyReport, t: &'static Messages) -> Document {
+    let month = report.month;
+    let (c, p) = (&report.current, &report.previous);
+    let year_text = month.year.to_string();
+    let month_text = month.month.to_string();
+    let title = t.fill(
+        "monitor-report-title",
+        &[("year", &year_text), ("month", &month_text)],
+    );
+    let as_of = report.generated_on.min(month.last_day());
+    let mut subtitle = t.fill(
+        "monitor-report-subtitle",
+        &[
+            ("from", &t.date(&month.first_day())),
+            ("to", &t.date(&month.last_day())),
+            ("today", &t.date(&report.generated_on)),
+        ],
+    );
+    if as_of < month.last_day() {
+        subtitle.push_str(&t.fill1("monitor-report-as-of", "day", t.date(&as_of)));
+    }
+    let mut blocks = Vec::new();
+
+    blocks.push(Block::Heading(t.get("monitor-report-figures").to_string()));
+    blocks.push(Block::Paragraph(t.fill(
+        "monitor-report-summary",
+        &[
+            ("received", &c.received.to_string()),
+            ("completed", &c.completed.to_string()),
+            ("on_time", &percent(&c.on_time)),
+            (
+                "previous",
+                &if p.on_time.denominator == 0 {
+                    "—".to_string()
+                } else {
+                    percent(&p.on_time)
+                },
+            ),
+            ("overdue", &c.overdue.to_string()),
+        ],
+    )));
+    let count = |key: &'static str, now: u64, before: u64| {
+        vec![
+            t.get(key).to_string(),
+            now.to_string(),
+            before.to_string(),
+            monthly::count_change(now, before),
+        ]
+    };
+    let rate = |key: &'static str, now: &Ratio, before: &Ratio| {
+        vec![
+            t.get(key).to_string(),
+            format!("{} ({}/{})", percent(now), now.numerator, now.denominator),
+            format!(
+                "{} ({}/{})",
+                percent(before),
+                before.numerator,
+                before.denominator
+            ),
+            monthly::rate_change(now, before),
+        ]
+    };
+    let days = |centi: u64| format!("{:.2}", centi as f64 / 100.0);
+    blocks.push(Block::Table(Table {
+        id: "report-figures".into(),
+        columns: vec![
+            Column::left(t.get("monitor-stats-figure"), 3.0),
+            Column::right(t.get("monitor-report-this-month"), 2.0),
+            Column::right(t.get("monitor-report-last-month"), 2.0),
+            Column::right(t.get("monitor-report-change"), 1.2),
+        ],
+        rows: vec![
+            count("monitor-stats-received", c.received, p.received),
+            count("monitor-stats-accepted", c.accepted, p.accepted),
+            count("monitor-stats-rejected", c.rejected, p.rejected),
+            count("monitor-stats-completed", c.completed, p.completed),
+            rate("monitor-stats-on-time", &c.on_time, &p.on_time),
+            rate(
+                "monitor-stats-ahead",
+                &c.ahead_of_promise,
+                &p.ahead_of_promise,
+            ),
+            rate(
+                "monitor-stats-at-most-once",
+                &c.at_most_once,
+                &p.at_most_once,
+            ),
+            vec![
+                t.get("monitor-stats-days-used").to_string(),
+                days(c.average_days_used_centi),
+                days(p.average_days_used_centi),
+                format!(
+                    "{:+.2}",
+                    (c.average_days_used_centi as f64 - p.average_days_used_centi as f64) / 100.0
+                ),
+            ],
+            count("monitor-stats-overdue", c.overdue, p.overdue),
+            rate("monitor-stats-suspended", &c.suspended, &p.suspended),
+            rate("monitor-stats-extended", &c.extended, &p.extended),
+        ],
+        empty: String::new(),
+    }));
+    blocks.push(Block::Note(t.get("monitor-report-change-note").to_string()));
+
+    blocks.push(Block::Heading(t.get("monitor-report-daily").to_string()));
+    blocks.push(Block::Chart(daily_chart(t, report.daily.clone())));
+
+    blocks.push(Block::Heading(
+        t.get("monitor-report-departments").to_string(),
+    ));
+    blocks.push(Block::Chart(rate_chart(t, &report.departments)));
+    blocks.push(Block::Table(ranking_table(
+        t,
+        "report-departments",
+        "monitor-department",
+        &report.departments,
+    )));
+    blocks.push(Block::Note(t.get("monitor-report-points-note").to_string()));
+
+    blocks.push(Block::Heading(t.get("monitor-report-centres").to_string()));
+    blocks.push(Block::Table(ranking_table(
+        t,
+        "report-centres",
+        "monitor-report-centre",
+        &report.centres,
+    )));
+    if !report.stars.is_empty() {
+        let names: Vec<String> = report.stars.iter().map(|s| s.name.clone()).collect();
+        blocks.push(Block::Paragraph(t.fill1(
+            "monitor-report-stars",
+            "names",
+            names.join(&separator(t, "monitor-report-name-separator")),
+        )));
+    }
+
+    blocks.push(Block::Heading(t.get("monitor-report-overdue").to_string()));
+    let total = report.overdue.len();
+    blocks.push(Block::Paragraph(t.fill1(
+        "monitor-report-overdue-count",
+        "n",
+        total.to_string(),
+    )));
+    blocks.push(Block::Table(Table {
+        id: "report-overdue".into(),
+        columns: vec![
+            Column::left(t.get("monitor-number"), 3.2),
+            Column::left(t.get("monitor-item"), 2.8),
+            Column::left(t.get("monitor-department"), 1.8),
+            Column::left(t.get("monitor-due"), 1.7),
+            Column::left(t.get("monitor-report-decided"), 1.7),
+            Column::right(t.get("monitor-report-days-over"), 1.2),
+            Column::left(t.get("monitor-report-reasons"), 3.0),
+        ],
+        rows: report
+            .overdue
+            .iter()
+            .take(OVERDUE_LISTED)
+            .map(|o| {
+                vec![
+                    o.number.clone(),
+                    o.item_name.clone(),
+                    o.department.clone(),
+                    o.due_on
+                        .map_or_else(|| t.get("monitor-stopped").to_string(), |d| d.to_string()),
+                    o.decided_on.map_or_else(
+                        || t.get("monitor-report-open").to_string(),
+                        |d| d.to_string(),
+                    ),
+                    o.days_over.to_string(),
+                    overdue_reasons(t, o),
+                ]
+            })
+            .collect(),
+        empty: t.get("monitor-report-no-overdue").to_string(),
+    }));
+    if total > OVERDUE_LISTED {
+        blocks.push(Block::Note(t.fill(
+            "monitor-report-overdue-more",
+            &[
+                ("listed", &OVERDUE_LISTED.to_string()),
+                ("n", &total.to_string()),
+            ],
+        )));
+    }
+    blocks.push(Block::Note(
+        t.get("monitor-report-overdue-note").to_string(),
+    ));
+    Document {
+        lang: t.lang().tag().to_string(),
+        title,
+        subtitle,
+        blocks,
+    }
+}
+
+/// Rendering the report failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Font(#[from] onewindow_app::monthly_report::FontError),
+    #[error(transparent)]
+    Chart(#[from] onewindow_report::ChartError),
+    #[error(transparent)]
+    Pdf(#[from] onewindow_report::PdfError),
+}
+
+/// The report as a stand-alone HTML file (its own stylesheet, charts inline).
+pub fn monthly_html(report: &MonthlyReport, lang: Lang) -> Result<String, RenderError> {
+    Ok(monthly_document(report, lang.messages()).html_page()?)
+}
+
+/// The report as PDF bytes, with a subset of `font` embedded.
+pub fn monthly_pdf(
+    report: &MonthlyReport,
+    lang: Lang,
+    font: &ReportFont,
+) -> Result<Vec<u8>, RenderError> {
+    Ok(onewindow_report::pdf::render(
+        &monthly_document(report, lang.messages()),
+        font,
+    )?)
+}
+
+/// The server's report font, found once (a font installed later is found on the next request
+/// after a failure: only a success is kept).
+pub fn server_font() -> Result<ReportFont, onewindow_app::monthly_report::FontError> {
+    static FONT: std::sync::OnceLock<ReportFont> = std::sync::OnceLock::new();
+    if let Some(font) = FONT.get() {
+        return Ok(font.clone());
+    }
+    let font = onewindow_app::monthly_report::load_font(None)?;
+    Ok(FONT.get_or_init(|| font).clone())
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct MonthlyForm {
+    month: Option<String>,
+    format: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "monitor/report.html")]
+struct ReportPage {
+    chrome: Chrome,
+    month: String,
+    body: String,
+    error: Option<String>,
+}
+
+impl ReportPage {
+    fn pdf_href(&self) -> String {
+        format!(
+            "/monitor/report/monthly?month={}&format=pdf",
+            super::encode_query_value(&self.month)
+        )
+    }
+
+    fn html_href(&self) -> String {
+        format!(
+            "/monitor/report/monthly?month={}&format=html",
+            super::encode_query_value(&self.month)
+        )
+    }
+}
+
+async fn monthly_report(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    axum::extract::Query(form): axum::extract::Query<MonthlyForm>,
+) -> Response {
+    let session = match ctx.require_role(&[Role::Supervisor]) {
+        Ok(s) => s.clone(),
+        Err(r) => return r,
+    };
+    let t = ctx.chrome.t;
+    let today = service.today();
+    let month = match form.month.as_deref().filter(|m| !m.trim().is_empty()) {
+        None => Some(Month::of(today).previous()),
+        Some(text) => Month::parse(text),
+    };
+    let page = |month: String, body: String, error: Option<String>| ReportPage {
+        chrome: ctx.chrome.clone(),
+        month,
+        body,
+        error,
+    };
+    let Some(month) = month else {
+        let error = Some(t.get("monitor-report-bad-month").to_string());
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&page(
+                form.month.clone().unwrap_or_default(),
+                String::new(),
+                error,
+            )),
+        )
+            .into_response();
+    };
+    let report = match service.monthly_report(&session.actor, month).await {
+        Ok(r) => r,
+        Err(onewindow_app::AppError::Invalid(_)) => {
+            let error = Some(t.get("monitor-report-not-begun").to_string());
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&page(month.to_string(), String::new(), error)),
+            )
+                .into_response();
+        }
+        Err(e) => return ctx.app_error(e),
+    };
+    let lang = ctx.chrome.lang;
+    let file = |ext: &str| format!("monthly-{month}.{ext}");
+    match form.format.as_deref() {
+        Some("pdf") => {
+            let rendered = tokio::task::spawn_blocking(move || {
+                let font = server_font()?;
+                monthly_pdf(&report, lang, &font)
+            })
+            .await;
+            match rendered {
+                Ok(Ok(bytes)) => download("application/pdf", &file("pdf"), bytes),
+                Ok(Err(RenderError::Font(e))) => {
+                    tracing::error!(error = %e, "no font for the PDF report");
+                    ctx.error(StatusCode::SERVICE_UNAVAILABLE, "monitor-report-no-font")
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "the PDF report failed");
+                    ctx.error(StatusCode::INTERNAL_SERVER_ERROR, "common-error-internal")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "the PDF report task failed");
+                    ctx.error(StatusCode::INTERNAL_SERVER_ERROR, "common-error-internal")
+                }
+            }
+        }
+        Some("html") => match monthly_html(&report, lang) {
+            Ok(html) => download("text/html; charset=utf-8", &file("html"), html.into_bytes()),
+            Err(e) => {
+                tracing::error!(error = %e, "the HTML report failed");
+                ctx.error(StatusCode::INTERNAL_SERVER_ERROR, "common-error-internal")
+            }
+        },
+        _ => match monthly_document(&report, t).html_fragment() {
+            Ok(body) => render(&page(month.to_string(), body, None)),
+            Err(e) => {
+                tracing::error!(error = %e, "the report page failed");
+                ctx.error(StatusCode::INTERNAL_SERVER_ERROR, "common-error-internal")
+            }
+        },
+    }
+}
+
+/// A file to save, named.
+pub(crate) fn download(content_type: &'static str, name: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    let mut response = ([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_DISPOSITION, value);
+    }
+    response
 }
 
 const STAFF: [Role; 4] = [
@@ -408,6 +960,93 @@ mod tests {
         let clerk = site.login("clerk", "chuangkou-2026").await;
         assert_eq!(
             site.get(&clerk, "/monitor/statistics").await.status,
+            StatusCode::FORBIDDEN
+        );
+
+        // The dashboard's charts: received and decided per day, on-time rate per department.
+        assert_eq!(
+            stats
+                .body
+                .matches("<svg width=\"100%\" role=\"img\"")
+                .count(),
+            2,
+            "two charts"
+        );
+        assert!(stats.body.contains("aria-label=\"每日收件与办结（件）\""));
+        assert!(stats.body.contains("aria-label=\"各部门按期办结率\""));
+        assert!(
+            stats
+                .body
+                .contains("href=\"/monitor/report/monthly?month=2026-11\""),
+            "the link to the month's report"
+        );
+
+        // The monthly report of the month so far: the overdue case, open, with no reason.
+        let report = site
+            .get(&supervisor, "/monitor/report/monthly?month=2026-11")
+            .await;
+        assert_eq!(report.status, StatusCode::OK);
+        assert!(report.body.contains("2026年11月政务服务效能监察报告"));
+        assert!(report.body.contains("数据截至2026年11月10日"));
+        assert!(report.body.contains("<table id=\"report-overdue\">"));
+        assert!(
+            report.body.contains(&case.number),
+            "the overdue case is listed"
+        );
+        assert!(report.body.contains("<td>在办</td>"));
+        assert!(report.body.contains("未记录延期或暂停原因"));
+        assert!(report.body.contains("format=pdf"));
+        let html = site
+            .get(
+                &supervisor,
+                "/monitor/report/monthly?month=2026-11&format=html",
+            )
+            .await;
+        assert_eq!(html.status, StatusCode::OK);
+        assert!(html.body.starts_with("<!DOCTYPE html>"));
+        assert!(html.body.contains("<style>"), "the file stands alone");
+        assert_eq!(
+            html.headers
+                .get(axum::http::header::CONTENT_DISPOSITION)
+                .and_then(|v| v.to_str().ok()),
+            Some("attachment; filename=\"monthly-2026-11.html\"")
+        );
+        let pdf = site
+            .get(
+                &supervisor,
+                "/monitor/report/monthly?month=2026-11&format=pdf",
+            )
+            .await;
+        if onewindow_app::monthly_report::load_font(None).is_ok() {
+            assert_eq!(pdf.status, StatusCode::OK);
+            assert!(pdf.body.starts_with("%PDF-"));
+        } else {
+            assert_eq!(pdf.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(pdf.body.contains("fonts-noto-cjk"));
+        }
+        let english = site
+            .get(
+                &supervisor.clone().in_english(),
+                "/monitor/report/monthly?month=2026-11",
+            )
+            .await;
+        assert!(english.body.contains("Service inspection report, 2026-11"));
+        for (path, status) in [
+            (
+                "/monitor/report/monthly?month=2026-13",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "/monitor/report/monthly?month=2026-12",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+        ] {
+            assert_eq!(site.get(&supervisor, path).await.status, status, "{path}");
+        }
+        assert_eq!(
+            site.get(&clerk, "/monitor/report/monthly?month=2026-11&format=pdf")
+                .await
+                .status,
             StatusCode::FORBIDDEN
         );
 

@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use onewindow_app::bundles::BundleView;
 use onewindow_app::portal::CatalogueOverview;
 use onewindow_app::{AppError, ItemFilter, Service};
 use onewindow_domain::catalogue::{
@@ -31,6 +32,8 @@ pub fn routes() -> Router<Service> {
     Router::new()
         .route("/catalogue", get(catalogue))
         .route("/catalogue/items/{code}", get(item_page))
+        .route("/bundles", get(bundles_page))
+        .route("/bundles/{code}", get(bundle_page))
 }
 
 /// Marks a message key written outside `t.get(…)`, so the catalogue test checks it exists.
@@ -664,6 +667,8 @@ fn home_catalogue(chrome: &Chrome, overview: &CatalogueOverview) -> HomeCatalogu
 struct HomePage {
     chrome: Chrome,
     catalogue: Option<HomeCatalogue>,
+    /// "One thing" bundles, the homestay first; empty when there are none.
+    bundles: Vec<BundleCard>,
 }
 
 /// The home page: the search box, shortcuts by life event and department, and the headline
@@ -679,11 +684,332 @@ pub async fn home(State(service): State<Service>, ctx: PageCtx) -> Response {
             None
         }
     };
+    let departments = service.departments().await.unwrap_or_default();
+    let bundles = match service.bundles().await {
+        Ok(views) => bundle_cards(&ctx.chrome, &views, &departments),
+        Err(e) => {
+            tracing::error!(error = %e, "home page bundles failed");
+            Vec::new()
+        }
+    };
     render(&HomePage {
         chrome: ctx.chrome,
         catalogue,
+        bundles,
     })
     .into_response()
+}
+
+// ---- joint-approval bundles ("one thing") -----------------------------------------------------
+
+/// The bundles the home page and the list lead with: the seed's homestay first.
+const FEATURED_BUNDLE: &str = "LB-MINSU";
+
+fn bundle_href(code: &str) -> String {
+    format!("/bundles/{}", encode_query_value(code))
+}
+
+/// A bundle's name in the page's language (the catalogue's Chinese when it has no English one).
+fn bundle_name(lang: Lang, view: &BundleView) -> String {
+    match lang {
+        Lang::En if !view.bundle.bundle.name_en.trim().is_empty() => {
+            view.bundle.bundle.name_en.clone()
+        }
+        _ => view.bundle.bundle.name.clone(),
+    }
+}
+
+/// One bundle in a list: what it is, where, and what it saves.
+pub struct BundleCard {
+    pub href: String,
+    pub name: String,
+    pub description: String,
+    pub lead: String,
+    pub members: String,
+    pub saving: String,
+}
+
+fn bundle_card(chrome: &Chrome, view: &BundleView, departments: &[Department]) -> BundleCard {
+    let t = chrome.t;
+    let b = &view.bundle.bundle;
+    let f = &view.plan.figures;
+    let lead_department = department_name_of(chrome.lang, departments, &b.lead_department);
+    BundleCard {
+        href: bundle_href(&b.code),
+        name: bundle_name(chrome.lang, view),
+        description: b.description.clone(),
+        lead: if b.lead_window.trim().is_empty() {
+            lead_department
+        } else {
+            t.fill(
+                "portal-bundle-lead-window",
+                &[("window", &b.lead_window), ("department", &lead_department)],
+            )
+        },
+        members: t.fill1(
+            "portal-bundle-members-count",
+            "n",
+            view.plan.tasks.len().to_string(),
+        ),
+        saving: t.fill(
+            "portal-bundle-saving",
+            &[
+                ("materials_before", &f.materials_before.to_string()),
+                ("materials_after", &f.materials_after.to_string()),
+                ("visits_before", &f.visits_before.to_string()),
+                ("visits_after", &f.visits_after.to_string()),
+            ],
+        ),
+    }
+}
+
+/// The cards of `views`, the featured bundle first.
+fn bundle_cards(
+    chrome: &Chrome,
+    views: &[BundleView],
+    departments: &[Department],
+) -> Vec<BundleCard> {
+    let mut ordered: Vec<&BundleView> = views.iter().collect();
+    ordered.sort_by_key(|v| v.bundle.bundle.code != FEATURED_BUNDLE);
+    ordered
+        .into_iter()
+        .map(|v| bundle_card(chrome, v, departments))
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "portal/bundles.html")]
+struct BundlesPage {
+    chrome: Chrome,
+    bundles: Vec<BundleCard>,
+}
+
+async fn bundles_page(State(service): State<Service>, ctx: PageCtx) -> Response {
+    let views = match service.bundles().await {
+        Ok(v) => v,
+        Err(e) => return ctx.app_error(e),
+    };
+    let departments = match service.departments().await {
+        Ok(d) => d,
+        Err(e) => return ctx.app_error(e),
+    };
+    let bundles = bundle_cards(&ctx.chrome, &views, &departments);
+    render(&BundlesPage {
+        chrome: ctx.chrome,
+        bundles,
+    })
+}
+
+/// A member of the bundle as its page lists it.
+struct MemberRow {
+    href: String,
+    name: String,
+    department: String,
+    /// "并联办理" or "在 … 之后".
+    order: String,
+    essential: bool,
+    countersign: Option<String>,
+    promised: String,
+    result: Option<String>,
+}
+
+/// A material of the bundle's one form.
+struct BundleMaterialRow {
+    key: String,
+    name: String,
+    form: String,
+    /// The members that need it.
+    needed_by: String,
+    /// "在联办中由 … 出具，无需提交".
+    produced_by: Option<String>,
+    sample: Option<String>,
+}
+
+/// One figure before → after.
+struct BeforeAfter {
+    label: String,
+    before: String,
+    after: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/bundle.html")]
+struct BundlePage {
+    chrome: Chrome,
+    name: String,
+    /// The Chinese name under an English heading.
+    name_zh: Option<String>,
+    description: String,
+    code_line: String,
+    lead_department: String,
+    lead_window: String,
+    promised: String,
+    members_line: String,
+    figures: Vec<BeforeAfter>,
+    members: Vec<MemberRow>,
+    materials_heading: String,
+    materials: Vec<BundleMaterialRow>,
+    produced: Vec<BundleMaterialRow>,
+    apply_href: String,
+}
+
+fn bundle_view_page(chrome: Chrome, view: &BundleView, departments: &[Department]) -> BundlePage {
+    let t = chrome.t;
+    let lang = chrome.lang;
+    let b = &view.bundle.bundle;
+    let plan = &view.plan;
+    let sep = match lang {
+        Lang::ZhCn => "、",
+        Lang::En => ", ",
+    };
+    let item_name = |code: &str| {
+        plan.tasks
+            .iter()
+            .find(|task| task.item_code == code)
+            .map_or_else(|| code.to_string(), |task| task.item_name.clone())
+    };
+    let members = plan
+        .tasks
+        .iter()
+        .map(|task| MemberRow {
+            href: item_href(&task.item_code),
+            name: task.item_name.clone(),
+            department: department_name_of(lang, departments, &task.department),
+            order: if task.after.is_empty() {
+                t.get("common-task-parallel").to_string()
+            } else {
+                t.fill1(
+                    "common-task-after",
+                    "items",
+                    task.after
+                        .iter()
+                        .map(|a| item_name(a))
+                        .collect::<Vec<_>>()
+                        .join(sep),
+                )
+            },
+            essential: task.essential,
+            countersign: (task.countersign > 0).then(|| {
+                t.fill1(
+                    "portal-bundle-countersign",
+                    "n",
+                    task.countersign.to_string(),
+                )
+            }),
+            promised: promised_label(t, task.promised_days),
+            result: task
+                .result_licence_type
+                .clone()
+                .filter(|r| !r.trim().is_empty()),
+        })
+        .collect();
+    let row = |m: &onewindow_domain::bundle::BundleMaterial| BundleMaterialRow {
+        key: m.key.clone(),
+        name: m.name.clone(),
+        form: t.fill(
+            "portal-item-form-copies",
+            &[
+                ("form", t.get(form_key(m.form))),
+                ("n", &m.copies.to_string()),
+            ],
+        ),
+        needed_by: m
+            .needed_by
+            .iter()
+            .map(|u| item_name(&u.item_code))
+            .collect::<Vec<_>>()
+            .join(sep),
+        produced_by: m
+            .produced_by
+            .as_deref()
+            .map(|code| t.fill1("common-bundle-produced-by", "item", item_name(code))),
+        sample: m.sample.clone().filter(|s| !s.trim().is_empty()),
+    };
+    let (materials, produced): (Vec<_>, Vec<_>) = plan
+        .materials
+        .iter()
+        .map(row)
+        .partition(|m| m.produced_by.is_none());
+    let f = &plan.figures;
+    let times = |n: u32| t.fill1("portal-bundle-times", "n", n.to_string());
+    let name = bundle_name(lang, view);
+    BundlePage {
+        name_zh: (name != b.name).then(|| b.name.clone()),
+        name,
+        description: b.description.clone(),
+        code_line: t.fill(
+            "portal-item-code-line",
+            &[
+                ("code", &b.code),
+                ("version", &view.bundle.version.to_string()),
+            ],
+        ),
+        lead_department: department_name_of(lang, departments, &b.lead_department),
+        lead_window: b.lead_window.clone(),
+        promised: working_days(t, plan.limit_days),
+        members_line: t.fill(
+            "portal-bundle-members-line",
+            &[
+                ("n", &plan.tasks.len().to_string()),
+                ("departments", &f.departments_before.to_string()),
+            ],
+        ),
+        figures: vec![
+            BeforeAfter {
+                label: t.get("portal-bundle-figure-materials").to_string(),
+                before: t.fill1("portal-bundle-copies", "n", f.materials_before.to_string()),
+                after: t.fill1("portal-bundle-copies", "n", f.materials_after.to_string()),
+            },
+            BeforeAfter {
+                label: t.get("portal-bundle-figure-departments").to_string(),
+                before: t.fill1(
+                    "portal-bundle-windows",
+                    "n",
+                    f.departments_before.to_string(),
+                ),
+                after: t.fill1(
+                    "portal-bundle-windows",
+                    "n",
+                    f.departments_after.to_string(),
+                ),
+            },
+            BeforeAfter {
+                label: t.get("portal-bundle-figure-visits").to_string(),
+                before: times(f.visits_before),
+                after: times(f.visits_after),
+            },
+        ],
+        members,
+        materials_heading: t.fill1(
+            "portal-bundle-materials-heading",
+            "n",
+            materials.len().to_string(),
+        ),
+        materials,
+        produced,
+        apply_href: format!("/apply/{}", encode_query_value(&b.code)),
+        chrome,
+    }
+}
+
+async fn bundle_page(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Response {
+    let view = match service.bundle(&code).await {
+        Ok(v) => v,
+        // A bundle that no longer resolves over the published items cannot be applied for.
+        Err(AppError::NotFound { .. } | AppError::Invalid(_)) => {
+            return ctx.error(StatusCode::NOT_FOUND, "portal-bundle-not-found");
+        }
+        Err(e) => return ctx.app_error(e),
+    };
+    let departments = match service.departments().await {
+        Ok(d) => d,
+        Err(e) => return ctx.app_error(e),
+    };
+    render(&bundle_view_page(ctx.chrome, &view, &departments))
 }
 
 #[cfg(test)]

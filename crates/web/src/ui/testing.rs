@@ -88,7 +88,68 @@ pub async fn site() -> TestSite {
     }
 }
 
+/// The site with the demo's joint-approval bundles (LB-MINSU …) and their department staff.
+pub async fn site_with_bundles() -> TestSite {
+    let site = site().await;
+    site.service
+        .seed_demo_bundles()
+        .await
+        .expect("demo bundles");
+    site
+}
+
+/// A file part of a multipart form: the field, the file name, the bytes.
+pub struct FilePart<'a> {
+    pub field: &'a str,
+    pub file_name: &'a str,
+    pub bytes: &'a [u8],
+}
+
 impl TestSite {
+    /// Posts a multipart form (an upload form) with `fields` and `files`; the visitor's CSRF
+    /// token is added.
+    pub async fn post_multipart(
+        &self,
+        visitor: &Visitor,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[FilePart<'_>],
+    ) -> Answer {
+        let boundary = "----onewindow-test-boundary";
+        let mut body: Vec<u8> = Vec::new();
+        let mut fields: Vec<(&str, &str)> = fields.to_vec();
+        fields.push(("csrf_token", visitor.csrf.as_str()));
+        for (name, value) in fields {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .bytes(),
+            );
+        }
+        for file in files {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+                    file.field, file.file_name
+                )
+                .bytes(),
+            );
+            body.extend_from_slice(file.bytes);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").bytes());
+        let mut request = Request::post(path).header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+        if let Some(c) = visitor.cookie_header() {
+            request = request.header(header::COOKIE, c);
+        }
+        self.send(request.body(Body::from(body)).expect("request"))
+            .await
+    }
+
     /// Logs in through the service (as the login page does) and keeps the cookie and CSRF token.
     pub async fn login(&self, username: &str, password: &str) -> Visitor {
         let grant = self

@@ -16,6 +16,7 @@ use onewindow_app::workbench::{WINDOW_STATUSES, WindowQueueQuery};
 use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
 use onewindow_domain::case::{Action, CaseCommand, DeliveryMethod, Status};
+use onewindow_domain::circulation::{TaskAction, TaskCommand};
 use onewindow_domain::clock::notice_deadline;
 use serde::Deserialize;
 
@@ -23,6 +24,7 @@ use crate::auth::OverTls;
 use crate::i18n::Messages;
 use crate::ui::case_view::{
     self, CaseView, FormErrors, FormFields, HistoryRow, MaterialNames, MaterialRow, PageNotice,
+    TaskRowView,
 };
 use crate::ui::{Chrome, PageCtx, encode_query_value, render, see_other};
 
@@ -49,6 +51,7 @@ pub fn routes() -> Router<Service> {
         .route("/window/cases/{id}/notice", get(notice_page))
         .route("/window/cases/{id}/receipt", get(receipt_page))
         .route("/window/cases/{id}/{action}", post(act))
+        .route("/window/cases/{id}/tasks/{task}/resubmit", post(resubmit))
         .route("/window/files/{file_id}", get(file))
 }
 
@@ -288,6 +291,22 @@ struct CasePage {
     /// The last day the one-time notice may be sent.
     notice_deadline: Option<String>,
     has_receipt: bool,
+    /// A joint case's department tasks, for the progress table.
+    tasks: Vec<TaskRowView>,
+    /// The tasks a department sent back to this window, each with its resubmit form.
+    sent_back: Vec<ResubmitForm>,
+}
+
+/// A task sent back to the lead window: the department's reason and the form that resubmits it.
+struct ResubmitForm {
+    key: String,
+    /// "消防 sent back 公众聚集场所…".
+    title: String,
+    reason: String,
+    version: u32,
+    note: String,
+    /// Why the last resubmission of this task was refused.
+    errors: Vec<case_view::FieldMessage>,
 }
 
 impl CasePage {
@@ -311,11 +330,16 @@ async fn case_page(
         return refused;
     }
     let t = ctx.chrome.t;
-    let notice = params
-        .done
-        .as_deref()
-        .and_then(case_view::parse_action)
-        .map(|a| PageNotice::ok(t.fill1("window-done", "action", t.get(case_view::action_key(a)))));
+    let notice = match params.done.as_deref() {
+        Some("resubmit") => Some(PageNotice::ok(t.fill1(
+            "window-done",
+            "action",
+            t.get(case_view::task_action_key(TaskAction::Resubmit)),
+        ))),
+        done => done.and_then(case_view::parse_action).map(|a| {
+            PageNotice::ok(t.fill1("window-done", "action", t.get(case_view::action_key(a))))
+        }),
+    };
     show_case(
         &service,
         &ctx,
@@ -363,9 +387,42 @@ async fn case_page_data(
     let item = service.item(&case.item_code).await.ok();
     let files = service.case_files(&session.actor, &case.id).await?;
     let departments = service.departments().await.unwrap_or_default();
-    let names = MaterialNames::of(item.as_ref());
+    let names = MaterialNames::for_case(case, item.as_ref());
     let materials = case_view::material_rows(t, case, item.as_ref(), &files, FILES);
     let missing = case.missing_materials();
+    let tasks = case_view::task_rows(t, case, &departments, service, &[], |_| None);
+    let refused_task = (errors.is_for("resubmit")).then(|| input.value("task").to_string());
+    let sent_back = tasks
+        .iter()
+        .filter(|task| {
+            detail
+                .task_actions
+                .iter()
+                .any(|(key, actions)| key == &task.key && actions.contains(&TaskAction::Resubmit))
+        })
+        .map(|task| {
+            let refused = refused_task.as_deref() == Some(task.key.as_str());
+            ResubmitForm {
+                key: task.key.clone(),
+                title: t.fill(
+                    "window-resubmit-title",
+                    &[("item", &task.item_name), ("department", &task.department)],
+                ),
+                reason: task.sent_back_reason.clone().unwrap_or_default(),
+                version: task.version,
+                note: if refused {
+                    input.value("note").to_string()
+                } else {
+                    String::new()
+                },
+                errors: if refused {
+                    errors.messages.clone()
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect();
     let refused_notice = errors.is_for(Action::RequestSupplement.as_str());
     let sent_missing = input.all("missing");
     let notice_options = case
@@ -424,7 +481,67 @@ async fn case_page_data(
         supplement_options,
         notice_sent_on,
         notice_deadline,
+        tasks,
+        sent_back,
     })
+}
+
+/// The lead window resubmits a task a department sent back, with what it did about the reason.
+async fn resubmit(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path((id, task)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match ctx.require_role(&[Role::Clerk]) {
+        Ok(s) => s,
+        Err(refused) => return refused,
+    };
+    let mut form = FormFields(pairs);
+    if let Err(refused) = ctx.check_csrf(form.value("csrf_token")) {
+        return refused;
+    }
+    let result = match form.value("task_version").trim().parse::<u32>() {
+        Err(_) => Err(AppError::invalid(
+            "version",
+            "the form carries no task version",
+        )),
+        Ok(version) => {
+            service
+                .execute_task(
+                    &session.actor,
+                    &id,
+                    &task,
+                    version,
+                    TaskCommand::Resubmit {
+                        note: form.value("note").trim().to_string(),
+                    },
+                )
+                .await
+        }
+    };
+    match result {
+        Ok(case) => see_other(&format!(
+            "/window/cases/{}?done=resubmit",
+            encode_query_value(&case.number)
+        )),
+        Err(e) => match case_view::refusal(ctx.chrome.t, "resubmit", e) {
+            Ok(r) => {
+                form.0.push(("task".into(), task));
+                show_case(
+                    &service,
+                    &ctx,
+                    &id,
+                    r.status,
+                    Some(r.notice),
+                    r.errors,
+                    form,
+                )
+                .await
+            }
+            Err(e) => ctx.app_error(e),
+        },
+    }
 }
 
 /// One form of the case page, sent.
