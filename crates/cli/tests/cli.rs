@@ -978,8 +978,8 @@ fn report_catalogue_reproduces_the_seed_figures_on_the_demo_profile() {
     let bundles = bundles.as_array().expect("one line per bundle");
     assert_eq!(
         bundles.len(),
-        18,
-        "the homestay, the home sale and sixteen industries"
+        19,
+        "the homestay, the home sale, sixteen industries and the joint completion acceptance"
     );
     let homestay = bundles
         .iter()

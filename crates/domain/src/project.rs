@@ -122,6 +122,10 @@ impl From<ProjectCode> for String {
     }
 }
 
+/// The bundle of the joint completion acceptance (联合竣工验收): planning verification, fire
+/// acceptance and the completion filing in one application at the housing window.
+pub const JOINT_COMPLETION_BUNDLE: &str = "LB-JUNGONG";
+
 /// The four stages of construction-project approval (国办发〔2019〕11号).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -213,6 +217,10 @@ pub struct PlanStep {
     /// May be pre-examined before the land is obtained (模拟审批).
     #[serde(default)]
     pub simulated_before_land: bool,
+    /// The joint-approval bundle the step is filed in together with others (the joint
+    /// completion acceptance), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
 }
 
 impl PlanStep {
@@ -502,6 +510,7 @@ fn step(
         after: after.iter().map(|a| (*a).to_string()).collect(),
         removed_by: None,
         simulated_before_land: false,
+        bundle: None,
     }
 }
 
@@ -519,7 +528,7 @@ pub fn propose_plan(project_type: ProjectType, government_funded: bool) -> Plan 
             filing_only: true,
             steps: vec![step(
                 "filing",
-                "企业投资项目备案",
+                "企业投资项目备案（赋码备案）",
                 "FGJ",
                 ProjectAndLand,
                 1,
@@ -541,7 +550,7 @@ pub fn propose_plan(project_type: ProjectType, government_funded: bool) -> Plan 
     } else {
         step(
             "filing",
-            "企业投资项目备案",
+            "企业投资项目备案（赋码备案）",
             "FGJ",
             ProjectAndLand,
             1,
@@ -557,7 +566,7 @@ pub fn propose_plan(project_type: ProjectType, government_funded: bool) -> Plan 
             simulated_before_land: true,
             ..step(
                 "site-selection",
-                "建设项目用地预审与选址意见书核发",
+                "建设项目选址意见书核发（核发）",
                 "ZRZYJ",
                 ProjectAndLand,
                 5,
@@ -583,7 +592,7 @@ pub fn propose_plan(project_type: ProjectType, government_funded: bool) -> Plan 
             simulated_before_land: true,
             ..step(
                 "soil-water",
-                "生产建设项目水土保持方案审批",
+                "生产建设项目水土保持方案审批（报告表）",
                 "SLJ",
                 ProjectAndLand,
                 5,
@@ -593,7 +602,7 @@ pub fn propose_plan(project_type: ProjectType, government_funded: bool) -> Plan 
         },
         step(
             "land-planning",
-            "建设用地规划许可证核发",
+            "建设用地规划许可证核发（新办）",
             "ZRZYJ",
             ProjectAndLand,
             3,
@@ -616,7 +625,7 @@ pub fn propose_plan(project_type: ProjectType, government_funded: bool) -> Plan 
             simulated_before_land: true,
             ..step(
                 "planning-permit",
-                "建设工程规划许可证核发",
+                "建设工程规划许可证核发（新办）",
                 "ZRZYJ",
                 ConstructionLicence,
                 3,
@@ -654,28 +663,44 @@ pub fn propose_plan(project_type: ProjectType, government_funded: bool) -> Plan 
             &[],
             &["drawing-review", "fire-design", "eia", "soil-water"],
         ),
-        // After construction: one survey and one acceptance for every department.
-        step(
-            "fire-acceptance",
-            "建设工程消防验收",
-            "XFJY",
-            Completion,
-            5,
-            &[
-                ("联合测绘（多测合一）", 10, None),
-                ("消防设施检测", 7, None),
-            ],
-            &["construction-permit"],
-        ),
-        step(
-            "completion-filing",
-            "建设工程竣工验收备案",
-            "ZJJ",
-            Completion,
-            3,
-            &[],
-            &["fire-acceptance"],
-        ),
+        // After construction: one survey for planning, land and real estate (多测合一), and one
+        // joint acceptance (联合验收) filed as the bundle LB-JUNGONG.
+        PlanStep {
+            bundle: Some(JOINT_COMPLETION_BUNDLE.into()),
+            ..step(
+                "planning-verification",
+                "建设工程规划核实",
+                "ZRZYJ",
+                Completion,
+                3,
+                &[("联合测绘（多测合一）", 10, None)],
+                &["construction-permit"],
+            )
+        },
+        PlanStep {
+            bundle: Some(JOINT_COMPLETION_BUNDLE.into()),
+            ..step(
+                "fire-acceptance",
+                "建设工程消防验收",
+                "XFJY",
+                Completion,
+                5,
+                &[("消防设施检测", 7, None)],
+                &["construction-permit"],
+            )
+        },
+        PlanStep {
+            bundle: Some(JOINT_COMPLETION_BUNDLE.into()),
+            ..step(
+                "completion-filing",
+                "建设工程竣工验收备案",
+                "ZJJ",
+                Completion,
+                3,
+                &[],
+                &["planning-verification", "fire-acceptance"],
+            )
+        },
     ];
     if project_type == ProjectType::Industrial {
         // Energy review for an industrial project (固定资产投资项目节能审查).

@@ -93,7 +93,7 @@ fn catalogue() -> CatalogueDocument {
             Item {
                 result_licence_type: Some("建设项目用地预审与选址意见书".into()),
                 materials: materials(&["用地预审申请表", "项目备案证明"]),
-                ..item("ZR-SITE", "建设项目用地预审与选址意见书核发", "ZRZYJ")
+                ..item("ZR-SITE", "建设项目选址意见书核发（核发）", "ZRZYJ")
             },
             Item {
                 result_licence_type: Some("建设用地规划许可证".into()),
@@ -102,7 +102,7 @@ fn catalogue() -> CatalogueDocument {
                     "建设项目用地预审与选址意见书",
                     "国有土地使用权出让合同",
                 ]),
-                ..item("ZR-LAND", "建设用地规划许可证核发", "ZRZYJ")
+                ..item("ZR-LAND", "建设用地规划许可证核发（新办）", "ZRZYJ")
             },
         ],
     }
@@ -706,7 +706,7 @@ async fn a_later_approval_takes_an_earlier_result_of_the_project_without_an_uplo
     assert_eq!(case["reused_materials"][0]["document"], document);
     assert_eq!(
         case["reused_materials"][0]["issued_by"],
-        "建设项目用地预审与选址意见书核发"
+        "建设项目选址意见书核发（核发）"
     );
     let (status, accepted) = app
         .send(

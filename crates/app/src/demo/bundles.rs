@@ -1,6 +1,7 @@
 //! The Ninghai demo's joint-approval bundles: the homestay of the seed (five departments, the
 //! public security window leads), real estate registration (housing, tax and registry in one
-//! window) and the seed's sixteen industries with joint standards.
+//! window), the seed's sixteen industries with joint standards, and the joint completion
+//! acceptance of construction projects.
 //!
 //! Members are named by their catalogue names, because the demo's item codes are generated.
 
@@ -61,6 +62,20 @@ const SPECS: &[Spec] = &[
             M("存量房交易合同网签备案", &[], true, 0),
             M("存量房交易税费申报", &[0], true, 0),
             M("国有建设用地使用权及房屋所有权转移登记", &[1], true, 0),
+        ],
+    },
+    Spec {
+        code: "LB-JUNGONG",
+        name: "工程建设项目联合竣工验收",
+        name_en: "Joint completion acceptance of a construction project",
+        description: "竣工后一次申请：规划核实、消防验收、竣工验收备案由住建窗口统一受理，联合测绘成果共享。",
+        lead: "ZJJ",
+        lead_window: "住建窗口",
+        promised_days: 10,
+        members: &[
+            M("建设工程规划核实", &[], true, 0),
+            M("建设工程消防验收", &[], true, 2),
+            M("建设工程竣工验收备案", &[0, 1], true, 0),
         ],
     },
     Spec {
