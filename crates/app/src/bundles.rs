@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::accounts::Actor;
 use crate::clock::local_date;
 use crate::error::AppError;
-use crate::service::{RefusalKind, Service, facts, mask_case};
+use crate::service::{Service, facts, mask_case, refusal};
 
 /// A bundle as the portal and the catalogue report show it: its definition and its plan over
 /// the items as published now.
@@ -415,28 +415,16 @@ impl Service {
                                 },
                             );
                         };
-                        match access::decide_task(
-                            &actor.principal,
-                            action,
-                            &facts(&case),
-                            &department,
-                        ) {
-                            Decision::Allow => {}
-                            Decision::Hide => {
-                                return Err(AppError::Refused {
-                                    status: RefusalKind::Hidden,
-                                    reason: format!("case {case_ref} is out of scope"),
-                                    target: format!("case:{}", case.number),
-                                });
-                            }
-                            Decision::Refuse(reason) => {
-                                return Err(AppError::Refused {
-                                    status: RefusalKind::Forbidden,
-                                    reason,
-                                    target: format!("case:{}", case.number),
-                                });
-                            }
-                        }
+                        refusal(
+                            access::decide_task(
+                                &actor.principal,
+                                action,
+                                &facts(&case),
+                                &department,
+                            ),
+                            &case,
+                            &case_ref,
+                        )?;
                         if task_version != expected_task_version {
                             return Err(AppError::VersionConflict {
                                 expected: u64::from(expected_task_version),
@@ -507,26 +495,17 @@ impl Service {
                 })
             })
             .await;
-        match result {
-            Ok(mut case) => {
-                redact_for(&actor.principal, &mut case);
-                mask_case(&mut case);
-                Ok(case)
-            }
-            Err(AppError::Refused {
-                status,
-                reason,
-                target,
-            }) => {
-                self.audit_denied(actor, &format!("task.{}", action.as_str()), target, &reason)
-                    .await?;
-                Err(match status {
-                    RefusalKind::Hidden => AppError::not_found(format!("case {case_ref}")),
-                    RefusalKind::Forbidden => AppError::Forbidden(reason),
-                })
-            }
-            Err(e) => Err(e),
-        }
+        let mut case = self
+            .audit_refusal(
+                actor,
+                &format!("task.{}", action.as_str()),
+                case_ref,
+                result,
+            )
+            .await?;
+        redact_for(&actor.principal, &mut case);
+        mask_case(&mut case);
+        Ok(case)
     }
 }
 

@@ -515,24 +515,36 @@ impl Service {
                 })
             })
             .await;
+        let mut case = self
+            .audit_refusal(actor, &format!("case.{action_name}"), case_ref, result)
+            .await?;
+        mask_case(&mut case);
+        Ok(case)
+    }
+
+    /// The answer to a command the policy may have refused inside its write job: the refusal is
+    /// written to the audit trail (the job's transaction rolled back) and becomes "not found"
+    /// or "forbidden".
+    pub(crate) async fn audit_refusal<T>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        case_ref: &str,
+        result: Result<T, AppError>,
+    ) -> Result<T, AppError> {
         match result {
-            Ok(mut case) => {
-                mask_case(&mut case);
-                Ok(case)
-            }
             Err(AppError::Refused {
                 status,
                 reason,
                 target,
             }) => {
-                self.audit_denied(actor, &format!("case.{action_name}"), target, &reason)
-                    .await?;
+                self.audit_denied(actor, action, target, &reason).await?;
                 Err(match status {
                     RefusalKind::Hidden => AppError::not_found(format!("case {case_ref}")),
                     RefusalKind::Forbidden => AppError::Forbidden(reason),
                 })
             }
-            Err(e) => Err(e),
+            other => other,
         }
     }
 
@@ -755,6 +767,12 @@ fn authorise_command(
         None if actor.principal.is_system() => Decision::Allow,
         None => Decision::Refuse("only the service itself runs this command".into()),
     };
+    refusal(decision, case, case_ref)
+}
+
+/// A policy decision on a case inside a write job: a refusal carried out of the job, to be
+/// audited by [`Service::audit_refusal`].
+pub(crate) fn refusal(decision: Decision, case: &Case, case_ref: &str) -> Result<(), AppError> {
     match decision {
         Decision::Allow => Ok(()),
         Decision::Hide => Err(AppError::Refused {

@@ -584,13 +584,6 @@ pub fn submit(
     new: NewCase,
     ctx: &Context<'_>,
 ) -> Result<(Case, CaseEvent), CaseError> {
-    let mut errors = Vec::new();
-    if new.applicant.name.trim().is_empty() {
-        errors.push(FieldError::new("applicant.name", "must not be empty"));
-    }
-    if new.centre.trim().is_empty() {
-        errors.push(FieldError::new("centre", "must not be empty"));
-    }
     let known: BTreeSet<&str> = item
         .item
         .materials
@@ -598,62 +591,28 @@ pub fn submit(
         .filter(|m| m.cancelled.is_none())
         .map(|m| m.key.as_str())
         .collect();
-    for (i, key) in new.materials.iter().enumerate() {
-        if !known.contains(key.as_str()) {
-            errors.push(FieldError::new(
-                format!("materials[{i}]"),
-                format!("{key} is not a material of item {}", item.item.code),
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(CaseError::Invalid(errors));
-    }
-    // Receipt never depends on the calendar: an application in late December is received even
-    // before next year's holiday notice is loaded; only deadlines need the calendar.
-    let event = CaseEvent::Submitted {
-        materials: new.materials.clone(),
-    };
-    let case = Case {
+    let what = Receipt {
         id,
         number,
-        item_code: item.item.code.clone(),
+        item_code: &item.item.code,
         item_version: item.version,
-        item_name: item.item.name.clone(),
-        department: item.item.department.clone(),
+        item_name: &item.item.name,
+        department: &item.item.department,
         promised_days: item.item.promised_days,
         required_materials: item
             .item
             .demanded_materials()
             .map(|m| m.key.clone())
             .collect(),
-        applicant: new.applicant,
-        channel: new.channel,
-        centre: new.centre,
-        filed_by: new.filed_by,
-        status: Status::Submitted,
-        received_at: ctx.now,
-        received_on: ctx.today,
-        provided_materials: new.materials.into_iter().collect(),
-        supplement_notices: Vec::new(),
-        accepted_on: None,
-        accepted_by: None,
-        deemed_accepted: false,
-        clock: None,
-        extension_reason: None,
-        rejection_reason: None,
-        rejected_on: None,
-        decision: None,
-        result_document: None,
-        delivery: None,
-        visits: Vec::new(),
-        closed_on: None,
         circulation: None,
-        project_code: None,
-        reused_materials: Vec::new(),
-        version: 1,
     };
-    Ok((case, event))
+    receive(
+        what,
+        new,
+        ctx,
+        |key| known.contains(key),
+        |key| format!("{key} is not a material of item {}", item.item.code),
+    )
 }
 
 /// Receives an application for a joint-approval bundle: one case, one form of materials, the
@@ -665,6 +624,51 @@ pub fn submit_bundle(
     new: NewCase,
     ctx: &Context<'_>,
 ) -> Result<(Case, CaseEvent), CaseError> {
+    let what = Receipt {
+        id,
+        number,
+        item_code: &plan.code,
+        item_version: plan.version,
+        item_name: &plan.name,
+        department: &plan.lead_department,
+        promised_days: plan.limit_days,
+        required_materials: plan.demanded_materials().map(|m| m.key.clone()).collect(),
+        circulation: Some(Circulation::new(plan)),
+    };
+    receive(
+        what,
+        new,
+        ctx,
+        |key| plan.demanded_materials().any(|m| m.key == key),
+        |key| {
+            format!(
+                "{key} is not a material the applicant hands in for bundle {}",
+                plan.code
+            )
+        },
+    )
+}
+
+/// What is received: an item or a bundle, as a case records it.
+struct Receipt<'a> {
+    id: String,
+    number: String,
+    item_code: &'a str,
+    item_version: u32,
+    item_name: &'a str,
+    department: &'a str,
+    promised_days: u32,
+    required_materials: Vec<String>,
+    circulation: Option<Circulation>,
+}
+
+fn receive(
+    what: Receipt<'_>,
+    new: NewCase,
+    ctx: &Context<'_>,
+    known: impl Fn(&str) -> bool,
+    unknown: impl Fn(&str) -> String,
+) -> Result<(Case, CaseEvent), CaseError> {
     let mut errors = Vec::new();
     if new.applicant.name.trim().is_empty() {
         errors.push(FieldError::new("applicant.name", "must not be empty"));
@@ -673,31 +677,27 @@ pub fn submit_bundle(
         errors.push(FieldError::new("centre", "must not be empty"));
     }
     for (i, key) in new.materials.iter().enumerate() {
-        if !plan.demanded_materials().any(|m| &m.key == key) {
-            errors.push(FieldError::new(
-                format!("materials[{i}]"),
-                format!(
-                    "{key} is not a material the applicant hands in for bundle {}",
-                    plan.code
-                ),
-            ));
+        if !known(key) {
+            errors.push(FieldError::new(format!("materials[{i}]"), unknown(key)));
         }
     }
     if !errors.is_empty() {
         return Err(CaseError::Invalid(errors));
     }
+    // Receipt never depends on the calendar: an application in late December is received even
+    // before next year's holiday notice is loaded; only deadlines need the calendar.
     let event = CaseEvent::Submitted {
         materials: new.materials.clone(),
     };
     let case = Case {
-        id,
-        number,
-        item_code: plan.code.clone(),
-        item_version: plan.version,
-        item_name: plan.name.clone(),
-        department: plan.lead_department.clone(),
-        promised_days: plan.limit_days,
-        required_materials: plan.demanded_materials().map(|m| m.key.clone()).collect(),
+        id: what.id,
+        number: what.number,
+        item_code: what.item_code.to_string(),
+        item_version: what.item_version,
+        item_name: what.item_name.to_string(),
+        department: what.department.to_string(),
+        promised_days: what.promised_days,
+        required_materials: what.required_materials,
         applicant: new.applicant,
         channel: new.channel,
         centre: new.centre,
@@ -719,7 +719,7 @@ pub fn submit_bundle(
         delivery: None,
         visits: Vec::new(),
         closed_on: None,
-        circulation: Some(Circulation::new(plan)),
+        circulation: what.circulation,
         project_code: None,
         reused_materials: Vec::new(),
         version: 1,
