@@ -6,33 +6,21 @@
 //! against PostgreSQL, each in a fresh database. The clock stands in March 2026, so that every
 //! deadline falls in a year the calendar covers.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+#[path = "support/http.rs"]
+mod harness;
 
 use chrono::NaiveDate;
-use onewindow_app::accounts::{Actor, NewUser};
+use harness::{TestAccount, TestApp, account, spawn};
 use onewindow_app::catalogue_io::CatalogueDocument;
-use onewindow_app::{ManualClock, Service};
 use onewindow_domain::access::{Post, Role};
-use onewindow_domain::calendar::Calendar;
 use onewindow_domain::catalogue::{
     Department, Fee, HallStatus, Item, ItemKind, Level, Material, MaterialCategory, MaterialForm,
     MaterialSource, RunMode,
 };
-use onewindow_store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "Tr0ub4dor&3-staple";
 const ENTERPRISE_ID: &str = "91330226MA2AGKRX4T";
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
@@ -187,171 +175,61 @@ fn cafe() -> Value {
     })
 }
 
-struct TestApp {
-    service: Service,
-    url: String,
-    http: reqwest::Client,
-    clock: Arc<ManualClock>,
-    tokens: HashMap<String, String>,
-    _dir: TempDir,
-}
-
-fn accounts() -> Vec<(&'static str, Post)> {
+fn accounts() -> Vec<TestAccount> {
     let of = |role: Role, department: &str| Post::new(role).in_department(department);
     vec![
-        ("admin", Post::new(Role::Administrator)),
-        ("clerk", Post::new(Role::Clerk).at_centre("county-hall")),
-        ("supervisor", Post::new(Role::Supervisor)),
-        ("enterprise", Post::new(Role::Applicant)),
-        ("gaj-r", of(Role::Reviewer, "GAJ")),
-        ("gaj-a", of(Role::Approver, "GAJ")),
-        ("xf-r", of(Role::Reviewer, "XFJY")),
-        ("xf-r2", of(Role::Reviewer, "XFJY")),
-        ("xf-a", of(Role::Approver, "XFJY")),
-        ("hj-r", of(Role::Reviewer, "STHJ")),
-        ("hj-a", of(Role::Approver, "STHJ")),
-        ("wj-r", of(Role::Reviewer, "WJJ")),
-        ("wj-a", of(Role::Approver, "WJJ")),
-        ("sc-r", of(Role::Reviewer, "SCJG")),
-        ("sc-a", of(Role::Approver, "SCJG")),
-        ("jt-r", of(Role::Reviewer, "JTJ")),
+        account("admin", Post::new(Role::Administrator)),
+        account("clerk", Post::new(Role::Clerk).at_centre("county-hall")),
+        account("supervisor", Post::new(Role::Supervisor)),
+        TestAccount {
+            identity: Some(ENTERPRISE_ID),
+            ..account("enterprise", Post::new(Role::Applicant))
+        },
+        account("gaj-r", of(Role::Reviewer, "GAJ")),
+        account("gaj-a", of(Role::Approver, "GAJ")),
+        account("xf-r", of(Role::Reviewer, "XFJY")),
+        account("xf-r2", of(Role::Reviewer, "XFJY")),
+        account("xf-a", of(Role::Approver, "XFJY")),
+        account("hj-r", of(Role::Reviewer, "STHJ")),
+        account("hj-a", of(Role::Approver, "STHJ")),
+        account("wj-r", of(Role::Reviewer, "WJJ")),
+        account("wj-a", of(Role::Approver, "WJJ")),
+        account("sc-r", of(Role::Reviewer, "SCJG")),
+        account("sc-a", of(Role::Approver, "SCJG")),
+        account("jt-r", of(Role::Reviewer, "JTJ")),
     ]
 }
 
 async fn spawn_app() -> TestApp {
-    let dir =
-        TempDir(std::env::temp_dir().join(format!("onewindow-bundles-{}", uuid::Uuid::now_v7())));
-    let url = match std::env::var("ONEWINDOW_TEST_POSTGRES") {
-        Ok(base) if !base.is_empty() => {
-            onewindow_store::create_scratch_postgres(&base, "onewindow_test")
-                .await
-                .expect("PostgreSQL reachable for the test suite")
-        }
-        _ => onewindow_store::data_dir_url(&dir.0).expect("temp dir"),
-    };
-    let store = Store::open(&url).await.expect("store opens");
-    let clock = Arc::new(ManualClock::at_local_morning(day(2026, 3, 2)));
-    let service = Service::new(store, Calendar::prc(), clock.clone(), "330226");
-    let operator = Actor::command_line("test");
-    service
-        .import_catalogue(&operator, catalogue())
-        .await
-        .expect("catalogue imports");
-    let created = futures::future::join_all(accounts().into_iter().map(|(name, post)| {
-        let service = service.clone();
-        let operator = operator.clone();
-        async move {
-            service
-                .create_user(
-                    &operator,
-                    NewUser {
-                        username: name.into(),
-                        display_name: name.into(),
-                        password: PASSWORD.into(),
-                        identity: (name == "enterprise").then(|| ENTERPRISE_ID.to_string()),
-                        phone: None,
-                        posts: vec![post],
-                        may_reveal_personal_data: false,
-                    },
-                )
-                .await
-        }
-    }))
-    .await;
-    for result in created {
-        result.expect("account created");
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let router = onewindow_web::app(service.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
-    let mut app = TestApp {
-        service,
-        url: format!("http://{addr}"),
-        http: reqwest::Client::new(),
-        clock,
-        tokens: HashMap::new(),
-        _dir: dir,
-    };
-    let logins = futures::future::join_all(accounts().into_iter().map(|(name, _)| {
-        let http = app.http.clone();
-        let url = app.url.clone();
-        async move {
-            let response = http
-                .post(format!("{url}/api/v1/auth/login"))
-                .json(&json!({"username": name, "password": PASSWORD}))
-                .send()
-                .await
-                .expect("login request");
-            assert_eq!(response.status(), StatusCode::OK, "login of {name}");
-            let body: Value = response.json().await.expect("json");
-            let session = body["token"].as_str().expect("token").to_string();
-            // A token that outlives the 12-hour session: tests move the clock by days.
-            let made: Value = http
-                .post(format!("{url}/api/v1/auth/tokens"))
-                .bearer_auth(&session)
-                .json(&json!({"name": "bundle tests", "days": 366}))
-                .send()
-                .await
-                .expect("token request")
-                .json()
-                .await
-                .expect("json");
-            (
-                name.to_string(),
-                made["token"].as_str().expect("api token").to_string(),
-            )
-        }
-    }))
-    .await;
-    app.tokens.extend(logins);
-    app
+    spawn("bundles", catalogue(), accounts(), day(2026, 3, 2)).await
 }
 
-impl TestApp {
-    fn at(&self, date: NaiveDate) {
-        self.clock.set(onewindow_app::clock::local_morning(date));
-    }
-
-    async fn send(
+/// The joint-approval steps the tests take, over the HTTP API.
+trait JointApproval {
+    async fn publish(&self, bundle: Value) -> Value;
+    async fn accepted_case(&self, bundle: &Value) -> Value;
+    async fn case(&self, who: &str, id: &str) -> Value;
+    async fn task_version(&self, id: &str, task: &str) -> u64;
+    async fn task(
         &self,
         who: &str,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        if_match: Option<u64>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(
-                self.tokens
-                    .get(who)
-                    .unwrap_or_else(|| panic!("no account {who}")),
-            );
-        if let Some(v) = if_match {
-            request = request.header("if-match", format!("\"{v}\""));
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
+        id: &str,
+        task: &str,
+        action: &str,
+        body: Value,
+    ) -> (StatusCode, Value);
+    async fn task_ok(&self, who: &str, id: &str, task: &str, action: &str, body: Value) -> Value;
+    async fn finish(
+        &self,
+        id: &str,
+        task: &str,
+        reviewer: &str,
+        approver: &str,
+        approve: bool,
+    ) -> Value;
+}
 
-    async fn get(&self, who: &str, path: &str) -> (StatusCode, Value) {
-        self.send(who, Method::GET, path, None, None).await
-    }
-
+impl JointApproval for TestApp {
     async fn publish(&self, bundle: Value) -> Value {
         let code = bundle["code"].as_str().expect("code").to_string();
         let (status, body) = self

@@ -4,34 +4,22 @@
 //! SQLite by default; with `ONEWINDOW_TEST_POSTGRES=postgres://…` the same tests run on
 //! PostgreSQL, each in a fresh database.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+#[path = "support/http.rs"]
+mod harness;
 
 use chrono::NaiveDate;
-use onewindow_app::accounts::{Actor, NewUser};
+use harness::{TestAccount, TestApp, account, spawn};
 use onewindow_app::catalogue_io::CatalogueDocument;
-use onewindow_app::{ManualClock, Service};
 use onewindow_domain::access::{Post, Role};
-use onewindow_domain::calendar::Calendar;
 use onewindow_domain::catalogue::{
     Department, Fee, HallStatus, Item, ItemKind, Level, Material, MaterialCategory, MaterialForm,
     MaterialSource, RunMode,
 };
-use onewindow_store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "Tr0ub4dor&3-staple";
 const OWNER: &str = "91330226MA2AGKRX4T";
 const OTHER_OWNER: &str = "91110108MA01AAAA0M";
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
@@ -108,161 +96,35 @@ fn catalogue() -> CatalogueDocument {
     }
 }
 
-struct TestApp {
-    url: String,
-    http: reqwest::Client,
-    clock: Arc<ManualClock>,
-    tokens: HashMap<String, String>,
-    _dir: TempDir,
-}
-
-fn accounts() -> Vec<(&'static str, Post, Option<&'static str>)> {
+fn accounts() -> Vec<TestAccount> {
+    let of = |role: Role, department: &str| Post::new(role).in_department(department);
+    let applicant = |username, identity| TestAccount {
+        identity: Some(identity),
+        ..account(username, Post::new(Role::Applicant))
+    };
     vec![
-        ("admin", Post::new(Role::Administrator), None),
-        (
-            "clerk",
-            Post::new(Role::Clerk).at_centre("county-hall"),
-            None,
-        ),
-        ("supervisor", Post::new(Role::Supervisor), None),
-        ("owner", Post::new(Role::Applicant), Some(OWNER)),
-        ("other", Post::new(Role::Applicant), Some(OTHER_OWNER)),
-        ("agent", Post::new(Role::Agent), None),
-        (
-            "zr-r",
-            Post::new(Role::Reviewer).in_department("ZRZYJ"),
-            None,
-        ),
-        ("fg-r", Post::new(Role::Reviewer).in_department("FGJ"), None),
-        (
-            "zr-a",
-            Post::new(Role::Approver).in_department("ZRZYJ"),
-            None,
-        ),
+        account("admin", Post::new(Role::Administrator)),
+        account("clerk", Post::new(Role::Clerk).at_centre("county-hall")),
+        account("supervisor", Post::new(Role::Supervisor)),
+        applicant("owner", OWNER),
+        applicant("other", OTHER_OWNER),
+        account("agent", Post::new(Role::Agent)),
+        account("zr-r", of(Role::Reviewer, "ZRZYJ")),
+        account("zr-a", of(Role::Approver, "ZRZYJ")),
+        account("fg-r", of(Role::Reviewer, "FGJ")),
     ]
 }
 
 async fn spawn_app(today: NaiveDate) -> TestApp {
-    let dir =
-        TempDir(std::env::temp_dir().join(format!("onewindow-projects-{}", uuid::Uuid::now_v7())));
-    let url = match std::env::var("ONEWINDOW_TEST_POSTGRES") {
-        Ok(base) if !base.is_empty() => {
-            onewindow_store::create_scratch_postgres(&base, "onewindow_test")
-                .await
-                .expect("PostgreSQL reachable for the test suite")
-        }
-        _ => onewindow_store::data_dir_url(&dir.0).expect("temp dir"),
-    };
-    let store = Store::open(&url).await.expect("store opens");
-    let clock = Arc::new(ManualClock::at_local_morning(today));
-    let service = Service::new(store, Calendar::prc(), clock.clone(), "330226");
-    let operator = Actor::command_line("test");
-    service
-        .import_catalogue(&operator, catalogue())
-        .await
-        .expect("catalogue imports");
-    for (name, post, identity) in accounts() {
-        service
-            .create_user(
-                &operator,
-                NewUser {
-                    username: name.into(),
-                    display_name: name.into(),
-                    password: PASSWORD.into(),
-                    identity: identity.map(str::to_string),
-                    phone: None,
-                    posts: vec![post],
-                    may_reveal_personal_data: false,
-                },
-            )
-            .await
-            .expect("account created");
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let router = onewindow_web::app(service.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
-    let mut app = TestApp {
-        url: format!("http://{addr}"),
-        http: reqwest::Client::new(),
-        clock,
-        tokens: HashMap::new(),
-        _dir: dir,
-    };
-    for (name, _, _) in accounts() {
-        let login: Value = app
-            .http
-            .post(format!("{}/api/v1/auth/login", app.url))
-            .json(&json!({"username": name, "password": PASSWORD}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("json");
-        let session = login["token"].as_str().expect("token").to_string();
-        let made: Value = app
-            .http
-            .post(format!("{}/api/v1/auth/tokens", app.url))
-            .bearer_auth(&session)
-            .json(&json!({"name": "project tests", "days": 366}))
-            .send()
-            .await
-            .expect("token")
-            .json()
-            .await
-            .expect("json");
-        app.tokens.insert(
-            name.to_string(),
-            made["token"].as_str().expect("api token").to_string(),
-        );
-    }
-    app
+    spawn("projects", catalogue(), accounts(), today).await
 }
 
-impl TestApp {
-    fn at(&self, date: NaiveDate) {
-        self.clock.set(onewindow_app::clock::local_morning(date));
-    }
-
-    async fn send(
-        &self,
-        who: &str,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        if_match: Option<u64>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(&self.tokens[who]);
-        if let Some(v) = if_match {
-            request = request.header("if-match", format!("\"{v}\""));
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn register(&self, who: &str, body: Value) -> Value {
-        let (status, view) = self
-            .send(who, Method::POST, "/api/v1/projects", Some(body), None)
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{view}");
-        view
-    }
+async fn register(app: &TestApp, who: &str, body: Value) -> Value {
+    let (status, view) = app
+        .send(who, Method::POST, "/api/v1/projects", Some(body), None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    view
 }
 
 fn factory(region: Option<&str>) -> Value {
@@ -361,7 +223,7 @@ async fn codes_are_unique_under_concurrent_registration_and_in_the_national_shap
 async fn the_industrial_plan_has_its_94_day_critical_path_and_chart() {
     // Registered on Monday 2 February 2026: the plan crosses the Spring Festival.
     let app = spawn_app(day(2026, 2, 2)).await;
-    let view = app.register("owner", factory(None)).await;
+    let view = register(&app, "owner", factory(None)).await;
     let schedule = &view["schedule"];
     assert_eq!(schedule["total_days"], 94);
     assert_eq!(schedule["admin_days"], 29);
@@ -409,7 +271,7 @@ async fn the_industrial_plan_has_its_94_day_critical_path_and_chart() {
     // A village project without government money goes by filing in one step.
     let mut village = factory(None);
     village["project_type"] = json!("village");
-    let view = app.register("owner", village).await;
+    let view = register(&app, "owner", village).await;
     assert_eq!(view["project"]["plan"]["filing_only"], true);
     assert_eq!(view["schedule"]["total_days"], 1);
 }
@@ -417,7 +279,7 @@ async fn the_industrial_plan_has_its_94_day_critical_path_and_chart() {
 #[tokio::test]
 async fn a_provisional_opinion_before_the_land_turns_formal_with_it() {
     let app = spawn_app(day(2026, 3, 2)).await;
-    let view = app.register("owner", factory(None)).await;
+    let view = register(&app, "owner", factory(None)).await;
     let code = view["project"]["code"].as_str().expect("code").to_string();
     let path = |step: &str| format!("/api/v1/projects/{code}/steps/{step}/provisional-opinion");
     let (status, problem) = app
@@ -516,7 +378,7 @@ async fn a_project_in_an_assessed_park_inherits_its_assessments() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{saved}");
-    let view = app.register("owner", factory(Some("NH-KFQ"))).await;
+    let view = register(&app, "owner", factory(Some("NH-KFQ"))).await;
     let keys: Vec<&str> = view["project"]["plan"]["steps"]
         .as_array()
         .expect("steps")
@@ -543,7 +405,7 @@ async fn a_project_in_an_assessed_park_inherits_its_assessments() {
 #[tokio::test]
 async fn the_agents_board_shows_where_each_project_stands() {
     let app = spawn_app(day(2026, 3, 2)).await;
-    let view = app.register("owner", factory(None)).await;
+    let view = register(&app, "owner", factory(None)).await;
     let code = view["project"]["code"].as_str().expect("code").to_string();
     let (status, problem) = app
         .send(
@@ -567,30 +429,14 @@ async fn the_agents_board_shows_where_each_project_stands() {
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["project"]["agent"], "agent");
     // The agent now sees the project and its board.
-    let (status, _) = app
-        .send(
-            "agent",
-            Method::GET,
-            &format!("/api/v1/projects/{code}"),
-            None,
-            None,
-        )
-        .await;
+    let (status, _) = app.get("agent", &format!("/api/v1/projects/{code}")).await;
     assert_eq!(status, StatusCode::OK);
-    let (_, board) = app
-        .send("agent", Method::GET, "/api/v1/projects/board", None, None)
-        .await;
+    let (_, board) = app.get("agent", "/api/v1/projects/board").await;
     assert_eq!(board.as_array().map(Vec::len), Some(1), "{board}");
     assert_eq!(board[0]["behind"].as_array().map(Vec::len), Some(0));
     // At the end of the month nothing has moved: the first steps are behind their plan.
     let (_, review) = app
-        .send(
-            "agent",
-            Method::GET,
-            "/api/v1/projects/board?on=2026-03-31",
-            None,
-            None,
-        )
+        .get("agent", "/api/v1/projects/board?on=2026-03-31")
         .await;
     let behind: Vec<&str> = review[0]["behind"]
         .as_array()
@@ -602,26 +448,16 @@ async fn the_agents_board_shows_where_each_project_stands() {
         behind.contains(&"filing") && behind.contains(&"site-selection"),
         "{review}"
     );
-    let (status, _) = app
-        .send("owner", Method::GET, "/api/v1/projects/board", None, None)
-        .await;
+    let (status, _) = app.get("owner", "/api/v1/projects/board").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, problem) = app
-        .send(
-            "agent",
-            Method::GET,
-            "/api/v1/projects/board?on=tomorrow",
-            None,
-            None,
-        )
-        .await;
+    let (status, problem) = app.get("agent", "/api/v1/projects/board?on=tomorrow").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
 }
 
 #[tokio::test]
 async fn a_later_approval_takes_an_earlier_result_of_the_project_without_an_upload() {
     let app = spawn_app(day(2026, 3, 2)).await;
-    let view = app.register("owner", factory(None)).await;
+    let view = register(&app, "owner", factory(None)).await;
     let code = view["project"]["code"].as_str().expect("code").to_string();
     let file = |item: &str, materials: Value| {
         json!({
@@ -647,15 +483,7 @@ async fn a_later_approval_takes_an_earlier_result_of_the_project_without_an_uplo
     assert_eq!(case["project_code"], code);
     let id = case["id"].as_str().expect("id").to_string();
     let mut version = case["version"].as_u64().expect("version");
-    let (_, project) = app
-        .send(
-            "owner",
-            Method::GET,
-            &format!("/api/v1/projects/{code}"),
-            None,
-            None,
-        )
-        .await;
+    let (_, project) = app.get("owner", &format!("/api/v1/projects/{code}")).await;
     assert_eq!(
         project["project"]["progress"]["site-selection"]["status"],
         "in_progress"
@@ -678,15 +506,7 @@ async fn a_later_approval_takes_an_earlier_result_of_the_project_without_an_uplo
         assert_eq!(status, StatusCode::OK, "{action}: {moved}");
         version = moved["version"].as_u64().expect("version");
     }
-    let (_, project) = app
-        .send(
-            "owner",
-            Method::GET,
-            &format!("/api/v1/projects/{code}"),
-            None,
-            None,
-        )
-        .await;
+    let (_, project) = app.get("owner", &format!("/api/v1/projects/{code}")).await;
     let done = &project["project"]["progress"]["site-selection"];
     assert_eq!(done["status"], "done", "{project}");
     let document = done["document"].as_str().expect("document").to_string();
