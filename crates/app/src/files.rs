@@ -183,9 +183,41 @@ impl Service {
     pub async fn submit_case_with_files(
         &self,
         actor: &Actor,
+        request: SubmitCase,
+        idempotency_key: Option<String>,
+        uploads: Vec<Upload>,
+    ) -> Result<Submitted, AppError> {
+        self.submit_with_uploads(actor, request, idempotency_key, uploads, None)
+            .await
+    }
+
+    /// Files an application for an item under an investment project's code with its uploaded
+    /// materials, in one transaction (see [`Service::submit_case_in_project`]).
+    pub async fn submit_case_in_project_with_files(
+        &self,
+        actor: &Actor,
+        request: SubmitCase,
+        project_code: &str,
+        idempotency_key: Option<String>,
+        uploads: Vec<Upload>,
+    ) -> Result<Submitted, AppError> {
+        self.submit_with_uploads(
+            actor,
+            request,
+            idempotency_key,
+            uploads,
+            Some(project_code.trim().to_string()),
+        )
+        .await
+    }
+
+    async fn submit_with_uploads(
+        &self,
+        actor: &Actor,
         mut request: SubmitCase,
         idempotency_key: Option<String>,
         uploads: Vec<Upload>,
+        project_code: Option<String>,
     ) -> Result<Submitted, AppError> {
         // An item's materials, or a bundle's one form.
         let keys: Vec<String> =
@@ -218,7 +250,13 @@ impl Service {
         }
         let stored = self.put_uploads(actor, uploads).await?;
         let result = self
-            .submit_case_inner(actor, request, idempotency_key, stored.clone())
+            .submit_case_with(
+                actor,
+                request,
+                idempotency_key,
+                stored.clone(),
+                project_code,
+            )
             .await;
         if result.is_err() || result.as_ref().is_ok_and(|s| s.replayed) {
             self.remove_objects(&stored).await;

@@ -42,6 +42,9 @@ pub struct ProjectView {
     pub dates: Vec<DatedStep>,
     /// The planned last day of the approvals before construction.
     pub ends_on: Option<NaiveDate>,
+    /// True when some dates fall in a year whose holiday notice is not loaded yet and were
+    /// counted on weekdays: an estimate until the notice is loaded.
+    pub estimated: bool,
     /// Steps past their planned end and not done.
     pub behind: Vec<String>,
     /// The catalogue item of each step, by step key, where the catalogue has it.
@@ -282,9 +285,12 @@ impl Service {
             .as_ref()
             .and_then(|s| s.dates(project.plan_start, calendar).ok())
             .unwrap_or_default();
-        let ends_on = schedule
+        let forecast = schedule
             .as_ref()
             .and_then(|s| s.ends_on(project.plan_start, calendar).ok());
+        let ends_on = forecast.map(|(day, _)| day);
+        let estimated =
+            forecast.is_some_and(|(_, estimated)| estimated) || dates.iter().any(|d| d.estimated);
         let behind = project
             .behind_plan(self.today(), calendar)
             .unwrap_or_default();
@@ -300,6 +306,7 @@ impl Service {
             schedule,
             dates,
             ends_on,
+            estimated,
             behind,
             items,
         })
@@ -552,7 +559,8 @@ impl Service {
                 .before_construction()
                 .schedule()
                 .ok()
-                .and_then(|s| s.ends_on(project.plan_start, calendar).ok());
+                .and_then(|s| s.ends_on(project.plan_start, calendar).ok())
+                .map(|(day, _)| day);
             lines.push(BoardLine {
                 code: project.code.to_string(),
                 name: project.name.clone(),

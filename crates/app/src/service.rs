@@ -237,7 +237,7 @@ impl Service {
         .await
     }
 
-    async fn submit_case_with(
+    pub(crate) async fn submit_case_with(
         &self,
         actor: &Actor,
         request: SubmitCase,

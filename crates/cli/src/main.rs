@@ -267,6 +267,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             if bundles > 0 {
                 eprintln!("published {bundles} joint-approval bundles (onewindow report bundles)");
             }
+            seed_demo_region(&service).await?;
             users::print_demo_accounts();
             serve_until_stopped(service, &serve).await?;
         }
@@ -409,5 +410,28 @@ async fn serve_until_stopped(service: Service, serve: &ServeArgs) -> Result<(), 
     for job in jobs {
         job.abort();
     }
+    Ok(())
+}
+
+/// The demo's assessed region (区域评估): the Ninghai economic development zone has done the
+/// environmental, soil-and-water, energy and geological-hazard assessments once for every
+/// project in it, so their steps leave the plans of its projects. Recorded again on each start
+/// (the same row).
+async fn seed_demo_region(service: &Service) -> Result<(), Error> {
+    use onewindow_app::projects::Region;
+    use onewindow_domain::project::Assessment;
+    let region = Region {
+        code: "ninghai-economic-development-zone".into(),
+        name: "宁海经济开发区".into(),
+        assessments: [
+            Assessment::EnvironmentalImpact,
+            Assessment::SoilAndWater,
+            Assessment::Energy,
+            Assessment::GeologicalHazard,
+        ]
+        .into_iter()
+        .collect(),
+    };
+    service.save_region(&users::operator(), region).await?;
     Ok(())
 }

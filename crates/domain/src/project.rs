@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Datelike as _, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Calendar, CalendarError};
@@ -278,6 +278,38 @@ pub struct DatedStep {
     pub starts_on: NaiveDate,
     pub admin_starts_on: NaiveDate,
     pub ends_on: NaiveDate,
+    /// True when a date falls in a year whose holiday notice is not loaded yet: counted on
+    /// weekdays only, so it is an estimate (see [`forecast_day`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
+}
+
+/// The `n`th working day after `start` for a plan's forecast. Legal deadlines never guess a
+/// year the calendar does not cover; a plan of months must still show its dates, so past the
+/// covered years it counts Monday to Friday and says that the date is an estimate (`true`).
+pub fn forecast_day(
+    calendar: &Calendar,
+    start: NaiveDate,
+    n: u32,
+) -> Result<(NaiveDate, bool), CalendarError> {
+    if let Ok(day) = calendar.add_working_days(start, n) {
+        return Ok((day, false));
+    }
+    let mut day = start;
+    let mut counted = 0;
+    while counted < n {
+        day = day
+            .succ_opt()
+            .ok_or(CalendarError::YearNotCovered { year: day.year() })?;
+        // The only error of a calendar is a year it does not cover: there, weekdays count.
+        let working = calendar.is_working_day(day).unwrap_or_else(|_| {
+            !matches!(day.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun)
+        });
+        if working {
+            counted += 1;
+        }
+    }
+    Ok((day, true))
 }
 
 impl Plan {
@@ -464,23 +496,27 @@ impl Schedule {
         self.steps
             .iter()
             .map(|s| {
+                let (starts_on, a) = forecast_day(calendar, start, s.start + 1)?;
+                let (admin_starts_on, b) = forecast_day(calendar, start, s.admin_start + 1)?;
+                let (ends_on, c) = forecast_day(calendar, start, s.end.max(s.start + 1))?;
                 Ok(DatedStep {
                     key: s.key.clone(),
-                    starts_on: calendar.add_working_days(start, s.start + 1)?,
-                    admin_starts_on: calendar.add_working_days(start, s.admin_start + 1)?,
-                    ends_on: calendar.add_working_days(start, s.end.max(s.start + 1))?,
+                    starts_on,
+                    admin_starts_on,
+                    ends_on,
+                    estimated: a || b || c,
                 })
             })
             .collect()
     }
 
-    /// The last working day of the plan.
+    /// The last working day of the plan, and whether it is an estimate.
     pub fn ends_on(
         &self,
         start: NaiveDate,
         calendar: &Calendar,
-    ) -> Result<NaiveDate, CalendarError> {
-        calendar.add_working_days(start, self.total_days)
+    ) -> Result<(NaiveDate, bool), CalendarError> {
+        forecast_day(calendar, start, self.total_days)
     }
 }
 
@@ -912,7 +948,8 @@ mod tests {
         // Started on Monday 2 February 2026: the Spring Festival (15–23 February, with the
         // make-up Saturdays 14 and 28 February) falls inside.
         let start = day(2026, 2, 2);
-        let end = schedule.ends_on(start, &calendar).expect("covered");
+        let (end, estimated) = schedule.ends_on(start, &calendar).expect("covered");
+        assert!(!estimated);
         let mut counted = 0;
         let mut date = start;
         while counted < 94 {
@@ -925,7 +962,7 @@ mod tests {
         // Also across Qingming, Labour Day and the Dragon Boat Festival.
         assert_eq!(end, day(2026, 6, 24));
         let weekdays_only = Calendar::from_parts([2026], [], []).expect("a bare year");
-        assert!(end > schedule.ends_on(start, &weekdays_only).expect("covered"));
+        assert!(end > schedule.ends_on(start, &weekdays_only).expect("covered").0);
         let dates = schedule.dates(start, &calendar).expect("covered");
         let filing = dates.iter().find(|d| d.key == "filing").expect("filing");
         assert_eq!(
@@ -937,6 +974,35 @@ mod tests {
             .find(|d| d.key == "construction-permit")
             .expect("permit");
         assert_eq!(permit.ends_on, end);
+    }
+
+    #[test]
+    fn a_plan_past_the_covered_years_is_dated_on_weekdays_and_marked_an_estimate() {
+        let calendar = Calendar::prc();
+        let schedule = propose_plan(ProjectType::Industrial, false)
+            .before_construction()
+            .schedule()
+            .expect("a sound plan");
+        // Registered on Friday 27 November 2026: the plan runs into 2027, whose holiday notice
+        // is not loaded.
+        let start = day(2026, 11, 27);
+        assert!(
+            calendar.add_working_days(start, 94).is_err(),
+            "a deadline never guesses"
+        );
+        let (end, estimated) = schedule.ends_on(start, &calendar).expect("a forecast");
+        assert!(estimated);
+        // 24 working days left in 2026 (no holiday after 27 November), then 70 weekdays.
+        assert_eq!(end, day(2027, 4, 8));
+        let dates = schedule.dates(start, &calendar).expect("a forecast");
+        let filing = dates.iter().find(|d| d.key == "filing").expect("filing");
+        assert!(!filing.estimated, "the filing falls in 2026");
+        assert!(
+            dates
+                .iter()
+                .find(|d| d.key == "construction-permit")
+                .is_some_and(|d| d.estimated)
+        );
     }
 
     #[test]

@@ -360,6 +360,8 @@ struct ApplyPage {
     centre_error: Option<String>,
     /// Shown after a refused submission: browsers do not keep chosen files.
     reselect: bool,
+    /// The investment project the application is filed under, and what it already provides.
+    project: Option<super::projects::ProjectForApply>,
 }
 
 impl ApplyPage {
@@ -714,7 +716,44 @@ fn apply_page(
         id_error: None,
         centre_error: None,
         reselect: false,
+        project: None,
     }
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct ApplyQuery {
+    /// The investment project to file under (`/apply/{item}?project=…`).
+    project: Option<String>,
+}
+
+impl ApplyPage {
+    /// Files the application under `project`: the materials its earlier results provide are
+    /// not asked for.
+    fn under_project(&mut self, project: super::projects::ProjectForApply) {
+        self.materials
+            .retain(|m| !project.reused.iter().any(|r| r.material_key == m.key));
+        self.project = Some(project);
+    }
+}
+
+/// The project of `/apply/{item}?project=…` (items only; a bundle is not filed under one).
+async fn apply_project(
+    service: &Service,
+    ctx: &PageCtx,
+    session: &Authenticated,
+    target: &Target,
+    code: Option<&str>,
+) -> Result<Option<super::projects::ProjectForApply>, Response> {
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let Target::Item(item) = target else {
+        return Err(ctx.error(StatusCode::NOT_FOUND, "common-error-not-found"));
+    };
+    super::projects::project_for_apply(service, ctx.chrome.t, session, code, &item.item.code)
+        .await
+        .map(Some)
+        .map_err(|e| ctx.app_error(e))
 }
 
 impl ApplyPage {
@@ -772,6 +811,7 @@ async fn apply_form(
     State(service): State<Service>,
     ctx: PageCtx,
     Path(code): Path<String>,
+    Query(q): Query<ApplyQuery>,
 ) -> Response {
     let session = match ctx.require_role(PUBLIC_ROLES) {
         Ok(s) => s,
@@ -784,14 +824,24 @@ async fn apply_form(
         Ok(target) => target,
         Err(e) => return ctx.app_error(e),
     };
+    let project = match apply_project(&service, &ctx, session, &target, q.project.as_deref()).await
+    {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
     let departments = service.departments().await.unwrap_or_default();
-    render(&apply_page(
-        &ctx.chrome,
-        session,
-        &target,
-        &ApplyInput::first(session),
-        &departments,
-    ))
+    let mut input = ApplyInput::first(session);
+    // An agent files for the project's owner: the owner is known.
+    if let Some(p) = project.as_ref().filter(|_| is_agent(session)) {
+        input.kind = ApplicantKind::Enterprise;
+        input.name = p.owner_name.clone();
+        input.id_number = p.owner_identity.clone();
+    }
+    let mut page = apply_page(&ctx.chrome, session, &target, &input, &departments);
+    if let Some(p) = project {
+        page.under_project(p);
+    }
+    render(&page)
 }
 
 async fn apply(
@@ -824,8 +874,28 @@ async fn apply(
     let departments = service.departments().await.unwrap_or_default();
     let t = ctx.chrome.t;
     let input = ApplyInput::posted(session, &posted);
+    let project = match apply_project(
+        &service,
+        &ctx,
+        session,
+        &target,
+        Some(posted.field("project_code")),
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
     let mut page = apply_page(&ctx.chrome, session, &target, &input, &departments);
     page.reselect = true;
+    let project_code = project.as_ref().map(|p| p.code.clone());
+    let reused: Vec<String> = project
+        .as_ref()
+        .map(|p| p.reused.iter().map(|r| r.material_key.clone()).collect())
+        .unwrap_or_default();
+    if let Some(p) = project {
+        page.under_project(p);
+    }
 
     // What the page can tell at once, so that every problem shows in one answer; the service
     // checks all of it again.
@@ -852,7 +922,7 @@ async fn apply(
         }
     }
     for key in target.demanded_keys() {
-        if !posted.files.iter().any(|u| u.material_key == key) {
+        if !reused.contains(&key) && !posted.files.iter().any(|u| u.material_key == key) {
             page.file_error(&key, t.get("applicant-error-file-missing").to_string());
         }
     }
@@ -881,8 +951,19 @@ async fn apply(
         centre: input.centre.clone(),
         materials: Vec::new(),
     };
-    let submitted = match &target {
-        Target::Item(_) => {
+    let submitted = match (&target, &project_code) {
+        (Target::Item(_), Some(project_code)) => {
+            service
+                .submit_case_in_project_with_files(
+                    &session.actor,
+                    request,
+                    project_code,
+                    Some(input.idempotency_key.clone()),
+                    posted.files,
+                )
+                .await
+        }
+        (Target::Item(_), None) => {
             service
                 .submit_case_with_files(
                     &session.actor,
@@ -892,7 +973,7 @@ async fn apply(
                 )
                 .await
         }
-        Target::Bundle(_) => {
+        (Target::Bundle(_), _) => {
             service
                 .submit_case_with_files(
                     &session.actor,
@@ -1030,6 +1111,8 @@ struct MaterialRow {
     demanded: bool,
     provided: bool,
     files: Vec<FileLink>,
+    /// Taken from an earlier result of the case's investment project.
+    reused: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -1103,6 +1186,8 @@ struct CasePage {
     delivery_form: Option<DeliveryView>,
     delivered: Option<String>,
     version: u64,
+    /// The investment project the case is filed under: its code and page.
+    project: Option<(String, String)>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -1393,6 +1478,16 @@ fn case_page(
                     size: size_text(t, f.size),
                 })
                 .collect(),
+            reused: case
+                .reused_materials
+                .iter()
+                .find(|r| &r.key == key)
+                .map(|r| {
+                    t.fill(
+                        "projects-reused-short",
+                        &[("item", &r.issued_by), ("document", &r.document)],
+                    )
+                }),
         })
         .collect();
 
@@ -1488,6 +1583,10 @@ fn case_page(
         version: case.version,
         joint: case.circulation.is_some(),
         tasks: Vec::new(),
+        project: case
+            .project_code
+            .as_ref()
+            .map(|c| (c.clone(), format!("/projects/{}", encode_query_value(c)))),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod case_view;
 pub mod desk;
 pub mod monitor;
 pub mod portal;
+pub mod projects;
 #[cfg(test)]
 pub mod testing;
 pub mod window;
@@ -52,6 +53,7 @@ pub fn router() -> Router<Service> {
         .merge(desk::routes())
         .merge(admin::routes())
         .merge(monitor::routes())
+        .merge(projects::routes())
         .layer(axum::middleware::map_response(page_headers))
 }
 
@@ -233,6 +235,31 @@ fn chrome_for(lang: Lang, session: Option<&Authenticated>, here: String) -> Chro
             current: false,
         });
     }
+    // Investment projects: their owners, agents, the window and the departments.
+    if [
+        Role::Applicant,
+        Role::Agent,
+        Role::Clerk,
+        Role::Reviewer,
+        Role::Approver,
+        Role::Supervisor,
+    ]
+    .iter()
+    .any(|r| roles.contains(r))
+    {
+        nav.push(NavLink {
+            href: "/projects",
+            label: "projects-nav",
+            current: false,
+        });
+    }
+    if roles.contains(&Role::Agent) || roles.contains(&Role::Clerk) {
+        nav.push(NavLink {
+            href: "/projects/board",
+            label: "projects-nav-board",
+            current: false,
+        });
+    }
     if roles.contains(&Role::Clerk) {
         nav.push(NavLink {
             href: "/window",
@@ -274,6 +301,12 @@ fn chrome_for(lang: Lang, session: Option<&Authenticated>, here: String) -> Chro
     for link in &mut nav {
         link.current = path == link.href || path.starts_with(&format!("{}/", link.href));
         link.label = t.get(link.label);
+    }
+    // Only the most specific link is the current page (/projects/board, not /projects too).
+    if let Some(longest) = nav.iter().filter(|l| l.current).map(|l| l.href.len()).max() {
+        for link in &mut nav {
+            link.current = link.current && link.href.len() == longest;
+        }
     }
     Chrome {
         lang,
