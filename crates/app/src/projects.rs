@@ -588,14 +588,32 @@ impl Service {
     }
 }
 
+/// The plan's steps a case stands for: the step of its item, or every step filed in its bundle
+/// (the joint completion acceptance).
+fn steps_of_case(project: &Project, case: &onewindow_domain::case::Case) -> Vec<String> {
+    project
+        .plan
+        .steps
+        .iter()
+        .filter(|s| {
+            if case.circulation.is_some() {
+                s.bundle.as_deref() == Some(case.item_code.as_str())
+            } else {
+                s.item_name == case.item_name
+            }
+        })
+        .map(|s| s.key.clone())
+        .collect()
+}
+
 /// Files `case` under the project `code` (in the caller's transaction): the applicant must own
-/// the project; the results of the project's earlier approvals become materials of the case;
-/// the plan's step for the item is under way.
+/// the project; the results of the project's earlier approvals become materials of an item's
+/// case; the plan's steps the case stands for are under way.
 pub(crate) async fn file_under_project(
     conn: &mut onewindow_store::Conn,
     case: &mut onewindow_domain::case::Case,
     code: &str,
-    item: &onewindow_domain::catalogue::PublishedItem,
+    item: Option<&onewindow_domain::catalogue::PublishedItem>,
 ) -> Result<(), AppError> {
     let mut project = project_rows::get(&mut *conn, code)
         .await?
@@ -632,23 +650,24 @@ pub(crate) async fn file_under_project(
             });
         }
     }
-    case.file_under_project(code, item, &results);
-    let step = project
-        .plan
-        .steps
-        .iter()
-        .find(|s| s.item_name == item.item.name)
-        .map(|s| s.key.clone());
-    if let Some(step) = step
-        && !matches!(project.progress.get(&step), Some(StepProgress::Done { .. }))
-    {
+    match item {
+        Some(item) => case.file_under_project(code, item, &results),
+        None => case.project_code = Some(code.to_string()),
+    }
+    let steps: Vec<String> = steps_of_case(&project, case)
+        .into_iter()
+        .filter(|k| !matches!(project.progress.get(k), Some(StepProgress::Done { .. })))
+        .collect();
+    if !steps.is_empty() {
         let expected = project.version;
-        project.progress.insert(
-            step,
-            StepProgress::InProgress {
-                case_number: case.number.clone(),
-            },
-        );
+        for step in steps {
+            project.progress.insert(
+                step,
+                StepProgress::InProgress {
+                    case_number: case.number.clone(),
+                },
+            );
+        }
         project.version += 1;
         let at = case.received_at.to_rfc3339();
         if !project_rows::update(&mut *conn, &project, expected, &at).await? {
@@ -688,24 +707,22 @@ pub(crate) async fn follow_case(
     let Some(mut project) = project_rows::get(&mut *conn, code).await? else {
         return Ok(());
     };
-    let Some(step) = project
-        .plan
-        .steps
-        .iter()
-        .find(|s| s.item_name == case.item_name)
-        .map(|s| s.key.clone())
-    else {
-        return Ok(());
-    };
-    let ours = matches!(
-        project.progress.get(&step),
-        Some(StepProgress::InProgress { case_number }) if *case_number == case.number
-    );
-    if !ours {
+    let ours: Vec<String> = steps_of_case(&project, case)
+        .into_iter()
+        .filter(|k| {
+            matches!(
+                project.progress.get(k),
+                Some(StepProgress::InProgress { case_number }) if *case_number == case.number
+            )
+        })
+        .collect();
+    if ours.is_empty() {
         return Ok(());
     }
     let expected = project.version;
-    project.progress.insert(step, progress);
+    for step in ours {
+        project.progress.insert(step, progress.clone());
+    }
     project.version += 1;
     if !project_rows::update(&mut *conn, &project, expected, &now.to_rfc3339()).await? {
         return Err(AppError::Conflict(format!(

@@ -342,14 +342,13 @@ impl Service {
                         }
                     };
                     if let Some(code) = &project_code {
-                        let Some(item) = &item else {
-                            return Err(AppError::invalid(
-                                "project_code",
-                                "a joint-approval bundle is not filed under a project",
-                            ));
-                        };
-                        crate::projects::file_under_project(&mut *conn, &mut case, code, item)
-                            .await?;
+                        crate::projects::file_under_project(
+                            &mut *conn,
+                            &mut case,
+                            code,
+                            item.as_ref(),
+                        )
+                        .await?;
                     }
                     case_rows::insert(&mut *conn, &case, &event, actor.username(), None).await?;
                     crate::bundles::sync_tasks(&mut *conn, &case, &calendar).await?;

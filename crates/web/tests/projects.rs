@@ -92,6 +92,14 @@ fn catalogue() -> CatalogueDocument {
                 ]),
                 ..item("ZR-LAND", "建设用地规划许可证核发（新办）", "ZRZYJ")
             },
+            Item {
+                materials: materials(&["规划核实申请表", "联合测绘成果报告"]),
+                ..item("ZR-VERIFY", "建设工程规划核实", "ZRZYJ")
+            },
+            Item {
+                materials: materials(&["竣工验收备案表", "联合测绘成果报告"]),
+                ..item("ZR-FILING", "建设工程竣工验收备案", "ZRZYJ")
+            },
         ],
     }
 }
@@ -555,4 +563,123 @@ async fn a_later_approval_takes_an_earlier_result_of_the_project_without_an_uplo
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "project_code");
+}
+
+#[tokio::test]
+async fn the_joint_completion_acceptance_is_filed_once_under_the_project() {
+    let app = spawn_app(day(2026, 3, 2)).await;
+    let bundle = json!({
+        "code": "LB-JUNGONG",
+        "name": "工程建设项目联合竣工验收",
+        "lead_department": "ZRZYJ",
+        "members": [
+            {"item_code": "ZR-VERIFY", "essential": true},
+            {"item_code": "ZR-FILING", "after": ["ZR-VERIFY"], "essential": true}
+        ]
+    });
+    let (status, bundle) = app
+        .send(
+            "admin",
+            Method::PUT,
+            "/api/v1/catalogue/bundles/LB-JUNGONG",
+            Some(bundle),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bundle}");
+    // The joint survey report is handed in once for both.
+    let keys: Vec<Value> = bundle["plan"]["materials"]
+        .as_array()
+        .expect("materials")
+        .iter()
+        .map(|m| m["key"].clone())
+        .collect();
+    assert_eq!(keys.len(), 3);
+    let view = register(&app, "owner", factory(None)).await;
+    let code = view["project"]["code"].as_str().expect("code").to_string();
+    let (status, case) = app
+        .send(
+            "owner",
+            Method::POST,
+            "/api/v1/cases",
+            Some(json!({
+                "item_code": "LB-JUNGONG",
+                "applicant": {"kind": "enterprise", "name": "宁海县示范模具有限公司", "id_number": OWNER},
+                "channel": "online",
+                "centre": "county-hall",
+                "materials": keys,
+                "project_code": code,
+            })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_str().expect("id").to_string();
+    let (_, project) = app.get("owner", &format!("/api/v1/projects/{code}")).await;
+    for step in [
+        "planning-verification",
+        "fire-acceptance",
+        "completion-filing",
+    ] {
+        assert_eq!(
+            project["project"]["progress"][step]["status"], "in_progress",
+            "{step}"
+        );
+    }
+    let (status, case) = app
+        .send(
+            "clerk",
+            Method::POST,
+            &format!("/api/v1/cases/{id}/accept"),
+            None,
+            case["version"].as_u64(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    for task in ["ZR-VERIFY", "ZR-FILING"] {
+        for (who, action, body) in [
+            ("zr-r", "claim", json!({})),
+            ("zr-a", "decide", json!({"approve": true})),
+        ] {
+            let (_, detail) = app.get("zr-r", &format!("/api/v1/cases/{id}")).await;
+            let version = detail["case"]["circulation"]["tasks"]
+                .as_array()
+                .and_then(|t| t.iter().find(|t| t["item_code"] == task))
+                .and_then(|t| t["version"].as_u64())
+                .expect("task version");
+            let (status, moved) = app
+                .send(
+                    who,
+                    Method::POST,
+                    &format!("/api/v1/cases/{id}/tasks/{task}/{action}"),
+                    Some(body),
+                    Some(version),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{task} {action}: {moved}");
+        }
+    }
+    let (_, detail) = app.get("zr-r", &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(detail["case"]["status"], "approved");
+    let (status, issued) = app
+        .send(
+            "zr-r",
+            Method::POST,
+            &format!("/api/v1/cases/{id}/issue-result"),
+            Some(json!({})),
+            detail["case"]["version"].as_u64(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let (_, project) = app.get("owner", &format!("/api/v1/projects/{code}")).await;
+    for step in [
+        "planning-verification",
+        "fire-acceptance",
+        "completion-filing",
+    ] {
+        assert_eq!(
+            project["project"]["progress"][step]["status"], "done",
+            "{step}: {project}"
+        );
+    }
 }

@@ -736,7 +736,8 @@ impl ApplyPage {
     }
 }
 
-/// The project of `/apply/{item}?project=…` (items only; a bundle is not filed under one).
+/// The project of `/apply/{code}?project=…`: an item, or a bundle (the joint completion
+/// acceptance).
 async fn apply_project(
     service: &Service,
     ctx: &PageCtx,
@@ -747,10 +748,11 @@ async fn apply_project(
     let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
         return Ok(None);
     };
-    let Target::Item(item) = target else {
-        return Err(ctx.error(StatusCode::NOT_FOUND, "common-error-not-found"));
+    let target_code = match target {
+        Target::Item(item) => item.item.code.clone(),
+        Target::Bundle(view) => view.bundle.bundle.code.clone(),
     };
-    super::projects::project_for_apply(service, ctx.chrome.t, session, code, &item.item.code)
+    super::projects::project_for_apply(service, ctx.chrome.t, session, code, &target_code)
         .await
         .map(Some)
         .map_err(|e| ctx.app_error(e))
@@ -952,7 +954,7 @@ async fn apply(
         materials: Vec::new(),
     };
     let submitted = match (&target, &project_code) {
-        (Target::Item(_), Some(project_code)) => {
+        (_, Some(project_code)) => {
             service
                 .submit_case_in_project_with_files(
                     &session.actor,
@@ -963,17 +965,7 @@ async fn apply(
                 )
                 .await
         }
-        (Target::Item(_), None) => {
-            service
-                .submit_case_with_files(
-                    &session.actor,
-                    request,
-                    Some(input.idempotency_key.clone()),
-                    posted.files,
-                )
-                .await
-        }
-        (Target::Bundle(_), _) => {
+        (_, None) => {
             service
                 .submit_case_with_files(
                     &session.actor,

@@ -672,8 +672,12 @@ fn project_page(
                     behind: view.behind.contains(&step.key),
                     item_href: item_code
                         .map(|c| format!("/catalogue/items/{}", encode_query_value(c))),
-                    apply_href: item_code
-                        .filter(|_| (owner || is_agent) && not_started && step.bundle.is_none())
+                    // A step of the joint completion acceptance is filed as its bundle.
+                    apply_href: step
+                        .bundle
+                        .as_deref()
+                        .or(item_code)
+                        .filter(|_| (owner || is_agent) && not_started)
                         .map(|c| {
                             format!(
                                 "/apply/{}?project={}",
@@ -1304,7 +1308,12 @@ pub async fn project_for_apply(
 ) -> Result<ProjectForApply, AppError> {
     let view = service.project(&session.actor, code).await?;
     let project = &view.project;
-    let item = service.item(item_code).await?;
+    // A bundle (the joint completion acceptance) takes no earlier result as a material.
+    let item = match service.item(item_code).await {
+        Ok(item) => Some(item),
+        Err(AppError::NotFound { .. }) if service.bundle(item_code).await.is_ok() => None,
+        Err(e) => return Err(e),
+    };
     let mut reused: Vec<ReusedPreview> = Vec::new();
     for (key, progress) in &project.progress {
         let StepProgress::Done { document, .. } = progress else {
@@ -1320,6 +1329,9 @@ pub async fn project_for_apply(
             continue;
         };
         let Some(licence) = done_item.item.result_licence_type.filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        let Some(item) = &item else {
             continue;
         };
         for m in item.item.demanded_materials() {
@@ -1369,6 +1381,25 @@ mod tests {
         assert_eq!(ends[0], d(2026, 11, 30));
         assert_eq!(ends[1], d(2026, 10, 31));
         assert_eq!(ends[11], d(2025, 12, 31));
+    }
+
+    #[tokio::test]
+    async fn the_joint_completion_acceptance_is_applied_for_once_under_the_project() {
+        let site = crate::ui::testing::site_with_bundles().await;
+        let me = site.login(ENTERPRISE.0, ENTERPRISE.1).await;
+        let path = registered(&site).await;
+        let code = path.trim_start_matches("/projects/").to_string();
+        let page = site.get(&me, &format!("/projects/{code}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let link = format!("/apply/LB-JUNGONG?project={code}");
+        assert!(page.body.contains(&link), "{}", page.body);
+        let form = site.get(&me, &link).await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        assert!(
+            form.body.contains(&code),
+            "the form says which project: {}",
+            form.body
+        );
     }
 
     #[tokio::test]
