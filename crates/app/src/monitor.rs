@@ -241,6 +241,8 @@ impl Service {
         let (alerts, cleared) = self.sweep_task_lights().await?;
         report.alerts += alerts;
         report.cleared += cleared;
+        // Projects' steps past their planned end reach their agents (once a day).
+        report.alerts += self.sweep_project_stalls().await?;
         Ok(report)
     }
 

@@ -13,8 +13,8 @@ use onewindow_domain::project::{
 };
 use onewindow_domain::validation::FieldError;
 use onewindow_store::audit as audit_rows;
-pub use onewindow_store::projects::Region;
 use onewindow_store::projects::{self as project_rows, ProjectScope};
+pub use onewindow_store::projects::{Region, StallAlert};
 use onewindow_store::{catalogue as catalogue_rows, next_counter};
 use serde::Serialize;
 
@@ -730,4 +730,83 @@ pub(crate) async fn follow_case(
         )));
     }
     Ok(())
+}
+
+/// Under this name the monitor keeps the day the stalled steps were last looked for.
+const STALLS_STATE: &str = "project_stalls_checked_on";
+
+impl Service {
+    /// Raises an alert to each project's agent for every step that passed its planned end
+    /// undone (once per step and agent, also into the outbox as `project.step_stalled`). Runs
+    /// with the monitor's sweep and looks once a day. Returns the alerts raised.
+    pub async fn sweep_project_stalls(&self) -> Result<usize, AppError> {
+        let today = self.today();
+        let checked = onewindow_store::monitor::state(self.store().readers(), STALLS_STATE).await?;
+        if checked.as_deref() == Some(today.to_string().as_str()) {
+            return Ok(0);
+        }
+        let calendar = self.calendar();
+        let now = self.now();
+        let mut alerts = Vec::new();
+        for project in project_rows::with_agents(self.store().readers()).await? {
+            let Some(agent) = project.agent.clone() else {
+                continue;
+            };
+            let behind = project.behind_plan(today, calendar).unwrap_or_default();
+            if behind.is_empty() {
+                continue;
+            }
+            let dates = project
+                .plan
+                .before_construction()
+                .schedule()
+                .ok()
+                .and_then(|s| s.dates(project.plan_start, calendar).ok())
+                .unwrap_or_default();
+            for key in behind {
+                let (Some(step), Some(dated)) =
+                    (project.step(&key), dates.iter().find(|d| d.key == key))
+                else {
+                    continue;
+                };
+                alerts.push(StallAlert {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    project_code: project.code.to_string(),
+                    step_key: key.clone(),
+                    recipient: agent.clone(),
+                    project_name: project.name.clone(),
+                    item_name: step.item_name.clone(),
+                    department: step.department.clone(),
+                    planned_end: dated.ends_on.to_string(),
+                    raised_at: now.to_rfc3339(),
+                    read: false,
+                });
+            }
+        }
+        let day = today.to_string();
+        self.store()
+            .write(move |conn| {
+                Box::pin(async move {
+                    let raised = project_rows::raise_stall_alerts(&mut *conn, &alerts).await?;
+                    onewindow_store::monitor::set_state(&mut *conn, STALLS_STATE, &day).await?;
+                    Ok::<_, AppError>(raised)
+                })
+            })
+            .await
+    }
+
+    /// The stalled-step alerts an agent received (supervisors and clerks: every agent's).
+    pub async fn stall_alerts(&self, actor: &Actor) -> Result<Vec<StallAlert>, AppError> {
+        let who = &actor.principal;
+        let recipient = if who.has_role(Role::Supervisor) || who.has_role(Role::Clerk) {
+            None
+        } else if who.has_role(Role::Agent) {
+            Some(who.username.as_str())
+        } else {
+            return Err(AppError::Forbidden(
+                "stalled-step alerts are for agents, window clerks and supervisors".into(),
+            ));
+        };
+        Ok(project_rows::stall_alerts(self.store().readers(), recipient, 200).await?)
+    }
 }

@@ -28,6 +28,10 @@ const SQLITE: &[(i64, &str)] = &[
     (9, include_str!("../migrations/sqlite/0009_case_facts.sql")),
     (10, include_str!("../migrations/sqlite/0010_bundles.sql")),
     (11, include_str!("../migrations/sqlite/0011_projects.sql")),
+    (
+        12,
+        include_str!("../migrations/sqlite/0012_project_alerts.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -59,6 +63,10 @@ const POSTGRES: &[(i64, &str)] = &[
     ),
     (10, include_str!("../migrations/postgres/0010_bundles.sql")),
     (11, include_str!("../migrations/postgres/0011_projects.sql")),
+    (
+        12,
+        include_str!("../migrations/postgres/0012_project_alerts.sql"),
+    ),
 ];
 
 pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<(), StoreError> {

@@ -175,3 +175,110 @@ where
         })
         .collect()
 }
+
+/// An alert to a project's agent: a step of the plan passed its planned end undone.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StallAlert {
+    pub id: String,
+    pub project_code: String,
+    pub step_key: String,
+    pub recipient: String,
+    pub project_name: String,
+    pub item_name: String,
+    pub department: String,
+    pub planned_end: String,
+    pub raised_at: String,
+    pub read: bool,
+}
+
+/// Every project that has an agent.
+pub async fn with_agents<'c, E>(db: E) -> Result<Vec<Project>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let rows = sqlx::query("SELECT code, body FROM projects WHERE agent IS NOT NULL ORDER BY code")
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Stores the alerts not raised before (one per project, step and recipient) and, for each new
+/// one, a message in the outbox; returns how many were new.
+pub async fn raise_stall_alerts(
+    conn: &mut AnyConnection,
+    alerts: &[StallAlert],
+) -> Result<usize, StoreError> {
+    let mut raised = 0;
+    for a in alerts {
+        let result = sqlx::query(
+            "INSERT INTO project_alerts (id, project_code, step_key, recipient, project_name, \
+             item_name, department, planned_end, raised_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (project_code, step_key, recipient) DO NOTHING",
+        )
+        .bind(&a.id)
+        .bind(&a.project_code)
+        .bind(&a.step_key)
+        .bind(&a.recipient)
+        .bind(&a.project_name)
+        .bind(&a.item_name)
+        .bind(&a.department)
+        .bind(&a.planned_end)
+        .bind(&a.raised_at)
+        .execute(&mut *conn)
+        .await?;
+        if result.rows_affected() == 1 {
+            raised += 1;
+            let body = serde_json::to_string(a).map_err(|e| StoreError::corrupt(&a.id, e))?;
+            crate::enqueue_outbox(conn, "project.step_stalled", &body, &a.raised_at).await?;
+        }
+    }
+    Ok(raised)
+}
+
+/// The stall alerts of `recipient` (all when `None`), newest first.
+pub async fn stall_alerts<'c, E>(
+    db: E,
+    recipient: Option<&str>,
+    limit: i64,
+) -> Result<Vec<StallAlert>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let columns = "id, project_code, step_key, recipient, project_name, item_name, department, \
+                   planned_end, raised_at, read_at";
+    let rows = match recipient {
+        Some(r) => sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {columns} FROM project_alerts WHERE recipient = $1 ORDER BY id DESC LIMIT $2"
+        )))
+        .bind(r)
+        .bind(limit)
+        .fetch_all(db)
+        .await?,
+        None => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {columns} FROM project_alerts ORDER BY id DESC LIMIT $1"
+            )))
+            .bind(limit)
+            .fetch_all(db)
+            .await?
+        }
+    };
+    rows.iter()
+        .map(|r| {
+            let read_at: Option<String> = r.try_get("read_at")?;
+            Ok(StallAlert {
+                id: r.try_get("id")?,
+                project_code: r.try_get("project_code")?,
+                step_key: r.try_get("step_key")?,
+                recipient: r.try_get("recipient")?,
+                project_name: r.try_get("project_name")?,
+                item_name: r.try_get("item_name")?,
+                department: r.try_get("department")?,
+                planned_end: r.try_get("planned_end")?,
+                raised_at: r.try_get("raised_at")?,
+                read: read_at.is_some(),
+            })
+        })
+        .collect()
+}

@@ -87,7 +87,7 @@ pub fn router() -> Router<Service> {
         crate::bundle_api::bundle_report, crate::bundle_api::task_action,
         crate::project_api::register, crate::project_api::list, crate::project_api::show,
         crate::project_api::plan_svg, crate::project_api::provisional_opinion,
-        crate::project_api::land, crate::project_api::agent, crate::project_api::board,
+        crate::project_api::land, crate::project_api::agent, crate::project_api::board, crate::project_api::alerts,
         crate::project_api::regions, crate::project_api::save_region),
     components(schemas(Problem)),
     modifiers(&SecuritySchemes),

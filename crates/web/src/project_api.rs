@@ -25,6 +25,7 @@ pub fn router() -> Router<Service> {
     Router::new()
         .route("/projects", post(register).get(list))
         .route("/projects/board", get(board))
+        .route("/projects/alerts", get(alerts))
         .route("/projects/{code}", get(show))
         .route("/projects/{code}/plan.svg", get(plan_svg))
         .route(
@@ -247,4 +248,15 @@ pub(crate) async fn save_region(
         ));
     }
     Ok(Json(service.save_region(&auth.actor, region).await?))
+}
+
+/// The alerts of stalled steps (a step past its planned end undone): an agent's own; window
+/// clerks and supervisors see every agent's. Raised once a day by the monitor's sweep.
+#[utoipa::path(get, path = "/projects/alerts",
+    responses((status = 200, description = "alerts, newest first"), (status = 403, body = Problem)))]
+pub(crate) async fn alerts(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+) -> ApiResult<Json<Vec<onewindow_app::projects::StallAlert>>> {
+    Ok(Json(service.stall_alerts(&auth.actor).await?))
 }

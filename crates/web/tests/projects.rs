@@ -460,6 +460,40 @@ async fn the_agents_board_shows_where_each_project_stands() {
         behind.contains(&"filing") && behind.contains(&"site-selection"),
         "{review}"
     );
+    // The agent is alerted once for each step that stalled.
+    let (_, none) = app.get("agent", "/api/v1/projects/alerts").await;
+    assert_eq!(none.as_array().map(Vec::len), Some(0));
+    app.at(day(2026, 3, 31));
+    let report = app.service.sweep_lights().await.expect("sweep");
+    assert!(report.alerts >= 2, "{report:?}");
+    let (status, alerts) = app.get("agent", "/api/v1/projects/alerts").await;
+    assert_eq!(status, StatusCode::OK, "{alerts}");
+    let stalled: Vec<&str> = alerts
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter_map(|a| a["step_key"].as_str())
+        .collect();
+    assert!(
+        stalled.contains(&"filing") && stalled.contains(&"site-selection"),
+        "{alerts}"
+    );
+    assert_eq!(alerts[0]["recipient"], "agent");
+    assert_eq!(
+        app.service.sweep_lights().await.expect("sweep").alerts,
+        0,
+        "once a day"
+    );
+    app.at(day(2026, 4, 1));
+    let again = app.service.sweep_lights().await.expect("sweep");
+    let (_, later) = app.get("agent", "/api/v1/projects/alerts").await;
+    assert_eq!(
+        later.as_array().map(Vec::len),
+        Some(stalled.len() + again.alerts),
+        "a step stalls once"
+    );
+    let (status, _) = app.get("owner", "/api/v1/projects/alerts").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = app.get("owner", "/api/v1/projects/board").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, problem) = app.get("agent", "/api/v1/projects/board?on=tomorrow").await;

@@ -125,3 +125,5 @@ projects-funded-no = the enterprise's own funds
 projects-dates-unknown = The public holidays of a year the plan reaches are not published yet: its dates are estimated on Monday to Friday and recalculated once the notice is loaded. The working days stand.
 projects-apply-under-item = Apply under this project: { $item }
 projects-board-today = Today ({ $date })
+projects-alerts-title = Stalled steps
+projects-alert = { $project }: { $step } ({ $department }) was planned to be done by { $date } and is not

@@ -125,3 +125,5 @@ projects-funded-no = 企业自筹资金
 projects-dates-unknown = 计划跨入的年份尚未公布法定节假日安排，该年日期暂按周一至周五估算，公布并载入后按实际安排重新计算；工作日数不变。
 projects-apply-under-item = 在本项目下申报：{ $item }
 projects-board-today = 今天（{ $date }）
+projects-alerts-title = 滞后提醒
+projects-alert = { $project }：{ $step }（{ $department }）计划 { $date } 完成，至今未办结

@@ -1134,6 +1134,15 @@ struct BoardPage {
     on_error: Option<String>,
     rows: Vec<BoardRow>,
     summary: String,
+    /// Alerts of stalled steps, newest first.
+    alerts: Vec<AlertRow>,
+}
+
+#[derive(Debug, Clone)]
+struct AlertRow {
+    href: String,
+    text: String,
+    raised: String,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -1237,12 +1246,36 @@ async fn board(
         }
     }
     let departments = service.departments().await.unwrap_or_default();
+    let alerts: Vec<AlertRow> = service
+        .stall_alerts(&session.actor)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .take(50)
+        .map(|a| AlertRow {
+            href: project_href(&a.project_code),
+            text: t.fill(
+                "projects-alert",
+                &[
+                    ("project", &a.project_name),
+                    ("step", &a.item_name),
+                    (
+                        "department",
+                        &department_name(t, &departments, &a.department),
+                    ),
+                    ("date", &a.planned_end),
+                ],
+            ),
+            raised: a.raised_at.get(..10).unwrap_or_default().to_string(),
+        })
+        .collect();
     let shown = on.unwrap_or(today);
     let rows: Vec<BoardRow> = lines
         .iter()
         .map(|l| board_row(t, &departments, l, &names))
         .collect();
     render(&BoardPage {
+        alerts,
         on: t.date(&shown),
         month_ends: std::iter::once(Choice {
             value: String::new(),
@@ -1584,6 +1617,18 @@ mod tests {
             board.body
         );
         assert!(board.body.contains("2026年11月30日"));
+        assert!(!board.body.contains("id=\"stall-alerts\""));
+        // At the month's end the steps that stalled reach the agent, once.
+        site.clock.set(onewindow_app::clock::local_morning(
+            NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"),
+        ));
+        let swept = site.service.sweep_lights().await.expect("sweep");
+        assert!(swept.alerts > 0, "{swept:?}");
+        // Sessions last 12 hours: the agent logs in again on the new day.
+        let agent = site.login("agent", "daiban-2026").await;
+        let board = site.get(&agent, "/projects/board").await;
+        assert!(board.body.contains("id=\"stall-alerts\""), "{}", board.body);
+        assert!(board.body.contains("滞后提醒"), "{}", board.body);
         // A citizen may not see it.
         let citizen = site.login("citizen", "shimin-2026").await;
         assert_eq!(
