@@ -110,6 +110,7 @@ window-material-form-original = original
 window-material-form-copy = copy
 window-material-form-electronic = electronic
 window-material-provided = handed in
+window-material-reused = Provided by the project's earlier approval "{ $item }" ({ $document }); the applicant hands in nothing
 window-material-missing = missing
 window-material-not-provided = not handed in (optional)
 window-material-optional = optional

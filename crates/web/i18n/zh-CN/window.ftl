@@ -110,6 +110,7 @@ window-material-form-original = 原件
 window-material-form-copy = 复印件
 window-material-form-electronic = 电子件
 window-material-provided = 已提交
+window-material-reused = 由本项目「{ $item }」的结果提供（{ $document }），无需申请人提交
 window-material-missing = 缺
 window-material-not-provided = 未提交（非必需）
 window-material-optional = 非必需

@@ -599,7 +599,17 @@ pub fn material_rows(
                     required: case.required_materials.contains(&m.key),
                     provided: case.provided_materials.contains(&m.key),
                     files: links(&m.key),
-                    note: None,
+                    // Taken from an earlier approval of the case's investment project.
+                    note: case
+                        .reused_materials
+                        .iter()
+                        .find(|r| r.key == m.key)
+                        .map(|r| {
+                            t.fill(
+                                "window-material-reused",
+                                &[("item", &r.issued_by), ("document", &r.document)],
+                            )
+                        }),
                 })
                 .collect()
         })

@@ -1929,5 +1929,21 @@ mod tests {
             "{}",
             case_page.body
         );
+        // The window's checklist says where the material came from.
+        let number = filed
+            .location()
+            .and_then(|l| l.rsplit('/').next())
+            .expect("the case number")
+            .to_string();
+        let clerk = site.login("clerk", "chuangkou-2026").await;
+        let window = site.get(&clerk, &format!("/window/cases/{number}")).await;
+        assert_eq!(window.status, StatusCode::OK, "{}", window.body);
+        assert!(
+            window
+                .body
+                .contains("由本项目「建设用地规划许可证核发（新办）」的结果提供"),
+            "{}",
+            window.body
+        );
     }
 }
