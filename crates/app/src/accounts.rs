@@ -105,6 +105,9 @@ pub struct UserView {
     pub display_name: String,
     pub identity: Option<String>,
     pub phone: Option<String>,
+    /// Where the account's alerts are mailed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     pub posts: Vec<Post>,
     pub may_reveal_personal_data: bool,
     pub disabled: bool,
@@ -120,6 +123,7 @@ impl From<&UserRecord> for UserView {
             display_name: u.display_name.clone(),
             identity: u.identity.as_deref().map(mask),
             phone: u.phone.as_deref().map(mask),
+            email: u.email.clone(),
             posts: u.posts.clone(),
             may_reveal_personal_data: u.may_reveal,
             disabled: u.disabled,
@@ -529,6 +533,7 @@ impl Service {
                 .phone
                 .map(|p| p.trim().to_string())
                 .filter(|p| !p.is_empty()),
+            email: None,
             password_hash: hash,
             posts: new.posts,
             may_reveal: new.may_reveal_personal_data,
@@ -688,6 +693,34 @@ impl Service {
         self.change_user(actor, username, move |user| {
             user.password_hash = hash;
             Ok(("user.reset_password", String::new(), true))
+        })
+        .await
+    }
+
+    /// Sets (or clears, with `None`) the address an account's alerts are mailed to
+    /// (administrators).
+    pub async fn set_email(
+        &self,
+        actor: &Actor,
+        username: &str,
+        email: Option<String>,
+    ) -> Result<UserView, AppError> {
+        self.require(actor, Operation::ManageAccounts).await?;
+        let email = email
+            .map(|e| e.trim().to_string())
+            .filter(|e| !e.is_empty());
+        if let Some(address) = &email
+            && address.parse::<lettre::Address>().is_err()
+        {
+            return Err(AppError::invalid(
+                "email",
+                "not an e-mail address (name@domain)",
+            ));
+        }
+        self.change_user(actor, username, move |user| {
+            let detail = serde_json::json!({ "before": user.email, "after": email });
+            user.email = email;
+            Ok(("user.email", detail.to_string(), false))
         })
         .await
     }

@@ -1,5 +1,5 @@
 //! Background jobs of one node: acceptance by lapse of time, the deadline lights, and the
-//! outbox dispatcher.
+//! outbox dispatcher (which also mails alerts when an SMTP relay is configured).
 //!
 //! Each job is idempotent and safe to run on several nodes at once (a case already moved is
 //! skipped by its version; an outbox message is removed in the transaction that takes it).
@@ -71,8 +71,13 @@ pub fn spawn(service: Service, intervals: JobIntervals) -> Vec<JoinHandle<()>> {
             tick.tick().await;
             match onewindow_store::drain_outbox(service.store(), 500).await {
                 Ok(messages) => {
-                    for m in messages {
+                    for m in &messages {
                         tracing::debug!(topic = %m.topic, id = %m.id, "event dispatched");
+                    }
+                    match service.deliver_mail(&messages).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(mails = n, "alerts mailed"),
+                        Err(e) => tracing::warn!(error = %e, "alert mail failed"),
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "outbox dispatch failed"),

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod files;
 pub mod jobs;
+pub mod mail;
 pub mod monitor;
 pub mod monthly_report;
 pub mod portal;

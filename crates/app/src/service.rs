@@ -85,6 +85,8 @@ struct Inner {
     division: String,
     /// Where uploaded files live; absent, uploads are refused.
     files: Option<Arc<dyn object_store::ObjectStore>>,
+    /// The SMTP relay alerts are mailed through; absent, alerts stay in the inbox.
+    mail: Option<crate::mail::MailConfig>,
 }
 
 /// The application service; cheap to clone.
@@ -107,6 +109,7 @@ impl Service {
                 clock,
                 division: division.into(),
                 files: None,
+                mail: None,
             }),
         }
     }
@@ -119,10 +122,30 @@ impl Service {
             clock: self.inner.clock.clone(),
             division: self.inner.division.clone(),
             files: Some(files),
+            mail: self.inner.mail.clone(),
         };
         Self {
             inner: Arc::new(inner),
         }
+    }
+
+    /// The same service mailing alerts through an SMTP relay.
+    pub fn with_mail(self, mail: crate::mail::MailConfig) -> Self {
+        let inner = Inner {
+            store: self.inner.store.clone(),
+            calendar: self.inner.calendar.clone(),
+            clock: self.inner.clock.clone(),
+            division: self.inner.division.clone(),
+            files: self.inner.files.clone(),
+            mail: Some(mail),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub(crate) fn mail_config(&self) -> Option<&crate::mail::MailConfig> {
+        self.inner.mail.as_ref()
     }
 
     pub(crate) fn file_store(&self) -> Option<&Arc<dyn object_store::ObjectStore>> {

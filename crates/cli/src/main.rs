@@ -88,6 +88,17 @@ struct ServeArgs {
     /// that does not send X-Forwarded-Proto).
     #[arg(long, env = "ONEWINDOW_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// An SMTP relay to mail alerts through, smtp://host[:port] (plain SMTP, for a relay inside
+    /// the government network); without it alerts stay in the inbox.
+    #[arg(long, env = "ONEWINDOW_SMTP")]
+    smtp: Option<String>,
+    /// The sender of alert mail.
+    #[arg(
+        long,
+        env = "ONEWINDOW_MAIL_FROM",
+        default_value = "onewindow@localhost"
+    )]
+    mail_from: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -394,6 +405,15 @@ async fn serve_until_stopped(service: Service, serve: &ServeArgs) -> Result<(), 
     if reindexed > 0 {
         eprintln!("re-indexed the search text of {reindexed} catalogue items");
     }
+    let service = match &serve.smtp {
+        Some(url) => {
+            let mail = onewindow_app::mail::MailConfig::parse(url, &serve.mail_from)
+                .map_err(Error::msg)?;
+            eprintln!("alerts are mailed through {}:{}", mail.host, mail.port);
+            service.with_mail(mail)
+        }
+        None => service,
+    };
     let jobs = jobs::spawn(service.clone(), JobIntervals::default());
     eprintln!("onewindow is serving on http://{addr} (API under /api/v1, Ctrl-C stops)");
     let config = onewindow_web::WebConfig {

@@ -35,6 +35,11 @@ pub(crate) enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Set the address an account's alerts are mailed to (no address: clear it).
+    Email {
+        username: String,
+        address: Option<String>,
+    },
     /// Replace an account's posts (a permission change).
     Posts {
         username: String,
@@ -227,6 +232,17 @@ pub(crate) async fn run_user(store: &StoreArgs, command: UserCommand) -> Result<
                 .await
                 .map_err(report)?;
             println!("enabled {username}");
+        }
+        UserCommand::Email { username, address } => {
+            let service = open_existing(store).await?;
+            let view = service
+                .set_email(&actor, &username, address.clone())
+                .await
+                .map_err(report)?;
+            match address {
+                Some(a) => println!("alerts of {} are mailed to {a}", view.username),
+                None => println!("alerts of {} are no longer mailed", view.username),
+            }
         }
         UserCommand::ResetPassword {
             username,

@@ -1480,6 +1480,14 @@ fn user_commands_create_list_disable_and_reset_accounts() {
     let list = store.ok(&["user", "list"]);
     assert!(!list.contains("nobody"), "nothing created: {list}");
     assert_eq!(list.lines().count(), 4, "{list}");
+    // Where an account's alerts are mailed.
+    let out = store.ok(&["user", "email", "root", "guanli@nh.gov.cn"]);
+    assert!(out.contains("mailed to guanli@nh.gov.cn"), "{out}");
+    let output = store.run(&["user", "email", "root", "not an address"]);
+    assert!(!output.status.success(), "a bad address is refused");
+    assert!(stderr(&output).contains("email"), "{}", stderr(&output));
+    let out = store.ok(&["user", "email", "root"]);
+    assert!(out.contains("no longer mailed"), "{out}");
 }
 
 // -------------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ pub struct UserRecord {
     /// The identity number or credit code an applicant account stands for.
     pub identity: Option<String>,
     pub phone: Option<String>,
+    /// Where alerts are mailed, if the account has given an address.
+    pub email: Option<String>,
     pub password_hash: String,
     pub posts: Vec<Post>,
     pub may_reveal: bool,
@@ -79,8 +81,8 @@ fn opt_time(text: Option<String>, what: &str) -> Result<Option<DateTime<Utc>>, S
     text.map(|t| time(&t, what)).transpose()
 }
 
-const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.identity, u.phone, u.password_hash, \
-     u.posts, u.may_reveal, u.disabled, u.created_at, u.updated_at";
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.identity, u.phone, u.email, \
+     u.password_hash, u.posts, u.may_reveal, u.disabled, u.created_at, u.updated_at";
 
 fn user_from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
     let username: String = row.try_get("username")?;
@@ -92,6 +94,7 @@ fn user_from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
         display_name: row.try_get("display_name")?,
         identity: row.try_get("identity")?,
         phone: row.try_get("phone")?,
+        email: row.try_get("email")?,
         password_hash: row.try_get("password_hash")?,
         posts: serde_json::from_str(&posts)
             .map_err(|e| StoreError::corrupt(format!("user {username}"), e))?,
@@ -112,8 +115,8 @@ fn posts_json(user: &UserRecord) -> Result<String, StoreError> {
 pub async fn insert_user(conn: &mut AnyConnection, user: &UserRecord) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO users (id, username, display_name, identity, phone, password_hash, posts, \
-         may_reveal, disabled, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         may_reveal, disabled, created_at, updated_at, email) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&user.id)
     .bind(&user.username)
@@ -126,6 +129,7 @@ pub async fn insert_user(conn: &mut AnyConnection, user: &UserRecord) -> Result<
     .bind(i64::from(user.disabled))
     .bind(user.created_at.to_rfc3339())
     .bind(user.updated_at.to_rfc3339())
+    .bind(user.email.as_deref())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -135,7 +139,7 @@ pub async fn insert_user(conn: &mut AnyConnection, user: &UserRecord) -> Result<
 pub async fn update_user(conn: &mut AnyConnection, user: &UserRecord) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE users SET display_name = $1, identity = $2, phone = $3, password_hash = $4, \
-         posts = $5, may_reveal = $6, disabled = $7, updated_at = $8 WHERE id = $9",
+         posts = $5, may_reveal = $6, disabled = $7, updated_at = $8, email = $10 WHERE id = $9",
     )
     .bind(&user.display_name)
     .bind(user.identity.as_deref())
@@ -146,6 +150,7 @@ pub async fn update_user(conn: &mut AnyConnection, user: &UserRecord) -> Result<
     .bind(i64::from(user.disabled))
     .bind(user.updated_at.to_rfc3339())
     .bind(&user.id)
+    .bind(user.email.as_deref())
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -32,6 +32,7 @@ const SQLITE: &[(i64, &str)] = &[
         12,
         include_str!("../migrations/sqlite/0012_project_alerts.sql"),
     ),
+    (13, include_str!("../migrations/sqlite/0013_user_email.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -66,6 +67,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         12,
         include_str!("../migrations/postgres/0012_project_alerts.sql"),
+    ),
+    (
+        13,
+        include_str!("../migrations/postgres/0013_user_email.sql"),
     ),
 ];
 

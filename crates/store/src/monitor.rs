@@ -270,7 +270,7 @@ pub async fn set_lights(
 }
 
 /// An alert raised by a change of light.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Alert {
     pub id: String,
     pub case_id: String,

@@ -177,7 +177,7 @@ where
 }
 
 /// An alert to a project's agent: a step of the plan passed its planned end undone.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StallAlert {
     pub id: String,
     pub project_code: String,

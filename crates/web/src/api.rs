@@ -78,7 +78,7 @@ pub fn router() -> Router<Service> {
         crate::auth::login, crate::auth::logout, crate::auth::me, crate::auth::list_tokens,
         crate::auth::create_token, crate::auth::revoke_token, crate::auth::list_users,
         crate::auth::create_user, crate::auth::get_user, crate::auth::disable_user,
-        crate::auth::enable_user, crate::auth::reset_password, crate::auth::set_posts,
+        crate::auth::enable_user, crate::auth::reset_password, crate::auth::set_posts, crate::auth::set_email,
         crate::auth::audit_trail, crate::monitor_api::overview, crate::monitor_api::inbox,
         crate::monitor_api::mark_read, crate::monitor_api::statistics,
         crate::monitor_api::assessment, crate::monitor_api::faults,

@@ -189,6 +189,7 @@ pub fn router() -> Router<Service> {
         .route("/users/{username}/enable", post(enable_user))
         .route("/users/{username}/password", put(reset_password))
         .route("/users/{username}/posts", put(set_posts))
+        .route("/users/{username}/email", put(set_email))
         .route("/audit", get(audit_trail))
 }
 
@@ -478,6 +479,29 @@ pub struct PostsRequest {
 }
 
 /// Replace an account's posts and its personal-data grant (a permission change, audited).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EmailRequest {
+    /// The address alerts are mailed to; null or absent clears it.
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// Set the address an account's alerts are mailed to (administrators; audited).
+#[utoipa::path(put, path = "/users/{username}/email", params(("username" = String, Path)),
+    request_body = EmailRequest, responses((status = 200, body = UserView), (status = 422, body = Problem)))]
+pub(crate) async fn set_email(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    Path(username): Path<String>,
+    ApiJson(body): ApiJson<EmailRequest>,
+) -> Result<Json<UserView>, Problem> {
+    Ok(Json(
+        service
+            .set_email(&auth.actor, &username, body.email)
+            .await?,
+    ))
+}
+
 #[utoipa::path(put, path = "/users/{username}/posts", params(("username" = String, Path)),
     request_body = PostsRequest, responses((status = 200, body = UserView), (status = 422, body = Problem)))]
 async fn set_posts(
