@@ -164,9 +164,21 @@ impl Service {
             },
         )
         .await?;
-        let as_of = to.min(today);
+        self.rank_cases(&cases, unit, from, to).await
+    }
+
+    /// The ranking of `unit` over cases already read (those touching the period `from..=to`),
+    /// so that a report ranking several units reads the period's cases once.
+    pub(crate) async fn rank_cases(
+        &self,
+        cases: &[onewindow_domain::case::Case],
+        unit: Unit,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Ranked>, AppError> {
+        let as_of = to.min(self.today());
         let mut units: BTreeMap<String, Performance> = BTreeMap::new();
-        for case in &cases {
+        for case in cases {
             let record = CaseRecord::of(case, self.calendar(), as_of)?;
             let Some(done) = record.completed_on else {
                 continue;

@@ -142,15 +142,19 @@ impl Service {
         let previous = self
             .statistics(actor, period(before.first_day(), before.last_day()))
             .await?;
-        let departments = self
-            .assessment(actor, Unit::Department, Some(from), Some(to))
-            .await?;
-        let centres = self
-            .assessment(actor, Unit::Centre, Some(from), Some(to))
-            .await?;
-        let staff = self
-            .assessment(actor, Unit::Staff, Some(from), Some(to))
-            .await?;
+        // The month's cases are read once, for the three rankings and the overdue cases.
+        let cases = report_rows::cases_touching(
+            self.store().readers(),
+            &PeriodFilter {
+                from: Some(from),
+                to: Some(to),
+                ..PeriodFilter::default()
+            },
+        )
+        .await?;
+        let departments = self.rank_cases(&cases, Unit::Department, from, to).await?;
+        let centres = self.rank_cases(&cases, Unit::Centre, from, to).await?;
+        let staff = self.rank_cases(&cases, Unit::Staff, from, to).await?;
 
         let department_names: HashMap<String, String> = self
             .departments()
@@ -165,15 +169,6 @@ impl Service {
             .map(|c| (c.code, c.name))
             .collect();
 
-        let cases = report_rows::cases_touching(
-            self.store().readers(),
-            &PeriodFilter {
-                from: Some(from),
-                to: Some(to),
-                ..PeriodFilter::default()
-            },
-        )
-        .await?;
         let calendar = self.calendar();
         let as_of = to.min(today);
         let mut records = Vec::with_capacity(cases.len());
