@@ -292,8 +292,10 @@ impl Service {
         let estimated =
             forecast.is_some_and(|(_, estimated)| estimated) || dates.iter().any(|d| d.estimated);
         let behind = project
-            .behind_plan(self.today(), calendar)
-            .unwrap_or_default();
+            .behind(&dates, self.today())
+            .into_iter()
+            .map(|d| d.key.clone())
+            .collect();
         let mut items = Vec::new();
         let catalogue = catalogue_rows::all_items(self.store().readers()).await?;
         for step in &project.plan.steps {
@@ -752,10 +754,6 @@ impl Service {
             let Some(agent) = project.agent.clone() else {
                 continue;
             };
-            let behind = project.behind_plan(today, calendar).unwrap_or_default();
-            if behind.is_empty() {
-                continue;
-            }
             let dates = project
                 .plan
                 .before_construction()
@@ -763,12 +761,11 @@ impl Service {
                 .ok()
                 .and_then(|s| s.dates(project.plan_start, calendar).ok())
                 .unwrap_or_default();
-            for key in behind {
-                let (Some(step), Some(dated)) =
-                    (project.step(&key), dates.iter().find(|d| d.key == key))
-                else {
+            for dated in project.behind(&dates, today) {
+                let Some(step) = project.step(&dated.key) else {
                     continue;
                 };
+                let key = &dated.key;
                 alerts.push(StallAlert {
                     id: uuid::Uuid::now_v7().to_string(),
                     project_code: project.code.to_string(),

@@ -1332,12 +1332,21 @@ impl Project {
             return Ok(Vec::new());
         };
         let dates = schedule.dates(self.plan_start, calendar)?;
-        Ok(dates
+        Ok(self
+            .behind(&dates, today)
             .into_iter()
+            .map(|d| d.key.clone())
+            .collect())
+    }
+
+    /// Of the plan's `dates` (already laid on the calendar), the steps past their planned end
+    /// on `today` and not done.
+    pub fn behind<'a>(&self, dates: &'a [DatedStep], today: NaiveDate) -> Vec<&'a DatedStep> {
+        dates
+            .iter()
             .filter(|d| d.ends_on < today)
             .filter(|d| !matches!(self.progress.get(&d.key), Some(StepProgress::Done { .. })))
-            .map(|d| d.key)
-            .collect())
+            .collect()
     }
 }
 
