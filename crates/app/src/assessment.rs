@@ -11,7 +11,7 @@ use onewindow_domain::statistics::CaseRecord;
 use onewindow_domain::validation::FieldError;
 use onewindow_store::audit as audit_rows;
 pub use onewindow_store::reports::Fault;
-use onewindow_store::reports::{self as report_rows, PeriodFilter};
+use onewindow_store::reports::{self as report_rows, PeriodFilter, TaggedFacts};
 
 use crate::accounts::Actor;
 use crate::error::AppError;
@@ -155,31 +155,45 @@ impl Service {
                 "the end of the period is before its start",
             ));
         }
-        let cases = report_rows::cases_touching(
-            self.store().readers(),
-            &PeriodFilter {
+        let cases = self
+            .period_records(&PeriodFilter {
                 from: Some(from),
                 to: Some(to),
                 ..PeriodFilter::default()
-            },
-        )
-        .await?;
-        self.rank_cases(&cases, unit, from, to).await
+            })
+            .await?;
+        self.rank_records(&cases, unit, from, to).await
     }
 
-    /// The ranking of `unit` over cases already read (those touching the period `from..=to`),
-    /// so that a report ranking several units reads the period's cases once.
-    pub(crate) async fn rank_cases(
+    /// The summary rows of the cases touching a period (see `reports::tagged_facts_touching`),
+    /// each with its record as of the period's end (today for a period not yet over).
+    pub(crate) async fn period_records(
         &self,
-        cases: &[onewindow_domain::case::Case],
+        filter: &PeriodFilter,
+    ) -> Result<Vec<(TaggedFacts, CaseRecord)>, AppError> {
+        let rows = report_rows::tagged_facts_touching(self.store().readers(), filter).await?;
+        let today = self.today();
+        let as_of = filter.to.map_or(today, |to| to.min(today));
+        let calendar = self.calendar();
+        let mut records = Vec::with_capacity(rows.len());
+        for row in rows {
+            let record = CaseRecord::from_facts(&row.facts, calendar, as_of)?;
+            records.push((row, record));
+        }
+        Ok(records)
+    }
+
+    /// The ranking of `unit` over the records of the cases touching the period `from..=to`, so
+    /// that a report ranking several units reads the period once.
+    pub(crate) async fn rank_records(
+        &self,
+        cases: &[(TaggedFacts, CaseRecord)],
         unit: Unit,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<Ranked>, AppError> {
-        let as_of = to.min(self.today());
         let mut units: BTreeMap<String, Performance> = BTreeMap::new();
-        for case in cases {
-            let record = CaseRecord::of(case, self.calendar(), as_of)?;
+        for (case, record) in cases {
             let Some(done) = record.completed_on else {
                 continue;
             };
@@ -187,14 +201,14 @@ impl Service {
                 continue;
             }
             let key = match unit {
-                Unit::Department => case.department.clone(),
-                Unit::Centre => case.centre.clone(),
-                Unit::Staff => match &case.decision {
-                    Some(d) => d.decided_by.clone(),
+                Unit::Department => &case.department,
+                Unit::Centre => &case.centre,
+                Unit::Staff => match &case.decided_by {
+                    Some(who) => who,
                     None => continue,
                 },
             };
-            let p = units.entry(key).or_default();
+            let p = units.entry(key.clone()).or_default();
             p.completed += 1;
             let used = record.working_days_used.unwrap_or(0);
             if used <= record.promised_days + record.extension_days {

@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use onewindow_domain::access::Operation;
 use onewindow_domain::assessment::Ranked;
 use onewindow_domain::figures::Ratio;
-use onewindow_domain::statistics::CaseRecord;
+use onewindow_domain::statistics::{CaseRecord, period_statistics};
 use onewindow_report::monthly::{self, DayCount, UnitRow};
 pub use onewindow_report::monthly::{Month, MonthlyReport, OverdueCase};
 use onewindow_report::{FontError as BadFont, ReportFont};
@@ -98,7 +98,9 @@ pub fn load_font(explicit: Option<&Path>) -> Result<ReportFont, FontError> {
     ReportFont::from_bytes(bytes).map_err(|source| FontError::Unusable { path, source })
 }
 
-fn unit_rows(ranked: Vec<Ranked>, names: &HashMap<String, String>) -> Vec<UnitRow> {
+/// The rows of a ranking as the report and the dashboard's chart show them, with the units'
+/// names where known.
+pub fn unit_rows(ranked: Vec<Ranked>, names: &HashMap<String, String>) -> Vec<UnitRow> {
     ranked
         .into_iter()
         .map(|r| UnitRow {
@@ -137,24 +139,25 @@ impl Service {
             to: Some(to),
             ..StatisticsQuery::default()
         };
-        let current = self.statistics(actor, period(from, to)).await?;
         let before = month.previous();
         let previous = self
             .statistics(actor, period(before.first_day(), before.last_day()))
             .await?;
-        // The month's cases are read once, for the three rankings and the overdue cases.
-        let cases = report_rows::cases_touching(
-            self.store().readers(),
-            &PeriodFilter {
+        // The month's summary rows are read once, for the figures, the daily series, the three
+        // rankings and the choice of the overdue cases; only those cases' bodies are read, for
+        // the reasons recorded for their extensions and stops.
+        let rows = self
+            .period_records(&PeriodFilter {
                 from: Some(from),
                 to: Some(to),
                 ..PeriodFilter::default()
-            },
-        )
-        .await?;
-        let departments = self.rank_cases(&cases, Unit::Department, from, to).await?;
-        let centres = self.rank_cases(&cases, Unit::Centre, from, to).await?;
-        let staff = self.rank_cases(&cases, Unit::Staff, from, to).await?;
+            })
+            .await?;
+        let records: Vec<CaseRecord> = rows.iter().map(|(_, r)| r.clone()).collect();
+        let current = period_statistics(&records, from, to);
+        let departments = self.rank_records(&rows, Unit::Department, from, to).await?;
+        let centres = self.rank_records(&rows, Unit::Centre, from, to).await?;
+        let staff = self.rank_records(&rows, Unit::Staff, from, to).await?;
 
         let department_names: HashMap<String, String> = self
             .departments()
@@ -171,17 +174,28 @@ impl Service {
 
         let calendar = self.calendar();
         let as_of = to.min(today);
-        let mut records = Vec::with_capacity(cases.len());
+        let late: HashMap<&str, &CaseRecord> = rows
+            .iter()
+            .filter(|(f, r)| {
+                f.facts
+                    .clock
+                    .as_ref()
+                    .is_some_and(|clock| monthly::is_overdue(clock, r, from, as_of))
+            })
+            .map(|(f, r)| (f.case_id.as_str(), r))
+            .collect();
+        let ids: Vec<String> = late.keys().map(|id| (*id).to_string()).collect();
         let mut overdue = Vec::new();
-        for case in &cases {
-            let record = CaseRecord::of(case, calendar, as_of)?;
-            if let Some(mut late) = monthly::overdue_case(case, &record, calendar, from, as_of)? {
+        for case in report_rows::cases_by_ids(self.store().readers(), &ids).await? {
+            let Some(record) = late.get(case.id.as_str()) else {
+                continue;
+            };
+            if let Some(mut late) = monthly::overdue_case(&case, record, calendar, from, as_of)? {
                 if let Some(name) = department_names.get(&late.department) {
                     late.department = name.clone();
                 }
                 overdue.push(late);
             }
-            records.push(record);
         }
         monthly::sort_overdue(&mut overdue);
         let stars = unit_rows(staff, &HashMap::new())

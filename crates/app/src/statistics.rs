@@ -4,15 +4,18 @@
 
 use chrono::{Datelike as _, NaiveDate};
 use onewindow_domain::access::Operation;
+use onewindow_domain::assessment::Ranked;
 use onewindow_domain::case::Channel;
 use onewindow_domain::catalogue::Level;
 use onewindow_domain::statistics::{CaseRecord, PeriodStatistics, period_statistics};
 use onewindow_domain::validation::FieldError;
+use onewindow_report::monthly::{self, DayCount};
 use onewindow_store::catalogue as catalogue_rows;
 use onewindow_store::facts;
 use onewindow_store::reports::{self as report_rows, PeriodFilter};
 
 use crate::accounts::Actor;
+use crate::assessment::Unit;
 use crate::error::AppError;
 use crate::service::Service;
 
@@ -31,6 +34,16 @@ pub struct StatisticsQuery {
     pub level: Option<String>,
 }
 
+/// The statistics, daily series and ranking of departments the dashboard shows, from one read.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    pub statistics: PeriodStatistics,
+    pub daily: Vec<DayCount>,
+    /// The departments ranked by the scoring scheme (only the filtered department's row when
+    /// the query names one).
+    pub departments: Vec<Ranked>,
+}
+
 impl Service {
     /// The figures of a period (default: this month so far). Supervisors only.
     pub async fn statistics(
@@ -39,6 +52,42 @@ impl Service {
         query: StatisticsQuery,
     ) -> Result<PeriodStatistics, AppError> {
         self.require(actor, Operation::ReadReports).await?;
+        let (from, to, filter) = self.resolve_statistics(query).await?;
+        let facts = report_rows::facts_touching(self.store().readers(), &filter).await?;
+        let calendar = self.calendar();
+        // A period that ends in the future is seen as it stands today.
+        let as_of = to.min(self.today());
+        let mut records = Vec::with_capacity(facts.len());
+        for f in &facts {
+            records.push(CaseRecord::from_facts(f, calendar, as_of)?);
+        }
+        Ok(period_statistics(&records, from, to))
+    }
+
+    /// The dashboard of a period: [`Service::statistics`], the cases received and decided per
+    /// day and the ranking of departments, from one read of the period's summary rows.
+    /// Supervisors only.
+    pub async fn dashboard(
+        &self,
+        actor: &Actor,
+        query: StatisticsQuery,
+    ) -> Result<Dashboard, AppError> {
+        self.require(actor, Operation::ReadReports).await?;
+        let (from, to, filter) = self.resolve_statistics(query).await?;
+        let rows = self.period_records(&filter).await?;
+        let records: Vec<CaseRecord> = rows.iter().map(|(_, r)| r.clone()).collect();
+        Ok(Dashboard {
+            statistics: period_statistics(&records, from, to),
+            daily: monthly::daily_counts(&records, from, to),
+            departments: self.rank_records(&rows, Unit::Department, from, to).await?,
+        })
+    }
+
+    /// The period and the filter of a query, every field checked (all errors at once).
+    async fn resolve_statistics(
+        &self,
+        query: StatisticsQuery,
+    ) -> Result<(NaiveDate, NaiveDate, PeriodFilter), AppError> {
         let today = self.today();
         let from = query
             .from
@@ -92,9 +141,10 @@ impl Service {
                     .collect(),
             ),
         };
-        let facts = report_rows::facts_touching(
-            self.store().readers(),
-            &PeriodFilter {
+        Ok((
+            from,
+            to,
+            PeriodFilter {
                 from: Some(from),
                 to: Some(to),
                 item_code: query.item_code,
@@ -104,15 +154,6 @@ impl Service {
                 window: query.window,
                 item_codes,
             },
-        )
-        .await?;
-        let calendar = self.calendar();
-        // A period that ends in the future is seen as it stands today.
-        let as_of = to.min(today);
-        let mut records = Vec::with_capacity(facts.len());
-        for f in &facts {
-            records.push(CaseRecord::from_facts(f, calendar, as_of)?);
-        }
-        Ok(period_statistics(&records, from, to))
+        ))
     }
 }

@@ -20,7 +20,7 @@
 //! `onewindow bench --sweep N` times the deadline monitor's sweep (issue 6: under 100 ms with
 //! 100,000 open clocks) in this process, without a server: see [`sweep`].
 //!
-//! `onewindow bench --statistics` times the statistics of whole months on an existing store
+//! `onewindow bench --statistics` times the dashboard of whole months on an existing store
 //! (issue 6: under 300 ms with five million cases), in this process: see [`statistics`].
 
 use std::path::PathBuf;
@@ -94,7 +94,7 @@ pub struct BenchArgs {
     /// working days after it, which the calendar must cover).
     #[arg(long, default_value = "2026-09-01", requires = "sweep")]
     sweep_today: chrono::NaiveDate,
-    /// Time the statistics of whole months (the dashboard's query, issue 6: under 300 ms with
+    /// Time the dashboard of whole months (figures, daily series, ranking; issue 6: under 300 ms with
     /// five million cases) on the existing store given by --data or --database, in this process
     /// without a server: see [`statistics`].
     #[arg(long, conflicts_with_all = ["pages", "url", "sweep", "cases_per_client", "item", "clients"])]
@@ -1242,8 +1242,9 @@ mod sweep {
 /// (fill one with `onewindow generate`).
 ///
 /// For each of the last `--statistics-months` full months before today, and for the month so
-/// far, it calls `Service::statistics` as the API and the dashboard page do (as a supervisor):
-/// once cold (the first read of the month), then `--statistics-runs` times each for the whole
+/// far, it calls `Service::dashboard` as the dashboard page does (as a supervisor; the figures,
+/// the daily series and the ranking of departments, checked once against `Service::statistics`,
+/// the API's figures): once cold (the first read of the month), then `--statistics-runs` times each for the whole
 /// county and filtered by a department, a centre, a window, a level and a channel. It reports
 /// p50, p99 and max over all warm calls, the cold calls apart, and the rows a month reads. With
 /// `--statistics-bodies`, it also times once per month the way the figures were computed before
@@ -1360,9 +1361,19 @@ mod statistics {
             };
             let started = Instant::now();
             let figures = service
+                .dashboard(&actor, query(&StatisticsQuery::default()))
+                .await?
+                .statistics;
+            let cold_us = started.elapsed().as_micros() as u64;
+            // The API's statistics read the same rows: the figures must agree.
+            let api = service
                 .statistics(&actor, query(&StatisticsQuery::default()))
                 .await?;
-            let cold_us = started.elapsed().as_micros() as u64;
+            if api != figures {
+                bail!(
+                    "{from}..{to}: the dashboard and the API disagree: {figures:?} against {api:?}"
+                );
+            }
             cold.push(cold_us);
             let rows = reports::facts_touching(
                 service.store().readers(),
@@ -1387,7 +1398,7 @@ mod statistics {
                 }
                 for _ in 0..args.statistics_runs {
                     let started = Instant::now();
-                    service.statistics(&actor, query(q)).await?;
+                    service.dashboard(&actor, query(q)).await?;
                     let us = started.elapsed().as_micros() as u64;
                     warm.push(us);
                     per_filter[i].push(us);

@@ -1996,4 +1996,54 @@ fn generate_writes_the_cases_asked_for_and_the_statistics_bench_reads_them() {
     ]);
     assert_eq!(bench.matches("(same figures)").count(), 4, "{bench}");
     assert!(bench.contains("all warm calls"), "{bench}");
+
+    // A store from before the summary rows kept who decided (schema 13) gets them from the
+    // case bodies when it is next opened; the rankings read them.
+    let decided = store.with_database(async |conn| {
+        use sqlx::Row as _;
+        let decided: i64 =
+            sqlx::query("SELECT COUNT(*) FROM case_facts WHERE decided_by IS NOT NULL")
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?;
+        for sql in [
+            "ALTER TABLE case_facts DROP COLUMN decided_by",
+            "DELETE FROM schema_migrations WHERE version = 14",
+        ] {
+            sqlx::query(sql).execute(&mut *conn).await?;
+        }
+        Ok(decided)
+    });
+    assert!(decided > 100, "the generated decisions: {decided}");
+    store.ok(&[
+        "bench",
+        "--statistics",
+        "--statistics-months",
+        "1",
+        "--statistics-runs",
+        "1",
+    ]);
+    let (refilled, missing) = store.with_database(async |conn| {
+        use sqlx::Row as _;
+        let count = async |conn: &mut sqlx::AnyConnection, sql: &str| -> Result<i64, sqlx::Error> {
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get::<i64, _>(0)
+        };
+        Ok((
+            count(
+                conn,
+                "SELECT COUNT(*) FROM case_facts WHERE decided_by IS NOT NULL",
+            )
+            .await?,
+            count(
+                conn,
+                "SELECT COUNT(*) FROM case_facts f JOIN cases c ON c.id = f.case_id \
+                 WHERE f.completed_on IS NOT NULL AND f.decided_by IS NULL",
+            )
+            .await?,
+        ))
+    });
+    assert_eq!((refilled, missing), (decided, 0));
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike as _, NaiveDate};
 use onewindow_domain::calendar::{Calendar, CalendarError};
 use onewindow_domain::case::Case;
-use onewindow_domain::clock::SuspensionKind;
+use onewindow_domain::clock::{CaseClock, SuspensionKind};
 use onewindow_domain::figures::Ratio;
 use onewindow_domain::statistics::{CaseRecord, PeriodStatistics};
 use serde::Serialize;
@@ -168,6 +168,15 @@ pub fn daily_counts(records: &[CaseRecord], from: NaiveDate, to: NaiveDate) -> V
     days.into_values().collect()
 }
 
+/// Whether a case with this clock is one of the period's overdue cases: decided in the period
+/// past its limit (extension included), or still over it on a running clock at the period's end.
+/// A summary row's clock suffices, so the report picks the overdue cases before reading bodies.
+pub fn is_overdue(clock: &CaseClock, record: &CaseRecord, from: NaiveDate, to: NaiveDate) -> bool {
+    let used = record.working_days_used.unwrap_or(0);
+    let decided_in_period = record.completed_on.is_some_and(|d| from <= d && d <= to);
+    (decided_in_period && used > clock.total_limit()) || record.overdue_at_end
+}
+
 /// The case as an overdue case of `[from, to]`, if it is one: decided in the period after its
 /// limit, or still open at the end with its due date past (`record` is its record as of the end).
 pub fn overdue_case(
@@ -180,13 +189,11 @@ pub fn overdue_case(
     let Some(clock) = &case.clock else {
         return Ok(None);
     };
-    let used = record.working_days_used.unwrap_or(0);
-    let limit = clock.total_limit();
-    let decided_in_period = record.completed_on.is_some_and(|d| from <= d && d <= to);
-    let late = decided_in_period && used > limit;
-    if !(late || record.overdue_at_end) {
+    if !is_overdue(clock, record, from, to) {
         return Ok(None);
     }
+    let used = record.working_days_used.unwrap_or(0);
+    let limit = clock.total_limit();
     Ok(Some(OverdueCase {
         number: case.number.clone(),
         item_name: case.item_name.clone(),

@@ -18,9 +18,10 @@ use sqlx::{AnyConnection, Row};
 
 use crate::StoreError;
 
-/// The migration that creates `case_facts`; the runner fills in the rows of existing cases right
-/// after it.
-pub(crate) const MIGRATION: i64 = 9;
+/// The last migration that changes the shape of `case_facts` (9 creates it, 14 adds who
+/// decided); the runner fills in the rows of existing cases right after it, so that the rows are
+/// written with every column of the current shape. No migration between reads the table.
+pub(crate) const BACKFILL_AFTER: i64 = 14;
 
 /// The columns [`facts_from_row`] reads, for a SELECT.
 pub const COLUMNS: &str = "case_id, received_on, accepted_on, rejected, rejected_on, completed_on, \
@@ -278,8 +279,10 @@ pub async fn insert_with_window(
     sqlx::query(
         "INSERT INTO case_facts (case_id, item_code, department, centre, service_window, channel, \
          received_on, accepted_on, rejected, rejected_on, completed_on, closed_on, promised_days, \
-         visits, on_clock, clock_started_on, clock_limit_days, clock_extension_days, suspensions) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         visits, on_clock, clock_started_on, clock_limit_days, clock_extension_days, suspensions, \
+         decided_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+         $20)",
     )
     .bind(&case.id)
     .bind(&case.item_code)
@@ -300,6 +303,7 @@ pub async fn insert_with_window(
     .bind(f.clock.as_ref().map(|c| i64::from(c.limit_days)))
     .bind(f.clock.as_ref().map(|c| i64::from(c.extension_days)))
     .bind(f.clock.as_ref().and_then(suspensions_text))
+    .bind(case.decision.as_ref().map(|d| d.decided_by.as_str()))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -313,7 +317,8 @@ pub async fn update(conn: &mut AnyConnection, case: &Case) -> Result<(), StoreEr
         "UPDATE case_facts SET item_code = $2, department = $3, centre = $4, channel = $5, \
          received_on = $6, accepted_on = $7, rejected = $8, rejected_on = $9, completed_on = $10, \
          closed_on = $11, promised_days = $12, visits = $13, on_clock = $14, clock_started_on = $15, \
-         clock_limit_days = $16, clock_extension_days = $17, suspensions = $18 WHERE case_id = $1",
+         clock_limit_days = $16, clock_extension_days = $17, suspensions = $18, decided_by = $19 \
+         WHERE case_id = $1",
     )
     .bind(&case.id)
     .bind(&case.item_code)
@@ -333,6 +338,7 @@ pub async fn update(conn: &mut AnyConnection, case: &Case) -> Result<(), StoreEr
     .bind(f.clock.as_ref().map(|c| i64::from(c.limit_days)))
     .bind(f.clock.as_ref().map(|c| i64::from(c.extension_days)))
     .bind(f.clock.as_ref().and_then(suspensions_text))
+    .bind(case.decision.as_ref().map(|d| d.decided_by.as_str()))
     .execute(&mut *conn)
     .await?;
     if result.rows_affected() == 0 {

@@ -33,6 +33,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0012_project_alerts.sql"),
     ),
     (13, include_str!("../migrations/sqlite/0013_user_email.sql")),
+    (
+        14,
+        include_str!("../migrations/sqlite/0014_facts_decided_by.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -72,6 +76,10 @@ const POSTGRES: &[(i64, &str)] = &[
         13,
         include_str!("../migrations/postgres/0013_user_email.sql"),
     ),
+    (
+        14,
+        include_str!("../migrations/postgres/0014_facts_decided_by.sql"),
+    ),
 ];
 
 pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<(), StoreError> {
@@ -100,7 +108,7 @@ pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<()
             sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
                 .execute(&mut *conn)
                 .await?;
-            if *version == crate::facts::MIGRATION {
+            if *version == crate::facts::BACKFILL_AFTER {
                 crate::facts::backfill(&mut *conn).await?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")

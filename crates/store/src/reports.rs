@@ -69,8 +69,94 @@ pub async fn facts_touching<'c, E>(db: E, f: &PeriodFilter) -> Result<Vec<CaseFa
 where
     E: Executor<'c, Database = Any>,
 {
+    match aggregated_touching(db, facts::LINE, f).await? {
+        None => Ok(Vec::new()),
+        Some(text) => text.lines().map(facts::facts_from_line).collect(),
+    }
+}
+
+/// The summary facts of a case with the units it is ranked under (绩效考核): its department, its
+/// centre and who decided it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaggedFacts {
+    pub case_id: String,
+    pub department: String,
+    pub centre: String,
+    /// The user who decided the case; `None` while undecided.
+    pub decided_by: Option<String>,
+    pub facts: CaseFacts,
+}
+
+/// [`facts_touching`] with each row's units: what the dashboard and the monthly report read once
+/// for their figures, daily series and rankings.
+pub async fn tagged_facts_touching<'c, E>(
+    db: E,
+    f: &PeriodFilter,
+) -> Result<Vec<TaggedFacts>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    // The units are free text (a department code comes from the catalogue): each is written with
+    // its length in characters first, so that no character in it can be taken for a separator.
+    let tag = |column: &str| format!("CAST(LENGTH({column}) AS TEXT) || ':' || {column}");
+    let line = format!(
+        "{} || {} || {} || {}",
+        tag("department"),
+        tag("centre"),
+        tag("COALESCE(decided_by, '')"),
+        facts::LINE
+    );
+    match aggregated_touching(db, &line, f).await? {
+        None => Ok(Vec::new()),
+        Some(text) => text.lines().map(tagged_from_line).collect(),
+    }
+}
+
+/// One line of [`tagged_facts_touching`]: three length-prefixed units, then a [`facts::LINE`].
+fn tagged_from_line(line: &str) -> Result<TaggedFacts, StoreError> {
+    fn unit<'a>(rest: &mut &'a str) -> Result<&'a str, StoreError> {
+        let bad = || StoreError::corrupt("case facts", "a unit without its length");
+        let (length, tail) = rest.split_once(':').ok_or_else(bad)?;
+        let chars: usize = length.parse().map_err(|_| bad())?;
+        let end = tail
+            .char_indices()
+            .nth(chars)
+            .map_or(tail.len(), |(i, _)| i);
+        if tail[..end].chars().count() != chars {
+            return Err(bad());
+        }
+        let (value, after) = tail.split_at(end);
+        *rest = after;
+        Ok(value)
+    }
+    let mut rest = line;
+    let department = unit(&mut rest)?.to_string();
+    let centre = unit(&mut rest)?.to_string();
+    let decided_by = Some(unit(&mut rest)?)
+        .filter(|u| !u.is_empty())
+        .map(str::to_string);
+    let case_id = rest.split('|').next().unwrap_or_default().to_string();
+    Ok(TaggedFacts {
+        case_id,
+        department,
+        centre,
+        decided_by,
+        facts: facts::facts_from_line(rest)?,
+    })
+}
+
+/// The lines `line` (an SQL expression over `case_facts`) of the cases touching the period, as
+/// one text value; `None` when there are none.
+async fn aggregated_touching<'c, E>(
+    db: E,
+    line: &str,
+    f: &PeriodFilter,
+) -> Result<Option<String>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
     let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-    let mut q = Filtered::new(&format!("SELECT {} AS line FROM case_facts", facts::LINE));
+    let mut q = Filtered::new(&format!("SELECT {line} AS line FROM case_facts"));
     match (f.from, f.to) {
         (Some(from), Some(to)) => {
             let (a, b) = (day(from), day(to));
@@ -122,7 +208,7 @@ where
     }
     if let Some(codes) = &f.item_codes {
         if codes.is_empty() {
-            return Ok(Vec::new());
+            return Ok(None);
         }
         q.and_in("item_code", codes);
     }
@@ -132,11 +218,21 @@ where
         .wrap("SELECT string_agg(line, '\n') FROM (", ") AS period")
         .fetch_one(db)
         .await?;
-    let text: Option<String> = sqlx::Row::try_get(&row, 0)?;
-    match text {
-        None => Ok(Vec::new()),
-        Some(text) => text.lines().map(facts::facts_from_line).collect(),
+    Ok(sqlx::Row::try_get(&row, 0)?)
+}
+
+/// The cases of these ids (in no particular order), read in chunks that every backend's limit
+/// on parameters allows.
+pub async fn cases_by_ids(db: &sqlx::AnyPool, ids: &[String]) -> Result<Vec<Case>, StoreError> {
+    let mut cases = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut q = Filtered::new("SELECT body FROM cases");
+        q.and_in("id", chunk);
+        for row in q.query("").fetch_all(db).await? {
+            cases.push(case_from_row(&row)?);
+        }
     }
+    Ok(cases)
 }
 
 /// A fault responsibility record (过错责任记录).
@@ -213,4 +309,35 @@ where
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tagged_line_keeps_units_that_hold_separators_and_chinese() {
+        let line = "7:市场|监管:局5:a|b:c0:\
+                    c1|2026-10-08|2026-10-09|0||2026-10-20|10|1|0|2026-10-09|20|0|";
+        let tagged = tagged_from_line(line).expect("parsed");
+        assert_eq!(tagged.department, "市场|监管:局");
+        assert_eq!(tagged.centre, "a|b:c");
+        assert_eq!(tagged.decided_by, None);
+        assert_eq!(tagged.case_id, "c1");
+        assert_eq!(tagged.facts.visits, 1);
+        assert_eq!(tagged.facts.promised_days, 10);
+        assert_eq!(
+            tagged.facts.completed_on,
+            NaiveDate::from_ymd_opt(2026, 10, 20)
+        );
+        let decided = tagged_from_line(
+            "5:SCJGJ11:county-hall8:approver\
+             c2|2026-10-08||0|||10|0|0||||",
+        )
+        .expect("parsed");
+        assert_eq!(decided.decided_by.as_deref(), Some("approver"));
+        for broken in ["", "x:SCJGJ", "9:SCJGJ", "5:SCJGJ:11:county-hall"] {
+            assert!(tagged_from_line(broken).is_err(), "{broken:?}");
+        }
+    }
 }

@@ -3644,6 +3644,130 @@ async fn statistics_from_summary_rows_equal_the_formulas_over_case_bodies() {
         .await;
     assert_eq!(by_window, s["received"].as_u64().expect("received"));
     assert!(by_window > 0);
+
+    // The rankings, the monthly report's figures and its overdue cases, all read from the
+    // summary rows, equal what the case bodies give (as they were computed before the rows kept
+    // who decided each case).
+    use onewindow_domain::assessment::{Performance, ScoringScheme, rank};
+    let (mut ranked, mut late) = (0, 0);
+    for m in 0..14 {
+        let from = day(2025, 11, 1) + chrono::Months::new(m);
+        let to = (from + chrono::Months::new(1)).pred_opt().expect("day");
+        let as_of = to.min(today);
+        let cases = reports::cases_touching(
+            readers,
+            &PeriodFilter {
+                from: Some(from),
+                to: Some(to),
+                ..PeriodFilter::default()
+            },
+        )
+        .await
+        .expect("bodies");
+        let records: Vec<CaseRecord> = cases
+            .iter()
+            .map(|c| CaseRecord::of(c, app.service.calendar(), as_of).expect("record"))
+            .collect();
+        type Key = fn(&onewindow_domain::case::Case) -> Option<String>;
+        let units: [(&str, Key, usize); 3] = [
+            ("department", |c| Some(c.department.clone()), 0),
+            ("centre", |c| Some(c.centre.clone()), 0),
+            (
+                "staff",
+                |c| c.decision.as_ref().map(|d| d.decided_by.clone()),
+                3,
+            ),
+        ];
+        for (unit, key, stars) in units {
+            let mut performance: std::collections::BTreeMap<String, Performance> =
+                Default::default();
+            for (case, record) in cases.iter().zip(&records) {
+                let (Some(done), Some(key)) = (record.completed_on, key(case)) else {
+                    continue;
+                };
+                if done < from || done > to {
+                    continue;
+                }
+                let p = performance.entry(key).or_default();
+                p.completed += 1;
+                if record.working_days_used.unwrap_or(0)
+                    <= record.promised_days + record.extension_days
+                {
+                    p.on_time += 1;
+                }
+                if record.visits <= 1 {
+                    p.at_most_once += 1;
+                }
+            }
+            let expected = rank(
+                &ScoringScheme::default(),
+                performance.into_iter().collect(),
+                stars,
+            );
+            ranked += expected.len();
+            let (status, answered) = app
+                .get_as(
+                    SUPERVISOR,
+                    &format!("/api/v1/assessment?unit={unit}&from={from}&to={to}"),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{answered}");
+            assert_eq!(
+                answered,
+                serde_json::to_value(&expected).expect("json"),
+                "{unit} {from}..{to}"
+            );
+        }
+        let month = from.format("%Y-%m");
+        let (status, report) = app
+            .get_as(
+                SUPERVISOR,
+                &format!("/api/v1/reports/monthly?month={month}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(
+            report["current"],
+            serde_json::to_value(period_statistics(&records, from, to)).expect("json"),
+            "{month}"
+        );
+        let mut expected = Vec::new();
+        for (case, record) in cases.iter().zip(&records) {
+            if let Some(c) = onewindow_report::monthly::overdue_case(
+                case,
+                record,
+                app.service.calendar(),
+                from,
+                as_of,
+            )
+            .expect("overdue")
+            {
+                expected.push(c);
+            }
+        }
+        onewindow_report::monthly::sort_overdue(&mut expected);
+        let expected: Vec<(String, u64)> = expected
+            .iter()
+            .map(|c| (c.number.clone(), u64::from(c.days_over)))
+            .collect();
+        let listed: Vec<(String, u64)> = report["overdue"]
+            .as_array()
+            .expect("overdue")
+            .iter()
+            .map(|c| {
+                (
+                    c["number"].as_str().expect("number").to_string(),
+                    c["days_over"].as_u64().expect("days"),
+                )
+            })
+            .collect();
+        assert_eq!(listed, expected, "{month}");
+        late += listed.len();
+    }
+    assert!(
+        ranked > 40 && late > 3,
+        "the data set exercises the rankings ({ranked} rows) and the overdue list ({late})"
+    );
 }
 
 // ---- the monthly inspection report -------------------------------------------------------------

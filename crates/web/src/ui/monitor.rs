@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 use onewindow_app::Service;
-use onewindow_app::assessment::Unit;
 use onewindow_app::monitor::{InboxEntry, LitClock};
 use onewindow_app::monthly_report::{Month, MonthlyReport, OverdueCase};
 use onewindow_domain::access::Role;
@@ -106,8 +105,8 @@ async fn statistics(
         None => None,
     };
     let department = form.department.clone().filter(|d| !d.is_empty());
-    let figures = service
-        .statistics(
+    let dashboard = service
+        .dashboard(
             &session.actor,
             onewindow_app::statistics::StatisticsQuery {
                 from,
@@ -117,11 +116,13 @@ async fn statistics(
             },
         )
         .await;
-    let (figures, error) = match figures {
-        Ok(f) => (Some(f), error),
-        Err(onewindow_app::AppError::Invalid(_)) => {
-            (None, Some(t.get("monitor-stats-bad-period").to_string()))
-        }
+    let (figures, dashboard, error) = match dashboard {
+        Ok(d) => (Some(d.statistics.clone()), Some(d), error),
+        Err(onewindow_app::AppError::Invalid(_)) => (
+            None,
+            None,
+            Some(t.get("monitor-stats-bad-period").to_string()),
+        ),
         Err(e) => return ctx.app_error(e),
     };
     let ratio = |r: &onewindow_domain::figures::Ratio| {
@@ -180,13 +181,10 @@ async fn statistics(
     if let Some(d) = &department {
         csv_href.push_str(&format!("&department={}", super::encode_query_value(d)));
     }
-    let mut charts = Vec::new();
-    if let Some(f) = &figures {
-        match dashboard_charts(&service, &session.actor, t, f, department.clone()).await {
-            Ok(c) => charts = c,
-            Err(e) => return ctx.app_error(e),
-        }
-    }
+    let charts = match dashboard {
+        Some(d) => dashboard_charts(&service, t, d).await,
+        None => Vec::new(),
+    };
     let report_month = figures
         .as_ref()
         .map_or_else(|| Month::of(today), |f| Month::of(f.from))
@@ -209,37 +207,12 @@ async fn statistics(
 /// The dashboard's charts: received and decided per day, and the on-time rate per department.
 async fn dashboard_charts(
     service: &Service,
-    actor: &onewindow_app::Actor,
     t: &'static Messages,
-    f: &onewindow_domain::statistics::PeriodStatistics,
-    department: Option<String>,
-) -> Result<Vec<(String, String)>, onewindow_app::AppError> {
-    let days = service
-        .daily_counts(actor, f.from, f.to, department.clone())
-        .await?;
-    let ranked = service
-        .assessment(actor, Unit::Department, Some(f.from), Some(f.to))
-        .await?;
+    dashboard: onewindow_app::statistics::Dashboard,
+) -> Vec<(String, String)> {
     let names = department_names(service).await;
-    let rows: Vec<UnitRow> = ranked
-        .into_iter()
-        .filter(|r| department.as_ref().is_none_or(|d| &r.unit == d))
-        .map(|r| UnitRow {
-            rank: r.rank,
-            name: names
-                .get(&r.unit)
-                .cloned()
-                .unwrap_or_else(|| r.unit.clone()),
-            code: r.unit,
-            completed: r.performance.completed,
-            on_time: Ratio::new(r.performance.on_time, r.performance.completed),
-            at_most_once: Ratio::new(r.performance.at_most_once, r.performance.completed),
-            faults: r.performance.faults,
-            points_centi: r.score.points_centi,
-            star: r.star,
-        })
-        .collect();
-    let charts = [daily_chart(t, days), rate_chart(t, &rows)];
+    let rows = onewindow_app::monthly_report::unit_rows(dashboard.departments, &names);
+    let charts = [daily_chart(t, dashboard.daily), rate_chart(t, &rows)];
     let mut svgs = Vec::new();
     for chart in &charts {
         match chart.svg() {
@@ -248,7 +221,7 @@ async fn dashboard_charts(
             Err(e) => tracing::error!(error = %e, "chart failed"),
         }
     }
-    Ok(svgs)
+    svgs
 }
 
 async fn department_names(service: &Service) -> HashMap<String, String> {
