@@ -186,7 +186,7 @@ impl Service {
             .collect();
         let ids: Vec<String> = late.keys().map(|id| (*id).to_string()).collect();
         let mut overdue = Vec::new();
-        for case in report_rows::cases_by_ids(self.store().readers(), &ids).await? {
+        for case in onewindow_store::cases::load_many(self.store().readers(), &ids).await? {
             let Some(record) = late.get(case.id.as_str()) else {
                 continue;
             };

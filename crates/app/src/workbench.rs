@@ -307,7 +307,7 @@ impl Service {
     ) -> Result<(Vec<Task>, bool), AppError> {
         let statuses: Vec<&str> = DESK_TASK_STATUSES.iter().map(|s| s.as_str()).collect();
         let limit = i64::try_from(MAX_SCANNED).unwrap_or(i64::MAX);
-        let ids = bundle_rows::cases_with_tasks(
+        let mut ids = bundle_rows::cases_with_tasks(
             self.store().readers(),
             departments,
             &statuses,
@@ -318,10 +318,9 @@ impl Service {
         let calendar = self.calendar();
         let today = self.today();
         let mut rows = Vec::new();
-        for id in ids.iter().take(MAX_SCANNED) {
-            let Some(mut case) = case_rows::load(self.store().readers(), id).await? else {
-                continue;
-            };
+        ids.truncate(MAX_SCANNED);
+        // Read in a few chunked queries, not one query per case.
+        for mut case in case_rows::load_many(self.store().readers(), &ids).await? {
             if !access::decide_case(&actor.principal, CaseOperation::Read, &facts(&case))
                 .is_allowed()
             {

@@ -183,6 +183,20 @@ where
     row.as_ref().map(case_from_row).transpose()
 }
 
+/// The cases of these ids (in no particular order), read in chunks that every backend's limit
+/// on parameters allows.
+pub async fn load_many(db: &sqlx::AnyPool, ids: &[String]) -> Result<Vec<Case>, StoreError> {
+    let mut cases = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut q = Filtered::new("SELECT body FROM cases");
+        q.and_in("id", chunk);
+        for row in q.query("").fetch_all(db).await? {
+            cases.push(case_from_row(&row)?);
+        }
+    }
+    Ok(cases)
+}
+
 /// The history of a case, oldest first.
 pub async fn history<'c, E>(db: E, case_id: &str) -> Result<Vec<StoredEvent>, StoreError>
 where

@@ -221,20 +221,6 @@ where
     Ok(sqlx::Row::try_get(&row, 0)?)
 }
 
-/// The cases of these ids (in no particular order), read in chunks that every backend's limit
-/// on parameters allows.
-pub async fn cases_by_ids(db: &sqlx::AnyPool, ids: &[String]) -> Result<Vec<Case>, StoreError> {
-    let mut cases = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let mut q = Filtered::new("SELECT body FROM cases");
-        q.and_in("id", chunk);
-        for row in q.query("").fetch_all(db).await? {
-            cases.push(case_from_row(&row)?);
-        }
-    }
-    Ok(cases)
-}
-
 /// A fault responsibility record (过错责任记录).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Fault {
