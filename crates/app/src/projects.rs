@@ -15,7 +15,7 @@ use onewindow_domain::validation::FieldError;
 use onewindow_store::audit as audit_rows;
 use onewindow_store::projects::{self as project_rows, ProjectScope};
 pub use onewindow_store::projects::{Region, StallAlert};
-use onewindow_store::{catalogue as catalogue_rows, next_counter};
+use onewindow_store::{StoreError, catalogue as catalogue_rows, next_counter};
 use serde::Serialize;
 
 use crate::accounts::Actor;
@@ -297,7 +297,19 @@ impl Service {
             .map(|d| d.key.clone())
             .collect();
         let mut items = Vec::new();
-        let catalogue = catalogue_rows::all_items(self.store().readers()).await?;
+        let names: Vec<String> = project
+            .plan
+            .steps
+            .iter()
+            .map(|s| s.item_name.clone())
+            .collect();
+        let mut conn = self
+            .store()
+            .readers()
+            .acquire()
+            .await
+            .map_err(StoreError::from)?;
+        let catalogue = catalogue_rows::items_named(&mut conn, &names).await?;
         for step in &project.plan.steps {
             if let Some(item) = catalogue.iter().find(|i| i.item.name == step.item_name) {
                 items.push((step.key.clone(), item.item.code.clone()));
@@ -629,7 +641,13 @@ pub(crate) async fn file_under_project(
             format!("project {code} belongs to another owner"),
         ));
     }
-    let catalogue = catalogue_rows::all_items(&mut *conn).await?;
+    let names: Vec<String> = project
+        .plan
+        .steps
+        .iter()
+        .map(|s| s.item_name.clone())
+        .collect();
+    let catalogue = catalogue_rows::items_named(&mut *conn, &names).await?;
     let licence_of = |name: &str| {
         catalogue
             .iter()

@@ -312,6 +312,23 @@ where
     rows.iter().map(published_from_row).collect()
 }
 
+/// The published items with one of these names, by code (a project's plan names its steps'
+/// items; reading them so decodes a few item bodies instead of the whole catalogue).
+pub async fn items_named(
+    conn: &mut sqlx::AnyConnection,
+    names: &[String],
+) -> Result<Vec<PublishedItem>, StoreError> {
+    let mut items = Vec::new();
+    for chunk in names.chunks(500) {
+        let mut q = crate::filter::Filtered::new("SELECT code, version, body FROM items");
+        q.and_in("name", chunk);
+        for row in q.query(" ORDER BY code").fetch_all(&mut *conn).await? {
+            items.push(published_from_row(&row)?);
+        }
+    }
+    Ok(items)
+}
+
 #[cfg(test)]
 mod tests {
     use onewindow_domain::catalogue::{Fee, HallStatus, ItemKind, Level, RunMode};
