@@ -297,12 +297,7 @@ impl Service {
             .map(|d| d.key.clone())
             .collect();
         let mut items = Vec::new();
-        let names: Vec<String> = project
-            .plan
-            .steps
-            .iter()
-            .map(|s| s.item_name.clone())
-            .collect();
+        let names = project.plan.item_names();
         let mut conn = self
             .store()
             .readers()
@@ -641,13 +636,7 @@ pub(crate) async fn file_under_project(
             format!("project {code} belongs to another owner"),
         ));
     }
-    let names: Vec<String> = project
-        .plan
-        .steps
-        .iter()
-        .map(|s| s.item_name.clone())
-        .collect();
-    let catalogue = catalogue_rows::items_named(&mut *conn, &names).await?;
+    let catalogue = catalogue_rows::items_named(&mut *conn, &project.plan.item_names()).await?;
     let licence_of = |name: &str| {
         catalogue
             .iter()

@@ -1941,6 +1941,15 @@ fn report_monthly_writes_the_html_and_a_pdf_with_chinese_text() {
 // -------------------------------------------------------------------------------------------
 // onewindow generate and bench --statistics (issue 6, part 5)
 
+/// The number a `SELECT COUNT(*) …` answers.
+async fn count(conn: &mut sqlx::AnyConnection, sql: &str) -> Result<i64, sqlx::Error> {
+    use sqlx::Row as _;
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get::<i64, _>(0)
+}
+
 /// `generate` fills a store with the cases asked for, each with its history and its summary row,
 /// and `bench --statistics` on it finds the figures from the summary rows equal to those from the
 /// case bodies.
@@ -1953,13 +1962,6 @@ fn generate_writes_the_cases_asked_for_and_the_statistics_bench_reads_them() {
         "the summary line: {out}"
     );
     let (cases, facts, events, windows) = store.with_database(async |conn| {
-        let count = async |conn: &mut sqlx::AnyConnection, sql: &str| -> Result<i64, sqlx::Error> {
-            use sqlx::Row as _;
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get::<i64, _>(0)
-        };
         Ok((
             count(conn, "SELECT COUNT(*) FROM cases").await?,
             count(conn, "SELECT COUNT(*) FROM case_facts").await?,
@@ -2000,12 +2002,11 @@ fn generate_writes_the_cases_asked_for_and_the_statistics_bench_reads_them() {
     // A store from before the summary rows kept who decided (schema 13) gets them from the
     // case bodies when it is next opened; the rankings read them.
     let decided = store.with_database(async |conn| {
-        use sqlx::Row as _;
-        let decided: i64 =
-            sqlx::query("SELECT COUNT(*) FROM case_facts WHERE decided_by IS NOT NULL")
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get(0)?;
+        let decided = count(
+            conn,
+            "SELECT COUNT(*) FROM case_facts WHERE decided_by IS NOT NULL",
+        )
+        .await?;
         for sql in [
             "ALTER TABLE case_facts DROP COLUMN decided_by",
             "DELETE FROM schema_migrations WHERE version = 14",
@@ -2024,13 +2025,6 @@ fn generate_writes_the_cases_asked_for_and_the_statistics_bench_reads_them() {
         "1",
     ]);
     let (refilled, missing) = store.with_database(async |conn| {
-        use sqlx::Row as _;
-        let count = async |conn: &mut sqlx::AnyConnection, sql: &str| -> Result<i64, sqlx::Error> {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get::<i64, _>(0)
-        };
         Ok((
             count(
                 conn,

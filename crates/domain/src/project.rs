@@ -313,6 +313,11 @@ pub fn forecast_day(
 }
 
 impl Plan {
+    /// The names of the catalogue items the steps are, in the plan's order.
+    pub fn item_names(&self) -> Vec<String> {
+        self.steps.iter().map(|s| s.item_name.clone()).collect()
+    }
+
     /// Checks the graph: unique keys, known predecessors, no circle.
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
