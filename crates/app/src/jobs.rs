@@ -1,13 +1,22 @@
-//! Background jobs of one node: acceptance by lapse of time, the deadline lights, and the
-//! outbox dispatcher (which also mails alerts when an SMTP relay is configured).
+//! Background jobs of one node: acceptance by lapse of time, the deadline lights, the outbox
+//! dispatcher and alert mail.
 //!
 //! Each job is idempotent and safe to run on several nodes at once (a case already moved is
-//! skipped by its version; an outbox message is removed in the transaction that takes it).
+//! skipped by its version; an outbox message is removed only once it was handed on). On a
+//! PostgreSQL store shared by several nodes, each sweep tick runs on one node at a time under
+//! an advisory lock, so the nodes do not repeat each other's work.
+//!
+//! Without NATS the dispatcher drains the outbox in process and mails alerts once. With NATS
+//! ([`crate::nats`]) it publishes to JetStream and removes what was acknowledged, and alert mail
+//! runs as a durable JetStream consumer.
 
+use std::future::Future;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::nats::EventBus;
 use crate::service::Service;
 
 /// How often the jobs look for work.
@@ -16,6 +25,8 @@ pub struct JobIntervals {
     pub lapsed_acceptance: Duration,
     pub lights: Duration,
     pub outbox: Duration,
+    /// How often the mail consumers look for alerts (with NATS only).
+    pub mail: Duration,
 }
 
 impl Default for JobIntervals {
@@ -24,22 +35,63 @@ impl Default for JobIntervals {
             lapsed_acceptance: Duration::from_secs(60),
             lights: Duration::from_secs(60),
             outbox: Duration::from_millis(500),
+            mail: Duration::from_secs(1),
         }
     }
 }
 
-/// Starts the jobs; they run until the handles are aborted or the runtime stops.
-pub fn spawn(service: Service, intervals: JobIntervals) -> Vec<JoinHandle<()>> {
+/// How often a transport that keeps failing is reported again: a warning every tick would
+/// bury the log while NATS is down.
+const REPEAT_WARNING: Duration = Duration::from_secs(60);
+
+/// Runs `work` if this node gets the job's lock (always on SQLite); `None` when another node
+/// runs the job now or the lock could not be asked for.
+async fn as_sole_runner<T>(
+    service: &Service,
+    kind: &str,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    let lock = match service.store().try_job_lock(kind).await {
+        Ok(Some(lock)) => lock,
+        Ok(None) => {
+            tracing::debug!(job = kind, "another node runs this job now");
+            return None;
+        }
+        Err(e) => {
+            tracing::warn!(job = kind, error = %e, "cannot take the job's lock; skipping a tick");
+            return None;
+        }
+    };
+    let result = work.await;
+    if let Err(e) = lock.release().await {
+        tracing::warn!(job = kind, error = %e, "cannot release the job's lock; its connection is closed instead");
+    }
+    Some(result)
+}
+
+/// Starts the jobs; they run until the handles are aborted or the runtime stops. `bus` switches
+/// the outbox and alert mail to NATS JetStream.
+pub fn spawn(
+    service: Service,
+    intervals: JobIntervals,
+    bus: Option<EventBus>,
+) -> Vec<JoinHandle<()>> {
     let lapsed = {
         let service = service.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(intervals.lapsed_acceptance);
             loop {
                 tick.tick().await;
-                match service.accept_lapsed_cases().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(cases = n, "accepted by lapse of the notice period"),
-                    Err(e) => tracing::warn!(error = %e, "lapsed-acceptance sweep failed"),
+                let swept = as_sole_runner(&service, "lapsed-acceptance", async {
+                    service.accept_lapsed_cases().await
+                })
+                .await;
+                match swept {
+                    None | Some(Ok(0)) => {}
+                    Some(Ok(n)) => {
+                        tracing::info!(cases = n, "accepted by lapse of the notice period")
+                    }
+                    Some(Err(e)) => tracing::warn!(error = %e, "lapsed-acceptance sweep failed"),
                 }
             }
         })
@@ -50,8 +102,10 @@ pub fn spawn(service: Service, intervals: JobIntervals) -> Vec<JoinHandle<()>> {
             let mut tick = tokio::time::interval(intervals.lights);
             loop {
                 tick.tick().await;
-                match service.sweep_lights().await {
-                    Ok(r) if r.alerts > 0 || r.cleared > 0 => {
+                let swept =
+                    as_sole_runner(&service, "deadline-lights", service.sweep_lights()).await;
+                match swept {
+                    Some(Ok(r)) if r.alerts > 0 || r.cleared > 0 => {
                         tracing::info!(
                             checked = r.checked,
                             alerts = r.alerts,
@@ -59,30 +113,146 @@ pub fn spawn(service: Service, intervals: JobIntervals) -> Vec<JoinHandle<()>> {
                             "deadline lights changed"
                         )
                     }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "deadline-light sweep failed"),
+                    None | Some(Ok(_)) => {}
+                    Some(Err(e)) => tracing::warn!(error = %e, "deadline-light sweep failed"),
                 }
             }
         })
     };
-    let outbox = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(intervals.outbox);
-        loop {
-            tick.tick().await;
-            match onewindow_store::drain_outbox(service.store(), 500).await {
-                Ok(messages) => {
-                    for m in &messages {
-                        tracing::debug!(topic = %m.topic, id = %m.id, "event dispatched");
-                    }
-                    match service.deliver_mail(&messages).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(mails = n, "alerts mailed"),
-                        Err(e) => tracing::warn!(error = %e, "alert mail failed"),
-                    }
+    let mut jobs = vec![lapsed, lights];
+    match bus {
+        None => jobs.push(tokio::spawn(in_process_outbox(service, intervals.outbox))),
+        Some(bus) => {
+            if service.mail_config().is_some() {
+                jobs.push(tokio::spawn(mail_consumer(
+                    service.clone(),
+                    bus.clone(),
+                    intervals.mail,
+                )));
+            }
+            jobs.push(tokio::spawn(jetstream_outbox(
+                service,
+                bus,
+                intervals.outbox,
+            )));
+        }
+    }
+    jobs
+}
+
+/// The outbox in process: each message is taken and handed on once.
+async fn in_process_outbox(service: Service, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match onewindow_store::drain_outbox(service.store(), 500).await {
+            Ok(messages) => {
+                for m in &messages {
+                    tracing::debug!(topic = %m.topic, id = %m.id, "event dispatched");
                 }
-                Err(e) => tracing::warn!(error = %e, "outbox dispatch failed"),
+                match service.deliver_mail(&messages).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(mails = n, "alerts mailed"),
+                    Err(e) => tracing::warn!(error = %e, "alert mail failed"),
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "outbox dispatch failed"),
+        }
+    }
+}
+
+/// Remembers since when a loop has been failing, to warn on the first failure and then once in
+/// a while, and to say when it recovered.
+#[derive(Default)]
+struct Failing {
+    since: Option<Instant>,
+    warned: Option<Instant>,
+}
+
+impl Failing {
+    fn failed(&mut self, what: &str, error: &dyn std::fmt::Display) {
+        let now = Instant::now();
+        self.since.get_or_insert(now);
+        if self.warned.is_none_or(|w| now - w >= REPEAT_WARNING) {
+            tracing::warn!(error = %error, "{what}");
+            self.warned = Some(now);
+        } else {
+            tracing::debug!(error = %error, "{what}");
+        }
+    }
+
+    fn recovered(&mut self, what: &str) {
+        if let Some(since) = self.since.take() {
+            tracing::info!(after_seconds = since.elapsed().as_secs(), "{what}");
+        }
+        self.warned = None;
+    }
+}
+
+/// The outbox through JetStream: rows go once JetStream acknowledged them.
+async fn jetstream_outbox(service: Service, bus: EventBus, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    // A publish that waits out its timeout must not be followed by a burst of missed ticks.
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut failing = Failing::default();
+    loop {
+        tick.tick().await;
+        match bus.publish_outbox(service.store(), 500).await {
+            Ok(report) => {
+                if report.published + report.duplicates > 0 {
+                    tracing::debug!(
+                        published = report.published,
+                        duplicates = report.duplicates,
+                        "events published to JetStream"
+                    );
+                }
+                match report.error {
+                    Some(e) => failing.failed(
+                        "some events were not acknowledged by JetStream; they stay in the outbox",
+                        &format!("{} failed: {e}", report.failed),
+                    ),
+                    None => failing.recovered("events reach JetStream again"),
+                }
+            }
+            Err(e) => failing.failed(
+                "outbox dispatch to JetStream failed; events stay in the outbox",
+                &e,
+            ),
+        }
+    }
+}
+
+/// Alert mail as the durable JetStream consumers; the consumers are (re)made after a failure.
+async fn mail_consumer(service: Service, bus: EventBus, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut failing = Failing::default();
+    let mut consumers = None;
+    loop {
+        tick.tick().await;
+        if consumers.is_none() {
+            match bus.mail_consumers().await {
+                Ok(c) => consumers = Some(c),
+                Err(e) => {
+                    failing.failed("cannot set up the alert-mail consumers", &e);
+                    continue;
+                }
             }
         }
-    });
-    vec![lapsed, lights, outbox]
+        let Some(current) = consumers.as_deref() else {
+            continue;
+        };
+        match bus.mail_tick(&service, current, 20).await {
+            Ok(report) => {
+                if report.mails > 0 {
+                    tracing::info!(mails = report.mails, "alerts mailed");
+                }
+                failing.recovered("alert mail reaches JetStream again");
+            }
+            Err(e) => {
+                failing.failed("alert mail from JetStream failed", &e);
+                consumers = None;
+            }
+        }
+    }
 }

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod mail;
 pub mod monitor;
 pub mod monthly_report;
+pub mod nats;
 pub mod portal;
 pub mod projects;
 pub mod seed;

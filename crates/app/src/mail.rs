@@ -1,8 +1,10 @@
 //! Alert e-mail (告警邮件): the outbox's `alert.raised` and `project.step_stalled` messages,
 //! mailed through the county's SMTP relay to the accounts they concern that have an address.
 //!
-//! The inbox is the durable channel; mail is a courtesy on top. The outbox hands a message over
-//! once, so a relay that is down loses that mail (logged), never the alert.
+//! The inbox is the durable channel; mail is a courtesy on top. In process the outbox hands a
+//! message over once, so a relay that is down loses that mail (logged), never the alert. With
+//! NATS JetStream (`crate::nats`) the same per-message work runs in a durable consumer that
+//! retries a message the relay could not take.
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -142,56 +144,114 @@ pub fn mails_for(users: &[UserRecord], message: &OutboxMessage) -> Vec<Mail> {
     }
 }
 
-impl Service {
-    /// Mails what the drained outbox messages concern, when a relay is configured; returns how
-    /// many mails the relay took.
-    pub async fn deliver_mail(&self, messages: &[OutboxMessage]) -> Result<usize, AppError> {
-        let Some(config) = self.mail_config() else {
-            return Ok(0);
-        };
-        let interesting = messages.iter().any(|m| {
-            m.topic == onewindow_store::monitor::ALERT_TOPIC || m.topic == "project.step_stalled"
-        });
-        if !interesting {
-            return Ok(0);
-        }
-        let users = onewindow_store::accounts::list_users(self.store().readers()).await?;
-        let transport: AsyncSmtpTransport<Tokio1Executor> =
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
-                .port(config.port)
-                .build();
-        let mut sent = 0;
-        for mail in messages.iter().flat_map(|m| mails_for(&users, m)) {
+/// The outbox topics that are mailed; every other topic mails nobody.
+pub const MAILED_TOPICS: [&str; 2] = [
+    onewindow_store::monitor::ALERT_TOPIC,
+    "project.step_stalled",
+];
+
+/// What became of the mails of one outbox message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailOutcome {
+    /// Mails the relay took.
+    pub sent: usize,
+    /// Mails that will never go: an address that does not parse, a relay's permanent (5xx)
+    /// refusal. Logged; retrying would not help.
+    pub refused: usize,
+    /// The first failure that may pass (the relay unreachable, busy or timing out): the
+    /// message is worth trying again later.
+    pub retryable: Option<String>,
+}
+
+/// The relay, the sender and the accounts, ready to mail one outbox message after another.
+pub struct Relay {
+    config: MailConfig,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    users: Vec<UserRecord>,
+}
+
+impl Relay {
+    /// Sends the mails `message` makes, each to its own recipient; a failure of one does not
+    /// stop the others.
+    pub async fn send(&self, message: &OutboxMessage) -> MailOutcome {
+        let mut outcome = MailOutcome::default();
+        for mail in mails_for(&self.users, message) {
             let Ok(to) = mail.to.parse::<Mailbox>() else {
                 tracing::warn!(to = %mail.to, "an account's e-mail address does not parse");
+                outcome.refused += 1;
                 continue;
             };
-            let message = Message::builder()
-                .from(config.from.clone())
+            let built = Message::builder()
+                .from(self.config.from.clone())
                 .to(to)
                 .subject(mail.subject)
                 .header(ContentType::TEXT_PLAIN)
                 .body(mail.body);
-            let message = match message {
+            let built = match built {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot build an alert mail");
+                    outcome.refused += 1;
                     continue;
                 }
             };
-            match transport.send(message).await {
-                Ok(_) => sent += 1,
+            match self.transport.send(built).await {
+                Ok(_) => outcome.sent += 1,
+                Err(e) if e.is_permanent() || e.is_client() => {
+                    tracing::warn!(error = %e, to = %mail.to, "the SMTP relay refused an alert mail");
+                    outcome.refused += 1;
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, to = %mail.to, "the SMTP relay refused an alert mail")
+                    tracing::warn!(error = %e, to = %mail.to, "the SMTP relay did not take an alert mail");
+                    outcome.retryable.get_or_insert_with(|| e.to_string());
                 }
             }
+        }
+        outcome
+    }
+}
+
+impl Service {
+    /// The relay to mail through, when one is configured; reads the accounts once for a batch of
+    /// messages.
+    pub async fn mail_relay(&self) -> Result<Option<Relay>, AppError> {
+        let Some(config) = self.mail_config() else {
+            return Ok(None);
+        };
+        let users = onewindow_store::accounts::list_users(self.store().readers()).await?;
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+            .port(config.port)
+            .build();
+        Ok(Some(Relay {
+            config: config.clone(),
+            transport,
+            users,
+        }))
+    }
+
+    /// Mails what the drained outbox messages concern, when a relay is configured; returns how
+    /// many mails the relay took. Each message is tried once (the in-process outbox).
+    pub async fn deliver_mail(&self, messages: &[OutboxMessage]) -> Result<usize, AppError> {
+        if self.mail_config().is_none()
+            || !messages
+                .iter()
+                .any(|m| MAILED_TOPICS.contains(&m.topic.as_str()))
+        {
+            return Ok(0);
+        }
+        let Some(relay) = self.mail_relay().await? else {
+            return Ok(0);
+        };
+        let mut sent = 0;
+        for message in messages {
+            sent += relay.send(message).await.sent;
         }
         Ok(sent)
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::{Arc, Mutex};
 
     use chrono::{NaiveDate, TimeZone, Utc};
@@ -204,7 +264,7 @@ mod tests {
     use crate::accounts::{Actor, NewUser};
     use crate::clock::ManualClock;
 
-    fn alert() -> Alert {
+    pub(crate) fn alert() -> Alert {
         Alert {
             id: "a1".into(),
             case_id: "c1".into(),
@@ -306,18 +366,36 @@ mod tests {
     }
 
     /// A relay that takes every mail and remembers (recipient, data).
-    async fn fake_relay() -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
+    pub(crate) async fn fake_relay() -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
+        let (port, got, _) = switchable_relay().await;
+        (port, got)
+    }
+
+    /// [`fake_relay`] with a switch: while it is on, the relay greets with `421` (busy, try
+    /// later) and hangs up, as a relay being restarted does.
+    pub(crate) async fn switchable_relay() -> (
+        u16,
+        Arc<Mutex<Vec<(String, String)>>>,
+        Arc<std::sync::atomic::AtomicBool>,
+    ) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let got = Arc::new(Mutex::new(Vec::new()));
         let seen = got.clone();
+        let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let refusing = busy.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
                 let seen = seen.clone();
+                let refusing = refusing.clone();
                 tokio::spawn(async move {
                     let (read, mut write) = socket.into_split();
+                    if refusing.load(std::sync::atomic::Ordering::SeqCst) {
+                        let _ = write.write_all(b"421 fake relay busy\r\n").await;
+                        return;
+                    }
                     let mut lines = BufReader::new(read).lines();
                     let _ = write.write_all(b"220 fake relay\r\n").await;
                     let mut rcpt = String::new();
@@ -354,7 +432,7 @@ mod tests {
                 });
             }
         });
-        (port, got)
+        (port, got, busy)
     }
 
     #[tokio::test]

@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use onewindow_app::catalogue_io::{self, Format, ImportError};
 use onewindow_app::jobs::{self, JobIntervals};
+use onewindow_app::nats::{EventBus, NatsConfig};
 use onewindow_app::{Service, SystemClock};
 use onewindow_domain::calendar::Calendar;
 use onewindow_store::Store;
@@ -99,6 +100,16 @@ struct ServeArgs {
         default_value = "onewindow@localhost"
     )]
     mail_from: String,
+    /// A NATS server with JetStream, nats://host:port (plain TCP): events go through its stream
+    /// and alerts are mailed by one node of many; without it, events stay in this process.
+    #[arg(long, env = "ONEWINDOW_NATS")]
+    nats: Option<String>,
+    /// The JetStream stream of the events (created if missing).
+    #[arg(long, env = "ONEWINDOW_NATS_STREAM", default_value = "ONEWINDOW")]
+    nats_stream: String,
+    /// The first token of the events' subjects: topic alert.raised is PREFIX.alert.raised.
+    #[arg(long, env = "ONEWINDOW_NATS_PREFIX", default_value = "onewindow")]
+    nats_prefix: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,7 +184,9 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
+                // async-nats reports every reconnect attempt at info; the outbox dispatcher
+                // already warns (once a minute) while NATS is away.
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn,async_nats=warn")
             }),
         )
         .with_writer(std::io::stderr)
@@ -414,7 +427,29 @@ async fn serve_until_stopped(service: Service, serve: &ServeArgs) -> Result<(), 
         }
         None => service,
     };
-    let jobs = jobs::spawn(service.clone(), JobIntervals::default());
+    let bus = match &serve.nats {
+        Some(url) => {
+            let config = NatsConfig {
+                stream: serve.nats_stream.clone(),
+                subject_prefix: serve.nats_prefix.clone(),
+                ..NatsConfig::new(url.clone())
+            };
+            let bus = EventBus::connect(config).await?;
+            if bus.is_connected() {
+                eprintln!(
+                    "events go through NATS JetStream at {url} (stream {}, subjects {}.>)",
+                    serve.nats_stream, serve.nats_prefix
+                );
+            } else {
+                eprintln!(
+                    "warning: NATS at {url} is not reachable yet; events wait in the outbox until it is"
+                );
+            }
+            Some(bus)
+        }
+        None => None,
+    };
+    let jobs = jobs::spawn(service.clone(), JobIntervals::default(), bus);
     eprintln!("onewindow is serving on http://{addr} (API under /api/v1, Ctrl-C stops)");
     let config = onewindow_web::WebConfig {
         secure_cookies: serve.secure_cookies,

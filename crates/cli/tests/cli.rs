@@ -272,6 +272,9 @@ fn bare_command(args: &[&str]) -> Command {
         .env_remove("ONEWINDOW_DATABASE_URL")
         .env_remove("ONEWINDOW_CALENDAR_OVERRIDES")
         .env_remove("ONEWINDOW_ADDR")
+        .env_remove("ONEWINDOW_NATS")
+        .env_remove("ONEWINDOW_NATS_STREAM")
+        .env_remove("ONEWINDOW_NATS_PREFIX")
         .env_remove("RUST_LOG")
         .stdin(Stdio::null());
     command
@@ -2040,4 +2043,139 @@ fn generate_writes_the_cases_asked_for_and_the_statistics_bench_reads_them() {
         ))
     });
     assert_eq!((refilled, missing), (decided, 0));
+}
+
+// -------------------------------------------------------------------------------------------
+// NATS JetStream: serve --nats
+
+/// `serve --nats` (here through `demo`, which shares its flags) publishes what a command writes
+/// to the outbox onto its JetStream stream: a case filed over the API arrives as
+/// `PREFIX.case.submitted`, its outbox id as `Nats-Msg-Id`. Skipped without a NATS server on
+/// 127.0.0.1:4222 unless `ONEWINDOW_NATS_TESTS=required`.
+#[test]
+fn serve_with_nats_publishes_the_outbox_to_jetstream() {
+    let url = "nats://127.0.0.1:4222";
+    if TcpStream::connect_timeout(
+        &"127.0.0.1:4222".parse().expect("address"),
+        Duration::from_secs(2),
+    )
+    .is_err()
+    {
+        assert!(
+            std::env::var("ONEWINDOW_NATS_TESTS").as_deref() != Ok("required"),
+            "NATS is not reachable at {url} and ONEWINDOW_NATS_TESTS=required"
+        );
+        eprintln!("SKIPPED serve_with_nats_publishes_the_outbox_to_jetstream: no NATS at {url}");
+        return;
+    }
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let stream = format!("ONEWINDOW_CLI_{tag}");
+    let prefix = format!("onewindow-cli-{tag}");
+    let config = onewindow_app::nats::NatsConfig {
+        stream: stream.clone(),
+        subject_prefix: prefix.clone(),
+        ..onewindow_app::nats::NatsConfig::new(url)
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for NATS");
+    let bus = runtime
+        .block_on(onewindow_app::nats::EventBus::connect(config))
+        .expect("NATS");
+    /// Deletes the test's stream however the test ends.
+    struct DropStream<'a>(
+        &'a tokio::runtime::Runtime,
+        &'a onewindow_app::nats::EventBus,
+    );
+    impl Drop for DropStream<'_> {
+        fn drop(&mut self) {
+            let _ = self
+                .0
+                .block_on(self.1.jetstream().delete_stream(&self.1.config().stream));
+        }
+    }
+    let _cleanup = DropStream(&runtime, &bus);
+
+    let store = TestStore::fresh("nats");
+    let (server, addr) = serve(
+        &store,
+        &[
+            "demo",
+            "--cases",
+            "0",
+            "--nats",
+            url,
+            "--nats-stream",
+            &stream,
+            "--nats-prefix",
+            &prefix,
+        ],
+    );
+    assert!(
+        server.log().contains("events go through NATS JetStream"),
+        "{}",
+        server.log()
+    );
+    let http = Http::new(addr);
+    let clerk = http.token("clerk", "chuangkou-2026");
+    let (status, items) = http.send(
+        reqwest::Method::GET,
+        "/catalogue/items?q=%E9%A3%9F%E5%93%81%E7%BB%8F%E8%90%A5%E8%AE%B8%E5%8F%AF",
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{items}");
+    let item = items["items"][0]["code"]
+        .as_str()
+        .expect("an item")
+        .to_string();
+    let (status, case) = http.send(
+        reqwest::Method::POST,
+        "/cases",
+        Some(&clerk),
+        Some(json!({
+            "item_code": item,
+            "applicant": {"kind": "enterprise", "name": "宁海县跃龙小吃店有限公司",
+                          "id_number": "91330226MA2H7K3LXE"},
+            "channel": "window",
+            "centre": "county-hall",
+            "materials": ["M01"],
+        })),
+    );
+    assert_eq!(status, 201, "{case}");
+    let case_id = case["id"].as_str().expect("a case id").to_string();
+
+    let subject = format!("{prefix}.case.submitted");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let found = loop {
+        let found = runtime.block_on(async {
+            let mut js_stream = bus.jetstream().get_stream(&stream).await.ok()?;
+            let last = js_stream.info().await.ok()?.state.last_sequence;
+            for seq in 1..=last {
+                if let Ok(m) = js_stream.get_raw_message(seq).await
+                    && m.subject.as_str() == subject
+                {
+                    return Some(m);
+                }
+            }
+            None
+        });
+        if let Some(m) = found {
+            break m;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {subject} on the stream within 20 s:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let body: Value = serde_json::from_slice(&found.payload).expect("a JSON event");
+    assert_eq!(body["id"], case_id.as_str(), "the filed case: {body}");
+    assert!(
+        found.headers.get("Nats-Msg-Id").is_some(),
+        "published with its outbox id"
+    );
+    drop(server);
 }

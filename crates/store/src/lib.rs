@@ -16,6 +16,7 @@ pub mod facts;
 pub mod files;
 mod filter;
 pub mod hall;
+pub mod job_lock;
 mod migrate;
 pub mod monitor;
 pub mod projects;
@@ -250,25 +251,61 @@ pub async fn drain_outbox(store: &Store, limit: i64) -> Result<Vec<OutboxMessage
                         body: row.try_get("body")?,
                     });
                 }
-                // One statement for the whole drain: a statement per message would cost the
-                // writer as much as the commands that made them.
-                if !messages.is_empty() {
-                    let placeholders: Vec<String> =
-                        (1..=messages.len()).map(|i| format!("${i}")).collect();
-                    let sql = format!(
-                        "DELETE FROM outbox WHERE id IN ({})",
-                        placeholders.join(", ")
-                    );
-                    let mut delete = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for m in &messages {
-                        delete = delete.bind(m.id.clone());
-                    }
-                    delete.execute(&mut *conn).await?;
-                }
+                let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
+                delete_outbox_rows(conn, &ids).await?;
                 Ok::<_, StoreError>(messages)
             })
         })
         .await
+}
+
+/// Reads up to `limit` messages from the outbox, oldest first, without taking them: a transport
+/// that must hear an acknowledgement first (NATS JetStream) removes them afterwards with
+/// [`delete_outbox`]. Several nodes may read the same messages; the transport de-duplicates.
+pub async fn pending_outbox(store: &Store, limit: i64) -> Result<Vec<OutboxMessage>, StoreError> {
+    let rows = sqlx::query("SELECT id, topic, body FROM outbox ORDER BY id LIMIT $1")
+        .bind(limit)
+        .fetch_all(store.readers())
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(OutboxMessage {
+                id: row.try_get("id")?,
+                topic: row.try_get("topic")?,
+                body: row.try_get("body")?,
+            })
+        })
+        .collect()
+}
+
+/// Removes the outbox messages with these ids (those already gone are no error: another node
+/// delivered them first); returns how many rows went.
+pub async fn delete_outbox(store: &Store, ids: Vec<String>) -> Result<u64, StoreError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    store
+        .write(move |conn| Box::pin(async move { delete_outbox_rows(conn, &ids).await }))
+        .await
+}
+
+/// One statement per chunk of ids: a statement per message would cost the writer as much as the
+/// commands that made them.
+async fn delete_outbox_rows(conn: &mut AnyConnection, ids: &[String]) -> Result<u64, StoreError> {
+    let mut deleted = 0;
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "DELETE FROM outbox WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut delete = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            delete = delete.bind(id.clone());
+        }
+        deleted += delete.execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(deleted)
 }
 
 /// Creates an empty PostgreSQL database next to the one `base_url` names and returns its URL:
