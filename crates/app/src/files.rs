@@ -338,7 +338,16 @@ impl Service {
         let bytes = store
             .get(&StorePath::from(file.storage_key.as_str()))
             .await
-            .map_err(|e| AppError::Internal(format!("cannot read file {file_id}: {e}")))?
+            .map_err(|e| match e {
+                // Its row is there but the object is not (deleted in the bucket or the
+                // directory, a restore without the files): the reader gets what a missing file
+                // is, the operators an error in the log, on disk and on S3 alike.
+                object_store::Error::NotFound { .. } => {
+                    tracing::error!(file = %file_id, key = %file.storage_key, error = %e, "a file's object is missing from the file store");
+                    AppError::not_found(format!("the stored content of file {file_id}"))
+                }
+                e => AppError::Internal(format!("cannot read file {file_id}: {e}")),
+            })?
             .bytes()
             .await
             .map_err(|e| AppError::Internal(format!("cannot read file {file_id}: {e}")))?

@@ -18,6 +18,7 @@ pub mod monthly_report;
 pub mod nats;
 pub mod portal;
 pub mod projects;
+pub mod s3;
 pub mod seed;
 pub mod service;
 pub mod statistics;

@@ -110,6 +110,25 @@ struct ServeArgs {
     /// The first token of the events' subjects: topic alert.raised is PREFIX.alert.raised.
     #[arg(long, env = "ONEWINDOW_NATS_PREFIX", default_value = "onewindow")]
     nats_prefix: String,
+    #[command(flatten)]
+    files: FileArgs,
+}
+
+/// Where the uploaded files of `serve` and `demo` are kept; the other commands read or write
+/// none.
+#[derive(Debug, Args)]
+struct FileArgs {
+    /// Keep uploaded files in an S3-compatible bucket, s3://BUCKET[/PREFIX], instead of
+    /// DATA/files (keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+    #[arg(long, env = "ONEWINDOW_FILES", value_name = "s3://BUCKET[/PREFIX]")]
+    files: Option<String>,
+    /// The S3-compatible server of --files, http://HOST[:PORT] (MinIO, Ceph; plain HTTP inside
+    /// the network).
+    #[arg(long, env = "ONEWINDOW_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// The region signed into S3 requests.
+    #[arg(long, env = "ONEWINDOW_S3_REGION", default_value = onewindow_app::s3::DEFAULT_REGION)]
+    s3_region: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,6 +256,11 @@ pub(crate) async fn open_existing(args: &StoreArgs) -> Result<Service, Error> {
 }
 
 pub(crate) async fn open(args: &StoreArgs) -> Result<Service, Error> {
+    open_with(args, None).await
+}
+
+/// Opens the store with the file store of `serve`/`demo` (DATA/files when `None`).
+async fn open_with(args: &StoreArgs, files: Option<&FileArgs>) -> Result<Service, Error> {
     let url = match &args.database {
         Some(url) => url.clone(),
         None => onewindow_store::data_dir_url(&args.data)?,
@@ -244,13 +268,35 @@ pub(crate) async fn open(args: &StoreArgs) -> Result<Service, Error> {
     let store = Store::open(&url)
         .await
         .context(format!("cannot open the store at {url}"))?;
-    // Uploaded materials live beside the database in DATA/files (an S3-compatible store is the
-    // choice at province scale).
-    let files = onewindow_app::files::local_file_store(&args.data.join("files"))?;
+    let files = file_store(args, files).await?;
     Ok(
         Service::new(store, calendar(args)?, Arc::new(SystemClock), "330226")
             .with_file_store(files),
     )
+}
+
+/// Uploaded materials live beside the database in DATA/files, or in an S3-compatible bucket that
+/// several nodes share (checked here, so a wrong bucket stops the command before it serves).
+async fn file_store(
+    args: &StoreArgs,
+    files: Option<&FileArgs>,
+) -> Result<Arc<dyn object_store::ObjectStore>, Error> {
+    let Some((files, url)) = files.and_then(|f| Some((f, f.files.as_ref()?))) else {
+        return Ok(onewindow_app::files::local_file_store(
+            &args.data.join("files"),
+        )?);
+    };
+    let config = onewindow_app::s3::S3Config::new(
+        url,
+        files.s3_endpoint.as_deref(),
+        Some(&files.s3_region),
+        std::env::var("AWS_ACCESS_KEY_ID").ok(),
+        std::env::var("AWS_SECRET_ACCESS_KEY").ok(),
+        std::env::var("AWS_SESSION_TOKEN").ok(),
+    )?;
+    let files = onewindow_app::s3::open(&config).await?;
+    tracing::info!(files = %config.location, endpoint = %config.endpoint, "uploaded files go to the S3-compatible store");
+    Ok(files)
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, Error> {
@@ -263,7 +309,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             println!("{deadline}");
         }
         Command::Serve(serve) => {
-            let service = open(&cli.store).await?;
+            let service = open_with(&cli.store, Some(&serve.files)).await?;
             if !service.has_administrator().await? {
                 eprintln!(
                     "error: this store has no administrator account, and onewindow has no default password.\n\
@@ -275,7 +321,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             serve_until_stopped(service, &serve).await?;
         }
         Command::Demo { serve, cases } => {
-            let service = open(&cli.store).await?;
+            let service = open_with(&cli.store, Some(&serve.files)).await?;
             // The hall first: a case's window is recorded when the case is written.
             service.seed_demo_hall().await?;
             if let Some(loaded) = service.seed_demo(cases).await? {

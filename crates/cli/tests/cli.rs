@@ -275,6 +275,9 @@ fn bare_command(args: &[&str]) -> Command {
         .env_remove("ONEWINDOW_NATS")
         .env_remove("ONEWINDOW_NATS_STREAM")
         .env_remove("ONEWINDOW_NATS_PREFIX")
+        .env_remove("ONEWINDOW_FILES")
+        .env_remove("ONEWINDOW_S3_ENDPOINT")
+        .env_remove("ONEWINDOW_S3_REGION")
         .env_remove("RUST_LOG")
         .stdin(Stdio::null());
     command
@@ -1192,6 +1195,63 @@ fn printed_password(output: &str) -> String {
 }
 
 const ROOT_PASSWORD: &str = "correct-horse-battery-2026";
+
+#[test]
+fn serve_with_a_file_store_it_cannot_use_stops_at_start_and_says_why() {
+    let store = TestStore::fresh("bad-files");
+    // The flags, the environment, and what the message must say.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
+        (
+            &["--files", "/srv/files"],
+            &[],
+            "--files /srv/files: not an s3:// URL",
+        ),
+        (
+            &["--files", "s3://county-files"],
+            &[("AWS_ACCESS_KEY_ID", "k"), ("AWS_SECRET_ACCESS_KEY", "s")],
+            "needs an endpoint",
+        ),
+        (
+            &[
+                "--files",
+                "s3://county-files",
+                "--s3-endpoint",
+                "http://127.0.0.1:9",
+            ],
+            &[],
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        ),
+        // Nothing listens on the discard port: the bucket and the endpoint are named.
+        (
+            &[
+                "--files",
+                "s3://county-files",
+                "--s3-endpoint",
+                "http://127.0.0.1:9",
+            ],
+            &[("AWS_ACCESS_KEY_ID", "k"), ("AWS_SECRET_ACCESS_KEY", "s")],
+            "cannot reach bucket county-files at http://127.0.0.1:9",
+        ),
+    ];
+    for (flags, env, expected) in cases {
+        let mut args = vec!["serve"];
+        args.extend_from_slice(flags);
+        let mut command = store.command(&args);
+        command
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = command.output().expect("run the onewindow binary");
+        let log = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {log}");
+        assert!(log.contains(expected), "{args:?}: {log}");
+        assert!(!log.contains("panicked"), "{args:?}: {log}");
+    }
+}
 
 #[test]
 fn serve_needs_an_administrator_created_at_the_command_line() {

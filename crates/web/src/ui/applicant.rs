@@ -1911,6 +1911,7 @@ mod tests {
     use axum::body::Body;
     use axum::http::{HeaderMap, Request, StatusCode, header};
     use chrono::NaiveDate;
+    use object_store::{ObjectStore, ObjectStoreExt};
     use onewindow_app::accounts::{Actor, NewUser};
     use onewindow_app::catalogue_io::CatalogueDocument;
     use onewindow_app::{ManualClock, Service};
@@ -2003,13 +2004,13 @@ mod tests {
     /// each logged in; the clock stands at Monday 2 November 2026, 09:00 China time.
     async fn world() -> World {
         let dir = std::env::temp_dir().join(format!("onewindow-pages-{}", new_form_key()));
-        let url = onewindow_store::data_dir_url(&dir).expect("temp dir");
-        let store = Store::open(&url).await.expect("store opens");
-        let clock = Arc::new(ManualClock::at_local_morning(
-            NaiveDate::from_ymd_opt(2026, 11, 2).expect("date"),
-        ));
         let files = onewindow_app::files::local_file_store(&dir.join("files")).expect("files");
-        let service = Service::new(store, Calendar::prc(), clock, "330226").with_file_store(files);
+        world_with(dir, files).await
+    }
+
+    /// The same world with its uploads in the given file store.
+    async fn world_with(dir: std::path::PathBuf, files: Arc<dyn ObjectStore>) -> World {
+        let service = service_on(&dir, files).await;
         let operator = Actor::command_line("test");
         service
             .import_catalogue(&operator, catalogue())
@@ -2067,6 +2068,16 @@ mod tests {
             sessions,
             _dir: TempDir(dir),
         }
+    }
+
+    /// A service on the world's SQLite store in `dir`: a second one is another node.
+    async fn service_on(dir: &std::path::Path, files: Arc<dyn ObjectStore>) -> Service {
+        let url = onewindow_store::data_dir_url(dir).expect("temp dir");
+        let store = Store::open(&url).await.expect("store opens");
+        let clock = Arc::new(ManualClock::at_local_morning(
+            NaiveDate::from_ymd_opt(2026, 11, 2).expect("date"),
+        ));
+        Service::new(store, Calendar::prc(), clock, "330226").with_file_store(files)
     }
 
     struct Answer {
@@ -2323,6 +2334,80 @@ mod tests {
             StatusCode::NOT_FOUND
         );
         assert!(!w.get_as("other", "/my/cases").await.text().contains(&id));
+    }
+
+    /// The upload and the reading of a file on a given file store, by the node that took it and
+    /// by another; a file whose object is gone is a plain 404.
+    async fn uploads_are_read_back_by_every_node(w: World, files: Arc<dyn ObjectStore>) {
+        let id = w.filed_case().await;
+        let html = w.get_as("citizen", &format!("/my/cases/{id}")).await.text();
+        let link = first_file_link(&html).expect("a link to the file");
+        let file = w.get_as("citizen", &link).await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert_eq!(file.body, PDF);
+
+        // Another node: its own service and file store client on the same database and files.
+        let other_node = World {
+            app: crate::app(service_on(&w._dir.0, files.clone()).await),
+            service: w.service.clone(),
+            sessions: w.sessions.clone(),
+            _dir: TempDir(w._dir.0.join("unused")),
+        };
+        let file = other_node.get_as("citizen", &link).await;
+        assert_eq!(file.status, StatusCode::OK, "{}", file.text());
+        assert_eq!(file.body, PDF);
+
+        let actor = w.actor("citizen").await;
+        let stored = w.service.case_files(&actor, &id).await.expect("files");
+        let pdf = stored
+            .iter()
+            .find(|f| f.material_key == "M01")
+            .expect("the PDF's row");
+        let key = object_store::path::Path::from(pdf.storage_key.as_str());
+        assert_eq!(
+            files
+                .get(&key)
+                .await
+                .expect("object")
+                .bytes()
+                .await
+                .expect("bytes"),
+            PDF,
+            "the object is where the row says"
+        );
+        files
+            .delete(&key)
+            .await
+            .expect("removed behind the service's back");
+        let gone = w.get_as("citizen", &link).await;
+        assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.text());
+        drop(other_node);
+    }
+
+    #[tokio::test]
+    async fn uploads_on_the_local_disk_are_read_back_by_every_node() {
+        let dir = std::env::temp_dir().join(format!("onewindow-pages-{}", new_form_key()));
+        let files = onewindow_app::files::local_file_store(&dir.join("files")).expect("files");
+        let w = world_with(dir, files.clone()).await;
+        uploads_are_read_back_by_every_node(w, files).await;
+    }
+
+    #[tokio::test]
+    async fn uploads_on_s3_are_read_back_by_every_node() {
+        let test = "uploads_on_s3_are_read_back_by_every_node";
+        let Some(config) = onewindow_app::s3::testing::fresh_bucket(test).await else {
+            return;
+        };
+        let files = onewindow_app::s3::open(&config)
+            .await
+            .expect("bucket opens");
+        let dir = std::env::temp_dir().join(format!("onewindow-pages-{}", new_form_key()));
+        let w = world_with(dir, files).await;
+        // The test's own client of the bucket, as a second node would open it.
+        let second = onewindow_app::s3::open(&config)
+            .await
+            .expect("bucket opens again");
+        uploads_are_read_back_by_every_node(w, second).await;
     }
 
     #[tokio::test]
