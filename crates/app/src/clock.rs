@@ -22,6 +22,29 @@ impl Clock for SystemClock {
     }
 }
 
+/// The machine's clock moved to another day: it reads 09:00 China time on the chosen day when it
+/// starts and runs on in real time. For a training or demonstration environment that must
+/// behave as on a given working day (`onewindow demo --as-of`), whatever the date outside.
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock {
+    offset: Duration,
+}
+
+impl ShiftedClock {
+    /// A clock that reads 09:00 China time on `date` now.
+    pub fn from_morning_of(date: NaiveDate) -> Self {
+        Self {
+            offset: local_morning(date) - Utc::now(),
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
 /// A clock that stands still until told to move.
 #[derive(Debug)]
 pub struct ManualClock(Mutex<DateTime<Utc>>);
@@ -66,4 +89,20 @@ pub fn local_date(now: DateTime<Utc>) -> NaiveDate {
 pub fn local_morning(date: NaiveDate) -> DateTime<Utc> {
     let naive = date.and_hms_opt(9, 0, 0).unwrap_or_default();
     (naive - Duration::hours(8)).and_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shifted_clock_starts_on_the_chosen_morning_and_runs_on() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
+        let clock = ShiftedClock::from_morning_of(day);
+        let first = clock.now();
+        assert_eq!(local_date(first), day);
+        assert!((first - local_morning(day)).num_seconds().abs() < 5);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(clock.now() > first, "it runs on in real time");
+    }
 }

@@ -24,7 +24,7 @@ pub mod service;
 pub mod statistics;
 pub mod workbench;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, ShiftedClock, SystemClock};
 pub use error::AppError;
 pub use onewindow_store::catalogue::ItemFilter;
 pub use service::{Actor, Service};

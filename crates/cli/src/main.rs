@@ -58,6 +58,11 @@ enum Command {
         /// How many demo cases to generate into an empty store.
         #[arg(long, default_value_t = 3000)]
         cases: usize,
+        /// Run as on this day (YYYY-MM-DD): the clock starts at 09:00 China time that day and
+        /// runs on, for a training environment or a demonstration fixed to a working day (the
+        /// demo cases are generated over the days before it).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<chrono::NaiveDate>,
     },
     /// Fill a store with years of generated cases (the demo catalogue and hall if it has none).
     Generate(generate::GenerateArgs),
@@ -256,11 +261,15 @@ pub(crate) async fn open_existing(args: &StoreArgs) -> Result<Service, Error> {
 }
 
 pub(crate) async fn open(args: &StoreArgs) -> Result<Service, Error> {
-    open_with(args, None).await
+    open_with(args, None, Arc::new(SystemClock)).await
 }
 
 /// Opens the store with the file store of `serve`/`demo` (DATA/files when `None`).
-async fn open_with(args: &StoreArgs, files: Option<&FileArgs>) -> Result<Service, Error> {
+async fn open_with(
+    args: &StoreArgs,
+    files: Option<&FileArgs>,
+    clock: Arc<dyn onewindow_app::Clock>,
+) -> Result<Service, Error> {
     let url = match &args.database {
         Some(url) => url.clone(),
         None => onewindow_store::data_dir_url(&args.data)?,
@@ -269,10 +278,7 @@ async fn open_with(args: &StoreArgs, files: Option<&FileArgs>) -> Result<Service
         .await
         .context(format!("cannot open the store at {url}"))?;
     let files = file_store(args, files).await?;
-    Ok(
-        Service::new(store, calendar(args)?, Arc::new(SystemClock), "330226")
-            .with_file_store(files),
-    )
+    Ok(Service::new(store, calendar(args)?, clock, "330226").with_file_store(files))
 }
 
 /// Uploaded materials live beside the database in DATA/files, or in an S3-compatible bucket that
@@ -309,7 +315,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             println!("{deadline}");
         }
         Command::Serve(serve) => {
-            let service = open_with(&cli.store, Some(&serve.files)).await?;
+            let service = open_with(&cli.store, Some(&serve.files), Arc::new(SystemClock)).await?;
             if !service.has_administrator().await? {
                 eprintln!(
                     "error: this store has no administrator account, and onewindow has no default password.\n\
@@ -320,8 +326,21 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             }
             serve_until_stopped(service, &serve).await?;
         }
-        Command::Demo { serve, cases } => {
-            let service = open_with(&cli.store, Some(&serve.files)).await?;
+        Command::Demo {
+            serve,
+            cases,
+            as_of,
+        } => {
+            let clock: Arc<dyn onewindow_app::Clock> = match as_of {
+                Some(day) => {
+                    eprintln!(
+                        "running as on {day} (the clock starts at 09:00 China time that day)"
+                    );
+                    Arc::new(onewindow_app::ShiftedClock::from_morning_of(day))
+                }
+                None => Arc::new(SystemClock),
+            };
+            let service = open_with(&cli.store, Some(&serve.files), clock).await?;
             // The hall first: a case's window is recorded when the case is written.
             service.seed_demo_hall().await?;
             if let Some(loaded) = service.seed_demo(cases).await? {
