@@ -264,6 +264,25 @@ pub(crate) mod tests {
     use crate::accounts::{Actor, NewUser};
     use crate::clock::ManualClock;
 
+    /// The supervisor `sup` (no address yet), whom every light's alert concerns.
+    pub(crate) async fn add_supervisor(service: &Service) {
+        service
+            .create_user(
+                &Actor::command_line("test"),
+                NewUser {
+                    username: "sup".into(),
+                    display_name: "监察".into(),
+                    password: "Tr0ub4dor&3-staple".into(),
+                    identity: None,
+                    phone: None,
+                    posts: vec![Post::new(Role::Supervisor)],
+                    may_reveal_personal_data: false,
+                },
+            )
+            .await
+            .expect("account");
+    }
+
     pub(crate) fn alert() -> Alert {
         Alert {
             id: "a1".into(),
@@ -448,21 +467,7 @@ pub(crate) mod tests {
             .expect("config");
         let service = Service::new(store, Calendar::prc(), clock, "330226").with_mail(config);
         let operator = Actor::command_line("test");
-        service
-            .create_user(
-                &operator,
-                NewUser {
-                    username: "sup".into(),
-                    display_name: "监察".into(),
-                    password: "Tr0ub4dor&3-staple".into(),
-                    identity: None,
-                    phone: None,
-                    posts: vec![Post::new(Role::Supervisor)],
-                    may_reveal_personal_data: false,
-                },
-            )
-            .await
-            .expect("account");
+        add_supervisor(&service).await;
         let refused = service
             .set_email(&operator, "sup", Some("not an address".into()))
             .await;

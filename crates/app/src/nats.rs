@@ -502,11 +502,10 @@ mod tests {
     use std::sync::Arc;
 
     use chrono::NaiveDate;
-    use onewindow_domain::access::{Post, Role};
     use onewindow_domain::calendar::Calendar;
 
     use super::*;
-    use crate::accounts::{Actor, NewUser};
+    use crate::accounts::Actor;
     use crate::clock::ManualClock;
     use crate::mail::MailConfig;
     use crate::mail::tests::{alert, switchable_relay};
@@ -815,24 +814,13 @@ mod tests {
 
     /// A supervisor with an address, who every light's alert mails.
     async fn supervisor_with_address(service: &Service) {
-        let operator = Actor::command_line("test");
+        crate::mail::tests::add_supervisor(service).await;
         service
-            .create_user(
-                &operator,
-                NewUser {
-                    username: "sup".into(),
-                    display_name: "监察".into(),
-                    password: "Tr0ub4dor&3-staple".into(),
-                    identity: None,
-                    phone: None,
-                    posts: vec![Post::new(Role::Supervisor)],
-                    may_reveal_personal_data: false,
-                },
+            .set_email(
+                &Actor::command_line("test"),
+                "sup",
+                Some("sup@nh.gov.cn".into()),
             )
-            .await
-            .expect("account");
-        service
-            .set_email(&operator, "sup", Some("sup@nh.gov.cn".into()))
             .await
             .expect("address set");
     }
