@@ -98,12 +98,9 @@ where
 {
     // The units are free text (a department code comes from the catalogue): each is written with
     // its length in characters first, so that no character in it can be taken for a separator.
-    let tag = |column: &str| format!("CAST(LENGTH({column}) AS TEXT) || ':' || {column}");
     let line = format!(
-        "{} || {} || {} || {}",
-        tag("department"),
-        tag("centre"),
-        tag("COALESCE(decided_by, '')"),
+        "format('%s:%s%s:%s%s:%s', LENGTH(department), department, LENGTH(centre), centre, \
+         LENGTH(COALESCE(decided_by, '')), COALESCE(decided_by, '')) || {}",
         facts::LINE
     );
     match aggregated_touching(db, &line, f).await? {
