@@ -2177,33 +2177,7 @@ fn serve_with_nats_publishes_the_outbox_to_jetstream() {
         "{}",
         server.log()
     );
-    let http = Http::new(addr);
-    let clerk = http.token("clerk", "chuangkou-2026");
-    let (status, items) = http.send(
-        reqwest::Method::GET,
-        "/catalogue/items?q=%E9%A3%9F%E5%93%81%E7%BB%8F%E8%90%A5%E8%AE%B8%E5%8F%AF",
-        None,
-        None,
-    );
-    assert_eq!(status, 200, "{items}");
-    let item = items["items"][0]["code"]
-        .as_str()
-        .expect("an item")
-        .to_string();
-    let (status, case) = http.send(
-        reqwest::Method::POST,
-        "/cases",
-        Some(&clerk),
-        Some(json!({
-            "item_code": item,
-            "applicant": {"kind": "enterprise", "name": "宁海县跃龙小吃店有限公司",
-                          "id_number": "91330226MA2H7K3LXE"},
-            "channel": "window",
-            "centre": "county-hall",
-            "materials": ["M01"],
-        })),
-    );
-    assert_eq!(status, 201, "{case}");
+    let case = file_a_food_licence_case(&Http::new(addr));
     let case_id = case["id"].as_str().expect("a case id").to_string();
 
     let subject = format!("{prefix}.case.submitted");
@@ -2240,18 +2214,9 @@ fn serve_with_nats_publishes_the_outbox_to_jetstream() {
     drop(server);
 }
 
-/// `demo --as-of` runs the demonstration as on a chosen working day: a case filed now is received
-/// that day (and the walkthrough in `.ci/run` does not depend on the date outside).
-#[test]
-fn demo_as_of_a_day_receives_cases_on_that_day() {
-    let store = TestStore::fresh("as-of");
-    let (server, addr) = serve(&store, &["demo", "--cases", "0", "--as-of", "2026-03-02"]);
-    assert!(
-        server.log().contains("running as on 2026-03-02"),
-        "{}",
-        server.log()
-    );
-    let http = Http::new(addr);
+/// The demo clerk files a food business licence (食品经营许可) application at the county hall;
+/// the created case.
+fn file_a_food_licence_case(http: &Http) -> serde_json::Value {
     let clerk = http.token("clerk", "chuangkou-2026");
     let (status, items) = http.send(
         reqwest::Method::GET,
@@ -2278,6 +2243,21 @@ fn demo_as_of_a_day_receives_cases_on_that_day() {
         })),
     );
     assert_eq!(status, 201, "{case}");
+    case
+}
+
+/// `demo --as-of` runs the demonstration as on a chosen working day: a case filed now is received
+/// that day (and the walkthrough in `.ci/run` does not depend on the date outside).
+#[test]
+fn demo_as_of_a_day_receives_cases_on_that_day() {
+    let store = TestStore::fresh("as-of");
+    let (server, addr) = serve(&store, &["demo", "--cases", "0", "--as-of", "2026-03-02"]);
+    assert!(
+        server.log().contains("running as on 2026-03-02"),
+        "{}",
+        server.log()
+    );
+    let case = file_a_food_licence_case(&Http::new(addr));
     assert_eq!(case["received_on"], "2026-03-02", "{case}");
 
     let refused = store.run(&["demo", "--as-of", "2026-02-30"]);
