@@ -2,10 +2,18 @@
 //! make-up working days (调休) the State Council announces, plus a county's own closures.
 //!
 //! Every statutory and promised time limit is counted in working days, so a wrong calendar
-//! silently moves every deadline. The calendar therefore answers only for the years whose State
-//! Council notice it holds, and returns [`CalendarError::YearNotCovered`] for any other date
-//! instead of falling back to the weekend rule. An administrator loads the next year when its
-//! notice is published (usually in November) with [`Calendar::with_year_json`].
+//! silently moves every deadline. The calendar therefore answers exactly for the years whose
+//! State Council notice it holds, and returns [`CalendarError::YearNotCovered`] for years far
+//! away instead of falling back to the weekend rule. An administrator loads the next year when
+//! its notice is published (usually in November, sometimes later) with
+//! [`Calendar::with_year_json`].
+//!
+//! The one year after the last notice is different: a county cannot stop accepting in December
+//! because next year's notice is late, and deadlines of cases accepted then reach into January.
+//! That year is answered on a provisional basis (暂按): weekends off plus the statutory holidays
+//! the national regulation fixes ([`crate::holidays`]), without the make-up working days only
+//! the notice can announce. Every date that depends on it is marked ([`Calendar::is_provisional`]),
+//! and loading the notice recomputes them.
 //!
 //! The national data is `data/holidays-cn.json` at the repository root (from NateScarlet/holiday-cn,
 //! MIT; `data/README.md` describes it and the county override format). It is embedded at build
@@ -19,6 +27,8 @@ use std::sync::LazyLock;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use serde::Deserialize;
+
+use crate::holidays;
 
 const PRC_DATA_JSON: &str = include_str!("../../../data/holidays-cn.json");
 
@@ -74,6 +84,33 @@ pub enum CalendarDataError {
     DateOutsideNoticeYear { year: i32, date: NaiveDate },
     #[error("{location}: {date} is listed twice, once as an off day and once as a working day")]
     ConflictingDay { location: String, date: NaiveDate },
+    #[error("{location}: {date} is listed twice")]
+    DuplicateDay { location: String, date: NaiveDate },
+    #[error(
+        "{location}: {date} is a {weekday}, so it cannot be a make-up working day (\"isOffDay\": false is only for a Saturday or Sunday)"
+    )]
+    WeekdayMadeWorking {
+        location: String,
+        date: NaiveDate,
+        weekday: Weekday,
+    },
+    #[error(
+        "{location}: {date} is neither in {year} nor in the last week of {previous} (a notice rearranges at most the days before New Year's Day)",
+        previous = year - 1
+    )]
+    DateOutsideNoticeWeek {
+        location: String,
+        year: i32,
+        date: NaiveDate,
+    },
+    #[error(
+        "the notice is for {year}, but the next notice this calendar can take is {expected}'s ({held}); a notice of a year already held replaces it"
+    )]
+    WrongYear {
+        year: i32,
+        expected: i32,
+        held: String,
+    },
     #[error(
         "{location}: {date} is in {year}, which the calendar does not cover; load the holiday notice for {year} first"
     )]
@@ -147,7 +184,12 @@ pub struct Calendar {
     /// County closures and extra working days. They win over the national notices whatever the
     /// order of loading: a typhoon closes the hall even on a make-up working day.
     county: BTreeMap<NaiveDate, ListedDay>,
-    /// Derived from the two maps by `rebuild`; every change to them must rebuild.
+    /// Whether the year after the last notice is answered on the regulation alone.
+    provisional_next_year: bool,
+    /// That year and its statutory days off, derived by `rebuild` (`None` when switched off, when
+    /// no notice is held, or past [`holidays::LAST_YEAR`]).
+    provisional: Option<(i32, BTreeMap<NaiveDate, ListedDay>)>,
+    /// Derived from the maps by `rebuild`; every change to them must rebuild.
     spans: Vec<Span>,
 }
 
@@ -156,13 +198,15 @@ impl fmt::Debug for Calendar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Calendar")
             .field("covered_years", &self.notices.keys().collect::<Vec<_>>())
+            .field("provisional_year", &self.provisional_year())
             .field("county", &self.county)
             .finish_non_exhaustive()
     }
 }
 
 impl Calendar {
-    /// The national calendar (2015–2026) from the embedded holiday-cn data.
+    /// The national calendar (2015–2026) from the embedded holiday-cn data, with 2027 answered
+    /// provisionally until its notice is loaded.
     pub fn prc() -> Calendar {
         PRC.clone()
     }
@@ -172,15 +216,19 @@ impl Calendar {
         Calendar {
             notices: BTreeMap::new(),
             county: BTreeMap::new(),
+            provisional_next_year: false,
+            provisional: None,
             spans: Vec::new(),
         }
     }
 
     /// A calendar from a file in the format of `data/holidays-cn.json`
     /// (`{"years": [<holiday-cn year object>, …]}`), for a deployment that keeps its own copy.
+    /// The year after the last one in the file is answered provisionally.
     pub fn from_data_json(json: &str) -> Result<Calendar, CalendarDataError> {
         let file: DataFile = parse_json("calendar data file", json)?;
         let mut calendar = Calendar::empty();
+        calendar.provisional_next_year = true;
         for notice in file.years {
             let (year, days) = parse_notice(notice)?;
             if calendar.notices.insert(year, days).is_some() {
@@ -192,7 +240,8 @@ impl Calendar {
     }
 
     /// A calendar built directly from dates, mainly for tests: `years` are covered even with no
-    /// listed day, and every listed date must fall in one of them.
+    /// listed day, and every listed date must fall in one of them. No year is provisional
+    /// unless [`Calendar::with_provisional_next_year`] says so.
     pub fn from_parts(
         years: impl IntoIterator<Item = i32>,
         off_days: impl IntoIterator<Item = NaiveDate>,
@@ -240,6 +289,72 @@ impl Calendar {
         Ok(self)
     }
 
+    /// Loads a year's State Council notice the way an administrator does once it is published
+    /// (`onewindow calendar load`, the calendar page): in the holiday-cn format, for the
+    /// provisional year (the one after the last notice) or to replace a year already held. It is
+    /// stricter than [`Calendar::with_year_json`]: a day listed twice, a weekday marked as a
+    /// make-up working day, or a day of the year before other than its last week is refused,
+    /// with the line of the file. Returns the calendar with the notice and the notice's year;
+    /// on any error nothing is loaded.
+    pub fn with_notice(mut self, json: &str) -> Result<(Calendar, i32), CalendarDataError> {
+        let notice: NoticeFile = parse_json("holiday notice file", json)?;
+        let year = notice.year;
+        year_bounds(year)?;
+        let expected = self
+            .notices
+            .keys()
+            .next_back()
+            .map_or(year, |last| last + 1);
+        if year != expected && !self.notices.contains_key(&year) {
+            let held = match (self.notices.keys().next(), self.notices.keys().next_back()) {
+                (Some(first), Some(last)) => format!("it holds {first}–{last}"),
+                _ => "it holds none".to_owned(),
+            };
+            return Err(CalendarDataError::WrongYear {
+                year,
+                expected,
+                held,
+            });
+        }
+        let lines = date_lines(json);
+        for (i, day) in notice.days.iter().enumerate() {
+            let location = || match lines.get(i) {
+                Some(line) => format!("holiday notice for {year}, line {line} (days[{i}])"),
+                None => format!("holiday notice for {year}, days[{i}]"),
+            };
+            let date = parse_date(&day.date, location)?;
+            if notice.days[..i]
+                .iter()
+                .any(|earlier| earlier.date == day.date)
+            {
+                return Err(CalendarDataError::DuplicateDay {
+                    location: location(),
+                    date,
+                });
+            }
+            let first_allowed = NaiveDate::from_ymd_opt(year - 1, 12, 25);
+            if date.year() != year && first_allowed.is_none_or(|first| date < first) {
+                return Err(CalendarDataError::DateOutsideNoticeWeek {
+                    location: location(),
+                    year,
+                    date,
+                });
+            }
+            let weekday = date.weekday();
+            if !day.is_off_day && !matches!(weekday, Weekday::Sat | Weekday::Sun) {
+                return Err(CalendarDataError::WeekdayMadeWorking {
+                    location: location(),
+                    date,
+                    weekday,
+                });
+            }
+        }
+        let (year, days) = parse_notice(notice)?;
+        self.notices.insert(year, days);
+        self.rebuild()?;
+        Ok((self, year))
+    }
+
     /// Applies a county override file (format in `data/README.md`): first its `years` (holiday-cn
     /// objects, as [`Calendar::with_year_json`]), then its `closures` and `workingDays`, which
     /// win over the national notices. An override must fall in a covered year, because one that
@@ -284,13 +399,47 @@ impl Calendar {
         Ok(self)
     }
 
-    /// The covered years in increasing order, for an administrator to see which year to load next.
+    /// The same calendar with (or without) the year after its last notice answered on the
+    /// regulation alone.
+    pub fn with_provisional_next_year(mut self, on: bool) -> Result<Calendar, CalendarDataError> {
+        self.provisional_next_year = on;
+        self.rebuild()?;
+        Ok(self)
+    }
+
+    /// The years whose notice is held, in increasing order, for an administrator to see which
+    /// year to load next. The provisional year is not among them.
     pub fn covered_years(&self) -> impl Iterator<Item = i32> + '_ {
         self.notices.keys().copied()
     }
 
+    /// True when the year's notice is held (not when it is only provisional).
     pub fn covers_year(&self, year: i32) -> bool {
         self.notices.contains_key(&year)
+    }
+
+    /// The year answered on the regulation alone, if any: the one after the last notice.
+    pub fn provisional_year(&self) -> Option<i32> {
+        self.provisional.as_ref().map(|(year, _)| *year)
+    }
+
+    /// True when a date computed to fall on `date` may still move when the next notice is loaded:
+    /// every day of the provisional year, and the last week of the year before it, which a
+    /// notice may rearrange for New Year's Day (the 2019 notice made 29 December 2018 a working
+    /// day and 30–31 December days off).
+    pub fn is_provisional(&self, date: NaiveDate) -> bool {
+        let Some(year) = self.provisional_year() else {
+            return false;
+        };
+        date.year() == year || (date.year() == year - 1 && (date.month(), date.day()) >= (12, 25))
+    }
+
+    /// The days off of the provisional year under the regulation, with their festivals.
+    pub fn provisional_days_off(&self) -> Vec<(NaiveDate, &str)> {
+        self.provisional
+            .iter()
+            .flat_map(|(_, days)| days.iter().map(|(d, day)| (*d, day.name.as_str())))
+            .collect()
     }
 
     /// The name of the holiday, make-up day or county closure that decides `date` (e.g. "春节"),
@@ -299,7 +448,12 @@ impl Calendar {
         let listed = self
             .county
             .get(&date)
-            .or_else(|| self.notices.values().rev().find_map(|days| days.get(&date)))?;
+            .or_else(|| self.notices.values().rev().find_map(|days| days.get(&date)))
+            .or_else(|| {
+                self.provisional
+                    .as_ref()
+                    .and_then(|(_, days)| days.get(&date))
+            })?;
         Some(listed.name.as_str()).filter(|name| !name.is_empty())
     }
 
@@ -361,9 +515,32 @@ impl Calendar {
     }
 
     fn rebuild(&mut self) -> Result<(), CalendarDataError> {
-        // Notices by increasing year, so that a later notice overwrites an earlier one's listing
-        // of the same day; the county last, so that it wins over both.
+        self.provisional = match self.notices.keys().next_back() {
+            Some(last) if self.provisional_next_year => {
+                let year = last + 1;
+                holidays::statutory_days_off(year).map(|days| {
+                    let days = days
+                        .into_iter()
+                        .map(|s| {
+                            let day = ListedDay {
+                                name: s.name.to_owned(),
+                                is_off_day: true,
+                            };
+                            (s.date, day)
+                        })
+                        .collect();
+                    (year, days)
+                })
+            }
+            _ => None,
+        };
+        // The provisional year first, notices by increasing year, so that a later notice
+        // overwrites an earlier one's listing of the same day; the county last, so that it wins
+        // over all.
         let mut effective = BTreeMap::new();
+        if let Some((_, days)) = &self.provisional {
+            effective.extend(days.iter().map(|(date, day)| (*date, day.is_off_day)));
+        }
         for days in self.notices.values() {
             effective.extend(days.iter().map(|(date, day)| (*date, day.is_off_day)));
         }
@@ -374,7 +551,13 @@ impl Calendar {
         );
 
         let mut spans = Vec::new();
-        let mut years = self.notices.keys().copied().peekable();
+        let provisional_year = self.provisional_year();
+        let mut years = self
+            .notices
+            .keys()
+            .copied()
+            .chain(provisional_year)
+            .peekable();
         while let Some(first_year) = years.next() {
             let mut last_year = first_year;
             while years.next_if_eq(&(last_year + 1)).is_some() {
@@ -428,6 +611,15 @@ struct OverrideFile {
 struct OverrideDay {
     date: String,
     name: String,
+}
+
+/// The line (1-based) of each `"date"` key in a notice file, in order: `days[i]`'s date is the
+/// i-th, so an error can name the line an administrator has to fix.
+fn date_lines(json: &str) -> Vec<usize> {
+    json.lines()
+        .enumerate()
+        .flat_map(|(i, line)| std::iter::repeat_n(i + 1, line.matches("\"date\"").count()))
+        .collect()
 }
 
 fn parse_json<'a, T: Deserialize<'a>>(
@@ -942,8 +1134,8 @@ mod tests {
     // ---- coverage ----
 
     #[test]
-    fn a_2027_date_is_not_covered() {
-        let c = prc();
+    fn a_2027_date_is_not_covered_without_the_provisional_year() {
+        let c = prc().with_provisional_next_year(false).expect("rebuilt");
         let not_covered = Some(CalendarError::YearNotCovered { year: 2027 });
         assert_eq!(c.is_working_day(d("2027-03-01")).err(), not_covered);
         assert_eq!(c.add_working_days(d("2027-03-01"), 0).err(), not_covered);
@@ -999,9 +1191,11 @@ mod tests {
                 .map(|n| n > 2900),
             Ok(true)
         );
+        // 2028 is now the provisional year; 2029 is refused.
+        assert_eq!(c.provisional_year(), Some(2028));
         assert_eq!(
-            c.is_working_day(d("2028-01-03")),
-            Err(CalendarError::YearNotCovered { year: 2028 })
+            c.is_working_day(d("2029-01-03")),
+            Err(CalendarError::YearNotCovered { year: 2029 })
         );
     }
 
@@ -1226,6 +1420,195 @@ mod tests {
         );
     }
 
+    // ---- the provisional year ----
+
+    #[test]
+    fn the_year_after_the_last_notice_is_answered_provisionally() {
+        let c = prc();
+        assert_eq!(c.provisional_year(), Some(2027));
+        assert!(!c.covers_year(2027));
+        // Statutory days off: New Year's Day (Friday), the Spring Festival's eve and the days
+        // given back for its weekend, National Day's.
+        assert_days(
+            &c,
+            &[
+                "2027-01-01",
+                "2027-02-05",
+                "2027-02-08",
+                "2027-02-10",
+                "2027-10-04",
+            ],
+            false,
+        );
+        // Ordinary weekdays, and no make-up day is guessed: Saturdays stay off.
+        assert_days(&c, &["2027-01-04", "2027-02-11", "2027-10-06"], true);
+        assert_days(&c, &["2027-02-20", "2027-09-25"], false);
+        assert_eq!(c.day_name(d("2027-02-09")), Some("春节"));
+        // Across the turn of the year, a deadline is now answered.
+        assert_deadlines(
+            &c,
+            &[
+                ("2026-12-30", 1, "2026-12-31"),
+                ("2026-12-30", 2, "2027-01-04"),
+                ("2026-12-01", 45, "2027-02-03"),
+            ],
+        );
+        // The year after stays refused.
+        assert_eq!(
+            c.add_working_days(d("2027-12-01"), 45),
+            Err(CalendarError::YearNotCovered { year: 2028 })
+        );
+        assert_eq!(
+            c.is_working_day(d("2028-01-03")),
+            Err(CalendarError::YearNotCovered { year: 2028 })
+        );
+    }
+
+    #[test]
+    fn provisional_dates_are_marked_from_the_last_week_of_the_last_notice_year() {
+        let c = prc();
+        assert!(!c.is_provisional(d("2026-12-24")));
+        assert!(c.is_provisional(d("2026-12-25")));
+        assert!(c.is_provisional(d("2027-06-30")));
+        assert!(c.is_provisional(d("2027-12-31")));
+        assert!(!c.is_provisional(d("2026-06-30")));
+        // Without the provisional year nothing is provisional, and 2027 is refused as before.
+        let strict = prc().with_provisional_next_year(false).expect("rebuilt");
+        assert!(!strict.is_provisional(d("2027-01-04")));
+        assert_eq!(
+            strict.is_working_day(d("2027-01-04")),
+            Err(CalendarError::YearNotCovered { year: 2027 })
+        );
+        // A calendar built from parts has none unless asked.
+        let parts = Calendar::from_parts([2030], [], []).expect("a bare year");
+        assert_eq!(parts.provisional_year(), None);
+        let asked = parts.with_provisional_next_year(true).expect("rebuilt");
+        assert_eq!(asked.provisional_year(), Some(2031));
+    }
+
+    #[test]
+    fn loading_the_notice_ends_the_provisional_year_and_starts_the_next() {
+        let (c, year) = prc().with_notice(FIXTURE_2027).expect("a valid notice");
+        assert_eq!(year, 2027);
+        assert!(c.covers_year(2027));
+        assert_eq!(c.provisional_year(), Some(2028));
+        assert!(!c.is_provisional(d("2027-06-30")));
+        assert!(c.is_provisional(d("2027-12-27")));
+        assert!(c.is_provisional(d("2028-03-01")));
+    }
+
+    /// Working days the provisional rule gets wrong in each year, against the real notice of
+    /// that year: the make-up days it cannot know, and the extra days off a notice joins to a
+    /// holiday. The counts are reported in docs/operations.md; a change to the rule that makes
+    /// any year worse fails here.
+    #[test]
+    fn the_provisional_rule_against_the_real_notices_of_2015_to_2026() {
+        let real = prc();
+        let mut report = Vec::new();
+        let mut given_off_but_working = Vec::new();
+        for year in 2015..=2026 {
+            let provisional = Calendar::from_parts([year - 1], [], [])
+                .and_then(|c| c.with_provisional_next_year(true))
+                .expect("a provisional year");
+            assert_eq!(provisional.provisional_year(), Some(year));
+            let (mut make_up_missed, mut days_off_missed) = (0, 0);
+            for date in d(&format!("{year}-01-01"))
+                .iter_days()
+                .take_while(|x| x.year() == year)
+            {
+                let guess = provisional.is_working_day(date).expect("provisional year");
+                let truth = real.is_working_day(date).expect("covered year");
+                match (guess, truth) {
+                    (false, true) if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) => {
+                        make_up_missed += 1
+                    }
+                    (false, true) => given_off_but_working.push(date),
+                    (true, false) => days_off_missed += 1,
+                    _ => {}
+                }
+            }
+            report.push((year, make_up_missed, days_off_missed));
+        }
+        assert_eq!(
+            report,
+            vec![
+                (2015, 5, 7),
+                (2016, 6, 6),
+                (2017, 5, 5),
+                (2018, 7, 7),
+                (2019, 6, 6),
+                (2020, 6, 8),
+                (2021, 7, 7),
+                (2022, 7, 7),
+                (2023, 7, 7),
+                (2024, 8, 8),
+                (2025, 5, 5),
+                (2026, 6, 6),
+            ]
+        );
+        // Only one statutory day off the rule gives was a working day in fact: 2015's Mid-Autumn
+        // fell on a Sunday and the State Council gave no day back.
+        assert_eq!(given_off_but_working, vec![d("2015-09-28")]);
+    }
+
+    #[test]
+    fn a_notice_is_loaded_only_for_the_next_year_or_a_year_held() {
+        let notice = |year: i32| {
+            format!(
+                r#"{{"year": {year}, "days": [{{"name": "元旦", "date": "{year}-01-01", "isOffDay": true}}]}}"#
+            )
+        };
+        let error = prc().with_notice(&notice(2029)).expect_err("a gap");
+        assert_eq!(
+            error.to_string(),
+            "the notice is for 2029, but the next notice this calendar can take is 2027's (it holds 2015–2026); a notice of a year already held replaces it"
+        );
+        // A corrected notice replaces a year held.
+        let (c, _) = prc().with_notice(&notice(2026)).expect("a replacement");
+        assert!(c.is_working_day(d("2026-02-17")).expect("covered"));
+        assert!(c.with_notice(&notice(2027)).is_ok());
+    }
+
+    #[test]
+    fn a_bad_notice_is_refused_with_its_line_and_nothing_is_loaded() {
+        let refuse = |json: &str| prc().with_notice(json).expect_err("must be refused");
+        let twice = "{\n  \"year\": 2027,\n  \"days\": [\n    {\"name\": \"元旦\", \"date\": \"2027-01-01\", \"isOffDay\": true},\n    {\"name\": \"元旦\", \"date\": \"2027-01-01\", \"isOffDay\": true}\n  ]\n}";
+        assert_eq!(
+            refuse(twice).to_string(),
+            "holiday notice for 2027, line 5 (days[1]): 2027-01-01 is listed twice"
+        );
+        let weekday = "{\"year\": 2027, \"days\": [\n{\"name\": \"春节\", \"date\": \"2027-02-11\", \"isOffDay\": false}]}";
+        assert_eq!(
+            refuse(weekday).to_string(),
+            "holiday notice for 2027, line 2 (days[0]): 2027-02-11 is a Thu, so it cannot be a make-up working day (\"isOffDay\": false is only for a Saturday or Sunday)"
+        );
+        let early =
+            r#"{"year": 2027, "days": [{"name": "元旦", "date": "2026-12-20", "isOffDay": true}]}"#;
+        assert!(matches!(
+            refuse(early),
+            CalendarDataError::DateOutsideNoticeWeek { year: 2027, .. }
+        ));
+        let malformed =
+            "{\"year\": 2027,\n \"days\": [{\"name\": \"元旦\", \"date\": \"2027-01-01\"}]}";
+        let error = refuse(malformed).to_string();
+        assert!(
+            error.contains("isOffDay") && error.contains("line 2"),
+            "{error}"
+        );
+        let bad_date = "{\"year\": 2027, \"days\": [\n\n{\"name\": \"x\", \"date\": \"2027-02-30\", \"isOffDay\": true}]}";
+        assert!(
+            refuse(bad_date)
+                .to_string()
+                .starts_with("holiday notice for 2027, line 3 (days[0])"),
+            "{}",
+            refuse(bad_date)
+        );
+        assert_eq!(
+            refuse(r#"{"year": 2027, "days": []}"#),
+            CalendarDataError::EmptyYear { year: 2027 }
+        );
+    }
+
     // ---- properties ----
 
     const FIRST: &str = "2015-01-01";
@@ -1260,8 +1643,9 @@ mod tests {
                     }
                 }
                 Err(error) => {
-                    prop_assert_eq!(error, CalendarError::YearNotCovered { year: 2027 });
-                    let left = c.working_days_between(start, d("2026-12-31"));
+                    // 2027 is provisional: only 2028 is refused.
+                    prop_assert_eq!(error, CalendarError::YearNotCovered { year: 2028 });
+                    let left = c.working_days_between(start, d("2027-12-31"));
                     prop_assert!(matches!(left, Ok(left) if left < n));
                 }
             }

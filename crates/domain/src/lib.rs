@@ -13,6 +13,7 @@ pub mod catalogue_diff;
 pub mod circulation;
 pub mod clock;
 pub mod figures;
+pub mod holidays;
 pub mod identifiers;
 pub mod life_events;
 pub mod login;

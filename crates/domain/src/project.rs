@@ -286,14 +286,15 @@ pub struct DatedStep {
 
 /// The `n`th working day after `start` for a plan's forecast. Legal deadlines never guess a
 /// year the calendar does not cover; a plan of months must still show its dates, so past the
-/// covered years it counts Monday to Friday and says that the date is an estimate (`true`).
+/// covered years it counts Monday to Friday and says that the date is an estimate (`true`); a
+/// date on the calendar's provisional year is an estimate too.
 pub fn forecast_day(
     calendar: &Calendar,
     start: NaiveDate,
     n: u32,
 ) -> Result<(NaiveDate, bool), CalendarError> {
     if let Ok(day) = calendar.add_working_days(start, n) {
-        return Ok((day, false));
+        return Ok((day, calendar.is_provisional(day)));
     }
     let mut day = start;
     let mut counted = 0;
@@ -983,7 +984,9 @@ mod tests {
 
     #[test]
     fn a_plan_past_the_covered_years_is_dated_on_weekdays_and_marked_an_estimate() {
-        let calendar = Calendar::prc();
+        let calendar = Calendar::prc()
+            .with_provisional_next_year(false)
+            .expect("rebuilt");
         let schedule = propose_plan(ProjectType::Industrial, false)
             .before_construction()
             .schedule()
@@ -1008,6 +1011,23 @@ mod tests {
                 .find(|d| d.key == "construction-permit")
                 .is_some_and(|d| d.estimated)
         );
+    }
+
+    #[test]
+    fn a_plan_into_the_provisional_year_counts_its_statutory_holidays_and_is_an_estimate() {
+        let calendar = Calendar::prc();
+        let schedule = propose_plan(ProjectType::Industrial, false)
+            .before_construction()
+            .schedule()
+            .expect("a sound plan");
+        let start = day(2026, 11, 27);
+        let (end, estimated) = schedule.ends_on(start, &calendar).expect("a forecast");
+        assert!(estimated, "2027 is provisional");
+        // The 70 weekdays of 2027 skip New Year's Day, four Spring Festival days and Qingming.
+        assert_eq!(end, day(2027, 4, 16));
+        let dates = schedule.dates(start, &calendar).expect("a forecast");
+        let filing = dates.iter().find(|d| d.key == "filing").expect("filing");
+        assert!(!filing.estimated, "the filing falls early in December 2026");
     }
 
     #[test]
