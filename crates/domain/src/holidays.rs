@@ -38,7 +38,13 @@ pub const LAST_YEAR: i32 = 2050;
 /// Lunar festivals by Gregorian year: the Spring Festival's 1st day, the Dragon Boat Festival and
 /// the Mid-Autumn Festival, as (month, day). From the Purple Mountain Observatory's tables
 /// (checked here against the notices of 2015–2026, and the rest against the `lunardate` tables).
-const LUNAR: [(i32, (u32, u32), (u32, u32), (u32, u32)); 37] = [
+/// (month, day) of a Gregorian date.
+type MonthDay = (u32, u32);
+
+/// Year, the Spring Festival's 1st day, the Dragon Boat Festival, the Mid-Autumn Festival.
+type LunarRow = (i32, MonthDay, MonthDay, MonthDay);
+
+const LUNAR: [LunarRow; 37] = [
     (2014, (1, 31), (6, 2), (9, 8)),
     (2015, (2, 19), (6, 20), (9, 27)),
     (2016, (2, 8), (6, 9), (9, 15)),
@@ -87,7 +93,7 @@ fn qingming(year: i32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, 4, u32::try_from(day).ok()?)
 }
 
-fn date(year: i32, (month, day): (u32, u32)) -> Option<NaiveDate> {
+fn date(year: i32, (month, day): MonthDay) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, month, day)
 }
 
