@@ -174,7 +174,7 @@ impl Service {
         let rows = report_rows::tagged_facts_touching(self.store().readers(), filter).await?;
         let today = self.today();
         let as_of = filter.to.map_or(today, |to| to.min(today));
-        let calendar = self.calendar();
+        let calendar = &self.calendar();
         let mut records = Vec::with_capacity(rows.len());
         for row in rows {
             let record = CaseRecord::from_facts(&row.facts, calendar, as_of)?;

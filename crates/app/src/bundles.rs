@@ -192,7 +192,7 @@ impl Service {
                 let (light, next) = match (clock.status.as_str(), clock.due_on, clock.limit_days) {
                     ("open" | "in_review", Some(due), Some(limit)) => {
                         let left = onewindow_domain::monitor::days_left_until(
-                            self.calendar(),
+                            &self.calendar(),
                             due,
                             today,
                         )?;
@@ -237,6 +237,7 @@ impl Service {
                                 light: *light,
                                 previous: *previous,
                                 due_on: c.due_on,
+                                previous_due_on: None,
                                 raised_at: now,
                             })
                             .collect();

@@ -102,6 +102,12 @@ pub fn spawn(
             let mut tick = tokio::time::interval(intervals.lights);
             loop {
                 tick.tick().await;
+                // A holiday notice loaded on another node reaches this one before its lights.
+                match service.sync_calendar().await {
+                    Ok(true) => tracing::info!("holiday notices loaded elsewhere taken in"),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot read the stored holiday notices"),
+                }
                 let swept =
                     as_sole_runner(&service, "deadline-lights", service.sweep_lights()).await;
                 match swept {

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod assessment;
 pub mod bundles;
+pub mod calendar;
 pub mod catalogue_io;
 pub mod clock;
 pub mod demo;

@@ -82,6 +82,21 @@ fn alert_recipients(users: &[UserRecord], alert: &Alert) -> Vec<String> {
         .collect()
 }
 
+/// The body of a mail about a change of light.
+fn light_change_body(alert: &Alert, light: &str) -> String {
+    format!(
+        "办件 {} {}\n部门 {} · 中心 {}\n亮灯 {light}（原为 {}）\n到期日 {}\n\n此邮件由 onewindow 电子监察自动发送；请在“监察”页面查看并处理。",
+        alert.case_number,
+        alert.item_name,
+        alert.department,
+        alert.centre,
+        alert.previous.as_str(),
+        alert
+            .due_on
+            .map_or_else(|| "—".to_string(), |d| d.to_string()),
+    )
+}
+
 /// The mails an outbox message makes (none for topics that mail nobody).
 pub fn mails_for(users: &[UserRecord], message: &OutboxMessage) -> Vec<Mail> {
     match message.topic.as_str() {
@@ -94,21 +109,28 @@ pub fn mails_for(users: &[UserRecord], message: &OutboxMessage) -> Vec<Mail> {
                 "yellow" => "黄灯（临近期限）",
                 _ => "绿灯",
             };
-            let subject = format!(
-                "【电子监察】{} {} {light}",
-                alert.case_number, alert.item_name
-            );
-            let body = format!(
-                "办件 {} {}\n部门 {} · 中心 {}\n亮灯 {light}（原为 {}）\n到期日 {}\n\n此邮件由 onewindow 电子监察自动发送；请在“监察”页面查看并处理。",
-                alert.case_number,
-                alert.item_name,
-                alert.department,
-                alert.centre,
-                alert.previous.as_str(),
-                alert
-                    .due_on
-                    .map_or_else(|| "—".to_string(), |d| d.to_string()),
-            );
+            let (subject, body) = if let (Some(before), Some(after)) =
+                (alert.previous_due_on, alert.due_on)
+            {
+                (
+                    format!(
+                        "【电子监察】{} {} 办理期限提前至 {after}",
+                        alert.case_number, alert.item_name
+                    ),
+                    format!(
+                        "办件 {} {}\n部门 {} · 中心 {}\n节假日安排载入后重新计算：到期日由 {before} 提前至 {after}。\n\n此邮件由 onewindow 电子监察自动发送；请在“监察”页面查看并处理。",
+                        alert.case_number, alert.item_name, alert.department, alert.centre,
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "【电子监察】{} {} {light}",
+                        alert.case_number, alert.item_name
+                    ),
+                    light_change_body(&alert, light),
+                )
+            };
             alert_recipients(users, &alert)
                 .into_iter()
                 .map(|to| Mail {
@@ -294,6 +316,7 @@ pub(crate) mod tests {
             light: Light::Red,
             previous: Light::Yellow,
             due_on: NaiveDate::from_ymd_opt(2026, 11, 20),
+            previous_due_on: None,
             raised_at: Utc
                 .with_ymd_and_hms(2026, 11, 23, 1, 0, 0)
                 .single()

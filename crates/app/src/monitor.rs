@@ -42,6 +42,8 @@ pub struct LitClock {
     pub light: Light,
     /// Working days left (negative when overdue); absent while the clock is stopped.
     pub days_left: Option<i64>,
+    /// The due day is counted on the provisional calendar (预计).
+    pub provisional: bool,
 }
 
 /// The monitor of a scope: the lit clocks, most urgent first, and the counts per light.
@@ -87,7 +89,7 @@ fn monitor_scope(who: &access::Principal) -> Result<CaseScope, AppError> {
 }
 
 impl Service {
-    fn light_rule(&self) -> LightRule {
+    pub(crate) fn light_rule(&self) -> LightRule {
         LightRule::default()
     }
 
@@ -99,7 +101,7 @@ impl Service {
         let (Some(due), Some(limit)) = (clock.due_on, clock.limit_days) else {
             return Ok(None);
         };
-        let left = onewindow_domain::monitor::days_left_until(self.calendar(), due, today)?;
+        let left = onewindow_domain::monitor::days_left_until(&self.calendar(), due, today)?;
         Ok(Some((self.light_rule().light(limit, left), left)))
     }
 
@@ -112,7 +114,7 @@ impl Service {
         };
         let tomorrow = today.succ_opt()?;
         let day = match light {
-            Light::Green => yellow_on(self.calendar(), due, self.light_rule().yellow_from(limit)),
+            Light::Green => yellow_on(&self.calendar(), due, self.light_rule().yellow_from(limit)),
             Light::Yellow => self.calendar().add_working_days(due, 1),
             Light::Red => return None,
         };
@@ -133,8 +135,8 @@ impl Service {
         let rule = self.light_rule();
         eat(&mut hash, &rule.yellow_percent.to_le_bytes());
         eat(&mut hash, &rule.yellow_min_days.to_le_bytes());
-        let calendar = self.calendar();
-        for year in calendar.covered_years() {
+        let calendar = &self.calendar();
+        for year in calendar.covered_years().chain(calendar.provisional_year()) {
             eat(&mut hash, &year.to_le_bytes());
             let mut day = NaiveDate::from_ymd_opt(year, 1, 1);
             while let Some(d) = day.filter(|d| d.year() == year) {
@@ -256,6 +258,7 @@ impl Service {
         for (clock, light) in monitor_rows::lit_clocks_in(readers, &scope).await? {
             let days_left = self.light_of(&clock, today)?.map(|(_, left)| left);
             let entry = LitClock {
+                provisional: crate::calendar::is_provisional(&self.calendar(), clock.due_on),
                 clock,
                 light,
                 days_left,
@@ -283,6 +286,7 @@ impl Service {
             };
             let days_left = self.light_of(&clock, today)?.map(|(_, left)| left);
             let entry = LitClock {
+                provisional: crate::calendar::is_provisional(&self.calendar(), clock.due_on),
                 clock,
                 light,
                 days_left,
@@ -427,7 +431,7 @@ impl Service {
         use onewindow_domain::clock::SuspensionKind;
         use onewindow_store::cases::{self as case_rows, StoredEvent};
 
-        let calendar = self.calendar();
+        let calendar = &self.calendar();
         let today = self.today();
         let mut items = onewindow_store::catalogue::all_items(self.store().readers()).await?;
         items.retain(|p| p.item.promised_days > 0);
@@ -581,7 +585,9 @@ impl Service {
                     .write(move |conn| {
                         Box::pin(async move {
                             for (case, history) in &rows {
-                                let due = case.due_on(&calendar)?;
+                                // A due day past the years the calendar answers for is stored as unknown (the
+                                // list shows a dash) rather than stopping the whole batch.
+                                let due = case.due_on(&calendar).ok().flatten();
                                 case_rows::insert_with_history(&mut *conn, case, history, due)
                                     .await?;
                             }
@@ -676,6 +682,7 @@ async fn write_looked(
                             light: l.light,
                             previous: l.previous,
                             due_on: clock.due_on,
+                            previous_due_on: None,
                             raised_at: now,
                         }
                     })

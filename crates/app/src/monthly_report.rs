@@ -172,7 +172,7 @@ impl Service {
             .map(|c| (c.code, c.name))
             .collect();
 
-        let calendar = self.calendar();
+        let calendar = &self.calendar();
         let as_of = to.min(today);
         let late: HashMap<&str, &CaseRecord> = rows
             .iter()
@@ -246,7 +246,7 @@ impl Service {
         let as_of = to.min(self.today());
         let mut records = Vec::with_capacity(facts.len());
         for f in &facts {
-            records.push(CaseRecord::from_facts(f, self.calendar(), as_of)?);
+            records.push(CaseRecord::from_facts(f, &self.calendar(), as_of)?);
         }
         Ok(monthly::daily_counts(&records, from, to))
     }

@@ -279,7 +279,7 @@ impl Service {
     }
 
     async fn project_view(&self, project: Project) -> Result<ProjectView, AppError> {
-        let calendar = self.calendar();
+        let calendar = &self.calendar();
         let schedule = project.plan.before_construction().schedule().ok();
         let dates = schedule
             .as_ref()
@@ -528,7 +528,7 @@ impl Service {
             ));
         }
         let today = on.unwrap_or_else(|| self.today());
-        let calendar = self.calendar();
+        let calendar = &self.calendar();
         let projects = self.projects(actor).await?;
         let mut lines = Vec::new();
         for project in projects {
@@ -754,7 +754,7 @@ impl Service {
         if checked.as_deref() == Some(today.to_string().as_str()) {
             return Ok(0);
         }
-        let calendar = self.calendar();
+        let calendar = &self.calendar();
         let now = self.now();
         let mut alerts = Vec::new();
         for project in project_rows::with_agents(self.store().readers()).await? {

@@ -512,7 +512,7 @@ impl Service {
         let items = catalogue_rows::all_items(self.store().readers()).await?;
         let mut generated = generate_cases(
             &items,
-            self.calendar(),
+            &self.calendar(),
             "330226",
             self.today(),
             120,
@@ -540,7 +540,9 @@ impl Service {
                 .write(move |conn| {
                     Box::pin(async move {
                         for (case, history) in &batch {
-                            let due = case.due_on(&calendar)?;
+                            // A due day past the years the calendar answers for is stored as unknown (the
+                            // list shows a dash) rather than stopping the whole batch.
+                            let due = case.due_on(&calendar).ok().flatten();
                             case_rows::insert_with_history(&mut *conn, case, history, due).await?;
                         }
                         Ok::<_, AppError>(())
@@ -676,7 +678,9 @@ impl Service {
                 .write(move |conn| {
                     Box::pin(async move {
                         for (case, history) in &batch {
-                            let due = case.due_on(&calendar)?;
+                            // A due day past the years the calendar answers for is stored as unknown (the
+                            // list shows a dash) rather than stopping the whole batch.
+                            let due = case.due_on(&calendar).ok().flatten();
                             case_rows::insert_with_history(&mut *conn, case, history, due).await?;
                         }
                         Ok::<_, AppError>(())

@@ -1,7 +1,7 @@
 //! The application service: every command and query of onewindow, from the API, the pages, the
 //! CLI and the background jobs, goes through here, so each rule is applied in one place.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use onewindow_domain::access::{self, CaseFacts, CaseOperation, Decision, Operation};
@@ -49,6 +49,11 @@ pub struct CaseDetail {
     pub case: Case,
     pub history: Vec<StoredEvent>,
     pub due_on: Option<NaiveDate>,
+    /// True when `due_on` is counted on the provisional calendar (预计): it may move when the
+    /// holiday notice of [`CaseDetail::provisional_year`] is loaded.
+    pub provisional: bool,
+    /// The year whose notice is awaited, when `provisional`.
+    pub provisional_year: Option<i32>,
     pub working_days_used: Option<u32>,
     pub working_days_left: Option<i64>,
     pub visit_count: usize,
@@ -79,7 +84,9 @@ pub struct CaseQuery {
 
 struct Inner {
     store: Store,
-    calendar: Arc<Calendar>,
+    /// Replaced whole when a holiday notice is loaded (here or on another node): readers take
+    /// the `Arc` and count on one calendar for the whole of a request.
+    calendar: Arc<RwLock<CalendarState>>,
     clock: Arc<dyn Clock>,
     /// The GB/T 2260 code of the county, the prefix of case numbers.
     division: String,
@@ -87,6 +94,14 @@ struct Inner {
     files: Option<Arc<dyn object_store::ObjectStore>>,
     /// The SMTP relay alerts are mailed through; absent, alerts stay in the inbox.
     mail: Option<crate::mail::MailConfig>,
+}
+
+/// The calendar a service counts with, and which stored notices it holds.
+struct CalendarState {
+    calendar: Arc<Calendar>,
+    /// [`onewindow_store::calendar::notices_signature`] when the stored notices were last
+    /// applied; `None` before the first look at the store.
+    notices_signature: Option<String>,
 }
 
 /// The application service; cheap to clone.
@@ -105,7 +120,10 @@ impl Service {
         Self {
             inner: Arc::new(Inner {
                 store,
-                calendar: Arc::new(calendar),
+                calendar: Arc::new(RwLock::new(CalendarState {
+                    calendar: Arc::new(calendar),
+                    notices_signature: None,
+                })),
                 clock,
                 division: division.into(),
                 files: None,
@@ -161,8 +179,30 @@ impl Service {
         &self.inner.store
     }
 
-    pub fn calendar(&self) -> &Calendar {
-        &self.inner.calendar
+    /// The working-day calendar as it stands now (a later notice replaces it; this one stays
+    /// whole for whoever holds it).
+    pub fn calendar(&self) -> Arc<Calendar> {
+        match self.inner.calendar.read() {
+            Ok(state) => state.calendar.clone(),
+            Err(poisoned) => poisoned.into_inner().calendar.clone(),
+        }
+    }
+
+    /// Puts `calendar` in place, with the signature of the stored notices it holds.
+    pub(crate) fn replace_calendar(&self, calendar: Calendar, notices_signature: Option<String>) {
+        let mut state = match self.inner.calendar.write() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        state.calendar = Arc::new(calendar);
+        state.notices_signature = notices_signature;
+    }
+
+    pub(crate) fn notices_signature(&self) -> Option<String> {
+        match self.inner.calendar.read() {
+            Ok(state) => state.notices_signature.clone(),
+            Err(poisoned) => poisoned.into_inner().notices_signature.clone(),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -177,7 +217,7 @@ impl Service {
 
     /// The date of the `working_days`th working day after `start`.
     pub fn deadline(&self, start: NaiveDate, working_days: u32) -> Result<NaiveDate, AppError> {
-        Ok(self.inner.calendar.add_working_days(start, working_days)?)
+        Ok(self.calendar().add_working_days(start, working_days)?)
     }
 
     // ---- catalogue ------------------------------------------------------------------------
@@ -299,7 +339,7 @@ impl Service {
         };
         // Keys are the caller's own: two accounts choosing the same key never meet.
         let idempotency_key = idempotency_key.map(|k| format!("{}:{k}", who.user_id));
-        let calendar = self.inner.calendar.clone();
+        let calendar = self.calendar();
         let division = self.inner.division.clone();
         let actor = actor.clone();
         let now = self.now();
@@ -437,7 +477,7 @@ impl Service {
         command: CaseCommand,
         files: Vec<onewindow_store::files::CaseFile>,
     ) -> Result<Case, AppError> {
-        let calendar = self.inner.calendar.clone();
+        let calendar = self.calendar();
         let owned_actor = actor.clone();
         let owned_ref = case_ref.to_string();
         let now = self.now();
@@ -602,7 +642,7 @@ impl Service {
                 *address = access::mask_numbers(address);
             }
         }
-        let calendar = self.calendar();
+        let calendar = &self.calendar();
         let today = self.today();
         let due_on = case.due_on(calendar)?;
         let (used, left) = match (&case.clock, case.status.is_on_clock()) {
@@ -624,8 +664,11 @@ impl Service {
         let task_actions = crate::bundles::task_actions(&actor.principal, &case);
         crate::bundles::redact_for(&actor.principal, &mut case);
         mask_case(&mut case);
+        let provisional = crate::calendar::is_provisional(calendar, due_on);
         Ok(CaseDetail {
             due_on,
+            provisional,
+            provisional_year: calendar.provisional_year().filter(|_| provisional),
             working_days_used: used,
             working_days_left: left,
             visit_count: case.visits.len(),

@@ -54,7 +54,7 @@ impl Service {
         self.require(actor, Operation::ReadReports).await?;
         let (from, to, filter) = self.resolve_statistics(query).await?;
         let facts = report_rows::facts_touching(self.store().readers(), &filter).await?;
-        let calendar = self.calendar();
+        let calendar = &self.calendar();
         // A period that ends in the future is seen as it stands today.
         let as_of = to.min(self.today());
         let mut records = Vec::with_capacity(facts.len());

@@ -99,6 +99,8 @@ pub struct Task {
     pub limit_days: Option<u32>,
     /// `None` while the clock is stopped (suspended) or the calendar does not cover the dates.
     pub due_on: Option<NaiveDate>,
+    /// `due_on` is counted on the provisional calendar (预计).
+    pub provisional: bool,
     pub working_days_used: Option<u32>,
     /// Negative when overdue.
     pub working_days_left: Option<i64>,
@@ -173,7 +175,7 @@ impl Service {
         let page = page_after(all, after.as_ref(), query.limit, queue_key, |k| {
             format!("{}~{}", k.0.timestamp_millis(), k.1)
         });
-        let calendar = self.calendar();
+        let calendar = &self.calendar();
         let today = self.today();
         let now = self.now();
         let items = page
@@ -249,7 +251,7 @@ impl Service {
             truncated |= cut;
             all.extend(cases);
         }
-        let calendar = self.calendar();
+        let calendar = &self.calendar();
         let today = self.today();
         // A joint case is worked in its tasks: its lead department sees it through its own task
         // like every other member department, not as a case of its own.
@@ -271,6 +273,7 @@ impl Service {
                     limit_days: case.clock.as_ref().map(|c| c.total_limit()),
                     task_key: None,
                     case,
+                    provisional: crate::calendar::is_provisional(calendar, due_on),
                     due_on,
                     working_days_used: used,
                     working_days_left: left,
@@ -315,7 +318,7 @@ impl Service {
         )
         .await?;
         let truncated = ids.len() > MAX_SCANNED;
-        let calendar = self.calendar();
+        let calendar = &self.calendar();
         let today = self.today();
         let mut rows = Vec::new();
         ids.truncate(MAX_SCANNED);
@@ -353,6 +356,7 @@ impl Service {
                         task_key: Some(t.key().to_string()),
                         stopped: t.status.stops_the_clock() || due_on.is_none(),
                         limit_days: t.clock.as_ref().map(|c| c.total_limit()),
+                        provisional: crate::calendar::is_provisional(calendar, due_on),
                         due_on,
                         working_days_used: used,
                         working_days_left: left,

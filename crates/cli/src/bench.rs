@@ -1418,7 +1418,7 @@ mod statistics {
                 let as_of = (*to).min(today);
                 let mut records = Vec::with_capacity(cases.len());
                 for case in &cases {
-                    records.push(CaseRecord::of(case, service.calendar(), as_of)?);
+                    records.push(CaseRecord::of(case, &service.calendar(), as_of)?);
                 }
                 let old = period_statistics(&records, *from, *to);
                 let ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -174,6 +174,12 @@ impl From<FileFormat> for Format {
 enum CalendarCommand {
     /// Print the date of the Nth working day after START (day 1 is the first working day after it).
     Deadline { start: NaiveDate, working_days: u32 },
+    /// Load the State Council's holiday notice of a year (the holiday-cn JSON format, as in
+    /// data/holidays-cn.json): the year after the last one held, or a correction of a year held.
+    /// Deadlines counted provisionally are recomputed and the moves recorded; audited.
+    Load { file: PathBuf },
+    /// The years held, the provisional year and its statutory days off, the notices loaded.
+    Show,
 }
 
 #[derive(Debug, Subcommand)]
@@ -234,12 +240,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn calendar(args: &StoreArgs) -> Result<Calendar, Error> {
+/// The national calendar, the notices loaded into the store, then the county's overrides (which
+/// may close days of a year only a loaded notice covers).
+fn calendar(
+    args: &StoreArgs,
+    notices: &[onewindow_store::calendar::StoredNotice],
+) -> Result<Calendar, Error> {
     let path = args
         .calendar_overrides
         .clone()
         .unwrap_or_else(|| args.data.join("calendar-overrides.json"));
-    let calendar = Calendar::prc();
+    let mut calendar = Calendar::prc();
+    for notice in notices {
+        calendar = calendar
+            .with_year_json(&notice.body)
+            .context(format!("the stored holiday notice for {}", notice.year))?;
+    }
     if args.calendar_overrides.is_none() && !path.exists() {
         return Ok(calendar);
     }
@@ -278,7 +294,11 @@ async fn open_with(
         .await
         .context(format!("cannot open the store at {url}"))?;
     let files = file_store(args, files).await?;
-    Ok(Service::new(store, calendar(args)?, clock, "330226").with_file_store(files))
+    let notices = onewindow_store::calendar::notices(store.readers()).await?;
+    let calendar = calendar(args, &notices)?;
+    let service = Service::new(store, calendar, clock, "330226").with_file_store(files);
+    service.sync_calendar().await?;
+    Ok(service)
 }
 
 /// Uploaded materials live beside the database in DATA/files, or in an S3-compatible bucket that
@@ -311,8 +331,79 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             start,
             working_days,
         }) => {
-            let deadline = calendar(&cli.store)?.add_working_days(start, working_days)?;
-            println!("{deadline}");
+            // With the notices loaded into the store, when there is one.
+            let calendar =
+                if cli.store.database.is_some() || cli.store.data.join("onewindow.db").exists() {
+                    open(&cli.store).await?.calendar().as_ref().clone()
+                } else {
+                    calendar(&cli.store, &[])?
+                };
+            let deadline = calendar.add_working_days(start, working_days)?;
+            if calendar.is_provisional(deadline) {
+                println!(
+                    "{deadline} (provisional: {} is counted on the statutory holidays until its notice is loaded)",
+                    calendar
+                        .provisional_year()
+                        .unwrap_or(chrono::Datelike::year(&deadline))
+                );
+            } else {
+                println!("{deadline}");
+            }
+        }
+        Command::Calendar(CalendarCommand::Load { file }) => {
+            let text = std::fs::read_to_string(&file)
+                .context(format!("cannot read {}", file.display()))?;
+            let service = open(&cli.store).await?;
+            match service.load_holiday_notice(&users::operator(), &text).await {
+                Ok(loaded) => {
+                    println!(
+                        "loaded the holiday notice for {}: {} case(s) checked, {} deadline(s) moved, {} of them earlier (their staff are alerted)",
+                        loaded.year,
+                        loaded.cases_checked,
+                        loaded.deadlines_moved,
+                        loaded.moved_earlier
+                    );
+                    if let Some(year) = loaded.provisional_year {
+                        println!("{year} is now counted provisionally until its notice is loaded");
+                    }
+                }
+                Err(onewindow_app::error::AppError::Invalid(problems)) => {
+                    for problem in problems {
+                        eprintln!("{}: {}", file.display(), problem.reason);
+                    }
+                    eprintln!("nothing was loaded");
+                    return Ok(ExitCode::from(EXIT_BAD_DATA));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Calendar(CalendarCommand::Show) => {
+            let service = open(&cli.store).await?;
+            let overview = service.calendar_overview(&users::operator()).await?;
+            let years = &overview.covered_years;
+            match (years.first(), years.last()) {
+                (Some(first), Some(last)) => println!("holiday notices held: {first}–{last}"),
+                _ => println!("holiday notices held: none"),
+            }
+            for notice in &overview.loaded {
+                println!(
+                    "  {} loaded {} by {}",
+                    notice.year,
+                    notice.loaded_at.format("%Y-%m-%d %H:%M UTC"),
+                    notice.loaded_by
+                );
+            }
+            match overview.provisional_year {
+                Some(year) => {
+                    println!(
+                        "provisional year: {year} (weekends and the statutory holidays below; make-up working days unknown until the notice)"
+                    );
+                    for (day, name) in &overview.provisional_days_off {
+                        println!("  {day} {} {name}", day.format("%a"));
+                    }
+                }
+                None => println!("provisional year: none"),
+            }
         }
         Command::Serve(serve) => {
             let service = open_with(&cli.store, Some(&serve.files), Arc::new(SystemClock)).await?;

@@ -298,17 +298,20 @@ pub enum Operation {
     ListCases,
     ManageCatalogue,
     ManageAccounts,
+    /// Load a holiday notice into the working-day calendar.
+    ManageCalendar,
     ReadAudit,
     /// Statistics and reports over all cases.
     ReadReports,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 6] = [
+    pub const ALL: [Operation; 7] = [
         Operation::SubmitCase,
         Operation::ListCases,
         Operation::ManageCatalogue,
         Operation::ManageAccounts,
+        Operation::ManageCalendar,
         Operation::ReadAudit,
         Operation::ReadReports,
     ];
@@ -563,7 +566,9 @@ pub fn decide(who: &Principal, op: Operation) -> Decision {
             .iter()
             .any(|r| who.has_role(*r)),
         Operation::ListCases => !case_scope(who).is_empty(),
-        Operation::ManageCatalogue | Operation::ManageAccounts => who.has_role(Role::Administrator),
+        Operation::ManageCatalogue | Operation::ManageAccounts | Operation::ManageCalendar => {
+            who.has_role(Role::Administrator)
+        }
         Operation::ReadAudit => who.has_role(Role::Supervisor),
         Operation::ReadReports => who.has_role(Role::Supervisor),
     };
@@ -578,6 +583,7 @@ pub fn decide(who: &Principal, op: Operation) -> Decision {
                 Operation::ListCases => "your posts give you no cases to list",
                 Operation::ManageCatalogue => "the catalogue is kept by administrators",
                 Operation::ManageAccounts => "accounts are managed by administrators",
+                Operation::ManageCalendar => "the working-day calendar is kept by administrators",
                 Operation::ReadAudit => "the audit trail is read by supervisors",
                 Operation::ReadReports => "reports are read by supervisors",
             }
@@ -832,6 +838,8 @@ mod tests {
         let a = person(Role::Administrator);
         assert!(decide(&a, Operation::ManageAccounts).is_allowed());
         assert!(decide(&a, Operation::ManageCatalogue).is_allowed());
+        assert!(decide(&a, Operation::ManageCalendar).is_allowed());
+        assert!(!decide(&person(Role::Supervisor), Operation::ManageCalendar).is_allowed());
         assert!(!decide(&a, Operation::ReadAudit).is_allowed());
         assert!(!decide(&a, Operation::ListCases).is_allowed());
         assert_eq!(

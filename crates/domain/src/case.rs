@@ -427,6 +427,36 @@ pub enum CaseEvent {
         task: String,
         event: TaskEvent,
     },
+    /// The State Council's holiday notice of `notice_year` was loaded and moved the deadline,
+    /// which was counted on the provisional calendar until then (预计): the case's and its
+    /// department tasks' due days before and after.
+    DeadlineRecomputed {
+        notice_year: i32,
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+        previous: Option<NaiveDate>,
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+        due_on: Option<NaiveDate>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tasks: Vec<TaskDeadline>,
+    },
+}
+
+/// A department task's due day moved by a holiday notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskDeadline {
+    pub task: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub previous: Option<NaiveDate>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub due_on: Option<NaiveDate>,
+}
+
+impl TaskDeadline {
+    /// True when the department has less time than it was told.
+    pub fn moved_earlier(&self) -> bool {
+        matches!((self.previous, self.due_on), (Some(before), Some(after)) if after < before)
+    }
 }
 
 impl CaseEvent {
@@ -448,6 +478,7 @@ impl CaseEvent {
             CaseEvent::Closed => "closed",
             CaseEvent::VisitRecorded { .. } => "visit_recorded",
             CaseEvent::Task { event, .. } => event.kind(),
+            CaseEvent::DeadlineRecomputed { .. } => "deadline_recomputed",
         }
     }
 }
@@ -1224,7 +1255,43 @@ impl Case {
                 extra_visit_reason: extra_visit_reason.clone(),
             }),
             CaseEvent::Task { task, event } => self.apply_task(task, event, actor, today),
+            // The clocks keep their records; only the calendar they are read with changed.
+            CaseEvent::DeadlineRecomputed { .. } => {}
         }
+    }
+
+    /// What loading the notice of `notice_year` does to this case's deadlines: the event that
+    /// records the due days that moved between the calendar `before` and the calendar `after`,
+    /// or `None` when none moved. A due day that cannot be computed on one of the calendars
+    /// counts as absent there.
+    pub fn deadline_changes(
+        &self,
+        before: &Calendar,
+        after: &Calendar,
+        notice_year: i32,
+    ) -> Option<CaseEvent> {
+        let previous = self.due_on(before).ok().flatten();
+        let due_on = self.due_on(after).ok().flatten();
+        let tasks: Vec<TaskDeadline> = self
+            .circulation
+            .iter()
+            .flat_map(|c| c.tasks.iter())
+            .filter_map(|task| {
+                let previous = task.due_on(before).ok().flatten();
+                let due_on = task.due_on(after).ok().flatten();
+                (previous != due_on).then(|| TaskDeadline {
+                    task: task.key().to_string(),
+                    previous,
+                    due_on,
+                })
+            })
+            .collect();
+        (previous != due_on || !tasks.is_empty()).then_some(CaseEvent::DeadlineRecomputed {
+            notice_year,
+            previous,
+            due_on,
+            tasks,
+        })
     }
 
     fn close_open_suspension(&mut self, today: NaiveDate) {
@@ -1312,6 +1379,58 @@ mod tests {
         )
         .expect("submits")
         .0
+    }
+
+    #[test]
+    fn a_deadline_on_the_provisional_year_is_marked_and_recomputed_when_the_notice_comes() {
+        // Accepted on Monday 28 December 2026 with 5 working days promised: on the provisional
+        // calendar (New Year's Day a Friday, nothing else) the 5th working day is 5 January.
+        let world = World::new(day(2026, 12, 28));
+        let mut case = new_case(&world, &["M01", "M03"]);
+        world
+            .run(&mut case, "clerk", CaseCommand::Accept)
+            .expect("accept on the provisional calendar");
+        let due = case.due_on(&world.calendar).expect("provisional year");
+        assert_eq!(due, Some(day(2027, 1, 5)));
+        assert!(world.calendar.is_provisional(day(2027, 1, 5)));
+        // Nothing moves when the notice agrees.
+        let agreeing =
+            r#"{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]}"#;
+        let (same, _) = world.calendar.clone().with_notice(agreeing).expect("valid");
+        assert_eq!(case.deadline_changes(&world.calendar, &same, 2027), None);
+        // A notice that also closes Monday 4 January moves it a day later.
+        let longer = r#"{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true},
+            {"name": "元旦", "date": "2027-01-04", "isOffDay": true}]}"#;
+        let (after, _) = world.calendar.clone().with_notice(longer).expect("valid");
+        let event = case.deadline_changes(&world.calendar, &after, 2027);
+        assert_eq!(
+            event,
+            Some(CaseEvent::DeadlineRecomputed {
+                notice_year: 2027,
+                previous: Some(day(2027, 1, 5)),
+                due_on: Some(day(2027, 1, 6)),
+                tasks: Vec::new(),
+            })
+        );
+        // The event keeps the record and changes no state but the version.
+        let before = case.clone();
+        case.apply(
+            &event.expect("an event"),
+            "system",
+            world.ctx("system").now,
+            world.today,
+        );
+        assert_eq!(case.version, before.version + 1);
+        assert_eq!(case.clock, before.clock);
+        assert_eq!(case.status, before.status);
+        // A make-up Saturday (2 January) moves it a day earlier.
+        let earlier = r#"{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true},
+            {"name": "元旦", "date": "2027-01-02", "isOffDay": false}]}"#;
+        let (after, _) = world.calendar.clone().with_notice(earlier).expect("valid");
+        assert!(matches!(
+            case.deadline_changes(&world.calendar, &after, 2027),
+            Some(CaseEvent::DeadlineRecomputed { due_on: Some(d), .. }) if d == day(2027, 1, 4)
+        ));
     }
 
     #[test]

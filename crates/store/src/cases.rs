@@ -423,3 +423,23 @@ where
         .await?
         .is_some())
 }
+
+/// The cases whose deadline, or one of whose department tasks' deadline, falls on or after
+/// `from`: those a holiday notice rearranging days from `from` on may move.
+pub async fn ids_due_from(
+    conn: &mut AnyConnection,
+    from: NaiveDate,
+) -> Result<Vec<String>, StoreError> {
+    let from = from.to_string();
+    let rows = sqlx::query(
+        "SELECT id FROM cases WHERE due_on >= $1 \
+         UNION SELECT case_id FROM case_tasks WHERE due_on >= $2",
+    )
+    .bind(from.as_str())
+    .bind(from.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| row.try_get::<String, _>("id").map_err(StoreError::from))
+        .collect()
+}

@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod bundles;
+pub mod calendar;
 pub mod cases;
 pub mod catalogue;
 pub mod facts;

@@ -37,6 +37,10 @@ const SQLITE: &[(i64, &str)] = &[
         14,
         include_str!("../migrations/sqlite/0014_facts_decided_by.sql"),
     ),
+    (
+        15,
+        include_str!("../migrations/sqlite/0015_calendar_notices.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -79,6 +83,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         14,
         include_str!("../migrations/postgres/0014_facts_decided_by.sql"),
+    ),
+    (
+        15,
+        include_str!("../migrations/postgres/0015_calendar_notices.sql"),
     ),
 ];
 

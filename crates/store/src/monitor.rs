@@ -281,6 +281,10 @@ pub struct Alert {
     pub light: Light,
     pub previous: Light,
     pub due_on: Option<NaiveDate>,
+    /// Set when the alert is about a deadline a holiday notice moved earlier: the due day it
+    /// replaced (`due_on` is the new one; the light is the clock's, unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_due_on: Option<NaiveDate>,
     pub raised_at: DateTime<Utc>,
 }
 
@@ -290,11 +294,11 @@ pub const ALERT_TOPIC: &str = "alert.raised";
 /// Stores alerts and, in the same transaction, one outbox message for each (as
 /// [`crate::enqueue_outbox`] would, dozens per statement).
 pub async fn insert_alerts(conn: &mut AnyConnection, alerts: &[Alert]) -> Result<(), StoreError> {
-    for chunk in alerts.chunks(rows_per_statement(10)) {
+    for chunk in alerts.chunks(rows_per_statement(11)) {
         let sql = format!(
             "INSERT INTO alerts (id, case_id, case_number, item_name, department, centre, light, \
-             previous, due_on, raised_at) VALUES {}",
-            placeholders(chunk.len(), 10)
+             previous, due_on, raised_at, previous_due_on) VALUES {}",
+            placeholders(chunk.len(), 11)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for alert in chunk {
@@ -308,7 +312,8 @@ pub async fn insert_alerts(conn: &mut AnyConnection, alerts: &[Alert]) -> Result
                 .bind(alert.light.as_str())
                 .bind(alert.previous.as_str())
                 .bind(date_text(alert.due_on))
-                .bind(alert.raised_at.to_rfc3339());
+                .bind(alert.raised_at.to_rfc3339())
+                .bind(date_text(alert.previous_due_on));
         }
         query.execute(&mut *conn).await?;
         let sql = format!(
@@ -335,6 +340,7 @@ fn alert_from_row(row: &AnyRow) -> Result<Alert, StoreError> {
     let light: String = row.try_get("light")?;
     let previous: String = row.try_get("previous")?;
     let due: Option<String> = row.try_get("due_on")?;
+    let previous_due: Option<String> = row.try_get("previous_due_on")?;
     let at: String = row.try_get("raised_at")?;
     let corrupt = |e: &str| StoreError::corrupt(id.as_str(), e.to_string());
     Ok(Alert {
@@ -346,6 +352,10 @@ fn alert_from_row(row: &AnyRow) -> Result<Alert, StoreError> {
         light: Light::parse(&light).ok_or_else(|| corrupt("unknown light"))?,
         previous: Light::parse(&previous).ok_or_else(|| corrupt("unknown light"))?,
         due_on: due
+            .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d"))
+            .transpose()
+            .map_err(|e| corrupt(&e.to_string()))?,
+        previous_due_on: previous_due
             .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d"))
             .transpose()
             .map_err(|e| corrupt(&e.to_string()))?,
@@ -398,7 +408,7 @@ where
 {
     let mut q = Filtered::new(
         "SELECT a.id, a.case_id, a.case_number, a.item_name, a.department, a.centre, a.light, \
-         a.previous, a.due_on, a.raised_at, r.read_at FROM alerts a \
+         a.previous, a.due_on, a.raised_at, a.previous_due_on, r.read_at FROM alerts a \
          LEFT JOIN alert_reads r ON r.alert_id = a.id AND r.user_id = $1",
     );
     q.bind_first(user_id.to_string());

@@ -88,7 +88,8 @@ pub fn router() -> Router<Service> {
         crate::project_api::register, crate::project_api::list, crate::project_api::show,
         crate::project_api::plan_svg, crate::project_api::provisional_opinion,
         crate::project_api::land, crate::project_api::agent, crate::project_api::board, crate::project_api::alerts,
-        crate::project_api::regions, crate::project_api::save_region),
+        crate::project_api::regions, crate::project_api::save_region,
+        crate::calendar_api::overview, crate::calendar_api::load_notice),
     components(schemas(Problem)),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session_cookie" = []))
@@ -141,6 +142,9 @@ pub struct DeadlineAnswer {
     /// The `working_days`th working day after `start`.
     #[schema(value_type = String, format = Date)]
     deadline: NaiveDate,
+    /// True when `deadline` is counted on the provisional year (weekends and statutory holidays
+    /// only, until the State Council's notice is loaded): it may still move.
+    provisional: bool,
 }
 
 /// The date N working days after a start date, on the PRC calendar with make-up days.
@@ -155,6 +159,7 @@ async fn deadline(
         start: q.start,
         working_days: q.working_days,
         deadline,
+        provisional: service.calendar().is_provisional(deadline),
     }))
 }
 
@@ -259,6 +264,12 @@ pub struct CaseResponse {
     /// The last day on which the case is on time; absent before acceptance and while suspended.
     #[schema(value_type = Option<String>, format = Date)]
     due_on: Option<NaiveDate>,
+    /// True when `due_on` is counted on the provisional year (预计): the State Council's holiday
+    /// notice of `provisional_year` is not out yet, so the day may still move when it is loaded
+    /// (the move is then recorded in `history`).
+    provisional: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provisional_year: Option<i32>,
     working_days_used: Option<u32>,
     /// Negative when overdue.
     working_days_left: Option<i64>,
@@ -287,6 +298,8 @@ impl From<CaseDetail> for CaseResponse {
                 .collect(),
             case: d.case,
             due_on: d.due_on,
+            provisional: d.provisional,
+            provisional_year: d.provisional_year,
             working_days_used: d.working_days_used,
             working_days_left: d.working_days_left,
             visit_count: d.visit_count,

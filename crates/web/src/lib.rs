@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod bundle_api;
+pub mod calendar_api;
 pub mod gantt;
 pub mod i18n;
 pub mod monitor_api;
@@ -46,6 +47,7 @@ pub fn app_with(service: Service, config: WebConfig) -> Router {
             "/api/v1",
             api::router()
                 .merge(auth::router())
+                .merge(calendar_api::router())
                 .merge(monitor_api::router())
                 .merge(report_api::router())
                 .merge(bundle_api::router())

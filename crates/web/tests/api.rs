@@ -3541,7 +3541,7 @@ async fn statistics_from_summary_rows_equal_the_formulas_over_case_bodies() {
     for case in &all {
         if let (Some(clock), Some(decision)) = (&case.clock, &case.decision)
             && clock
-                .used_days(app.service.calendar(), decision.decided_on)
+                .used_days(&app.service.calendar(), decision.decided_on)
                 .expect("days")
                 > clock.total_limit()
         {
@@ -3597,7 +3597,7 @@ async fn statistics_from_summary_rows_equal_the_formulas_over_case_bodies() {
             let as_of = to.min(today);
             let records: Vec<CaseRecord> = cases
                 .iter()
-                .map(|c| CaseRecord::of(c, app.service.calendar(), as_of).expect("record"))
+                .map(|c| CaseRecord::of(c, &app.service.calendar(), as_of).expect("record"))
                 .collect();
             let expected = period_statistics(&records, from, to);
             if expected.overdue > 0 {
@@ -3666,7 +3666,7 @@ async fn statistics_from_summary_rows_equal_the_formulas_over_case_bodies() {
         .expect("bodies");
         let records: Vec<CaseRecord> = cases
             .iter()
-            .map(|c| CaseRecord::of(c, app.service.calendar(), as_of).expect("record"))
+            .map(|c| CaseRecord::of(c, &app.service.calendar(), as_of).expect("record"))
             .collect();
         type Key = fn(&onewindow_domain::case::Case) -> Option<String>;
         let units: [(&str, Key, usize); 3] = [
@@ -3736,7 +3736,7 @@ async fn statistics_from_summary_rows_equal_the_formulas_over_case_bodies() {
             if let Some(c) = onewindow_report::monthly::overdue_case(
                 case,
                 record,
-                app.service.calendar(),
+                &app.service.calendar(),
                 from,
                 as_of,
             )

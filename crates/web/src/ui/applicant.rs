@@ -176,7 +176,7 @@ fn left_view(t: &Messages, left: i64, limit_days: u32) -> Left {
 
 /// The deadline and the working days left of a case on the clock.
 fn clock_of(service: &Service, case: &Case) -> (Option<NaiveDate>, Option<i64>) {
-    let calendar = service.calendar();
+    let calendar = &service.calendar();
     let due = case.due_on(calendar).ok().flatten();
     let left = match (&case.clock, case.status.is_on_clock()) {
         (Some(clock), true) => clock.days_left(calendar, service.today()).ok(),
@@ -1294,6 +1294,22 @@ fn step_of(
                 .into_iter()
                 .collect(),
         ),
+        CaseEvent::DeadlineRecomputed {
+            notice_year,
+            previous,
+            due_on,
+            ..
+        } => (
+            get("applicant-event-deadline_recomputed"),
+            vec![t.fill(
+                "applicant-detail-deadline-moved",
+                &[
+                    ("year", &notice_year.to_string()),
+                    ("before", &t.date_or_dash(previous)),
+                    ("after", &t.date_or_dash(due_on)),
+                ],
+            )],
+        ),
         CaseEvent::Rejected { reason } => (
             get("applicant-event-rejected"),
             vec![t.fill1("applicant-detail-reason", "reason", reason)],
@@ -1424,7 +1440,10 @@ fn case_page(
     let case = &detail.case;
     let (due_on, left) = (detail.due_on, detail.working_days_left);
     let due = match (due_on, case.status) {
-        (Some(d), _) => t.date(&d),
+        (Some(d), _) => match super::case_view::provisional_note(t, detail.provisional_year) {
+            Some(note) => format!("{}（{note}）", t.date(&d)),
+            None => t.date(&d),
+        },
         (None, s) if s.is_before_acceptance() => t.get("applicant-case-due-before").to_string(),
         (None, Status::Suspended) => t.get("applicant-case-due-stopped").to_string(),
         (None, _) if case.accepted_on.is_some() => t.get("applicant-case-due-done").to_string(),

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use onewindow_app::clock::CHINA_OFFSET_SECONDS;
 use onewindow_app::files::CaseFile;
 use onewindow_app::service::CaseDetail;
@@ -148,6 +148,7 @@ fn event_key(event: &CaseEvent) -> &'static str {
         CaseEvent::Delivered { .. } => "window-event-delivered",
         CaseEvent::Closed => "window-event-closed",
         CaseEvent::VisitRecorded { .. } => "window-event-visit_recorded",
+        CaseEvent::DeadlineRecomputed { .. } => "window-event-deadline_recomputed",
         CaseEvent::Task { event, .. } => match event {
             TaskEvent::Claimed => "window-event-task_claimed",
             TaskEvent::Transferred { .. } => "window-event-task_transferred",
@@ -358,6 +359,9 @@ pub struct CaseView {
     pub deemed_accepted: bool,
     pub promised_days: String,
     pub due_on: Option<String>,
+    /// "预计，以国务院公布的2027年节假日安排为准" when the due day is counted on the provisional
+    /// year.
+    pub due_provisional: Option<String>,
     pub working_days_used: Option<u32>,
     pub working_days_left: Option<i64>,
     /// "used 3 working days".
@@ -431,6 +435,7 @@ impl CaseView {
                 count(t, "window-working-days", i64::from(case.promised_days))
             },
             due_on: detail.due_on.as_ref().map(|d| t.date(d)),
+            due_provisional: provisional_note(t, detail.provisional_year),
             working_days_used: detail.working_days_used,
             working_days_left: detail.working_days_left,
             used_text: detail
@@ -733,7 +738,7 @@ pub fn task_rows(
     let Some(circulation) = &case.circulation else {
         return Vec::new();
     };
-    let calendar = service.calendar();
+    let calendar = &service.calendar();
     let today = service.today();
     let names = MaterialNames::for_case(case, None);
     let item_name = |code: &str| {
@@ -947,6 +952,33 @@ fn event_detail(t: &Messages, event: &CaseEvent, names: &MaterialNames) -> Strin
             let mut text = t.fill1("window-event-detail-purpose", "purpose", purpose);
             if let Some(extra) = extra_visit_reason {
                 text.push_str(&t.fill1("window-event-detail-extra-visit", "reason", extra));
+            }
+            text
+        }
+        CaseEvent::DeadlineRecomputed {
+            notice_year,
+            previous,
+            due_on,
+            tasks,
+        } => {
+            let day = |d: &Option<NaiveDate>| t.date_or_dash(d);
+            let mut text = t.fill(
+                "window-event-detail-deadline",
+                &[
+                    ("year", &notice_year.to_string()),
+                    ("before", &day(previous)),
+                    ("after", &day(due_on)),
+                ],
+            );
+            for task in tasks {
+                text.push_str(&t.fill(
+                    "window-event-detail-task-deadline",
+                    &[
+                        ("task", &task.task),
+                        ("before", &day(&task.previous)),
+                        ("after", &day(&task.due_on)),
+                    ],
+                ));
             }
             text
         }
@@ -1215,6 +1247,12 @@ pub async fn file_response(service: &Service, ctx: &PageCtx, file_id: &str) -> R
         }
         Err(e) => ctx.app_error(e),
     }
+}
+
+/// The words beside a due day counted on the provisional year: the receipt, the window and the
+/// applicant say it may move with the State Council's notice.
+pub(crate) fn provisional_note(t: &Messages, provisional_year: Option<i32>) -> Option<String> {
+    provisional_year.map(|year| t.fill1("applicant-due-provisional", "year", year.to_string()))
 }
 
 #[cfg(test)]

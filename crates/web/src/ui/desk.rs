@@ -141,7 +141,7 @@ async fn tasks(
                     applicant_name: case.applicant.name.clone(),
                     status_label: t.get(case_view::task_status_key(joint.status)).to_string(),
                     accepted_on: t.date_or_dash(&case.accepted_on),
-                    due_on: t.date_or_dash(&task.due_on),
+                    due_on: due_text(t, task),
                     days: if task.stopped {
                         t.get("window-clock-stopped").to_string()
                     } else {
@@ -159,7 +159,7 @@ async fn tasks(
                     applicant_name: case.applicant.name.clone(),
                     status_label: t.get(case_view::status_key(case.status)).to_string(),
                     accepted_on: t.date_or_dash(&case.accepted_on),
-                    due_on: t.date_or_dash(&task.due_on),
+                    due_on: due_text(t, task),
                     days: case_view::days_left_text(t, case.status, task.working_days_left),
                     light_class: light.map_or("", Light::class),
                     light_label: light
@@ -978,6 +978,16 @@ async fn file(
         return refused;
     }
     case_view::file_response(&service, &ctx, &file_id).await
+}
+
+/// The due day of a desk row, marked when it is counted on the provisional year.
+fn due_text(t: &crate::i18n::Messages, task: &onewindow_app::workbench::Task) -> String {
+    let day = t.date_or_dash(&task.due_on);
+    if task.provisional {
+        format!("{day}（{}）", t.get("monitor-due-provisional"))
+    } else {
+        day
+    }
 }
 
 #[cfg(test)]

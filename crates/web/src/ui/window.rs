@@ -463,7 +463,7 @@ async fn case_page_data(
         .find(|n| !n.during_review)
         .map(|n| t.date(&n.issued_on));
     let notice_deadline = (case.status.is_before_acceptance() && notice_sent_on.is_none())
-        .then(|| notice_deadline(service.calendar(), case.received_on).ok())
+        .then(|| notice_deadline(&service.calendar(), case.received_on).ok())
         .flatten()
         .map(|d| t.date(&d));
     Ok(CasePage {

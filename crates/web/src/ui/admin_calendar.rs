@@ -1,0 +1,153 @@
+//! Page: the working-day calendar (工作日历) for administrators — which years' holiday notices
+//! are held, the provisional year's statutory days off, and loading a year's notice when the
+//! State Council publishes it.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use onewindow_app::calendar::CalendarOverview;
+use onewindow_app::{AppError, Service};
+use onewindow_domain::access::Role;
+use serde::Deserialize;
+
+use super::{Chrome, PageCtx, render, see_other};
+
+pub fn routes() -> Router<Service> {
+    Router::new()
+        .route("/admin/calendar", get(calendar))
+        .route("/admin/calendar/notices", post(load_notice))
+}
+
+#[derive(Template)]
+#[template(path = "admin/calendar.html")]
+struct CalendarPage {
+    chrome: Chrome,
+    overview: CalendarOverview,
+    /// "2015–2026".
+    held: String,
+    /// What the last load did, after the redirect.
+    loaded: Option<String>,
+    /// The notice as typed, given back with its error.
+    notice: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LoadedQuery {
+    loaded: Option<i32>,
+    moved: Option<usize>,
+    earlier: Option<usize>,
+}
+
+async fn page(
+    service: &Service,
+    ctx: &PageCtx,
+    loaded: Option<String>,
+    notice: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let actor = match ctx.require_role(&[Role::Administrator]) {
+        Ok(s) => s.actor.clone(),
+        Err(r) => return r,
+    };
+    let overview = match service.calendar_overview(&actor).await {
+        Ok(o) => o,
+        Err(e) => return ctx.app_error(e),
+    };
+    let held = match (
+        overview.covered_years.first(),
+        overview.covered_years.last(),
+    ) {
+        (Some(first), Some(last)) => format!("{first}–{last}"),
+        _ => "—".to_owned(),
+    };
+    let page = CalendarPage {
+        chrome: ctx.chrome.clone(),
+        overview,
+        held,
+        loaded,
+        notice,
+        error,
+    };
+    (status, render(&page)).into_response()
+}
+
+async fn calendar(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Query(query): Query<LoadedQuery>,
+) -> Response {
+    let t = ctx.chrome.t;
+    let loaded = query.loaded.map(|year| {
+        t.fill(
+            "admin-calendar-loaded",
+            &[
+                ("year", &year.to_string()),
+                ("moved", &query.moved.unwrap_or(0).to_string()),
+                ("earlier", &query.earlier.unwrap_or(0).to_string()),
+            ],
+        )
+    });
+    page(&service, &ctx, loaded, String::new(), None, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize)]
+struct NoticeForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    notice: String,
+}
+
+async fn load_notice(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Form(form): Form<NoticeForm>,
+) -> Response {
+    let actor = match ctx.require_role(&[Role::Administrator]) {
+        Ok(s) => s.actor.clone(),
+        Err(r) => return r,
+    };
+    if let Err(r) = ctx.check_csrf(&form.csrf_token) {
+        return r;
+    }
+    if form.notice.trim().is_empty() {
+        let error = ctx.chrome.t.get("admin-calendar-empty").to_string();
+        return page(
+            &service,
+            &ctx,
+            None,
+            form.notice,
+            Some(error),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    match service.load_holiday_notice(&actor, &form.notice).await {
+        Ok(loaded) => see_other(&format!(
+            "/admin/calendar?loaded={}&moved={}&earlier={}",
+            loaded.year, loaded.deadlines_moved, loaded.moved_earlier
+        )),
+        Err(AppError::Invalid(errors)) => {
+            let error = errors
+                .iter()
+                .map(|e| e.reason.clone())
+                .collect::<Vec<_>>()
+                .join("; ");
+            page(
+                &service,
+                &ctx,
+                None,
+                form.notice,
+                Some(error),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => ctx.app_error(e),
+    }
+}
