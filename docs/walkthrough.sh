@@ -56,8 +56,11 @@ curl -s "$API/auth/me" -H "Authorization: Bearer $CLERK" | jq -e '.username == "
 
 # --- 2. The calendar: 5 working days from 30 September 2026, across the National Day holiday --
 curl -s "$API/calendar/deadline?start=2026-09-30&working_days=5" | jq -c .
-# A year the calendar does not cover is an error, never a guess:
-curl -s "$API/calendar/deadline?start=2027-03-01&working_days=2" | jq -c '{status, title, detail}'
+# The year after the last holiday notice (2027) is counted on the statutory holidays and marked
+# provisional; a year beyond it is an error, never a guess:
+curl -s "$API/calendar/deadline?start=2026-12-31&working_days=1" | jq -c .
+curl -s "$API/calendar/deadline?start=2026-12-31&working_days=1" | jq -e '.provisional' >/dev/null  # check
+curl -s "$API/calendar/deadline?start=2028-03-01&working_days=2" | jq -c '{status, title, detail}'
 
 # --- 3. Find the item: 食品经营许可（变更）, a change to a food business licence (SCJGJ) ---------
 ITEM=$(curl -s -G "$API/catalogue/items" --data-urlencode 'q=食品经营许可（变更）' \

@@ -392,6 +392,35 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_deadline_a_notice_moved_earlier_is_mailed_as_such() {
+        let users = vec![user(
+            "rev",
+            Post::new(Role::Reviewer).in_department("SCJGJ"),
+            Some("rev@nh.gov.cn"),
+        )];
+        let moved = Alert {
+            light: Light::Yellow,
+            previous: Light::Yellow,
+            due_on: NaiveDate::from_ymd_opt(2027, 1, 4),
+            previous_due_on: NaiveDate::from_ymd_opt(2027, 1, 5),
+            ..alert()
+        };
+        let message = OutboxMessage {
+            id: "m2".into(),
+            topic: onewindow_store::monitor::ALERT_TOPIC.into(),
+            body: serde_json::to_string(&moved).expect("json"),
+        };
+        let mails = mails_for(&users, &message);
+        assert_eq!(mails.len(), 1);
+        assert!(
+            mails[0].subject.contains("办理期限提前至 2027-01-04"),
+            "{}",
+            mails[0].subject
+        );
+        assert!(mails[0].body.contains("由 2027-01-05 提前至 2027-01-04"));
+    }
+
+    #[test]
     fn a_relay_is_an_smtp_url() {
         let c =
             MailConfig::parse("smtp://relay.nh.gov.cn:2525", "onewindow@nh.gov.cn").expect("ok");

@@ -413,16 +413,23 @@ fn calendar_deadline_follows_the_holiday_notices() {
         }
     }
 
-    // A year without a holiday notice is an error, never a guess; also when only the answer
-    // falls into it.
-    for start in ["2027-03-01", "2026-12-31"] {
+    // The year after the last notice (2027) is answered on the statutory holidays and says so;
+    // a year beyond it is an error, never a guess, also when only the answer falls into it.
+    let output = deadline(&dir, "2026-12-31", "1");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).starts_with("2027-01-04 (provisional: 2027"),
+        "New Year's Day is off, and the answer is marked: {}",
+        stdout(&output)
+    );
+    for start in ["2028-03-01", "2027-12-31"] {
         let output = deadline(&dir, start, "1");
         assert!(!output.status.success(), "{start} + 1 must fail");
         assert!(stdout(&output).trim().is_empty(), "no date printed");
         let message = stderr(&output);
         assert!(
-            message.contains("2027"),
-            "the message names the year 2027: {message}"
+            message.contains("2028"),
+            "the message names the year 2028: {message}"
         );
     }
 
@@ -2263,4 +2270,94 @@ fn demo_as_of_a_day_receives_cases_on_that_day() {
     let refused = store.run(&["demo", "--as-of", "2026-02-30"]);
     assert!(!refused.status.success());
     assert!(stderr(&refused).contains("--as-of"), "{}", stderr(&refused));
+}
+
+/// `calendar load` takes the State Council's notice of the provisional year into the store:
+/// refused with the file's line and nothing loaded when it is bad; when good, the year is held
+/// (the deadline calculator and `calendar show` use it) and the next year becomes provisional.
+#[test]
+fn calendar_load_takes_a_notice_into_the_store_or_refuses_it_with_its_line() {
+    let store = TestStore::fresh("calendar-load");
+    let bad = store.file("bad-2027.json");
+    write_file(
+        &bad,
+        "{\n  \"year\": 2027,\n  \"days\": [\n    {\"name\": \"元旦\", \"date\": \"2027-01-01\", \"isOffDay\": true},\n    {\"name\": \"元旦\", \"date\": \"2027-01-04\", \"isOffDay\": false}\n  ]\n}\n",
+    );
+    let refused = store.run(&["calendar", "load", path_arg(&bad)]);
+    assert_fails(
+        &refused,
+        65,
+        &[
+            "line 5 (days[1])",
+            "2027-01-04 is a Mon",
+            "nothing was loaded",
+        ],
+    );
+    let shown = store.ok(&["calendar", "show"]);
+    assert!(shown.contains("holiday notices held: 2015–2026"), "{shown}");
+    assert!(shown.contains("provisional year: 2027"), "{shown}");
+    assert!(shown.contains("2027-02-05 Fri 春节"), "{shown}");
+
+    let good = store.file("2027.json");
+    write_file(
+        &good,
+        r#"{"year": 2027, "papers": [], "days": [
+  {"name": "元旦", "date": "2027-01-01", "isOffDay": true},
+  {"name": "元旦", "date": "2027-01-04", "isOffDay": true}
+]}"#,
+    );
+    let loaded = store.ok(&["calendar", "load", path_arg(&good)]);
+    assert!(
+        loaded
+            .contains("loaded the holiday notice for 2027: 0 case(s) checked, 0 deadline(s) moved"),
+        "{loaded}"
+    );
+    assert!(
+        loaded.contains("2028 is now counted provisionally"),
+        "{loaded}"
+    );
+    // The stored notice counts: 4 January is off, and the answer is no longer provisional.
+    assert_eq!(
+        store
+            .ok(&["calendar", "deadline", "2026-12-31", "1"])
+            .trim(),
+        "2027-01-05"
+    );
+    let shown = store.ok(&["calendar", "show"]);
+    assert!(shown.contains("holiday notices held: 2015–2027"), "{shown}");
+    assert!(shown.contains("provisional year: 2028"), "{shown}");
+    assert!(shown.contains("  2027 loaded "), "{shown}");
+    // A notice for a year after the provisional one is refused.
+    let far = store.file("2030.json");
+    write_file(&far, &read_file(&good).replace("2027", "2030"));
+    assert_fails(
+        &store.run(&["calendar", "load", path_arg(&far)]),
+        65,
+        &["the notice is for 2030", "2028's"],
+    );
+}
+
+/// The demo starts on any day of the covered years and the one after, December included: in
+/// late December 2026 its cases in flight have deadlines in January 2027, answered on the
+/// provisional year and marked so; in late December 2027 the ones reaching 2028 show no date.
+#[test]
+fn demo_starts_in_late_december_with_deadlines_in_the_provisional_year() {
+    for (label, day) in [("dec-2026", "2026-12-28"), ("dec-2027", "2027-12-28")] {
+        let store = TestStore::fresh(label);
+        let (server, addr) = serve(&store, &["demo", "--cases", "40", "--as-of", day]);
+        let http = Http::new(addr);
+        let case = file_a_food_licence_case(&http);
+        assert_eq!(case["received_on"], day, "{case}");
+        if day == "2026-12-28" {
+            let (status, answer) = http.send(
+                reqwest::Method::GET,
+                "/calendar/deadline?start=2026-12-28&working_days=20",
+                None,
+                None,
+            );
+            assert_eq!(status, 200, "{answer}");
+            assert_eq!(answer["provisional"], true, "{answer}");
+        }
+        drop(server);
+    }
 }

@@ -436,7 +436,8 @@ where
     E: Executor<'c, Database = Any>,
 {
     let row = sqlx::query(
-        "SELECT id, case_id, case_number, item_name, department, centre, light, previous, due_on, raised_at \
+        "SELECT id, case_id, case_number, item_name, department, centre, light, previous, due_on, raised_at, \
+         previous_due_on \
          FROM alerts WHERE id = $1",
     )
     .bind(id)

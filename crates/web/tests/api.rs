@@ -928,11 +928,18 @@ async fn the_calendar_endpoint_gives_deadlines_and_refuses_unknown_years() {
         answer["deadline"], "2026-02-24",
         "Spring Festival 2026 lies between"
     );
-    let (status, problem) = app
+    // 2027 is provisional (no notice yet): answered and marked.
+    let (status, answer) = app
         .get("/api/v1/calendar/deadline?start=2027-03-01&working_days=2")
         .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["deadline"], "2027-03-03");
+    assert_eq!(answer["provisional"], true);
+    let (status, problem) = app
+        .get("/api/v1/calendar/deadline?start=2028-03-01&working_days=2")
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(problem["detail"].as_str().expect("detail").contains("2027"));
+    assert!(problem["detail"].as_str().expect("detail").contains("2028"));
     let (status, _) = app
         .get("/api/v1/calendar/deadline?start=yesterday&working_days=2")
         .await;
@@ -1131,9 +1138,12 @@ async fn identifiers_are_stored_canonically_and_shown_in_full_only_on_request() 
 
 #[tokio::test]
 async fn an_application_is_received_even_when_the_calendar_ends_before_its_notice_period() {
-    let app = spawn_app().await;
-    // 2026-12-28: five working days later is in 2027, which the calendar does not cover yet.
-    app.at(day(2026, 12, 28));
+    let mut app = spawn_app().await;
+    // 2027-12-28: five working days later is in 2028, which the calendar does not cover (2027 is
+    // only provisional). The clerk logs in again: a year's token has run out by then.
+    app.at(day(2027, 12, 28));
+    let session = app.log_in(CLERK, PASSWORD).await;
+    app.tokens.insert(CLERK, session.token);
     let case = app.new_case(&["M01", "M02", "M03"]).await;
     assert_eq!(case["status"], "submitted");
     let refused = app
@@ -1151,7 +1161,7 @@ async fn an_application_is_received_even_when_the_calendar_ends_before_its_notic
         "no promise without a calendar"
     );
     let problem: Value = refused.json().await.expect("json");
-    assert!(problem["detail"].as_str().expect("detail").contains("2027"));
+    assert!(problem["detail"].as_str().expect("detail").contains("2028"));
 }
 
 // ---- who may do what ----------------------------------------------------------------------------

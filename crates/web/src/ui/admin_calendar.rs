@@ -151,3 +151,72 @@ async fn load_notice(
         Err(e) => ctx.app_error(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use crate::ui::testing::{Visitor, site};
+
+    #[tokio::test]
+    async fn an_administrator_sees_the_provisional_year_and_loads_the_notice() {
+        let site = site().await;
+        let clerk = site.login("clerk", "chuangkou-2026").await;
+        assert_eq!(
+            site.get(&clerk, "/admin/calendar").await.status,
+            StatusCode::FORBIDDEN
+        );
+        let anonymous = site.get(&Visitor::default(), "/admin/calendar").await;
+        assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+
+        let admin = site.login("admin", "guanli-2026").await;
+        let page = site.get(&admin, "/admin/calendar").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("2015–2026"), "{}", page.body);
+        assert!(page.body.contains("<strong>2027</strong>"));
+        assert!(page.body.contains("春节"));
+
+        // Without the CSRF token nothing is loaded.
+        let forged = site
+            .post_form(
+                &admin,
+                "/admin/calendar/notices",
+                &[("csrf_token", "forged"), ("notice", "{}")],
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+        // A bad notice comes back with its line, the text kept for correcting.
+        let twice = "{\"year\": 2027, \"days\": [\n{\"name\": \"元旦\", \"date\": \"2027-01-01\", \"isOffDay\": true},\n{\"name\": \"元旦\", \"date\": \"2027-01-01\", \"isOffDay\": true}]}";
+        let refused = site
+            .post_form(&admin, "/admin/calendar/notices", &[("notice", twice)])
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused
+                .body
+                .contains("line 3 (days[1]): 2027-01-01 is listed twice"),
+            "{}",
+            refused.body
+        );
+        assert!(refused.body.contains("2027-01-01"));
+        assert!(site.service.calendar().provisional_year() == Some(2027));
+
+        let good = "{\"year\": 2027, \"days\": [{\"name\": \"元旦\", \"date\": \"2027-01-01\", \"isOffDay\": true}]}";
+        let loaded = site
+            .post_form(&admin, "/admin/calendar/notices", &[("notice", good)])
+            .await;
+        assert_eq!(loaded.status, StatusCode::SEE_OTHER, "{}", loaded.body);
+        let location = loaded.location().expect("a redirect").to_owned();
+        assert!(location.starts_with("/admin/calendar?loaded=2027"));
+        let page = site.get(&admin, &location).await;
+        assert!(
+            page.body.contains("已载入 2027 年节假日安排"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("2015–2027"));
+        assert!(page.body.contains("<strong>2028</strong>"));
+        assert!(site.service.calendar().covers_year(2027));
+    }
+}
