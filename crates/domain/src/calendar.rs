@@ -297,7 +297,22 @@ impl Calendar {
     /// with the line of the file. Returns the calendar with the notice and the notice's year;
     /// on any error nothing is loaded.
     pub fn with_notice(mut self, json: &str) -> Result<(Calendar, i32), CalendarDataError> {
-        let notice: NoticeFile = parse_json("holiday notice file", json)?;
+        // One year's file, or the shipped data file's shape holding that one year.
+        let notice: NoticeFile = if json.contains("\"years\"") {
+            let mut file: DataFile = parse_json("holiday notice file", json)?;
+            if file.years.len() != 1 {
+                return Err(CalendarDataError::Json {
+                    document: "holiday notice file",
+                    message: format!(
+                        "a notice is one year, this file holds {} (load them one at a time)",
+                        file.years.len()
+                    ),
+                });
+            }
+            file.years.remove(0)
+        } else {
+            parse_json("holiday notice file", json)?
+        };
         let year = notice.year;
         year_bounds(year)?;
         let expected = self
@@ -1549,6 +1564,19 @@ mod tests {
         // Only one statutory day off the rule gives was a working day in fact: 2015's Mid-Autumn
         // fell on a Sunday and the State Council gave no day back.
         assert_eq!(given_off_but_working, vec![d("2015-09-28")]);
+    }
+
+    #[test]
+    fn a_notice_in_the_shape_of_the_shipped_data_file_loads_too() {
+        let wrapped = format!(r#"{{"source": "x", "years": [{FIXTURE_2027}]}}"#);
+        let (c, year) = prc()
+            .with_notice(&wrapped)
+            .expect("one year in the data file's shape");
+        assert_eq!(year, 2027);
+        assert!(c.covers_year(2027));
+        let two = format!(r#"{{"years": [{FIXTURE_2027}, {FIXTURE_2027}]}}"#);
+        let error = prc().with_notice(&two).expect_err("two years at once");
+        assert!(error.to_string().contains("this file holds 2"), "{error}");
     }
 
     #[test]
