@@ -120,7 +120,12 @@ impl utoipa::Modify for SecuritySchemes {
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(openapi_document())
+}
+
+/// The OpenAPI document of every endpoint under `/api/v1`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
 }
 
 // ---- calendar ---------------------------------------------------------------------------------

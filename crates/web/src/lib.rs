@@ -93,3 +93,47 @@ fn panic_to_problem(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     )
     .into_response()
 }
+
+#[cfg(test)]
+mod openapi_snapshot {
+    use serde_json::Value;
+
+    /// Objects are already sorted (serde_json's map is ordered by key); arrays are sorted by their
+    /// text, so that only a change of content, not of registration order, fails the test.
+    fn normalized(value: Value) -> Value {
+        match value {
+            Value::Array(items) => {
+                let mut items: Vec<Value> = items.into_iter().map(normalized).collect();
+                items.sort_by_key(|v| v.to_string());
+                Value::Array(items)
+            }
+            Value::Object(map) => {
+                Value::Object(map.into_iter().map(|(k, v)| (k, normalized(v))).collect())
+            }
+            other => other,
+        }
+    }
+
+    /// The OpenAPI document is what clients build on: any change to it must be deliberate. Run
+    /// with `UPDATE_OPENAPI_SNAPSHOT=1` to accept a change, and review the snapshot's diff.
+    #[test]
+    fn the_openapi_document_matches_its_snapshot() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests")
+            .join("snapshots")
+            .join("openapi.json");
+        let document = serde_json::to_value(crate::api::openapi_document()).expect("JSON");
+        let document = normalized(document);
+        let text = serde_json::to_string_pretty(&document).expect("JSON") + "\n";
+        if std::env::var("UPDATE_OPENAPI_SNAPSHOT").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, &text).expect("write the snapshot");
+        }
+        let snapshot = std::fs::read_to_string(&path).expect("the snapshot is checked in");
+        let snapshot: Value = serde_json::from_str(&snapshot).expect("the snapshot is JSON");
+        assert!(
+            normalized(snapshot) == document,
+            "the OpenAPI document differs from tests/snapshots/openapi.json; if the change is \
+             meant, run UPDATE_OPENAPI_SNAPSHOT=1 cargo test -p onewindow-web openapi and review the diff"
+        );
+    }
+}
