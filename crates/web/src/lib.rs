@@ -6,15 +6,10 @@
 #![allow(clippy::result_large_err)]
 
 pub mod api;
-pub mod auth;
-pub mod bundle_api;
-pub mod calendar_api;
+pub mod extract;
 pub mod gantt;
 pub mod i18n;
-pub mod monitor_api;
 pub mod problem;
-pub mod project_api;
-pub mod report_api;
 pub mod ui;
 
 use std::time::Duration;
@@ -31,7 +26,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::problem::Problem;
 
-pub use auth::WebConfig;
+pub use extract::WebConfig;
 
 /// The whole application as one router, with default settings.
 pub fn app(service: Service) -> Router {
@@ -43,16 +38,7 @@ pub fn app(service: Service) -> Router {
 pub fn app_with(service: Service, config: WebConfig) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
-        .nest(
-            "/api/v1",
-            api::router()
-                .merge(auth::router())
-                .merge(calendar_api::router())
-                .merge(monitor_api::router())
-                .merge(report_api::router())
-                .merge(bundle_api::router())
-                .merge(project_api::router()),
-        )
+        .nest("/api/v1", api::router())
         .merge(ui::router())
         .fallback(not_found)
         .with_state(service)

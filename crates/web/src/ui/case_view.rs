@@ -1580,7 +1580,7 @@ pub(crate) mod testing {
                 .await
                 .expect("session");
             Browser {
-                cookie: format!("{}={}", crate::auth::SESSION_COOKIE, grant.token),
+                cookie: format!("{}={}", crate::extract::SESSION_COOKIE, grant.token),
                 csrf: grant.csrf_token,
                 actor: session.actor,
             }

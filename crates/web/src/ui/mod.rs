@@ -30,7 +30,7 @@ use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
 use serde::Deserialize;
 
-use crate::auth::{OverTls, SESSION_COOKIE, Source, cookie, session_cookie};
+use crate::extract::{OverTls, SESSION_COOKIE, Source, cookie, session_cookie};
 use crate::i18n::{Lang, Messages};
 
 /// The cookie that remembers the chosen language.
@@ -201,7 +201,7 @@ impl FromRequestParts<Service> for PageCtx {
         let lang = cookie(&parts.headers, LANG_COOKIE)
             .and_then(Lang::parse)
             .unwrap_or_default();
-        let source = crate::auth::source_of(parts);
+        let source = crate::extract::source_of(parts);
         let session = match cookie(&parts.headers, SESSION_COOKIE) {
             // An ended session is the same as none: the page offers the login.
             Some(token) => service.authenticate(token, &source).await.ok(),
@@ -348,7 +348,8 @@ impl PageCtx {
         let Some(session) = &self.session else {
             return Err(self.error(StatusCode::FORBIDDEN, "common-error-csrf"));
         };
-        if !session.csrf_token.is_empty() && crate::auth::same_secret(sent, &session.csrf_token) {
+        if !session.csrf_token.is_empty() && crate::extract::same_secret(sent, &session.csrf_token)
+        {
             Ok(())
         } else {
             Err(self.error(StatusCode::FORBIDDEN, "common-error-csrf"))

@@ -20,7 +20,7 @@ use onewindow_domain::circulation::{TaskAction, TaskCommand};
 use onewindow_domain::clock::notice_deadline;
 use serde::Deserialize;
 
-use crate::auth::OverTls;
+use crate::extract::OverTls;
 use crate::i18n::Messages;
 use crate::ui::case_view::{
     self, CaseView, FormErrors, FormFields, HistoryRow, MaterialNames, MaterialRow, PageNotice,

@@ -1,242 +1,33 @@
-//! The JSON API under `/api/v1`: parse the request, call the service, shape the answer.
+//! Cases: filing, the list, one case, the applicant's personal data, and the actions on a case.
 
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
-use axum::http::request::Parts;
+use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
-use onewindow_app::ItemFilter;
 use onewindow_app::Service;
 use onewindow_app::service::{CaseDetail, CaseQuery, SubmitCase};
 use onewindow_domain::case::{
     Action, Applicant, Case, CaseCommand, CaseEvent, Channel, DeliveryMethod,
 };
-use onewindow_domain::catalogue::{Department, PublishedItem};
 use onewindow_domain::circulation::TaskAction;
 use onewindow_domain::clock::SuspensionKind;
-use onewindow_domain::figures::CatalogueFigures;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth::Auth;
+use super::{ApiJson, ApiQuery, ApiResult, expected_version, with_etag};
+use crate::extract::Auth;
 use crate::problem::Problem;
 
-type ApiResult<T> = Result<T, Problem>;
-
-/// `Json<T>` whose rejections are problem documents naming what is wrong.
-pub struct ApiJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = Problem;
-    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        Json::<T>::from_request(req, state)
-            .await
-            .map(|Json(v)| ApiJson(v))
-            .map_err(Problem::from)
-    }
+pub(super) fn routes() -> OpenApiRouter<Service> {
+    OpenApiRouter::new()
+        .routes(routes!(submit_case, list_cases))
+        .routes(routes!(get_case))
+        .routes(routes!(personal_data))
+        .routes(routes!(case_action))
 }
-
-/// `Query<T>` whose rejections are problem documents.
-pub struct ApiQuery<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = Problem;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(v)| ApiQuery(v))
-            .map_err(Problem::from)
-    }
-}
-
-pub fn router() -> Router<Service> {
-    Router::new()
-        .route("/calendar/deadline", get(deadline))
-        .route("/catalogue/departments", get(departments))
-        .route("/catalogue/items", get(items))
-        .route("/catalogue/items/{code}", get(item))
-        .route("/catalogue/figures", get(figures))
-        .route("/cases", post(submit_case).get(list_cases))
-        .route("/cases/{id}", get(get_case))
-        .route("/cases/{id}/personal-data", get(personal_data))
-        .route("/cases/{id}/{action}", post(case_action))
-        .route("/openapi.json", get(openapi))
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "onewindow API",
-        description = "One-stop government service centre (最多跑一次). Errors are RFC 7807 problem documents.",
-    ),
-    servers((url = "/api/v1")),
-    paths(deadline, departments, items, item, figures, submit_case, list_cases, get_case,
-        personal_data, case_action,
-        crate::auth::login, crate::auth::logout, crate::auth::me, crate::auth::list_tokens,
-        crate::auth::create_token, crate::auth::revoke_token, crate::auth::list_users,
-        crate::auth::create_user, crate::auth::get_user, crate::auth::disable_user,
-        crate::auth::enable_user, crate::auth::reset_password, crate::auth::set_posts, crate::auth::set_email,
-        crate::auth::audit_trail, crate::monitor_api::overview, crate::monitor_api::inbox,
-        crate::monitor_api::mark_read, crate::monitor_api::statistics,
-        crate::monitor_api::assessment, crate::monitor_api::faults,
-        crate::monitor_api::record_fault, crate::report_api::monthly, crate::bundle_api::list_bundles,
-        crate::bundle_api::get_bundle, crate::bundle_api::publish_bundle,
-        crate::bundle_api::bundle_report, crate::bundle_api::task_action,
-        crate::project_api::register, crate::project_api::list, crate::project_api::show,
-        crate::project_api::plan_svg, crate::project_api::provisional_opinion,
-        crate::project_api::land, crate::project_api::agent, crate::project_api::board, crate::project_api::alerts,
-        crate::project_api::regions, crate::project_api::save_region,
-        crate::calendar_api::overview, crate::calendar_api::load_notice),
-    components(schemas(Problem)),
-    modifiers(&SecuritySchemes),
-    security(("bearer" = []), ("session_cookie" = []))
-)]
-pub struct ApiDoc;
-
-/// Two ways to prove who you are: a bearer token (API clients) or the session cookie (pages;
-/// changes also need `X-CSRF-Token`).
-struct SecuritySchemes;
-
-impl utoipa::Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{
-            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
-        };
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-        components.add_security_scheme(
-            "session_cookie",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
-                crate::auth::SESSION_COOKIE,
-            ))),
-        );
-    }
-}
-
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi_document())
-}
-
-/// The OpenAPI document of every endpoint under `/api/v1`.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
-}
-
-// ---- calendar ---------------------------------------------------------------------------------
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct DeadlineQuery {
-    /// The day before day 1, e.g. the day of acceptance (YYYY-MM-DD).
-    #[param(value_type = String, format = Date)]
-    start: NaiveDate,
-    /// How many working days.
-    working_days: u32,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DeadlineAnswer {
-    #[schema(value_type = String, format = Date)]
-    start: NaiveDate,
-    working_days: u32,
-    /// The `working_days`th working day after `start`.
-    #[schema(value_type = String, format = Date)]
-    deadline: NaiveDate,
-    /// True when `deadline` is counted on the provisional year (weekends and statutory holidays
-    /// only, until the State Council's notice is loaded): it may still move.
-    provisional: bool,
-}
-
-/// The date N working days after a start date, on the PRC calendar with make-up days.
-#[utoipa::path(get, path = "/calendar/deadline", params(DeadlineQuery), security(()),
-    responses((status = 200, body = DeadlineAnswer), (status = 422, body = Problem)))]
-async fn deadline(
-    State(service): State<Service>,
-    ApiQuery(q): ApiQuery<DeadlineQuery>,
-) -> ApiResult<Json<DeadlineAnswer>> {
-    let deadline = service.deadline(q.start, q.working_days)?;
-    Ok(Json(DeadlineAnswer {
-        start: q.start,
-        working_days: q.working_days,
-        deadline,
-        provisional: service.calendar().is_provisional(deadline),
-    }))
-}
-
-// ---- catalogue --------------------------------------------------------------------------------
-
-/// Every department of the catalogue.
-#[utoipa::path(get, path = "/catalogue/departments", security(()), responses((status = 200, body = [Department])))]
-async fn departments(State(service): State<Service>) -> ApiResult<Json<Vec<Department>>> {
-    Ok(Json(service.departments().await?))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ItemsQuery {
-    /// Words of the name or the code, in Chinese, full pinyin or pinyin initials (`yyzz` finds
-    /// 营业执照); several words separated by spaces must all match.
-    q: Option<String>,
-    department: Option<String>,
-    /// One of immediate, window_express, online_prereview, online_express, online_online.
-    run_mode: Option<String>,
-    kind: Option<String>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// 1–200, default 50.
-    limit: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ItemPage {
-    items: Vec<PublishedItem>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    next_cursor: Option<String>,
-}
-
-/// Search the catalogue.
-#[utoipa::path(get, path = "/catalogue/items", params(ItemsQuery), security(()), responses((status = 200, body = ItemPage)))]
-async fn items(
-    State(service): State<Service>,
-    ApiQuery(q): ApiQuery<ItemsQuery>,
-) -> ApiResult<Json<ItemPage>> {
-    let page = service
-        .items(ItemFilter {
-            query: q.q,
-            department: q.department,
-            run_mode: q.run_mode,
-            kind: q.kind,
-            after_code: q.cursor,
-            limit: q.limit.unwrap_or(50),
-        })
-        .await?;
-    Ok(Json(ItemPage {
-        items: page.items,
-        next_cursor: page.next_cursor,
-    }))
-}
-
-/// One item in its current version.
-#[utoipa::path(get, path = "/catalogue/items/{code}", security(()), params(("code" = String, Path)),
-    responses((status = 200, body = PublishedItem), (status = 404, body = Problem)))]
-async fn item(
-    State(service): State<Service>,
-    Path(code): Path<String>,
-) -> ApiResult<Json<PublishedItem>> {
-    Ok(Json(service.item(&code).await?))
-}
-
-/// The catalogue figures of the reform, computed from the stored items.
-#[utoipa::path(get, path = "/catalogue/figures", security(()), responses((status = 200, body = CatalogueFigures)))]
-async fn figures(State(service): State<Service>) -> ApiResult<Json<CatalogueFigures>> {
-    Ok(Json(service.catalogue_figures().await?))
-}
-
-// ---- cases ------------------------------------------------------------------------------------
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SubmitCaseRequest {
@@ -313,13 +104,6 @@ impl From<CaseDetail> for CaseResponse {
             task_actions: d.task_actions,
         }
     }
-}
-
-pub(crate) fn with_etag(mut response: Response, version: u64) -> Response {
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
-        response.headers_mut().insert(header::ETAG, v);
-    }
-    response
 }
 
 /// File an application. Send an `Idempotency-Key` header: a retry with the same key returns the
@@ -569,30 +353,6 @@ fn command(action: &str, body: ActionRequest) -> Result<CaseCommand, Problem> {
             ));
         }
     })
-}
-
-/// The version an `If-Match` header names (`"3"`, `3` or `W/"3"`).
-pub(crate) fn expected_version(headers: &HeaderMap) -> Result<u64, Problem> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Err(Problem {
-            errors: vec![onewindow_domain::validation::FieldError::new(
-                "If-Match",
-                "send the case version you based this on (the ETag of the case)",
-            )],
-            ..Problem::new(
-                StatusCode::PRECONDITION_REQUIRED,
-                "if-match-required",
-                "If-Match required",
-                "a change to a case must carry the version it was based on in If-Match",
-            )
-        });
-    };
-    value
-        .to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|v| v.parse::<u64>().ok())
-        .ok_or_else(|| Problem::bad_request("If-Match", "must be the case version, e.g. \"3\""))
 }
 
 /// Take one action on a case: start-pre-review, request-supplement, provide-supplement, accept,

@@ -1,26 +1,29 @@
-//! The monitor in the JSON API: lit clocks, the inbox of alerts, the statistics of a period.
+//! Statistics of a period, the assessment, fault records and the monthly inspection report
+//! (supervisors).
 
-use axum::extract::{Path, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::response::{IntoResponse as _, Response};
 use onewindow_app::Service;
-use onewindow_app::monitor::{InboxEntry, MonitorOverview};
-use serde::{Deserialize, Serialize};
+use onewindow_app::monthly_report::Month;
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::api::ApiQuery;
-use crate::auth::Auth;
+use super::{ApiJson, ApiQuery};
+use crate::extract::Auth;
+use crate::i18n::Lang;
 use crate::problem::Problem;
+use crate::ui::monitor::{RenderError, download, monthly_html, monthly_pdf, server_font};
 
-pub fn router() -> Router<Service> {
-    Router::new()
-        .route("/monitor", get(overview))
-        .route("/inbox", get(inbox))
-        .route("/inbox/{id}/read", post(mark_read))
-        .route("/statistics", get(statistics))
-        .route("/assessment", get(assessment))
-        .route("/faults", get(faults).post(record_fault))
+pub(super) fn routes() -> OpenApiRouter<Service> {
+    OpenApiRouter::new()
+        .routes(routes!(statistics))
+        .routes(routes!(assessment))
+        .routes(routes!(faults, record_fault))
+        .routes(routes!(monthly))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -89,7 +92,7 @@ pub struct FaultRequest {
 pub(crate) async fn record_fault(
     State(service): State<Service>,
     Auth(auth): Auth,
-    crate::api::ApiJson(body): crate::api::ApiJson<FaultRequest>,
+    ApiJson(body): ApiJson<FaultRequest>,
 ) -> Result<(StatusCode, Json<onewindow_app::assessment::Fault>), Problem> {
     let fault = service
         .record_fault(
@@ -261,54 +264,87 @@ pub fn statistics_csv(s: &onewindow_domain::statistics::PeriodStatistics) -> Str
     out
 }
 
-/// The red and yellow clocks of your scope (supervisors: all; department staff: their
-/// departments; clerks: their centres), most urgent first, and how many are green.
-#[utoipa::path(get, path = "/monitor",
-    responses((status = 200, body = Object, description = "{red: [clock], yellow: [clock], green: n}"), (status = 403, body = Problem)))]
-pub(crate) async fn overview(
-    State(service): State<Service>,
-    Auth(auth): Auth,
-) -> Result<Json<MonitorOverview>, Problem> {
-    Ok(Json(service.monitor_overview(&auth.actor).await?))
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
-pub struct InboxQuery {
-    cursor: Option<String>,
-    /// 1–200, default 50.
-    limit: Option<u32>,
+pub struct MonthlyParams {
+    /// The month, YYYY-MM.
+    month: String,
+    /// json (default: the figures), html (a stand-alone file) or pdf.
+    format: Option<String>,
+    /// The language of the HTML and PDF: zh-CN (default) or en.
+    lang: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InboxPage {
-    #[schema(value_type = Vec<Object>)]
-    items: Vec<InboxEntry>,
-    next_cursor: Option<String>,
+fn internal(e: &RenderError) -> Problem {
+    tracing::error!(error = %e, "the monthly report failed");
+    match e {
+        RenderError::Font(e) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "report-font-missing",
+            "No font for the PDF report",
+            e.to_string(),
+        ),
+        _ => Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the report could not be rendered",
+        ),
+    }
 }
 
-/// Alerts raised by changes of light in your scope, newest first, each with whether you read it.
-#[utoipa::path(get, path = "/inbox", params(InboxQuery),
-    responses((status = 200, body = InboxPage), (status = 403, body = Problem)))]
-pub(crate) async fn inbox(
+/// The monthly inspection report of a month: its figures and the change against the previous
+/// month, the daily series, the ranking of departments and service centres, the service stars,
+/// the overdue cases with the reasons recorded for their extensions and stops. Supervisors only.
+/// `format=html` answers the stand-alone HTML file, `format=pdf` the PDF (Chinese text with an
+/// embedded CJK font subset; 503 `report-font-missing` when the server has no such font).
+#[utoipa::path(get, path = "/reports/monthly", params(MonthlyParams),
+    responses((status = 200, body = Object), (status = 403, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub(crate) async fn monthly(
     State(service): State<Service>,
     Auth(auth): Auth,
-    ApiQuery(q): ApiQuery<InboxQuery>,
-) -> Result<Json<InboxPage>, Problem> {
-    let page = service.inbox(&auth.actor, q.cursor, q.limit).await?;
-    Ok(Json(InboxPage {
-        items: page.items,
-        next_cursor: page.next_cursor,
-    }))
-}
-
-/// Mark an alert of your inbox as read.
-#[utoipa::path(post, path = "/inbox/{id}/read", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
-pub(crate) async fn mark_read(
-    State(service): State<Service>,
-    Auth(auth): Auth,
-    Path(id): Path<String>,
-) -> Result<StatusCode, Problem> {
-    service.mark_alert_read(&auth.actor, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    ApiQuery(q): ApiQuery<MonthlyParams>,
+) -> Result<Response, Problem> {
+    let month =
+        Month::parse(&q.month).ok_or_else(|| Problem::field("month", "YYYY-MM, e.g. 2026-10"))?;
+    let format = match q.format.as_deref() {
+        None | Some("json") => "json",
+        Some("html") => "html",
+        Some("pdf") => "pdf",
+        Some(_) => return Err(Problem::field("format", "json, html or pdf")),
+    };
+    let lang = match q.lang.as_deref() {
+        None => Lang::ZhCn,
+        Some(text) => Lang::parse(text).ok_or_else(|| Problem::field("lang", "zh-CN or en"))?,
+    };
+    let report = service.monthly_report(&auth.actor, month).await?;
+    let name = |ext: &str| format!("monthly-{month}.{ext}");
+    match format {
+        "json" => Ok(Json(report).into_response()),
+        "html" => {
+            let html = monthly_html(&report, lang).map_err(|e| internal(&e))?;
+            Ok(download(
+                "text/html; charset=utf-8",
+                &name("html"),
+                html.into_bytes(),
+            ))
+        }
+        _ => {
+            let pdf = tokio::task::spawn_blocking(move || {
+                let font = server_font()?;
+                monthly_pdf(&report, lang, &font)
+            })
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "the PDF task failed");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    "the report could not be rendered",
+                )
+            })?
+            .map_err(|e| internal(&e))?;
+            Ok(download("application/pdf", &name("pdf"), pdf))
+        }
+    }
 }

@@ -2,11 +2,10 @@
 //! critical path and Gantt chart, simulated approval, the land, the agent, the board, and the
 //! assessed regions.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::NaiveDate;
 use onewindow_app::Service;
 use onewindow_app::projects::Region;
@@ -14,28 +13,27 @@ use onewindow_app::projects::{BoardLine, ProjectView};
 use onewindow_domain::project::{NewProject, Project};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::api::{ApiJson, ApiQuery, expected_version, with_etag};
-use crate::auth::Auth;
+use super::{ApiJson, ApiQuery, expected_version, with_etag};
+use crate::extract::Auth;
 use crate::problem::Problem;
 
 type ApiResult<T> = Result<T, Problem>;
 
-pub fn router() -> Router<Service> {
-    Router::new()
-        .route("/projects", post(register).get(list))
-        .route("/projects/board", get(board))
-        .route("/projects/alerts", get(alerts))
-        .route("/projects/{code}", get(show))
-        .route("/projects/{code}/plan.svg", get(plan_svg))
-        .route(
-            "/projects/{code}/steps/{step}/provisional-opinion",
-            post(provisional_opinion),
-        )
-        .route("/projects/{code}/land", post(land))
-        .route("/projects/{code}/agent", post(agent))
-        .route("/regions", get(regions))
-        .route("/regions/{code}", axum::routing::put(save_region))
+pub(super) fn routes() -> OpenApiRouter<Service> {
+    OpenApiRouter::new()
+        .routes(routes!(register, list))
+        .routes(routes!(board))
+        .routes(routes!(alerts))
+        .routes(routes!(show))
+        .routes(routes!(plan_svg))
+        .routes(routes!(provisional_opinion))
+        .routes(routes!(land))
+        .routes(routes!(agent))
+        .routes(routes!(regions))
+        .routes(routes!(save_region))
 }
 
 fn view_response(status: StatusCode, view: ProjectView) -> Response {

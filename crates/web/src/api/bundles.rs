@@ -1,11 +1,10 @@
 //! Joint approval in the JSON API: bundles in the catalogue, their report, and the department
 //! tasks of joint cases. A bundle case is filed through `POST /cases` with the bundle's code.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use onewindow_app::Service;
 use onewindow_app::bundles::{BundleReportLine, BundleView};
 use onewindow_domain::bundle::Bundle;
@@ -13,22 +12,21 @@ use onewindow_domain::circulation::{TaskAction, TaskCommand};
 use onewindow_domain::clock::SuspensionKind;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::api::{ApiJson, expected_version, with_etag};
-use crate::auth::Auth;
+use super::{ApiJson, expected_version, with_etag};
+use crate::extract::Auth;
 use crate::problem::Problem;
 
 type ApiResult<T> = Result<T, Problem>;
 
-pub fn router() -> Router<Service> {
-    Router::new()
-        .route("/catalogue/bundles", get(list_bundles))
-        .route(
-            "/catalogue/bundles/{code}",
-            get(get_bundle).put(publish_bundle),
-        )
-        .route("/reports/bundles", get(bundle_report))
-        .route("/cases/{id}/tasks/{task}/{action}", post(task_action))
+pub(super) fn routes() -> OpenApiRouter<Service> {
+    OpenApiRouter::new()
+        .routes(routes!(list_bundles))
+        .routes(routes!(get_bundle, publish_bundle))
+        .routes(routes!(bundle_report))
+        .routes(routes!(task_action))
 }
 
 /// Every joint-approval bundle (联办事项) with its plan: the one form of materials, the member

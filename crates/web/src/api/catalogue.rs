@@ -1,0 +1,89 @@
+//! The catalogue of items (事项清单): departments, search, one item, the reform's figures.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use onewindow_app::ItemFilter;
+use onewindow_app::Service;
+use onewindow_domain::catalogue::{Department, PublishedItem};
+use onewindow_domain::figures::CatalogueFigures;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiQuery, ApiResult};
+use crate::problem::Problem;
+
+pub(super) fn routes() -> OpenApiRouter<Service> {
+    OpenApiRouter::new()
+        .routes(routes!(departments))
+        .routes(routes!(items))
+        .routes(routes!(item))
+        .routes(routes!(figures))
+}
+
+/// Every department of the catalogue.
+#[utoipa::path(get, path = "/catalogue/departments", security(()), responses((status = 200, body = [Department])))]
+async fn departments(State(service): State<Service>) -> ApiResult<Json<Vec<Department>>> {
+    Ok(Json(service.departments().await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ItemsQuery {
+    /// Words of the name or the code, in Chinese, full pinyin or pinyin initials (`yyzz` finds
+    /// 营业执照); several words separated by spaces must all match.
+    q: Option<String>,
+    department: Option<String>,
+    /// One of immediate, window_express, online_prereview, online_express, online_online.
+    run_mode: Option<String>,
+    kind: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// 1–200, default 50.
+    limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemPage {
+    items: Vec<PublishedItem>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    next_cursor: Option<String>,
+}
+
+/// Search the catalogue.
+#[utoipa::path(get, path = "/catalogue/items", params(ItemsQuery), security(()), responses((status = 200, body = ItemPage)))]
+async fn items(
+    State(service): State<Service>,
+    ApiQuery(q): ApiQuery<ItemsQuery>,
+) -> ApiResult<Json<ItemPage>> {
+    let page = service
+        .items(ItemFilter {
+            query: q.q,
+            department: q.department,
+            run_mode: q.run_mode,
+            kind: q.kind,
+            after_code: q.cursor,
+            limit: q.limit.unwrap_or(50),
+        })
+        .await?;
+    Ok(Json(ItemPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One item in its current version.
+#[utoipa::path(get, path = "/catalogue/items/{code}", security(()), params(("code" = String, Path)),
+    responses((status = 200, body = PublishedItem), (status = 404, body = Problem)))]
+async fn item(
+    State(service): State<Service>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<PublishedItem>> {
+    Ok(Json(service.item(&code).await?))
+}
+
+/// The catalogue figures of the reform, computed from the stored items.
+#[utoipa::path(get, path = "/catalogue/figures", security(()), responses((status = 200, body = CatalogueFigures)))]
+async fn figures(State(service): State<Service>) -> ApiResult<Json<CatalogueFigures>> {
+    Ok(Json(service.catalogue_figures().await?))
+}
