@@ -3,6 +3,7 @@
 //! CLI are thin shells and every rule lives exactly once.
 
 pub mod access;
+pub mod action_fields;
 pub mod assessment;
 pub mod audit;
 pub mod bundle;

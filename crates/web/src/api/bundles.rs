@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use onewindow_app::Service;
 use onewindow_app::bundles::{BundleReportLine, BundleView};
+use onewindow_domain::action_fields::{self, TaskActionFields};
 use onewindow_domain::bundle::Bundle;
 use onewindow_domain::circulation::{TaskAction, TaskCommand};
 use onewindow_domain::clock::SuspensionKind;
@@ -109,58 +110,31 @@ pub struct TaskActionRequest {
     approve: Option<bool>,
 }
 
-fn need<T>(value: Option<T>, field: &str, what: &str) -> Result<T, Problem> {
-    value.ok_or_else(|| Problem::bad_request(field, format!("required: {what}")))
-}
-
+/// The command a task action name and its body ask for, through the mapping the desk uses too.
 fn task_command(action: &str, body: TaskActionRequest) -> Result<TaskCommand, Problem> {
     let Some(action) = TaskAction::parse(action) else {
         let known: Vec<&str> = TaskAction::ALL.iter().map(|a| a.as_str()).collect();
-        return Err(Problem {
-            ..Problem::new(
-                StatusCode::NOT_FOUND,
-                "unknown-action",
-                "Unknown action",
-                format!(
-                    "{action:?} is not a task action; actions are {}",
-                    known.join(", ")
-                ),
-            )
-        });
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown-action",
+            "Unknown action",
+            format!(
+                "{action:?} is not a task action; actions are {}",
+                known.join(", ")
+            ),
+        ));
     };
-    Ok(match action {
-        TaskAction::Claim => TaskCommand::Claim,
-        TaskAction::Transfer => TaskCommand::Transfer {
-            to: need(body.to, "to", "the colleague's user name")?,
-            reason: need(body.reason, "reason", "why the task changes hands")?,
-        },
-        TaskAction::Countersign => TaskCommand::Countersign {
-            opinion: need(body.opinion, "opinion", "the reviewer's opinion")?,
-        },
-        TaskAction::RequestSupplement => TaskCommand::RequestSupplement {
-            missing: need(body.missing, "missing", "the material keys asked for")?,
-            note: need(body.note, "note", "what is wrong or missing")?,
-        },
-        TaskAction::Suspend => TaskCommand::Suspend {
-            kind: need(body.kind, "kind", "why the clock stops")?,
-            reason: need(body.reason, "reason", "the reason")?,
-        },
-        TaskAction::Resume => TaskCommand::Resume,
-        TaskAction::SendBack => TaskCommand::SendBack {
-            reason: need(
-                body.reason,
-                "reason",
-                "why the task goes back to the window",
-            )?,
-        },
-        TaskAction::Resubmit => TaskCommand::Resubmit {
-            note: need(body.note, "note", "what the window corrected")?,
-        },
-        TaskAction::Decide => TaskCommand::Decide {
-            approve: need(body.approve, "approve", "true to approve, false to deny")?,
-            reason: body.reason.unwrap_or_default(),
-        },
-    })
+    let fields = TaskActionFields {
+        to: body.to,
+        reason: body.reason,
+        opinion: body.opinion,
+        missing: body.missing,
+        note: body.note,
+        kind: body.kind,
+        approve: body.approve,
+    };
+    action_fields::task_command(action, fields)
+        .map_err(|e| Problem::bad_request(&e.field, e.reason))
 }
 
 /// Take one action on one department's task of a joint case: claim, transfer, countersign,

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use onewindow_app::Service;
 use onewindow_app::service::{CaseDetail, CaseQuery, SubmitCase};
+use onewindow_domain::action_fields::{self, ActionFields};
 use onewindow_domain::case::{
     Action, Applicant, Case, CaseCommand, CaseEvent, Channel, DeliveryMethod,
 };
@@ -276,83 +277,39 @@ pub struct ActionRequest {
     extra_visit_reason: Option<String>,
 }
 
-fn need<T>(value: Option<T>, field: &str, what: &str) -> Result<T, Problem> {
-    value.ok_or_else(|| Problem::field(field, format!("required: {what}")))
+impl From<ActionRequest> for ActionFields {
+    fn from(body: ActionRequest) -> Self {
+        ActionFields {
+            reason: body.reason,
+            missing: body.missing,
+            note: body.note,
+            materials: body.materials,
+            kind: body.kind,
+            working_days: body.working_days,
+            approve: body.approve,
+            document_number: body.document_number,
+            delivery: body.delivery,
+            purpose: body.purpose,
+            extra_visit_reason: body.extra_visit_reason,
+        }
+    }
 }
 
+/// The command an action name and its body ask for, through the mapping the pages use too.
 fn command(action: &str, body: ActionRequest) -> Result<CaseCommand, Problem> {
-    let reason = || body.reason.clone().unwrap_or_default();
-    Ok(match action {
-        "start-pre-review" => CaseCommand::StartPreReview,
-        "request-supplement" => CaseCommand::RequestSupplement {
-            missing: need(
-                body.missing.clone(),
-                "missing",
-                "the keys of every missing material",
-            )?,
-            note: body.note.clone().unwrap_or_default(),
-        },
-        "provide-supplement" => CaseCommand::ProvideSupplement {
-            materials: need(
-                body.materials.clone(),
-                "materials",
-                "the keys of the materials handed in",
-            )?,
-        },
-        "accept" => CaseCommand::Accept,
-        "reject" => CaseCommand::Reject { reason: reason() },
-        "start-review" => CaseCommand::StartReview,
-        "suspend" => CaseCommand::Suspend {
-            kind: need(
-                body.kind,
-                "kind",
-                "supplement, hearing, inspection, testing, expert_review or public_notice",
-            )?,
-            reason: reason(),
-        },
-        "resume" => CaseCommand::Resume,
-        "extend" => CaseCommand::Extend {
-            working_days: need(
-                body.working_days,
-                "working_days",
-                "the number of working days",
-            )?,
-            reason: reason(),
-        },
-        "decide" => CaseCommand::Decide {
-            approve: need(body.approve, "approve", "true to approve, false to deny")?,
-            reason: reason(),
-        },
-        "issue-result" => CaseCommand::IssueResult {
-            document_number: body.document_number.clone(),
-        },
-        "deliver" => CaseCommand::Deliver {
-            method: need(
-                body.delivery.clone(),
-                "delivery",
-                "{\"method\": \"pickup\" | \"express\" | \"online\"}",
-            )?,
-        },
-        "close" => CaseCommand::Close,
-        "record-visit" => CaseCommand::RecordVisit {
-            purpose: need(
-                body.purpose.clone(),
-                "purpose",
-                "what the applicant came for",
-            )?,
-            extra_visit_reason: body.extra_visit_reason.clone(),
-        },
-        other => {
-            return Err(Problem::new(
-                StatusCode::NOT_FOUND,
-                "unknown-action",
-                "Unknown action",
-                format!(
-                    "{other:?} is not an action; actions are start-pre-review, request-supplement, provide-supplement, accept, reject, start-review, suspend, resume, extend, decide, issue-result, deliver, close, record-visit"
-                ),
-            ));
-        }
-    })
+    let Some(action) = Action::parse(action) else {
+        let known: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown-action",
+            "Unknown action",
+            format!(
+                "{action:?} is not an action; actions are {}",
+                known.join(", ")
+            ),
+        ));
+    };
+    action_fields::case_command(action, body.into()).map_err(|e| Problem::field(&e.field, e.reason))
 }
 
 /// Take one action on a case: start-pre-review, request-supplement, provide-supplement, accept,

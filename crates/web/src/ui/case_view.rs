@@ -65,27 +65,6 @@ pub fn action_key(action: Action) -> &'static str {
     }
 }
 
-/// The action named in a URL (`accept`, `request-supplement`).
-pub fn parse_action(name: &str) -> Option<Action> {
-    const ALL: [Action; 14] = [
-        Action::StartPreReview,
-        Action::RequestSupplement,
-        Action::ProvideSupplement,
-        Action::Accept,
-        Action::Reject,
-        Action::StartReview,
-        Action::Suspend,
-        Action::Resume,
-        Action::Extend,
-        Action::Decide,
-        Action::IssueResult,
-        Action::Deliver,
-        Action::Close,
-        Action::RecordVisit,
-    ];
-    ALL.into_iter().find(|a| a.as_str() == name)
-}
-
 /// The message key of why a clock stops.
 pub fn suspension_key(kind: SuspensionKind) -> &'static str {
     match kind {
@@ -1163,7 +1142,7 @@ pub fn refusal(t: &Messages, form: &str, error: AppError) -> Result<Refusal, App
             notice: PageNotice::error(t.fill1(
                 "window-form-refused",
                 "action",
-                parse_action(&form).map_or("", |a| t.get(action_key(a))),
+                Action::parse(&form).map_or("", |a| t.get(action_key(a))),
             )),
             errors: FormErrors {
                 form,
@@ -1332,7 +1311,7 @@ mod tests {
                 "close",
                 "record-visit",
             ] {
-                let action = parse_action(name).expect("an action");
+                let action = Action::parse(name).expect("an action");
                 assert_eq!(action.as_str(), name);
                 assert!(t.has(action_key(action)), "{name}");
             }

@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use onewindow_app::workbench::DeskQuery;
 use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
+use onewindow_domain::action_fields::{self, ActionFields, TaskActionFields};
 use onewindow_domain::case::{Action, CaseCommand, Status};
 use onewindow_domain::circulation::{TaskAction, TaskCommand, TaskStatus};
 use onewindow_domain::clock::SuspensionKind;
@@ -284,11 +285,10 @@ async fn case_page(
         return refused;
     }
     let t = ctx.chrome.t;
-    let notice = params
-        .done
-        .as_deref()
-        .and_then(case_view::parse_action)
-        .map(|a| PageNotice::ok(t.fill1("window-done", "action", t.get(case_view::action_key(a)))));
+    let notice =
+        params.done.as_deref().and_then(Action::parse).map(|a| {
+            PageNotice::ok(t.fill1("window-done", "action", t.get(case_view::action_key(a))))
+        });
     show_case(
         &service,
         &ctx,
@@ -419,7 +419,7 @@ async fn act(
     if let Err(refused) = ctx.check_csrf(form.value("csrf_token")) {
         return refused;
     }
-    let Some(action) = case_view::parse_action(&action).filter(|a| DESK_ACTIONS.contains(a)) else {
+    let Some(action) = Action::parse(&action).filter(|a| DESK_ACTIONS.contains(a)) else {
         return ctx.error(StatusCode::NOT_FOUND, "common-error-not-found");
     };
     let result = match (form.version(), command(action, &form)) {
@@ -456,46 +456,36 @@ async fn act(
     }
 }
 
-/// The command a desk form asks for; fields the page itself cannot read are refused here.
+/// The command a desk form asks for, through the mapping the API uses too; a value the page
+/// cannot read counts as missing.
 fn command(action: Action, form: &FormFields) -> Result<CaseCommand, AppError> {
-    Ok(match action {
-        Action::StartReview => CaseCommand::StartReview,
-        Action::RequestSupplement => CaseCommand::RequestSupplement {
-            missing: form.all("missing"),
-            note: form.value("note").trim().to_string(),
-        },
-        Action::Suspend => {
-            let kind = SUSPEND_KINDS
-                .into_iter()
-                .find(|k| case_view::suspension_name(*k) == form.value("kind"))
-                .ok_or_else(|| AppError::invalid("kind", "choose why the clock stops"))?;
-            CaseCommand::Suspend {
-                kind,
-                reason: form.value("reason").trim().to_string(),
-            }
-        }
-        Action::Resume => CaseCommand::Resume,
-        Action::Extend => {
-            CaseCommand::Extend {
-                working_days: form.value("working_days").trim().parse().map_err(|_| {
-                    AppError::invalid("working_days", "a whole number of working days")
-                })?,
-                reason: form.value("reason").trim().to_string(),
-            }
-        }
-        Action::Decide => CaseCommand::Decide {
-            approve: match form.value("approve") {
-                "true" => true,
-                "false" => false,
-                _ => return Err(AppError::invalid("approve", "approve or deny")),
-            },
-            reason: form.value("reason").trim().to_string(),
-        },
-        // Only the desk's actions reach here (`DESK_ACTIONS`).
-        _ => CaseCommand::IssueResult {
-            document_number: form.text("document_number"),
-        },
-    })
+    let fields = ActionFields {
+        reason: Some(form.value("reason").trim().to_string()),
+        missing: Some(form.all("missing")),
+        note: Some(form.value("note").trim().to_string()),
+        kind: suspension_kind(form),
+        working_days: form.value("working_days").trim().parse().ok(),
+        approve: approval(form),
+        document_number: form.text("document_number"),
+        ..ActionFields::default()
+    };
+    action_fields::case_command(action, fields).map_err(|e| AppError::Invalid(vec![e]))
+}
+
+/// The reason the form chose for stopping the clock.
+fn suspension_kind(form: &FormFields) -> Option<SuspensionKind> {
+    SUSPEND_KINDS
+        .into_iter()
+        .find(|k| case_view::suspension_name(*k) == form.value("kind"))
+}
+
+/// Approve or deny, as the form's buttons say.
+fn approval(form: &FormFields) -> Option<bool> {
+    match form.value("approve") {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
 }
 
 // ---- one department task of a joint case -------------------------------------------------------
@@ -867,43 +857,19 @@ async fn task_act(
     }
 }
 
-/// The command a task form asks for; what the page itself can tell is refused here.
+/// The command a task form asks for, through the mapping the API uses too.
 fn task_command(action: TaskAction, form: &FormFields) -> Result<TaskCommand, AppError> {
-    let text = |name: &str| form.value(name).trim().to_string();
-    Ok(match action {
-        TaskAction::Claim => TaskCommand::Claim,
-        TaskAction::Transfer => TaskCommand::Transfer {
-            to: text("to"),
-            reason: text("reason"),
-        },
-        TaskAction::Countersign => TaskCommand::Countersign {
-            opinion: text("opinion"),
-        },
-        TaskAction::RequestSupplement => TaskCommand::RequestSupplement {
-            missing: form.all("missing"),
-            note: text("note"),
-        },
-        TaskAction::Suspend => TaskCommand::Suspend {
-            kind: SUSPEND_KINDS
-                .into_iter()
-                .find(|k| case_view::suspension_name(*k) == form.value("kind"))
-                .ok_or_else(|| AppError::invalid("kind", "choose why the clock stops"))?,
-            reason: text("reason"),
-        },
-        TaskAction::Resume => TaskCommand::Resume,
-        TaskAction::SendBack => TaskCommand::SendBack {
-            reason: text("reason"),
-        },
-        TaskAction::Resubmit => TaskCommand::Resubmit { note: text("note") },
-        TaskAction::Decide => TaskCommand::Decide {
-            approve: match form.value("approve") {
-                "true" => true,
-                "false" => false,
-                _ => return Err(AppError::invalid("approve", "approve or deny")),
-            },
-            reason: text("reason"),
-        },
-    })
+    let text = |name: &str| Some(form.value(name).trim().to_string());
+    let fields = TaskActionFields {
+        to: text("to"),
+        reason: text("reason"),
+        opinion: text("opinion"),
+        missing: Some(form.all("missing")),
+        note: text("note"),
+        kind: suspension_kind(form),
+        approve: approval(form),
+    };
+    action_fields::task_command(action, fields).map_err(|e| AppError::Invalid(vec![e]))
 }
 
 /// The words for a task field the service refused.

@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use onewindow_app::workbench::{WINDOW_STATUSES, WindowQueueQuery};
 use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
+use onewindow_domain::action_fields::{self, ActionFields};
 use onewindow_domain::case::{Action, CaseCommand, DeliveryMethod, Status};
 use onewindow_domain::circulation::{TaskAction, TaskCommand};
 use onewindow_domain::clock::notice_deadline;
@@ -336,7 +337,7 @@ async fn case_page(
             "action",
             t.get(case_view::task_action_key(TaskAction::Resubmit)),
         ))),
-        done => done.and_then(case_view::parse_action).map(|a| {
+        done => done.and_then(Action::parse).map(|a| {
             PageNotice::ok(t.fill1("window-done", "action", t.get(case_view::action_key(a))))
         }),
     };
@@ -559,20 +560,18 @@ async fn act(
     if let Err(refused) = ctx.check_csrf(form.value("csrf_token")) {
         return refused;
     }
-    let Some(action) = case_view::parse_action(&action).filter(|a| WINDOW_ACTIONS.contains(a))
-    else {
+    let Some(action) = Action::parse(&action).filter(|a| WINDOW_ACTIONS.contains(a)) else {
         return ctx.error(StatusCode::NOT_FOUND, "common-error-not-found");
     };
     let t = ctx.chrome.t;
-    let result = match form.version() {
-        None => Err(AppError::invalid(
+    let result = match (form.version(), command(action, &form)) {
+        (None, _) => Err(AppError::invalid(
             "version",
             "the form carries no case version",
         )),
-        Some(version) => {
-            service
-                .execute(&session.actor, &id, version, command(action, &form))
-                .await
+        (_, Err(e)) => Err(e),
+        (Some(version), Ok(command)) => {
+            service.execute(&session.actor, &id, version, command).await
         }
     };
     match result {
@@ -599,31 +598,20 @@ async fn act(
     }
 }
 
-/// The command a window form asks for.
-fn command(action: Action, form: &FormFields) -> CaseCommand {
-    match action {
-        Action::StartPreReview => CaseCommand::StartPreReview,
-        Action::RequestSupplement => CaseCommand::RequestSupplement {
-            missing: form.all("missing"),
-            note: form.value("note").trim().to_string(),
-        },
-        Action::ProvideSupplement => CaseCommand::ProvideSupplement {
-            materials: form.all("materials"),
-        },
-        Action::Reject => CaseCommand::Reject {
-            reason: form.value("reason").trim().to_string(),
-        },
-        Action::RecordVisit => CaseCommand::RecordVisit {
-            purpose: form.value("purpose").trim().to_string(),
-            extra_visit_reason: form.text("extra_visit_reason"),
-        },
-        Action::Deliver => CaseCommand::Deliver {
-            method: DeliveryMethod::Pickup,
-        },
-        Action::Close => CaseCommand::Close,
-        // Only the window's actions reach here (`WINDOW_ACTIONS`).
-        _ => CaseCommand::Accept,
-    }
+/// The command a window form asks for, through the mapping the API uses too. The window hands
+/// the result over at the counter.
+fn command(action: Action, form: &FormFields) -> Result<CaseCommand, AppError> {
+    let fields = ActionFields {
+        reason: Some(form.value("reason").trim().to_string()),
+        missing: Some(form.all("missing")),
+        note: Some(form.value("note").trim().to_string()),
+        materials: Some(form.all("materials")),
+        purpose: Some(form.value("purpose").trim().to_string()),
+        extra_visit_reason: form.text("extra_visit_reason"),
+        delivery: Some(DeliveryMethod::Pickup),
+        ..ActionFields::default()
+    };
+    action_fields::case_command(action, fields).map_err(|e| AppError::Invalid(vec![e]))
 }
 
 // ---- the printed notice and receipt -----------------------------------------------------------
