@@ -22,6 +22,7 @@ use onewindow_domain::catalogue::{
 use onewindow_domain::validation::FieldError;
 use serde::Deserialize;
 
+use super::page_error::{OrPage, PageResult};
 use super::{Chrome, PageCtx, render, see_other};
 use crate::i18n::Messages;
 
@@ -145,23 +146,17 @@ struct IndexPage {
     centres: usize,
 }
 
-async fn index(State(service): State<Service>, ctx: PageCtx) -> Response {
-    let actor = match require_admin(&ctx) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let drafts = match service.drafts(&actor).await {
-        Ok(d) => d,
-        Err(e) => return ctx.app_error(e),
-    };
+async fn index(State(service): State<Service>, ctx: PageCtx) -> PageResult {
+    let actor = require_admin(&ctx)?;
+    let drafts = service.drafts(&actor).await.or_page(&ctx)?;
     let users = service.users(&actor).await.map(|u| u.len()).unwrap_or(0);
     let centres = service.centres().await.map(|c| c.len()).unwrap_or(0);
-    render(&IndexPage {
+    Ok(render(&IndexPage {
         chrome: ctx.chrome,
         drafts,
         users,
         centres,
-    })
+    }))
 }
 
 // ---- items ------------------------------------------------------------------------------------
@@ -185,10 +180,8 @@ async fn items(
     State(service): State<Service>,
     ctx: PageCtx,
     Query(q): Query<ItemsQuery>,
-) -> Response {
-    if let Err(r) = require_admin(&ctx) {
-        return r;
-    }
+) -> PageResult {
+    require_admin(&ctx)?;
     let query = q.q.clone().unwrap_or_default();
     let page = match service
         .items(ItemFilter {
@@ -202,7 +195,7 @@ async fn items(
         .await
     {
         Ok(p) => p,
-        Err(e) => return ctx.app_error(e),
+        Err(e) => return Ok(ctx.app_error(e)),
     };
     let next = page.next_cursor.map(|c| {
         format!(
@@ -211,12 +204,12 @@ async fn items(
             super::encode_query_value(&c)
         )
     });
-    render(&ItemsPage {
+    Ok(render(&ItemsPage {
         chrome: ctx.chrome,
         q: query,
         items: page.items,
         next,
-    })
+    }))
 }
 
 /// One option of a select.
@@ -309,15 +302,12 @@ async fn item(
     ctx: PageCtx,
     Path(code): Path<String>,
     Query(q): Query<SavedQuery>,
-) -> Response {
-    let actor = match require_admin(&ctx) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let actor = require_admin(&ctx)?;
     let notice = q
         .saved
         .map(|_| ctx.chrome.t.get("admin-draft-saved").to_string());
-    item_page(
+    Ok(item_page(
         &service,
         &ctx,
         &actor,
@@ -326,7 +316,7 @@ async fn item(
         notice,
         StatusCode::OK,
     )
-    .await
+    .await)
 }
 
 fn number(form: &HashMap<String, String>, field: &str, errors: &mut Vec<FieldError>) -> u32 {
@@ -348,23 +338,15 @@ async fn save_item(
     ctx: PageCtx,
     Path(code): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let actor = match require_admin(&ctx) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let actor = require_admin(&ctx)?;
     let form: HashMap<String, String> = pairs.into_iter().collect();
-    if let Err(r) = ctx.check_csrf(
+    ctx.check_csrf(
         form.get("csrf_token")
             .map(String::as_str)
             .unwrap_or_default(),
-    ) {
-        return r;
-    }
-    let view = match service.draft(&actor, &code).await {
-        Ok(v) => v,
-        Err(e) => return ctx.app_error(e),
-    };
+    )?;
+    let view = service.draft(&actor, &code).await.or_page(&ctx)?;
     let mut item = view.item.clone();
     let mut errors = Vec::new();
     let text = |k: &str| {
@@ -421,7 +403,7 @@ async fn save_item(
             &errors,
             &["statutory_days", "promised_days", "visits_required"],
         );
-        return item_page(
+        return Ok(item_page(
             &service,
             &ctx,
             &actor,
@@ -430,9 +412,9 @@ async fn save_item(
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
-        .await;
+        .await);
     }
-    match service.save_draft(&actor, item).await {
+    Ok(match service.save_draft(&actor, item).await {
         Ok(_) => see_other(&format!(
             "/admin/items/{}?saved=1",
             super::encode_query_value(&code)
@@ -451,7 +433,7 @@ async fn save_item(
             .await
         }
         Err(e) => ctx.app_error(e),
-    }
+    })
 }
 
 const ITEM_FIELDS: &[&str] = &[
@@ -469,16 +451,11 @@ async fn publish(
     ctx: PageCtx,
     Path(code): Path<String>,
     Form(form): Form<super::CsrfForm>,
-) -> Response {
-    let actor = match require_admin(&ctx) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if let Err(r) = ctx.check_csrf(&form.csrf_token) {
-        return r;
-    }
+) -> PageResult {
+    let actor = require_admin(&ctx)?;
+    ctx.check_csrf(&form.csrf_token)?;
     let t = ctx.chrome.t;
-    match service.publish_draft(&actor, &code).await {
+    Ok(match service.publish_draft(&actor, &code).await {
         Ok(published) => {
             let notice = t.fill1("admin-published", "version", published.version.to_string());
             item_page(
@@ -520,7 +497,7 @@ async fn publish(
             .await
         }
         Err(e) => ctx.app_error(e),
-    }
+    })
 }
 
 async fn discard(
@@ -528,21 +505,16 @@ async fn discard(
     ctx: PageCtx,
     Path(code): Path<String>,
     Form(form): Form<super::CsrfForm>,
-) -> Response {
-    let actor = match require_admin(&ctx) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if let Err(r) = ctx.check_csrf(&form.csrf_token) {
-        return r;
-    }
-    match service.discard_draft(&actor, &code).await {
+) -> PageResult {
+    let actor = require_admin(&ctx)?;
+    ctx.check_csrf(&form.csrf_token)?;
+    Ok(match service.discard_draft(&actor, &code).await {
         Ok(()) | Err(AppError::NotFound { .. }) => see_other(&format!(
             "/admin/items/{}",
             super::encode_query_value(&code)
         )),
         Err(e) => ctx.app_error(e),
-    }
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -563,14 +535,9 @@ async fn cancel(
     code: String,
     form: CancelForm,
     material: bool,
-) -> Response {
-    let actor = match require_admin(&ctx) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if let Err(r) = ctx.check_csrf(&form.csrf_token) {
-        return r;
-    }
+) -> PageResult {
+    let actor = require_admin(&ctx)?;
+    ctx.check_csrf(&form.csrf_token)?;
     let t = ctx.chrome.t;
     let Ok(date) = NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d") else {
         let errors = FieldErrors::from(
@@ -578,7 +545,7 @@ async fn cancel(
             &[FieldError::new("cancel", t.get("admin-error-date"))],
             &["cancel"],
         );
-        return item_page(
+        return Ok(item_page(
             &service,
             &ctx,
             &actor,
@@ -587,7 +554,7 @@ async fn cancel(
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
-        .await;
+        .await);
     };
     let result = if material {
         service
@@ -598,7 +565,7 @@ async fn cancel(
             .cancel_intermediary(&actor, &code, &form.target, date, &form.reason)
             .await
     };
-    match result {
+    Ok(match result {
         Ok(_) => see_other(&format!(
             "/admin/items/{}?saved=1",
             super::encode_query_value(&code)
@@ -621,7 +588,7 @@ async fn cancel(
             .await
         }
         Err(e) => ctx.app_error(e),
-    }
+    })
 }
 
 async fn cancel_material(
@@ -629,7 +596,7 @@ async fn cancel_material(
     ctx: PageCtx,
     Path(code): Path<String>,
     Form(form): Form<CancelForm>,
-) -> Response {
+) -> PageResult {
     cancel(service, ctx, code, form, true).await
 }
 
@@ -638,7 +605,7 @@ async fn cancel_intermediary(
     ctx: PageCtx,
     Path(code): Path<String>,
     Form(form): Form<CancelForm>,
-) -> Response {
+) -> PageResult {
     cancel(service, ctx, code, form, false).await
 }
 
@@ -674,11 +641,9 @@ async fn hall_page(
     (status, render(&page)).into_response()
 }
 
-async fn hall(State(service): State<Service>, ctx: PageCtx) -> Response {
-    if let Err(r) = require_admin(&ctx) {
-        return r;
-    }
-    hall_page(&service, &ctx, FieldErrors::default(), "", StatusCode::OK).await
+async fn hall(State(service): State<Service>, ctx: PageCtx) -> PageResult {
+    require_admin(&ctx)?;
+    Ok(hall_page(&service, &ctx, FieldErrors::default(), "", StatusCode::OK).await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -699,27 +664,22 @@ async fn save_centre(
     State(service): State<Service>,
     ctx: PageCtx,
     Form(form): Form<CentreForm>,
-) -> Response {
-    let actor = match require_admin(&ctx) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if let Err(r) = ctx.check_csrf(&form.csrf_token) {
-        return r;
-    }
+) -> PageResult {
+    let actor = require_admin(&ctx)?;
+    ctx.check_csrf(&form.csrf_token)?;
     let centre = Centre {
         code: form.code.trim().to_string(),
         name: form.name.trim().to_string(),
         name_en: form.name_en.trim().to_string(),
         address: form.address.trim().to_string(),
     };
-    hall_result(
+    Ok(hall_result(
         &service,
         &ctx,
         service.save_centre(&actor, centre).await,
         "centre",
     )
-    .await
+    .await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -741,14 +701,9 @@ async fn save_window(
     State(service): State<Service>,
     ctx: PageCtx,
     Form(form): Form<WindowForm>,
-) -> Response {
-    let actor = match require_admin(&ctx) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if let Err(r) = ctx.check_csrf(&form.csrf_token) {
-        return r;
-    }
+) -> PageResult {
+    let actor = require_admin(&ctx)?;
+    ctx.check_csrf(&form.csrf_token)?;
     let window = Window {
         centre: form.centre.trim().to_string(),
         code: form.code.trim().to_string(),
@@ -761,13 +716,13 @@ async fn save_window(
             .map(String::from)
             .collect(),
     };
-    hall_result(
+    Ok(hall_result(
         &service,
         &ctx,
         service.save_window(&actor, window).await,
         "window",
     )
-    .await
+    .await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -786,26 +741,21 @@ async fn save_department(
     State(service): State<Service>,
     ctx: PageCtx,
     Form(form): Form<DepartmentForm>,
-) -> Response {
-    let actor = match require_admin(&ctx) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if let Err(r) = ctx.check_csrf(&form.csrf_token) {
-        return r;
-    }
+) -> PageResult {
+    let actor = require_admin(&ctx)?;
+    ctx.check_csrf(&form.csrf_token)?;
     let department = Department {
         code: form.code.trim().to_string(),
         name: form.name.trim().to_string(),
         name_en: form.name_en.trim().to_string(),
     };
-    hall_result(
+    Ok(hall_result(
         &service,
         &ctx,
         service.save_department(&actor, department).await,
         "department",
     )
-    .await
+    .await)
 }
 
 async fn hall_result(
@@ -901,12 +851,9 @@ async fn users_page(
     (status, render(&page)).into_response()
 }
 
-async fn users(State(service): State<Service>, ctx: PageCtx) -> Response {
-    let actor = match require_admin(&ctx) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    users_page(
+async fn users(State(service): State<Service>, ctx: PageCtx) -> PageResult {
+    let actor = require_admin(&ctx)?;
+    Ok(users_page(
         &service,
         &ctx,
         &actor,
@@ -915,21 +862,16 @@ async fn users(State(service): State<Service>, ctx: PageCtx) -> Response {
         None,
         StatusCode::OK,
     )
-    .await
+    .await)
 }
 
 async fn create_user(
     State(service): State<Service>,
     ctx: PageCtx,
     Form(form): Form<NewUserForm>,
-) -> Response {
-    let actor = match require_admin(&ctx) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if let Err(r) = ctx.check_csrf(&form.csrf_token) {
-        return r;
-    }
+) -> PageResult {
+    let actor = require_admin(&ctx)?;
+    ctx.check_csrf(&form.csrf_token)?;
     let t = ctx.chrome.t;
     let posts = match Post::parse_specs(&form.posts) {
         Ok(p) => p,
@@ -942,7 +884,7 @@ async fn create_user(
                 )],
                 &["posts"],
             );
-            return users_page(
+            return Ok(users_page(
                 &service,
                 &ctx,
                 &actor,
@@ -951,7 +893,7 @@ async fn create_user(
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await;
+            .await);
         }
     };
     let result = service
@@ -968,7 +910,7 @@ async fn create_user(
             },
         )
         .await;
-    match result {
+    Ok(match result {
         Ok(user) => {
             let notice = Some(t.fill1("admin-user-created", "name", &user.username));
             users_page(
@@ -1009,7 +951,7 @@ async fn create_user(
             .await
         }
         Err(e) => ctx.app_error(e),
-    }
+    })
 }
 
 const USER_FIELDS: &[&str] = &["username", "display_name", "password", "identity", "posts"];
@@ -1020,16 +962,11 @@ async fn user_change(
     username: String,
     csrf: String,
     change: impl AsyncFnOnce(&Service, &onewindow_app::Actor) -> Result<UserView, AppError>,
-) -> Response {
-    let actor = match require_admin(&ctx) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if let Err(r) = ctx.check_csrf(&csrf) {
-        return r;
-    }
+) -> PageResult {
+    let actor = require_admin(&ctx)?;
+    ctx.check_csrf(&csrf)?;
     let t = ctx.chrome.t;
-    match change(&service, &actor).await {
+    Ok(match change(&service, &actor).await {
         Ok(_) => see_other("/admin/users"),
         Err(AppError::Invalid(errors)) => {
             let messages: Vec<String> = errors.iter().map(|e| field_message(t, e)).collect();
@@ -1046,7 +983,7 @@ async fn user_change(
             .await
         }
         Err(e) => ctx.app_error(e),
-    }
+    })
 }
 
 async fn disable_user(
@@ -1054,7 +991,7 @@ async fn disable_user(
     ctx: PageCtx,
     Path(username): Path<String>,
     Form(form): Form<super::CsrfForm>,
-) -> Response {
+) -> PageResult {
     let name = username.clone();
     user_change(
         service,
@@ -1071,7 +1008,7 @@ async fn enable_user(
     ctx: PageCtx,
     Path(username): Path<String>,
     Form(form): Form<super::CsrfForm>,
-) -> Response {
+) -> PageResult {
     let name = username.clone();
     user_change(
         service,
@@ -1098,7 +1035,7 @@ async fn set_posts(
     ctx: PageCtx,
     Path(username): Path<String>,
     Form(form): Form<PostsForm>,
-) -> Response {
+) -> PageResult {
     let name = username.clone();
     let parsed = Post::parse_specs(&form.posts);
     let may_reveal = form.may_reveal.is_some();

@@ -6,13 +6,14 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use onewindow_app::calendar::CalendarOverview;
 use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
 use serde::Deserialize;
 
+use super::page_error::{OrPage, PageResult};
 use super::{Chrome, PageCtx, render, see_other};
 
 pub fn routes() -> Router<Service> {
@@ -49,15 +50,9 @@ async fn page(
     notice: String,
     error: Option<String>,
     status: StatusCode,
-) -> Response {
-    let actor = match ctx.require_role(&[Role::Administrator]) {
-        Ok(s) => s.actor.clone(),
-        Err(r) => return r,
-    };
-    let overview = match service.calendar_overview(&actor).await {
-        Ok(o) => o,
-        Err(e) => return ctx.app_error(e),
-    };
+) -> PageResult {
+    let actor = ctx.require_role(&[Role::Administrator])?.actor.clone();
+    let overview = service.calendar_overview(&actor).await.or_page(ctx)?;
     let held = match (
         overview.covered_years.first(),
         overview.covered_years.last(),
@@ -73,14 +68,14 @@ async fn page(
         notice,
         error,
     };
-    (status, render(&page)).into_response()
+    Ok((status, render(&page)).into_response())
 }
 
 async fn calendar(
     State(service): State<Service>,
     ctx: PageCtx,
     Query(query): Query<LoadedQuery>,
-) -> Response {
+) -> PageResult {
     let t = ctx.chrome.t;
     let loaded = query.loaded.map(|year| {
         t.fill(
@@ -107,14 +102,9 @@ async fn load_notice(
     State(service): State<Service>,
     ctx: PageCtx,
     Form(form): Form<NoticeForm>,
-) -> Response {
-    let actor = match ctx.require_role(&[Role::Administrator]) {
-        Ok(s) => s.actor.clone(),
-        Err(r) => return r,
-    };
-    if let Err(r) = ctx.check_csrf(&form.csrf_token) {
-        return r;
-    }
+) -> PageResult {
+    let actor = ctx.require_role(&[Role::Administrator])?.actor.clone();
+    ctx.check_csrf(&form.csrf_token)?;
     if form.notice.trim().is_empty() {
         let error = ctx.chrome.t.get("admin-calendar-empty").to_string();
         return page(
@@ -128,10 +118,10 @@ async fn load_notice(
         .await;
     }
     match service.load_holiday_notice(&actor, &form.notice).await {
-        Ok(loaded) => see_other(&format!(
+        Ok(loaded) => Ok(see_other(&format!(
             "/admin/calendar?loaded={}&moved={}&earlier={}",
             loaded.year, loaded.deadlines_moved, loaded.moved_earlier
-        )),
+        ))),
         Err(AppError::Invalid(errors)) => {
             let error = errors
                 .iter()
@@ -148,7 +138,7 @@ async fn load_notice(
             )
             .await
         }
-        Err(e) => ctx.app_error(e),
+        Err(e) => Err(ctx.app_error(e).into()),
     }
 }
 

@@ -32,6 +32,7 @@ use onewindow_domain::validation::FieldError;
 use serde::Deserialize;
 
 use super::case_view;
+use super::page_error::{OrPage, PageResult};
 use super::{Chrome, PageCtx, encode_query_value, render, see_other};
 use crate::i18n::{Lang, Messages};
 
@@ -814,23 +815,13 @@ async fn apply_form(
     ctx: PageCtx,
     Path(code): Path<String>,
     Query(q): Query<ApplyQuery>,
-) -> Response {
-    let session = match ctx.require_role(PUBLIC_ROLES) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(PUBLIC_ROLES)?;
     if !is_agent(session) && session.actor.principal.identity.is_none() {
-        return ctx.error(StatusCode::FORBIDDEN, "applicant-error-no-identity");
+        return Ok(ctx.error(StatusCode::FORBIDDEN, "applicant-error-no-identity"));
     }
-    let target = match Target::find(&service, &code).await {
-        Ok(target) => target,
-        Err(e) => return ctx.app_error(e),
-    };
-    let project = match apply_project(&service, &ctx, session, &target, q.project.as_deref()).await
-    {
-        Ok(p) => p,
-        Err(refused) => return refused,
-    };
+    let target = Target::find(&service, &code).await.or_page(&ctx)?;
+    let project = apply_project(&service, &ctx, session, &target, q.project.as_deref()).await?;
     let departments = service.departments().await.unwrap_or_default();
     let mut input = ApplyInput::first(session);
     // An agent files for the project's owner: the owner is known.
@@ -843,7 +834,7 @@ async fn apply_form(
     if let Some(p) = project {
         page.under_project(p);
     }
-    render(&page)
+    Ok(render(&page))
 }
 
 async fn apply(
@@ -851,43 +842,31 @@ async fn apply(
     ctx: PageCtx,
     Path(code): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Response {
-    let session = match ctx.require_role(PUBLIC_ROLES) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(PUBLIC_ROLES)?;
     let posted = match multipart {
         Ok(m) => read_multipart(m).await,
         Err(_) => None,
     };
     let Some(posted) = posted else {
-        return ctx.error(StatusCode::BAD_REQUEST, "applicant-error-upload-read");
+        return Ok(ctx.error(StatusCode::BAD_REQUEST, "applicant-error-upload-read"));
     };
-    if let Err(refused) = ctx.check_csrf(posted.field("csrf_token")) {
-        return refused;
-    }
+    ctx.check_csrf(posted.field("csrf_token"))?;
     if !is_agent(session) && session.actor.principal.identity.is_none() {
-        return ctx.error(StatusCode::FORBIDDEN, "applicant-error-no-identity");
+        return Ok(ctx.error(StatusCode::FORBIDDEN, "applicant-error-no-identity"));
     }
-    let target = match Target::find(&service, &code).await {
-        Ok(target) => target,
-        Err(e) => return ctx.app_error(e),
-    };
+    let target = Target::find(&service, &code).await.or_page(&ctx)?;
     let departments = service.departments().await.unwrap_or_default();
     let t = ctx.chrome.t;
     let input = ApplyInput::posted(session, &posted);
-    let project = match apply_project(
+    let project = apply_project(
         &service,
         &ctx,
         session,
         &target,
         Some(posted.field("project_code")),
     )
-    .await
-    {
-        Ok(p) => p,
-        Err(refused) => return refused,
-    };
+    .await?;
     let mut page = apply_page(&ctx.chrome, session, &target, &input, &departments);
     page.reselect = true;
     let project_code = project.as_ref().map(|p| p.code.clone());
@@ -929,7 +908,7 @@ async fn apply(
         }
     }
     if page.has_errors() {
-        return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
 
     let upload_keys: Vec<String> = posted
@@ -976,7 +955,7 @@ async fn apply(
                 .await
         }
     };
-    match submitted {
+    Ok(match submitted {
         Ok(submitted) => see_other(&format!(
             "/my/cases/{}?done=submitted",
             encode_query_value(&submitted.case.id)
@@ -997,7 +976,7 @@ async fn apply(
             (StatusCode::CONFLICT, render(&page)).into_response()
         }
         Err(e) => ctx.app_error(e),
-    }
+    })
 }
 
 // ---- my cases -----------------------------------------------------------------------------------
@@ -1031,11 +1010,8 @@ async fn my_cases(
     State(service): State<Service>,
     ctx: PageCtx,
     Query(q): Query<ListQuery>,
-) -> Response {
-    let session = match ctx.require_role(PUBLIC_ROLES) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(PUBLIC_ROLES)?;
     let cursor = q.cursor.filter(|c| !c.trim().is_empty());
     let paged = cursor.is_some();
     let page = match service
@@ -1050,7 +1026,7 @@ async fn my_cases(
         .await
     {
         Ok(page) => page,
-        Err(e) => return ctx.app_error(e),
+        Err(e) => return Ok(ctx.app_error(e)),
     };
     let t = ctx.chrome.t;
     let rows = page
@@ -1070,14 +1046,14 @@ async fn my_cases(
             }
         })
         .collect();
-    render(&CasesPage {
+    Ok(render(&CasesPage {
         chrome: ctx.chrome.clone(),
         rows,
         next: page
             .next_cursor
             .map(|c| format!("/my/cases?cursor={}", encode_query_value(&c))),
         paged,
-    })
+    }))
 }
 
 // ---- one case -----------------------------------------------------------------------------------
@@ -1643,15 +1619,9 @@ async fn my_case(
     ctx: PageCtx,
     Path(id): Path<String>,
     Query(q): Query<CaseQueryParams>,
-) -> Response {
-    let session = match ctx.require_role(PUBLIC_ROLES) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
-    let mut page = match load_case_page(&service, &ctx, session, &id).await {
-        Ok(page) => page,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(PUBLIC_ROLES)?;
+    let mut page = load_case_page(&service, &ctx, session, &id).await?;
     let t = ctx.chrome.t;
     page.notice = match q.done.as_deref() {
         Some("submitted") => Some(t.fill1("applicant-notice-submitted", "number", &page.number)),
@@ -1659,7 +1629,7 @@ async fn my_case(
         Some("delivery") => Some(t.get("applicant-notice-delivery").to_string()),
         _ => None,
     };
-    render(&page)
+    Ok(render(&page))
 }
 
 /// The general message of a command the service refused for the case's state or version.
@@ -1682,29 +1652,21 @@ async fn supplement(
     ctx: PageCtx,
     Path(id): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Response {
-    let session = match ctx.require_role(PUBLIC_ROLES) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(PUBLIC_ROLES)?;
     let posted = match multipart {
         Ok(m) => read_multipart(m).await,
         Err(_) => None,
     };
     let Some(posted) = posted else {
-        return ctx.error(StatusCode::BAD_REQUEST, "applicant-error-upload-read");
+        return Ok(ctx.error(StatusCode::BAD_REQUEST, "applicant-error-upload-read"));
     };
-    if let Err(refused) = ctx.check_csrf(posted.field("csrf_token")) {
-        return refused;
-    }
-    let mut page = match load_case_page(&service, &ctx, session, &id).await {
-        Ok(page) => page,
-        Err(refused) => return refused,
-    };
+    ctx.check_csrf(posted.field("csrf_token"))?;
+    let mut page = load_case_page(&service, &ctx, session, &id).await?;
     let t = ctx.chrome.t;
     let Some(form) = page.supplement.as_mut() else {
         page.notice = None;
-        return (StatusCode::CONFLICT, render(&page)).into_response();
+        return Ok((StatusCode::CONFLICT, render(&page)).into_response());
     };
     // Only what the notice still misses may be handed in here.
     if posted.files.is_empty() {
@@ -1728,7 +1690,7 @@ async fn supplement(
         }
     }
     if !form.general.is_empty() || form.inputs.iter().any(|i| i.error.is_some()) {
-        return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
     let version = posted.field("version").trim().parse().unwrap_or(0);
     let keys: Vec<String> = posted
@@ -1736,37 +1698,39 @@ async fn supplement(
         .iter()
         .map(|u| u.material_key.clone())
         .collect();
-    match service
-        .supplement_with_files(&session.actor, &id, version, posted.files)
-        .await
-    {
-        Ok(case) => see_other(&format!(
-            "/my/cases/{}?done=supplemented",
-            encode_query_value(&case.id)
-        )),
-        Err(AppError::Invalid(errors)) => {
-            for e in &errors {
-                let at = index_of(&e.field, "files").and_then(|i| keys.get(i));
-                match at.and_then(|k| form.inputs.iter_mut().find(|i| &i.key == k)) {
-                    Some(input) => {
-                        input.error.get_or_insert(file_reason(t, &e.reason));
-                    }
-                    None => {
-                        form.general
-                            .push(t.fill1("applicant-error-other", "reason", &e.reason))
+    Ok(
+        match service
+            .supplement_with_files(&session.actor, &id, version, posted.files)
+            .await
+        {
+            Ok(case) => see_other(&format!(
+                "/my/cases/{}?done=supplemented",
+                encode_query_value(&case.id)
+            )),
+            Err(AppError::Invalid(errors)) => {
+                for e in &errors {
+                    let at = index_of(&e.field, "files").and_then(|i| keys.get(i));
+                    match at.and_then(|k| form.inputs.iter_mut().find(|i| &i.key == k)) {
+                        Some(input) => {
+                            input.error.get_or_insert(file_reason(t, &e.reason));
+                        }
+                        None => {
+                            form.general
+                                .push(t.fill1("applicant-error-other", "reason", &e.reason))
+                        }
                     }
                 }
+                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
             }
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-        }
-        Err(e) => match command_refusal(t, &e) {
-            Some((status, message)) => {
-                form.general.push(message);
-                (status, render(&page)).into_response()
-            }
-            None => ctx.app_error(e),
+            Err(e) => match command_refusal(t, &e) {
+                Some((status, message)) => {
+                    form.general.push(message);
+                    (status, render(&page)).into_response()
+                }
+                None => ctx.app_error(e),
+            },
         },
-    }
+    )
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -1790,21 +1754,13 @@ async fn delivery(
     ctx: PageCtx,
     Path(id): Path<String>,
     Form(form): Form<DeliveryForm>,
-) -> Response {
-    let session = match ctx.require_role(PUBLIC_ROLES) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
-    if let Err(refused) = ctx.check_csrf(&form.csrf_token) {
-        return refused;
-    }
-    let mut page = match load_case_page(&service, &ctx, session, &id).await {
-        Ok(page) => page,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(PUBLIC_ROLES)?;
+    ctx.check_csrf(&form.csrf_token)?;
+    let mut page = load_case_page(&service, &ctx, session, &id).await?;
     let t = ctx.chrome.t;
     let Some(view) = page.delivery_form.as_mut() else {
-        return (StatusCode::CONFLICT, render(&page)).into_response();
+        return Ok((StatusCode::CONFLICT, render(&page)).into_response());
     };
     let (recipient, phone, address) = (
         form.recipient.trim(),
@@ -1842,41 +1798,43 @@ async fn delivery(
     let Some(method) = method.filter(|_| {
         view.recipient_error.is_none() && view.phone_error.is_none() && view.address_error.is_none()
     }) else {
-        return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     };
     let version = form.version.trim().parse().unwrap_or(0);
-    match service
-        .execute(
-            &session.actor,
-            &id,
-            version,
-            CaseCommand::Deliver { method },
-        )
-        .await
-    {
-        Ok(case) => see_other(&format!(
-            "/my/cases/{}?done=delivery",
-            encode_query_value(&case.id)
-        )),
-        Err(AppError::Invalid(errors)) => {
-            for e in &errors {
-                if e.field == "delivery.address" {
-                    view.address_error = required();
-                } else {
-                    view.general
-                        .push(t.fill1("applicant-error-other", "reason", &e.reason));
+    Ok(
+        match service
+            .execute(
+                &session.actor,
+                &id,
+                version,
+                CaseCommand::Deliver { method },
+            )
+            .await
+        {
+            Ok(case) => see_other(&format!(
+                "/my/cases/{}?done=delivery",
+                encode_query_value(&case.id)
+            )),
+            Err(AppError::Invalid(errors)) => {
+                for e in &errors {
+                    if e.field == "delivery.address" {
+                        view.address_error = required();
+                    } else {
+                        view.general
+                            .push(t.fill1("applicant-error-other", "reason", &e.reason));
+                    }
                 }
+                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
             }
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-        }
-        Err(e) => match command_refusal(t, &e) {
-            Some((status, message)) => {
-                view.general.push(message);
-                (status, render(&page)).into_response()
-            }
-            None => ctx.app_error(e),
+            Err(e) => match command_refusal(t, &e) {
+                Some((status, message)) => {
+                    view.general.push(message);
+                    (status, render(&page)).into_response()
+                }
+                None => ctx.app_error(e),
+            },
         },
-    }
+    )
 }
 
 // ---- files --------------------------------------------------------------------------------------
@@ -1899,26 +1857,25 @@ async fn open_file(
     State(service): State<Service>,
     ctx: PageCtx,
     Path(file_id): Path<String>,
-) -> Response {
-    let session = match ctx.require_login() {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
-    match service.open_case_file(&session.actor, &file_id).await {
-        Ok((file, bytes)) => (
-            [
-                (header::CONTENT_TYPE, file.content_type.clone()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("inline; filename*=UTF-8''{}", rfc5987(&file.file_name)),
-                ),
-                (header::CACHE_CONTROL, "private, no-store".to_string()),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => ctx.app_error(e),
-    }
+) -> PageResult {
+    let session = ctx.require_login()?;
+    Ok(
+        match service.open_case_file(&session.actor, &file_id).await {
+            Ok((file, bytes)) => (
+                [
+                    (header::CONTENT_TYPE, file.content_type.clone()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("inline; filename*=UTF-8''{}", rfc5987(&file.file_name)),
+                    ),
+                    (header::CACHE_CONTROL, "private, no-store".to_string()),
+                ],
+                bytes,
+            )
+                .into_response(),
+            Err(e) => ctx.app_error(e),
+        },
+    )
 }
 
 #[cfg(test)]

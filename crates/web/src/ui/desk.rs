@@ -24,6 +24,7 @@ use crate::ui::case_view::{
     self, CaseView, FieldMessage, FormErrors, FormFields, HistoryRow, Light, MaterialNames,
     MaterialRow, PageNotice, TaskRowView,
 };
+use crate::ui::page_error::{OrPage, PageResult};
 use crate::ui::{Chrome, PageCtx, encode_query_value, render, see_other};
 
 /// Where handed-in files are read from these pages.
@@ -104,11 +105,8 @@ async fn tasks(
     State(service): State<Service>,
     ctx: PageCtx,
     Query(params): Query<TaskParams>,
-) -> Response {
-    let session = match ctx.require_role(&STAFF) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(&STAFF)?;
     let t = ctx.chrome.t;
     let overdue_only = params.overdue.as_deref().is_some_and(|v| v == "1");
     let query = DeskQuery {
@@ -116,10 +114,10 @@ async fn tasks(
         cursor: params.cursor.clone().filter(|c| !c.is_empty()),
         limit: Some(50),
     };
-    let found = match service.desk_tasks(&session.actor, query).await {
-        Ok(found) => found,
-        Err(e) => return ctx.app_error(e),
-    };
+    let found = service
+        .desk_tasks(&session.actor, query)
+        .await
+        .or_page(&ctx)?;
     let rows = found
         .page
         .items
@@ -174,7 +172,7 @@ async fn tasks(
     } else {
         "/desk?"
     };
-    render(&TasksPage {
+    Ok(render(&TasksPage {
         chrome: ctx.chrome.clone(),
         rows,
         overdue_only,
@@ -193,7 +191,7 @@ async fn tasks(
             }
         }),
         truncated: found.truncated,
-    })
+    }))
 }
 
 // ---- one case ---------------------------------------------------------------------------------
@@ -280,16 +278,14 @@ async fn case_page(
     ctx: PageCtx,
     Path(id): Path<String>,
     Query(params): Query<CaseParams>,
-) -> Response {
-    if let Err(refused) = ctx.require_role(&STAFF) {
-        return refused;
-    }
+) -> PageResult {
+    ctx.require_role(&STAFF)?;
     let t = ctx.chrome.t;
     let notice =
         params.done.as_deref().and_then(Action::parse).map(|a| {
             PageNotice::ok(t.fill1("window-done", "action", t.get(case_view::action_key(a))))
         });
-    show_case(
+    Ok(show_case(
         &service,
         &ctx,
         &id,
@@ -298,7 +294,7 @@ async fn case_page(
         FormErrors::default(),
         FormFields::default(),
     )
-    .await
+    .await)
 }
 
 async fn show_case(
@@ -410,17 +406,12 @@ async fn act(
     ctx: PageCtx,
     Path((id, action)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let session = match ctx.require_role(&STAFF) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(&STAFF)?;
     let form = FormFields(pairs);
-    if let Err(refused) = ctx.check_csrf(form.value("csrf_token")) {
-        return refused;
-    }
+    ctx.check_csrf(form.value("csrf_token"))?;
     let Some(action) = Action::parse(&action).filter(|a| DESK_ACTIONS.contains(a)) else {
-        return ctx.error(StatusCode::NOT_FOUND, "common-error-not-found");
+        return Ok(ctx.error(StatusCode::NOT_FOUND, "common-error-not-found"));
     };
     let result = match (form.version(), command(action, &form)) {
         (None, _) => Err(AppError::invalid(
@@ -432,7 +423,7 @@ async fn act(
             service.execute(&session.actor, &id, version, command).await
         }
     };
-    match result {
+    Ok(match result {
         Ok(case) => see_other(&format!(
             "/desk/cases/{}?done={}",
             case.number,
@@ -453,7 +444,7 @@ async fn act(
             }
             Err(e) => ctx.app_error(e),
         },
-    }
+    })
 }
 
 /// The command a desk form asks for, through the mapping the API uses too; a value the page
@@ -621,10 +612,8 @@ async fn task_page(
     ctx: PageCtx,
     Path((id, task)): Path<(String, String)>,
     Query(params): Query<CaseParams>,
-) -> Response {
-    if let Err(refused) = ctx.require_role(&STAFF) {
-        return refused;
-    }
+) -> PageResult {
+    ctx.require_role(&STAFF)?;
     let t = ctx.chrome.t;
     let notice = params.done.as_deref().and_then(TaskAction::parse).map(|a| {
         PageNotice::ok(t.fill1(
@@ -633,7 +622,7 @@ async fn task_page(
             t.get(case_view::task_action_key(a)),
         ))
     });
-    show_task(
+    Ok(show_task(
         &service,
         &ctx,
         &id,
@@ -643,7 +632,7 @@ async fn task_page(
         FormErrors::default(),
         FormFields::default(),
     )
-    .await
+    .await)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -802,18 +791,13 @@ async fn task_act(
     ctx: PageCtx,
     Path((id, task, action)): Path<(String, String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let session = match ctx.require_role(&STAFF) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(&STAFF)?;
     let form = FormFields(pairs);
-    if let Err(refused) = ctx.check_csrf(form.value("csrf_token")) {
-        return refused;
-    }
+    ctx.check_csrf(form.value("csrf_token"))?;
     // The lead window resubmits; a department's page has no form for it.
     let Some(action) = TaskAction::parse(&action).filter(|a| *a != TaskAction::Resubmit) else {
-        return ctx.error(StatusCode::NOT_FOUND, "common-error-not-found");
+        return Ok(ctx.error(StatusCode::NOT_FOUND, "common-error-not-found"));
     };
     let result = match (
         form.value("task_version").trim().parse::<u32>(),
@@ -831,7 +815,7 @@ async fn task_act(
         }
     };
     let t = ctx.chrome.t;
-    match result {
+    Ok(match result {
         // A transferred task is no longer this reader's to work, but still their department's.
         Ok(case) => see_other(&format!(
             "{}?done={}",
@@ -854,7 +838,7 @@ async fn task_act(
             }
             Err(e) => ctx.app_error(e),
         },
-    }
+    })
 }
 
 /// The command a task form asks for, through the mapping the API uses too.
@@ -939,11 +923,9 @@ async fn file(
     State(service): State<Service>,
     ctx: PageCtx,
     Path(file_id): Path<String>,
-) -> Response {
-    if let Err(refused) = ctx.require_role(&STAFF) {
-        return refused;
-    }
-    case_view::file_response(&service, &ctx, &file_id).await
+) -> PageResult {
+    ctx.require_role(&STAFF)?;
+    Ok(case_view::file_response(&service, &ctx, &file_id).await)
 }
 
 /// The due day of a desk row, marked when it is counted on the provisional year.

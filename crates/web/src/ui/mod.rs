@@ -12,6 +12,7 @@ pub mod applicant;
 pub mod case_view;
 pub mod desk;
 pub mod monitor;
+pub mod page_error;
 pub mod portal;
 pub mod projects;
 #[cfg(test)]
@@ -32,6 +33,7 @@ use serde::Deserialize;
 
 use crate::extract::{OverTls, SESSION_COOKIE, Source, cookie, session_cookie};
 use crate::i18n::{Lang, Messages};
+use page_error::PageResult;
 
 /// The cookie that remembers the chosen language.
 pub const LANG_COOKIE: &str = "ow_lang";
@@ -546,20 +548,18 @@ async fn logout(
     ctx: PageCtx,
     OverTls(tls): OverTls,
     Form(form): Form<CsrfForm>,
-) -> Response {
+) -> PageResult {
     if let Some(session) = &ctx.session {
-        if let Err(refused) = ctx.check_csrf(&form.csrf_token) {
-            return refused;
-        }
+        ctx.check_csrf(&form.csrf_token)?;
         if let Err(e) = service.logout(&session.actor).await {
-            return ctx.app_error(e);
+            return Ok(ctx.app_error(e));
         }
     }
     let mut response = see_other("/login?done=1");
     if let Some(v) = session_cookie("", 0, tls) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
-    response
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]

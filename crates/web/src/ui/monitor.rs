@@ -19,6 +19,7 @@ use onewindow_report::monthly::{self, DayCount, UnitRow};
 use onewindow_report::{Block, Chart, Column, Document, RateRow, ReportFont, Table};
 use serde::Deserialize;
 
+use super::page_error::{OrPage, PageResult};
 use super::{Chrome, PageCtx, render, see_other};
 use crate::i18n::{Lang, Messages};
 
@@ -75,11 +76,8 @@ async fn statistics(
     State(service): State<Service>,
     ctx: PageCtx,
     axum::extract::Query(form): axum::extract::Query<StatisticsForm>,
-) -> Response {
-    let session = match ctx.require_role(&[Role::Supervisor]) {
-        Ok(s) => s.clone(),
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Supervisor])?.clone();
     let t = ctx.chrome.t;
     let today = service.today();
     let parse = |v: &Option<String>| {
@@ -123,7 +121,7 @@ async fn statistics(
             None,
             Some(t.get("monitor-stats-bad-period").to_string()),
         ),
-        Err(e) => return ctx.app_error(e),
+        Err(e) => return Ok(ctx.app_error(e)),
     };
     let ratio = |r: &onewindow_domain::figures::Ratio| {
         (
@@ -190,7 +188,7 @@ async fn statistics(
         .map_or_else(|| Month::of(today), |f| Month::of(f.from))
         .to_string();
     let departments = service.departments().await.unwrap_or_default();
-    render(&StatisticsPage {
+    Ok(render(&StatisticsPage {
         chrome: ctx.chrome.clone(),
         from: from_text,
         to: to_text,
@@ -201,7 +199,7 @@ async fn statistics(
         report_month,
         csv_href,
         error,
-    })
+    }))
 }
 
 /// The dashboard's charts: received and decided per day, and the on-time rate per department.
@@ -607,11 +605,8 @@ async fn monthly_report(
     State(service): State<Service>,
     ctx: PageCtx,
     axum::extract::Query(form): axum::extract::Query<MonthlyForm>,
-) -> Response {
-    let session = match ctx.require_role(&[Role::Supervisor]) {
-        Ok(s) => s.clone(),
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Supervisor])?.clone();
     let t = ctx.chrome.t;
     let today = service.today();
     let month = match form.month.as_deref().filter(|m| !m.trim().is_empty()) {
@@ -626,7 +621,7 @@ async fn monthly_report(
     };
     let Some(month) = month else {
         let error = Some(t.get("monitor-report-bad-month").to_string());
-        return (
+        return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             render(&page(
                 form.month.clone().unwrap_or_default(),
@@ -634,23 +629,23 @@ async fn monthly_report(
                 error,
             )),
         )
-            .into_response();
+            .into_response());
     };
     let report = match service.monthly_report(&session.actor, month).await {
         Ok(r) => r,
         Err(onewindow_app::AppError::Invalid(_)) => {
             let error = Some(t.get("monitor-report-not-begun").to_string());
-            return (
+            return Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 render(&page(month.to_string(), String::new(), error)),
             )
-                .into_response();
+                .into_response());
         }
-        Err(e) => return ctx.app_error(e),
+        Err(e) => return Ok(ctx.app_error(e)),
     };
     let lang = ctx.chrome.lang;
     let file = |ext: &str| format!("monthly-{month}.{ext}");
-    match form.format.as_deref() {
+    Ok(match form.format.as_deref() {
         Some("pdf") => {
             let rendered = tokio::task::spawn_blocking(move || {
                 let font = server_font()?;
@@ -687,7 +682,7 @@ async fn monthly_report(
                 ctx.error(StatusCode::INTERNAL_SERVER_ERROR, "common-error-internal")
             }
         },
-    }
+    })
 }
 
 /// A file to save, named.
@@ -764,28 +759,25 @@ impl MonitorPage {
     }
 }
 
-async fn monitor(State(service): State<Service>, ctx: PageCtx) -> Response {
-    let session = match ctx.require_role(&STAFF) {
-        Ok(s) => s.clone(),
-        Err(r) => return r,
-    };
-    let overview = match service.monitor_overview(&session.actor).await {
-        Ok(o) => o,
-        Err(e) => return ctx.app_error(e),
-    };
+async fn monitor(State(service): State<Service>, ctx: PageCtx) -> PageResult {
+    let session = ctx.require_role(&STAFF)?.clone();
+    let overview = service
+        .monitor_overview(&session.actor)
+        .await
+        .or_page(&ctx)?;
     let inbox = match service.inbox(&session.actor, None, Some(50)).await {
         Ok(p) => p.items,
-        Err(e) => return ctx.app_error(e),
+        Err(e) => return Ok(ctx.app_error(e)),
     };
     let unread = inbox.iter().filter(|e| !e.read).count();
-    render(&MonitorPage {
+    Ok(render(&MonitorPage {
         chrome: ctx.chrome,
         red: overview.red,
         yellow: overview.yellow,
         green: overview.green,
         inbox,
         unread,
-    })
+    }))
 }
 
 async fn mark_read(
@@ -793,18 +785,13 @@ async fn mark_read(
     ctx: PageCtx,
     Path(id): Path<String>,
     Form(form): Form<super::CsrfForm>,
-) -> Response {
-    let session = match ctx.require_role(&STAFF) {
-        Ok(s) => s.clone(),
-        Err(r) => return r,
-    };
-    if let Err(r) = ctx.check_csrf(&form.csrf_token) {
-        return r;
-    }
-    match service.mark_alert_read(&session.actor, &id).await {
+) -> PageResult {
+    let session = ctx.require_role(&STAFF)?.clone();
+    ctx.check_csrf(&form.csrf_token)?;
+    Ok(match service.mark_alert_read(&session.actor, &id).await {
         Ok(()) => see_other("/monitor#inbox"),
         Err(e) => ctx.app_error(e),
-    }
+    })
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use onewindow_domain::validation::FieldError;
 use serde::Deserialize;
 
 use super::case_view::department_name;
+use super::page_error::{OrPage, PageResult};
 use super::{Chrome, PageCtx, encode_query_value, render, see_other};
 use crate::i18n::Messages;
 
@@ -157,16 +158,10 @@ struct ListPage {
     may_board: bool,
 }
 
-async fn list(State(service): State<Service>, ctx: PageCtx) -> Response {
-    let session = match ctx.require_login() {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+async fn list(State(service): State<Service>, ctx: PageCtx) -> PageResult {
+    let session = ctx.require_login()?;
     let t = ctx.chrome.t;
-    let projects = match service.projects(&session.actor).await {
-        Ok(p) => p,
-        Err(e) => return ctx.app_error(e),
-    };
+    let projects = service.projects(&session.actor).await.or_page(&ctx)?;
     let who = &session.actor.principal;
     let rows = projects
         .iter()
@@ -179,12 +174,12 @@ async fn list(State(service): State<Service>, ctx: PageCtx) -> Response {
             registered: t.date(&p.registered_on),
         })
         .collect();
-    render(&ListPage {
+    Ok(render(&ListPage {
         may_register: REGISTER_ROLES.iter().any(|r| who.has_role(*r)),
         may_board: BOARD_ROLES.iter().any(|r| who.has_role(*r)),
         chrome: ctx.chrome,
         rows,
-    })
+    }))
 }
 
 // ---- registration -------------------------------------------------------------------------------
@@ -318,11 +313,8 @@ fn new_page(chrome: &Chrome, form: RegisterForm, regions: &[Region]) -> NewPage 
     }
 }
 
-async fn new_form(State(service): State<Service>, ctx: PageCtx) -> Response {
-    let session = match ctx.require_role(REGISTER_ROLES) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+async fn new_form(State(service): State<Service>, ctx: PageCtx) -> PageResult {
+    let session = ctx.require_role(REGISTER_ROLES)?;
     let who = &session.actor.principal;
     let mut form = RegisterForm {
         project_type: "industrial".into(),
@@ -339,21 +331,16 @@ async fn new_form(State(service): State<Service>, ctx: PageCtx) -> Response {
         form.owner_name = who.display_name.clone();
     }
     let regions = service.regions().await.unwrap_or_default();
-    render(&new_page(&ctx.chrome, form, &regions))
+    Ok(render(&new_page(&ctx.chrome, form, &regions)))
 }
 
 async fn register(
     State(service): State<Service>,
     ctx: PageCtx,
     Form(form): Form<RegisterForm>,
-) -> Response {
-    let session = match ctx.require_role(REGISTER_ROLES) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
-    if let Err(refused) = ctx.check_csrf(&form.csrf_token) {
-        return refused;
-    }
+) -> PageResult {
+    let session = ctx.require_role(REGISTER_ROLES)?;
+    ctx.check_csrf(&form.csrf_token)?;
     let t = ctx.chrome.t;
     let regions = service.regions().await.unwrap_or_default();
     let mut page = new_page(&ctx.chrome, form.clone(), &regions);
@@ -390,7 +377,7 @@ async fn register(
         },
     };
     let Some(project_type) = project_type.filter(|_| !page.has_errors()) else {
-        return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     };
     let new = NewProject {
         name: form.name.trim().to_string(),
@@ -401,7 +388,7 @@ async fn register(
         region,
         land_obtained_on,
     };
-    match service.register_project(&session.actor, new).await {
+    Ok(match service.register_project(&session.actor, new).await {
         Ok(view) => see_other(&format!(
             "{}?done=registered",
             project_href(view.project.code.as_str())
@@ -436,7 +423,7 @@ async fn register(
             (StatusCode::FORBIDDEN, render(&page)).into_response()
         }
         Err(e) => ctx.app_error(e),
-    }
+    })
 }
 
 // ---- the project page ---------------------------------------------------------------------------
@@ -850,11 +837,8 @@ async fn project_page_handler(
     ctx: PageCtx,
     code: String,
     done: Option<String>,
-) -> Response {
-    let session = match ctx.require_login() {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_login()?;
     let t = ctx.chrome.t;
     let notice = match done.as_deref() {
         Some("registered") => Some(t.fill1("projects-notice-registered", "code", &code)),
@@ -863,21 +847,23 @@ async fn project_page_handler(
         Some("agent") => Some(t.get("projects-notice-agent").to_string()),
         _ => None,
     };
-    match draw_project(
-        &service,
-        &ctx,
-        session,
-        &code,
-        Refused {
-            notice,
-            ..Refused::default()
+    Ok(
+        match draw_project(
+            &service,
+            &ctx,
+            session,
+            &code,
+            Refused {
+                notice,
+                ..Refused::default()
+            },
+        )
+        .await
+        {
+            Ok(page) => render(&page),
+            Err(refused) => refused,
         },
     )
-    .await
-    {
-        Ok(page) => render(&page),
-        Err(refused) => refused,
-    }
 }
 
 async fn show_project(
@@ -885,7 +871,7 @@ async fn show_project(
     ctx: PageCtx,
     Path(code): Path<String>,
     Query(q): Query<DoneQuery>,
-) -> Response {
+) -> PageResult {
     project_page_handler(service, ctx, code, q.done).await
 }
 
@@ -953,14 +939,9 @@ async fn opinion(
     ctx: PageCtx,
     Path(code): Path<String>,
     Form(form): Form<ProjectForm>,
-) -> Response {
-    let session = match ctx.require_role(&[Role::Reviewer, Role::Approver]) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
-    if let Err(refused) = ctx.check_csrf(&form.csrf_token) {
-        return refused;
-    }
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Reviewer, Role::Approver])?;
+    ctx.check_csrf(&form.csrf_token)?;
     let t = ctx.chrome.t;
     let refused = Refused {
         step: form.step.clone(),
@@ -980,7 +961,7 @@ async fn opinion(
             )
             .await
     };
-    answer(
+    Ok(answer(
         &service,
         &ctx,
         session,
@@ -1000,7 +981,7 @@ async fn opinion(
             }
         },
     )
-    .await
+    .await)
 }
 
 async fn land(
@@ -1008,14 +989,9 @@ async fn land(
     ctx: PageCtx,
     Path(code): Path<String>,
     Form(form): Form<ProjectForm>,
-) -> Response {
-    let session = match ctx.require_login() {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
-    if let Err(refused) = ctx.check_csrf(&form.csrf_token) {
-        return refused;
-    }
+) -> PageResult {
+    let session = ctx.require_login()?;
+    ctx.check_csrf(&form.csrf_token)?;
     let t = ctx.chrome.t;
     let refused = Refused {
         land_on: form.on.clone(),
@@ -1035,7 +1011,7 @@ async fn land(
         }
         Err(e) => Err(e),
     };
-    answer(
+    Ok(answer(
         &service,
         &ctx,
         session,
@@ -1057,7 +1033,7 @@ async fn land(
             }
         },
     )
-    .await
+    .await)
 }
 
 async fn agent(
@@ -1065,14 +1041,9 @@ async fn agent(
     ctx: PageCtx,
     Path(code): Path<String>,
     Form(form): Form<ProjectForm>,
-) -> Response {
-    let session = match ctx.require_login() {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
-    if let Err(refused) = ctx.check_csrf(&form.csrf_token) {
-        return refused;
-    }
+) -> PageResult {
+    let session = ctx.require_login()?;
+    ctx.check_csrf(&form.csrf_token)?;
     let t = ctx.chrome.t;
     let refused = Refused {
         agent: form.agent.clone(),
@@ -1085,7 +1056,7 @@ async fn agent(
             .assign_agent(&session.actor, &code, version_of(&form), &form.agent)
             .await
     };
-    answer(
+    Ok(answer(
         &service,
         &ctx,
         session,
@@ -1107,7 +1078,7 @@ async fn agent(
             }
         },
     )
-    .await
+    .await)
 }
 
 // ---- the board ----------------------------------------------------------------------------------
@@ -1214,11 +1185,8 @@ async fn board(
     State(service): State<Service>,
     ctx: PageCtx,
     Query(q): Query<BoardQuery>,
-) -> Response {
-    let session = match ctx.require_role(BOARD_ROLES) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(BOARD_ROLES)?;
     let t = ctx.chrome.t;
     let today = service.today();
     let mut on_error = None;
@@ -1232,10 +1200,10 @@ async fn board(
             }
         },
     };
-    let lines = match service.project_board(&session.actor, on).await {
-        Ok(lines) => lines,
-        Err(e) => return ctx.app_error(e),
-    };
+    let lines = service
+        .project_board(&session.actor, on)
+        .await
+        .or_page(&ctx)?;
     // Step names, from the projects the board lists.
     let mut names = BTreeMap::new();
     if let Ok(projects) = service.projects(&session.actor).await {
@@ -1274,7 +1242,7 @@ async fn board(
         .iter()
         .map(|l| board_row(t, &departments, l, &names))
         .collect();
-    render(&BoardPage {
+    Ok(render(&BoardPage {
         alerts,
         on: t.date(&shown),
         month_ends: std::iter::once(Choice {
@@ -1305,7 +1273,7 @@ async fn board(
         ),
         rows,
         chrome: ctx.chrome,
-    })
+    }))
 }
 
 // ---- applying under a project (the apply pages ask) ---------------------------------------------

@@ -27,6 +27,7 @@ use crate::ui::case_view::{
     self, CaseView, FormErrors, FormFields, HistoryRow, MaterialNames, MaterialRow, PageNotice,
     TaskRowView,
 };
+use crate::ui::page_error::{OrPage, PageResult};
 use crate::ui::{Chrome, PageCtx, encode_query_value, render, see_other};
 
 /// Where handed-in files are read from these pages.
@@ -107,11 +108,8 @@ async fn queue(
     State(service): State<Service>,
     ctx: PageCtx,
     Query(params): Query<QueueParams>,
-) -> Response {
-    let session = match ctx.require_role(&[Role::Clerk]) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Clerk])?;
     let t = ctx.chrome.t;
     let filter = params
         .status
@@ -123,10 +121,10 @@ async fn queue(
         cursor: params.cursor.clone().filter(|c| !c.is_empty()),
         limit: Some(50),
     };
-    let found = match service.window_queue(&session.actor, query).await {
-        Ok(found) => found,
-        Err(e) => return ctx.app_error(e),
-    };
+    let found = service
+        .window_queue(&session.actor, query)
+        .await
+        .or_page(&ctx)?;
     let status_param = filter.map(|s| format!("status={}&", s.as_str()));
     let mut tabs = vec![Tab {
         href: "/window".into(),
@@ -172,14 +170,14 @@ async fn queue(
         Some(s) => format!("/window?status={}", s.as_str()),
         None => "/window".to_string(),
     });
-    render(&QueuePage {
+    Ok(render(&QueuePage {
         chrome: ctx.chrome.clone(),
         tabs,
         rows,
         next_href,
         first_href,
         truncated: found.truncated,
-    })
+    }))
 }
 
 fn queue_tab_key(status: Status) -> &'static str {
@@ -198,10 +196,8 @@ struct FindParams {
 }
 
 /// A receipt number typed (or scanned) into the queue's search box.
-async fn find(ctx: PageCtx, Query(params): Query<FindParams>) -> Response {
-    if let Err(refused) = ctx.require_role(&[Role::Clerk]) {
-        return refused;
-    }
+async fn find(ctx: PageCtx, Query(params): Query<FindParams>) -> PageResult {
+    ctx.require_role(&[Role::Clerk])?;
     let number: String = params
         .number
         .chars()
@@ -214,9 +210,9 @@ async fn find(ctx: PageCtx, Query(params): Query<FindParams>) -> Response {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
-        return see_other("/window");
+        return Ok(see_other("/window"));
     }
-    see_other(&format!("/window/cases/{number}"))
+    Ok(see_other(&format!("/window/cases/{number}")))
 }
 
 // ---- one case ---------------------------------------------------------------------------------
@@ -326,10 +322,8 @@ async fn case_page(
     ctx: PageCtx,
     Path(id): Path<String>,
     Query(params): Query<CaseParams>,
-) -> Response {
-    if let Err(refused) = ctx.require_role(&[Role::Clerk]) {
-        return refused;
-    }
+) -> PageResult {
+    ctx.require_role(&[Role::Clerk])?;
     let t = ctx.chrome.t;
     let notice = match params.done.as_deref() {
         Some("resubmit") => Some(PageNotice::ok(t.fill1(
@@ -341,7 +335,7 @@ async fn case_page(
             PageNotice::ok(t.fill1("window-done", "action", t.get(case_view::action_key(a))))
         }),
     };
-    show_case(
+    Ok(show_case(
         &service,
         &ctx,
         &id,
@@ -350,7 +344,7 @@ async fn case_page(
         FormErrors::default(),
         FormFields::default(),
     )
-    .await
+    .await)
 }
 
 /// Draws the case page from a fresh reading of the case.
@@ -493,15 +487,10 @@ async fn resubmit(
     ctx: PageCtx,
     Path((id, task)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let session = match ctx.require_role(&[Role::Clerk]) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Clerk])?;
     let mut form = FormFields(pairs);
-    if let Err(refused) = ctx.check_csrf(form.value("csrf_token")) {
-        return refused;
-    }
+    ctx.check_csrf(form.value("csrf_token"))?;
     let result = match form.value("task_version").trim().parse::<u32>() {
         Err(_) => Err(AppError::invalid(
             "version",
@@ -521,7 +510,7 @@ async fn resubmit(
                 .await
         }
     };
-    match result {
+    Ok(match result {
         Ok(case) => see_other(&format!(
             "/window/cases/{}?done=resubmit",
             encode_query_value(&case.number)
@@ -542,7 +531,7 @@ async fn resubmit(
             }
             Err(e) => ctx.app_error(e),
         },
-    }
+    })
 }
 
 /// One form of the case page, sent.
@@ -551,17 +540,12 @@ async fn act(
     ctx: PageCtx,
     Path((id, action)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let session = match ctx.require_role(&[Role::Clerk]) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Clerk])?;
     let form = FormFields(pairs);
-    if let Err(refused) = ctx.check_csrf(form.value("csrf_token")) {
-        return refused;
-    }
+    ctx.check_csrf(form.value("csrf_token"))?;
     let Some(action) = Action::parse(&action).filter(|a| WINDOW_ACTIONS.contains(a)) else {
-        return ctx.error(StatusCode::NOT_FOUND, "common-error-not-found");
+        return Ok(ctx.error(StatusCode::NOT_FOUND, "common-error-not-found"));
     };
     let t = ctx.chrome.t;
     let result = match (form.version(), command(action, &form)) {
@@ -574,7 +558,7 @@ async fn act(
             service.execute(&session.actor, &id, version, command).await
         }
     };
-    match result {
+    Ok(match result {
         Ok(case) => see_other(&match action {
             Action::Accept => format!("/window/cases/{}/receipt", case.number),
             Action::RequestSupplement => format!("/window/cases/{}/notice", case.number),
@@ -595,7 +579,7 @@ async fn act(
             }
             Err(e) => ctx.app_error(e),
         },
-    }
+    })
 }
 
 /// The command a window form asks for, through the mapping the API uses too. The window hands
@@ -639,16 +623,10 @@ async fn notice_page(
     State(service): State<Service>,
     ctx: PageCtx,
     Path(id): Path<String>,
-) -> Response {
-    let session = match ctx.require_role(&[Role::Clerk]) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Clerk])?;
     let t = ctx.chrome.t;
-    let detail = match service.case(&session.actor, &id).await {
-        Ok(d) => d,
-        Err(e) => return ctx.app_error(e),
-    };
+    let detail = service.case(&session.actor, &id).await.or_page(&ctx)?;
     let item = service.item(&detail.case.item_code).await.ok();
     let departments = service.departments().await.unwrap_or_default();
     let rows = case_view::material_rows(t, &detail.case, item.as_ref(), &[], FILES);
@@ -681,14 +659,14 @@ async fn notice_page(
             ("number", &case.number),
         ],
     );
-    render(&NoticePage {
+    Ok(render(&NoticePage {
         chrome: ctx.chrome.clone(),
         case,
         body,
         issued_on: sent.map(|n| t.date(&n.issued_on)),
         note: sent.map(|n| n.note.clone()).unwrap_or_default(),
         missing,
-    })
+    }))
 }
 
 #[derive(Template)]
@@ -709,16 +687,10 @@ async fn receipt_page(
     headers: HeaderMap,
     OverTls(tls): OverTls,
     Path(id): Path<String>,
-) -> Response {
-    let session = match ctx.require_role(&[Role::Clerk]) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Clerk])?;
     let t = ctx.chrome.t;
-    let detail = match service.case(&session.actor, &id).await {
-        Ok(d) => d,
-        Err(e) => return ctx.app_error(e),
-    };
+    let detail = service.case(&session.actor, &id).await.or_page(&ctx)?;
     let item = service.item(&detail.case.item_code).await.ok();
     let departments = service.departments().await.unwrap_or_default();
     let received = case_view::material_rows(t, &detail.case, item.as_ref(), &[], FILES)
@@ -731,14 +703,14 @@ async fn receipt_page(
         .collect();
     let tracking_url = tracking_url(&headers, tls, &detail.case.number);
     let qr_svg = qr_svg(&tracking_url, t.get("window-receipt-qr-label"));
-    render(&ReceiptPage {
+    Ok(render(&ReceiptPage {
         chrome: ctx.chrome.clone(),
         case: CaseView::new(&detail, t, &departments),
         accepted: detail.case.accepted_on.is_some(),
         received,
         tracking_url,
         qr_svg,
-    })
+    }))
 }
 
 /// The address where the applicant follows the case: absolute when the request's `Host` is a
@@ -798,11 +770,9 @@ async fn file(
     State(service): State<Service>,
     ctx: PageCtx,
     Path(file_id): Path<String>,
-) -> Response {
-    if let Err(refused) = ctx.require_role(&[Role::Clerk]) {
-        return refused;
-    }
-    case_view::file_response(&service, &ctx, &file_id).await
+) -> PageResult {
+    ctx.require_role(&[Role::Clerk])?;
+    Ok(case_view::file_response(&service, &ctx, &file_id).await)
 }
 
 #[cfg(test)]
