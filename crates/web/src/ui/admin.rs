@@ -22,6 +22,7 @@ use onewindow_domain::catalogue::{
 use onewindow_domain::validation::FieldError;
 use serde::Deserialize;
 
+use super::guard::{Admin, CarriesCsrf, CsrfForm};
 use super::page_error::{OrPage, PageResult};
 use super::{Chrome, PageCtx, render, see_other};
 use crate::i18n::Messages;
@@ -130,9 +131,28 @@ impl FieldErrors {
     }
 }
 
-fn require_admin(ctx: &PageCtx) -> Result<onewindow_app::Actor, Response> {
-    ctx.require_role(&[Role::Administrator])
-        .map(|s| s.actor.clone())
+impl CarriesCsrf for CentreForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+impl CarriesCsrf for DepartmentForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+impl CarriesCsrf for NewUserForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+impl CarriesCsrf for WindowForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
 }
 
 // ---- index ------------------------------------------------------------------------------------
@@ -146,8 +166,8 @@ struct IndexPage {
     centres: usize,
 }
 
-async fn index(State(service): State<Service>, ctx: PageCtx) -> PageResult {
-    let actor = require_admin(&ctx)?;
+async fn index(State(service): State<Service>, Admin { ctx, session, .. }: Admin) -> PageResult {
+    let actor = session.actor;
     let drafts = service.drafts(&actor).await.or_page(&ctx)?;
     let users = service.users(&actor).await.map(|u| u.len()).unwrap_or(0);
     let centres = service.centres().await.map(|c| c.len()).unwrap_or(0);
@@ -178,10 +198,9 @@ struct ItemsPage {
 
 async fn items(
     State(service): State<Service>,
-    ctx: PageCtx,
+    Admin { ctx, .. }: Admin,
     Query(q): Query<ItemsQuery>,
 ) -> PageResult {
-    require_admin(&ctx)?;
     let query = q.q.clone().unwrap_or_default();
     let page = match service
         .items(ItemFilter {
@@ -299,11 +318,11 @@ struct SavedQuery {
 
 async fn item(
     State(service): State<Service>,
-    ctx: PageCtx,
+    Admin { ctx, session, .. }: Admin,
     Path(code): Path<String>,
     Query(q): Query<SavedQuery>,
 ) -> PageResult {
-    let actor = require_admin(&ctx)?;
+    let actor = session.actor;
     let notice = q
         .saved
         .map(|_| ctx.chrome.t.get("admin-draft-saved").to_string());
@@ -335,11 +354,11 @@ fn number(form: &HashMap<String, String>, field: &str, errors: &mut Vec<FieldErr
 
 async fn save_item(
     State(service): State<Service>,
-    ctx: PageCtx,
+    Admin { ctx, session, .. }: Admin,
     Path(code): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let actor = require_admin(&ctx)?;
+    let actor = session.actor;
     let form: HashMap<String, String> = pairs.into_iter().collect();
     ctx.check_csrf(
         form.get("csrf_token")
@@ -448,11 +467,11 @@ const ITEM_FIELDS: &[&str] = &[
 
 async fn publish(
     State(service): State<Service>,
-    ctx: PageCtx,
+    Admin { ctx, session, .. }: Admin,
     Path(code): Path<String>,
-    Form(form): Form<super::CsrfForm>,
+    Form(form): Form<super::TokenOnlyForm>,
 ) -> PageResult {
-    let actor = require_admin(&ctx)?;
+    let actor = session.actor;
     ctx.check_csrf(&form.csrf_token)?;
     let t = ctx.chrome.t;
     Ok(match service.publish_draft(&actor, &code).await {
@@ -502,11 +521,11 @@ async fn publish(
 
 async fn discard(
     State(service): State<Service>,
-    ctx: PageCtx,
+    Admin { ctx, session, .. }: Admin,
     Path(code): Path<String>,
-    Form(form): Form<super::CsrfForm>,
+    Form(form): Form<super::TokenOnlyForm>,
 ) -> PageResult {
-    let actor = require_admin(&ctx)?;
+    let actor = session.actor;
     ctx.check_csrf(&form.csrf_token)?;
     Ok(match service.discard_draft(&actor, &code).await {
         Ok(()) | Err(AppError::NotFound { .. }) => see_other(&format!(
@@ -531,12 +550,12 @@ struct CancelForm {
 
 async fn cancel(
     service: Service,
-    ctx: PageCtx,
+    Admin { ctx, session, .. }: Admin,
     code: String,
     form: CancelForm,
     material: bool,
 ) -> PageResult {
-    let actor = require_admin(&ctx)?;
+    let actor = session.actor;
     ctx.check_csrf(&form.csrf_token)?;
     let t = ctx.chrome.t;
     let Ok(date) = NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d") else {
@@ -593,20 +612,20 @@ async fn cancel(
 
 async fn cancel_material(
     State(service): State<Service>,
-    ctx: PageCtx,
+    admin: Admin,
     Path(code): Path<String>,
     Form(form): Form<CancelForm>,
 ) -> PageResult {
-    cancel(service, ctx, code, form, true).await
+    cancel(service, admin, code, form, true).await
 }
 
 async fn cancel_intermediary(
     State(service): State<Service>,
-    ctx: PageCtx,
+    admin: Admin,
     Path(code): Path<String>,
     Form(form): Form<CancelForm>,
 ) -> PageResult {
-    cancel(service, ctx, code, form, false).await
+    cancel(service, admin, code, form, false).await
 }
 
 // ---- the hall ---------------------------------------------------------------------------------
@@ -641,8 +660,7 @@ async fn hall_page(
     (status, render(&page)).into_response()
 }
 
-async fn hall(State(service): State<Service>, ctx: PageCtx) -> PageResult {
-    require_admin(&ctx)?;
+async fn hall(State(service): State<Service>, Admin { ctx, .. }: Admin) -> PageResult {
     Ok(hall_page(&service, &ctx, FieldErrors::default(), "", StatusCode::OK).await)
 }
 
@@ -662,11 +680,10 @@ struct CentreForm {
 
 async fn save_centre(
     State(service): State<Service>,
-    ctx: PageCtx,
-    Form(form): Form<CentreForm>,
+    Admin { ctx, session, .. }: Admin,
+    CsrfForm(form): CsrfForm<CentreForm>,
 ) -> PageResult {
-    let actor = require_admin(&ctx)?;
-    ctx.check_csrf(&form.csrf_token)?;
+    let actor = session.actor;
     let centre = Centre {
         code: form.code.trim().to_string(),
         name: form.name.trim().to_string(),
@@ -699,11 +716,10 @@ struct WindowForm {
 
 async fn save_window(
     State(service): State<Service>,
-    ctx: PageCtx,
-    Form(form): Form<WindowForm>,
+    Admin { ctx, session, .. }: Admin,
+    CsrfForm(form): CsrfForm<WindowForm>,
 ) -> PageResult {
-    let actor = require_admin(&ctx)?;
-    ctx.check_csrf(&form.csrf_token)?;
+    let actor = session.actor;
     let window = Window {
         centre: form.centre.trim().to_string(),
         code: form.code.trim().to_string(),
@@ -739,11 +755,10 @@ struct DepartmentForm {
 
 async fn save_department(
     State(service): State<Service>,
-    ctx: PageCtx,
-    Form(form): Form<DepartmentForm>,
+    Admin { ctx, session, .. }: Admin,
+    CsrfForm(form): CsrfForm<DepartmentForm>,
 ) -> PageResult {
-    let actor = require_admin(&ctx)?;
-    ctx.check_csrf(&form.csrf_token)?;
+    let actor = session.actor;
     let department = Department {
         code: form.code.trim().to_string(),
         name: form.name.trim().to_string(),
@@ -851,8 +866,8 @@ async fn users_page(
     (status, render(&page)).into_response()
 }
 
-async fn users(State(service): State<Service>, ctx: PageCtx) -> PageResult {
-    let actor = require_admin(&ctx)?;
+async fn users(State(service): State<Service>, Admin { ctx, session, .. }: Admin) -> PageResult {
+    let actor = session.actor;
     Ok(users_page(
         &service,
         &ctx,
@@ -867,11 +882,10 @@ async fn users(State(service): State<Service>, ctx: PageCtx) -> PageResult {
 
 async fn create_user(
     State(service): State<Service>,
-    ctx: PageCtx,
-    Form(form): Form<NewUserForm>,
+    Admin { ctx, session, .. }: Admin,
+    CsrfForm(form): CsrfForm<NewUserForm>,
 ) -> PageResult {
-    let actor = require_admin(&ctx)?;
-    ctx.check_csrf(&form.csrf_token)?;
+    let actor = session.actor;
     let t = ctx.chrome.t;
     let posts = match Post::parse_specs(&form.posts) {
         Ok(p) => p,
@@ -958,12 +972,12 @@ const USER_FIELDS: &[&str] = &["username", "display_name", "password", "identity
 
 async fn user_change(
     service: Service,
-    ctx: PageCtx,
+    Admin { ctx, session, .. }: Admin,
     username: String,
     csrf: String,
     change: impl AsyncFnOnce(&Service, &onewindow_app::Actor) -> Result<UserView, AppError>,
 ) -> PageResult {
-    let actor = require_admin(&ctx)?;
+    let actor = session.actor;
     ctx.check_csrf(&csrf)?;
     let t = ctx.chrome.t;
     Ok(match change(&service, &actor).await {
@@ -988,14 +1002,14 @@ async fn user_change(
 
 async fn disable_user(
     State(service): State<Service>,
-    ctx: PageCtx,
+    admin: Admin,
     Path(username): Path<String>,
-    Form(form): Form<super::CsrfForm>,
+    Form(form): Form<super::TokenOnlyForm>,
 ) -> PageResult {
     let name = username.clone();
     user_change(
         service,
-        ctx,
+        admin,
         username,
         form.csrf_token,
         async move |s, a| s.set_user_disabled(a, &name, true).await,
@@ -1005,14 +1019,14 @@ async fn disable_user(
 
 async fn enable_user(
     State(service): State<Service>,
-    ctx: PageCtx,
+    admin: Admin,
     Path(username): Path<String>,
-    Form(form): Form<super::CsrfForm>,
+    Form(form): Form<super::TokenOnlyForm>,
 ) -> PageResult {
     let name = username.clone();
     user_change(
         service,
-        ctx,
+        admin,
         username,
         form.csrf_token,
         async move |s, a| s.set_user_disabled(a, &name, false).await,
@@ -1032,7 +1046,7 @@ struct PostsForm {
 
 async fn set_posts(
     State(service): State<Service>,
-    ctx: PageCtx,
+    admin: Admin,
     Path(username): Path<String>,
     Form(form): Form<PostsForm>,
 ) -> PageResult {
@@ -1041,7 +1055,7 @@ async fn set_posts(
     let may_reveal = form.may_reveal.is_some();
     user_change(
         service,
-        ctx,
+        admin,
         username,
         form.csrf_token,
         async move |s, a| {

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -13,6 +13,7 @@ use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
 use serde::Deserialize;
 
+use super::guard::{Admin, CarriesCsrf, CsrfForm};
 use super::page_error::{OrPage, PageResult};
 use super::{Chrome, PageCtx, render, see_other};
 
@@ -98,13 +99,18 @@ struct NoticeForm {
     notice: String,
 }
 
+impl CarriesCsrf for NoticeForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 async fn load_notice(
     State(service): State<Service>,
-    ctx: PageCtx,
-    Form(form): Form<NoticeForm>,
+    Admin { ctx, session, .. }: Admin,
+    CsrfForm(form): CsrfForm<NoticeForm>,
 ) -> PageResult {
-    let actor = ctx.require_role(&[Role::Administrator])?.actor.clone();
-    ctx.check_csrf(&form.csrf_token)?;
+    let actor = session.actor;
     if form.notice.trim().is_empty() {
         let error = ctx.chrome.t.get("admin-calendar-empty").to_string();
         return page(

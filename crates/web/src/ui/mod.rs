@@ -11,6 +11,7 @@ pub mod admin_calendar;
 pub mod applicant;
 pub mod case_view;
 pub mod desk;
+pub mod guard;
 pub mod monitor;
 pub mod page_error;
 pub mod portal;
@@ -191,6 +192,7 @@ pub fn home_for(roles: &[Role]) -> &'static str {
 
 /// The request as a page sees it: language, the session (from the cookie only; pages never use
 /// bearer tokens), and the chrome for the layout.
+#[derive(Debug, Clone)]
 pub struct PageCtx {
     pub chrome: Chrome,
     pub session: Option<Authenticated>,
@@ -200,6 +202,11 @@ impl FromRequestParts<Service> for PageCtx {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, service: &Service) -> Result<Self, Response> {
+        // Read once per request: the guards (`guard::Member`, `guard::CsrfForm`) and the
+        // handler may each ask for it.
+        if let Some(ctx) = parts.extensions.get::<PageCtx>() {
+            return Ok(ctx.clone());
+        }
         let lang = cookie(&parts.headers, LANG_COOKIE)
             .and_then(Lang::parse)
             .unwrap_or_default();
@@ -213,10 +220,12 @@ impl FromRequestParts<Service> for PageCtx {
             .uri
             .path_and_query()
             .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
-        Ok(PageCtx {
+        let ctx = PageCtx {
             chrome: chrome_for(lang, session.as_ref(), here),
             session,
-        })
+        };
+        parts.extensions.insert(ctx.clone());
+        Ok(ctx)
     }
 }
 
@@ -538,7 +547,7 @@ async fn login(
 
 /// A form that carries nothing but the session's CSRF token (a button that changes something).
 #[derive(Debug, Deserialize)]
-pub struct CsrfForm {
+pub struct TokenOnlyForm {
     #[serde(default)]
     csrf_token: String,
 }
@@ -547,7 +556,7 @@ async fn logout(
     State(service): State<Service>,
     ctx: PageCtx,
     OverTls(tls): OverTls,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<TokenOnlyForm>,
 ) -> PageResult {
     if let Some(session) = &ctx.session {
         ctx.check_csrf(&form.csrf_token)?;

@@ -784,7 +784,7 @@ async fn mark_read(
     State(service): State<Service>,
     ctx: PageCtx,
     Path(id): Path<String>,
-    Form(form): Form<super::CsrfForm>,
+    Form(form): Form<super::TokenOnlyForm>,
 ) -> PageResult {
     let session = ctx.require_role(&STAFF)?.clone();
     ctx.check_csrf(&form.csrf_token)?;
