@@ -7,7 +7,6 @@
 //! my cases), `window` (the clerk's workbench), `desk` (the department's workbench), `admin`.
 
 pub mod admin;
-pub mod admin_calendar;
 pub mod applicant;
 pub mod case_view;
 pub mod desk;
@@ -56,7 +55,6 @@ pub fn router() -> Router<Service> {
         .merge(window::routes())
         .merge(desk::routes())
         .merge(admin::routes())
-        .merge(admin_calendar::routes())
         .merge(monitor::routes())
         .merge(projects::routes())
         .layer(axum::middleware::map_response(page_headers))

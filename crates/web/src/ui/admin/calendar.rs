@@ -13,11 +13,11 @@ use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
 use serde::Deserialize;
 
-use super::guard::{Admin, CarriesCsrf, CsrfForm};
-use super::page_error::{OrPage, PageResult};
-use super::{Chrome, PageCtx, render, see_other};
+use crate::ui::guard::{Admin, CarriesCsrf, CsrfForm};
+use crate::ui::page_error::{OrPage, PageResult};
+use crate::ui::{Chrome, PageCtx, render, see_other};
 
-pub fn routes() -> Router<Service> {
+pub(super) fn routes() -> Router<Service> {
     Router::new()
         .route("/admin/calendar", get(calendar))
         .route("/admin/calendar/notices", post(load_notice))

@@ -1,0 +1,675 @@
+//! Applying online: the form of an item or a bundle, with uploads, under a project or not.
+
+use super::*;
+
+/// An option of a select.
+#[derive(Debug, Clone)]
+pub(super) struct Choice {
+    pub(super) value: String,
+    pub(super) label: String,
+    pub(super) selected: bool,
+}
+
+/// One file input: a material the item asks for.
+#[derive(Debug, Clone)]
+pub(super) struct FileInput {
+    pub(super) key: String,
+    pub(super) name: String,
+    pub(super) required: bool,
+    pub(super) sample: Option<String>,
+    pub(super) error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "applicant/apply.html")]
+pub(super) struct ApplyPage {
+    pub(super) chrome: Chrome,
+    pub(super) code: String,
+    pub(super) code_path: String,
+    pub(super) item_name: String,
+    pub(super) visits: String,
+    pub(super) at_most_once: bool,
+    pub(super) promised: String,
+    pub(super) run_mode: String,
+    /// An agent fills in the applicant; an applicant applies as their account.
+    pub(super) agent: bool,
+    pub(super) kinds: Vec<Choice>,
+    pub(super) kind_label: String,
+    pub(super) name: String,
+    pub(super) id_number: String,
+    pub(super) id_masked: String,
+    pub(super) phone: String,
+    pub(super) centres: Vec<Choice>,
+    pub(super) materials: Vec<FileInput>,
+    pub(super) optional_materials: Vec<String>,
+    /// For a bundle: its lead window, members and the materials issued inside it.
+    pub(super) bundle: Option<BundleFacts>,
+    pub(super) idempotency_key: String,
+    pub(super) general: Vec<String>,
+    pub(super) name_error: Option<String>,
+    pub(super) id_error: Option<String>,
+    pub(super) centre_error: Option<String>,
+    /// Shown after a refused submission: browsers do not keep chosen files.
+    pub(super) reselect: bool,
+    /// The investment project the application is filed under, and what it already provides.
+    pub(super) project: Option<crate::ui::projects::ProjectForApply>,
+}
+
+impl ApplyPage {
+    pub(super) fn accept(&self) -> &'static str {
+        ACCEPT
+    }
+
+    /// Every field with an error, for the summary above the form: (the field's id, its label
+    /// and the error).
+    pub(super) fn field_errors(&self) -> Vec<(String, String)> {
+        let t = self.chrome.t;
+        let colon = match t.lang() {
+            Lang::ZhCn => "：",
+            Lang::En => ": ",
+        };
+        let mut out = Vec::new();
+        for (id, label, error) in [
+            ("name", "applicant-name", &self.name_error),
+            ("id_number", "applicant-id-number", &self.id_error),
+            ("centre", "applicant-centre", &self.centre_error),
+        ] {
+            if let Some(e) = error {
+                let target = if id == "id_number" && !self.agent {
+                    "account-identity"
+                } else {
+                    id
+                };
+                out.push((target.to_string(), format!("{}{colon}{e}", t.get(label))));
+            }
+        }
+        for m in &self.materials {
+            if let Some(e) = &m.error {
+                out.push((format!("file_{}", m.key), format!("{}{colon}{e}", m.name)));
+            }
+        }
+        out
+    }
+
+    pub(super) fn has_errors(&self) -> bool {
+        !self.general.is_empty()
+            || self.name_error.is_some()
+            || self.id_error.is_some()
+            || self.centre_error.is_some()
+            || self.materials.iter().any(|m| m.error.is_some())
+    }
+}
+
+/// The applicant part of the form as filled in (or as drawn first).
+#[derive(Debug, Clone)]
+pub(super) struct ApplyInput {
+    pub(super) kind: ApplicantKind,
+    pub(super) name: String,
+    pub(super) id_number: String,
+    pub(super) phone: String,
+    pub(super) centre: String,
+    pub(super) idempotency_key: String,
+}
+
+pub(super) fn is_agent(session: &Authenticated) -> bool {
+    session.actor.principal.has_role(Role::Agent)
+}
+
+/// The kind of an account's identity: a resident ID is a person, anything else an enterprise.
+pub(super) fn account_kind(identity: &str) -> ApplicantKind {
+    if ResidentIdNumber::parse(identity).is_ok() {
+        ApplicantKind::Person
+    } else {
+        ApplicantKind::Enterprise
+    }
+}
+
+impl ApplyInput {
+    pub(super) fn first(session: &Authenticated) -> Self {
+        let principal = &session.actor.principal;
+        let agent = is_agent(session);
+        let identity = principal.identity.clone().unwrap_or_default();
+        ApplyInput {
+            kind: if agent {
+                ApplicantKind::Person
+            } else {
+                account_kind(&identity)
+            },
+            name: if agent {
+                String::new()
+            } else {
+                principal.display_name.clone()
+            },
+            id_number: if agent { String::new() } else { identity },
+            phone: String::new(),
+            centre: DEFAULT_CENTRE.to_string(),
+            idempotency_key: new_form_key(),
+        }
+    }
+
+    pub(super) fn posted(session: &Authenticated, posted: &Posted) -> Self {
+        let first = Self::first(session);
+        let agent = is_agent(session);
+        let key = posted.field("idempotency_key").trim();
+        ApplyInput {
+            kind: if agent {
+                match posted.field("kind") {
+                    "enterprise" => ApplicantKind::Enterprise,
+                    _ => ApplicantKind::Person,
+                }
+            } else {
+                first.kind
+            },
+            name: posted.field("name").trim().to_string(),
+            // An applicant applies as the identity of the account, whatever the form says.
+            id_number: if agent {
+                posted.field("id_number").trim().to_string()
+            } else {
+                first.id_number
+            },
+            phone: posted.field("phone").trim().to_string(),
+            centre: posted.field("centre").trim().to_string(),
+            idempotency_key: if valid_form_key(key) {
+                key.to_string()
+            } else {
+                first.idempotency_key
+            },
+        }
+    }
+}
+
+/// What an application is for: one item, or a bundle of items handled jointly (one code space:
+/// the service files both).
+pub(super) enum Target {
+    Item(Box<PublishedItem>),
+    Bundle(Box<BundleView>),
+}
+
+impl Target {
+    pub(super) async fn find(service: &Service, code: &str) -> Result<Target, AppError> {
+        match service.item(code).await {
+            Ok(item) => Ok(Target::Item(Box::new(item))),
+            Err(AppError::NotFound { .. }) => match service.bundle(code).await {
+                Ok(view) => Ok(Target::Bundle(Box::new(view))),
+                // A bundle whose members are no longer all published is not offered.
+                Err(AppError::Invalid(_)) => Err(AppError::not_found(format!("bundle {code}"))),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(super) fn code(&self) -> &str {
+        match self {
+            Target::Item(item) => &item.item.code,
+            Target::Bundle(view) => &view.plan.code,
+        }
+    }
+
+    /// The keys of the materials the applicant must upload.
+    pub(super) fn demanded_keys(&self) -> Vec<String> {
+        match self {
+            Target::Item(item) => item
+                .item
+                .demanded_materials()
+                .map(|m| m.key.clone())
+                .collect(),
+            Target::Bundle(view) => view
+                .plan
+                .demanded_materials()
+                .map(|m| m.key.clone())
+                .collect(),
+        }
+    }
+}
+
+/// What the form says about a bundle: where it is accepted, who decides what, what is not asked.
+#[derive(Debug, Clone)]
+pub(super) struct BundleFacts {
+    pub(super) lead: String,
+    pub(super) members: Vec<String>,
+    pub(super) produced: Vec<String>,
+    pub(super) bundle_href: String,
+}
+
+pub(super) fn apply_page(
+    chrome: &Chrome,
+    session: &Authenticated,
+    target: &Target,
+    input: &ApplyInput,
+    departments: &[Department],
+) -> ApplyPage {
+    let t = chrome.t;
+    let kinds = [ApplicantKind::Person, ApplicantKind::Enterprise]
+        .into_iter()
+        .map(|k| Choice {
+            value: match k {
+                ApplicantKind::Person => "person",
+                ApplicantKind::Enterprise => "enterprise",
+            }
+            .to_string(),
+            label: kind_label(t, k).to_string(),
+            selected: k == input.kind,
+        })
+        .collect();
+    let centres = CENTRES
+        .iter()
+        .map(|c| Choice {
+            value: (*c).to_string(),
+            label: centre_label(t, c),
+            selected: *c == input.centre,
+        })
+        .collect();
+    let promised_text = |days: u32| {
+        if days == 0 {
+            t.get("applicant-promised-immediate").to_string()
+        } else {
+            t.fill1("common-working-days", "n", days.to_string())
+        }
+    };
+    let visits_text = |visits: u32| {
+        if visits == 0 {
+            t.get("applicant-visits-zero").to_string()
+        } else {
+            t.fill1("applicant-visits-n", "n", visits.to_string())
+        }
+    };
+    let (
+        item_name,
+        visits,
+        at_most_once,
+        promised,
+        run_mode,
+        materials,
+        optional_materials,
+        bundle,
+    ) = match target {
+        Target::Item(item) => {
+            let item_ref = &item.item;
+            (
+                item_ref.name.clone(),
+                visits_text(item_ref.visits_required),
+                item_ref.visits_required <= 1,
+                promised_text(item_ref.promised_days),
+                t.get(run_mode_key(item_ref.run_mode)).to_string(),
+                item_ref
+                    .demanded_materials()
+                    .map(|m| FileInput {
+                        key: m.key.clone(),
+                        name: m.name.clone(),
+                        required: true,
+                        sample: m.sample.clone().filter(|s| !s.trim().is_empty()),
+                        error: None,
+                    })
+                    .collect(),
+                item_ref
+                    .materials
+                    .iter()
+                    .filter(|m| m.cancelled.is_none() && !m.required)
+                    .map(|m| m.name.clone())
+                    .collect(),
+                None,
+            )
+        }
+        Target::Bundle(view) => {
+            let plan = &view.plan;
+            let b = &view.bundle.bundle;
+            let department =
+                |code: &str| crate::ui::case_view::department_name(t, departments, code);
+            let item_name = |code: &str| {
+                plan.tasks
+                    .iter()
+                    .find(|task| task.item_code == code)
+                    .map_or_else(|| code.to_string(), |task| task.item_name.clone())
+            };
+            let name = match t.lang() {
+                Lang::En if !b.name_en.trim().is_empty() => b.name_en.clone(),
+                _ => b.name.clone(),
+            };
+            (
+                name,
+                visits_text(plan.figures.visits_after),
+                plan.figures.visits_after <= 1,
+                promised_text(plan.limit_days),
+                t.get("applicant-bundle-run-mode").to_string(),
+                plan.demanded_materials()
+                    .map(|m| FileInput {
+                        key: m.key.clone(),
+                        name: m.name.clone(),
+                        required: true,
+                        sample: m.sample.clone().filter(|s| !s.trim().is_empty()),
+                        error: None,
+                    })
+                    .collect(),
+                Vec::new(),
+                Some(BundleFacts {
+                    lead: t.fill(
+                        "applicant-bundle-lead",
+                        &[
+                            ("window", &plan.lead_window),
+                            ("department", &department(&plan.lead_department)),
+                        ],
+                    ),
+                    members: plan
+                        .tasks
+                        .iter()
+                        .map(|task| {
+                            t.fill(
+                                "applicant-bundle-member",
+                                &[
+                                    ("item", &task.item_name),
+                                    ("department", &department(&task.department)),
+                                ],
+                            )
+                        })
+                        .collect(),
+                    produced: plan
+                        .materials
+                        .iter()
+                        .filter_map(|m| {
+                            m.produced_by.as_deref().map(|by| {
+                                format!(
+                                    "{} · {}",
+                                    m.name,
+                                    t.fill1("common-bundle-produced-by", "item", item_name(by))
+                                )
+                            })
+                        })
+                        .collect(),
+                    bundle_href: format!("/bundles/{}", encode_query_value(&plan.code)),
+                }),
+            )
+        }
+    };
+    ApplyPage {
+        chrome: chrome.clone(),
+        code: target.code().to_string(),
+        code_path: encode_query_value(target.code()),
+        item_name,
+        visits,
+        at_most_once,
+        promised,
+        run_mode,
+        agent: is_agent(session),
+        kinds,
+        kind_label: kind_label(t, input.kind).to_string(),
+        name: input.name.clone(),
+        id_number: input.id_number.clone(),
+        id_masked: onewindow_domain::access::mask(&input.id_number),
+        phone: input.phone.clone(),
+        centres,
+        materials,
+        optional_materials,
+        bundle,
+        idempotency_key: input.idempotency_key.clone(),
+        general: Vec::new(),
+        name_error: None,
+        id_error: None,
+        centre_error: None,
+        reselect: false,
+        project: None,
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(super) struct ApplyQuery {
+    /// The investment project to file under (`/apply/{item}?project=…`).
+    pub(super) project: Option<String>,
+}
+
+impl ApplyPage {
+    /// Files the application under `project`: the materials its earlier results provide are
+    /// not asked for.
+    pub(super) fn under_project(&mut self, project: crate::ui::projects::ProjectForApply) {
+        self.materials
+            .retain(|m| !project.reused.iter().any(|r| r.material_key == m.key));
+        self.project = Some(project);
+    }
+}
+
+/// The project of `/apply/{code}?project=…`: an item, or a bundle (the joint completion
+/// acceptance).
+pub(super) async fn apply_project(
+    service: &Service,
+    ctx: &PageCtx,
+    session: &Authenticated,
+    target: &Target,
+    code: Option<&str>,
+) -> Result<Option<crate::ui::projects::ProjectForApply>, Response> {
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let target_code = match target {
+        Target::Item(item) => item.item.code.clone(),
+        Target::Bundle(view) => view.bundle.bundle.code.clone(),
+    };
+    crate::ui::projects::project_for_apply(service, ctx.chrome.t, session, code, &target_code)
+        .await
+        .map(Some)
+        .map_err(|e| ctx.app_error(e))
+}
+
+impl ApplyPage {
+    pub(super) fn file_error(&mut self, key: &str, message: String) {
+        match self.materials.iter_mut().find(|m| m.key == key) {
+            Some(m) => {
+                m.error.get_or_insert(message);
+            }
+            None => self.general.push(message),
+        }
+    }
+
+    /// Puts each of the service's field errors next to its field.
+    pub(super) fn place(
+        &mut self,
+        errors: &[FieldError],
+        upload_keys: &[String],
+        input: &ApplyInput,
+    ) {
+        let t = self.chrome.t;
+        // The service lists the materials in the order of the uploads, each once.
+        let mut material_keys: Vec<&String> = Vec::new();
+        for key in upload_keys {
+            if !material_keys.contains(&key) {
+                material_keys.push(key);
+            }
+        }
+        for e in errors {
+            let field = e.field.as_str();
+            if field == "applicant.id_number" {
+                let message = identity_problem(t, input.kind, &input.id_number)
+                    .unwrap_or_else(|| t.get("applicant-error-id-invalid").to_string());
+                self.id_error.get_or_insert(message);
+            } else if field == "applicant.name" {
+                self.name_error
+                    .get_or_insert(t.get("applicant-error-required").to_string());
+            } else if field == "centre" {
+                self.centre_error
+                    .get_or_insert(t.get("applicant-error-required").to_string());
+            } else if let Some(key) = index_of(field, "files").and_then(|i| upload_keys.get(i)) {
+                let message = file_reason(t, &e.reason);
+                self.file_error(&key.clone(), message);
+            } else if let Some(key) =
+                index_of(field, "materials").and_then(|i| material_keys.get(i))
+            {
+                let message = t.get("applicant-error-file-unknown").to_string();
+                self.file_error(&key.to_string(), message);
+            } else if field == "files" && e.reason.starts_with("at most") {
+                self.general
+                    .push(t.get("applicant-error-too-many-files").to_string());
+            } else {
+                self.general
+                    .push(t.fill1("applicant-error-other", "reason", &e.reason));
+            }
+        }
+    }
+}
+
+pub(super) async fn apply_form(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    Query(q): Query<ApplyQuery>,
+) -> PageResult {
+    let session = ctx.require_role(PUBLIC_ROLES)?;
+    if !is_agent(session) && session.actor.principal.identity.is_none() {
+        return Ok(ctx.error(StatusCode::FORBIDDEN, "applicant-error-no-identity"));
+    }
+    let target = Target::find(&service, &code).await.or_page(&ctx)?;
+    let project = apply_project(&service, &ctx, session, &target, q.project.as_deref()).await?;
+    let departments = service.departments().await.unwrap_or_default();
+    let mut input = ApplyInput::first(session);
+    // An agent files for the project's owner: the owner is known.
+    if let Some(p) = project.as_ref().filter(|_| is_agent(session)) {
+        input.kind = ApplicantKind::Enterprise;
+        input.name = p.owner_name.clone();
+        input.id_number = p.owner_identity.clone();
+    }
+    let mut page = apply_page(&ctx.chrome, session, &target, &input, &departments);
+    if let Some(p) = project {
+        page.under_project(p);
+    }
+    Ok(render(&page))
+}
+
+pub(super) async fn apply(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult {
+    let session = ctx.require_role(PUBLIC_ROLES)?;
+    let posted = match multipart {
+        Ok(m) => read_multipart(m).await,
+        Err(_) => None,
+    };
+    let Some(posted) = posted else {
+        return Ok(ctx.error(StatusCode::BAD_REQUEST, "applicant-error-upload-read"));
+    };
+    ctx.check_csrf(posted.field("csrf_token"))?;
+    if !is_agent(session) && session.actor.principal.identity.is_none() {
+        return Ok(ctx.error(StatusCode::FORBIDDEN, "applicant-error-no-identity"));
+    }
+    let target = Target::find(&service, &code).await.or_page(&ctx)?;
+    let departments = service.departments().await.unwrap_or_default();
+    let t = ctx.chrome.t;
+    let input = ApplyInput::posted(session, &posted);
+    let project = apply_project(
+        &service,
+        &ctx,
+        session,
+        &target,
+        Some(posted.field("project_code")),
+    )
+    .await?;
+    let mut page = apply_page(&ctx.chrome, session, &target, &input, &departments);
+    page.reselect = true;
+    let project_code = project.as_ref().map(|p| p.code.clone());
+    let reused: Vec<String> = project
+        .as_ref()
+        .map(|p| p.reused.iter().map(|r| r.material_key.clone()).collect())
+        .unwrap_or_default();
+    if let Some(p) = project {
+        page.under_project(p);
+    }
+
+    // What the page can tell at once, so that every problem shows in one answer; the service
+    // checks all of it again.
+    if input.name.is_empty() {
+        page.name_error = Some(t.get("applicant-error-required").to_string());
+    }
+    if is_agent(session) {
+        page.id_error = identity_problem(t, input.kind, &input.id_number);
+    }
+    if !CENTRES.contains(&input.centre.as_str()) {
+        page.centre_error = Some(t.get("applicant-error-required").to_string());
+    }
+    if posted.files.len() > MAX_FILES {
+        page.general
+            .push(t.get("applicant-error-too-many-files").to_string());
+    }
+    for upload in &posted.files {
+        match file_problem(t, upload) {
+            Some(problem) => page.file_error(&upload.material_key, problem),
+            None if !page.materials.iter().any(|m| m.key == upload.material_key) => page
+                .general
+                .push(t.get("applicant-error-file-unknown").to_string()),
+            None => {}
+        }
+    }
+    for key in target.demanded_keys() {
+        if !reused.contains(&key) && !posted.files.iter().any(|u| u.material_key == key) {
+            page.file_error(&key, t.get("applicant-error-file-missing").to_string());
+        }
+    }
+    if page.has_errors() {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+    }
+
+    let upload_keys: Vec<String> = posted
+        .files
+        .iter()
+        .map(|u| u.material_key.clone())
+        .collect();
+    let request = SubmitCase {
+        item_code: target.code().to_string(),
+        applicant: Applicant {
+            kind: input.kind,
+            name: input.name.clone(),
+            id_number: input.id_number.clone(),
+            phone: Some(input.phone.clone()).filter(|p| !p.is_empty()),
+        },
+        channel: if is_agent(session) {
+            Channel::Agent
+        } else {
+            Channel::Online
+        },
+        centre: input.centre.clone(),
+        materials: Vec::new(),
+    };
+    let submitted = match (&target, &project_code) {
+        (_, Some(project_code)) => {
+            service
+                .submit_case_in_project_with_files(
+                    &session.actor,
+                    request,
+                    project_code,
+                    Some(input.idempotency_key.clone()),
+                    posted.files,
+                )
+                .await
+        }
+        (_, None) => {
+            service
+                .submit_case_with_files(
+                    &session.actor,
+                    request,
+                    Some(input.idempotency_key.clone()),
+                    posted.files,
+                )
+                .await
+        }
+    };
+    Ok(match submitted {
+        Ok(submitted) => see_other(&format!(
+            "/my/cases/{}?done=submitted",
+            encode_query_value(&submitted.case.id)
+        )),
+        Err(AppError::Invalid(errors)) => {
+            page.place(&errors, &upload_keys, &input);
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        }
+        Err(AppError::Forbidden(_)) => {
+            page.general
+                .push(t.get("applicant-error-not-yours").to_string());
+            (StatusCode::FORBIDDEN, render(&page)).into_response()
+        }
+        Err(AppError::IdempotencyKeyReused) => {
+            page.general
+                .push(t.get("applicant-error-replayed").to_string());
+            page.idempotency_key = new_form_key();
+            (StatusCode::CONFLICT, render(&page)).into_response()
+        }
+        Err(e) => ctx.app_error(e),
+    })
+}

@@ -1,0 +1,782 @@
+//! One case as its applicant sees it: progress, materials, supplements, delivery.
+
+use super::*;
+
+#[derive(Debug, Clone)]
+pub(super) struct Step {
+    pub(super) when: String,
+    pub(super) title: String,
+    pub(super) details: Vec<String>,
+    pub(super) by: String,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct FileLink {
+    pub(super) href: String,
+    pub(super) name: String,
+    pub(super) size: String,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct MaterialRow {
+    pub(super) name: String,
+    pub(super) demanded: bool,
+    pub(super) provided: bool,
+    pub(super) files: Vec<FileLink>,
+    /// Taken from an earlier result of the case's investment project.
+    pub(super) reused: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct DecisionView {
+    pub(super) approved: bool,
+    pub(super) reason: String,
+    pub(super) date: String,
+    pub(super) by: String,
+    pub(super) document: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Asked {
+    pub(super) name: String,
+    pub(super) still_missing: bool,
+}
+
+/// The open supplement notice and the form that answers it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct SupplementView {
+    pub(super) lead: String,
+    pub(super) during_review: bool,
+    pub(super) note: String,
+    pub(super) asked: Vec<Asked>,
+    pub(super) inputs: Vec<FileInput>,
+    pub(super) general: Vec<String>,
+}
+
+/// The delivery form, as drawn or as sent back.
+#[derive(Debug, Clone, Default)]
+pub(super) struct DeliveryView {
+    pub(super) lead: String,
+    pub(super) pickup_hint: String,
+    pub(super) method: String,
+    pub(super) recipient: String,
+    pub(super) phone: String,
+    pub(super) address: String,
+    pub(super) general: Vec<String>,
+    pub(super) method_error: Option<String>,
+    pub(super) recipient_error: Option<String>,
+    pub(super) phone_error: Option<String>,
+    pub(super) address_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "applicant/case.html")]
+pub(super) struct CasePage {
+    pub(super) chrome: Chrome,
+    /// A joint case: each department decides its own part (see `tasks`).
+    pub(super) joint: bool,
+    /// A joint case's department tasks: who decided what and why, and the licence numbers.
+    pub(super) tasks: Vec<case_view::TaskRowView>,
+    pub(super) notice: Option<String>,
+    pub(super) action_base: String,
+    pub(super) number: String,
+    pub(super) item_name: String,
+    pub(super) status: String,
+    pub(super) applicant: String,
+    pub(super) centre: String,
+    pub(super) received: String,
+    pub(super) accepted: Option<String>,
+    pub(super) due: String,
+    pub(super) left: Option<Left>,
+    pub(super) visits: String,
+    pub(super) at_most_once: bool,
+    pub(super) steps: Vec<Step>,
+    pub(super) materials: Vec<MaterialRow>,
+    pub(super) decision: Option<DecisionView>,
+    pub(super) rejection: Option<String>,
+    pub(super) supplement: Option<SupplementView>,
+    pub(super) delivery_form: Option<DeliveryView>,
+    pub(super) delivered: Option<String>,
+    pub(super) version: u64,
+    /// The investment project the case is filed under: its code and page.
+    pub(super) project: Option<(String, String)>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(super) struct CaseQueryParams {
+    pub(super) done: Option<String>,
+}
+
+/// Material names by key, from the item the case was filed for.
+pub(super) async fn material_names(service: &Service, case: &Case) -> BTreeMap<String, String> {
+    // A joint case has the bundle's one form of materials.
+    if let Some(circulation) = &case.circulation {
+        return circulation
+            .materials
+            .iter()
+            .map(|m| (m.key.clone(), m.name.clone()))
+            .collect();
+    }
+    service
+        .item(&case.item_code)
+        .await
+        .map(|item| {
+            item.item
+                .materials
+                .into_iter()
+                .map(|m| (m.key, m.name))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(super) fn name_of(names: &BTreeMap<String, String>, key: &str) -> String {
+    names.get(key).cloned().unwrap_or_else(|| key.to_string())
+}
+
+pub(super) fn names_of(t: &Messages, names: &BTreeMap<String, String>, keys: &[String]) -> String {
+    join_list(t, keys.iter().map(|k| name_of(names, k)))
+}
+
+pub(super) fn delivery_text(t: &Messages, method: &DeliveryMethod, centre: &str) -> String {
+    match method {
+        DeliveryMethod::Pickup => t.fill1(
+            "applicant-delivery-pickup-at",
+            "centre",
+            centre_label(t, centre),
+        ),
+        DeliveryMethod::Express {
+            address,
+            tracking_number,
+        } => {
+            let text = t.fill1("applicant-delivery-express-to", "address", address);
+            match tracking_number {
+                Some(n) => t.fill(
+                    "applicant-delivery-express-tracked",
+                    &[("delivery", &text), ("number", n)],
+                ),
+                None => text,
+            }
+        }
+        DeliveryMethod::Online => t.get("applicant-delivery-online").to_string(),
+    }
+}
+
+pub(super) fn step_of(
+    t: &Messages,
+    names: &BTreeMap<String, String>,
+    case: &Case,
+    event: &CaseEvent,
+) -> (String, Vec<String>) {
+    let get = |k: &str| t.get(k).to_string();
+    match event {
+        CaseEvent::Submitted { materials } => (
+            get("applicant-event-submitted"),
+            (!materials.is_empty())
+                .then(|| {
+                    t.fill1(
+                        "applicant-detail-materials",
+                        "list",
+                        names_of(t, names, materials),
+                    )
+                })
+                .into_iter()
+                .collect(),
+        ),
+        CaseEvent::PreReviewStarted => (get("applicant-event-pre_review_started"), vec![]),
+        CaseEvent::SupplementRequested { missing, note } => {
+            let mut details = vec![t.fill1(
+                "applicant-detail-missing",
+                "list",
+                names_of(t, names, missing),
+            )];
+            if !note.trim().is_empty() {
+                details.push(t.fill1("applicant-detail-note", "note", note));
+            }
+            (get("applicant-event-supplement_requested"), details)
+        }
+        CaseEvent::SupplementProvided { materials } => (
+            get("applicant-event-supplement_provided"),
+            vec![t.fill1(
+                "applicant-detail-materials",
+                "list",
+                names_of(t, names, materials),
+            )],
+        ),
+        CaseEvent::Accepted { deemed, due_on, .. } => (
+            get(if *deemed {
+                "applicant-event-deemed-accepted"
+            } else {
+                "applicant-event-accepted"
+            }),
+            due_on
+                .map(|d| t.fill1("applicant-detail-due", "date", t.date(&d)))
+                .into_iter()
+                .collect(),
+        ),
+        CaseEvent::DeadlineRecomputed {
+            notice_year,
+            previous,
+            due_on,
+            ..
+        } => (
+            get("applicant-event-deadline_recomputed"),
+            vec![t.fill(
+                "applicant-detail-deadline-moved",
+                &[
+                    ("year", &notice_year.to_string()),
+                    ("before", &t.date_or_dash(previous)),
+                    ("after", &t.date_or_dash(due_on)),
+                ],
+            )],
+        ),
+        CaseEvent::Rejected { reason } => (
+            get("applicant-event-rejected"),
+            vec![t.fill1("applicant-detail-reason", "reason", reason)],
+        ),
+        CaseEvent::ReviewStarted => (get("applicant-event-review_started"), vec![]),
+        CaseEvent::Suspended { kind, reason } => {
+            let mut details = vec![t.fill1(
+                "applicant-detail-suspension",
+                "kind",
+                t.get(suspension_key(*kind)),
+            )];
+            if !reason.trim().is_empty() {
+                details.push(t.fill1("applicant-detail-reason", "reason", reason));
+            }
+            (get("applicant-event-suspended"), details)
+        }
+        CaseEvent::Resumed => (get("applicant-event-resumed"), vec![]),
+        CaseEvent::Extended {
+            working_days,
+            reason,
+        } => (
+            get("applicant-event-extended"),
+            vec![
+                t.fill1("applicant-detail-extended", "n", working_days.to_string()),
+                t.fill1("applicant-detail-reason", "reason", reason),
+            ],
+        ),
+        CaseEvent::Decided { approved, reason } => (
+            get(if *approved {
+                "applicant-event-approved"
+            } else {
+                "applicant-event-denied"
+            }),
+            (!reason.trim().is_empty())
+                .then(|| t.fill1("applicant-detail-reason", "reason", reason))
+                .into_iter()
+                .collect(),
+        ),
+        CaseEvent::ResultIssued { document_number } => (
+            get("applicant-event-result_issued"),
+            vec![t.fill1("applicant-detail-document", "number", document_number)],
+        ),
+        CaseEvent::Delivered { method } => (
+            get("applicant-event-delivered"),
+            vec![delivery_text(t, method, &case.centre)],
+        ),
+        CaseEvent::Closed => (get("applicant-event-closed"), vec![]),
+        CaseEvent::VisitRecorded {
+            purpose,
+            extra_visit_reason,
+        } => {
+            let mut details = vec![purpose.clone()];
+            if let Some(reason) = extra_visit_reason {
+                details.push(t.fill1("applicant-detail-extra-visit", "reason", reason));
+            }
+            (get("applicant-event-visit_recorded"), details)
+        }
+        CaseEvent::Task { task, event } => {
+            let department = case
+                .circulation
+                .as_ref()
+                .and_then(|c| c.task(task))
+                .map_or_else(|| task.clone(), |t| t.spec.item_name.clone());
+            match event {
+                TaskEvent::Decided { approved, reason } => {
+                    let mut details = vec![department];
+                    if !reason.trim().is_empty() {
+                        details.push(t.fill1("applicant-detail-reason", "reason", reason));
+                    }
+                    (
+                        get(if *approved {
+                            "applicant-event-task-approved"
+                        } else {
+                            "applicant-event-task-denied"
+                        }),
+                        details,
+                    )
+                }
+                TaskEvent::SupplementRequested { missing, note } => (
+                    get("applicant-event-supplement_requested"),
+                    vec![
+                        department,
+                        t.fill1(
+                            "applicant-detail-missing",
+                            "list",
+                            names_of(t, names, missing),
+                        ),
+                        t.fill1("applicant-detail-note", "note", note),
+                    ],
+                ),
+                _ => (get("applicant-event-task-progress"), vec![department]),
+            }
+        }
+    }
+}
+
+/// True while the case waits for the applicant's supplement: the one-time notice before
+/// acceptance, or a department's request that stopped the clock.
+pub(super) fn waits_for_supplement(detail: &CaseDetail) -> bool {
+    let case = &detail.case;
+    let open = match case.status {
+        Status::SupplementRequested => true,
+        Status::Suspended => case
+            .clock
+            .as_ref()
+            .and_then(|c| c.suspensions.last())
+            .is_some_and(|s| s.until.is_none() && s.kind == SuspensionKind::Supplement),
+        _ => false,
+    };
+    open && detail.allowed_actions.contains(&Action::ProvideSupplement)
+}
+
+pub(super) fn size_text(t: &Messages, size: u64) -> String {
+    t.fill1(
+        "applicant-file-size-kb",
+        "n",
+        size.div_ceil(1024).to_string(),
+    )
+}
+
+pub(super) fn case_page(
+    chrome: &Chrome,
+    detail: &CaseDetail,
+    files: &[CaseFile],
+    names: &BTreeMap<String, String>,
+) -> CasePage {
+    let t = chrome.t;
+    let case = &detail.case;
+    let (due_on, left) = (detail.due_on, detail.working_days_left);
+    let due = match (due_on, case.status) {
+        (Some(d), _) => match crate::ui::case_view::provisional_note(t, detail.provisional_year) {
+            Some(note) => format!("{}（{note}）", t.date(&d)),
+            None => t.date(&d),
+        },
+        (None, s) if s.is_before_acceptance() => t.get("applicant-case-due-before").to_string(),
+        (None, Status::Suspended) => t.get("applicant-case-due-stopped").to_string(),
+        (None, _) if case.accepted_on.is_some() => t.get("applicant-case-due-done").to_string(),
+        (None, _) => "—".to_string(),
+    };
+    let steps = detail
+        .history
+        .iter()
+        .map(|stored| {
+            let (title, details) = step_of(t, names, case, &stored.event);
+            Step {
+                when: t.time(&stored.at),
+                title,
+                details,
+                by: t.fill1("applicant-event-by", "actor", &stored.actor),
+            }
+        })
+        .collect();
+
+    // Every material the case asks for, then any other a file or the record names.
+    let mut keys: Vec<String> = case.required_materials.clone();
+    for key in case
+        .provided_materials
+        .iter()
+        .chain(files.iter().map(|f| &f.material_key))
+    {
+        if !keys.contains(key) {
+            keys.push(key.clone());
+        }
+    }
+    let materials = keys
+        .iter()
+        .map(|key| MaterialRow {
+            name: name_of(names, key),
+            demanded: case.required_materials.contains(key),
+            provided: case.provided_materials.contains(key),
+            files: files
+                .iter()
+                .filter(|f| &f.material_key == key)
+                .map(|f| FileLink {
+                    href: format!("/my/files/{}", encode_query_value(&f.id)),
+                    name: f.file_name.clone(),
+                    size: size_text(t, f.size),
+                })
+                .collect(),
+            reused: case
+                .reused_materials
+                .iter()
+                .find(|r| &r.key == key)
+                .map(|r| {
+                    t.fill(
+                        "projects-reused-short",
+                        &[("item", &r.issued_by), ("document", &r.document)],
+                    )
+                }),
+        })
+        .collect();
+
+    let supplement = waits_for_supplement(detail).then(|| {
+        let missing = case.missing_materials();
+        let notice = case.supplement_notices.last();
+        SupplementView {
+            lead: notice.map_or_else(String::new, |n| {
+                t.fill1("applicant-supplement-lead", "date", t.date(&n.issued_on))
+            }),
+            during_review: case.status == Status::Suspended,
+            note: notice.map_or_else(String::new, |n| n.note.clone()),
+            asked: notice
+                .map(|n| n.missing.clone())
+                .unwrap_or_else(|| missing.clone())
+                .iter()
+                .map(|k| Asked {
+                    name: name_of(names, k),
+                    still_missing: missing.contains(k),
+                })
+                .collect(),
+            inputs: missing
+                .iter()
+                .map(|k| FileInput {
+                    key: k.clone(),
+                    name: name_of(names, k),
+                    required: false,
+                    sample: None,
+                    error: None,
+                })
+                .collect(),
+            general: Vec::new(),
+        }
+    });
+
+    let delivery_form = (case.status == Status::ResultIssued
+        && detail.allowed_actions.contains(&Action::Deliver))
+    .then(|| DeliveryView {
+        lead: t.fill1(
+            "applicant-delivery-lead",
+            "document",
+            case.result_document.as_deref().unwrap_or("—"),
+        ),
+        pickup_hint: t.fill1(
+            "applicant-delivery-pickup-hint",
+            "centre",
+            centre_label(t, &case.centre),
+        ),
+        recipient: case.applicant.name.clone(),
+        ..DeliveryView::default()
+    });
+
+    let decision = case.decision.as_ref().map(|d| DecisionView {
+        approved: d.approved,
+        reason: d.reason.clone(),
+        date: t.date(&d.decided_on),
+        by: d.decided_by.clone(),
+        document: case.result_document.clone(),
+    });
+
+    CasePage {
+        chrome: chrome.clone(),
+        notice: None,
+        action_base: format!("/my/cases/{}", encode_query_value(&case.id)),
+        number: case.number.clone(),
+        item_name: case.item_name.clone(),
+        status: t.get(status_key(case.status)).to_string(),
+        applicant: t.fill(
+            "applicant-case-applicant-line",
+            &[
+                ("name", &case.applicant.name),
+                ("kind", kind_label(t, case.applicant.kind)),
+                ("id", &case.applicant.id_number),
+            ],
+        ),
+        centre: centre_label(t, &case.centre),
+        received: t.time(&case.received_at),
+        accepted: case.accepted_on.map(|d| t.date(&d)),
+        due,
+        left: left.map(|n| left_view(t, n, case.clock.as_ref().map_or(0, |c| c.total_limit()))),
+        visits: t.fill1("applicant-visits-n", "n", detail.visit_count.to_string()),
+        at_most_once: detail.at_most_once,
+        steps,
+        materials,
+        decision,
+        rejection: case.rejection_reason.clone(),
+        supplement,
+        delivery_form,
+        delivered: case
+            .delivery
+            .as_ref()
+            .map(|m| delivery_text(t, m, &case.centre)),
+        version: case.version,
+        joint: case.circulation.is_some(),
+        tasks: Vec::new(),
+        project: case
+            .project_code
+            .as_ref()
+            .map(|c| (c.clone(), format!("/projects/{}", encode_query_value(c)))),
+    }
+}
+
+impl CasePage {
+    pub(super) fn accept(&self) -> &'static str {
+        ACCEPT
+    }
+}
+
+/// Loads everything the case page shows, or the page's refusal.
+pub(super) async fn load_case_page(
+    service: &Service,
+    ctx: &PageCtx,
+    session: &Authenticated,
+    case_ref: &str,
+) -> Result<CasePage, Response> {
+    let detail = service
+        .case(&session.actor, case_ref)
+        .await
+        .map_err(|e| ctx.app_error(e))?;
+    let files = service
+        .case_files(&session.actor, &detail.case.id)
+        .await
+        .map_err(|e| ctx.app_error(e))?;
+    let names = material_names(service, &detail.case).await;
+    let mut page = case_page(&ctx.chrome, &detail, &files, &names);
+    if detail.case.circulation.is_some() {
+        let departments = service.departments().await.unwrap_or_default();
+        page.tasks = case_view::task_rows(
+            ctx.chrome.t,
+            &detail.case,
+            &departments,
+            service,
+            &[],
+            |_| None,
+        );
+    }
+    Ok(page)
+}
+
+pub(super) async fn my_case(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Query(q): Query<CaseQueryParams>,
+) -> PageResult {
+    let session = ctx.require_role(PUBLIC_ROLES)?;
+    let mut page = load_case_page(&service, &ctx, session, &id).await?;
+    let t = ctx.chrome.t;
+    page.notice = match q.done.as_deref() {
+        Some("submitted") => Some(t.fill1("applicant-notice-submitted", "number", &page.number)),
+        Some("supplemented") => Some(t.get("applicant-notice-supplemented").to_string()),
+        Some("delivery") => Some(t.get("applicant-notice-delivery").to_string()),
+        _ => None,
+    };
+    Ok(render(&page))
+}
+
+/// The general message of a command the service refused for the case's state or version.
+pub(super) fn command_refusal(t: &Messages, e: &AppError) -> Option<(StatusCode, String)> {
+    match e {
+        AppError::VersionConflict { .. } => Some((
+            StatusCode::CONFLICT,
+            t.get("applicant-error-conflict").to_string(),
+        )),
+        AppError::NotAllowed { .. } => Some((
+            StatusCode::CONFLICT,
+            t.get("applicant-error-not-allowed").to_string(),
+        )),
+        _ => None,
+    }
+}
+
+pub(super) async fn supplement(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult {
+    let session = ctx.require_role(PUBLIC_ROLES)?;
+    let posted = match multipart {
+        Ok(m) => read_multipart(m).await,
+        Err(_) => None,
+    };
+    let Some(posted) = posted else {
+        return Ok(ctx.error(StatusCode::BAD_REQUEST, "applicant-error-upload-read"));
+    };
+    ctx.check_csrf(posted.field("csrf_token"))?;
+    let mut page = load_case_page(&service, &ctx, session, &id).await?;
+    let t = ctx.chrome.t;
+    let Some(form) = page.supplement.as_mut() else {
+        page.notice = None;
+        return Ok((StatusCode::CONFLICT, render(&page)).into_response());
+    };
+    // Only what the notice still misses may be handed in here.
+    if posted.files.is_empty() {
+        form.general
+            .push(t.get("applicant-error-choose-file").to_string());
+    }
+    for upload in &posted.files {
+        let asked = form.inputs.iter().any(|i| i.key == upload.material_key);
+        if !asked {
+            let message = t.get("applicant-error-not-missing").to_string();
+            if !form.general.contains(&message) {
+                form.general.push(message);
+            }
+        } else if let Some(problem) = file_problem(t, upload)
+            && let Some(input) = form
+                .inputs
+                .iter_mut()
+                .find(|i| i.key == upload.material_key)
+        {
+            input.error.get_or_insert(problem);
+        }
+    }
+    if !form.general.is_empty() || form.inputs.iter().any(|i| i.error.is_some()) {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+    }
+    let version = posted.field("version").trim().parse().unwrap_or(0);
+    let keys: Vec<String> = posted
+        .files
+        .iter()
+        .map(|u| u.material_key.clone())
+        .collect();
+    Ok(
+        match service
+            .supplement_with_files(&session.actor, &id, version, posted.files)
+            .await
+        {
+            Ok(case) => see_other(&format!(
+                "/my/cases/{}?done=supplemented",
+                encode_query_value(&case.id)
+            )),
+            Err(AppError::Invalid(errors)) => {
+                for e in &errors {
+                    let at = index_of(&e.field, "files").and_then(|i| keys.get(i));
+                    match at.and_then(|k| form.inputs.iter_mut().find(|i| &i.key == k)) {
+                        Some(input) => {
+                            input.error.get_or_insert(file_reason(t, &e.reason));
+                        }
+                        None => {
+                            form.general
+                                .push(t.fill1("applicant-error-other", "reason", &e.reason))
+                        }
+                    }
+                }
+                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            }
+            Err(e) => match command_refusal(t, &e) {
+                Some((status, message)) => {
+                    form.general.push(message);
+                    (status, render(&page)).into_response()
+                }
+                None => ctx.app_error(e),
+            },
+        },
+    )
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(super) struct DeliveryForm {
+    #[serde(default)]
+    pub(super) csrf_token: String,
+    #[serde(default)]
+    pub(super) version: String,
+    #[serde(default)]
+    pub(super) method: String,
+    #[serde(default)]
+    pub(super) recipient: String,
+    #[serde(default)]
+    pub(super) phone: String,
+    #[serde(default)]
+    pub(super) address: String,
+}
+
+pub(super) async fn delivery(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(form): Form<DeliveryForm>,
+) -> PageResult {
+    let session = ctx.require_role(PUBLIC_ROLES)?;
+    ctx.check_csrf(&form.csrf_token)?;
+    let mut page = load_case_page(&service, &ctx, session, &id).await?;
+    let t = ctx.chrome.t;
+    let Some(view) = page.delivery_form.as_mut() else {
+        return Ok((StatusCode::CONFLICT, render(&page)).into_response());
+    };
+    let (recipient, phone, address) = (
+        form.recipient.trim(),
+        form.phone.trim(),
+        form.address.trim(),
+    );
+    view.method = form.method.clone();
+    view.recipient = recipient.to_string();
+    view.phone = phone.to_string();
+    view.address = address.to_string();
+    let required = || Some(t.get("applicant-error-required").to_string());
+    let method = match form.method.as_str() {
+        "pickup" => Some(DeliveryMethod::Pickup),
+        "online" => Some(DeliveryMethod::Online),
+        "express" => {
+            if recipient.is_empty() {
+                view.recipient_error = required();
+            }
+            if phone.is_empty() {
+                view.phone_error = required();
+            }
+            if address.is_empty() {
+                view.address_error = required();
+            }
+            Some(DeliveryMethod::Express {
+                address: format!("{recipient} {phone} {address}"),
+                tracking_number: None,
+            })
+        }
+        _ => {
+            view.method_error = required();
+            None
+        }
+    };
+    let Some(method) = method.filter(|_| {
+        view.recipient_error.is_none() && view.phone_error.is_none() && view.address_error.is_none()
+    }) else {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+    };
+    let version = form.version.trim().parse().unwrap_or(0);
+    Ok(
+        match service
+            .execute(
+                &session.actor,
+                &id,
+                version,
+                CaseCommand::Deliver { method },
+            )
+            .await
+        {
+            Ok(case) => see_other(&format!(
+                "/my/cases/{}?done=delivery",
+                encode_query_value(&case.id)
+            )),
+            Err(AppError::Invalid(errors)) => {
+                for e in &errors {
+                    if e.field == "delivery.address" {
+                        view.address_error = required();
+                    } else {
+                        view.general
+                            .push(t.fill1("applicant-error-other", "reason", &e.reason));
+                    }
+                }
+                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            }
+            Err(e) => match command_refusal(t, &e) {
+                Some((status, message)) => {
+                    view.general.push(message);
+                    (status, render(&page)).into_response()
+                }
+                None => ctx.app_error(e),
+            },
+        },
+    )
+}

@@ -1,0 +1,202 @@
+//! The forms of the case pages: their fields, and the refusal of one.
+
+use super::*;
+
+/// A submitted form as name/value pairs (a name may repeat, as checkboxes do).
+#[derive(Debug, Clone, Default)]
+pub struct FormFields(pub Vec<(String, String)>);
+
+impl FormFields {
+    /// The first value of `name`, or "".
+    pub fn value(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in the order sent.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// The trimmed value of `name`, if not empty.
+    pub fn text(&self, name: &str) -> Option<String> {
+        Some(self.value(name).trim().to_string()).filter(|s| !s.is_empty())
+    }
+
+    /// The case version the form was drawn from (`If-Match` of a form).
+    pub fn version(&self) -> Option<u64> {
+        self.value("version").trim().parse().ok()
+    }
+}
+
+/// A message next to one field of one form, after the service refused it.
+#[derive(Debug, Clone)]
+pub struct FieldMessage {
+    /// The field as the service named it, without an index (`materials[2]` → `materials`).
+    pub field: String,
+    /// What to do, in the reader's language.
+    pub text: String,
+    /// The service's own words.
+    pub detail: String,
+}
+
+/// The refused form of a page and its messages.
+#[derive(Debug, Clone, Default)]
+pub struct FormErrors {
+    /// The form (action name) they belong to; empty when none was refused.
+    pub form: String,
+    pub messages: Vec<FieldMessage>,
+}
+
+impl FormErrors {
+    /// The message of `field` if `form` was the refused one.
+    pub fn field(&self, form: &str, field: &str) -> Option<&FieldMessage> {
+        if self.form != form {
+            return None;
+        }
+        self.messages.iter().find(|m| m.field == field)
+    }
+
+    pub fn has(&self, form: &str, field: &str) -> bool {
+        self.field(form, field).is_some()
+    }
+
+    /// Messages of `form` about none of `shown` (the fields the form has).
+    pub fn others(&self, form: &str, shown: &[&str]) -> Vec<&FieldMessage> {
+        if self.form != form {
+            return Vec::new();
+        }
+        self.messages
+            .iter()
+            .filter(|m| !shown.contains(&m.field.as_str()))
+            .collect()
+    }
+
+    pub fn is_for(&self, form: &str) -> bool {
+        self.form == form
+    }
+
+    /// Messages of `form` about fields other than the comma-separated `shown` ones (those the
+    /// form shows next to its fields); all of them when `shown` is empty.
+    pub fn rest(&self, form: &str, shown: &str) -> Vec<&FieldMessage> {
+        let shown: Vec<&str> = shown.split(',').map(str::trim).collect();
+        self.others(form, &shown)
+    }
+}
+
+/// A message at the top of a page.
+#[derive(Debug, Clone)]
+pub struct PageNotice {
+    /// `ok`, `error`, or "" for a warning.
+    pub class: &'static str,
+    pub text: String,
+}
+
+impl PageNotice {
+    pub fn ok(text: impl Into<String>) -> Self {
+        Self {
+            class: "ok",
+            text: text.into(),
+        }
+    }
+
+    pub fn error(text: impl Into<String>) -> Self {
+        Self {
+            class: "error",
+            text: text.into(),
+        }
+    }
+
+    pub fn warn(text: impl Into<String>) -> Self {
+        Self {
+            class: "",
+            text: text.into(),
+        }
+    }
+
+    /// `alert` for what went wrong, `status` for what went well.
+    pub fn role(&self) -> &'static str {
+        if self.class == "ok" {
+            "status"
+        } else {
+            "alert"
+        }
+    }
+}
+
+/// What a page shows after the service refused a form: the status to answer with, a notice, and
+/// the messages next to the fields. `None` for errors that are no form's fault (the error page).
+pub struct Refusal {
+    pub status: StatusCode,
+    pub notice: PageNotice,
+    pub errors: FormErrors,
+}
+
+/// Turns the service's refusal of `form` into what the page shows; other errors come back.
+pub fn refusal(t: &Messages, form: &str, error: AppError) -> Result<Refusal, AppError> {
+    let form = form.to_string();
+    match error {
+        AppError::Invalid(fields) => Ok(Refusal {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            notice: PageNotice::error(t.fill1(
+                "window-form-refused",
+                "action",
+                Action::parse(&form).map_or("", |a| t.get(action_key(a))),
+            )),
+            errors: FormErrors {
+                form,
+                messages: fields
+                    .into_iter()
+                    .map(|f| {
+                        let field = f.field.split('[').next().unwrap_or("").to_string();
+                        FieldMessage {
+                            text: t.get(field_message_key(&field)).to_string(),
+                            field,
+                            detail: f.reason,
+                        }
+                    })
+                    .collect(),
+            },
+        }),
+        AppError::VersionConflict { .. } => Ok(Refusal {
+            status: StatusCode::CONFLICT,
+            notice: PageNotice::warn(t.get("window-version-conflict")),
+            errors: FormErrors::default(),
+        }),
+        AppError::NotAllowed { .. } => Ok(Refusal {
+            status: StatusCode::CONFLICT,
+            notice: PageNotice::warn(t.get("window-not-allowed")),
+            errors: FormErrors::default(),
+        }),
+        AppError::Calendar(e) => Ok(Refusal {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            notice: PageNotice::error(t.fill1(
+                "window-calendar-not-covered",
+                "detail",
+                e.to_string(),
+            )),
+            errors: FormErrors::default(),
+        }),
+        other => Err(other),
+    }
+}
+
+pub fn field_message_key(field: &str) -> &'static str {
+    match field {
+        "missing" => "window-field-error-missing",
+        "materials" => "window-field-error-materials",
+        "reason" | "note" | "purpose" => "window-field-error-required",
+        "extra_visit_reason" => "window-field-error-extra_visit_reason",
+        "working_days" => "window-field-error-working_days",
+        "actor" => "window-field-error-actor",
+        "document_number" => "window-field-error-document_number",
+        "version" => "window-field-error-version",
+        _ => "window-field-error-other",
+    }
+}

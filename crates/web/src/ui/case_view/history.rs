@@ -1,0 +1,180 @@
+//! A case's history in words.
+
+use super::*;
+
+/// One line of a case's history.
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    pub at: String,
+    pub actor: String,
+    pub label: String,
+    pub detail: String,
+}
+
+/// A case's history, oldest first, in the reader's language.
+pub fn history_rows(t: &Messages, detail: &CaseDetail, names: &MaterialNames) -> Vec<HistoryRow> {
+    history_rows_for(t, detail, names, None)
+}
+
+/// A case's history as a department sees it: the steps of other departments' tasks of a joint
+/// case show what happened, not who did it or their opinions and reasons. `own` is `None` for
+/// readers who see every part (the window, supervisors, the applicant).
+pub fn history_rows_for(
+    t: &Messages,
+    detail: &CaseDetail,
+    names: &MaterialNames,
+    own: Option<&[String]>,
+) -> Vec<HistoryRow> {
+    let department_of = |key: &str| {
+        detail
+            .case
+            .circulation
+            .as_ref()
+            .and_then(|c| c.task(key))
+            .map(|task| task.department().to_string())
+    };
+    detail
+        .history
+        .iter()
+        .map(|e| {
+            let hidden = match (&e.event, own) {
+                (CaseEvent::Task { task, .. }, Some(own)) => {
+                    !department_of(task).is_some_and(|d| own.contains(&d))
+                }
+                _ => false,
+            };
+            HistoryRow {
+                at: local_time(&e.at),
+                actor: if hidden {
+                    "—".to_string()
+                } else {
+                    e.actor.clone()
+                },
+                label: t.get(event_key(&e.event)).to_string(),
+                detail: match &e.event {
+                    CaseEvent::Task { task, .. } if hidden => {
+                        t.fill1("window-event-detail-task", "task", task)
+                    }
+                    event => event_detail(t, event, names),
+                },
+            }
+        })
+        .collect()
+}
+
+pub(super) fn event_detail(t: &Messages, event: &CaseEvent, names: &MaterialNames) -> String {
+    let reason = |r: &str| t.fill1("window-event-detail-reason", "reason", r);
+    match event {
+        CaseEvent::Submitted { materials } | CaseEvent::SupplementProvided { materials } => {
+            if materials.is_empty() {
+                t.get("window-event-detail-no-materials").to_string()
+            } else {
+                t.fill1(
+                    "window-event-detail-materials",
+                    "list",
+                    names.list(t, materials),
+                )
+            }
+        }
+        CaseEvent::SupplementRequested { missing, note } => {
+            let mut text = t.fill1(
+                "window-event-detail-missing",
+                "list",
+                names.list(t, missing),
+            );
+            if !note.trim().is_empty() {
+                text.push_str(&t.fill1("window-event-detail-note", "note", note));
+            }
+            text
+        }
+        CaseEvent::Accepted { due_on, .. } => due_on
+            .as_ref()
+            .map(|d| t.fill1("window-event-detail-due", "date", t.date(d)))
+            .unwrap_or_default(),
+        CaseEvent::Rejected { reason: r } => reason(r),
+        CaseEvent::Suspended { kind, reason: r } => {
+            format!("{} · {}", t.get(suspension_key(*kind)), reason(r))
+        }
+        CaseEvent::Extended {
+            working_days,
+            reason: r,
+        } => format!(
+            "{} · {}",
+            count(t, "window-working-days", i64::from(*working_days)),
+            reason(r)
+        ),
+        CaseEvent::Decided { reason: r, .. } if !r.trim().is_empty() => reason(r),
+        CaseEvent::ResultIssued { document_number } => {
+            t.fill1("window-event-detail-document", "number", document_number)
+        }
+        CaseEvent::Delivered { method } => delivery_text(t, method),
+        CaseEvent::VisitRecorded {
+            purpose,
+            extra_visit_reason,
+        } => {
+            let mut text = t.fill1("window-event-detail-purpose", "purpose", purpose);
+            if let Some(extra) = extra_visit_reason {
+                text.push_str(&t.fill1("window-event-detail-extra-visit", "reason", extra));
+            }
+            text
+        }
+        CaseEvent::DeadlineRecomputed {
+            notice_year,
+            previous,
+            due_on,
+            tasks,
+        } => {
+            let day = |d: &Option<NaiveDate>| t.date_or_dash(d);
+            let mut text = t.fill(
+                "window-event-detail-deadline",
+                &[
+                    ("year", &notice_year.to_string()),
+                    ("before", &day(previous)),
+                    ("after", &day(due_on)),
+                ],
+            );
+            for task in tasks {
+                text.push_str(&t.fill(
+                    "window-event-detail-task-deadline",
+                    &[
+                        ("task", &task.task),
+                        ("before", &day(&task.previous)),
+                        ("after", &day(&task.due_on)),
+                    ],
+                ));
+            }
+            text
+        }
+        CaseEvent::Task { task, event } => {
+            let mut text = t.fill1("window-event-detail-task", "task", task);
+            let extra = match event {
+                TaskEvent::Transferred { to, reason: r } => format!("{to} · {}", reason(r)),
+                TaskEvent::Countersigned { opinion } => opinion.clone(),
+                TaskEvent::SupplementRequested { missing, note } => format!(
+                    "{}{}",
+                    t.fill1(
+                        "window-event-detail-missing",
+                        "list",
+                        names.list(t, missing)
+                    ),
+                    t.fill1("window-event-detail-note", "note", note)
+                ),
+                TaskEvent::Suspended { kind, reason: r } => {
+                    format!("{} · {}", t.get(suspension_key(*kind)), reason(r))
+                }
+                TaskEvent::SentBack { reason: r } => reason(r),
+                TaskEvent::Resubmitted { note } => {
+                    t.fill1("window-event-detail-note", "note", note)
+                }
+                TaskEvent::Decided { reason: r, .. } if !r.trim().is_empty() => reason(r),
+                _ => String::new(),
+            };
+            if !extra.is_empty() {
+                text.push_str(" · ");
+                text.push_str(&extra);
+            }
+            text
+        }
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,142 @@
+//! The materials of a case: demanded, handed in, reused, uploaded.
+
+use super::*;
+
+/// A file handed in for a material, as a link.
+#[derive(Debug, Clone)]
+pub struct FileLink {
+    pub href: String,
+    pub name: String,
+    pub size: String,
+    pub is_image: bool,
+    pub is_pdf: bool,
+}
+
+/// One material of a case: what the item asks, whether the case has it, its files.
+#[derive(Debug, Clone)]
+pub struct MaterialRow {
+    pub key: String,
+    pub name: String,
+    /// "原件 1 份".
+    pub form: String,
+    /// The case cannot be accepted without it.
+    pub required: bool,
+    pub provided: bool,
+    pub files: Vec<FileLink>,
+    /// A joint case's material issued inside the bundle: by which member ("issued inside …").
+    pub note: Option<String>,
+}
+
+impl MaterialRow {
+    pub fn missing(&self) -> bool {
+        self.required && !self.provided
+    }
+}
+
+/// The materials of a case: every material of its item (cancelled ones left out), plus any key
+/// the case demands that the current item version no longer lists. `file_route` is the path the
+/// files are read at (`/window/files`).
+pub fn material_rows(
+    t: &Messages,
+    case: &Case,
+    item: Option<&PublishedItem>,
+    files: &[CaseFile],
+    file_route: &str,
+) -> Vec<MaterialRow> {
+    let links = |key: &str| -> Vec<FileLink> {
+        files
+            .iter()
+            .filter(|f| f.material_key == key)
+            .map(|f| FileLink {
+                href: format!("{file_route}/{}", f.id),
+                name: f.file_name.clone(),
+                size: file_size(f.size),
+                is_image: f.content_type.starts_with("image/"),
+                is_pdf: f.content_type == "application/pdf",
+            })
+            .collect()
+    };
+    // A joint case has the bundle's one form: each material once, whoever needs it.
+    if let Some(circulation) = &case.circulation {
+        return circulation
+            .materials
+            .iter()
+            .map(|m| MaterialRow {
+                key: m.key.clone(),
+                name: m.name.clone(),
+                form: t.fill(
+                    "window-material-form",
+                    &[
+                        ("form", t.get(material_form_key(m.form))),
+                        ("n", &m.copies.to_string()),
+                    ],
+                ),
+                required: case.required_materials.contains(&m.key),
+                provided: case.provided_materials.contains(&m.key),
+                files: links(&m.key),
+                note: m.produced_by.as_ref().map(|code| {
+                    let name = circulation
+                        .task(code)
+                        .map_or_else(|| code.clone(), |t| t.spec.item_name.clone());
+                    t.fill1("common-bundle-produced-by", "item", name)
+                }),
+            })
+            .collect();
+    }
+    let mut rows: Vec<MaterialRow> = item
+        .map(|i| {
+            i.item
+                .materials
+                .iter()
+                .filter(|m| m.cancelled.is_none() || case.required_materials.contains(&m.key))
+                .map(|m| MaterialRow {
+                    key: m.key.clone(),
+                    name: m.name.clone(),
+                    form: t.fill(
+                        "window-material-form",
+                        &[
+                            ("form", t.get(material_form_key(m.form))),
+                            ("n", &m.copies.to_string()),
+                        ],
+                    ),
+                    required: case.required_materials.contains(&m.key),
+                    provided: case.provided_materials.contains(&m.key),
+                    files: links(&m.key),
+                    // Taken from an earlier approval of the case's investment project.
+                    note: case
+                        .reused_materials
+                        .iter()
+                        .find(|r| r.key == m.key)
+                        .map(|r| {
+                            t.fill(
+                                "window-material-reused",
+                                &[("item", &r.issued_by), ("document", &r.document)],
+                            )
+                        }),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for key in &case.required_materials {
+        if !rows.iter().any(|r| &r.key == key) {
+            rows.push(MaterialRow {
+                key: key.clone(),
+                name: key.clone(),
+                form: String::new(),
+                required: true,
+                provided: case.provided_materials.contains(key),
+                files: links(key),
+                note: None,
+            });
+        }
+    }
+    rows
+}
+
+pub(super) fn file_size(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
+}

@@ -1,0 +1,116 @@
+use super::*;
+
+#[test]
+fn lights_follow_the_days_left() {
+    assert_eq!(
+        Light::of(Status::InReview, Some(3), Some(5)),
+        Some(Light::Green)
+    );
+    assert_eq!(
+        Light::of(Status::InReview, Some(2), Some(5)),
+        Some(Light::Yellow)
+    );
+    assert_eq!(
+        Light::of(Status::Accepted, Some(0), Some(5)),
+        Some(Light::Yellow)
+    );
+    assert_eq!(
+        Light::of(Status::InReview, Some(-1), Some(5)),
+        Some(Light::Red)
+    );
+    assert_eq!(
+        Light::of(Status::Suspended, Some(-4), Some(5)),
+        Some(Light::Grey)
+    );
+    assert_eq!(Light::of(Status::Submitted, None, Some(5)), None);
+    assert_eq!(Light::of(Status::Approved, Some(3), Some(5)), None);
+    // A 20-day limit turns yellow 4 days before the end, not 2.
+    assert_eq!(
+        Light::of(Status::InReview, Some(4), Some(20)),
+        Some(Light::Yellow)
+    );
+    assert_eq!(
+        Light::of(Status::InReview, Some(5), Some(20)),
+        Some(Light::Green)
+    );
+}
+
+#[test]
+fn every_label_exists_in_both_languages() {
+    for lang in Lang::ALL {
+        let t = lang.messages();
+        for s in Status::ALL {
+            assert!(t.has(status_key(s)), "{s:?}");
+        }
+        for k in SuspensionKind::ALL {
+            assert!(t.has(suspension_key(k)), "{k:?}");
+        }
+        for c in Channel::ALL {
+            assert!(t.has(channel_key(c)), "{c:?}");
+        }
+        for f in MaterialForm::ALL {
+            assert!(t.has(material_form_key(f)), "{f:?}");
+        }
+        for key in COUNTED {
+            assert!(t.has(key) && t.has(&format!("{key}-one")), "{key}");
+        }
+        for light in [Light::Green, Light::Yellow, Light::Red, Light::Grey] {
+            assert!(t.has(light.label_key()));
+        }
+        for name in [
+            "start-pre-review",
+            "request-supplement",
+            "provide-supplement",
+            "accept",
+            "reject",
+            "start-review",
+            "suspend",
+            "resume",
+            "extend",
+            "decide",
+            "issue-result",
+            "deliver",
+            "close",
+            "record-visit",
+        ] {
+            let action = Action::parse(name).expect("an action");
+            assert_eq!(action.as_str(), name);
+            assert!(t.has(action_key(action)), "{name}");
+        }
+        for field in [
+            "missing",
+            "materials",
+            "reason",
+            "extra_visit_reason",
+            "working_days",
+            "actor",
+            "document_number",
+            "version",
+            "anything",
+        ] {
+            assert!(t.has(field_message_key(field)), "{field}");
+        }
+    }
+}
+
+#[test]
+fn forms_keep_repeated_names() {
+    let form = FormFields(vec![
+        ("missing".into(), "M01".into()),
+        ("note".into(), "  ".into()),
+        ("missing".into(), "M03".into()),
+        ("version".into(), "7".into()),
+    ]);
+    assert_eq!(form.all("missing"), vec!["M01", "M03"]);
+    assert_eq!(form.text("note"), None);
+    assert_eq!(form.version(), Some(7));
+    assert_eq!(form.value("absent"), "");
+}
+
+#[test]
+fn waiting_reads_naturally() {
+    let t = Lang::En.messages();
+    assert!(waited(t, 5, Some(0)).contains('5'));
+    assert!(waited(t, 150, Some(0)).contains('2'));
+    assert!(waited(t, 6000, Some(3)).contains('3'));
+}
