@@ -11,7 +11,7 @@ use onewindow_app::Actor;
 use onewindow_app::monthly_report::{self, Month};
 use onewindow_domain::access::{Post, Principal, Role};
 use onewindow_web::i18n::Lang;
-use onewindow_web::ui::monitor::{monthly_html, monthly_pdf};
+use onewindow_web::pages::monitor::{monthly_html, monthly_pdf};
 
 use crate::{StoreArgs, open_existing};
 

@@ -9,8 +9,8 @@ pub mod api;
 pub mod extract;
 pub mod gantt;
 pub mod i18n;
+pub mod pages;
 pub mod problem;
-pub mod ui;
 
 use std::time::Duration;
 
@@ -39,7 +39,7 @@ pub fn app_with(service: Service, config: WebConfig) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .nest("/api/v1", api::router())
-        .merge(ui::router())
+        .merge(pages::router())
         .fallback(not_found)
         .with_state(service)
         .layer(axum::Extension(config))
@@ -56,7 +56,7 @@ pub fn app_with(service: Service, config: WebConfig) -> Router {
 }
 
 /// An unknown path: a problem document under `/api`, the page of the error elsewhere.
-async fn not_found(uri: axum::http::Uri, page: ui::PageCtx) -> Response {
+async fn not_found(uri: axum::http::Uri, page: pages::PageCtx) -> Response {
     if uri.path().starts_with("/api/") {
         return Problem::new(
             StatusCode::NOT_FOUND,

@@ -15,8 +15,8 @@ use utoipa_axum::routes;
 use super::{ApiJson, ApiQuery};
 use crate::extract::Auth;
 use crate::i18n::Lang;
+use crate::pages::monitor::{RenderError, download, monthly_html, monthly_pdf, server_font};
 use crate::problem::Problem;
-use crate::ui::monitor::{RenderError, download, monthly_html, monthly_pdf, server_font};
 
 pub(super) fn routes() -> OpenApiRouter<Service> {
     OpenApiRouter::new()

@@ -799,7 +799,7 @@ mod tests {
     use axum::http::StatusCode;
     use onewindow_domain::case::{Applicant, ApplicantKind, CaseCommand, Channel};
 
-    use crate::ui::testing::{Visitor, site};
+    use crate::pages::testing::{Visitor, site};
 
     #[tokio::test]
     async fn the_supervisor_sees_the_lights_and_the_alerts_and_marks_one_read() {

@@ -215,7 +215,7 @@ pub(super) async fn disable_user(
     State(service): State<Service>,
     admin: Admin,
     Path(username): Path<String>,
-    Form(form): Form<crate::ui::TokenOnlyForm>,
+    Form(form): Form<crate::pages::TokenOnlyForm>,
 ) -> PageResult {
     let name = username.clone();
     user_change(
@@ -232,7 +232,7 @@ pub(super) async fn enable_user(
     State(service): State<Service>,
     admin: Admin,
     Path(username): Path<String>,
-    Form(form): Form<crate::ui::TokenOnlyForm>,
+    Form(form): Form<crate::pages::TokenOnlyForm>,
 ) -> PageResult {
     let name = username.clone();
     user_change(

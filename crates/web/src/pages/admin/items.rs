@@ -40,8 +40,8 @@ pub(super) async fn items(
     let next = page.next_cursor.map(|c| {
         format!(
             "/admin/items?q={}&cursor={}",
-            crate::ui::encode_query_value(&query),
-            crate::ui::encode_query_value(&c)
+            crate::pages::encode_query_value(&query),
+            crate::pages::encode_query_value(&c)
         )
     });
     Ok(render(&ItemsPage {
@@ -261,7 +261,7 @@ pub(super) async fn save_item(
     Ok(match service.save_draft(&actor, item).await {
         Ok(_) => see_other(&format!(
             "/admin/items/{}?saved=1",
-            crate::ui::encode_query_value(&code)
+            crate::pages::encode_query_value(&code)
         )),
         Err(AppError::Invalid(errors)) => {
             let errors = FieldErrors::from(ctx.chrome.t, &errors, ITEM_FIELDS);
@@ -294,7 +294,7 @@ pub(super) async fn publish(
     State(service): State<Service>,
     Admin { ctx, session, .. }: Admin,
     Path(code): Path<String>,
-    Form(form): Form<crate::ui::TokenOnlyForm>,
+    Form(form): Form<crate::pages::TokenOnlyForm>,
 ) -> PageResult {
     let actor = session.actor;
     ctx.check_csrf(&form.csrf_token)?;
@@ -348,14 +348,14 @@ pub(super) async fn discard(
     State(service): State<Service>,
     Admin { ctx, session, .. }: Admin,
     Path(code): Path<String>,
-    Form(form): Form<crate::ui::TokenOnlyForm>,
+    Form(form): Form<crate::pages::TokenOnlyForm>,
 ) -> PageResult {
     let actor = session.actor;
     ctx.check_csrf(&form.csrf_token)?;
     Ok(match service.discard_draft(&actor, &code).await {
         Ok(()) | Err(AppError::NotFound { .. }) => see_other(&format!(
             "/admin/items/{}",
-            crate::ui::encode_query_value(&code)
+            crate::pages::encode_query_value(&code)
         )),
         Err(e) => ctx.app_error(e),
     })
@@ -412,7 +412,7 @@ pub(super) async fn cancel(
     Ok(match result {
         Ok(_) => see_other(&format!(
             "/admin/items/{}?saved=1",
-            crate::ui::encode_query_value(&code)
+            crate::pages::encode_query_value(&code)
         )),
         Err(AppError::Invalid(errors)) => {
             let errors: Vec<FieldError> = errors

@@ -13,9 +13,9 @@ use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
 use serde::Deserialize;
 
-use crate::ui::guard::{Admin, CarriesCsrf, CsrfForm};
-use crate::ui::page_error::{OrPage, PageResult};
-use crate::ui::{Chrome, PageCtx, render, see_other};
+use crate::pages::guard::{Admin, CarriesCsrf, CsrfForm};
+use crate::pages::page_error::{OrPage, PageResult};
+use crate::pages::{Chrome, PageCtx, render, see_other};
 
 pub(super) fn routes() -> Router<Service> {
     Router::new()
@@ -152,7 +152,7 @@ async fn load_notice(
 mod tests {
     use axum::http::StatusCode;
 
-    use crate::ui::testing::{Visitor, site};
+    use crate::pages::testing::{Visitor, site};
 
     #[tokio::test]
     async fn an_administrator_sees_the_provisional_year_and_loads_the_notice() {

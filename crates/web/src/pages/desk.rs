@@ -20,12 +20,12 @@ use onewindow_domain::circulation::{TaskAction, TaskCommand, TaskStatus};
 use onewindow_domain::clock::SuspensionKind;
 use serde::Deserialize;
 
-use crate::ui::case_view::{
+use crate::pages::case_view::{
     self, CaseView, FieldMessage, FormErrors, FormFields, HistoryRow, Light, MaterialNames,
     MaterialRow, PageNotice, TaskRowView,
 };
-use crate::ui::page_error::{OrPage, PageResult};
-use crate::ui::{Chrome, PageCtx, encode_query_value, render, see_other};
+use crate::pages::page_error::{OrPage, PageResult};
+use crate::pages::{Chrome, PageCtx, encode_query_value, render, see_other};
 
 /// Where handed-in files are read from these pages.
 const FILES: &str = "/desk/files";
@@ -945,7 +945,7 @@ mod tests {
     use onewindow_domain::clock::SuspensionKind;
 
     use crate::i18n::Lang;
-    use crate::ui::case_view::testing::*;
+    use crate::pages::case_view::testing::*;
 
     fn zh(key: &str) -> String {
         Lang::ZhCn.messages().get(key).to_string()
@@ -1207,7 +1207,7 @@ mod joint_tests {
     use onewindow_domain::case::Status;
 
     use crate::i18n::Lang;
-    use crate::ui::testing::{Answer, FilePart, TestSite, Visitor, site_with_bundles};
+    use crate::pages::testing::{Answer, FilePart, TestSite, Visitor, site_with_bundles};
 
     const STAFF_PASSWORD: &str = onewindow_app::bundles::DEMO_JOINT_STAFF_PASSWORD;
 

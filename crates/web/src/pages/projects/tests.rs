@@ -1,5 +1,5 @@
 use super::*;
-use crate::ui::testing::site;
+use crate::pages::testing::site;
 
 const ENTERPRISE: (&str, &str) = ("enterprise", "qiye-demo-2026");
 
@@ -17,7 +17,7 @@ fn month_ends_are_the_last_days() {
 
 #[tokio::test]
 async fn the_joint_completion_acceptance_is_applied_for_once_under_the_project() {
-    let site = crate::ui::testing::site_with_bundles().await;
+    let site = crate::pages::testing::site_with_bundles().await;
     let me = site.login(ENTERPRISE.0, ENTERPRISE.1).await;
     let path = registered(&site).await;
     let code = path.trim_start_matches("/projects/").to_string();
@@ -236,7 +236,7 @@ async fn a_registered_project_shows_its_plan_chart_and_forms_by_role() {
     );
 }
 
-async fn staff_of_natural_resources(site: &crate::ui::testing::TestSite) {
+async fn staff_of_natural_resources(site: &crate::pages::testing::TestSite) {
     use onewindow_app::accounts::{Actor, NewUser};
     use onewindow_domain::access::Post;
     for (username, role) in [("zr-r", Role::Reviewer), ("zr-a", Role::Approver)] {
@@ -259,7 +259,7 @@ async fn staff_of_natural_resources(site: &crate::ui::testing::TestSite) {
 }
 
 /// Registers the enterprise's industrial project through the page; its path.
-async fn registered(site: &crate::ui::testing::TestSite) -> String {
+async fn registered(site: &crate::pages::testing::TestSite) -> String {
     let me = site.login(ENTERPRISE.0, ENTERPRISE.1).await;
     let identity = site
         .service
@@ -357,7 +357,7 @@ async fn a_provisional_opinion_is_given_from_the_page_and_turns_formal_with_the_
 
 #[tokio::test]
 async fn applying_under_the_project_takes_its_earlier_licence_instead_of_an_upload() {
-    use crate::ui::testing::FilePart;
+    use crate::pages::testing::FilePart;
     use onewindow_domain::case::CaseCommand;
     let site = site().await;
     staff_of_natural_resources(&site).await;

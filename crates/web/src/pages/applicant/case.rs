@@ -360,7 +360,8 @@ pub(super) fn case_page(
     let case = &detail.case;
     let (due_on, left) = (detail.due_on, detail.working_days_left);
     let due = match (due_on, case.status) {
-        (Some(d), _) => match crate::ui::case_view::provisional_note(t, detail.provisional_year) {
+        (Some(d), _) => match crate::pages::case_view::provisional_note(t, detail.provisional_year)
+        {
             Some(note) => format!("{}（{note}）", t.date(&d)),
             None => t.date(&d),
         },

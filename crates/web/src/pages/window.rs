@@ -23,12 +23,12 @@ use serde::Deserialize;
 
 use crate::extract::OverTls;
 use crate::i18n::Messages;
-use crate::ui::case_view::{
+use crate::pages::case_view::{
     self, CaseView, FormErrors, FormFields, HistoryRow, MaterialNames, MaterialRow, PageNotice,
     TaskRowView,
 };
-use crate::ui::page_error::{OrPage, PageResult};
-use crate::ui::{Chrome, PageCtx, encode_query_value, render, see_other};
+use crate::pages::page_error::{OrPage, PageResult};
+use crate::pages::{Chrome, PageCtx, encode_query_value, render, see_other};
 
 /// Where handed-in files are read from these pages.
 const FILES: &str = "/window/files";
@@ -781,7 +781,7 @@ mod tests {
     use onewindow_domain::case::{CaseCommand, Status};
 
     use crate::i18n::Lang;
-    use crate::ui::case_view::testing::*;
+    use crate::pages::case_view::testing::*;
 
     fn zh(key: &str) -> &'static str {
         let text = Lang::ZhCn.messages().get(key);

@@ -23,7 +23,7 @@ use onewindow_domain::circulation::{Task, TaskAction, TaskEvent, TaskStatus};
 use onewindow_domain::clock::SuspensionKind;
 
 use crate::i18n::{Lang, Messages};
-use crate::ui::{PageCtx, encode_query_value};
+use crate::pages::{PageCtx, encode_query_value};
 
 mod facts;
 mod files;
@@ -306,7 +306,7 @@ pub(crate) mod testing {
     use onewindow_store::Store;
     use tower::ServiceExt;
 
-    use crate::ui::encode_query_value;
+    use crate::pages::encode_query_value;
 
     pub const PASSWORD: &str = "Tr0ub4dor&3-staple";
     /// A clerk at county-hall, one at a township centre, and SCJG's reviewer and approver.

@@ -27,8 +27,8 @@ use super::page_error::{OrPage, PageResult};
 use super::{Chrome, PageCtx, render, see_other};
 use crate::i18n::Messages;
 
-mod hall;
 mod calendar;
+mod hall;
 mod items;
 #[cfg(test)]
 mod tests;

@@ -52,7 +52,7 @@ pub(super) struct ApplyPage {
     /// Shown after a refused submission: browsers do not keep chosen files.
     pub(super) reselect: bool,
     /// The investment project the application is filed under, and what it already provides.
-    pub(super) project: Option<crate::ui::projects::ProjectForApply>,
+    pub(super) project: Option<crate::pages::projects::ProjectForApply>,
 }
 
 impl ApplyPage {
@@ -315,7 +315,7 @@ pub(super) fn apply_page(
             let plan = &view.plan;
             let b = &view.bundle.bundle;
             let department =
-                |code: &str| crate::ui::case_view::department_name(t, departments, code);
+                |code: &str| crate::pages::case_view::department_name(t, departments, code);
             let item_name = |code: &str| {
                 plan.tasks
                     .iter()
@@ -420,7 +420,7 @@ pub(super) struct ApplyQuery {
 impl ApplyPage {
     /// Files the application under `project`: the materials its earlier results provide are
     /// not asked for.
-    pub(super) fn under_project(&mut self, project: crate::ui::projects::ProjectForApply) {
+    pub(super) fn under_project(&mut self, project: crate::pages::projects::ProjectForApply) {
         self.materials
             .retain(|m| !project.reused.iter().any(|r| r.material_key == m.key));
         self.project = Some(project);
@@ -435,7 +435,7 @@ pub(super) async fn apply_project(
     session: &Authenticated,
     target: &Target,
     code: Option<&str>,
-) -> Result<Option<crate::ui::projects::ProjectForApply>, Response> {
+) -> Result<Option<crate::pages::projects::ProjectForApply>, Response> {
     let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
         return Ok(None);
     };
@@ -443,7 +443,7 @@ pub(super) async fn apply_project(
         Target::Item(item) => item.item.code.clone(),
         Target::Bundle(view) => view.bundle.bundle.code.clone(),
     };
-    crate::ui::projects::project_for_apply(service, ctx.chrome.t, session, code, &target_code)
+    crate::pages::projects::project_for_apply(service, ctx.chrome.t, session, code, &target_code)
         .await
         .map(Some)
         .map_err(|e| ctx.app_error(e))

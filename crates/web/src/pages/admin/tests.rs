@@ -1,5 +1,5 @@
 use super::*;
-use crate::ui::testing::{Visitor, site};
+use crate::pages::testing::{Visitor, site};
 
 #[test]
 fn common_reasons_are_translated() {
@@ -10,7 +10,7 @@ fn common_reasons_are_translated() {
     assert_eq!(field_message(zh, &other), "something new");
 }
 
-async fn first_item(site: &crate::ui::testing::TestSite) -> PublishedItem {
+async fn first_item(site: &crate::pages::testing::TestSite) -> PublishedItem {
     onewindow_store::catalogue::all_items(site.service.store().readers())
         .await
         .expect("items")
