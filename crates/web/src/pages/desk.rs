@@ -21,8 +21,8 @@ use onewindow_domain::clock::SuspensionKind;
 use serde::Deserialize;
 
 use crate::pages::case_view::{
-    self, CaseView, FieldMessage, FormErrors, FormFields, HistoryRow, Light, MaterialNames,
-    MaterialRow, PageNotice, TaskRowView,
+    self, CaseReading, CaseView, FieldMessage, FormErrors, FormFields, HistoryRow, Light,
+    MaterialNames, MaterialRow, PageNotice, TaskRowView,
 };
 use crate::pages::page_error::{OrPage, PageResult};
 use crate::pages::{Chrome, PageCtx, encode_query_value, render, see_other};
@@ -306,10 +306,8 @@ async fn show_case(
     errors: FormErrors,
     input: FormFields,
 ) -> Response {
-    match case_page_data(service, ctx, id, notice, errors, input).await {
-        Ok(page) => (status, render(&page)).into_response(),
-        Err(e) => ctx.app_error(e),
-    }
+    let page = case_page_data(service, ctx, id, notice, errors, input).await;
+    case_view::case_page_or_error(ctx, status, page)
 }
 
 async fn case_page_data(
@@ -320,17 +318,16 @@ async fn case_page_data(
     errors: FormErrors,
     input: FormFields,
 ) -> Result<CasePage, AppError> {
-    let session = ctx
-        .session
-        .as_ref()
-        .ok_or_else(|| AppError::Unauthenticated("log in".into()))?;
     let t = ctx.chrome.t;
-    let detail = service.case(&session.actor, id).await?;
+    let CaseReading {
+        session,
+        detail,
+        item,
+        files,
+        departments,
+        names,
+    } = CaseReading::load(service, ctx, id).await?;
     let case = &detail.case;
-    let item = service.item(&case.item_code).await.ok();
-    let files = service.case_files(&session.actor, &case.id).await?;
-    let departments = service.departments().await.unwrap_or_default();
-    let names = MaterialNames::for_case(case, item.as_ref());
     let own = own_departments(session);
     let tasks = case_view::task_rows(t, case, &departments, service, &own, |task| {
         own.iter()

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use onewindow_app::workbench::{WINDOW_STATUSES, WindowQueueQuery};
 use onewindow_app::{AppError, Service};
@@ -24,7 +24,7 @@ use serde::Deserialize;
 use crate::extract::OverTls;
 use crate::i18n::Messages;
 use crate::pages::case_view::{
-    self, CaseView, FormErrors, FormFields, HistoryRow, MaterialNames, MaterialRow, PageNotice,
+    self, CaseReading, CaseView, FormErrors, FormFields, HistoryRow, MaterialRow, PageNotice,
     TaskRowView,
 };
 use crate::pages::page_error::{OrPage, PageResult};
@@ -357,10 +357,8 @@ async fn show_case(
     errors: FormErrors,
     input: FormFields,
 ) -> Response {
-    match case_page_data(service, ctx, id, notice, errors, input).await {
-        Ok(page) => (status, render(&page)).into_response(),
-        Err(e) => ctx.app_error(e),
-    }
+    let page = case_page_data(service, ctx, id, notice, errors, input).await;
+    case_view::case_page_or_error(ctx, status, page)
 }
 
 async fn case_page_data(
@@ -371,18 +369,16 @@ async fn case_page_data(
     errors: FormErrors,
     input: FormFields,
 ) -> Result<CasePage, AppError> {
-    let session = ctx
-        .session
-        .as_ref()
-        .ok_or_else(|| AppError::Unauthenticated("log in".into()))?;
     let t = ctx.chrome.t;
-    let detail = service.case(&session.actor, id).await?;
+    let CaseReading {
+        session: _,
+        detail,
+        item,
+        files,
+        departments,
+        names,
+    } = CaseReading::load(service, ctx, id).await?;
     let case = &detail.case;
-    // The item may have been withdrawn since; the page then shows material keys.
-    let item = service.item(&case.item_code).await.ok();
-    let files = service.case_files(&session.actor, &case.id).await?;
-    let departments = service.departments().await.unwrap_or_default();
-    let names = MaterialNames::for_case(case, item.as_ref());
     let materials = case_view::material_rows(t, case, item.as_ref(), &files, FILES);
     let missing = case.missing_materials();
     let tasks = case_view::task_rows(t, case, &departments, service, &[], |_| None);

@@ -30,6 +30,7 @@ mod files;
 mod forms;
 mod history;
 mod materials;
+mod reading;
 mod tasks;
 #[cfg(test)]
 mod tests;
@@ -39,6 +40,7 @@ pub use files::*;
 pub use forms::*;
 pub use history::*;
 pub use materials::*;
+pub use reading::*;
 pub use tasks::*;
 
 // ---- labels ---------------------------------------------------------------------------------
