@@ -642,7 +642,7 @@ mod pages {
     use std::time::Instant;
 
     use anyhow::{Context as _, Error, bail};
-    use onewindow_app::seed::demo_accounts;
+    use onewindow_app::demo::accounts::demo_accounts;
     use reqwest::StatusCode;
     use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 

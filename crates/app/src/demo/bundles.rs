@@ -7,6 +7,12 @@
 
 use onewindow_domain::bundle::{Bundle, BundleMember};
 use onewindow_domain::catalogue::PublishedItem;
+use onewindow_store::bundles as bundle_rows;
+use onewindow_store::catalogue as catalogue_rows;
+
+use crate::accounts::Actor;
+use crate::error::AppError;
+use crate::service::Service;
 
 /// One member: the catalogue name, the members (by position) it waits for, whether its denial
 /// denies the bundle, and the countersigns it needs.
@@ -344,4 +350,46 @@ pub fn ninghai_bundles(items: &[PublishedItem]) -> Vec<Bundle> {
             }
         })
         .collect()
+}
+
+impl Service {
+    /// Publishes the demo bundles and creates the joint staff accounts, once: a store that
+    /// already has bundles is left as it is. Returns the number of bundles published.
+    pub async fn seed_demo_bundles(&self) -> Result<usize, AppError> {
+        if !bundle_rows::list(self.store().readers()).await?.is_empty() {
+            return Ok(0);
+        }
+        let actor = Actor::command_line("demo");
+        let items = catalogue_rows::all_items(self.store().readers()).await?;
+        let bundles = ninghai_bundles(&items);
+        let count = bundles.len();
+        for bundle in bundles {
+            self.publish_bundle(&actor, bundle).await?;
+        }
+        let existing: Vec<String> = self
+            .users(&actor)
+            .await?
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        for account in super::accounts::demo_joint_staff() {
+            if existing.iter().any(|u| u == account.username) {
+                continue;
+            }
+            self.create_user(
+                &actor,
+                crate::accounts::NewUser {
+                    username: account.username.into(),
+                    display_name: account.display_name.into(),
+                    password: account.password.into(),
+                    identity: None,
+                    phone: None,
+                    posts: account.posts.clone(),
+                    may_reveal_personal_data: false,
+                },
+            )
+            .await?;
+        }
+        Ok(count)
+    }
 }
