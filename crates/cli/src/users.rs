@@ -338,11 +338,11 @@ pub(crate) async fn run_audit(store: &StoreArgs, command: AuditCommand) -> Resul
 }
 
 /// Prints the demo accounts at the start of `onewindow demo`.
-pub(crate) fn print_demo_accounts() {
+pub(crate) fn print_demo_accounts() -> Result<(), Error> {
     eprintln!("demo accounts (DEMO ONLY: these passwords are public):");
-    for a in demo_accounts()
+    for a in demo_accounts()?
         .into_iter()
-        .chain(onewindow_app::demo::accounts::demo_joint_staff())
+        .chain(onewindow_app::demo::accounts::demo_joint_staff()?)
     {
         eprintln!(
             "  {:<16} {:<18} {}",
@@ -351,4 +351,5 @@ pub(crate) fn print_demo_accounts() {
             describe_posts(&a.posts)
         );
     }
+    Ok(())
 }

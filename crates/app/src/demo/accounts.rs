@@ -1,221 +1,202 @@
 //! The demo accounts: one for each role, the department staff of the joint-approval bundles, and
-//! the demo citizen and enterprise, whose cases the generator files now and then.
+//! the demo citizen and enterprise, in whose names the case generator files a few cases.
+//!
+//! They are data: `data/demo/accounts.json`, built into the binary and created at the demo's
+//! first start through the same [`Service::create_user`] as `onewindow user add`. Demo only:
+//! these passwords are public (they are printed at start and listed in the README).
 
 use onewindow_domain::access::{Post, Role};
+use onewindow_domain::case::{Applicant, ApplicantKind};
 use onewindow_domain::identifiers::{ResidentIdNumber, UnifiedSocialCreditCode};
+use serde::Deserialize;
 
 use crate::accounts::{Actor, NewUser};
 use crate::error::AppError;
 use crate::service::Service;
 
-pub(crate) const DEMO_PERSON_NAME: &str = "林晓梅";
-pub(crate) const DEMO_ENTERPRISE_NAME: &str = "宁海县示范民宿有限公司";
+/// `data/demo/accounts.json` as built into the binary.
+pub const ACCOUNTS_JSON: &str = include_str!("../../../../data/demo/accounts.json");
 
-/// The identity number of the demo citizen (a valid check character, a made-up person).
-pub fn demo_person_identity() -> Option<String> {
-    let body = "33022619880615002";
-    let check = ResidentIdNumber::check_character(body).ok()?;
-    Some(format!("{body}{check}"))
-}
+/// The password of every account in [`demo_joint_staff`] (the test checks the file agrees).
+pub const DEMO_JOINT_STAFF_PASSWORD: &str = "lianban-2026";
 
-/// The credit code of the demo enterprise.
-pub fn demo_enterprise_identity() -> Option<String> {
-    let body = "91330226MA2DEMH01";
-    let check = UnifiedSocialCreditCode::check_character(body).ok()?;
-    Some(format!("{body}{check}"))
-}
-
-/// One demo account: who it is and the password printed at start. Demo only: these passwords
-/// are public (they are in the README).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One demo account: who it is and the password printed at start.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DemoAccount {
-    pub username: &'static str,
-    pub password: &'static str,
-    pub display_name: &'static str,
+    pub username: String,
+    pub password: String,
+    pub display_name: String,
     pub posts: Vec<Post>,
+    /// The identity number or credit code an applicant account stands for.
+    #[serde(default)]
     pub identity: Option<String>,
+    #[serde(default)]
     pub may_reveal_personal_data: bool,
 }
 
-/// The centre and department the demo's staff accounts work in.
-pub const DEMO_CENTRE: &str = "county-hall";
-pub const DEMO_DEPARTMENT: &str = "SCJGJ";
+impl DemoAccount {
+    /// The account as `onewindow user add` creates it.
+    pub fn new_user(&self) -> NewUser {
+        NewUser {
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            password: self.password.clone(),
+            identity: self.identity.clone(),
+            phone: None,
+            posts: self.posts.clone(),
+            may_reveal_personal_data: self.may_reveal_personal_data,
+        }
+    }
+}
+
+/// The shape of `data/demo/accounts.json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountsFile {
+    /// One account for each role, created by [`Service::seed_demo_accounts`].
+    accounts: Vec<DemoAccount>,
+    /// A reviewer and an approver in each department of the homestay bundle beside the
+    /// market-supervision accounts, created with the bundles by
+    /// [`Service::seed_demo_bundles`](crate::Service::seed_demo_bundles).
+    joint_staff: Vec<DemoAccount>,
+}
+
+fn accounts_file() -> Result<AccountsFile, AppError> {
+    serde_json::from_str(ACCOUNTS_JSON).map_err(|e| {
+        AppError::Internal(format!(
+            "the demo accounts built into this binary (data/demo/accounts.json) are not valid: {e}"
+        ))
+    })
+}
 
 /// One account for each role.
-pub fn demo_accounts() -> Vec<DemoAccount> {
-    let account = |username, password, display_name, posts| DemoAccount {
-        username,
-        password,
-        display_name,
-        posts,
-        identity: None,
-        may_reveal_personal_data: false,
-    };
-    vec![
-        account(
-            "admin",
-            "guanli-2026",
-            "系统管理员",
-            vec![Post::new(Role::Administrator)],
-        ),
-        DemoAccount {
-            may_reveal_personal_data: true,
-            ..account(
-                "clerk",
-                "chuangkou-2026",
-                "综合窗口 张敏",
-                vec![Post::new(Role::Clerk).at_centre(DEMO_CENTRE)],
-            )
-        },
-        account(
-            "reviewer",
-            "shencha-2026",
-            "市场监管局 审查 李强",
-            vec![Post::new(Role::Reviewer).in_department(DEMO_DEPARTMENT)],
-        ),
-        account(
-            "approver",
-            "shenpi-2026",
-            "市场监管局 首席代表 王芳",
-            vec![Post::new(Role::Approver).in_department(DEMO_DEPARTMENT)],
-        ),
-        account(
-            "supervisor",
-            "jiancha-2026",
-            "效能监察 陈静",
-            vec![Post::new(Role::Supervisor)],
-        ),
-        account(
-            "visitor",
-            "huifang-2026",
-            "回访员 赵丽",
-            vec![Post::new(Role::ReturnVisitOperator)],
-        ),
-        account(
-            "agent",
-            "daiban-2026",
-            "代办员 周伟",
-            vec![Post::new(Role::Agent)],
-        ),
-        account(
-            "intermediary",
-            "zhongjie-2026",
-            "宁海县测绘服务有限公司",
-            vec![Post::new(Role::Intermediary)],
-        ),
-        DemoAccount {
-            identity: demo_person_identity(),
-            ..account(
-                "citizen",
-                "shimin-2026",
-                DEMO_PERSON_NAME,
-                vec![Post::new(Role::Applicant)],
-            )
-        },
-        DemoAccount {
-            identity: demo_enterprise_identity(),
-            ..account(
-                "enterprise",
-                "qiye-demo-2026",
-                DEMO_ENTERPRISE_NAME,
-                vec![Post::new(Role::Applicant)],
-            )
-        },
-    ]
+pub fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
+    Ok(accounts_file()?.accounts)
+}
+
+/// The demo's department staff for joint cases.
+pub fn demo_joint_staff() -> Result<Vec<DemoAccount>, AppError> {
+    Ok(accounts_file()?.joint_staff)
+}
+
+/// The applicants the demo's applicant accounts stand for, in the order of the file (a person
+/// by identity number, an enterprise by credit code): the case generator files a few cases in
+/// their names, so that their "my cases" is not empty.
+pub fn demo_applicants() -> Result<Vec<Applicant>, AppError> {
+    let mut applicants = Vec::new();
+    for account in demo_accounts()? {
+        if !account.posts.iter().any(|p| p.role == Role::Applicant) {
+            continue;
+        }
+        let Some(identity) = account.identity else {
+            continue;
+        };
+        let (kind, phone) = if ResidentIdNumber::parse(&identity).is_ok() {
+            (ApplicantKind::Person, "13805740000")
+        } else if UnifiedSocialCreditCode::parse(&identity).is_ok() {
+            (ApplicantKind::Enterprise, "0574-65550000")
+        } else {
+            return Err(AppError::Internal(format!(
+                "the demo account {} stands for {identity}, neither an identity number nor a \
+                 credit code",
+                account.username
+            )));
+        };
+        applicants.push(Applicant {
+            kind,
+            name: account.display_name,
+            id_number: identity,
+            phone: Some(phone.into()),
+        });
+    }
+    Ok(applicants)
 }
 
 impl Service {
     /// Creates the demo accounts that do not exist yet; returns those it created.
     pub async fn seed_demo_accounts(&self) -> Result<Vec<DemoAccount>, AppError> {
-        let actor = Actor::command_line("demo");
+        self.create_demo_accounts(&Actor::command_line("demo"), demo_accounts()?)
+            .await
+    }
+
+    /// Creates those of `accounts` whose user name is not taken yet; returns them.
+    pub(crate) async fn create_demo_accounts(
+        &self,
+        actor: &Actor,
+        accounts: Vec<DemoAccount>,
+    ) -> Result<Vec<DemoAccount>, AppError> {
         let existing: Vec<String> = self
-            .users(&actor)
+            .users(actor)
             .await?
             .into_iter()
             .map(|u| u.username)
             .collect();
         let mut created = Vec::new();
-        for account in demo_accounts() {
-            if existing.iter().any(|u| u == account.username) {
+        for account in accounts {
+            if existing.contains(&account.username) {
                 continue;
             }
-            self.create_user(
-                &actor,
-                NewUser {
-                    username: account.username.into(),
-                    display_name: account.display_name.into(),
-                    password: account.password.into(),
-                    identity: account.identity.clone(),
-                    phone: None,
-                    posts: account.posts.clone(),
-                    may_reveal_personal_data: account.may_reveal_personal_data,
-                },
-            )
-            .await?;
+            self.create_user(actor, account.new_user()).await?;
             created.push(account);
         }
         Ok(created)
     }
 }
 
-/// The demo's department staff for joint cases beside the market-supervision accounts: a
-/// reviewer and an approver in each department of the homestay bundle. Demo only: the password
-/// is public (it is in the README).
-pub fn demo_joint_staff() -> Vec<DemoAccount> {
-    let staff = |username, display_name, role, department: &str| DemoAccount {
-        username,
-        password: DEMO_JOINT_STAFF_PASSWORD,
-        display_name,
-        posts: vec![Post::new(role).in_department(department)],
-        identity: None,
-        may_reveal_personal_data: false,
-    };
-    vec![
-        staff("gaj-reviewer", "公安局 审查 孙磊", Role::Reviewer, "GAJ"),
-        staff(
-            "gaj-approver",
-            "公安局 首席代表 吴刚",
-            Role::Approver,
-            "GAJ",
-        ),
-        staff(
-            "fire-reviewer",
-            "消防救援大队 审查 郑涛",
-            Role::Reviewer,
-            "XFJY",
-        ),
-        staff(
-            "fire-approver",
-            "消防救援大队 首席代表 冯军",
-            Role::Approver,
-            "XFJY",
-        ),
-        staff(
-            "env-reviewer",
-            "生态环境分局 审查 何静",
-            Role::Reviewer,
-            "STHJ",
-        ),
-        staff(
-            "env-approver",
-            "生态环境分局 首席代表 许华",
-            Role::Approver,
-            "STHJ",
-        ),
-        staff(
-            "health-reviewer",
-            "卫生健康局 审查 韩梅",
-            Role::Reviewer,
-            "WJJ",
-        ),
-        staff(
-            "health-approver",
-            "卫生健康局 首席代表 曹阳",
-            Role::Approver,
-            "WJJ",
-        ),
-    ]
-}
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
 
-/// The password of every account in [`demo_joint_staff`].
-pub const DEMO_JOINT_STAFF_PASSWORD: &str = "lianban-2026";
+    use super::*;
+
+    #[test]
+    fn ten_accounts_by_role_and_eight_joint_staff_with_distinct_names() {
+        let accounts = demo_accounts().expect("the demo accounts parse");
+        let staff = demo_joint_staff().expect("the joint staff parse");
+        assert_eq!((accounts.len(), staff.len()), (10, 8));
+        let names: HashSet<_> = accounts
+            .iter()
+            .chain(&staff)
+            .map(|a| a.username.as_str())
+            .collect();
+        assert_eq!(names.len(), 18);
+        let roles: HashSet<_> = accounts
+            .iter()
+            .flat_map(|a| &a.posts)
+            .map(|p| p.role)
+            .collect();
+        assert_eq!(roles.len(), 9, "every role has an account");
+        for a in &staff {
+            assert_eq!(a.password, DEMO_JOINT_STAFF_PASSWORD, "{}", a.username);
+            assert!(
+                a.posts
+                    .iter()
+                    .all(|p| matches!(p.role, Role::Reviewer | Role::Approver)
+                        && p.department.is_some()),
+                "{}",
+                a.username
+            );
+        }
+    }
+
+    #[test]
+    fn the_demo_citizen_and_enterprise_apply_in_their_own_names() {
+        let applicants = demo_applicants().expect("the demo applicants");
+        let shown: Vec<_> = applicants
+            .iter()
+            .map(|a| (a.kind, a.name.as_str(), a.id_number.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                (ApplicantKind::Person, "林晓梅", "330226198806150022"),
+                (
+                    ApplicantKind::Enterprise,
+                    "宁海县示范民宿有限公司",
+                    "91330226MA2DEMH01W"
+                ),
+            ]
+        );
+    }
+}

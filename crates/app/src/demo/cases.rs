@@ -14,9 +14,6 @@ use onewindow_domain::identifiers::{ResidentIdNumber, UnifiedSocialCreditCode};
 use onewindow_store::cases::{self as case_rows, StoredEvent};
 use onewindow_store::catalogue as catalogue_rows;
 
-use super::accounts::{
-    DEMO_ENTERPRISE_NAME, DEMO_PERSON_NAME, demo_enterprise_identity, demo_person_identity,
-};
 use crate::clock::local_morning;
 use crate::error::AppError;
 use crate::service::Service;
@@ -105,23 +102,13 @@ fn credit_code(rng: &mut Rng) -> Option<String> {
     Some(format!("{body}{check}"))
 }
 
-fn applicant(rng: &mut Rng) -> Option<Applicant> {
-    // A few cases belong to the demo applicant accounts, so their "my cases" is not empty.
-    if rng.chance(1) {
-        return Some(Applicant {
-            kind: ApplicantKind::Person,
-            name: DEMO_PERSON_NAME.into(),
-            id_number: demo_person_identity()?,
-            phone: Some("13805740000".into()),
-        });
-    }
-    if rng.chance(1) {
-        return Some(Applicant {
-            kind: ApplicantKind::Enterprise,
-            name: DEMO_ENTERPRISE_NAME.into(),
-            id_number: demo_enterprise_identity()?,
-            phone: Some("0574-65550000".into()),
-        });
+/// A new applicant; now and then (1 in 100 each) one of `own`, the demo's applicant accounts, so
+/// that their "my cases" is not empty.
+fn applicant(rng: &mut Rng, own: &[Applicant]) -> Option<Applicant> {
+    for applicant in own {
+        if rng.chance(1) {
+            return Some(applicant.clone());
+        }
     }
     if rng.chance(35) {
         Some(Applicant {
@@ -189,9 +176,12 @@ impl Simulation<'_> {
 }
 
 /// Generates `count` cases received over the `days` calendar days before `today`, using the
-/// given items. Deterministic for a given seed.
+/// given items; a few are filed by `own_applicants` (see [`super::accounts::demo_applicants`]).
+/// Deterministic for a given seed.
+#[allow(clippy::too_many_arguments)]
 pub fn generate_cases(
     items: &[PublishedItem],
+    own_applicants: &[Applicant],
     calendar: &Calendar,
     division: &str,
     today: NaiveDate,
@@ -199,7 +189,17 @@ pub fn generate_cases(
     count: usize,
     seed: u64,
 ) -> Vec<(Case, Vec<StoredEvent>)> {
-    generate_cases_received(items, calendar, division, today, days, today, count, seed)
+    generate_cases_received(
+        items,
+        own_applicants,
+        calendar,
+        division,
+        today,
+        days,
+        today,
+        count,
+        seed,
+    )
 }
 
 /// Generates `count` cases received over the `days` calendar days up to `last` (included) and
@@ -208,6 +208,7 @@ pub fn generate_cases(
 #[allow(clippy::too_many_arguments)]
 pub fn generate_cases_received(
     items: &[PublishedItem],
+    own_applicants: &[Applicant],
     calendar: &Calendar,
     division: &str,
     last: NaiveDate,
@@ -231,7 +232,7 @@ pub fn generate_cases_received(
         if !calendar.is_working_day(received).unwrap_or(false) {
             continue;
         }
-        let Some(applicant) = applicant(&mut rng) else {
+        let Some(applicant) = applicant(&mut rng, own_applicants) else {
             continue;
         };
         let online = matches!(
@@ -473,8 +474,10 @@ impl Service {
     /// Adds `count` generated cases of the last 120 days, written in batches of one transaction.
     pub async fn generate_demo_cases(&self, count: usize, seed: u64) -> Result<usize, AppError> {
         let items = catalogue_rows::all_items(self.store().readers()).await?;
+        let own_applicants = super::accounts::demo_applicants()?;
         let mut generated = generate_cases(
             &items,
+            &own_applicants,
             &self.calendar(),
             "330226",
             self.today(),
@@ -583,6 +586,7 @@ impl Service {
             ));
         }
         let division = "330226".to_string();
+        let own_applicants = super::accounts::demo_applicants()?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<(Case, Vec<StoredEvent>)>>(2);
         let producer_calendar = calendar.clone();
         let producer = std::thread::spawn(move || {
@@ -599,6 +603,7 @@ impl Service {
                 let days = (end - start).num_days() + 1;
                 let mut batch = generate_cases_received(
                     &items,
+                    &own_applicants,
                     &producer_calendar,
                     &division,
                     end,
