@@ -20,7 +20,6 @@ pub mod nats;
 pub mod portal;
 pub mod projects;
 pub mod s3;
-pub mod seed;
 pub mod service;
 pub mod statistics;
 pub mod workbench;

@@ -642,7 +642,7 @@ mod pages {
     use std::time::Instant;
 
     use anyhow::{Context as _, Error, bail};
-    use onewindow_app::seed::demo_accounts;
+    use onewindow_app::demo::accounts::demo_accounts;
     use reqwest::StatusCode;
     use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 
@@ -711,7 +711,7 @@ mod pages {
 
     /// Logs a demo account in through the page login; returns its `ow_session=…` cookie.
     async fn login(client: &reqwest::Client, url: &str, username: &str) -> Result<String, Error> {
-        let account = demo_accounts()
+        let account = demo_accounts()?
             .into_iter()
             .find(|a| a.username == username)
             .with_context(|| format!("no demo account {username}"))?;
@@ -720,8 +720,8 @@ mod pages {
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(format!(
                 "username={}&password={}",
-                form_value(account.username),
-                form_value(account.password)
+                form_value(&account.username),
+                form_value(&account.password)
             ))
             .send()
             .await?;
@@ -1149,15 +1149,17 @@ mod sweep {
             );
         }
         let started = Instant::now();
-        let mut items = onewindow_app::demo::catalogue::ninghai_items();
-        for (turn, item) in items.iter_mut().filter(|i| i.promised_days > 0).enumerate() {
+        let mut doc = onewindow_app::demo::catalogue::ninghai_catalogue()
+            .map_err(|e| Error::msg(e.to_string()))?;
+        for (turn, item) in doc
+            .items
+            .iter_mut()
+            .filter(|i| i.promised_days > 0)
+            .enumerate()
+        {
             item.promised_days = LIMITS[turn % LIMITS.len()];
             item.statutory_days = item.statutory_days.max(item.promised_days);
         }
-        let doc = onewindow_app::catalogue_io::CatalogueDocument {
-            departments: onewindow_app::demo::catalogue::ninghai_departments(),
-            items,
-        };
         service
             .import_catalogue(&Actor::command_line("bench"), doc)
             .await

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::Error;
 use clap::Args;
-use onewindow_app::seed::Generated;
+use onewindow_app::demo::cases::Generated;
 
 use crate::StoreArgs;
 

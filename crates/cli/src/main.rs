@@ -448,7 +448,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                 eprintln!("published {bundles} joint-approval bundles (onewindow report bundles)");
             }
             seed_demo_region(&service).await?;
-            users::print_demo_accounts();
+            users::print_demo_accounts()?;
             serve_until_stopped(service, &serve).await?;
         }
         Command::Catalogue(CatalogueCommand::Import { file, format }) => {

@@ -9,7 +9,7 @@ use anyhow::{Context as _, Error};
 use clap::{Args, Subcommand};
 use onewindow_app::Actor;
 use onewindow_app::accounts::{NewUser, generate_password};
-use onewindow_app::seed::demo_accounts;
+use onewindow_app::demo::accounts::demo_accounts;
 use onewindow_domain::access::{Post, Role};
 use onewindow_domain::audit::GENESIS;
 
@@ -338,11 +338,11 @@ pub(crate) async fn run_audit(store: &StoreArgs, command: AuditCommand) -> Resul
 }
 
 /// Prints the demo accounts at the start of `onewindow demo`.
-pub(crate) fn print_demo_accounts() {
+pub(crate) fn print_demo_accounts() -> Result<(), Error> {
     eprintln!("demo accounts (DEMO ONLY: these passwords are public):");
-    for a in demo_accounts()
+    for a in demo_accounts()?
         .into_iter()
-        .chain(onewindow_app::bundles::demo_joint_staff())
+        .chain(onewindow_app::demo::accounts::demo_joint_staff()?)
     {
         eprintln!(
             "  {:<16} {:<18} {}",
@@ -351,4 +351,5 @@ pub(crate) fn print_demo_accounts() {
             describe_posts(&a.posts)
         );
     }
+    Ok(())
 }
