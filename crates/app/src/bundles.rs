@@ -546,8 +546,3 @@ async fn check_colleague(
         ))
     }
 }
-
-/// Transitional, for crates/web only, which still names the demo staff's password here: it now
-/// lives in [`crate::demo::accounts`]. Remove once crates/web uses that path.
-#[doc(hidden)]
-pub use crate::demo::accounts::DEMO_JOINT_STAFF_PASSWORD;

@@ -14,7 +14,7 @@ use onewindow_store::Store;
 #[path = "support/browser.rs"]
 mod browser;
 
-const DEMO_STAFF_PASSWORD: &str = onewindow_app::bundles::DEMO_JOINT_STAFF_PASSWORD;
+const DEMO_STAFF_PASSWORD: &str = onewindow_app::demo::accounts::DEMO_JOINT_STAFF_PASSWORD;
 
 struct TempDir(std::path::PathBuf);
 

@@ -1206,7 +1206,7 @@ mod joint_tests {
     use crate::i18n::Lang;
     use crate::pages::testing::{Answer, FilePart, TestSite, Visitor, site_with_bundles};
 
-    const STAFF_PASSWORD: &str = onewindow_app::bundles::DEMO_JOINT_STAFF_PASSWORD;
+    const STAFF_PASSWORD: &str = onewindow_app::demo::accounts::DEMO_JOINT_STAFF_PASSWORD;
 
     fn zh(key: &str) -> String {
         Lang::ZhCn.messages().get(key).to_string()
