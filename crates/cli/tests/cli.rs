@@ -23,32 +23,7 @@ use serde_json::{Value, json};
 const BIN: &str = env!("CARGO_BIN_EXE_onewindow");
 
 /// A temporary directory removed when the test ends, whether it passed or not.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "onewindow-cli-{label}-{}",
-            uuid::Uuid::now_v7().simple()
-        ));
-        std::fs::create_dir_all(&path).expect("create the temporary directory");
-        Self(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use onewindow_testkit::TempDir;
 
 /// A scratch PostgreSQL database, dropped when the test ends.
 struct ScratchDatabase {

@@ -13,17 +13,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
-use onewindow_app::accounts::{Actor, NewUser};
+use onewindow_app::accounts::Actor;
 use onewindow_app::catalogue_io::{self, CatalogueDocument, Format, ImportError};
 use onewindow_app::{ManualClock, Service};
 use onewindow_domain::access::{Post, Role};
-use onewindow_domain::calendar::Calendar;
 use onewindow_domain::catalogue::{
     Department, Fee, HallStatus, Item, ItemKind, Level, Material, MaterialCategory, MaterialForm,
     MaterialSource, RunMode,
 };
 use onewindow_domain::identifiers::ResidentIdNumber;
-use onewindow_store::Store;
+use onewindow_testkit::{Builder, PASSWORD, TempDir, TestAccount, World};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -34,8 +33,6 @@ const PERSON_PHONE: &str = "13800000000";
 const PERSON_PHONE_MASKED: &str = "138****0000";
 /// Another citizen, with nothing to do with those applications.
 const OTHER_PERSON_ID: &str = "110101199003074477";
-/// Every test account's password.
-const PASSWORD: &str = "Tr0ub4dor&3-staple";
 
 // In scope of the test cases (filed at "county-hall" for item SCJG-001 of department SCJG).
 const CITIZEN: &str = "citizen";
@@ -56,23 +53,12 @@ const GA_REVIEWER: &str = "ga-reviewer";
 const GA_APPROVER: &str = "ga-approver";
 const OTHER_CITIZEN: &str = "other-citizen";
 
-struct Account {
-    username: &'static str,
-    display_name: &'static str,
-    posts: Vec<Post>,
-    identity: Option<&'static str>,
-    phone: Option<&'static str>,
-    may_reveal: bool,
-}
+type Account = TestAccount;
 
 fn account(username: &'static str, display_name: &'static str, post: Post) -> Account {
-    Account {
-        username,
+    TestAccount {
         display_name,
-        posts: vec![post],
-        identity: None,
-        phone: None,
-        may_reveal: false,
+        ..onewindow_testkit::account(username, post)
     }
 }
 
@@ -127,15 +113,7 @@ struct TestApp {
     sessions: HashMap<&'static str, Session>,
     /// A year-long API token of each account, made with its session; what requests carry.
     tokens: HashMap<&'static str, String>,
-    _dir: Option<TempDir>,
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    _dir: TempDir,
 }
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -205,22 +183,6 @@ fn test_catalogue() -> CatalogueDocument {
     }
 }
 
-async fn store_url() -> (String, Option<TempDir>) {
-    match std::env::var("ONEWINDOW_TEST_POSTGRES") {
-        Ok(base) if !base.is_empty() => (
-            onewindow_store::create_scratch_postgres(&base, "onewindow_test")
-                .await
-                .expect("PostgreSQL reachable for the test suite"),
-            None,
-        ),
-        _ => {
-            let dir = std::env::temp_dir().join(format!("onewindow-test-{}", uuid::Uuid::now_v7()));
-            let url = onewindow_store::data_dir_url(&dir).expect("temp dir");
-            (url, Some(TempDir(dir)))
-        }
-    }
-}
-
 fn operator() -> Actor {
     Actor::command_line("test")
 }
@@ -228,41 +190,19 @@ fn operator() -> Actor {
 /// Starts the whole app on a fresh store with a small catalogue and the test accounts, each
 /// logged in; the clock stands at Monday 2 November 2026, 09:00 China time.
 async fn spawn_app() -> TestApp {
-    let (url, dir) = store_url().await;
-    // Uploads go to `files` in the test's own directory (a scratch one on PostgreSQL runs).
-    let dir = dir.unwrap_or_else(|| {
-        let name = format!("onewindow-test-files-{}", uuid::Uuid::now_v7());
-        TempDir(std::env::temp_dir().join(name))
-    });
-    let files = onewindow_app::files::local_file_store(&dir.0.join("files")).expect("file store");
-    let store = Store::open(&url).await.expect("store opens");
-    let clock = Arc::new(ManualClock::at_local_morning(day(2026, 11, 2)));
-    let service =
-        Service::new(store, Calendar::prc(), clock.clone(), "330226").with_file_store(files);
-    service
-        .import_catalogue(&operator(), test_catalogue())
-        .await
-        .expect("catalogue imports");
     let accounts = test_accounts();
-    let operator = operator();
-    let created = futures::future::join_all(accounts.iter().map(|a| {
-        service.create_user(
-            &operator,
-            NewUser {
-                username: a.username.into(),
-                display_name: a.display_name.into(),
-                password: PASSWORD.into(),
-                identity: a.identity.map(str::to_string),
-                phone: a.phone.map(str::to_string),
-                posts: a.posts.clone(),
-                may_reveal_personal_data: a.may_reveal,
-            },
-        )
-    }))
-    .await;
-    for (a, result) in accounts.iter().zip(created) {
-        result.unwrap_or_else(|e| panic!("account {} is created: {e}", a.username));
-    }
+    // Uploads go to `files` in the test's own directory.
+    let World {
+        service,
+        clock,
+        dir,
+        ..
+    } = Builder::new("api", day(2026, 11, 2))
+        .catalogue(test_catalogue())
+        .accounts(accounts.clone())
+        .with_files()
+        .service()
+        .await;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -279,7 +219,7 @@ async fn spawn_app() -> TestApp {
         clock,
         sessions: HashMap::new(),
         tokens: HashMap::new(),
-        _dir: Some(dir),
+        _dir: dir,
     };
     let app_ref = &app;
     let logged_in = futures::future::join_all(accounts.iter().map(|a| async move {
@@ -2871,8 +2811,7 @@ async fn browser_one_case_walks_from_the_online_application_to_express_delivery(
     }
     let app = spawn_app().await;
     let b = browser_on(&app, "one-case").await;
-    let uploads =
-        TempDir(std::env::temp_dir().join(format!("onewindow-uploads-{}", uuid::Uuid::now_v7())));
+    let uploads = TempDir::new("uploads");
     std::fs::create_dir_all(&uploads.0).expect("upload dir");
     let file = |name: &str, bytes: Vec<u8>| {
         let path = uploads.0.join(name);

@@ -3,56 +3,23 @@
 //! (tests/support/browser.rs); skipped without it unless `ONEWINDOW_BROWSER_TESTS=required`, and
 //! run on the SQLite pass only (see `browser::enabled`). Screenshots go to target/screenshots/.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use onewindow_testkit::TempDir;
 
 use chrono::NaiveDate;
-use onewindow_app::{ManualClock, Service};
-use onewindow_domain::calendar::Calendar;
-use onewindow_store::Store;
+use onewindow_app::Service;
 
 #[path = "support/browser.rs"]
 mod browser;
 
 const DEMO_STAFF_PASSWORD: &str = onewindow_app::demo::accounts::DEMO_JOINT_STAFF_PASSWORD;
 
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The app with the Ninghai demo profile (catalogue, accounts, hall, bundles and their staff)
 /// on a fresh SQLite store, served on a free port; the clock stands at Monday 2 November 2026.
 async fn spawn_demo() -> (String, Service, TempDir) {
-    let dir = TempDir(
-        std::env::temp_dir().join(format!("onewindow-joint-browser-{}", uuid::Uuid::now_v7())),
-    );
-    let url = onewindow_store::data_dir_url(&dir.0).expect("data dir");
-    let store = Store::open(&url).await.expect("store opens");
     let day = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
-    let clock = Arc::new(ManualClock::at_local_morning(day));
-    let files = onewindow_app::files::local_file_store(&dir.0.join("files")).expect("files");
-    let service = Service::new(store, Calendar::prc(), clock, "330226").with_file_store(files);
-    service.seed_demo(0).await.expect("demo catalogue");
-    service.seed_demo_accounts().await.expect("demo accounts");
-    service.seed_demo_hall().await.expect("demo hall");
-    service.seed_demo_bundles().await.expect("demo bundles");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
-    let addr = listener.local_addr().expect("addr");
-    let router = onewindow_web::app(service.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    (format!("http://{addr}"), service, dir)
+    let world = onewindow_testkit::demo_world("joint-browser", day).await;
+    let url = onewindow_testkit::serve_router(onewindow_web::app(world.service.clone())).await;
+    (url, world.service, world.dir)
 }
 
 /// A small well-formed one-page PDF.
@@ -119,9 +86,7 @@ async fn browser_a_homestay_runs_from_the_bundle_page_through_five_departments_t
             .clone()
     };
     let b = browser::Session::start(&url, "homestay").await;
-    let uploads = TempDir(
-        std::env::temp_dir().join(format!("onewindow-joint-uploads-{}", uuid::Uuid::now_v7())),
-    );
+    let uploads = TempDir::new("joint-uploads");
     std::fs::create_dir_all(&uploads.0).expect("upload dir");
 
     // a. The home page offers the bundle; its page says where, who, in which order, what once.

@@ -6,52 +6,29 @@
 //! (tests/support/browser.rs); skipped without it unless `ONEWINDOW_BROWSER_TESTS=required`, and
 //! run on the SQLite pass only. Screenshots go to target/screenshots/.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use onewindow_testkit::{TempDir, World};
 
 use chrono::NaiveDate;
+use onewindow_app::Service;
 use onewindow_app::accounts::{Actor, NewUser};
 use onewindow_app::projects::Region;
 use onewindow_app::service::SubmitCase;
-use onewindow_app::{ManualClock, Service};
 use onewindow_domain::access::{Post, Role};
-use onewindow_domain::calendar::Calendar;
 use onewindow_domain::case::{Applicant, ApplicantKind, CaseCommand, Channel};
 use onewindow_domain::project::Assessment;
-use onewindow_store::Store;
 
 #[path = "support/browser.rs"]
 mod browser;
 
 const ZR_PASSWORD: &str = "ziranziyuan-2026";
 
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The demo profile (catalogue, accounts, hall, bundles), the assessed development zone and a
 /// reviewer and an approver of natural resources (自然资源和规划局), on a fresh SQLite store served
 /// on a free port; the clock stands at Monday 1 June 2026, so that the whole plan falls in a year
 /// the holiday calendar covers.
 async fn spawn_demo() -> (String, Service, TempDir) {
-    let dir = TempDir(std::env::temp_dir().join(format!(
-        "onewindow-projects-browser-{}",
-        uuid::Uuid::now_v7()
-    )));
-    let url = onewindow_store::data_dir_url(&dir.0).expect("data dir");
-    let store = Store::open(&url).await.expect("store opens");
     let day = NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
-    let clock = Arc::new(ManualClock::at_local_morning(day));
-    let files = onewindow_app::files::local_file_store(&dir.0.join("files")).expect("files");
-    let service = Service::new(store, Calendar::prc(), clock, "330226").with_file_store(files);
-    service.seed_demo(0).await.expect("demo catalogue");
-    service.seed_demo_accounts().await.expect("demo accounts");
-    service.seed_demo_hall().await.expect("demo hall");
-    service.seed_demo_bundles().await.expect("demo bundles");
+    let World { service, dir, .. } = onewindow_testkit::demo_world("projects-browser", day).await;
     let operator = Actor::command_line("test");
     service
         .save_region(
@@ -91,19 +68,8 @@ async fn spawn_demo() -> (String, Service, TempDir) {
             .await
             .expect("natural resources staff");
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
-    let addr = listener.local_addr().expect("addr");
-    let router = onewindow_web::app(service.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    (format!("http://{addr}"), service, dir)
+    let url = onewindow_testkit::serve_router(onewindow_web::app(service.clone())).await;
+    (url, service, dir)
 }
 
 /// A small file that is a PDF by its first bytes.

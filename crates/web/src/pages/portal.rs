@@ -1027,13 +1027,7 @@ mod tests {
     use super::*;
 
     /// A data directory removed when the test ends.
-    struct TempDir(std::path::PathBuf);
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use onewindow_testkit::TempDir;
 
     /// A service on a fresh store holding the Ninghai demo catalogue: SQLite in a temporary
     /// directory, or a scratch PostgreSQL database when `ONEWINDOW_TEST_POSTGRES` names a server

@@ -11,13 +11,7 @@ use onewindow_app::{ManualClock, Service};
 use onewindow_domain::calendar::Calendar;
 use tower::ServiceExt;
 
-pub struct TempDir(pub std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub use onewindow_testkit::TempDir;
 
 /// The app on a fresh store; the clock stands at Monday 2 November 2026, 09:00 China time.
 pub struct TestSite {

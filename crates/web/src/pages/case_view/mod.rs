@@ -323,13 +323,7 @@ pub(crate) mod testing {
     /// A long one: two materials, 10 working days.
     pub const PERMIT: &str = "SCJG-003";
 
-    pub struct TempDir(pub std::path::PathBuf);
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    pub use onewindow_testkit::TempDir;
 
     pub struct TestApp {
         pub service: Service,

@@ -1,0 +1,342 @@
+//! One test kit for every suite that needs the app on a real store: a temporary directory that
+//! cleans up after itself, a fresh store (SQLite in that directory, or with
+//! `ONEWINDOW_TEST_POSTGRES=postgres://…` a scratch PostgreSQL database), and a builder for the
+//! service on a manual clock with a catalogue and accounts, served on a socket with each account
+//! logged in over HTTP and holding a year-long API token.
+//!
+//! The kit does not depend on the web crate: a suite hands it the router to serve
+//! (`onewindow_web::app`), so the web crate's own tests can use it too.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use onewindow_app::accounts::{Actor, NewUser};
+use onewindow_app::catalogue_io::CatalogueDocument;
+use onewindow_app::{ManualClock, Service};
+use onewindow_domain::access::Post;
+use onewindow_domain::calendar::Calendar;
+use onewindow_store::Store;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// Every test account's password.
+pub const PASSWORD: &str = "Tr0ub4dor&3-staple";
+
+/// A directory under the system's temporary directory, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A new, empty directory for `label`.
+    pub fn new(label: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "onewindow-{label}-{}",
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&path).expect("create the temporary directory");
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The PostgreSQL server the environment names for the suites, if any.
+pub fn postgres_base() -> Option<String> {
+    std::env::var("ONEWINDOW_TEST_POSTGRES")
+        .ok()
+        .filter(|base| !base.is_empty())
+}
+
+/// The address of a fresh store for `label`: a scratch PostgreSQL database when the environment
+/// names a server, otherwise SQLite in the returned directory (which also holds uploaded files).
+pub async fn fresh_store_url(label: &str) -> (String, TempDir) {
+    let dir = TempDir::new(label);
+    let url = match postgres_base() {
+        Some(base) => onewindow_store::create_scratch_postgres(&base, "onewindow_test")
+            .await
+            .expect("PostgreSQL reachable for the test suite"),
+        None => onewindow_store::data_dir_url(&dir.0).expect("a temporary data directory"),
+    };
+    (url, dir)
+}
+
+/// A fresh, open store for `label`, and the directory that lives as long as it should.
+pub async fn fresh_store(label: &str) -> (Store, TempDir) {
+    let (url, dir) = fresh_store_url(label).await;
+    (Store::open(&url).await.expect("the store opens"), dir)
+}
+
+/// One test account.
+#[derive(Debug, Clone)]
+pub struct TestAccount {
+    pub username: &'static str,
+    pub display_name: &'static str,
+    pub posts: Vec<Post>,
+    pub identity: Option<&'static str>,
+    pub phone: Option<&'static str>,
+    pub may_reveal: bool,
+}
+
+/// An account with one post, named after its user name.
+pub fn account(username: &'static str, post: Post) -> TestAccount {
+    TestAccount {
+        username,
+        display_name: username,
+        posts: vec![post],
+        identity: None,
+        phone: None,
+        may_reveal: false,
+    }
+}
+
+/// The app being built: a store, a clock, a catalogue and accounts.
+pub struct Builder {
+    label: String,
+    catalogue: CatalogueDocument,
+    accounts: Vec<TestAccount>,
+    today: NaiveDate,
+    files: bool,
+}
+
+impl Builder {
+    /// An app labelled `label` (the name of its directory), its clock at 09:00 China time on
+    /// `today`.
+    pub fn new(label: &str, today: NaiveDate) -> Self {
+        Builder {
+            label: label.to_owned(),
+            catalogue: CatalogueDocument {
+                departments: Vec::new(),
+                items: Vec::new(),
+            },
+            accounts: Vec::new(),
+            today,
+            files: false,
+        }
+    }
+
+    pub fn catalogue(mut self, catalogue: CatalogueDocument) -> Self {
+        self.catalogue = catalogue;
+        self
+    }
+
+    pub fn accounts(mut self, accounts: Vec<TestAccount>) -> Self {
+        self.accounts = accounts;
+        self
+    }
+
+    /// Uploads go to `files` in the app's own directory.
+    pub fn with_files(mut self) -> Self {
+        self.files = true;
+        self
+    }
+
+    /// The service on its store, with the catalogue imported and the accounts created.
+    pub async fn service(self) -> World {
+        let (store, dir) = fresh_store(&self.label).await;
+        let clock = Arc::new(ManualClock::at_local_morning(self.today));
+        let mut service = Service::new(store, Calendar::prc(), clock.clone(), "330226");
+        if self.files {
+            let files =
+                onewindow_app::files::local_file_store(&dir.join("files")).expect("a file store");
+            service = service.with_file_store(files);
+        }
+        let operator = Actor::command_line("test");
+        service
+            .import_catalogue(&operator, self.catalogue)
+            .await
+            .expect("the catalogue imports");
+        let created = futures::future::join_all(self.accounts.iter().map(|a| {
+            service.create_user(
+                &operator,
+                NewUser {
+                    username: a.username.into(),
+                    display_name: a.display_name.into(),
+                    password: PASSWORD.into(),
+                    identity: a.identity.map(str::to_string),
+                    phone: a.phone.map(str::to_string),
+                    posts: a.posts.clone(),
+                    may_reveal_personal_data: a.may_reveal,
+                },
+            )
+        }))
+        .await;
+        for (a, result) in self.accounts.iter().zip(created) {
+            result.unwrap_or_else(|e| panic!("account {} is created: {e}", a.username));
+        }
+        World {
+            service,
+            clock,
+            accounts: self.accounts,
+            dir,
+        }
+    }
+
+    /// The app served on a socket by the router `serve` makes, each account logged in.
+    pub async fn serve(self, serve: impl FnOnce(Service) -> axum::Router) -> TestApp {
+        self.service().await.serve(serve).await
+    }
+}
+
+/// A service on a fresh store, before it is served.
+pub struct World {
+    pub service: Service,
+    pub clock: Arc<ManualClock>,
+    pub accounts: Vec<TestAccount>,
+    pub dir: TempDir,
+}
+
+impl World {
+    /// Serves the router `serve` makes on a free port of 127.0.0.1 and logs every account in.
+    pub async fn serve(self, serve: impl FnOnce(Service) -> axum::Router) -> TestApp {
+        let url = serve_router(serve(self.service.clone())).await;
+        let mut app = TestApp {
+            service: self.service,
+            url,
+            http: reqwest::Client::new(),
+            clock: self.clock,
+            tokens: HashMap::new(),
+            dir: self.dir,
+        };
+        let logins = futures::future::join_all(
+            self.accounts
+                .iter()
+                .map(|a| app.token_of(a.username, PASSWORD)),
+        )
+        .await;
+        app.tokens.extend(logins);
+        app
+    }
+}
+
+/// The app on a socket, and the API token of each account.
+pub struct TestApp {
+    pub service: Service,
+    pub url: String,
+    pub http: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub tokens: HashMap<String, String>,
+    pub dir: TempDir,
+}
+
+impl TestApp {
+    /// Logs `username` in over HTTP and makes a year-long API token with the session (sessions
+    /// last 12 hours and tests move the clock by days).
+    pub async fn token_of(&self, username: &str, password: &str) -> (String, String) {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/auth/login", self.url))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(response.status(), StatusCode::OK, "login of {username}");
+        let body: Value = response.json().await.expect("json");
+        let session = body["token"].as_str().expect("token").to_string();
+        let made: Value = self
+            .http
+            .post(format!("{}/api/v1/auth/tokens", self.url))
+            .bearer_auth(&session)
+            .json(&json!({"name": "tests", "days": 366}))
+            .send()
+            .await
+            .expect("token request")
+            .json()
+            .await
+            .expect("json");
+        (
+            username.to_string(),
+            made["token"].as_str().expect("api token").to_string(),
+        )
+    }
+
+    /// Moves the clock to 09:00 China time on `date`.
+    pub fn at(&self, date: NaiveDate) {
+        self.clock.set(onewindow_app::clock::local_morning(date));
+    }
+
+    /// A request as `who`, with `If-Match` when a version is given; the status and the JSON
+    /// body (null when there is none).
+    pub async fn send(
+        &self,
+        who: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        if_match: Option<u64>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(
+                self.tokens
+                    .get(who)
+                    .unwrap_or_else(|| panic!("no account {who}")),
+            );
+        if let Some(v) = if_match {
+            request = request.header("if-match", format!("\"{v}\""));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, who: &str, path: &str) -> (StatusCode, Value) {
+        self.send(who, Method::GET, path, None, None).await
+    }
+}
+
+/// The Ninghai demo profile (catalogue, accounts, hall, bundles and their staff) on a fresh
+/// store with uploads, the clock at 09:00 China time on `today`: what the browser suites walk.
+pub async fn demo_world(label: &str, today: NaiveDate) -> World {
+    let (store, dir) = fresh_store(label).await;
+    let clock = Arc::new(ManualClock::at_local_morning(today));
+    let files = onewindow_app::files::local_file_store(&dir.join("files")).expect("a file store");
+    let service =
+        Service::new(store, Calendar::prc(), clock.clone(), "330226").with_file_store(files);
+    service.seed_demo(0).await.expect("the demo catalogue");
+    service
+        .seed_demo_accounts()
+        .await
+        .expect("the demo accounts");
+    service.seed_demo_hall().await.expect("the demo hall");
+    service.seed_demo_bundles().await.expect("the demo bundles");
+    World {
+        service,
+        clock,
+        accounts: Vec::new(),
+        dir,
+    }
+}
+
+/// Serves `router` on a free port of 127.0.0.1 (with the peer address, which the audit trail
+/// records); its base URL.
+pub async fn serve_router(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
+    });
+    format!("http://{addr}")
+}
