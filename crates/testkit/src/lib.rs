@@ -83,7 +83,7 @@ pub async fn fresh_store(label: &str) -> (Store, TempDir) {
 #[derive(Debug, Clone)]
 pub struct TestAccount {
     pub username: &'static str,
-    pub display_name: &'static str,
+    pub display_name: String,
     pub posts: Vec<Post>,
     pub identity: Option<&'static str>,
     pub phone: Option<&'static str>,
@@ -94,7 +94,7 @@ pub struct TestAccount {
 pub fn account(username: &'static str, post: Post) -> TestAccount {
     TestAccount {
         username,
-        display_name: username,
+        display_name: username.to_owned(),
         posts: vec![post],
         identity: None,
         phone: None,
@@ -163,7 +163,7 @@ impl Builder {
                 &operator,
                 NewUser {
                     username: a.username.into(),
-                    display_name: a.display_name.into(),
+                    display_name: a.display_name.clone(),
                     password: PASSWORD.into(),
                     identity: a.identity.map(str::to_string),
                     phone: a.phone.map(str::to_string),
@@ -301,9 +301,10 @@ impl TestApp {
     }
 }
 
-/// The Ninghai demo profile (catalogue, accounts, hall, bundles and their staff) on a fresh
-/// store with uploads, the clock at 09:00 China time on `today`: what the browser suites walk.
-pub async fn demo_world(label: &str, today: NaiveDate) -> World {
+/// The Ninghai demo profile (catalogue, accounts, hall, and with `bundles` the joint-approval
+/// bundles and their staff) on a fresh store with uploads, the clock at 09:00 China time on
+/// `today`: what the page and browser suites walk.
+pub async fn demo_world(label: &str, today: NaiveDate, bundles: bool) -> World {
     let (store, dir) = fresh_store(label).await;
     let clock = Arc::new(ManualClock::at_local_morning(today));
     let files = onewindow_app::files::local_file_store(&dir.join("files")).expect("a file store");
@@ -315,7 +316,9 @@ pub async fn demo_world(label: &str, today: NaiveDate) -> World {
         .await
         .expect("the demo accounts");
     service.seed_demo_hall().await.expect("the demo hall");
-    service.seed_demo_bundles().await.expect("the demo bundles");
+    if bundles {
+        service.seed_demo_bundles().await.expect("the demo bundles");
+    }
     World {
         service,
         clock,

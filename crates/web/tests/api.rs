@@ -57,7 +57,7 @@ type Account = TestAccount;
 
 fn account(username: &'static str, display_name: &'static str, post: Post) -> Account {
     TestAccount {
-        display_name,
+        display_name: display_name.to_owned(),
         ..onewindow_testkit::account(username, post)
     }
 }

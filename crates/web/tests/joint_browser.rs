@@ -17,7 +17,7 @@ const DEMO_STAFF_PASSWORD: &str = onewindow_app::demo::accounts::DEMO_JOINT_STAF
 /// on a fresh SQLite store, served on a free port; the clock stands at Monday 2 November 2026.
 async fn spawn_demo() -> (String, Service, TempDir) {
     let day = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
-    let world = onewindow_testkit::demo_world("joint-browser", day).await;
+    let world = onewindow_testkit::demo_world("joint-browser", day, true).await;
     let url = onewindow_testkit::serve_router(onewindow_web::app(world.service.clone())).await;
     (url, world.service, world.dir)
 }

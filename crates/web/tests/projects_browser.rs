@@ -28,7 +28,8 @@ const ZR_PASSWORD: &str = "ziranziyuan-2026";
 /// the holiday calendar covers.
 async fn spawn_demo() -> (String, Service, TempDir) {
     let day = NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
-    let World { service, dir, .. } = onewindow_testkit::demo_world("projects-browser", day).await;
+    let World { service, dir, .. } =
+        onewindow_testkit::demo_world("projects-browser", day, true).await;
     let operator = Actor::command_line("test");
     service
         .save_region(

@@ -8,7 +8,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use onewindow_app::{ManualClock, Service};
-use onewindow_domain::calendar::Calendar;
 use tower::ServiceExt;
 
 pub use onewindow_testkit::TempDir;
@@ -63,22 +62,13 @@ impl Answer {
 }
 
 pub async fn site() -> TestSite {
-    let dir = std::env::temp_dir().join(format!("onewindow-ui-{}", uuid::Uuid::now_v7()));
-    let url = onewindow_store::data_dir_url(&dir).expect("data dir");
-    let store = onewindow_store::Store::open(&url).await.expect("store");
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
-    let clock = Arc::new(ManualClock::at_local_morning(day));
-    let files = onewindow_app::files::local_file_store(&dir.join("files")).expect("files");
-    let service =
-        Service::new(store, Calendar::prc(), clock.clone(), "330226").with_file_store(files);
-    service.seed_demo(0).await.expect("demo catalogue");
-    service.seed_demo_accounts().await.expect("demo accounts");
-    service.seed_demo_hall().await.expect("demo hall");
+    let world = onewindow_testkit::demo_world("pages", day, false).await;
     TestSite {
-        router: crate::app(service.clone()),
-        service,
-        clock,
-        dir: TempDir(dir),
+        router: crate::app(world.service.clone()),
+        service: world.service,
+        clock: world.clock,
+        dir: world.dir,
     }
 }
 

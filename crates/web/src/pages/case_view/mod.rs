@@ -294,23 +294,23 @@ pub(crate) mod testing {
     use axum::body::Body;
     use axum::http::{HeaderMap, Request, StatusCode, header};
     use chrono::NaiveDate;
-    use onewindow_app::accounts::{Actor, NewUser};
+    use onewindow_app::accounts::Actor;
     use onewindow_app::catalogue_io::CatalogueDocument;
     use onewindow_app::service::SubmitCase;
     use onewindow_app::{ManualClock, Service};
     use onewindow_domain::access::{Post, Role};
-    use onewindow_domain::calendar::Calendar;
+
     use onewindow_domain::case::{Applicant, ApplicantKind, Case, CaseCommand, Channel};
     use onewindow_domain::catalogue::{
         Department, Fee, HallStatus, Item, ItemKind, Level, Material, MaterialCategory,
         MaterialForm, MaterialSource, RunMode,
     };
-    use onewindow_store::Store;
+
     use tower::ServiceExt;
 
     use crate::pages::encode_query_value;
 
-    pub const PASSWORD: &str = "Tr0ub4dor&3-staple";
+    pub use onewindow_testkit::PASSWORD;
     /// A clerk at county-hall, one at a township centre, and SCJG's reviewer and approver.
     pub const CLERK: &str = "clerk";
     pub const TOWNSHIP_CLERK: &str = "yuelong-clerk";
@@ -422,46 +422,30 @@ pub(crate) mod testing {
 
     /// The app on a fresh store; the clock stands at Monday 2 November 2026, 09:00.
     pub async fn app() -> TestApp {
-        let dir = std::env::temp_dir().join(format!("onewindow-ui-{}", uuid::Uuid::now_v7()));
-        let url = onewindow_store::data_dir_url(&dir).expect("temp dir");
-        let store = Store::open(&url).await.expect("store opens");
-        let clock = Arc::new(ManualClock::at_local_morning(day(2026, 11, 2)));
-        let files = onewindow_app::files::local_file_store(&dir.join("files")).expect("file store");
-        let service =
-            Service::new(store, Calendar::prc(), clock.clone(), "330226").with_file_store(files);
-        let operator = Actor::command_line("test");
-        service
-            .import_catalogue(&operator, catalogue())
-            .await
-            .expect("catalogue imports");
         let clerk = |centre: &str| Post::new(Role::Clerk).at_centre(centre);
-        for (username, post) in [
+        let accounts = [
             (CLERK, clerk("county-hall")),
             (TOWNSHIP_CLERK, clerk("township-yuelong")),
             (REVIEWER, Post::new(Role::Reviewer).in_department("SCJG")),
             (APPROVER, Post::new(Role::Approver).in_department("SCJG")),
-        ] {
-            service
-                .create_user(
-                    &operator,
-                    NewUser {
-                        username: username.into(),
-                        display_name: format!("{username} 同志"),
-                        password: PASSWORD.into(),
-                        identity: None,
-                        phone: None,
-                        posts: vec![post],
-                        may_reveal_personal_data: false,
-                    },
-                )
-                .await
-                .expect("account is created");
-        }
+        ]
+        .into_iter()
+        .map(|(username, post)| onewindow_testkit::TestAccount {
+            display_name: format!("{username} 同志"),
+            ..onewindow_testkit::account(username, post)
+        })
+        .collect();
+        let world = onewindow_testkit::Builder::new("case-pages", day(2026, 11, 2))
+            .catalogue(catalogue())
+            .accounts(accounts)
+            .with_files()
+            .service()
+            .await;
         TestApp {
-            router: crate::app(service.clone()),
-            service,
-            clock,
-            _dir: TempDir(dir),
+            router: crate::app(world.service.clone()),
+            service: world.service,
+            clock: world.clock,
+            _dir: world.dir,
         }
     }
 
