@@ -14,7 +14,7 @@ use onewindow_store::catalogue::{self as catalogue_rows, Published};
 use onewindow_store::hall::{self as hall_rows, Draft};
 pub use onewindow_store::hall::{Centre, Window};
 
-use crate::accounts::Actor;
+use crate::actor::Actor;
 use crate::error::AppError;
 use crate::service::Service;
 

@@ -13,7 +13,7 @@ use onewindow_store::audit as audit_rows;
 pub use onewindow_store::reports::Fault;
 use onewindow_store::reports::{self as report_rows, PeriodFilter, TaggedFacts};
 
-use crate::accounts::Actor;
+use crate::actor::Actor;
 use crate::error::AppError;
 use crate::service::Service;
 

@@ -1,26 +1,26 @@
 //! Joint approval (联办): the bundles of the catalogue, filing a bundle as one case, and the
 //! department tasks of its internal circulation.
 
-use onewindow_domain::access::{self, CaseOperation, Decision, Operation, Principal, Role};
+use onewindow_domain::access::{self, CaseOperation, Decision, Operation, Role};
 use onewindow_domain::audit::Outcome;
 use onewindow_domain::bundle::{Bundle, BundleFigures, BundlePlan, PublishedBundle};
-use onewindow_domain::calendar::Calendar;
 use onewindow_domain::case::{Case, Context};
-use onewindow_domain::circulation::{TaskAction, TaskCommand};
+use onewindow_domain::circulation::TaskCommand;
 use onewindow_domain::monitor::Light;
-use onewindow_domain::validation::FieldError;
 use onewindow_store::audit as audit_rows;
-use onewindow_store::bundles::{self as bundle_rows, TaskRow};
+use onewindow_store::bundles::{self as bundle_rows};
 use onewindow_store::cases as case_rows;
 use onewindow_store::catalogue as catalogue_rows;
 use onewindow_store::monitor::Alert;
 use onewindow_store::{Conn, enqueue_outbox};
 use serde::Serialize;
 
-use crate::accounts::Actor;
+use crate::actor::Actor;
+use crate::case_policy::{facts, mask_case, refusal};
+use crate::case_sync::{current_plan, redact_for, sync_tasks};
 use crate::clock::local_date;
 use crate::error::AppError;
-use crate::service::{Service, facts, mask_case, refusal};
+use crate::service::Service;
 
 /// A bundle as the portal and the catalogue report show it: its definition and its plan over
 /// the items as published now.
@@ -40,131 +40,6 @@ pub struct BundleReportLine {
     pub members: usize,
     #[serde(flatten)]
     pub figures: BundleFigures,
-}
-
-/// The plan of a bundle's current version over the current items, or `None` when no bundle has
-/// this code. A bundle whose members are no longer all published cannot be filed.
-pub(crate) async fn current_plan(
-    conn: &mut Conn,
-    code: &str,
-) -> Result<Option<BundlePlan>, AppError> {
-    let Some(published) = bundle_rows::get(&mut *conn, code).await? else {
-        return Ok(None);
-    };
-    let mut items = Vec::with_capacity(published.bundle.members.len());
-    for member in &published.bundle.members {
-        if let Some(item) = catalogue_rows::get_item(&mut *conn, &member.item_code).await? {
-            items.push(item);
-        }
-    }
-    published
-        .bundle
-        .resolve(published.version, &items)
-        .map(Some)
-        .map_err(|errors| {
-            AppError::Invalid(
-                errors
-                    .into_iter()
-                    .map(|e| {
-                        FieldError::new(
-                            "item_code",
-                            format!(
-                                "bundle {code} cannot be filed now: {}: {}",
-                                e.field, e.reason
-                            ),
-                        )
-                    })
-                    .collect(),
-            )
-        })
-}
-
-/// Keeps the task rows of a joint case in step with its body, in the same transaction.
-pub(crate) async fn sync_tasks(
-    conn: &mut Conn,
-    case: &Case,
-    calendar: &Calendar,
-) -> Result<(), AppError> {
-    let Some(circulation) = &case.circulation else {
-        return Ok(());
-    };
-    let mut rows = Vec::with_capacity(circulation.tasks.len());
-    for task in &circulation.tasks {
-        // A task whose due day falls in a year without a holiday notice shows no date rather
-        // than failing the command.
-        let due_on = task.due_on(calendar).ok().flatten();
-        rows.push(TaskRow {
-            task_key: task.key().to_string(),
-            item_name: task.spec.item_name.clone(),
-            department: task.department().to_string(),
-            status: task.status.as_str().to_string(),
-            claimed_by: task.claimed_by.clone(),
-            due_on: due_on.map(|d| d.to_string()),
-            limit_days: task.clock.as_ref().map(|c| c.total_limit()),
-        });
-    }
-    bundle_rows::sync_tasks(conn, &case.id, &rows).await?;
-    Ok(())
-}
-
-/// What `who` may do to each task of a joint case now.
-pub(crate) fn task_actions(who: &Principal, case: &Case) -> Vec<(String, Vec<TaskAction>)> {
-    let Some(circulation) = &case.circulation else {
-        return Vec::new();
-    };
-    let facts = facts(case);
-    circulation
-        .tasks
-        .iter()
-        .map(|t| {
-            let actions = t
-                .status
-                .allowed_actions()
-                .iter()
-                .copied()
-                .filter(|a| access::decide_task(who, *a, &facts, t.department()).is_allowed())
-                .collect();
-            (t.key().to_string(), actions)
-        })
-        .collect()
-}
-
-/// Each department sees its own task whole and only the progress of the others: their state and
-/// due day, not their opinions, reasons or reviewers. The window, the supervisors and the
-/// applicant see every part.
-pub(crate) fn redact_for(who: &Principal, case: &mut Case) {
-    let sees_all = who.is_system()
-        || who.has_role(Role::Supervisor)
-        || who.has_role(Role::ReturnVisitOperator)
-        || who.has_role(Role::Applicant)
-        || who.has_role(Role::Agent)
-        || who
-            .posts
-            .iter()
-            .any(|p| p.role == Role::Clerk && p.centre.as_deref() == Some(case.centre.as_str()));
-    if sees_all {
-        return;
-    }
-    let own: Vec<String> = who
-        .posts
-        .iter()
-        .filter(|p| matches!(p.role, Role::Reviewer | Role::Approver))
-        .filter_map(|p| p.department.clone())
-        .collect();
-    if let Some(circulation) = &mut case.circulation {
-        for task in &mut circulation.tasks {
-            if own.iter().any(|d| d == task.department()) {
-                continue;
-            }
-            task.claimed_by = None;
-            task.countersigns.clear();
-            task.sent_back_reason = None;
-            if let Some(decision) = &mut task.decision {
-                decision.reason.clear();
-                decision.decided_by.clear();
-            }
-        }
-    }
 }
 
 impl Service {

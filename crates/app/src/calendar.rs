@@ -26,7 +26,7 @@ use onewindow_store::monitor::{self as monitor_rows, Alert};
 use onewindow_store::{audit as audit_rows, enqueue_outbox};
 use serde::Serialize;
 
-use crate::accounts::Actor;
+use crate::actor::Actor;
 use crate::error::AppError;
 use crate::service::Service;
 
@@ -168,7 +168,7 @@ impl Service {
                                 case.number
                             )));
                         }
-                        crate::bundles::sync_tasks(&mut *conn, &next, &after).await?;
+                        crate::case_sync::sync_tasks(&mut *conn, &next, &after).await?;
                         let earlier = earlier_alerts(&next, &event, &after, &rule, today, now);
                         loaded.deadlines_moved += 1;
                         loaded.moved_earlier += usize::from(!earlier.is_empty());

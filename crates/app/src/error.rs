@@ -45,7 +45,7 @@ pub enum AppError {
     /// after writing the audit record.
     #[error("{reason}")]
     Refused {
-        status: crate::service::RefusalKind,
+        status: RefusalKind,
         reason: String,
         /// What the audit record names: `case:<receipt number>`.
         target: String,
@@ -81,4 +81,12 @@ impl From<CaseError> for AppError {
             CaseError::Calendar(e) => AppError::Calendar(e),
         }
     }
+}
+
+/// Why the policy refused, carried out of a write job so the refusal can be audited after the
+/// job's transaction has rolled back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    Hidden,
+    Forbidden,
 }

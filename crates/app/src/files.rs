@@ -17,9 +17,10 @@ use onewindow_store::files as file_rows;
 pub use onewindow_store::files::CaseFile;
 use sha2::{Digest, Sha256};
 
-use crate::accounts::Actor;
+use crate::actor::Actor;
+use crate::case_policy::facts;
 use crate::error::AppError;
-use crate::service::{Service, SubmitCase, Submitted, facts};
+use crate::service::{Service, SubmitCase, Submitted};
 
 /// The largest file accepted: a scanned multi-page document, not a video.
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;

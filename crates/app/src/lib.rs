@@ -3,10 +3,13 @@
 //! domain crate.
 
 pub mod accounts;
+pub mod actor;
 pub mod admin;
 pub mod assessment;
 pub mod bundles;
 pub mod calendar;
+pub mod case_policy;
+pub mod case_sync;
 pub mod catalogue_io;
 pub mod clock;
 pub mod demo;
@@ -14,6 +17,7 @@ pub mod error;
 pub mod files;
 pub mod jobs;
 pub mod mail;
+pub mod mail_config;
 pub mod monitor;
 pub mod monthly_report;
 pub mod nats;

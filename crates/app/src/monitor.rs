@@ -9,7 +9,7 @@ use onewindow_store::Store;
 use onewindow_store::monitor::{self as monitor_rows, Alert, ClockRow, ClockToCheck};
 use serde::Serialize;
 
-use crate::accounts::Actor;
+use crate::actor::Actor;
 use crate::error::AppError;
 use crate::service::{Page, Service};
 

@@ -20,7 +20,7 @@ pub use onewindow_report::monthly::{Month, MonthlyReport, OverdueCase};
 use onewindow_report::{FontError as BadFont, ReportFont};
 use onewindow_store::reports::{self as report_rows, PeriodFilter};
 
-use crate::accounts::Actor;
+use crate::actor::Actor;
 use crate::assessment::Unit;
 use crate::error::AppError;
 use crate::service::Service;

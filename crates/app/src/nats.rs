@@ -505,7 +505,7 @@ mod tests {
     use onewindow_domain::calendar::Calendar;
 
     use super::*;
-    use crate::accounts::Actor;
+    use crate::actor::Actor;
     use crate::clock::ManualClock;
     use crate::mail::MailConfig;
     use crate::mail::tests::{alert, switchable_relay};

@@ -4,7 +4,7 @@
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use onewindow_domain::access::{self, CaseFacts, CaseOperation, Decision, Operation};
+use onewindow_domain::access::{self, CaseOperation, Decision, Operation};
 use onewindow_domain::audit::Outcome;
 use onewindow_domain::calendar::Calendar;
 use onewindow_domain::case::{
@@ -21,9 +21,11 @@ use onewindow_store::catalogue::{self as catalogue_rows, ItemFilter};
 use onewindow_store::{Store, enqueue_outbox, next_counter};
 use serde::{Deserialize, Serialize};
 
-pub use crate::accounts::Actor;
+pub use crate::actor::Actor;
+use crate::case_policy::{authorise_command, facts, mask_case};
 use crate::clock::{Clock, local_date};
 use crate::error::AppError;
+pub use crate::error::RefusalKind;
 
 /// An application as it arrives at the service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,7 +95,7 @@ struct Inner {
     /// Where uploaded files live; absent, uploads are refused.
     files: Option<Arc<dyn object_store::ObjectStore>>,
     /// The SMTP relay alerts are mailed through; absent, alerts stay in the inbox.
-    mail: Option<crate::mail::MailConfig>,
+    mail: Option<crate::mail_config::MailConfig>,
 }
 
 /// The calendar a service counts with, and which stored notices it holds.
@@ -148,7 +150,7 @@ impl Service {
     }
 
     /// The same service mailing alerts through an SMTP relay.
-    pub fn with_mail(self, mail: crate::mail::MailConfig) -> Self {
+    pub fn with_mail(self, mail: crate::mail_config::MailConfig) -> Self {
         let inner = Inner {
             store: self.inner.store.clone(),
             calendar: self.inner.calendar.clone(),
@@ -162,7 +164,7 @@ impl Service {
         }
     }
 
-    pub(crate) fn mail_config(&self) -> Option<&crate::mail::MailConfig> {
+    pub(crate) fn mail_config(&self) -> Option<&crate::mail_config::MailConfig> {
         self.inner.mail.as_ref()
     }
 
@@ -365,7 +367,7 @@ impl Service {
                     let plan = match &item {
                         Some(_) => None,
                         None => Some(
-                            crate::bundles::current_plan(&mut *conn, &request.item_code)
+                            crate::case_sync::current_plan(&mut *conn, &request.item_code)
                                 .await?
                                 .ok_or_else(|| {
                                     AppError::invalid(
@@ -405,7 +407,7 @@ impl Service {
                         }
                     };
                     if let Some(code) = &project_code {
-                        crate::projects::file_under_project(
+                        crate::case_sync::file_under_project(
                             &mut *conn,
                             &mut case,
                             code,
@@ -414,7 +416,7 @@ impl Service {
                         .await?;
                     }
                     case_rows::insert(&mut *conn, &case, &event, actor.username(), None).await?;
-                    crate::bundles::sync_tasks(&mut *conn, &case, &calendar).await?;
+                    crate::case_sync::sync_tasks(&mut *conn, &case, &calendar).await?;
                     for mut file in files {
                         file.case_id = case.id.clone();
                         onewindow_store::files::insert(&mut *conn, &file).await?;
@@ -533,8 +535,8 @@ impl Service {
                             current,
                         });
                     }
-                    crate::bundles::sync_tasks(&mut *conn, &next, &calendar).await?;
-                    crate::projects::follow_case(&mut *conn, &next, now).await?;
+                    crate::case_sync::sync_tasks(&mut *conn, &next, &calendar).await?;
+                    crate::case_sync::follow_case(&mut *conn, &next, now).await?;
                     for mut file in files {
                         file.case_id = next.id.clone();
                         onewindow_store::files::insert(&mut *conn, &file).await?;
@@ -661,10 +663,10 @@ impl Service {
                     .is_allowed()
             })
             .collect();
-        let task_actions = crate::bundles::task_actions(&actor.principal, &case);
-        crate::bundles::redact_for(&actor.principal, &mut case);
+        let task_actions = crate::case_sync::task_actions(&actor.principal, &case);
+        crate::case_sync::redact_for(&actor.principal, &mut case);
         mask_case(&mut case);
-        let provisional = crate::calendar::is_provisional(calendar, due_on);
+        let provisional = due_on.is_some_and(|d| calendar.is_provisional(d));
         Ok(CaseDetail {
             due_on,
             provisional,
@@ -791,77 +793,6 @@ impl Service {
             }
         }
         Ok(accepted)
-    }
-}
-
-/// Why the policy refused, carried out of a write job so the refusal can be audited after the
-/// job's transaction has rolled back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefusalKind {
-    Hidden,
-    Forbidden,
-}
-
-/// The facts of a case that access depends on.
-pub(crate) fn facts(case: &Case) -> CaseFacts<'_> {
-    CaseFacts {
-        department: &case.department,
-        centre: &case.centre,
-        status: case.status,
-        owner: case.filed_by.as_deref(),
-        applicant_identity: &case.applicant.id_number,
-        task_departments: case
-            .circulation
-            .as_ref()
-            .map_or(&[][..], |c| c.departments.as_slice()),
-    }
-}
-
-/// Asks the policy whether `actor` may run `command` on `case`. The system's own commands (which
-/// are no user's action) are for the system alone.
-fn authorise_command(
-    actor: &Actor,
-    case: &Case,
-    command: &CaseCommand,
-    case_ref: &str,
-) -> Result<(), AppError> {
-    let decision = match command.action() {
-        Some(action) => {
-            access::decide_case(&actor.principal, CaseOperation::Act(action), &facts(case))
-        }
-        None if actor.principal.is_system() => Decision::Allow,
-        None => Decision::Refuse("only the service itself runs this command".into()),
-    };
-    refusal(decision, case, case_ref)
-}
-
-/// A policy decision on a case inside a write job: a refusal carried out of the job, to be
-/// audited by [`Service::audit_refusal`].
-pub(crate) fn refusal(decision: Decision, case: &Case, case_ref: &str) -> Result<(), AppError> {
-    match decision {
-        Decision::Allow => Ok(()),
-        Decision::Hide => Err(AppError::Refused {
-            status: RefusalKind::Hidden,
-            reason: format!("case {case_ref} is out of scope"),
-            target: format!("case:{}", case.number),
-        }),
-        Decision::Refuse(reason) => Err(AppError::Refused {
-            status: RefusalKind::Forbidden,
-            reason,
-            target: format!("case:{}", case.number),
-        }),
-    }
-}
-
-/// Masks the applicant's identity and phone number for showing in lists and pages.
-pub fn mask_case(case: &mut Case) {
-    case.applicant.id_number = access::mask(&case.applicant.id_number);
-    case.applicant.phone = case.applicant.phone.as_deref().map(access::mask);
-    // An express address often carries the recipient's phone number.
-    if let Some(onewindow_domain::case::DeliveryMethod::Express { address, .. }) =
-        &mut case.delivery
-    {
-        *address = access::mask_numbers(address);
     }
 }
 

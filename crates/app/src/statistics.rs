@@ -14,7 +14,7 @@ use onewindow_store::catalogue as catalogue_rows;
 use onewindow_store::facts;
 use onewindow_store::reports::{self as report_rows, PeriodFilter};
 
-use crate::accounts::Actor;
+use crate::actor::Actor;
 use crate::assessment::Unit;
 use crate::error::AppError;
 use crate::service::Service;

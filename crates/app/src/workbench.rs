@@ -16,8 +16,9 @@ use onewindow_domain::clock::notice_deadline;
 use onewindow_store::bundles as bundle_rows;
 use onewindow_store::cases as case_rows;
 
+use crate::case_policy::{facts, mask_case};
 use crate::error::AppError;
-use crate::service::{Actor, CaseQuery, Page, Service, facts, mask_case};
+use crate::service::{Actor, CaseQuery, Page, Service};
 
 /// The most cases one workbench list reads before ordering them.
 pub const MAX_SCANNED: usize = 5_000;
@@ -329,7 +330,7 @@ impl Service {
             {
                 continue;
             }
-            crate::bundles::redact_for(&actor.principal, &mut case);
+            crate::case_sync::redact_for(&actor.principal, &mut case);
             mask_case(&mut case);
             let mine: Vec<&onewindow_domain::circulation::Task> = case
                 .circulation

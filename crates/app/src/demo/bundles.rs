@@ -11,7 +11,7 @@
 use onewindow_domain::bundle::Bundle;
 use onewindow_store::bundles as bundle_rows;
 
-use crate::accounts::Actor;
+use crate::actor::Actor;
 use crate::error::AppError;
 use crate::service::Service;
 

@@ -1,6 +1,6 @@
 //! The demo's service centres and the comprehensive windows of the county hall.
 
-use crate::accounts::Actor;
+use crate::actor::Actor;
 use crate::error::AppError;
 use crate::service::Service;
 

@@ -11,7 +11,7 @@
 use onewindow_store::cases as case_rows;
 use onewindow_store::catalogue as catalogue_rows;
 
-use crate::accounts::Actor;
+use crate::actor::Actor;
 use crate::catalogue_io::ImportError;
 use crate::error::AppError;
 use crate::service::Service;
