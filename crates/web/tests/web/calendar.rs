@@ -5,8 +5,7 @@
 //! whose deadline moved earlier; a bad notice is refused with its line and loads nothing.
 //! The clock stands in late December 2026, so nothing here depends on the day the tests run.
 
-#[path = "support/http.rs"]
-mod harness;
+use crate::support::http as harness;
 
 use chrono::NaiveDate;
 use harness::{TestAccount, TestApp, account, spawn};

@@ -2506,13 +2506,12 @@ async fn the_assessment_ranks_by_the_scheme_and_counts_fault_records() {
 // ---- pages in a real browser --------------------------------------------------------------------
 //
 // Headless Chromium driven through Debian's chromedriver by our own small WebDriver client
-// (tests/support/browser.rs; a module, not a file of its own under tests/, so that it links into
+// (tests/web/support/browser.rs; a module, not a file of its own under tests/, so that it links into
 // this one test binary). Without chromedriver these tests say "skipped" and pass, unless
 // ONEWINDOW_BROWSER_TESTS=required (as in CI); they run on the SQLite pass only (see
 // `browser::enabled`). Each saves screenshots of what it sees under target/screenshots/.
 
-#[path = "support/browser.rs"]
-mod browser;
+use crate::support::browser;
 
 /// The browser's view of the app: one Chromium on a fresh profile, no cookies.
 async fn browser_on(app: &TestApp, label: &str) -> browser::Session {

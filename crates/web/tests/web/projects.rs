@@ -4,8 +4,7 @@
 //! SQLite by default; with `ONEWINDOW_TEST_POSTGRES=postgres://…` the same tests run on
 //! PostgreSQL, each in a fresh database.
 
-#[path = "support/http.rs"]
-mod harness;
+use crate::support::http as harness;
 
 use chrono::NaiveDate;
 use harness::{TestAccount, TestApp, account, spawn};

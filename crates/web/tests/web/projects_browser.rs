@@ -3,7 +3,7 @@
 //! approvals of the first stage under the project in parallel, hands an agent the project, sees
 //! an earlier result of the project taken as a material without uploading it again, and the
 //! agent's board shows where the project stands. Headless Chromium through Debian's chromedriver
-//! (tests/support/browser.rs); skipped without it unless `ONEWINDOW_BROWSER_TESTS=required`, and
+//! (tests/web/support/browser.rs); skipped without it unless `ONEWINDOW_BROWSER_TESTS=required`, and
 //! run on the SQLite pass only. Screenshots go to target/screenshots/.
 
 use onewindow_testkit::{TempDir, World};
@@ -17,8 +17,7 @@ use onewindow_domain::access::{Post, Role};
 use onewindow_domain::case::{Applicant, ApplicantKind, CaseCommand, Channel};
 use onewindow_domain::project::Assessment;
 
-#[path = "support/browser.rs"]
-mod browser;
+use crate::support::browser;
 
 const ZR_PASSWORD: &str = "ziranziyuan-2026";
 

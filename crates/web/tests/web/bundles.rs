@@ -6,8 +6,7 @@
 //! against PostgreSQL, each in a fresh database. The clock stands in March 2026, so that every
 //! deadline falls in a year the calendar covers.
 
-#[path = "support/http.rs"]
-mod harness;
+use crate::support::http as harness;
 
 use chrono::NaiveDate;
 use harness::{TestAccount, TestApp, account, spawn};

@@ -1,6 +1,6 @@
 //! Joint approval in a real browser: the homestay bundle (LB-MINSU) of the demo profile from the
 //! portal's bundle page to one delivery. Headless Chromium through Debian's chromedriver
-//! (tests/support/browser.rs); skipped without it unless `ONEWINDOW_BROWSER_TESTS=required`, and
+//! (tests/web/support/browser.rs); skipped without it unless `ONEWINDOW_BROWSER_TESTS=required`, and
 //! run on the SQLite pass only (see `browser::enabled`). Screenshots go to target/screenshots/.
 
 use onewindow_testkit::TempDir;
@@ -8,8 +8,7 @@ use onewindow_testkit::TempDir;
 use chrono::NaiveDate;
 use onewindow_app::Service;
 
-#[path = "support/browser.rs"]
-mod browser;
+use crate::support::browser;
 
 const DEMO_STAFF_PASSWORD: &str = onewindow_app::demo::accounts::DEMO_JOINT_STAFF_PASSWORD;
 

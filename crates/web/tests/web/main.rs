@@ -1,0 +1,12 @@
+//! The web crate's integration suites, in one test binary (one link of the whole app instead of
+//! one per suite): the JSON API on a real store, joint approval, investment projects, the
+//! working-day calendar, and the pages in a real headless Chromium.
+
+mod support;
+
+mod api;
+mod bundles;
+mod calendar;
+mod joint_browser;
+mod projects;
+mod projects_browser;
