@@ -14,10 +14,12 @@
 //! earlier is the department's to absorb (it is alerted); a move later follows the law's count of
 //! working days, which the applicant was told the printed day was subject to.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use onewindow_domain::access::{self, Operation};
 use onewindow_domain::audit::Outcome;
-use onewindow_domain::calendar::Calendar;
+use onewindow_domain::calendar::{Calendar, first_day_a_notice_reaches};
 use onewindow_domain::case::{Case, CaseEvent};
 use onewindow_domain::validation::FieldError;
 use onewindow_store::calendar::{self as calendar_rows, StoredNotice};
@@ -90,18 +92,20 @@ impl Service {
             .map_err(|e| AppError::Invalid(vec![FieldError::new("notice", e.to_string())]))?;
         // Commands that start from now count on the notice; should the write fail, the
         // calendar goes back (a command in between keeps a due day the next load recomputes).
-        self.replace_calendar(after.clone(), self.notices_signature());
-        let result = self
-            .write_notice(actor, json, year, before.clone(), after)
-            .await;
-        match result {
+        let after = Arc::new(after);
+        let signature = self.notices_signature();
+        self.replace_calendar(after.clone(), signature.clone());
+        match self
+            .write_notice(actor, json, year, before.clone(), after.clone())
+            .await
+        {
             Ok(loaded) => {
                 let signature = calendar_rows::notices_signature(self.store().readers()).await?;
-                self.replace_calendar(self.calendar().as_ref().clone(), Some(signature));
+                self.replace_calendar(after, Some(signature));
                 Ok(loaded)
             }
             Err(error) => {
-                self.replace_calendar(before.as_ref().clone(), self.notices_signature());
+                self.replace_calendar(before, signature);
                 Err(error)
             }
         }
@@ -112,8 +116,8 @@ impl Service {
         actor: &Actor,
         json: &str,
         year: i32,
-        before: std::sync::Arc<Calendar>,
-        after: Calendar,
+        before: Arc<Calendar>,
+        after: Arc<Calendar>,
     ) -> Result<NoticeLoaded, AppError> {
         let now = self.now();
         let today = self.today();
@@ -125,8 +129,7 @@ impl Service {
             loaded_at: now,
             loaded_by: actor.username().to_owned(),
         };
-        // A notice rearranges days from the last week of the year before at the earliest.
-        let from = NaiveDate::from_ymd_opt(year - 1, 12, 25)
+        let from = first_day_a_notice_reaches(year)
             .ok_or_else(|| AppError::invalid("notice", format!("no year {year}")))?;
         let provisional_year = after.provisional_year();
         self.store()
@@ -233,7 +236,7 @@ impl Service {
             })?;
         }
         let changed = calendar != *self.calendar();
-        self.replace_calendar(calendar, Some(signature));
+        self.replace_calendar(Arc::new(calendar), Some(signature));
         Ok(changed)
     }
 

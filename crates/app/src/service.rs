@@ -191,12 +191,16 @@ impl Service {
     }
 
     /// Puts `calendar` in place, with the signature of the stored notices it holds.
-    pub(crate) fn replace_calendar(&self, calendar: Calendar, notices_signature: Option<String>) {
+    pub(crate) fn replace_calendar(
+        &self,
+        calendar: Arc<Calendar>,
+        notices_signature: Option<String>,
+    ) {
         let mut state = match self.inner.calendar.write() {
             Ok(state) => state,
             Err(poisoned) => poisoned.into_inner(),
         };
-        state.calendar = Arc::new(calendar);
+        state.calendar = calendar;
         state.notices_signature = notices_signature;
     }
 

@@ -296,9 +296,9 @@ async fn open_with(
     let files = file_store(args, files).await?;
     let notices = onewindow_store::calendar::notices(store.readers()).await?;
     let calendar = calendar(args, &notices)?;
-    let service = Service::new(store, calendar, clock, "330226").with_file_store(files);
-    service.sync_calendar().await?;
-    Ok(service)
+    // The notices are in the calendar already; a serving node compares them with the store's at
+    // every sweep tick (Service::sync_calendar).
+    Ok(Service::new(store, calendar, clock, "330226").with_file_store(files))
 }
 
 /// Uploaded materials live beside the database in DATA/files, or in an S3-compatible bucket that

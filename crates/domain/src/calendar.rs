@@ -347,8 +347,9 @@ impl Calendar {
                     date,
                 });
             }
-            let first_allowed = NaiveDate::from_ymd_opt(year - 1, 12, 25);
-            if date.year() != year && first_allowed.is_none_or(|first| date < first) {
+            if date.year() != year
+                && first_day_a_notice_reaches(year).is_none_or(|first| date < first)
+            {
                 return Err(CalendarDataError::DateOutsideNoticeWeek {
                     location: location(),
                     year,
@@ -446,7 +447,7 @@ impl Calendar {
         let Some(year) = self.provisional_year() else {
             return false;
         };
-        date.year() == year || (date.year() == year - 1 && (date.month(), date.day()) >= (12, 25))
+        first_day_a_notice_reaches(year).is_some_and(|first| date >= first) && date.year() <= year
     }
 
     /// The days off of the provisional year under the regulation, with their festivals.
@@ -583,6 +584,13 @@ impl Calendar {
         self.spans = spans;
         Ok(())
     }
+}
+
+/// The first day the State Council's notice of `year` may rearrange: 25 December of the year
+/// before, since a notice can move the days around New Year's Day (the 2019 notice made
+/// 29 December 2018 a working day and 30–31 December days off).
+pub fn first_day_a_notice_reaches(year: i32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(year - 1, 12, 25)
 }
 
 /// `data/holidays-cn.json`. Other keys (`source`, `licence`) are documentation.
