@@ -16,8 +16,8 @@ use onewindow_store::{Conn, enqueue_outbox};
 use serde::Serialize;
 
 use crate::actor::Actor;
-use crate::case_policy::{facts, mask_case, refusal};
-use crate::case_sync::{current_plan, redact_for, sync_tasks};
+use crate::case_policy::{disclose, facts, refusal};
+use crate::case_sync::{current_plan, sync_tasks};
 use crate::clock::local_date;
 use crate::error::AppError;
 use crate::service::Service;
@@ -66,12 +66,7 @@ impl Service {
                 let previous = clock.light.unwrap_or(Light::Green);
                 let (light, next) = match (clock.status.as_str(), clock.due_on, clock.limit_days) {
                     ("open" | "in_review", Some(due), Some(limit)) => {
-                        let left = onewindow_domain::monitor::days_left_until(
-                            &self.calendar(),
-                            due,
-                            today,
-                        )?;
-                        let light = rule.light(limit, left);
+                        let light = rule.light_by_due_date(&self.calendar(), limit, due, today)?;
                         // Looked at again tomorrow while it can still change colour.
                         let next = (light != Light::Red).then(|| today.succ_opt()).flatten();
                         (light, next)
@@ -379,8 +374,7 @@ impl Service {
                 result,
             )
             .await?;
-        redact_for(&actor.principal, &mut case);
-        mask_case(&mut case);
+        disclose(&actor.principal, &mut case);
         Ok(case)
     }
 }

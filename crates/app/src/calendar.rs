@@ -320,8 +320,7 @@ fn earlier_alerts(
         return Vec::new();
     };
     let light_on = |due: NaiveDate, limit: u32| {
-        onewindow_domain::monitor::days_left_until(calendar, due, today)
-            .map(|left| rule.light(limit, left))
+        rule.light_by_due_date(calendar, limit, due, today)
             .unwrap_or(onewindow_domain::monitor::Light::Green)
     };
     let alert = |department: &str, item_name: &str, before: NaiveDate, after: NaiveDate, limit| {

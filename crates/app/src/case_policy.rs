@@ -4,8 +4,11 @@
 use crate::actor::Actor;
 use crate::error::AppError;
 use crate::error::RefusalKind;
+use onewindow_domain::access::Principal;
 use onewindow_domain::access::{self, CaseFacts, CaseOperation, Decision};
-use onewindow_domain::case::{Case, CaseCommand};
+use onewindow_domain::case::{Case, CaseCommand, CaseEvent, DeliveryMethod};
+use onewindow_domain::disclosure::Disclosure;
+use onewindow_store::cases::StoredEvent;
 
 /// The facts of a case that access depends on.
 pub(crate) fn facts(case: &Case) -> CaseFacts<'_> {
@@ -58,14 +61,34 @@ pub(crate) fn refusal(decision: Decision, case: &Case, case_ref: &str) -> Result
     }
 }
 
+/// Makes `case` fit to leave the service for `who` — by the API, a page, a list, an export or a
+/// message: what the reader may not see of a joint case is taken out ([`Disclosure`]) and the
+/// applicant's numbers are masked. Every path a case leaves by goes through here.
+pub fn disclose(who: &Principal, case: &mut Case) {
+    Disclosure::of(who, case).redact_case(case);
+    mask_case(case);
+}
+
+/// The history of `case` fit to leave the service for `who`, by the rule of [`disclose`].
+pub fn disclose_history(who: &Principal, case: &Case, history: &mut [StoredEvent]) {
+    let disclosure = Disclosure::of(who, case);
+    for stored in history {
+        disclosure.redact_event(case, &mut stored.actor, &mut stored.event);
+        if let CaseEvent::Delivered {
+            method: DeliveryMethod::Express { address, .. },
+        } = &mut stored.event
+        {
+            *address = access::mask_numbers(address);
+        }
+    }
+}
+
 /// Masks the applicant's identity and phone number for showing in lists and pages.
-pub fn mask_case(case: &mut Case) {
+fn mask_case(case: &mut Case) {
     case.applicant.id_number = access::mask(&case.applicant.id_number);
     case.applicant.phone = case.applicant.phone.as_deref().map(access::mask);
     // An express address often carries the recipient's phone number.
-    if let Some(onewindow_domain::case::DeliveryMethod::Express { address, .. }) =
-        &mut case.delivery
-    {
+    if let Some(DeliveryMethod::Express { address, .. }) = &mut case.delivery {
         *address = access::mask_numbers(address);
     }
 }

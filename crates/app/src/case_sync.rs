@@ -2,7 +2,7 @@
 //! joint case's department tasks and the plan they follow, what a department may see and do of
 //! them, and the progress of the investment project a case is filed under.
 
-use onewindow_domain::access::{self, Principal, Role};
+use onewindow_domain::access::{self, Principal};
 use onewindow_domain::bundle::BundlePlan;
 use onewindow_domain::calendar::Calendar;
 use onewindow_domain::case::Case;
@@ -102,44 +102,6 @@ pub(crate) fn task_actions(who: &Principal, case: &Case) -> Vec<(String, Vec<Tas
             (t.key().to_string(), actions)
         })
         .collect()
-}
-
-/// Each department sees its own task whole and only the progress of the others: their state and
-/// due day, not their opinions, reasons or reviewers. The window, the supervisors and the
-/// applicant see every part.
-pub(crate) fn redact_for(who: &Principal, case: &mut Case) {
-    let sees_all = who.is_system()
-        || who.has_role(Role::Supervisor)
-        || who.has_role(Role::ReturnVisitOperator)
-        || who.has_role(Role::Applicant)
-        || who.has_role(Role::Agent)
-        || who
-            .posts
-            .iter()
-            .any(|p| p.role == Role::Clerk && p.centre.as_deref() == Some(case.centre.as_str()));
-    if sees_all {
-        return;
-    }
-    let own: Vec<String> = who
-        .posts
-        .iter()
-        .filter(|p| matches!(p.role, Role::Reviewer | Role::Approver))
-        .filter_map(|p| p.department.clone())
-        .collect();
-    if let Some(circulation) = &mut case.circulation {
-        for task in &mut circulation.tasks {
-            if own.iter().any(|d| d == task.department()) {
-                continue;
-            }
-            task.claimed_by = None;
-            task.countersigns.clear();
-            task.sent_back_reason = None;
-            if let Some(decision) = &mut task.decision {
-                decision.reason.clear();
-                decision.decided_by.clear();
-            }
-        }
-    }
 }
 
 /// Files `case` under the project `code` (in the caller's transaction): the applicant must own

@@ -4,6 +4,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use onewindow_domain::access::{self, CaseScope, Role};
+use onewindow_domain::clock::Timeliness;
 use onewindow_domain::monitor::{Light, LightRule};
 use onewindow_store::Store;
 use onewindow_store::monitor::{self as monitor_rows, Alert, ClockRow, ClockToCheck};
@@ -40,8 +41,11 @@ pub struct LitClock {
     #[serde(flatten)]
     pub clock: ClockRow,
     pub light: Light,
-    /// Working days left (negative when overdue); absent while the clock is stopped.
+    /// Working days left, or minus the working days overdue (an order, not the test of overdue:
+    /// see `timeliness`); absent while the clock is stopped.
     pub days_left: Option<i64>,
+    /// Where the clock stands today; absent while the clock is stopped.
+    pub timeliness: Option<Timeliness>,
     /// The due day is counted on the provisional calendar (预计).
     pub provisional: bool,
 }
@@ -97,12 +101,12 @@ impl Service {
         &self,
         clock: &ClockRow,
         today: NaiveDate,
-    ) -> Result<Option<(Light, i64)>, AppError> {
+    ) -> Result<Option<(Light, Timeliness)>, AppError> {
         let (Some(due), Some(limit)) = (clock.due_on, clock.limit_days) else {
             return Ok(None);
         };
-        let left = onewindow_domain::monitor::days_left_until(&self.calendar(), due, today)?;
-        Ok(Some((self.light_rule().light(limit, left), left)))
+        let standing = Timeliness::on(&self.calendar(), due, today)?;
+        Ok(Some((self.light_rule().light(limit, standing), standing)))
     }
 
     /// The day from which a clock that shows `light` today must be looked at again: the day it
@@ -115,7 +119,8 @@ impl Service {
         let tomorrow = today.succ_opt()?;
         let day = match light {
             Light::Green => yellow_on(&self.calendar(), due, self.light_rule().yellow_from(limit)),
-            Light::Yellow => self.calendar().add_working_days(due, 1),
+            // Red from the first calendar day after the due day, working day or not.
+            Light::Yellow => Ok(due.succ_opt().unwrap_or(tomorrow)),
             Light::Red => return None,
         };
         Some(day.unwrap_or(tomorrow).max(tomorrow))
@@ -256,12 +261,13 @@ impl Service {
         let mut red = Vec::new();
         let mut yellow = Vec::new();
         for (clock, light) in monitor_rows::lit_clocks_in(readers, &scope).await? {
-            let days_left = self.light_of(&clock, today)?.map(|(_, left)| left);
+            let timeliness = self.light_of(&clock, today)?.map(|(_, standing)| standing);
             let entry = LitClock {
                 provisional: crate::calendar::is_provisional(&self.calendar(), clock.due_on),
                 clock,
                 light,
-                days_left,
+                days_left: timeliness.map(Timeliness::signed_working_days),
+                timeliness,
             };
             match light {
                 Light::Red => red.push(entry),
@@ -284,12 +290,13 @@ impl Service {
                 due_on: task.due_on,
                 limit_days: task.limit_days,
             };
-            let days_left = self.light_of(&clock, today)?.map(|(_, left)| left);
+            let timeliness = self.light_of(&clock, today)?.map(|(_, standing)| standing);
             let entry = LitClock {
                 provisional: crate::calendar::is_provisional(&self.calendar(), clock.due_on),
                 clock,
                 light,
-                days_left,
+                days_left: timeliness.map(Timeliness::signed_working_days),
+                timeliness,
             };
             match light {
                 Light::Red => red.push(entry),
@@ -1040,7 +1047,7 @@ mod tests {
             while due <= day(11, 30) {
                 if calendar.is_working_day(due).expect("covered") {
                     let yellow = yellow_on(&calendar, due, yellow_from).expect("covered");
-                    let red = calendar.add_working_days(due, 1).expect("covered");
+                    let red = due.succ_opt().expect("next day");
                     let mut today = due - Duration::days(100);
                     while today <= due + Duration::days(12) {
                         let expected = if today < yellow {
@@ -1235,7 +1242,7 @@ mod tests {
                     (Status::Accepted | Status::InReview, Some(c)) => (
                         rule.light(
                             c.total_limit(),
-                            c.days_left(&calendar, today).expect("covered"),
+                            c.timeliness(&calendar, today).expect("covered"),
                         ),
                         true,
                     ),

@@ -12,6 +12,7 @@ use onewindow_domain::case::{
 };
 use onewindow_domain::catalogue::{Department, PublishedItem};
 use onewindow_domain::circulation::TaskAction;
+use onewindow_domain::clock::Timeliness;
 use onewindow_domain::figures::{CatalogueFigures, catalogue_figures};
 use onewindow_domain::identifiers::{ResidentIdNumber, UnifiedSocialCreditCode};
 use onewindow_domain::validation::FieldError;
@@ -22,7 +23,7 @@ use onewindow_store::{Store, enqueue_outbox, next_counter};
 use serde::{Deserialize, Serialize};
 
 pub use crate::actor::Actor;
-use crate::case_policy::{authorise_command, facts, mask_case};
+use crate::case_policy::{authorise_command, disclose, disclose_history, facts};
 use crate::clock::{Clock, local_date};
 use crate::error::AppError;
 pub use crate::error::RefusalKind;
@@ -57,7 +58,8 @@ pub struct CaseDetail {
     /// The year whose notice is awaited, when `provisional`.
     pub provisional_year: Option<i32>,
     pub working_days_used: Option<u32>,
-    pub working_days_left: Option<i64>,
+    /// Where the clock stands today, while the case is on it.
+    pub timeliness: Option<Timeliness>,
     pub visit_count: usize,
     pub at_most_once: bool,
     pub allowed_actions: Vec<Action>,
@@ -347,6 +349,7 @@ impl Service {
         let idempotency_key = idempotency_key.map(|k| format!("{}:{k}", who.user_id));
         let calendar = self.calendar();
         let division = self.inner.division.clone();
+        let reader = actor.principal.clone();
         let actor = actor.clone();
         let now = self.now();
         let mut submitted = self
@@ -456,7 +459,7 @@ impl Service {
                 })
             })
             .await?;
-        mask_case(&mut submitted.case);
+        disclose(&reader, &mut submitted.case);
         Ok(submitted)
     }
 
@@ -586,7 +589,7 @@ impl Service {
         let mut case = self
             .audit_refusal(actor, &format!("case.{action_name}"), case_ref, result)
             .await?;
-        mask_case(&mut case);
+        disclose(&actor.principal, &mut case);
         Ok(case)
     }
 
@@ -640,21 +643,13 @@ impl Service {
             })
             .ok_or_else(|| AppError::not_found(format!("case {case_ref}")))?;
         let mut history = case_rows::history(readers, &case.id).await?;
-        for stored in &mut history {
-            if let case::CaseEvent::Delivered {
-                method: case::DeliveryMethod::Express { address, .. },
-            } = &mut stored.event
-            {
-                *address = access::mask_numbers(address);
-            }
-        }
         let calendar = &self.calendar();
         let today = self.today();
         let due_on = case.due_on(calendar)?;
         let (used, left) = match (&case.clock, case.status.is_on_clock()) {
             (Some(clock), true) => (
                 Some(clock.used_days(calendar, today)?),
-                Some(clock.days_left(calendar, today)?),
+                Some(clock.timeliness(calendar, today)?),
             ),
             _ => (None, None),
         };
@@ -668,15 +663,15 @@ impl Service {
             })
             .collect();
         let task_actions = crate::case_sync::task_actions(&actor.principal, &case);
-        crate::case_sync::redact_for(&actor.principal, &mut case);
-        mask_case(&mut case);
+        disclose_history(&actor.principal, &case, &mut history);
+        disclose(&actor.principal, &mut case);
         let provisional = due_on.is_some_and(|d| calendar.is_provisional(d));
         Ok(CaseDetail {
             due_on,
             provisional,
             provisional_year: calendar.provisional_year().filter(|_| provisional),
             working_days_used: used,
-            working_days_left: left,
+            timeliness: left,
             visit_count: case.visits.len(),
             at_most_once: case.is_at_most_once(),
             allowed_actions,
@@ -761,7 +756,7 @@ impl Service {
             None
         };
         for case in &mut items {
-            mask_case(case);
+            disclose(&actor.principal, case);
         }
         Ok(Page { items, next_cursor })
     }

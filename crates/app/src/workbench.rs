@@ -12,11 +12,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use onewindow_domain::access::{self, CaseOperation, Role};
 use onewindow_domain::case::{Case, Status};
 use onewindow_domain::circulation::TaskStatus;
-use onewindow_domain::clock::notice_deadline;
+use onewindow_domain::clock::{Timeliness, notice_deadline};
 use onewindow_store::bundles as bundle_rows;
 use onewindow_store::cases as case_rows;
 
-use crate::case_policy::{facts, mask_case};
+use crate::case_policy::{disclose, facts};
 use crate::error::AppError;
 use crate::service::{Actor, CaseQuery, Page, Service};
 
@@ -103,13 +103,13 @@ pub struct Task {
     /// `due_on` is counted on the provisional calendar (预计).
     pub provisional: bool,
     pub working_days_used: Option<u32>,
-    /// Negative when overdue.
-    pub working_days_left: Option<i64>,
+    /// Where the clock stands today; `None` when the calendar does not cover the dates.
+    pub timeliness: Option<Timeliness>,
 }
 
 impl Task {
     pub fn is_overdue(&self) -> bool {
-        !self.stopped && self.working_days_left.is_some_and(|d| d < 0)
+        !self.stopped && self.timeliness.is_some_and(Timeliness::is_overdue)
     }
 
     /// The department task of a joint case this row is about.
@@ -265,7 +265,7 @@ impl Service {
                 let (used, left) = match &case.clock {
                     Some(clock) => (
                         clock.used_days(calendar, today).ok(),
-                        clock.days_left(calendar, today).ok(),
+                        clock.timeliness(calendar, today).ok(),
                     ),
                     None => (None, None),
                 };
@@ -277,7 +277,7 @@ impl Service {
                     provisional: crate::calendar::is_provisional(calendar, due_on),
                     due_on,
                     working_days_used: used,
-                    working_days_left: left,
+                    timeliness: left,
                 }
             })
             .collect();
@@ -330,8 +330,7 @@ impl Service {
             {
                 continue;
             }
-            crate::case_sync::redact_for(&actor.principal, &mut case);
-            mask_case(&mut case);
+            disclose(&actor.principal, &mut case);
             let mine: Vec<&onewindow_domain::circulation::Task> = case
                 .circulation
                 .iter()
@@ -348,7 +347,7 @@ impl Service {
                     let (used, left) = match &t.clock {
                         Some(clock) => (
                             clock.used_days(calendar, today).ok(),
-                            clock.days_left(calendar, today).ok(),
+                            clock.timeliness(calendar, today).ok(),
                         ),
                         None => (None, None),
                     };
@@ -360,7 +359,7 @@ impl Service {
                         provisional: crate::calendar::is_provisional(calendar, due_on),
                         due_on,
                         working_days_used: used,
-                        working_days_left: left,
+                        timeliness: left,
                     }
                 })
                 .collect();

@@ -1044,6 +1044,149 @@ mod tests {
         (bundle, items)
     }
 
+    fn staff(posts: Vec<crate::access::Post>) -> crate::access::Principal {
+        crate::access::Principal {
+            user_id: "u".into(),
+            username: "u".into(),
+            display_name: "u".into(),
+            identity: None,
+            posts,
+            may_reveal_personal_data: false,
+        }
+    }
+
+    #[test]
+    fn a_department_sees_the_other_departments_tasks_by_state_and_due_day_only() {
+        use crate::access::{Post, Role};
+        use crate::disclosure::Disclosure;
+        let world = World {
+            calendar: Calendar::prc(),
+            today: day(2026, 11, 2),
+        };
+        let (bundle, items) = parallel(3);
+        let mut case = accepted(&world, &bundle, &items);
+        // I0 (GAJ) is stopped for an inspection, I1 (XFJY) countersigned and denied.
+        world.task("I0", TaskCommand::Claim, "gaj-li", &mut case);
+        world.task(
+            "I0",
+            TaskCommand::Suspend {
+                kind: SuspensionKind::Inspection,
+                reason: "现场核查消防通道".into(),
+            },
+            "gaj-li",
+            &mut case,
+        );
+        world.finish("I1", false, &mut case);
+        let mut history: Vec<(String, CaseEvent)> = Vec::new();
+        // The events as the store keeps them, rebuilt from the case's own record.
+        history.push((
+            "approver-I1".into(),
+            CaseEvent::Task {
+                task: "I1".into(),
+                event: TaskEvent::Decided {
+                    approved: false,
+                    reason: "场所不符合要求".into(),
+                },
+            },
+        ));
+        history.push((
+            "gaj-li".into(),
+            CaseEvent::Task {
+                task: "I0".into(),
+                event: TaskEvent::Suspended {
+                    kind: SuspensionKind::Inspection,
+                    reason: "现场核查消防通道".into(),
+                },
+            },
+        ));
+        let whole = case.clone();
+
+        // A reviewer of STHJ (I2): the others' state and due day, nothing of their work.
+        let sthj = staff(vec![Post::new(Role::Reviewer).in_department("STHJ")]);
+        let disclosure = Disclosure::of(&sthj, &case);
+        let mut seen = case.clone();
+        disclosure.redact_case(&mut seen);
+        let tasks = &seen.circulation.as_ref().expect("joint").tasks;
+        let gaj = &tasks[0];
+        assert_eq!(
+            gaj.status,
+            whole.circulation.as_ref().expect("joint").tasks[0].status
+        );
+        assert_eq!(
+            gaj.due_on(&world.calendar),
+            whole.circulation.as_ref().expect("joint").tasks[0].due_on(&world.calendar)
+        );
+        assert_eq!(gaj.claimed_by, None);
+        let stops = &gaj.clock.as_ref().expect("clock").suspensions;
+        assert!(stops.iter().all(|s| s.reason.is_empty()), "{stops:?}");
+        let xfjy = &tasks[1];
+        assert_eq!(xfjy.status, TaskStatus::Denied);
+        let decision = xfjy.decision.as_ref().expect("decided");
+        assert!(decision.reason.is_empty() && decision.decided_by.is_empty());
+        assert!(xfjy.countersigns.is_empty());
+        let case_stops = &seen.clock.as_ref().expect("clock").suspensions;
+        assert!(
+            case_stops.iter().all(|s| s.reason.is_empty()),
+            "{case_stops:?}"
+        );
+        let serialized = serde_json::to_string(&seen).expect("json");
+        for secret in [
+            "现场核查消防通道",
+            "场所不符合要求",
+            "gaj-li",
+            "approver-I1",
+            "reviewer-I1",
+        ] {
+            assert!(!serialized.contains(secret), "{secret} leaks: {serialized}");
+        }
+        for (actor, event) in &mut history {
+            disclosure.redact_event(&case, actor, event);
+        }
+        let serialized = serde_json::to_string(&history).expect("json");
+        for secret in [
+            "现场核查消防通道",
+            "场所不符合要求",
+            "gaj-li",
+            "approver-I1",
+        ] {
+            assert!(!serialized.contains(secret), "{secret} leaks: {serialized}");
+        }
+
+        // GAJ's reviewer sees its own task whole, and still not XFJY's reasons.
+        let gaj_reviewer = staff(vec![Post::new(Role::Reviewer).in_department("GAJ")]);
+        let mut seen = case.clone();
+        Disclosure::of(&gaj_reviewer, &case).redact_case(&mut seen);
+        let tasks = &seen.circulation.as_ref().expect("joint").tasks;
+        assert_eq!(tasks[0].claimed_by.as_deref(), Some("gaj-li"));
+        assert_eq!(
+            tasks[0].clock,
+            whole.circulation.as_ref().expect("joint").tasks[0].clock
+        );
+        assert!(
+            tasks[1]
+                .decision
+                .as_ref()
+                .expect("decided")
+                .reason
+                .is_empty()
+        );
+
+        // The window of the case's centre and a supervisor see it whole.
+        let clerk = staff(vec![Post::new(Role::Clerk).at_centre("county-hall")]);
+        let supervisor = staff(vec![Post::new(Role::Supervisor)]);
+        for reader in [clerk, supervisor] {
+            let mut seen = case.clone();
+            Disclosure::of(&reader, &case).redact_case(&mut seen);
+            assert_eq!(seen, whole);
+        }
+        // A clerk of another centre is a department-less reader: sees no task whole.
+        let other_clerk = staff(vec![Post::new(Role::Clerk).at_centre("xidian")]);
+        assert_eq!(
+            Disclosure::of(&other_clerk, &case),
+            Disclosure::OwnTasks(vec![])
+        );
+    }
+
     fn statuses(case: &Case) -> Vec<(&str, TaskStatus)> {
         case.circulation
             .as_ref()

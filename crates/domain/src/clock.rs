@@ -119,9 +119,84 @@ impl CaseClock {
         Ok(elapsed.saturating_sub(suspended))
     }
 
-    /// Working days left on `today`; negative when overdue.
-    pub fn days_left(&self, calendar: &Calendar, today: NaiveDate) -> Result<i64, CalendarError> {
-        Ok(i64::from(self.total_limit()) - i64::from(self.used_days(calendar, today)?))
+    /// Where the clock stands on `today`. A stopped clock stands where it stood on the day it
+    /// stopped: the days left do not run down while suspended, and a clock stopped after its due
+    /// day stays overdue by what it was overdue then.
+    pub fn timeliness(
+        &self,
+        calendar: &Calendar,
+        today: NaiveDate,
+    ) -> Result<Timeliness, CalendarError> {
+        let open = self.suspensions.iter().find(|s| s.until.is_none());
+        let closed: u32 = self
+            .suspensions
+            .iter()
+            .filter_map(|s| s.until.map(|until| (s.from, until)))
+            .map(|(from, until)| calendar.working_days_between(from, until))
+            .sum::<Result<u32, _>>()?;
+        let due_on = calendar.add_working_days(self.started_on, self.total_limit() + closed)?;
+        let seen_on = match open {
+            Some(s) => s.from.min(today),
+            None => today,
+        };
+        Timeliness::on(calendar, due_on, seen_on)
+    }
+}
+
+/// Where a clock stands against its due day on a given day (时限状态).
+///
+/// A case is on time up to the end of its due day and overdue from the first calendar day after
+/// it, whether that day is a working day or not: a case due on a Friday is overdue on the Saturday,
+/// although no working day has yet passed. The working days overdue count the working days after
+/// the due day up to and including the day seen, so they are 0 over that first weekend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Timeliness {
+    /// On or before the due day; 0 working days left on the due day itself.
+    OnTime { working_days_left: u32 },
+    /// After the due day.
+    Overdue {
+        working_days_overdue: u32,
+        /// Calendar days since the due day (1 on the day after it).
+        days_overdue: u32,
+    },
+}
+
+impl Timeliness {
+    /// Where a case due on `due_on` stands on `today`.
+    pub fn on(
+        calendar: &Calendar,
+        due_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<Timeliness, CalendarError> {
+        if today <= due_on {
+            Ok(Timeliness::OnTime {
+                working_days_left: calendar.working_days_between(today, due_on)?,
+            })
+        } else {
+            let days = (today - due_on).num_days();
+            Ok(Timeliness::Overdue {
+                working_days_overdue: calendar.working_days_between(due_on, today)?,
+                days_overdue: u32::try_from(days).unwrap_or(u32::MAX),
+            })
+        }
+    }
+
+    pub fn is_overdue(self) -> bool {
+        matches!(self, Timeliness::Overdue { .. })
+    }
+
+    /// Working days left, or minus the working days overdue: an order for lists, most urgent
+    /// first. Not a test of overdue: an overdue case over its first weekend has 0 here.
+    pub fn signed_working_days(self) -> i64 {
+        match self {
+            Timeliness::OnTime { working_days_left } => i64::from(working_days_left),
+            Timeliness::Overdue {
+                working_days_overdue,
+                ..
+            } => -i64::from(working_days_overdue),
+        }
     }
 }
 
@@ -135,4 +210,163 @@ pub fn notice_deadline(
     received_on: NaiveDate,
 ) -> Result<NaiveDate, CalendarError> {
     calendar.add_working_days(received_on, NOTICE_PERIOD_DAYS)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Days;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn first() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2015, 1, 1).expect("date")
+    }
+
+    fn last() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 31).expect("date")
+    }
+
+    /// A day of 2015–2026, `n` days after 1 January 2015.
+    fn nth_day(n: u64) -> NaiveDate {
+        first().checked_add_days(Days::new(n)).expect("date")
+    }
+
+    fn span_days() -> u64 {
+        u64::try_from((last() - first()).num_days()).expect("positive")
+    }
+
+    #[test]
+    fn every_day_2015_to_2026_is_on_time_on_its_due_day_and_overdue_the_day_after() {
+        let calendar = Calendar::prc();
+        let mut due = first();
+        while due < last() {
+            let after = due.succ_opt().expect("next day");
+            assert_eq!(
+                Timeliness::on(&calendar, due, due),
+                Ok(Timeliness::OnTime {
+                    working_days_left: 0
+                }),
+                "{due}"
+            );
+            let next = Timeliness::on(&calendar, due, after).expect("covered");
+            assert!(next.is_overdue(), "due {due}, seen {after}");
+            assert_eq!(
+                next,
+                Timeliness::Overdue {
+                    working_days_overdue: u32::from(calendar.is_working_day(after) == Ok(true)),
+                    days_overdue: 1
+                },
+                "{due}"
+            );
+            due = after;
+        }
+    }
+
+    #[test]
+    fn a_friday_deadline_is_overdue_all_weekend_and_through_a_holiday() {
+        let calendar = Calendar::prc();
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).expect("date");
+        // Due on Friday 4 December 2026, seen on Sunday 6 December.
+        assert_eq!(
+            Timeliness::on(&calendar, d(12, 4), d(12, 6)),
+            Ok(Timeliness::Overdue {
+                working_days_overdue: 0,
+                days_overdue: 2
+            })
+        );
+        // Due on Wednesday 30 September 2026, seen on 5 October in the National Day holiday.
+        assert_eq!(
+            Timeliness::on(&calendar, d(9, 30), d(10, 5)),
+            Ok(Timeliness::Overdue {
+                working_days_overdue: 0,
+                days_overdue: 5
+            })
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn overdue_exactly_after_the_due_day_counting_working_days_one_by_one(
+            due_n in 0..span_days(), today_n in 0..span_days()
+        ) {
+            let calendar = Calendar::prc();
+            let (due, today) = (nth_day(due_n), nth_day(today_n));
+            let standing = Timeliness::on(&calendar, due, today).expect("covered");
+            prop_assert_eq!(standing.is_overdue(), today > due);
+            let (low, high) = if today <= due { (today, due) } else { (due, today) };
+            let counted = low
+                .iter_days()
+                .skip(1)
+                .take_while(|d| *d <= high)
+                .filter(|d| calendar.is_working_day(*d) == Ok(true))
+                .count();
+            let counted = u32::try_from(counted).expect("small");
+            match standing {
+                Timeliness::OnTime { working_days_left } => prop_assert_eq!(working_days_left, counted),
+                Timeliness::Overdue { working_days_overdue, days_overdue } => {
+                    prop_assert_eq!(working_days_overdue, counted);
+                    prop_assert_eq!(i64::from(days_overdue), (today - due).num_days());
+                }
+            }
+        }
+
+        #[test]
+        fn a_running_clock_never_moves_back_and_agrees_with_its_working_day_count(
+            start_n in 0..span_days() - 200, limit in 0u32..60, extension in 0u32..10,
+        ) {
+            let calendar = Calendar::prc();
+            let mut clock = CaseClock::new(nth_day(start_n), limit);
+            clock.extension_days = extension;
+            let due = clock.due_date(&calendar).expect("covered").expect("running");
+            let mut before: Option<Timeliness> = None;
+            for today in clock.started_on.iter_days().take(120) {
+                let standing = clock.timeliness(&calendar, today).expect("covered");
+                prop_assert_eq!(standing, Timeliness::on(&calendar, due, today).expect("covered"));
+                prop_assert_eq!(standing.is_overdue(), today > due);
+                let used = clock.used_days(&calendar, today).expect("covered");
+                prop_assert_eq!(
+                    standing.signed_working_days(),
+                    i64::from(clock.total_limit()) - i64::from(used)
+                );
+                if let Some(prev) = before {
+                    prop_assert!(standing.signed_working_days() <= prev.signed_working_days());
+                    prop_assert!(!prev.is_overdue() || standing.is_overdue(), "{today}");
+                }
+                before = Some(standing);
+            }
+        }
+    }
+
+    #[test]
+    fn a_stopped_clock_stands_where_it_stopped() {
+        let calendar = Calendar::prc();
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).expect("date");
+        // Accepted Monday 2 November with 5 days: due Monday 9 November.
+        let mut clock = CaseClock::new(d(11, 2), 5);
+        clock.suspensions.push(Suspension {
+            kind: SuspensionKind::ExpertReview,
+            reason: String::new(),
+            from: d(11, 4),
+            until: None,
+        });
+        // Stopped on the 4th with 3 working days left (5, 6, 9 November), weeks later too.
+        for seen in [d(11, 4), d(11, 30)] {
+            assert_eq!(
+                clock.timeliness(&calendar, seen),
+                Ok(Timeliness::OnTime {
+                    working_days_left: 3
+                })
+            );
+        }
+        // Stopped on Wednesday 11 November, two days after the due day: overdue as it was then.
+        clock.suspensions[0].from = d(11, 11);
+        assert_eq!(
+            clock.timeliness(&calendar, d(12, 1)),
+            Ok(Timeliness::Overdue {
+                working_days_overdue: 2,
+                days_overdue: 2
+            })
+        );
+    }
 }

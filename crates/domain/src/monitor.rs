@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Calendar, CalendarError};
+use crate::clock::Timeliness;
 
 /// The light of a clock (红黄绿灯).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -61,15 +62,17 @@ impl LightRule {
             .max(self.yellow_min_days)
     }
 
-    /// The light of a clock with `days_left` working days left of `limit_days` (negative when
-    /// overdue). The due day itself (0 left) is yellow, the day after red.
-    pub fn light(&self, limit_days: u32, days_left: i64) -> Light {
-        if days_left < 0 {
-            Light::Red
-        } else if days_left <= i64::from(self.yellow_from(limit_days)) {
-            Light::Yellow
-        } else {
-            Light::Green
+    /// The light of a clock of `limit_days` standing at `timeliness`: red from the first day after
+    /// the due day, yellow in the last stretch up to and including the due day.
+    pub fn light(&self, limit_days: u32, timeliness: Timeliness) -> Light {
+        match timeliness {
+            Timeliness::Overdue { .. } => Light::Red,
+            Timeliness::OnTime { working_days_left }
+                if working_days_left <= self.yellow_from(limit_days) =>
+            {
+                Light::Yellow
+            }
+            Timeliness::OnTime { .. } => Light::Green,
         }
     }
 
@@ -82,21 +85,7 @@ impl LightRule {
         due_on: NaiveDate,
         today: NaiveDate,
     ) -> Result<Light, CalendarError> {
-        Ok(self.light(limit_days, days_left_until(calendar, due_on, today)?))
-    }
-}
-
-/// Working days left until the end of `due_on`, seen on `today`: 0 on the due day, negative
-/// after it (−1 on the next working day).
-pub fn days_left_until(
-    calendar: &Calendar,
-    due_on: NaiveDate,
-    today: NaiveDate,
-) -> Result<i64, CalendarError> {
-    if today <= due_on {
-        Ok(i64::from(calendar.working_days_between(today, due_on)?))
-    } else {
-        Ok(-i64::from(calendar.working_days_between(due_on, today)?))
+        Ok(self.light(limit_days, Timeliness::on(calendar, due_on, today)?))
     }
 }
 
@@ -104,6 +93,12 @@ pub fn days_left_until(
 mod tests {
     use super::*;
     use crate::clock::{CaseClock, Suspension, SuspensionKind};
+
+    fn left(n: u32) -> Timeliness {
+        Timeliness::OnTime {
+            working_days_left: n,
+        }
+    }
 
     fn day(m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, m, d).expect("date")
@@ -117,15 +112,19 @@ mod tests {
         assert_eq!(rule.yellow_from(11), 3);
         assert_eq!(rule.yellow_from(20), 4);
         assert_eq!(rule.yellow_from(0), 2);
-        assert_eq!(rule.light(20, 5), Light::Green);
-        assert_eq!(rule.light(20, 4), Light::Yellow);
-        assert_eq!(rule.light(20, 0), Light::Yellow);
-        assert_eq!(rule.light(20, -1), Light::Red);
+        assert_eq!(rule.light(20, left(5)), Light::Green);
+        assert_eq!(rule.light(20, left(4)), Light::Yellow);
+        assert_eq!(rule.light(20, left(0)), Light::Yellow);
+        let weekend_after = Timeliness::Overdue {
+            working_days_overdue: 0,
+            days_overdue: 1,
+        };
+        assert_eq!(rule.light(20, weekend_after), Light::Red);
         let strict = LightRule {
             yellow_percent: 50,
             yellow_min_days: 1,
         };
-        assert_eq!(strict.light(20, 10), Light::Yellow);
+        assert_eq!(strict.light(20, left(10)), Light::Yellow);
     }
 
     #[test]
@@ -156,14 +155,14 @@ mod tests {
         assert_eq!(at(day(10, 10)), Light::Yellow, "the due day");
         assert_eq!(
             at(day(10, 11)),
-            Light::Yellow,
-            "a Sunday after it is no working day"
+            Light::Red,
+            "the Sunday after it: overdue although no working day has passed"
         );
         assert_eq!(at(day(10, 12)), Light::Red, "the next working day");
         // The clock's own count agrees with the due-date count on every day of the stretch.
         let mut today = day(9, 28);
         while today <= day(10, 20) {
-            let by_clock = rule.light(5, clock.days_left(&calendar, today).expect("covered"));
+            let by_clock = rule.light(5, clock.timeliness(&calendar, today).expect("covered"));
             assert_eq!(by_clock, at(today), "{today}");
             today = today.succ_opt().expect("next day");
         }
@@ -177,7 +176,7 @@ mod tests {
         let light = |c: &CaseClock, today| {
             rule.light(
                 c.total_limit(),
-                c.days_left(&calendar, today).expect("covered"),
+                c.timeliness(&calendar, today).expect("covered"),
             )
         };
         assert_eq!(light(&clock, day(11, 4)), Light::Green);
@@ -201,9 +200,16 @@ mod tests {
     #[test]
     fn days_left_are_counted_in_working_days_both_ways() {
         let calendar = Calendar::prc();
+        let on = |due, today| Timeliness::on(&calendar, due, today).expect("covered");
         // Friday 6 November 2026, due on Tuesday 10 November: Monday and Tuesday remain.
-        assert_eq!(days_left_until(&calendar, day(11, 10), day(11, 6)), Ok(2));
-        assert_eq!(days_left_until(&calendar, day(11, 10), day(11, 10)), Ok(0));
-        assert_eq!(days_left_until(&calendar, day(11, 6), day(11, 9)), Ok(-1));
+        assert_eq!(on(day(11, 10), day(11, 6)), left(2));
+        assert_eq!(on(day(11, 10), day(11, 10)), left(0));
+        assert_eq!(
+            on(day(11, 6), day(11, 9)),
+            Timeliness::Overdue {
+                working_days_overdue: 1,
+                days_overdue: 3
+            }
+        );
     }
 }

@@ -6,10 +6,11 @@
 //!   lapse of the notice period); *rejected*: refused at acceptance in the period;
 //! - *completed* (办结): decided (approved or denied) in the period — the clock stops at the
 //!   decision, so on-time figures are about decisions;
-//! - *on time*: completed within the limit in force (promised days plus any extension);
+//! - *on time*: decided on or before the due day of the limit in force (promised days plus any
+//!   extension); a decision on the calendar day after it is late, working day or not;
 //! - *ahead of the promise* (提前办结): completed in fewer working days than promised;
 //! - *at most once* (最多跑一次实现率): completed with at most one visit in person;
-//! - *overdue*: open on a running clock with its due date past at the end of the period;
+//! - *overdue*: open on a running clock with its due day before the end of the period;
 //! - *suspended*, *extended*: completed cases whose clock was stopped at least once, or extended.
 
 use chrono::NaiveDate;
@@ -36,6 +37,8 @@ pub struct CaseRecord {
     pub suspensions: u32,
     /// Still on a running clock past its due date at the end of the period.
     pub overdue_at_end: bool,
+    /// Decided after its due day (the clock's [`Timeliness`] on the day of the decision).
+    pub completed_late: bool,
     /// The day the case ended without a decision (rejected at acceptance), if it did.
     pub rejected_on: Option<NaiveDate>,
 }
@@ -102,7 +105,7 @@ impl CaseRecord {
         period_end: NaiveDate,
     ) -> Result<CaseRecord, CalendarError> {
         let completed_on = facts.completed_on;
-        let (used, overdue_at_end) = match &facts.clock {
+        let (used, overdue_at_end, completed_late) = match &facts.clock {
             Some(clock) => {
                 let end = match completed_on {
                     Some(d) if d <= period_end => d,
@@ -115,10 +118,14 @@ impl CaseRecord {
                 };
                 let open = completed_on.is_none_or(|d| d > period_end);
                 let running = facts.on_clock && clock.is_running();
-                let overdue = open && running && i64::from(used) > i64::from(clock.total_limit());
-                (Some(used), overdue)
+                let overdue = open && running && clock.timeliness(calendar, end)?.is_overdue();
+                let late = match completed_on {
+                    Some(d) if d <= period_end => clock.timeliness(calendar, d)?.is_overdue(),
+                    _ => false,
+                };
+                (Some(used), overdue, late)
             }
-            None => (None, false),
+            None => (None, false, false),
         };
         Ok(CaseRecord {
             received_on: facts.received_on,
@@ -133,6 +140,7 @@ impl CaseRecord {
                 u32::try_from(c.suspensions.len()).unwrap_or(u32::MAX)
             }),
             overdue_at_end,
+            completed_late,
             rejected_on: facts.rejected_on,
         })
     }
@@ -191,7 +199,7 @@ pub fn period_statistics(
     let n = completed.len() as u64;
     let count = |f: &dyn Fn(&CaseRecord) -> bool| completed.iter().filter(|r| f(r)).count() as u64;
     let used = |r: &CaseRecord| r.working_days_used.unwrap_or(0);
-    let on_time = count(&|r| used(r) <= r.promised_days + r.extension_days);
+    let on_time = count(&|r| !r.completed_late);
     let ahead = count(&|r| used(r) < r.promised_days);
     let once = count(&|r| r.visits <= 1);
     let suspended = count(&|r| r.suspensions > 0);
@@ -237,6 +245,7 @@ mod tests {
             visits: 1,
             suspensions: 0,
             overdue_at_end: false,
+            completed_late: false,
             rejected_on: None,
         }
     }
@@ -272,6 +281,7 @@ mod tests {
         cases.push(CaseRecord {
             completed_on: Some(day(10, 28)),
             working_days_used: Some(6),
+            completed_late: true,
             ..record(day(10, 15))
         });
         // 5: still open and overdue at the end of October.
@@ -306,6 +316,39 @@ mod tests {
         assert_eq!(s.overdue, 1);
         assert_eq!(s.suspended, Ratio::new(1, 5));
         assert_eq!(s.extended, Ratio::new(1, 5));
+    }
+
+    #[test]
+    fn a_decision_on_the_saturday_after_a_friday_due_day_is_late_and_overdue_before_it() {
+        let calendar = Calendar::prc();
+        // Accepted Monday 23 November 2026 with 4 working days: due Friday 27 November.
+        let facts = |completed_on: Option<NaiveDate>| CaseFacts {
+            received_on: day(11, 23),
+            accepted_on: Some(day(11, 23)),
+            rejected: false,
+            rejected_on: None,
+            completed_on,
+            promised_days: 4,
+            visits: 1,
+            on_clock: completed_on.is_none(),
+            clock: Some(CaseClock::new(day(11, 23), 4)),
+        };
+        let on_saturday = CaseRecord::from_facts(&facts(Some(day(11, 28))), &calendar, day(11, 30))
+            .expect("covered");
+        assert_eq!(
+            on_saturday.working_days_used,
+            Some(4),
+            "no working day was added"
+        );
+        assert!(on_saturday.completed_late);
+        let on_friday = CaseRecord::from_facts(&facts(Some(day(11, 27))), &calendar, day(11, 30))
+            .expect("covered");
+        assert!(!on_friday.completed_late);
+        // Still open: overdue at the end of a period ending on Saturday 28 November.
+        let open = CaseRecord::from_facts(&facts(None), &calendar, day(11, 28)).expect("covered");
+        assert!(open.overdue_at_end);
+        let open = CaseRecord::from_facts(&facts(None), &calendar, day(11, 27)).expect("covered");
+        assert!(!open.overdue_at_end);
     }
 
     #[test]

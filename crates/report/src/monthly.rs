@@ -302,6 +302,7 @@ mod tests {
             visits: 1,
             suspensions: 0,
             overdue_at_end: false,
+            completed_late: false,
             rejected_on: None,
         };
         let records = [

@@ -75,6 +75,7 @@ applicant-col-left = Time left
 applicant-left-days = { $n } working days left
 applicant-left-today = due today
 applicant-left-overdue = { $n } working days overdue
+applicant-left-overdue-calendar = overdue by { $days } days (less than one working day)
 applicant-light-green = on time
 applicant-light-yellow = due soon
 applicant-light-red = overdue

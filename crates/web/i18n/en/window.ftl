@@ -84,6 +84,7 @@ window-days-left-one = 1 working day left
 window-days-last = today is the last working day
 window-days-overdue = { $n } working days overdue
 window-days-overdue-one = 1 working day overdue
+window-days-overdue-calendar = overdue by { $days } days (less than one working day)
 window-days-left-stopped = { $n } working days left when the clock restarts
 window-days-left-stopped-one = 1 working day left when the clock restarts
 window-clock-stopped = suspended: the clock is stopped

@@ -84,6 +84,7 @@ window-days-left-one = 剩余 1 个工作日
 window-days-last = 今天是最后一个工作日
 window-days-overdue = 已超期 { $n } 个工作日
 window-days-overdue-one = 已超期 1 个工作日
+window-days-overdue-calendar = 已超期 { $days } 天（尚不满 1 个工作日）
 window-days-left-stopped = 剩余 { $n } 个工作日，恢复后继续计时
 window-days-left-stopped-one = 剩余 1 个工作日，恢复后继续计时
 window-clock-stopped = 已挂起，暂停计时

@@ -13,6 +13,7 @@ use onewindow_domain::case::{
 };
 use onewindow_domain::circulation::TaskAction;
 use onewindow_domain::clock::SuspensionKind;
+use onewindow_domain::clock::Timeliness;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -68,8 +69,13 @@ pub struct CaseResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     provisional_year: Option<i32>,
     working_days_used: Option<u32>,
-    /// Negative when overdue.
+    /// Working days left, negative for the working days overdue; absent when `due_on` is. Not
+    /// the test of overdue: a case due on a Friday is overdue on the Saturday with 0 here, and
+    /// `timeliness` says so.
     working_days_left: Option<i64>,
+    /// Where the case stands against its due day today: `on_time` up to the end of the due day,
+    /// `overdue` from the first calendar day after it, working day or not.
+    timeliness: Option<Timeliness>,
     visit_count: usize,
     /// True while the applicant has come in person at most once.
     at_most_once: bool,
@@ -98,7 +104,8 @@ impl From<CaseDetail> for CaseResponse {
             provisional: d.provisional,
             provisional_year: d.provisional_year,
             working_days_used: d.working_days_used,
-            working_days_left: d.working_days_left,
+            working_days_left: d.timeliness.map(Timeliness::signed_working_days),
+            timeliness: d.timeliness,
             visit_count: d.visit_count,
             at_most_once: d.at_most_once,
             allowed_actions: d.allowed_actions,

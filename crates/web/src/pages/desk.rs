@@ -130,7 +130,7 @@ async fn tasks(
             } else {
                 case.status
             };
-            let light = Light::of(status, task.working_days_left, task.limit_days);
+            let light = Light::of(status, task.timeliness, task.limit_days);
             match task.joint_task() {
                 Some(joint) => TaskRow {
                     number: case.number.clone(),
@@ -144,7 +144,7 @@ async fn tasks(
                     days: if task.stopped {
                         t.get("window-clock-stopped").to_string()
                     } else {
-                        case_view::days_left_text(t, Status::InReview, task.working_days_left)
+                        case_view::days_left_text(t, Status::InReview, task.timeliness)
                     },
                     light_class: light.map_or("", Light::class),
                     light_label: light
@@ -159,7 +159,7 @@ async fn tasks(
                     status_label: t.get(case_view::status_key(case.status)).to_string(),
                     accepted_on: t.date_or_dash(&case.accepted_on),
                     due_on: due_text(t, task),
-                    days: case_view::days_left_text(t, case.status, task.working_days_left),
+                    days: case_view::days_left_text(t, case.status, task.timeliness),
                     light_class: light.map_or("", Light::class),
                     light_label: light
                         .map_or_else(String::new, |l| t.get(l.label_key()).to_string()),
@@ -374,7 +374,7 @@ async fn case_page_data(
         chrome: ctx.chrome.clone(),
         case: CaseView::new(&detail, t, &departments),
         materials,
-        history: case_view::history_rows_for(t, &detail, &names, Some(&own)),
+        history: case_view::history_rows(t, &detail, &names),
         can: Can::from(&detail.allowed_actions),
         notice,
         errors,
@@ -775,7 +775,7 @@ async fn task_page_data(
         supplement_options,
         suspend_kinds,
         materials,
-        history: case_view::history_rows_for(t, &detail, &names, Some(&own)),
+        history: case_view::history_rows(t, &detail, &names),
         task: row,
         tasks,
     })
@@ -1509,6 +1509,23 @@ mod joint_tests {
         assert!(seen.body.contains("消防设施符合要求"));
         assert!(!seen.body.contains("公安内部意见"));
         assert!(!seen.body.contains("gaj-approver"));
+        // So does the case's own page on fire's desk, its history included: no other
+        // department's reasons, notes or staff.
+        let case_page = site.get(&fire, &format!("/desk/cases/{number}")).await;
+        assert_eq!(case_page.status, StatusCode::OK);
+        assert!(case_page.body.contains("消防设施符合要求"));
+        for secret in [
+            "公安内部意见",
+            "gaj-approver",
+            "排污口位置与平面图不符",
+            "已核实，平面图已更正",
+            "env-reviewer",
+        ] {
+            assert!(
+                !case_page.body.contains(secret),
+                "{secret} on fire's page of the case"
+            );
+        }
         assert!(
             site.get(
                 &fire,

@@ -749,12 +749,10 @@ impl MonitorPage {
         })
     }
 
-    fn days_left(&self, left: &Option<i64>) -> String {
-        let t = self.chrome.t;
-        match left {
-            Some(n) if *n < 0 => t.fill1("monitor-overdue", "n", (-n).to_string()),
-            Some(n) => t.fill1("monitor-left", "n", n.to_string()),
-            None => t.get("monitor-stopped").to_string(),
+    fn days_left(&self, standing: &Option<onewindow_domain::clock::Timeliness>) -> String {
+        match standing {
+            Some(standing) => crate::pages::case_view::timeliness_text(self.chrome.t, *standing),
+            None => self.chrome.t.get("monitor-stopped").to_string(),
         }
     }
 }
@@ -865,10 +863,10 @@ mod tests {
         let page = site.get(&supervisor, "/monitor").await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains(&case.number), "the red clock is listed");
-        assert!(page.body.contains("超期 1 个工作日"));
+        assert!(page.body.contains("已超期 1 个工作日"));
         assert!(page.body.contains("class=\"light red\""));
         let english = site.get(&supervisor.clone().in_english(), "/monitor").await;
-        assert!(english.body.contains("Overdue by 1 working day"));
+        assert!(english.body.contains("1 working day overdue"));
 
         let alert_id = site
             .service

@@ -602,6 +602,45 @@ async fn the_deadline_and_working_days_left_follow_the_calendar() {
         detail["working_days_left"], -2,
         "Sat 10 (make-up) and Mon 12 count: overdue by 2"
     );
+    assert_eq!(
+        detail["timeliness"],
+        json!({"state": "overdue", "working_days_overdue": 2, "days_overdue": 3})
+    );
+}
+
+#[tokio::test]
+async fn a_case_due_on_friday_is_overdue_on_the_weekend_after() {
+    let app = spawn_app().await;
+    // Accepted on Friday 27 November 2026 with 5 working days: due Friday 4 December.
+    app.at(day(2026, 11, 27));
+    let case = app.new_case(&["M01", "M02", "M03"]).await;
+    let case = app.ok(&case, "accept", CLERK, json!({})).await;
+    let path = format!("/api/v1/cases/{}", case["id"].as_str().expect("id"));
+    app.at(day(2026, 12, 4));
+    let (_, detail) = app.get(&path).await;
+    assert_eq!(detail["due_on"], "2026-12-04");
+    assert_eq!(
+        detail["timeliness"],
+        json!({"state": "on_time", "working_days_left": 0})
+    );
+    // Sunday 6 December: no working day has passed since, and the case is overdue all the same.
+    app.at(day(2026, 12, 6));
+    let (_, detail) = app.get(&path).await;
+    assert_eq!(
+        detail["timeliness"],
+        json!({"state": "overdue", "working_days_overdue": 0, "days_overdue": 2})
+    );
+    // The sweep of that Sunday turns the light red and the monitor says why.
+    let swept = app.service.sweep_lights().await.expect("sweep");
+    assert_eq!(swept.alerts, 1, "green to red: one alert");
+    let (_, monitor) = app.get_as(SUPERVISOR, "/api/v1/monitor").await;
+    let red = monitor["red"].as_array().expect("red list");
+    let lit = red
+        .iter()
+        .find(|c| c["number"] == case["number"])
+        .unwrap_or_else(|| panic!("red on the Sunday: {monitor}"));
+    assert_eq!(lit["timeliness"]["state"], "overdue");
+    assert_eq!(lit["days_left"], 0);
 }
 
 #[tokio::test]

@@ -462,8 +462,12 @@ async fn a_homestay_runs_with_one_acceptance_five_parallel_tasks_and_one_deliver
         .task_ok("xf-a", &id, "XF-CHECK", "decide", json!({"approve": true}))
         .await;
     assert_eq!(decided["status"], "approved");
-    assert_eq!(decided["decision"]["reason"], "all 5 members approved");
-    let numbers: Vec<&str> = decided["circulation"]["tasks"]
+    let whole = app.case("clerk", &id).await;
+    assert_eq!(
+        whole["case"]["decision"]["reason"],
+        "all 5 members approved"
+    );
+    let numbers: Vec<&str> = whole["case"]["circulation"]["tasks"]
         .as_array()
         .expect("tasks")
         .iter()
@@ -608,7 +612,12 @@ async fn a_denied_member_denies_its_own_licence_and_an_essential_one_the_bundle(
         .task_ok("xf-a", &id, "XF-CHECK", "decide", json!({"approve": true}))
         .await;
     assert_eq!(done["status"], "approved");
-    let reason = done["decision"]["reason"].as_str().unwrap_or_default();
+    // The case's reason names the other departments' grounds: the window sees it, fire not.
+    assert_eq!(done["decision"]["reason"], "");
+    let whole = app.case("clerk", &id).await;
+    let reason = whole["case"]["decision"]["reason"]
+        .as_str()
+        .unwrap_or_default();
     assert!(reason.starts_with("4 of 5 members approved"), "{reason}");
     assert!(reason.contains("场所不符合要求"), "{reason}");
 
@@ -813,6 +822,97 @@ async fn a_suspension_inside_one_task_moves_the_bundle_deadline() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+}
+
+#[tokio::test]
+async fn a_department_gets_the_other_departments_tasks_by_state_and_due_day_on_every_path() {
+    let app = spawn_app().await;
+    let bundle = app.publish(homestay()).await;
+    let case = app.accepted_case(&bundle).await;
+    let id = case["id"].as_str().expect("id").to_string();
+    // Environment stops its task for a test; health signs nothing and denies with a reason;
+    // fire countersigns with an opinion.
+    app.task_ok("hj-r", &id, "HJ-PW", "claim", json!({})).await;
+    app.task_ok(
+        "hj-r",
+        &id,
+        "HJ-PW",
+        "suspend",
+        json!({"kind": "testing", "reason": "环保内部：排放超标待复测"}),
+    )
+    .await;
+    app.task_ok("wj-r", &id, "WJ-GG", "claim", json!({})).await;
+    app.task_ok(
+        "wj-a",
+        &id,
+        "WJ-GG",
+        "decide",
+        json!({"approve": false, "reason": "卫健内部：布局不符合卫生规范"}),
+    )
+    .await;
+    app.task_ok("xf-r", &id, "XF-CHECK", "claim", json!({}))
+        .await;
+    let secrets = [
+        "环保内部",
+        "卫健内部",
+        "消防内部",
+        "hj-r",
+        "wj-r",
+        "wj-a",
+        "xf-r",
+    ];
+    let assert_private = |path: &str, body: &Value| {
+        let text = body.to_string();
+        for secret in secrets {
+            assert!(
+                !text.contains(secret),
+                "{secret} reaches GAJ by {path}: {text}"
+            );
+        }
+    };
+    // The command's answer to the department that acts.
+    app.task_ok(
+        "xf-r",
+        &id,
+        "XF-CHECK",
+        "countersign",
+        json!({"opinion": "消防内部：疏散通道需整改"}),
+    )
+    .await;
+    let claimed = app
+        .task_ok("gaj-r", &id, "GA-HOTEL", "claim", json!({}))
+        .await;
+    assert_private("the claim's answer", &claimed);
+    // The case: its history, its clock, its tasks.
+    let seen = app.case("gaj-r", &id).await;
+    assert_private("GET /cases/{id}", &seen);
+    assert_eq!(task_of(&seen["case"], "HJ-PW")["status"], "suspended");
+    assert_eq!(task_of(&seen["case"], "WJ-GG")["status"], "denied");
+    assert!(task_of(&seen["case"], "WJ-GG")["clock"]["limit_days"].is_number());
+    assert!(
+        seen["history"]
+            .as_array()
+            .expect("history")
+            .iter()
+            .any(|h| h["event"]["type"] == "task" && h["actor"] == ""),
+        "the others' steps are listed without who: {seen}"
+    );
+    assert_eq!(task_of(&seen["case"], "GA-HOTEL")["claimed_by"], "gaj-r");
+    // The list, and the list of one department.
+    let (status, list) = app.get("gaj-r", "/api/v1/cases").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
+    assert_private("GET /cases", &list);
+    // Each department still sees its own task whole, and the window and supervisors all.
+    let env = app.case("hj-r", &id).await;
+    assert!(env.to_string().contains("环保内部：排放超标待复测"));
+    assert!(!env.to_string().contains("卫健内部"));
+    for whole in ["clerk", "supervisor"] {
+        let text = app.case(whole, &id).await.to_string();
+        for secret in ["环保内部", "卫健内部", "消防内部", "wj-a"] {
+            assert!(text.contains(secret), "{whole} sees {secret}");
+        }
+    }
 }
 
 #[tokio::test]

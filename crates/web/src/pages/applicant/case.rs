@@ -358,7 +358,7 @@ pub(super) fn case_page(
 ) -> CasePage {
     let t = chrome.t;
     let case = &detail.case;
-    let (due_on, left) = (detail.due_on, detail.working_days_left);
+    let (due_on, left) = (detail.due_on, detail.timeliness);
     let due = match (due_on, case.status) {
         (Some(d), _) => match crate::pages::case_view::provisional_note(t, detail.provisional_year)
         {

@@ -27,6 +27,7 @@ use onewindow_domain::case::{
 use onewindow_domain::catalogue::{Department, PublishedItem, RunMode};
 use onewindow_domain::circulation::TaskEvent;
 use onewindow_domain::clock::SuspensionKind;
+use onewindow_domain::clock::Timeliness;
 use onewindow_domain::identifiers::{IdentifierError, ResidentIdNumber, UnifiedSocialCreditCode};
 use onewindow_domain::validation::FieldError;
 use serde::Deserialize;
@@ -163,11 +164,30 @@ struct Left {
     light_label: String,
 }
 
-fn left_view(t: &Messages, left: i64, limit_days: u32) -> Left {
+fn left_view(t: &Messages, left: Timeliness, limit_days: u32) -> Left {
     let label = match left {
-        n if n > 0 => t.fill1("applicant-left-days", "n", n.to_string()),
-        0 => t.get("applicant-left-today").to_string(),
-        n => t.fill1("applicant-left-overdue", "n", (-n).to_string()),
+        Timeliness::OnTime {
+            working_days_left: 0,
+        } => t.get("applicant-left-today").to_string(),
+        Timeliness::OnTime { working_days_left } => {
+            t.fill1("applicant-left-days", "n", working_days_left.to_string())
+        }
+        Timeliness::Overdue {
+            working_days_overdue: 0,
+            days_overdue,
+        } => t.fill1(
+            "applicant-left-overdue-calendar",
+            "days",
+            days_overdue.to_string(),
+        ),
+        Timeliness::Overdue {
+            working_days_overdue,
+            ..
+        } => t.fill1(
+            "applicant-left-overdue",
+            "n",
+            working_days_overdue.to_string(),
+        ),
     };
     // The monitor's rule, so the applicant sees the light the supervisors see.
     let light = onewindow_domain::monitor::LightRule::default()
@@ -188,11 +208,11 @@ fn left_view(t: &Messages, left: i64, limit_days: u32) -> Left {
 }
 
 /// The deadline and the working days left of a case on the clock.
-fn clock_of(service: &Service, case: &Case) -> (Option<NaiveDate>, Option<i64>) {
+fn clock_of(service: &Service, case: &Case) -> (Option<NaiveDate>, Option<Timeliness>) {
     let calendar = &service.calendar();
     let due = case.due_on(calendar).ok().flatten();
     let left = match (&case.clock, case.status.is_on_clock()) {
-        (Some(clock), true) => clock.days_left(calendar, service.today()).ok(),
+        (Some(clock), true) => clock.timeliness(calendar, service.today()).ok(),
         _ => None,
     };
     (due, left)

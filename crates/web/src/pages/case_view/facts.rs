@@ -77,7 +77,7 @@ pub struct CaseView {
     /// year.
     pub due_provisional: Option<String>,
     pub working_days_used: Option<u32>,
-    pub working_days_left: Option<i64>,
+    pub timeliness: Option<Timeliness>,
     /// "used 3 working days".
     pub used_text: Option<String>,
     pub days_left_text: String,
@@ -101,7 +101,7 @@ impl CaseView {
         let case = &detail.case;
         let light = Light::of(
             case.status,
-            detail.working_days_left,
+            detail.timeliness,
             case.clock.as_ref().map(|c| c.total_limit()),
         );
         let department = departments
@@ -151,11 +151,11 @@ impl CaseView {
             due_on: detail.due_on.as_ref().map(|d| t.date(d)),
             due_provisional: provisional_note(t, detail.provisional_year),
             working_days_used: detail.working_days_used,
-            working_days_left: detail.working_days_left,
+            timeliness: detail.timeliness,
             used_text: detail
                 .working_days_used
                 .map(|n| count(t, "window-used-days", i64::from(n))),
-            days_left_text: days_left_text(t, case.status, detail.working_days_left),
+            days_left_text: days_left_text(t, case.status, detail.timeliness),
             light,
             light_label: light.map_or_else(String::new, |l| t.get(l.label_key()).to_string()),
             extension: case

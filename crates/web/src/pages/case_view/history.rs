@@ -11,50 +11,28 @@ pub struct HistoryRow {
     pub detail: String,
 }
 
-/// A case's history, oldest first, in the reader's language.
+/// A case's history, oldest first, in the reader's language. What the service withheld from this
+/// reader (another department's step of a joint case comes without its actor) shows as what
+/// happened, not who did it or why.
 pub fn history_rows(t: &Messages, detail: &CaseDetail, names: &MaterialNames) -> Vec<HistoryRow> {
-    history_rows_for(t, detail, names, None)
-}
-
-/// A case's history as a department sees it: the steps of other departments' tasks of a joint
-/// case show what happened, not who did it or their opinions and reasons. `own` is `None` for
-/// readers who see every part (the window, supervisors, the applicant).
-pub fn history_rows_for(
-    t: &Messages,
-    detail: &CaseDetail,
-    names: &MaterialNames,
-    own: Option<&[String]>,
-) -> Vec<HistoryRow> {
-    let department_of = |key: &str| {
-        detail
-            .case
-            .circulation
-            .as_ref()
-            .and_then(|c| c.task(key))
-            .map(|task| task.department().to_string())
-    };
     detail
         .history
         .iter()
         .map(|e| {
-            let hidden = match (&e.event, own) {
-                (CaseEvent::Task { task, .. }, Some(own)) => {
-                    !department_of(task).is_some_and(|d| own.contains(&d))
-                }
-                _ => false,
-            };
+            let withheld = e.actor.is_empty();
             HistoryRow {
                 at: local_time(&e.at),
-                actor: if hidden {
+                actor: if withheld {
                     "—".to_string()
                 } else {
                     e.actor.clone()
                 },
                 label: t.get(event_key(&e.event)).to_string(),
                 detail: match &e.event {
-                    CaseEvent::Task { task, .. } if hidden => {
+                    CaseEvent::Task { task, .. } if withheld => {
                         t.fill1("window-event-detail-task", "task", task)
                     }
+                    _ if withheld => String::new(),
                     event => event_detail(t, event, names),
                 },
             }

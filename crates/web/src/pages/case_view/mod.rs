@@ -21,6 +21,7 @@ use onewindow_domain::case::{
 use onewindow_domain::catalogue::{Department, MaterialForm, PublishedItem};
 use onewindow_domain::circulation::{Task, TaskAction, TaskEvent, TaskStatus};
 use onewindow_domain::clock::SuspensionKind;
+use onewindow_domain::clock::Timeliness;
 
 use crate::i18n::{Lang, Messages};
 use crate::pages::{PageCtx, encode_query_value};
@@ -229,7 +230,7 @@ impl Light {
     /// The light of a case on the clock; `None` for a case that is not on one.
     pub fn of(
         status: Status,
-        working_days_left: Option<i64>,
+        timeliness: Option<Timeliness>,
         limit_days: Option<u32>,
     ) -> Option<Light> {
         if status == Status::Suspended {
@@ -239,11 +240,13 @@ impl Light {
             return None;
         }
         let rule = onewindow_domain::monitor::LightRule::default();
-        working_days_left.map(|left| match rule.light(limit_days.unwrap_or(0), left) {
-            onewindow_domain::monitor::Light::Red => Light::Red,
-            onewindow_domain::monitor::Light::Yellow => Light::Yellow,
-            onewindow_domain::monitor::Light::Green => Light::Green,
-        })
+        timeliness.map(
+            |standing| match rule.light(limit_days.unwrap_or(0), standing) {
+                onewindow_domain::monitor::Light::Red => Light::Red,
+                onewindow_domain::monitor::Light::Yellow => Light::Yellow,
+                onewindow_domain::monitor::Light::Green => Light::Green,
+            },
+        )
     }
 
     /// The stylesheet class (`light <class>`).
@@ -266,20 +269,44 @@ impl Light {
     }
 }
 
-/// "3 working days left", "due today", "2 working days overdue", "clock stopped".
-pub fn days_left_text(t: &Messages, status: Status, left: Option<i64>) -> String {
-    match (status, left) {
-        (Status::Suspended, Some(l)) if l >= 0 => {
-            return count(t, "window-days-left-stopped", l);
+/// "3 working days left", "due today", "2 working days overdue", "overdue by 2 days (less than
+/// one working day)", "clock stopped".
+pub fn days_left_text(t: &Messages, status: Status, timeliness: Option<Timeliness>) -> String {
+    match (status, timeliness) {
+        (Status::Suspended, Some(Timeliness::OnTime { working_days_left })) => {
+            return count(t, "window-days-left-stopped", i64::from(working_days_left));
         }
         (Status::Suspended, None) => return t.get("window-clock-stopped").to_string(),
         _ => {}
     }
-    match left {
-        Some(l) if l < 0 => count(t, "window-days-overdue", -l),
-        Some(0) => t.get("window-days-last").to_string(),
-        Some(l) => count(t, "window-days-left", l),
+    match timeliness {
+        Some(standing) => timeliness_text(t, standing),
         None => "—".to_string(),
+    }
+}
+
+/// Where a clock stands, in words: the same for the window, the desk, the monitor and the
+/// applicant.
+pub fn timeliness_text(t: &Messages, standing: Timeliness) -> String {
+    match standing {
+        Timeliness::Overdue {
+            working_days_overdue: 0,
+            days_overdue,
+        } => t.fill1(
+            "window-days-overdue-calendar",
+            "days",
+            days_overdue.to_string(),
+        ),
+        Timeliness::Overdue {
+            working_days_overdue,
+            ..
+        } => count(t, "window-days-overdue", i64::from(working_days_overdue)),
+        Timeliness::OnTime {
+            working_days_left: 0,
+        } => t.get("window-days-last").to_string(),
+        Timeliness::OnTime { working_days_left } => {
+            count(t, "window-days-left", i64::from(working_days_left))
+        }
     }
 }
 

@@ -108,7 +108,7 @@ pub fn task_rows(
         .iter()
         .map(|task| {
             let running = task.clock.as_ref().filter(|_| !task.status.is_finished());
-            let left = running.and_then(|c| c.days_left(calendar, today).ok());
+            let left = running.and_then(|c| c.timeliness(calendar, today).ok());
             let stopped = task.status.stops_the_clock();
             let light = if task.status.is_finished() || task.status == TaskStatus::Waiting {
                 None

@@ -1,36 +1,61 @@
 use super::*;
 
+fn left(n: u32) -> Timeliness {
+    Timeliness::OnTime {
+        working_days_left: n,
+    }
+}
+
+fn over(n: u32) -> Timeliness {
+    Timeliness::Overdue {
+        working_days_overdue: n,
+        days_overdue: n,
+    }
+}
+
 #[test]
 fn lights_follow_the_days_left() {
     assert_eq!(
-        Light::of(Status::InReview, Some(3), Some(5)),
+        Light::of(Status::InReview, Some(left(3)), Some(5)),
         Some(Light::Green)
     );
     assert_eq!(
-        Light::of(Status::InReview, Some(2), Some(5)),
+        Light::of(Status::InReview, Some(left(2)), Some(5)),
         Some(Light::Yellow)
     );
     assert_eq!(
-        Light::of(Status::Accepted, Some(0), Some(5)),
+        Light::of(Status::Accepted, Some(left(0)), Some(5)),
         Some(Light::Yellow)
     );
     assert_eq!(
-        Light::of(Status::InReview, Some(-1), Some(5)),
+        Light::of(Status::InReview, Some(over(1)), Some(5)),
         Some(Light::Red)
     );
     assert_eq!(
-        Light::of(Status::Suspended, Some(-4), Some(5)),
+        Light::of(Status::Suspended, Some(over(4)), Some(5)),
         Some(Light::Grey)
     );
+    // The Saturday after a Friday due day: red, although no working day has passed.
+    assert_eq!(
+        Light::of(
+            Status::InReview,
+            Some(Timeliness::Overdue {
+                working_days_overdue: 0,
+                days_overdue: 1
+            }),
+            Some(5)
+        ),
+        Some(Light::Red)
+    );
     assert_eq!(Light::of(Status::Submitted, None, Some(5)), None);
-    assert_eq!(Light::of(Status::Approved, Some(3), Some(5)), None);
+    assert_eq!(Light::of(Status::Approved, Some(left(3)), Some(5)), None);
     // A 20-day limit turns yellow 4 days before the end, not 2.
     assert_eq!(
-        Light::of(Status::InReview, Some(4), Some(20)),
+        Light::of(Status::InReview, Some(left(4)), Some(20)),
         Some(Light::Yellow)
     );
     assert_eq!(
-        Light::of(Status::InReview, Some(5), Some(20)),
+        Light::of(Status::InReview, Some(left(5)), Some(20)),
         Some(Light::Green)
     );
 }

@@ -1,0 +1,146 @@
+//! What of a case its reader may see (信息披露范围): one rule for every way a case leaves the
+//! service — the API, the pages, lists, exports and messages.
+//!
+//! A joint case (联合审批) is shared by several departments, and each is answerable for its own
+//! part only. A department therefore sees the other departments' tasks by state and due day:
+//! not their staff, their countersign opinions, their reasons for stopping, sending back or
+//! deciding, nor the licences they issued. The window that accepted the case, the supervisors,
+//! the return-visit desk and the applicant see the whole case.
+
+use crate::access::{Principal, Role};
+use crate::case::{Case, CaseEvent};
+use crate::circulation::{Task, TaskEvent};
+
+/// What a reader may see of one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disclosure {
+    /// Everything (the window of the case's centre, supervisors, return visits, the applicant).
+    Whole,
+    /// The whole of the tasks of these departments; of the others, their state and due day.
+    OwnTasks(Vec<String>),
+}
+
+impl Disclosure {
+    /// What `who` may see of `case`. A case that is not joint has nothing to hide from whoever
+    /// may read it at all (access itself is [`crate::access::decide_case`]'s question).
+    pub fn of(who: &Principal, case: &Case) -> Disclosure {
+        let whole = case.circulation.is_none()
+            || who.is_system()
+            || who.has_role(Role::Supervisor)
+            || who.has_role(Role::ReturnVisitOperator)
+            || who.has_role(Role::Applicant)
+            || who.has_role(Role::Agent)
+            || who.posts.iter().any(|p| {
+                p.role == Role::Clerk && p.centre.as_deref() == Some(case.centre.as_str())
+            });
+        if whole {
+            return Disclosure::Whole;
+        }
+        Disclosure::OwnTasks(
+            who.posts
+                .iter()
+                .filter(|p| matches!(p.role, Role::Reviewer | Role::Approver))
+                .filter_map(|p| p.department.clone())
+                .collect(),
+        )
+    }
+
+    /// True when the reader sees all of the department's task.
+    pub fn sees_department(&self, department: &str) -> bool {
+        match self {
+            Disclosure::Whole => true,
+            Disclosure::OwnTasks(own) => own.iter().any(|d| d == department),
+        }
+    }
+
+    pub fn is_whole(&self) -> bool {
+        *self == Disclosure::Whole
+    }
+
+    /// Takes out of `case` what the reader may not see.
+    pub fn redact_case(&self, case: &mut Case) {
+        if self.is_whole() {
+            return;
+        }
+        // The case's own clock and decision are made of its tasks': their reasons name other
+        // departments' grounds, and the decider is another department's staff.
+        if let Some(clock) = &mut case.clock {
+            for stop in &mut clock.suspensions {
+                stop.reason.clear();
+            }
+        }
+        if let Some(decision) = &mut case.decision {
+            decision.reason.clear();
+            decision.decided_by.clear();
+        }
+        if let Some(circulation) = &mut case.circulation {
+            for task in &mut circulation.tasks {
+                if !self.sees_department(task.department()) {
+                    redact_task(task);
+                }
+            }
+        }
+    }
+
+    /// Takes out of one history entry (its actor and event) what the reader may not see; the
+    /// entry itself stays, so that the reader sees that something happened and when.
+    pub fn redact_event(&self, case: &Case, actor: &mut String, event: &mut CaseEvent) {
+        if self.is_whole() {
+            return;
+        }
+        match event {
+            CaseEvent::Task { task, event } => {
+                let department = case
+                    .circulation
+                    .as_ref()
+                    .and_then(|c| c.task(task))
+                    .map(|t| t.department().to_string());
+                if department.is_some_and(|d| self.sees_department(&d)) {
+                    return;
+                }
+                actor.clear();
+                redact_task_event(event);
+            }
+            CaseEvent::Decided { reason, .. } | CaseEvent::Suspended { reason, .. } => {
+                actor.clear();
+                reason.clear();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Another department's task: its state, its due day and what it waits for stay.
+fn redact_task(task: &mut Task) {
+    task.claimed_by = None;
+    task.countersigns.clear();
+    task.sent_back_reason = None;
+    task.withdrawn_reason = None;
+    task.result_document = None;
+    if let Some(decision) = &mut task.decision {
+        decision.reason.clear();
+        decision.decided_by.clear();
+    }
+    if let Some(clock) = &mut task.clock {
+        for stop in &mut clock.suspensions {
+            stop.reason.clear();
+        }
+    }
+}
+
+fn redact_task_event(event: &mut TaskEvent) {
+    match event {
+        TaskEvent::Claimed | TaskEvent::Resumed => {}
+        TaskEvent::Transferred { to, reason } => {
+            to.clear();
+            reason.clear();
+        }
+        TaskEvent::Countersigned { opinion } => opinion.clear(),
+        TaskEvent::SupplementRequested { note, .. } | TaskEvent::Resubmitted { note } => {
+            note.clear();
+        }
+        TaskEvent::Suspended { reason, .. }
+        | TaskEvent::SentBack { reason }
+        | TaskEvent::Decided { reason, .. } => reason.clear(),
+    }
+}
