@@ -391,23 +391,12 @@ impl Service {
         posts: &[Post],
         errors: &mut Vec<FieldError>,
     ) -> Result<(), AppError> {
-        if posts.is_empty() {
-            errors.push(FieldError::new("posts", "give at least one post (a role)"));
-        }
-        let departments = catalogue_rows::list_departments(self.store().readers()).await?;
-        for (i, post) in posts.iter().enumerate() {
-            for problem in post.problems() {
-                errors.push(FieldError::new(format!("posts[{i}]"), problem));
-            }
-            if let Some(d) = &post.department
-                && !departments.iter().any(|known| &known.code == d)
-            {
-                errors.push(FieldError::new(
-                    format!("posts[{i}].department"),
-                    format!("no department with code {d}"),
-                ));
-            }
-        }
+        let readers = self.store().readers();
+        let departments = catalogue_rows::list_departments(readers).await?;
+        let centres = onewindow_store::hall::list_centres(readers).await?;
+        let departments: Vec<&str> = departments.iter().map(|d| d.code.as_str()).collect();
+        let centres: Vec<&str> = centres.iter().map(|c| c.code.as_str()).collect();
+        errors.extend(Post::check_all(posts, &departments, &centres));
         Ok(())
     }
 

@@ -80,6 +80,9 @@ enum Command {
     /// Manage accounts (as the administrator at the server's command line).
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Service centres, which window clerks' posts name (as the administrator).
+    #[command(subcommand)]
+    Centre(users::CentreCommand),
     /// Check and anchor the audit trail.
     #[command(subcommand)]
     Audit(users::AuditCommand),
@@ -523,6 +526,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Bench(args) => bench::run(args, &cli.store).await?,
         Command::User(command) => return users::run_user(&cli.store, command).await,
         Command::Audit(command) => return users::run_audit(&cli.store, command).await,
+        Command::Centre(command) => return users::run_centre(&cli.store, command).await,
     }
     Ok(ExitCode::SUCCESS)
 }

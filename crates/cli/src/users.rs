@@ -48,6 +48,62 @@ pub(crate) enum UserCommand {
     },
 }
 
+/// `onewindow centre …`: the service centres a clerk's post (`clerk@CODE`) may name.
+#[derive(Debug, Subcommand)]
+pub(crate) enum CentreCommand {
+    /// Add a centre, or rename one with the same code.
+    Add {
+        /// The code posts name, e.g. county-hall.
+        code: String,
+        /// Its name, e.g. 宁海县行政服务中心.
+        name: String,
+        #[arg(long, default_value = "")]
+        name_en: String,
+        #[arg(long, default_value = "")]
+        address: String,
+    },
+    /// List the centres.
+    List,
+}
+
+pub(crate) async fn run_centre(
+    store: &StoreArgs,
+    command: CentreCommand,
+) -> Result<ExitCode, Error> {
+    let actor = operator();
+    match command {
+        CentreCommand::Add {
+            code,
+            name,
+            name_en,
+            address,
+        } => {
+            // Like `user add`, this may be the first thing done to a new store.
+            let service = open(store).await?;
+            service
+                .save_centre(
+                    &actor,
+                    onewindow_store::hall::Centre {
+                        code: code.clone(),
+                        name: name.clone(),
+                        name_en,
+                        address,
+                    },
+                )
+                .await
+                .map_err(report)?;
+            println!("saved centre {code} ({name})");
+        }
+        CentreCommand::List => {
+            let service = open_existing(store).await?;
+            for centre in service.centres().await.map_err(report)? {
+                println!("{:<24} {}", centre.code, centre.name);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct PostArgs {
     /// The role of the first post: applicant, agent, clerk, reviewer, approver, supervisor,

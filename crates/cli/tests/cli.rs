@@ -1252,6 +1252,7 @@ fn serve_needs_an_administrator_created_at_the_command_line() {
     );
 
     // Other accounts do not count.
+    store.ok(&["centre", "add", "county-hall", "宁海县行政服务中心"]);
     let out = store.ok(&[
         "user",
         "add",
@@ -1352,6 +1353,43 @@ fn user_commands_create_list_disable_and_reset_accounts() {
     );
     let (status, body) = http.login("li.qiang", "not-the-password");
     assert_eq!(status, 401, "a wrong password: {body}");
+
+    // A clerk's post names a centre the county keeps.
+    let refused = store.run(&[
+        "user",
+        "add",
+        "--username",
+        "wang.fang",
+        "--role",
+        "clerk",
+        "--centre",
+        "county-hall",
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("posts[0].centre: no service centre county-hall"),
+        "{}",
+        stderr(&refused)
+    );
+    store.ok(&["centre", "add", "county-hall", "宁海县行政服务中心"]);
+    assert!(store.ok(&["centre", "list"]).contains("county-hall"));
+    // An administrator reads and acts on no case: no case post goes with it.
+    let refused = store.run(&[
+        "user",
+        "add",
+        "--username",
+        "root2",
+        "--role",
+        "admin",
+        "--post",
+        "supervisor",
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("sees no cases"),
+        "{}",
+        stderr(&refused)
+    );
 
     // Several posts (一人多岗), and a password from standard input.
     let out = store.ok_input(
@@ -1653,9 +1691,7 @@ fn audit_verify_finds_every_kind_of_tampering() {
         "--username",
         "zhang.min",
         "--role",
-        "clerk",
-        "--centre",
-        "county-hall",
+        "return_visit_operator",
     ]);
     store.ok(&[
         "user",
@@ -1686,15 +1722,7 @@ fn audit_verify_finds_every_kind_of_tampering() {
         &["user", "reset-password", "zhou.wei", "--password-stdin"],
         "daiban-mima-2026\n",
     );
-    store.ok(&[
-        "user",
-        "posts",
-        "zhang.min",
-        "--role",
-        "clerk",
-        "--centre",
-        "town-hall",
-    ]);
+    store.ok(&["user", "posts", "zhang.min", "--role", "supervisor"]);
     store.ok(&["audit", "verify", "--expect-head", &head]);
     let anchor = store.ok(&["audit", "head"]).trim().to_string();
     assert!(anchor.starts_with("8:"), "{anchor}");

@@ -84,6 +84,12 @@ impl Role {
         matches!(self, Role::Clerk)
     }
 
+    /// Roles that read or act on cases: every role but the administrator's and the
+    /// intermediary's (who sees its own service orders, not cases).
+    pub fn touches_cases(self) -> bool {
+        !matches!(self, Role::Administrator | Role::Intermediary)
+    }
+
     /// Public roles act for themselves or their clients, never inside the government.
     pub fn is_public(self) -> bool {
         matches!(self, Role::Applicant | Role::Agent | Role::Intermediary)
@@ -162,6 +168,71 @@ impl Post {
             .join(" ")
     }
 
+    /// What is wrong with one account's posts, by field (`posts`, `posts[i]`,
+    /// `posts[i].department`, `posts[i].centre`): each post as [`Post::problems`] says, against
+    /// the known departments and centres, no post twice, and no account that keeps the
+    /// accounts and also reads or acts on cases (administrators see no cases; an administrator
+    /// who could give itself a reviewer's post would).
+    pub fn check_all(
+        posts: &[Post],
+        departments: &[&str],
+        centres: &[&str],
+    ) -> Vec<crate::validation::FieldError> {
+        use crate::validation::FieldError;
+        let mut errors = Vec::new();
+        if posts.is_empty() {
+            errors.push(FieldError::new("posts", "give at least one post (a role)"));
+        }
+        for (i, post) in posts.iter().enumerate() {
+            for problem in post.problems() {
+                errors.push(FieldError::new(format!("posts[{i}]"), problem));
+            }
+            if let Some(d) = post.department.as_deref().filter(|d| !d.is_empty()) {
+                if d.chars().any(char::is_control) {
+                    errors.push(FieldError::new(
+                        format!("posts[{i}].department"),
+                        "must not contain control characters",
+                    ));
+                } else if !departments.contains(&d) {
+                    errors.push(FieldError::new(
+                        format!("posts[{i}].department"),
+                        format!("no department with code {d}"),
+                    ));
+                }
+            }
+            if let Some(c) = post.centre.as_deref().filter(|c| !c.is_empty()) {
+                if c.chars().any(char::is_control) {
+                    errors.push(FieldError::new(
+                        format!("posts[{i}].centre"),
+                        "must not contain control characters",
+                    ));
+                } else if !centres.contains(&c) {
+                    errors.push(FieldError::new(
+                        format!("posts[{i}].centre"),
+                        format!("no service centre {c}"),
+                    ));
+                }
+            }
+            if posts[..i].contains(post) {
+                errors.push(FieldError::new(
+                    format!("posts[{i}]"),
+                    format!("{post} is given twice"),
+                ));
+            }
+        }
+        if posts.iter().any(|p| p.role == Role::Administrator)
+            && let Some(case_post) = posts.iter().find(|p| p.role.touches_cases())
+        {
+            errors.push(FieldError::new(
+                "posts",
+                format!(
+                    "an administrator sees no cases: {case_post} cannot go with the administrator post; give it to another account"
+                ),
+            ));
+        }
+        errors
+    }
+
     /// What is missing for this post to make sense, e.g. a reviewer without a department.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -176,6 +247,13 @@ impl Post {
                 "a {} post belongs to no department or centre",
                 self.role
             ));
+        } else {
+            if self.department.is_some() && !self.role.needs_department() {
+                problems.push(format!("a {} post takes no department", self.role));
+            }
+            if self.centre.is_some() && !self.role.needs_centre() {
+                problems.push(format!("a {} post takes no service centre", self.role));
+            }
         }
         problems
     }
@@ -757,6 +835,48 @@ mod tests {
             "林晓梅 138****0000 宁海县跃龙街道 88 号"
         );
         assert_eq!(mask_numbers("no numbers"), "no numbers");
+    }
+
+    #[test]
+    fn posts_are_checked_against_the_county_and_an_administrator_gets_no_case_post() {
+        let departments = ["SCJGJ", "WJJ"];
+        let centres = ["county-hall"];
+        let check = |specs: &str| {
+            let posts = Post::parse_specs(specs).expect("roles");
+            Post::check_all(&posts, &departments, &centres)
+                .into_iter()
+                .map(|e| (e.field, e.reason))
+                .collect::<Vec<_>>()
+        };
+        assert!(check("reviewer:SCJGJ clerk@county-hall supervisor").is_empty());
+        assert!(check("administrator").is_empty());
+        let fields = |specs: &str| check(specs).into_iter().map(|(f, _)| f).collect::<Vec<_>>();
+        assert_eq!(fields(""), ["posts"]);
+        assert_eq!(fields("reviewer:NOPE"), ["posts[0].department"]);
+        assert_eq!(fields("clerk@elsewhere"), ["posts[0].centre"]);
+        assert_eq!(fields("reviewer:SCJGJ reviewer:SCJGJ"), ["posts[1]"]);
+        assert_eq!(
+            fields("supervisor:SCJGJ"),
+            ["posts[0]"],
+            "a supervisor takes no department"
+        );
+        assert_eq!(fields("administrator@county-hall"), ["posts[0]"]);
+        assert_eq!(fields("reviewer:SCJGJ@county-hall"), ["posts[0]"]);
+        for case_post in [
+            "supervisor",
+            "reviewer:WJJ",
+            "clerk@county-hall",
+            "return_visit_operator",
+        ] {
+            let found = check(&format!("administrator {case_post}"));
+            assert_eq!(found.len(), 1, "{case_post}: {found:?}");
+            assert_eq!(found[0].0, "posts");
+            assert!(found[0].1.contains("sees no cases"), "{found:?}");
+        }
+        let control = vec![Post::new(Role::Reviewer).in_department("SC\u{0}JGJ")];
+        let found = Post::check_all(&control, &departments, &centres);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].reason.contains("control"), "{found:?}");
     }
 
     proptest! {

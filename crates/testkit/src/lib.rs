@@ -158,6 +158,28 @@ impl Builder {
             .import_catalogue(&operator, self.catalogue)
             .await
             .expect("the catalogue imports");
+        // A clerk's post names a centre the county keeps: the centres the accounts name exist.
+        let mut centres: Vec<&str> = self
+            .accounts
+            .iter()
+            .flat_map(|a| a.posts.iter().filter_map(|p| p.centre.as_deref()))
+            .collect();
+        centres.sort_unstable();
+        centres.dedup();
+        for code in centres {
+            service
+                .save_centre(
+                    &operator,
+                    onewindow_store::hall::Centre {
+                        code: code.into(),
+                        name: code.into(),
+                        name_en: String::new(),
+                        address: String::new(),
+                    },
+                )
+                .await
+                .expect("the centre is saved");
+        }
         let created = futures::future::join_all(self.accounts.iter().map(|a| {
             service.create_user(
                 &operator,
@@ -311,11 +333,11 @@ pub async fn demo_world(label: &str, today: NaiveDate, bundles: bool) -> World {
     let service =
         Service::new(store, Calendar::prc(), clock.clone(), "330226").with_file_store(files);
     service.seed_demo(0).await.expect("the demo catalogue");
+    service.seed_demo_hall().await.expect("the demo hall");
     service
         .seed_demo_accounts()
         .await
         .expect("the demo accounts");
-    service.seed_demo_hall().await.expect("the demo hall");
     if bundles {
         service.seed_demo_bundles().await.expect("the demo bundles");
     }

@@ -134,6 +134,8 @@ mod tests {
         // The bundles through the API's publication, the accounts through `user add`.
         assert_eq!(service.seed_demo_bundles().await.expect("bundles"), 19);
         assert_eq!(service.bundles().await.expect("bundles").len(), 19);
+        // Clerks' posts name the hall's centres: the hall comes first.
+        service.seed_demo_hall().await.expect("hall");
         let created = service.seed_demo_accounts().await.expect("accounts");
         assert_eq!(created.len(), 10);
         let users = service.users(&actor).await.expect("users");

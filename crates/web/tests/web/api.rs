@@ -2087,6 +2087,66 @@ async fn identity_and_phone_numbers_are_masked_except_through_an_audited_reveal(
 // ---- separation of duties and scope -------------------------------------------------------------
 
 #[tokio::test]
+async fn an_administrator_cannot_give_itself_a_post_that_reads_cases_and_posts_are_checked() {
+    let app = spawn_app().await;
+    let put_posts = |who: &'static str, posts: Value| {
+        app.send(
+            app.request(ADMIN, Method::PUT, &format!("/api/v1/users/{who}/posts"))
+                .json(&json!({"posts": posts, "may_reveal_personal_data": false})),
+        )
+    };
+    // Itself: a supervisor's post beside the administrator's is refused, naming the field.
+    let (status, problem) = put_posts(
+        ADMIN,
+        json!([{"role": "administrator"}, {"role": "supervisor"}]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "posts");
+    let (_, me) = app.get_as(ADMIN, &format!("/api/v1/users/{ADMIN}")).await;
+    assert_eq!(me["posts"], json!([{"role": "administrator"}]));
+    // Unknown places, control characters, doubles and a department on a role without one.
+    for (posts, field) in [
+        (
+            json!([{"role": "reviewer", "department": "NOPE"}]),
+            "posts[0].department",
+        ),
+        (
+            json!([{"role": "clerk", "centre": "no-such-hall"}]),
+            "posts[0].centre",
+        ),
+        (
+            json!([{"role": "clerk", "centre": "county\u{0}hall"}]),
+            "posts[0].centre",
+        ),
+        (
+            json!([{"role": "reviewer", "department": "SCJG"}, {"role": "reviewer", "department": "SCJG"}]),
+            "posts[1]",
+        ),
+        (
+            json!([{"role": "supervisor", "department": "SCJG"}]),
+            "posts[0]",
+        ),
+    ] {
+        let (status, problem) = put_posts(REVIEWER, posts.clone()).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{posts}: {problem}"
+        );
+        assert_eq!(problem["errors"][0]["field"], field, "{posts}: {problem}");
+    }
+    // Nothing was half written: the reviewer keeps its post.
+    let (_, user) = app
+        .get_as(ADMIN, &format!("/api/v1/users/{REVIEWER}"))
+        .await;
+    assert_eq!(
+        user["posts"],
+        json!([{"role": "reviewer", "department": "SCJG"}])
+    );
+}
+
+#[tokio::test]
 async fn acceptance_and_decision_stay_apart_and_cases_out_of_scope_stay_hidden() {
     let mut app = spawn_app().await;
     let case = app.case_at(Stage::Accepted).await;

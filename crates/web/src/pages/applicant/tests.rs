@@ -127,6 +127,18 @@ async fn world_with(dir: std::path::PathBuf, files: Arc<dyn ObjectStore>) -> Wor
         ),
         ("admin", "孙管理", None, Post::new(Role::Administrator)),
     ];
+    service
+        .save_centre(
+            &operator,
+            onewindow_store::hall::Centre {
+                code: "county-hall".into(),
+                name: "宁海县行政服务中心".into(),
+                name_en: String::new(),
+                address: String::new(),
+            },
+        )
+        .await
+        .expect("the centre");
     let mut sessions = HashMap::new();
     for (username, display_name, identity, post) in accounts {
         service
