@@ -15,7 +15,10 @@ use crate::calendar::{Calendar, CalendarError};
 use crate::catalogue::PublishedItem;
 use crate::circulation::{Circulation, TaskEvent};
 use crate::clock::{CaseClock, Suspension, SuspensionKind, notice_deadline};
-use crate::validation::FieldError;
+use crate::validation::{
+    CODE_MAX_CHARS, FieldError, NAME_MAX_CHARS, PHONE_MAX_CHARS, TEXT_MAX_CHARS, check_text,
+    text_problem,
+};
 
 /// Longest extension one decision may grant (art. 42: 20 working days + 10 with the head's approval).
 pub const MAX_EXTENSION_DAYS: u32 = 10;
@@ -529,6 +532,88 @@ pub enum CaseCommand {
 }
 
 impl CaseCommand {
+    /// What is wrong with the text typed into the command, by field: lengths and control
+    /// characters, before any rule of the case looks at it.
+    pub fn text_problems(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let codes = |field: &str, values: &[String], errors: &mut Vec<FieldError>| {
+            for (i, value) in values.iter().enumerate() {
+                check_text(
+                    errors,
+                    &format!("{field}[{i}]"),
+                    value,
+                    CODE_MAX_CHARS,
+                    false,
+                );
+            }
+        };
+        match self {
+            CaseCommand::RequestSupplement { missing, note } => {
+                codes("missing", missing, &mut errors);
+                check_text(&mut errors, "note", note, TEXT_MAX_CHARS, true);
+            }
+            CaseCommand::ProvideSupplement { materials } => {
+                codes("materials", materials, &mut errors);
+            }
+            CaseCommand::Reject { reason }
+            | CaseCommand::Suspend { reason, .. }
+            | CaseCommand::Extend { reason, .. }
+            | CaseCommand::Decide { reason, .. } => {
+                check_text(&mut errors, "reason", reason, TEXT_MAX_CHARS, true);
+            }
+            CaseCommand::IssueResult {
+                document_number: Some(number),
+            } => check_text(
+                &mut errors,
+                "document_number",
+                number,
+                CODE_MAX_CHARS,
+                false,
+            ),
+            CaseCommand::Deliver {
+                method:
+                    DeliveryMethod::Express {
+                        address,
+                        tracking_number,
+                    },
+            } => {
+                check_text(
+                    &mut errors,
+                    "delivery.address",
+                    address,
+                    TEXT_MAX_CHARS,
+                    true,
+                );
+                if let Some(number) = tracking_number {
+                    check_text(
+                        &mut errors,
+                        "delivery.tracking_number",
+                        number,
+                        CODE_MAX_CHARS,
+                        false,
+                    );
+                }
+            }
+            CaseCommand::RecordVisit {
+                purpose,
+                extra_visit_reason,
+            } => {
+                check_text(&mut errors, "purpose", purpose, TEXT_MAX_CHARS, true);
+                if let Some(reason) = extra_visit_reason {
+                    check_text(
+                        &mut errors,
+                        "extra_visit_reason",
+                        reason,
+                        TEXT_MAX_CHARS,
+                        true,
+                    );
+                }
+            }
+            _ => {}
+        }
+        errors
+    }
+
     /// The user action this command is; `None` for the system's own commands.
     pub fn action(&self) -> Option<Action> {
         Some(match self {
@@ -704,9 +789,36 @@ fn receive(
     if new.applicant.name.trim().is_empty() {
         errors.push(FieldError::new("applicant.name", "must not be empty"));
     }
+    check_text(
+        &mut errors,
+        "applicant.name",
+        &new.applicant.name,
+        NAME_MAX_CHARS,
+        false,
+    );
+    if let Some(phone) = &new.applicant.phone {
+        check_text(
+            &mut errors,
+            "applicant.phone",
+            phone,
+            PHONE_MAX_CHARS,
+            false,
+        );
+        if !phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'))
+            && text_problem(phone, PHONE_MAX_CHARS, false).is_none()
+        {
+            errors.push(FieldError::new(
+                "applicant.phone",
+                "digits only, with + - ( ) or spaces, e.g. 13800000000 or 0574-65560000",
+            ));
+        }
+    }
     if new.centre.trim().is_empty() {
         errors.push(FieldError::new("centre", "must not be empty"));
     }
+    check_text(&mut errors, "centre", &new.centre, CODE_MAX_CHARS, false);
     for (i, key) in new.materials.iter().enumerate() {
         if !known(key) {
             errors.push(FieldError::new(format!("materials[{i}]"), unknown(key)));
@@ -847,6 +959,10 @@ impl Case {
             && !self.status.allowed_actions().contains(&action)
         {
             return Err(self.not_allowed(action.as_str()));
+        }
+        let problems = command.text_problems();
+        if !problems.is_empty() {
+            return Err(CaseError::Invalid(problems));
         }
         if self.circulation.is_some() {
             let in_tasks = match command {

@@ -401,6 +401,46 @@ pub enum TaskCommand {
 }
 
 impl TaskCommand {
+    /// What is wrong with the text typed into the command, by field (see
+    /// [`crate::case::CaseCommand::text_problems`]).
+    pub fn text_problems(&self) -> Vec<crate::validation::FieldError> {
+        use crate::validation::{CODE_MAX_CHARS, TEXT_MAX_CHARS, check_text};
+        let mut errors = Vec::new();
+        match self {
+            TaskCommand::Claim | TaskCommand::Resume => {}
+            TaskCommand::Transfer { to, reason } => {
+                check_text(&mut errors, "to", to, CODE_MAX_CHARS, false);
+                check_text(&mut errors, "reason", reason, TEXT_MAX_CHARS, true);
+            }
+            TaskCommand::Countersign { opinion } => {
+                check_text(&mut errors, "opinion", opinion, TEXT_MAX_CHARS, true);
+            }
+            TaskCommand::RequestSupplement { missing, note } => {
+                for (i, key) in missing.iter().enumerate() {
+                    check_text(
+                        &mut errors,
+                        &format!("missing[{i}]"),
+                        key,
+                        CODE_MAX_CHARS,
+                        false,
+                    );
+                }
+                check_text(&mut errors, "note", note, TEXT_MAX_CHARS, true);
+            }
+            TaskCommand::Resubmit { note } => {
+                check_text(&mut errors, "note", note, TEXT_MAX_CHARS, true);
+            }
+            TaskCommand::Suspend { reason, .. }
+            | TaskCommand::SendBack { reason }
+            | TaskCommand::Decide { reason, .. } => {
+                check_text(&mut errors, "reason", reason, TEXT_MAX_CHARS, true);
+            }
+        }
+        errors
+    }
+}
+
+impl TaskCommand {
     pub fn action(&self) -> TaskAction {
         match self {
             TaskCommand::Claim => TaskAction::Claim,
@@ -487,6 +527,10 @@ impl Case {
         command: &TaskCommand,
         ctx: &Context<'_>,
     ) -> Result<Vec<CaseEvent>, CaseError> {
+        let problems = command.text_problems();
+        if !problems.is_empty() {
+            return Err(CaseError::Invalid(problems));
+        }
         let Some(circulation) = &self.circulation else {
             return Err(invalid(
                 "task",

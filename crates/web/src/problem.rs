@@ -225,6 +225,15 @@ impl From<JsonRejection> for Problem {
             JsonRejection::MissingJsonContentType(_) => {
                 Problem::bad_request("Content-Type", "send the body as application/json")
             }
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem {
+                errors: vec![FieldError::new("body", "larger than 2 MiB")],
+                ..Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too-large",
+                    "The request body is too large",
+                    "the body is larger than the 2 MiB a request may carry; send files through the upload form",
+                )
+            },
             other => Problem::bad_request("body", other.body_text()),
         }
     }

@@ -846,6 +846,70 @@ async fn a_retry_with_the_same_idempotency_key_files_nothing_new() {
 }
 
 #[tokio::test]
+async fn text_fields_have_limits_and_no_control_characters_and_a_huge_body_is_413() {
+    let app = spawn_app().await;
+    for (field, value, reason) in [
+        (
+            "name",
+            json!("名".repeat(350_000)),
+            "at most 100 characters",
+        ),
+        ("name", json!("王\u{0}芳"), "U+0000"),
+        ("phone", json!("138\u{7}0000"), "control characters"),
+        ("phone", json!("call me maybe"), "digits only"),
+    ] {
+        let mut body = application("SCJG-001", &["M01"]);
+        body["applicant"][field] = value;
+        let answer = app.submit(body, None).await;
+        assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let problem: Value = answer.json().await.expect("json");
+        assert_eq!(problem["errors"][0]["field"], format!("applicant.{field}"));
+        let said = problem["errors"][0]["reason"].as_str().unwrap_or_default();
+        assert!(said.contains(reason), "{said}");
+    }
+    let (_, list) = app.get("/api/v1/cases").await;
+    assert_eq!(
+        list["items"].as_array().map(Vec::len),
+        Some(0),
+        "nothing was filed"
+    );
+    // A reason with an escape sequence is refused at its field; the case does not move.
+    let case = app.new_case(&["M01", "M02", "M03"]).await;
+    let id = case["id"].as_str().expect("id");
+    let answer = app
+        .act(
+            id,
+            "reject",
+            CLERK,
+            1,
+            json!({"reason": "\u{1b}[2J 材料不全"}),
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = answer.json().await.expect("json");
+    assert_eq!(problem["errors"][0]["field"], "reason");
+    // More than 2 MiB: 413 as a problem document.
+    let mut body = application("SCJG-001", &["M01"]);
+    body["applicant"]["name"] = json!("x".repeat(3 * 1024 * 1024));
+    let answer = app.submit(body, None).await;
+    assert_eq!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        answer
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    let problem: Value = answer.json().await.expect("json");
+    assert_eq!(problem["type"], "/docs/api.md#too-large");
+    // Published figures need no login, as documented.
+    for path in ["/api/v1/regions", "/api/v1/reports/bundles"] {
+        let (status, _) = app.get_public(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn bad_input_gets_a_problem_naming_the_field() {
     let app = spawn_app().await;
     let mut body = application("SCJG-001", &["M01"]);
