@@ -160,6 +160,7 @@ impl Stage {
 
 /// What a project is, which decides the approvals it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectType {
     Industrial,
@@ -170,6 +171,7 @@ pub enum ProjectType {
 
 /// An assessment a region (an industrial park) has done once for every project in it (区域评估).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Assessment {
     /// 环境影响评价
@@ -1183,6 +1185,7 @@ fn project_invalid(field: &str, reason: impl Into<String>) -> ProjectError {
 
 /// What a registration carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewProject {
     pub name: String,
     pub owner_identity: String,
@@ -1193,6 +1196,7 @@ pub struct NewProject {
     #[serde(default)]
     pub region: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub land_obtained_on: Option<NaiveDate>,
 }
 

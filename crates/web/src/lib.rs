@@ -100,6 +100,54 @@ mod openapi_snapshot {
         }
     }
 
+    /// Every error an operation can answer is in the document as a problem document, query
+    /// parameters are in the query, and the headers carry the shape their extractors check.
+    #[test]
+    fn the_openapi_document_names_every_problem_with_its_media_type() {
+        let document = serde_json::to_value(crate::api::openapi_document()).expect("JSON");
+        let paths = document["paths"].as_object().expect("paths");
+        let mut operations = 0;
+        for (path, item) in paths {
+            for (method, operation) in item.as_object().expect("path item") {
+                operations += 1;
+                let responses = operation["responses"].as_object().expect("responses");
+                for (status, response) in responses {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        assert!(
+                            response["content"]["application/problem+json"].is_object(),
+                            "{method} {path} {status}: {response}"
+                        );
+                    }
+                }
+                assert!(responses.contains_key("500"), "{method} {path}");
+                let public = operation["security"].as_array().is_some_and(|s| {
+                    s.iter()
+                        .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+                });
+                if !public {
+                    assert!(responses.contains_key("401"), "{method} {path}");
+                    assert!(responses.contains_key("403"), "{method} {path}");
+                }
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    let name = parameter["name"].as_str().expect("name");
+                    if parameter["in"] == "path" {
+                        assert!(
+                            path.contains(&format!("{{{name}}}")),
+                            "{method} {path}: {name}"
+                        );
+                    }
+                    if name == "If-Match" {
+                        assert!(responses.contains_key("428"), "{method} {path}");
+                        assert!(parameter["schema"]["pattern"].is_string());
+                    }
+                }
+            }
+        }
+        assert!(operations > 40, "{operations}");
+        let deadline = &document["paths"]["/calendar/deadline"]["get"]["parameters"];
+        assert_eq!(deadline[0]["in"], "query", "{deadline}");
+    }
+
     /// The OpenAPI document is what clients build on: any change to it must be deliberate. Run
     /// with `UPDATE_OPENAPI_SNAPSHOT=1` to accept a change, and review the snapshot's diff.
     #[test]

@@ -65,6 +65,24 @@ impl Problem {
         Self::new(StatusCode::FORBIDDEN, kind, "Not allowed for you", detail)
     }
 
+    /// 413 for a body over the 2 MiB every request may carry.
+    pub fn too_large() -> Self {
+        Self {
+            errors: vec![FieldError::new("body", "larger than 2 MiB")],
+            ..Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "The request body is too large",
+                "the body is larger than the 2 MiB a request may carry; send files through the upload form",
+            )
+        }
+    }
+
+    /// 422 for one field a rule refuses.
+    pub fn invalid_field(field: &str, reason: impl Into<String>) -> Self {
+        Self::invalid(vec![FieldError::new(field, reason)])
+    }
+
     pub fn invalid(errors: Vec<FieldError>) -> Self {
         let detail = errors
             .iter()
@@ -225,15 +243,7 @@ impl From<JsonRejection> for Problem {
             JsonRejection::MissingJsonContentType(_) => {
                 Problem::bad_request("Content-Type", "send the body as application/json")
             }
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem {
-                errors: vec![FieldError::new("body", "larger than 2 MiB")],
-                ..Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too-large",
-                    "The request body is too large",
-                    "the body is larger than the 2 MiB a request may carry; send files through the upload form",
-                )
-            },
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::too_large(),
             other => Problem::bad_request("body", other.body_text()),
         }
     }

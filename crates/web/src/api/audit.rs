@@ -22,6 +22,7 @@ pub(super) fn routes() -> OpenApiRouter<Service> {
 // ---- the audit trail --------------------------------------------------------------------------
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// A user name (or `system`, `cli:NAME`).
     actor: Option<String>,

@@ -64,7 +64,7 @@ pub(crate) async fn publish_bundle(
     ApiJson(bundle): ApiJson<Bundle>,
 ) -> ApiResult<Json<BundleView>> {
     if bundle.code != code {
-        return Err(Problem::bad_request(
+        return Err(Problem::invalid_field(
             "code",
             format!(
                 "the body names bundle {} but the address {code}",
@@ -156,7 +156,7 @@ pub(crate) async fn task_action(
     let body: TaskActionRequest = if body.iter().all(u8::is_ascii_whitespace) {
         TaskActionRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
+        super::parse_json(&body).map_err(|e| {
             Problem::bad_request("body", format!("not valid JSON for this action: {e}"))
         })?
     };

@@ -23,6 +23,7 @@ pub(super) fn routes() -> OpenApiRouter<Service> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeadlineQuery {
     /// The day before day 1, e.g. the day of acceptance (YYYY-MM-DD).
     #[param(value_type = String, format = Date)]
@@ -84,7 +85,9 @@ pub(crate) async fn overview(
 pub(crate) async fn load_notice(
     State(service): State<Service>,
     Auth(auth): Auth,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Result<Json<NoticeLoaded>, Problem> {
-    Ok(Json(service.load_holiday_notice(&auth.actor, &body).await?))
+    let body = std::str::from_utf8(&body)
+        .map_err(|e| Problem::bad_request("body", format!("not UTF-8 text: {e}")))?;
+    Ok(Json(service.load_holiday_notice(&auth.actor, body).await?))
 }

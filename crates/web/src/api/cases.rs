@@ -169,6 +169,7 @@ async fn submit_case(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CasesQuery {
     /// One status or several separated by commas.
     status: Option<String>,
@@ -337,7 +338,7 @@ async fn case_action(
     let body: ActionRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ActionRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
+        super::parse_json(&body).map_err(|e| {
             Problem::bad_request("body", format!("not valid JSON for this action: {e}"))
         })?
     };

@@ -29,6 +29,7 @@ async fn departments(State(service): State<Service>) -> ApiResult<Json<Vec<Depar
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ItemsQuery {
     /// Words of the name or the code, in Chinese, full pinyin or pinyin initials (`yyzz` finds
     /// 营业执照); several words separated by spaces must all match.

@@ -33,6 +33,7 @@ pub(crate) async fn overview(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     cursor: Option<String>,
     /// 1–200, default 50.

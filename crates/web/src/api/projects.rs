@@ -44,7 +44,7 @@ fn view_response(status: StatusCode, view: ProjectView) -> Response {
 /// Register a project and get its unified code (投资项目代码) and plan. Body: `{name,
 /// owner_identity, owner_name, project_type: industrial|commercial|public|village,
 /// government_funded, region?, land_obtained_on?}`.
-#[utoipa::path(post, path = "/projects",
+#[utoipa::path(post, path = "/projects", request_body = onewindow_domain::project::NewProject,
     responses((status = 201, description = "the project, its plan and schedule"),
         (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn register(
@@ -164,7 +164,7 @@ pub(crate) async fn land(
     let body: LandRequest = if body.iter().all(u8::is_ascii_whitespace) {
         LandRequest::default()
     } else {
-        serde_json::from_slice(&body)
+        super::parse_json(&body)
             .map_err(|e| Problem::bad_request("body", format!("not valid JSON: {e}")))?
     };
     let expected = expected_version(&headers)?;
@@ -200,6 +200,7 @@ pub(crate) async fn agent(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BoardQuery {
     /// Where the projects stand on this day (default today); a month's last day gives the
     /// monthly progress review.
@@ -229,6 +230,7 @@ pub(crate) async fn regions(State(service): State<Service>) -> ApiResult<Json<Ve
 /// Record an assessed region (administrators): `{code, name, assessments: [environmental_impact,
 /// soil_and_water, energy, traffic, geological_hazard]}`.
 #[utoipa::path(put, path = "/regions/{code}", params(("code" = String, Path)),
+    request_body = RegionBody,
     responses((status = 200, description = "the region"), (status = 403, body = Problem)))]
 pub(crate) async fn save_region(
     State(service): State<Service>,
@@ -237,7 +239,7 @@ pub(crate) async fn save_region(
     ApiJson(region): ApiJson<Region>,
 ) -> ApiResult<Json<Region>> {
     if region.code != code {
-        return Err(Problem::bad_request(
+        return Err(Problem::invalid_field(
             "code",
             format!(
                 "the body names region {} but the address {code}",
@@ -246,6 +248,15 @@ pub(crate) async fn save_region(
         ));
     }
     Ok(Json(service.save_region(&auth.actor, region).await?))
+}
+
+/// An assessed region as `PUT /regions/{code}` takes it (the store's `Region`, for the document).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct RegionBody {
+    code: String,
+    name: String,
+    assessments: Vec<onewindow_domain::project::Assessment>,
 }
 
 /// The alerts of stalled steps (a step past its planned end undone): an agent's own; window

@@ -27,6 +27,7 @@ pub(super) fn routes() -> OpenApiRouter<Service> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AssessmentParams {
     /// department, centre or staff (the approver who decided).
     unit: String,
@@ -54,6 +55,7 @@ pub(crate) async fn assessment(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FaultParams {
     #[param(value_type = String, format = Date)]
     from: chrono::NaiveDate,
@@ -111,6 +113,7 @@ pub(crate) async fn record_fault(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatisticsParams {
     /// First day of the period (YYYY-MM-DD); default the first of this month.
     #[param(value_type = Option<String>, format = Date)]
@@ -265,6 +268,7 @@ pub fn statistics_csv(s: &onewindow_domain::statistics::PeriodStatistics) -> Str
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MonthlyParams {
     /// The month, YYYY-MM.
     month: String,

@@ -910,6 +910,47 @@ async fn text_fields_have_limits_and_no_control_characters_and_a_huge_body_is_41
 }
 
 #[tokio::test]
+async fn a_whole_number_written_with_a_fraction_is_taken_as_the_document_allows() {
+    let app = spawn_app().await;
+    let case = app.new_case(&["M01", "M02", "M03"]).await;
+    let id = case["id"].as_str().expect("id").to_string();
+    let accepted = app.ok(&case, "accept", CLERK, json!({})).await;
+    let version = accepted["version"].as_u64().expect("version");
+    // JSON Schema counts 3.0 an integer: an extension of 3.0 working days is 3.
+    let answer = app
+        .act(
+            &id,
+            "extend",
+            APPROVER,
+            version,
+            json!({"working_days": 3.0, "reason": "需要现场核查"}),
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let extended: Value = answer.json().await.expect("json");
+    assert_eq!(extended["clock"]["extension_days"], 3);
+    // 3.5 is no whole number: still refused, naming the field.
+    let answer = app
+        .act(
+            &id,
+            "extend",
+            APPROVER,
+            extended["version"].as_u64().expect("version"),
+            json!({"working_days": 3.5, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    let problem: Value = answer.json().await.expect("json");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("3.5"),
+        "{problem}"
+    );
+}
+
+#[tokio::test]
 async fn bad_input_gets_a_problem_naming_the_field() {
     let app = spawn_app().await;
     let mut body = application("SCJG-001", &["M01"]);

@@ -957,7 +957,7 @@ async fn bad_bundles_and_bad_task_requests_are_named() {
             None,
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     let (status, _) = app.get("clerk", "/api/v1/catalogue/bundles/NOPE").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
