@@ -175,9 +175,11 @@ impl Service {
         let today = self.today();
         let as_of = filter.to.map_or(today, |to| to.min(today));
         let calendar = &self.calendar();
+        let limits = self.statutory_limits().await?;
         let mut records = Vec::with_capacity(rows.len());
         for row in rows {
-            let record = CaseRecord::from_facts(&row.facts, calendar, as_of)?;
+            let record = CaseRecord::from_facts(&row.facts, calendar, as_of)?
+                .with_statutory_days(limits.get(&row.facts.item_code).copied());
             records.push((row, record));
         }
         Ok(records)

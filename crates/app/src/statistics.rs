@@ -45,6 +45,20 @@ pub struct Dashboard {
 }
 
 impl Service {
+    /// The statutory limit (法定时限) of every item that has one, by item code: what the actual
+    /// speed-up measures cases against. From the current published versions: the law's limit
+    /// of an item does not change with a new version of its entry.
+    pub async fn statutory_limits(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u32>, AppError> {
+        Ok(catalogue_rows::all_items(self.store().readers())
+            .await?
+            .into_iter()
+            .filter(|i| i.item.statutory_days > 0)
+            .map(|i| (i.item.code, i.item.statutory_days))
+            .collect())
+    }
+
     /// The figures of a period (default: this month so far). Supervisors only.
     pub async fn statistics(
         &self,
@@ -57,9 +71,13 @@ impl Service {
         let calendar = &self.calendar();
         // A period that ends in the future is seen as it stands today.
         let as_of = to.min(self.today());
+        let limits = self.statutory_limits().await?;
         let mut records = Vec::with_capacity(facts.len());
         for f in &facts {
-            records.push(CaseRecord::from_facts(f, calendar, as_of)?);
+            records.push(
+                CaseRecord::from_facts(f, calendar, as_of)?
+                    .with_statutory_days(limits.get(&f.item_code).copied()),
+            );
         }
         Ok(period_statistics(&records, from, to))
     }

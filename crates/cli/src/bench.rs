@@ -1418,9 +1418,13 @@ mod statistics {
                 )
                 .await?;
                 let as_of = (*to).min(today);
+                let limits = service.statutory_limits().await?;
                 let mut records = Vec::with_capacity(cases.len());
                 for case in &cases {
-                    records.push(CaseRecord::of(case, &service.calendar(), as_of)?);
+                    records.push(
+                        CaseRecord::of(case, &service.calendar(), as_of)?
+                            .with_statutory_days(limits.get(&case.item_code).copied()),
+                    );
                 }
                 let old = period_statistics(&records, *from, *to);
                 let ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -303,6 +303,7 @@ mod tests {
             suspensions: 0,
             overdue_at_end: false,
             completed_late: false,
+            statutory_days: None,
             rejected_on: None,
         };
         let records = [

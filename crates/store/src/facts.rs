@@ -26,7 +26,7 @@ pub(crate) const BACKFILL_AFTER: i64 = 14;
 /// The columns [`facts_from_row`] reads, for a SELECT.
 pub const COLUMNS: &str = "case_id, received_on, accepted_on, rejected, rejected_on, completed_on, \
      promised_days, visits, on_clock, clock_started_on, clock_limit_days, clock_extension_days, \
-     suspensions";
+     suspensions, item_code";
 
 fn date_text(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.format("%Y-%m-%d").to_string())
@@ -87,9 +87,9 @@ fn count(id: &str, v: i64) -> Result<u32, StoreError> {
 /// is most of the time a month's statistics take otherwise. One `format()` call per row (SQLite
 /// 3.38 on and PostgreSQL alike: `%s` prints integers as numbers and NULL as nothing) builds it
 /// in about two thirds of the time a chain of `||` took.
-pub const LINE: &str = "format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s', case_id, received_on, \
+pub const LINE: &str = "format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s', case_id, received_on, \
      accepted_on, rejected, rejected_on, completed_on, promised_days, visits, on_clock, \
-     clock_started_on, clock_limit_days, clock_extension_days, suspensions)";
+     clock_started_on, clock_limit_days, clock_extension_days, suspensions, item_code)";
 
 /// `YYYY-MM-DD` without a format string (this runs for every row of a period).
 fn parse_day(id: &str, text: &str) -> Result<NaiveDate, StoreError> {
@@ -144,6 +144,7 @@ pub fn facts_from_line(line: &str) -> Result<CaseFacts, StoreError> {
     let limit = next()?;
     let extension = next()?;
     let suspensions = next()?;
+    let item_code = next()?.to_string();
     let clock = match started {
         Some(started_on) => Some(CaseClock {
             started_on,
@@ -167,6 +168,7 @@ pub fn facts_from_line(line: &str) -> Result<CaseFacts, StoreError> {
         visits,
         on_clock,
         clock,
+        item_code,
     })
 }
 
@@ -205,6 +207,7 @@ pub fn facts_from_row(row: &AnyRow) -> Result<CaseFacts, StoreError> {
         visits: count(&id, row.try_get(7)?)?,
         on_clock: row.try_get::<i64, _>(8)? != 0,
         clock,
+        item_code: row.try_get(13)?,
     })
 }
 
@@ -402,7 +405,7 @@ where
     .bind(case_id)
     .fetch_optional(db)
     .await?;
-    row.map(|r| Ok((facts_from_row(&r)?, r.try_get(13)?)))
+    row.map(|r| Ok((facts_from_row(&r)?, r.try_get(14)?)))
         .transpose()
 }
 

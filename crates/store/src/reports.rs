@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn a_tagged_line_keeps_units_that_hold_separators_and_chinese() {
         let line = "7:市场|监管:局5:a|b:c0:\
-                    c1|2026-10-08|2026-10-09|0||2026-10-20|10|1|0|2026-10-09|20|0|";
+                    c1|2026-10-08|2026-10-09|0||2026-10-20|10|1|0|2026-10-09|20|0||SCJG-001";
         let tagged = tagged_from_line(line).expect("parsed");
         assert_eq!(tagged.department, "市场|监管:局");
         assert_eq!(tagged.centre, "a|b:c");
@@ -309,13 +309,14 @@ mod tests {
         assert_eq!(tagged.case_id, "c1");
         assert_eq!(tagged.facts.visits, 1);
         assert_eq!(tagged.facts.promised_days, 10);
+        assert_eq!(tagged.facts.item_code, "SCJG-001");
         assert_eq!(
             tagged.facts.completed_on,
             NaiveDate::from_ymd_opt(2026, 10, 20)
         );
         let decided = tagged_from_line(
             "5:SCJGJ11:county-hall8:approver\
-             c2|2026-10-08||0|||10|0|0||||",
+             c2|2026-10-08||0|||10|0|0|||||SCJG-001",
         )
         .expect("parsed");
         assert_eq!(decided.decided_by.as_deref(), Some("approver"));

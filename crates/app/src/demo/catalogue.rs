@@ -186,7 +186,7 @@ mod tests {
     }
 
     #[test]
-    fn cancellations_are_dated_2017_with_a_reason() {
+    fn cancellations_are_dated_2016_as_the_county_reports_with_a_reason() {
         let items = ninghai_items();
         let material_cancellations = items
             .iter()
@@ -201,7 +201,7 @@ mod tests {
             .collect();
         assert_eq!(all.len(), 77 + 32 + 29);
         for c in all {
-            assert_eq!(chrono::Datelike::year(&c.date), 2017);
+            assert_eq!(chrono::Datelike::year(&c.date), 2016);
             assert!(!c.reason.is_empty());
         }
         // Only certificates and catch-all clauses were cancelled, never ordinary materials.

@@ -256,6 +256,7 @@ pub fn statistics_csv(s: &onewindow_domain::statistics::PeriodStatistics) -> Str
     ratio(&mut out, "on_time", &s.on_time);
     ratio(&mut out, "ahead_of_promise", &s.ahead_of_promise);
     ratio(&mut out, "at_most_once", &s.at_most_once);
+    ratio(&mut out, "actual_speed_up", &s.actual_speed_up);
     out.push_str(&format!(
         "average_days_used,{:.2},,,\naverage_days_promised,{:.2},,,\n",
         s.average_days_used_centi as f64 / 100.0,

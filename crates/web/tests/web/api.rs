@@ -3747,9 +3747,14 @@ async fn statistics_from_summary_rows_equal_the_formulas_over_case_bodies() {
             .await
             .expect("bodies");
             let as_of = to.min(today);
+            let limits = app.service.statutory_limits().await.expect("limits");
             let records: Vec<CaseRecord> = cases
                 .iter()
-                .map(|c| CaseRecord::of(c, &app.service.calendar(), as_of).expect("record"))
+                .map(|c| {
+                    CaseRecord::of(c, &app.service.calendar(), as_of)
+                        .expect("record")
+                        .with_statutory_days(limits.get(&c.item_code).copied())
+                })
                 .collect();
             let expected = period_statistics(&records, from, to);
             if expected.overdue > 0 {
@@ -3816,9 +3821,14 @@ async fn statistics_from_summary_rows_equal_the_formulas_over_case_bodies() {
         )
         .await
         .expect("bodies");
+        let limits = app.service.statutory_limits().await.expect("limits");
         let records: Vec<CaseRecord> = cases
             .iter()
-            .map(|c| CaseRecord::of(c, &app.service.calendar(), as_of).expect("record"))
+            .map(|c| {
+                CaseRecord::of(c, &app.service.calendar(), as_of)
+                    .expect("record")
+                    .with_statutory_days(limits.get(&c.item_code).copied())
+            })
             .collect();
         type Key = fn(&onewindow_domain::case::Case) -> Option<String>;
         let units: [(&str, Key, usize); 3] = [
