@@ -1,6 +1,7 @@
 //! Accounts, logins, sessions, API tokens and the audit trail: who is acting, proven, and written
 //! down. Every change here writes its audit record in the same transaction as the change.
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use argon2::Argon2;
@@ -510,6 +511,28 @@ impl Service {
                 .await?
                 .ok_or_else(|| AppError::not_found(format!("user {username}")))?;
         Ok(UserView::from(&user))
+    }
+
+    /// The display names (`综合窗口 张敏`) of the accounts named `usernames`, by user name, for
+    /// the pages to show who did a step instead of a login. Nothing else of an account is read
+    /// out; a name with no account (or no display name) is left out.
+    pub async fn display_names(
+        &self,
+        usernames: &[String],
+    ) -> Result<HashMap<String, String>, AppError> {
+        let wanted: BTreeSet<&str> = usernames
+            .iter()
+            .map(|u| u.as_str())
+            .filter(|u| !u.trim().is_empty())
+            .collect();
+        let mut names = HashMap::new();
+        for username in wanted {
+            let record = account_rows::user_by_username(self.store().readers(), username).await?;
+            if let Some(record) = record.filter(|r| !r.display_name.trim().is_empty()) {
+                names.insert(username.to_string(), record.display_name);
+            }
+        }
+        Ok(names)
     }
 
     /// Whether any active account can manage accounts; `serve` refuses to start without one.

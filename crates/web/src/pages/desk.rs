@@ -324,12 +324,12 @@ async fn case_page_data(
         detail,
         item,
         files,
-        departments,
+        people,
         names,
     } = CaseReading::load(service, ctx, id).await?;
     let case = &detail.case;
     let own = own_departments(session);
-    let tasks = case_view::task_rows(t, case, &departments, service, &own, |task| {
+    let tasks = case_view::task_rows(t, case, &people, service, &own, |task| {
         own.iter()
             .any(|d| d == task.department())
             .then(|| task_href(&case.number, task.key()))
@@ -372,9 +372,9 @@ async fn case_page_data(
         .filter(|s| s.until.is_none() && case.status == Status::Suspended);
     Ok(CasePage {
         chrome: ctx.chrome.clone(),
-        case: CaseView::new(&detail, t, &departments),
+        case: CaseView::new(&detail, t, &people),
         materials,
-        history: case_view::history_rows(t, &detail, &names),
+        history: case_view::history_rows(t, &detail, &names, &people),
         can: Can::from(&detail.allowed_actions),
         notice,
         errors,
@@ -678,9 +678,9 @@ async fn task_page_data(
         .as_ref()
         .ok_or_else(|| AppError::not_found(format!("case {id}")))?;
     let files = service.case_files(&session.actor, &case.id).await?;
-    let departments = service.departments().await.unwrap_or_default();
+    let people = case_view::Names::for_case(service, &detail).await;
     let names = MaterialNames::for_case(case, None);
-    let tasks = case_view::task_rows(t, case, &departments, service, &own, |other| {
+    let tasks = case_view::task_rows(t, case, &people, service, &own, |other| {
         own.iter()
             .any(|d| d == other.department())
             .then(|| task_href(&case.number, other.key()))
@@ -743,7 +743,7 @@ async fn task_page_data(
     let signed = task.countersigns.len();
     Ok(TaskPage {
         chrome: ctx.chrome.clone(),
-        case: CaseView::new(&detail, t, &departments),
+        case: CaseView::new(&detail, t, &people),
         bundle_line: t.fill(
             "desk-task-bundle-line",
             &[("bundle", &case.item_name), ("number", &case.number)],
@@ -753,7 +753,7 @@ async fn task_page_data(
             .countersigns
             .iter()
             .map(|c| CountersignRow {
-                by: c.by.clone(),
+                by: people.person(&c.by),
                 opinion: c.opinion.clone(),
                 on: t.date(&c.on),
             })
@@ -775,7 +775,7 @@ async fn task_page_data(
         supplement_options,
         suspend_kinds,
         materials,
-        history: case_view::history_rows(t, &detail, &names),
+        history: case_view::history_rows(t, &detail, &names, &people),
         task: row,
         tasks,
     })

@@ -208,7 +208,7 @@ async fn dashboard_charts(
     t: &'static Messages,
     dashboard: onewindow_app::statistics::Dashboard,
 ) -> Vec<(String, String)> {
-    let names = department_names(service).await;
+    let names = department_names(service, t).await;
     let rows = onewindow_app::monthly_report::unit_rows(dashboard.departments, &names);
     let charts = [daily_chart(t, dashboard.daily), rate_chart(t, &rows)];
     let mut svgs = Vec::new();
@@ -222,13 +222,17 @@ async fn dashboard_charts(
     svgs
 }
 
-async fn department_names(service: &Service) -> HashMap<String, String> {
-    service
-        .departments()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| (d.code, d.name))
+/// The departments' names in the reader's language, by code.
+async fn department_names(service: &Service, t: &Messages) -> HashMap<String, String> {
+    let departments = service.departments().await.unwrap_or_default();
+    departments
+        .iter()
+        .map(|d| {
+            (
+                d.code.clone(),
+                super::case_view::department_name(t, &departments, &d.code),
+            )
+        })
         .collect()
 }
 
@@ -713,6 +717,7 @@ struct MonitorPage {
     green: i64,
     inbox: Vec<InboxEntry>,
     unread: usize,
+    names: super::case_view::Names,
 }
 
 impl MonitorPage {
@@ -739,6 +744,11 @@ impl MonitorPage {
         } else {
             None
         }
+    }
+
+    /// A department's name, not its code.
+    fn department(&self, code: &str) -> String {
+        self.names.department(self.chrome.t, code)
     }
 
     fn light_label(&self, light: &onewindow_domain::monitor::Light) -> &'static str {
@@ -768,6 +778,7 @@ async fn monitor(State(service): State<Service>, ctx: PageCtx) -> PageResult {
         Err(e) => return Ok(ctx.app_error(e)),
     };
     let unread = inbox.iter().filter(|e| !e.read).count();
+    let names = super::case_view::Names::load(&service).await;
     Ok(render(&MonitorPage {
         chrome: ctx.chrome,
         red: overview.red,
@@ -775,6 +786,7 @@ async fn monitor(State(service): State<Service>, ctx: PageCtx) -> PageResult {
         green: overview.green,
         inbox,
         unread,
+        names,
     }))
 }
 
@@ -865,8 +877,21 @@ mod tests {
         assert!(page.body.contains(&case.number), "the red clock is listed");
         assert!(page.body.contains("已超期 1 个工作日"));
         assert!(page.body.contains("class=\"light red\""));
+        // Names, not codes: the department of the red clock and of the alert.
+        assert!(
+            page.body.contains("<td>市场监督管理局</td>"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("· 市场监督管理局"), "the alert names it");
+        assert!(!page.body.contains("SCJGJ"), "no department code");
         let english = site.get(&supervisor.clone().in_english(), "/monitor").await;
         assert!(english.body.contains("1 working day overdue"));
+        assert!(
+            english
+                .body
+                .contains("<td>Market Supervision Administration</td>")
+        );
 
         let alert_id = site
             .service

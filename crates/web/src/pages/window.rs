@@ -375,13 +375,13 @@ async fn case_page_data(
         detail,
         item,
         files,
-        departments,
+        people,
         names,
     } = CaseReading::load(service, ctx, id).await?;
     let case = &detail.case;
     let materials = case_view::material_rows(t, case, item.as_ref(), &files, FILES);
     let missing = case.missing_materials();
-    let tasks = case_view::task_rows(t, case, &departments, service, &[], |_| None);
+    let tasks = case_view::task_rows(t, case, &people, service, &[], |_| None);
     let refused_task = (errors.is_for("resubmit")).then(|| input.value("task").to_string());
     let sent_back = tasks
         .iter()
@@ -459,9 +459,9 @@ async fn case_page_data(
         .map(|d| t.date(&d));
     Ok(CasePage {
         chrome: ctx.chrome.clone(),
-        case: CaseView::new(&detail, t, &departments),
+        case: CaseView::new(&detail, t, &people),
         missing_names: names.list(t, &missing),
-        history: case_view::history_rows(t, &detail, &names),
+        history: case_view::history_rows(t, &detail, &names, &people),
         can: Can::from(&detail.allowed_actions),
         has_receipt: case.accepted_on.is_some(),
         materials,
@@ -624,7 +624,7 @@ async fn notice_page(
     let t = ctx.chrome.t;
     let detail = service.case(&session.actor, &id).await.or_page(&ctx)?;
     let item = service.item(&detail.case.item_code).await.ok();
-    let departments = service.departments().await.unwrap_or_default();
+    let people = case_view::Names::for_case(&service, &detail).await;
     let rows = case_view::material_rows(t, &detail.case, item.as_ref(), &[], FILES);
     let sent = detail
         .case
@@ -646,7 +646,7 @@ async fn notice_page(
                 .collect()
         })
         .unwrap_or_default();
-    let case = CaseView::new(&detail, t, &departments);
+    let case = CaseView::new(&detail, t, &people);
     let body = t.fill(
         "window-notice-doc-body",
         &[
@@ -688,7 +688,7 @@ async fn receipt_page(
     let t = ctx.chrome.t;
     let detail = service.case(&session.actor, &id).await.or_page(&ctx)?;
     let item = service.item(&detail.case.item_code).await.ok();
-    let departments = service.departments().await.unwrap_or_default();
+    let people = case_view::Names::for_case(&service, &detail).await;
     let received = case_view::material_rows(t, &detail.case, item.as_ref(), &[], FILES)
         .into_iter()
         .filter(|r| r.provided)
@@ -701,7 +701,7 @@ async fn receipt_page(
     let qr_svg = qr_svg(&tracking_url, t.get("window-receipt-qr-label"));
     Ok(render(&ReceiptPage {
         chrome: ctx.chrome.clone(),
-        case: CaseView::new(&detail, t, &departments),
+        case: CaseView::new(&detail, t, &people),
         accepted: detail.case.accepted_on.is_some(),
         received,
         tracking_url,

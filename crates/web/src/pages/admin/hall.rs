@@ -14,6 +14,27 @@ pub(super) struct HallPage {
     pub(super) failed_form: &'static str,
 }
 
+impl HallPage {
+    /// A centre's name, not its code.
+    fn centre_name(&self, code: &str) -> String {
+        crate::pages::case_view::centre_name(self.chrome.t, &self.centres, code)
+    }
+
+    /// The names of a window's departments, listed.
+    fn department_names(&self, codes: &[String]) -> String {
+        let separator = if self.chrome.t.lang() == crate::i18n::Lang::ZhCn {
+            "、"
+        } else {
+            ", "
+        };
+        codes
+            .iter()
+            .map(|c| crate::pages::case_view::department_name(self.chrome.t, &self.departments, c))
+            .collect::<Vec<_>>()
+            .join(separator)
+    }
+}
+
 pub(super) async fn hall_page(
     service: &Service,
     ctx: &PageCtx,

@@ -15,6 +15,14 @@ pub(super) struct ItemsPage {
     pub(super) q: String,
     pub(super) items: Vec<PublishedItem>,
     pub(super) next: Option<String>,
+    pub(super) departments: Vec<Department>,
+}
+
+impl ItemsPage {
+    /// A department's name, not its code.
+    fn department(&self, code: &str) -> String {
+        crate::pages::case_view::department_name(self.chrome.t, &self.departments, code)
+    }
 }
 
 pub(super) async fn items(
@@ -44,11 +52,13 @@ pub(super) async fn items(
             crate::pages::encode_query_value(&c)
         )
     });
+    let departments = service.departments().await.unwrap_or_default();
     Ok(render(&ItemsPage {
         chrome: ctx.chrome,
         q: query,
         items: page.items,
         next,
+        departments,
     }))
 }
 

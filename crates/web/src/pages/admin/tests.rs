@@ -216,3 +216,34 @@ async fn accounts_are_created_with_errors_next_to_their_fields() {
     let user = site.login("wangwu", "a-long-enough-secret").await;
     assert!(user.session.is_some());
 }
+
+#[tokio::test]
+async fn the_catalogue_list_and_the_hall_name_departments_and_centres_not_codes() {
+    let site = site().await;
+    let admin = site.login("admin", "guanli-2026").await;
+    let list = site.get(&admin, "/admin/items?q=食品经营").await;
+    assert_eq!(list.status, axum::http::StatusCode::OK);
+    assert!(
+        list.body.contains("<td>市场监督管理局</td>"),
+        "{}",
+        list.body
+    );
+    assert!(!list.body.contains("<td>SCJGJ</td>"), "no department code");
+    let english = site
+        .get(&admin.clone().in_english(), "/admin/items?q=食品经营")
+        .await;
+    assert!(
+        english
+            .body
+            .contains("<td>Market Supervision Administration</td>")
+    );
+
+    let hall = site.get(&admin, "/admin/hall").await;
+    assert_eq!(hall.status, axum::http::StatusCode::OK);
+    assert!(
+        hall.body
+            .contains("<tr><td>宁海县行政服务中心</td><td>01</td>"),
+        "a window's centre by name: {}",
+        hall.body
+    );
+}

@@ -355,6 +355,7 @@ pub(super) fn case_page(
     detail: &CaseDetail,
     files: &[CaseFile],
     names: &BTreeMap<String, String>,
+    people: &case_view::Names,
 ) -> CasePage {
     let t = chrome.t;
     let case = &detail.case;
@@ -379,7 +380,7 @@ pub(super) fn case_page(
                 when: t.time(&stored.at),
                 title,
                 details,
-                by: t.fill1("applicant-event-by", "actor", &stored.actor),
+                by: t.fill1("applicant-event-by", "actor", people.person(&stored.actor)),
             }
         })
         .collect();
@@ -476,7 +477,7 @@ pub(super) fn case_page(
         approved: d.approved,
         reason: d.reason.clone(),
         date: t.date(&d.decided_on),
-        by: d.decided_by.clone(),
+        by: people.person(&d.decided_by),
         document: case.result_document.clone(),
     });
 
@@ -544,17 +545,11 @@ pub(super) async fn load_case_page(
         .await
         .map_err(|e| ctx.app_error(e))?;
     let names = material_names(service, &detail.case).await;
-    let mut page = case_page(&ctx.chrome, &detail, &files, &names);
+    let people = case_view::Names::for_case(service, &detail).await;
+    let mut page = case_page(&ctx.chrome, &detail, &files, &names, &people);
     if detail.case.circulation.is_some() {
-        let departments = service.departments().await.unwrap_or_default();
-        page.tasks = case_view::task_rows(
-            ctx.chrome.t,
-            &detail.case,
-            &departments,
-            service,
-            &[],
-            |_| None,
-        );
+        page.tasks =
+            case_view::task_rows(ctx.chrome.t, &detail.case, &people, service, &[], |_| None);
     }
     Ok(page)
 }

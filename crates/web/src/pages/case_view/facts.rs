@@ -97,26 +97,14 @@ pub struct CaseView {
 }
 
 impl CaseView {
-    pub fn new(detail: &CaseDetail, t: &Messages, departments: &[Department]) -> Self {
+    pub fn new(detail: &CaseDetail, t: &Messages, names: &Names) -> Self {
         let case = &detail.case;
         let light = Light::of(
             case.status,
             detail.timeliness,
             case.clock.as_ref().map(|c| c.total_limit()),
         );
-        let department = departments
-            .iter()
-            .find(|d| d.code == case.department)
-            .map_or_else(
-                || case.department.clone(),
-                |d| {
-                    if t.lang() == Lang::En && !d.name_en.is_empty() {
-                        d.name_en.clone()
-                    } else {
-                        d.name.clone()
-                    }
-                },
-            );
+        let department = names.department(t, &case.department);
         let decision = case.decision.as_ref();
         Self {
             id: case.id.clone(),
@@ -137,11 +125,11 @@ impl CaseView {
             applicant_id: case.applicant.id_number.clone(),
             applicant_phone: case.applicant.phone.clone(),
             channel: t.get(channel_key(case.channel)).to_string(),
-            centre: case.centre.clone(),
+            centre: names.centre(t, &case.centre),
             received_at: local_time(&case.received_at),
             received_on: t.date(&case.received_on),
             accepted_on: case.accepted_on.as_ref().map(|d| t.date(d)),
-            accepted_by: case.accepted_by.clone(),
+            accepted_by: case.accepted_by.as_deref().map(|by| names.person(by)),
             deemed_accepted: case.deemed_accepted,
             promised_days: if case.promised_days == 0 {
                 t.get("window-immediate").to_string()
@@ -179,7 +167,10 @@ impl CaseView {
                     } else {
                         "window-decision-denied"
                     },
-                    &[("who", &d.decided_by), ("date", &t.date(&d.decided_on))],
+                    &[
+                        ("who", &names.person(&d.decided_by)),
+                        ("date", &t.date(&d.decided_on)),
+                    ],
                 )
             }),
             decision_reason: decision

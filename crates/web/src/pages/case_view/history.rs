@@ -14,7 +14,12 @@ pub struct HistoryRow {
 /// A case's history, oldest first, in the reader's language. What the service withheld from this
 /// reader (another department's step of a joint case comes without its actor) shows as what
 /// happened, not who did it or why.
-pub fn history_rows(t: &Messages, detail: &CaseDetail, names: &MaterialNames) -> Vec<HistoryRow> {
+pub fn history_rows(
+    t: &Messages,
+    detail: &CaseDetail,
+    names: &MaterialNames,
+    people: &Names,
+) -> Vec<HistoryRow> {
     detail
         .history
         .iter()
@@ -22,25 +27,26 @@ pub fn history_rows(t: &Messages, detail: &CaseDetail, names: &MaterialNames) ->
             let withheld = e.actor.is_empty();
             HistoryRow {
                 at: local_time(&e.at),
-                actor: if withheld {
-                    "—".to_string()
-                } else {
-                    e.actor.clone()
-                },
+                actor: people.person(&e.actor),
                 label: t.get(event_key(&e.event)).to_string(),
                 detail: match &e.event {
                     CaseEvent::Task { task, .. } if withheld => {
                         t.fill1("window-event-detail-task", "task", task)
                     }
                     _ if withheld => String::new(),
-                    event => event_detail(t, event, names),
+                    event => event_detail(t, event, names, people),
                 },
             }
         })
         .collect()
 }
 
-pub(super) fn event_detail(t: &Messages, event: &CaseEvent, names: &MaterialNames) -> String {
+pub(super) fn event_detail(
+    t: &Messages,
+    event: &CaseEvent,
+    names: &MaterialNames,
+    people: &Names,
+) -> String {
     let reason = |r: &str| t.fill1("window-event-detail-reason", "reason", r);
     match event {
         CaseEvent::Submitted { materials } | CaseEvent::SupplementProvided { materials } => {
@@ -126,7 +132,9 @@ pub(super) fn event_detail(t: &Messages, event: &CaseEvent, names: &MaterialName
         CaseEvent::Task { task, event } => {
             let mut text = t.fill1("window-event-detail-task", "task", task);
             let extra = match event {
-                TaskEvent::Transferred { to, reason: r } => format!("{to} · {}", reason(r)),
+                TaskEvent::Transferred { to, reason: r } => {
+                    format!("{} · {}", people.person(to), reason(r))
+                }
                 TaskEvent::Countersigned { opinion } => opinion.clone(),
                 TaskEvent::SupplementRequested { missing, note } => format!(
                     "{}{}",

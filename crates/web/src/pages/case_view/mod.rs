@@ -31,6 +31,7 @@ mod files;
 mod forms;
 mod history;
 mod materials;
+mod names;
 mod reading;
 mod tasks;
 #[cfg(test)]
@@ -41,6 +42,7 @@ pub use files::*;
 pub use forms::*;
 pub use history::*;
 pub use materials::*;
+pub use names::*;
 pub use reading::*;
 pub use tasks::*;
 

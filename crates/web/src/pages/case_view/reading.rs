@@ -12,7 +12,8 @@ pub struct CaseReading<'a> {
     /// The item may have been withdrawn since; the pages then show material keys.
     pub item: Option<PublishedItem>,
     pub files: Vec<CaseFile>,
-    pub departments: Vec<Department>,
+    /// The names of the departments, centres and staff the case mentions.
+    pub people: Names,
     pub names: MaterialNames,
 }
 
@@ -30,14 +31,14 @@ impl<'a> CaseReading<'a> {
         let detail = service.case(&session.actor, id).await?;
         let item = service.item(&detail.case.item_code).await.ok();
         let files = service.case_files(&session.actor, &detail.case.id).await?;
-        let departments = service.departments().await.unwrap_or_default();
+        let people = Names::for_case(service, &detail).await;
         let names = MaterialNames::for_case(&detail.case, item.as_ref());
         Ok(CaseReading {
             session,
             detail,
             item,
             files,
-            departments,
+            people,
             names,
         })
     }

@@ -87,7 +87,7 @@ pub struct TaskRowView {
 pub fn task_rows(
     t: &Messages,
     case: &Case,
-    departments: &[Department],
+    people: &Names,
     service: &Service,
     own: &[String],
     href: impl Fn(&Task) -> Option<String>,
@@ -122,7 +122,7 @@ pub fn task_rows(
             TaskRowView {
                 key: task.key().to_string(),
                 item_name: task.spec.item_name.clone(),
-                department: department_name(t, departments, task.department()),
+                department: people.department(t, task.department()),
                 status: task.status,
                 status_label: t.get(task_status_key(task.status)).to_string(),
                 status_class: match task.status {
@@ -159,7 +159,7 @@ pub fn task_rows(
                 },
                 light_class: light.map_or("", Light::class),
                 light_label: light.map_or_else(String::new, |l| t.get(l.label_key()).to_string()),
-                claimed_by: task.claimed_by.clone(),
+                claimed_by: task.claimed_by.as_deref().map(|by| people.person(by)),
                 countersigns: (task.spec.countersign > 0)
                     .then(|| format!("{} / {}", task.countersigns.len(), task.spec.countersign)),
                 decision: task.decision.as_ref().map(|d| {
@@ -173,7 +173,7 @@ pub fn task_rows(
                         t.date(&d.decided_on),
                     ];
                     if !d.decided_by.is_empty() {
-                        parts.push(d.decided_by.clone());
+                        parts.push(people.person(&d.decided_by));
                     }
                     parts.join(" · ")
                 }),
