@@ -891,8 +891,8 @@ fn task_refusal(
                         let field = f.field.split('[').next().unwrap_or("").to_string();
                         FieldMessage {
                             text: t.get(task_field_key(&field)).to_string(),
+                            detail: crate::pages::reasons::reason_text(t, &f).unwrap_or_default(),
                             field,
-                            detail: f.reason,
                         }
                     })
                     .collect(),
@@ -906,7 +906,12 @@ fn task_refusal(
                 messages: vec![FieldMessage {
                     field: String::new(),
                     text: t.get("desk-task-error-forbidden").to_string(),
-                    detail: reason,
+                    // The policy's words are English; other pages say it in their own.
+                    detail: if t.lang() == crate::i18n::Lang::En {
+                        reason
+                    } else {
+                        String::new()
+                    },
                 }],
             },
         }),

@@ -15,6 +15,7 @@ pub mod monitor;
 pub mod page_error;
 pub mod portal;
 pub mod projects;
+pub mod reasons;
 #[cfg(test)]
 pub mod testing;
 pub mod window;

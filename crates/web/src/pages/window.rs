@@ -873,11 +873,7 @@ mod tests {
             .await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(refused.body.contains(zh("window-field-error-missing")));
-        assert!(
-            refused.body.contains("also missing: M03"),
-            "{}",
-            refused.body
-        );
+        assert!(refused.body.contains("还缺：M03。"), "{}", refused.body);
         assert!(refused.body.contains(zh("window-notice-unticked")));
         // What the clerk sent is shown again.
         assert!(refused.body.contains(r#"value="M03" aria-invalid="true""#));

@@ -88,7 +88,7 @@ fn field_message(t: &Messages, e: &FieldError) -> String {
     } else if r == "must not contain the user name" {
         "admin-error-password-username"
     } else {
-        return e.reason.clone();
+        return crate::pages::reasons::reason_or_general(t, e);
     };
     t.get(key).to_string()
 }

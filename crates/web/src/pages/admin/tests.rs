@@ -6,8 +6,16 @@ fn common_reasons_are_translated() {
     let zh = crate::i18n::Lang::ZhCn.messages();
     let e = FieldError::new("name", "must not be empty");
     assert_ne!(field_message(zh, &e), "must not be empty");
+    let days = FieldError::new(
+        "promised_days",
+        "must be a whole number of days (0 or more)",
+    );
+    assert_eq!(field_message(zh, &days), zh.get("common-reason-whole-days"));
+    // A reason the pages do not know stays English on English pages only.
     let other = FieldError::new("x", "something new");
-    assert_eq!(field_message(zh, &other), "something new");
+    assert_eq!(field_message(zh, &other), zh.get("common-reason-other"));
+    let en = crate::i18n::Lang::En.messages();
+    assert_eq!(field_message(en, &other), "something new");
 }
 
 async fn first_item(site: &crate::pages::testing::TestSite) -> PublishedItem {

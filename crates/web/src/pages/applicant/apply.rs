@@ -498,8 +498,11 @@ impl ApplyPage {
                 self.general
                     .push(t.get("applicant-error-too-many-files").to_string());
             } else {
-                self.general
-                    .push(t.fill1("applicant-error-other", "reason", &e.reason));
+                self.general.push(t.fill1(
+                    "applicant-error-other",
+                    "reason",
+                    crate::pages::reasons::reason_or_general(t, e),
+                ));
             }
         }
     }

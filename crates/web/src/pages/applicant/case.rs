@@ -654,10 +654,11 @@ pub(super) async fn supplement(
                         Some(input) => {
                             input.error.get_or_insert(file_reason(t, &e.reason));
                         }
-                        None => {
-                            form.general
-                                .push(t.fill1("applicant-error-other", "reason", &e.reason))
-                        }
+                        None => form.general.push(t.fill1(
+                            "applicant-error-other",
+                            "reason",
+                            crate::pages::reasons::reason_or_general(t, e),
+                        )),
                     }
                 }
                 (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
@@ -760,8 +761,11 @@ pub(super) async fn delivery(
                     if e.field == "delivery.address" {
                         view.address_error = required();
                     } else {
-                        view.general
-                            .push(t.fill1("applicant-error-other", "reason", &e.reason));
+                        view.general.push(t.fill1(
+                            "applicant-error-other",
+                            "reason",
+                            crate::pages::reasons::reason_or_general(t, e),
+                        ));
                     }
                 }
                 (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()

@@ -272,7 +272,12 @@ fn file_reason(t: &Messages, reason: &str) -> String {
     } else if reason.starts_with("the item has no material") {
         t.get("applicant-error-file-unknown").to_string()
     } else {
-        t.fill1("applicant-error-other", "reason", reason)
+        let error = onewindow_domain::validation::FieldError::new("files", reason);
+        t.fill1(
+            "applicant-error-other",
+            "reason",
+            crate::pages::reasons::reason_or_general(t, &error),
+        )
     }
 }
 

@@ -42,7 +42,8 @@ pub struct FieldMessage {
     pub field: String,
     /// What to do, in the reader's language.
     pub text: String,
-    /// The service's own words.
+    /// Why, in the reader's language (`crate::pages::reasons`); empty when the pages do not
+    /// know the service's reason and the page is not in English.
     pub detail: String,
 }
 
@@ -157,8 +158,8 @@ pub fn refusal(t: &Messages, form: &str, error: AppError) -> Result<Refusal, App
                         let field = f.field.split('[').next().unwrap_or("").to_string();
                         FieldMessage {
                             text: t.get(field_message_key(&field)).to_string(),
+                            detail: crate::pages::reasons::reason_text(t, &f).unwrap_or_default(),
                             field,
-                            detail: f.reason,
                         }
                     })
                     .collect(),

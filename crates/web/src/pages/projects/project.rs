@@ -549,7 +549,11 @@ pub(super) async fn opinion(
                     r.opinion_error = Some(t.get("projects-error-required").to_string());
                 } else {
                     r.opinion_error.get_or_insert_with(|| {
-                        t.fill1("projects-error-other", "reason", &e.reason)
+                        t.fill1(
+                            "projects-error-other",
+                            "reason",
+                            crate::pages::reasons::reason_or_general(t, e),
+                        )
                     });
                 }
             }
@@ -601,7 +605,11 @@ pub(super) async fn land(
                     } else if e.reason.contains("future") {
                         t.get("projects-error-future").to_string()
                     } else {
-                        t.fill1("projects-error-other", "reason", &e.reason)
+                        t.fill1(
+                            "projects-error-other",
+                            "reason",
+                            crate::pages::reasons::reason_or_general(t, e),
+                        )
                     }
                 });
             }
@@ -646,7 +654,11 @@ pub(super) async fn agent(
                     } else if e.field == "agent" {
                         t.get("projects-error-agent").to_string()
                     } else {
-                        t.fill1("projects-error-other", "reason", &e.reason)
+                        t.fill1(
+                            "projects-error-other",
+                            "reason",
+                            crate::pages::reasons::reason_or_general(t, e),
+                        )
                     }
                 });
             }

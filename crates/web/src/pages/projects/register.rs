@@ -213,7 +213,13 @@ pub(super) async fn register(
         )),
         Err(AppError::Invalid(errors)) => {
             for e in &errors {
-                let message = || t.fill1("projects-error-other", "reason", &e.reason);
+                let message = || {
+                    t.fill1(
+                        "projects-error-other",
+                        "reason",
+                        crate::pages::reasons::reason_or_general(t, e),
+                    )
+                };
                 match e.field.as_str() {
                     "name" => {
                         page.name_error.get_or_insert_with(message);
