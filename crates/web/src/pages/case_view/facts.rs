@@ -92,6 +92,8 @@ pub struct CaseView {
     pub visit_count: usize,
     /// "1 visit so far".
     pub visit_count_text: String,
+    /// The count with its unit: "0 次", "1 visit".
+    pub visits_text: String,
     pub at_most_once: bool,
     pub closed_on: Option<String>,
 }
@@ -180,6 +182,7 @@ impl CaseView {
             delivery: case.delivery.as_ref().map(|m| delivery_text(t, m)),
             visit_count: detail.visit_count,
             visit_count_text: count(t, "window-visit-count", detail.visit_count as i64),
+            visits_text: count(t, "window-visits", detail.visit_count as i64),
             at_most_once: detail.at_most_once,
             closed_on: case.closed_on.as_ref().map(|d| t.date(d)),
         }

@@ -189,7 +189,7 @@ pub fn count(t: &Messages, key: &str, n: i64) -> String {
 }
 
 /// The messages [`count`] is used with; each has a `-one` form too.
-pub const COUNTED: [&str; 8] = [
+pub const COUNTED: [&str; 9] = [
     "window-waited-days",
     "window-days-left",
     "window-days-overdue",
@@ -197,6 +197,7 @@ pub const COUNTED: [&str; 8] = [
     "window-used-days",
     "window-working-days",
     "window-visit-count",
+    "window-visits",
     "window-queue-notice-left",
 ];
 

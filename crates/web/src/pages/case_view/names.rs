@@ -209,6 +209,8 @@ mod tests {
             assert!(!body.contains(&format!("（{login}，")), "no login {login}");
         }
 
+        // No visit recorded yet: a count with its unit, not a bare 0.
+        assert!(body.contains("到场次数</dt><dd>0 次 "), "zero visits");
         let receipt = site
             .get(&clerk, &format!("/window/cases/{number}/receipt"))
             .await;
@@ -228,6 +230,7 @@ mod tests {
                 .contains("Ninghai County Administrative Service Centre")
         );
         assert!(english.body.contains("Market Supervision Administration"));
+        assert!(english.body.contains("<dd>0 visits "));
 
         let reviewer = site.login("reviewer", "shencha-2026").await;
         let desk = site.get(&reviewer, &format!("/desk/cases/{number}")).await;
