@@ -40,6 +40,7 @@ monitor-stats-completed = Completed
 monitor-stats-on-time = On time
 monitor-stats-ahead = Ahead of the promise
 monitor-stats-at-most-once = At most one visit
+monitor-stats-actual-speed-up = actual speed-up (1 − working days used ÷ statutory)
 monitor-stats-days = Average working days used / promised
 monitor-stats-overdue = Overdue, still open
 monitor-stats-suspended = Clock stopped at least once

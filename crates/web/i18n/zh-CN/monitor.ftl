@@ -40,6 +40,7 @@ monitor-stats-completed = 办结数
 monitor-stats-on-time = 按期办结率
 monitor-stats-ahead = 提前办结率
 monitor-stats-at-most-once = 最多跑一次实现率
+monitor-stats-actual-speed-up = 实际提速率（1 − 实用工作日 ÷ 法定工作日）
 monitor-stats-days = 平均用时 / 平均承诺时限（工作日）
 monitor-stats-overdue = 超期在办
 monitor-stats-suspended = 曾暂停计时

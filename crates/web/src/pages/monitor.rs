@@ -151,6 +151,7 @@ async fn statistics(
         lines.push(rate("monitor-stats-on-time", &f.on_time));
         lines.push(rate("monitor-stats-ahead", &f.ahead_of_promise));
         lines.push(rate("monitor-stats-at-most-once", &f.at_most_once));
+        lines.push(rate("monitor-stats-actual-speed-up", &f.actual_speed_up));
         lines.push(FigureLine {
             label: "monitor-stats-days",
             value: format!(
@@ -426,6 +427,11 @@ pub fn monthly_document(report: &MonthlyReport, t: &'static Messages) -> Documen
                 "monitor-stats-at-most-once",
                 &c.at_most_once,
                 &p.at_most_once,
+            ),
+            rate(
+                "monitor-stats-actual-speed-up",
+                &c.actual_speed_up,
+                &p.actual_speed_up,
             ),
             vec![
                 t.get("monitor-stats-days-used").to_string(),
