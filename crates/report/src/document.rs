@@ -67,6 +67,38 @@ pub struct Document {
     pub blocks: Vec<Block>,
 }
 
+/// A table cell as the reader sees it: a cell that is a date in ISO form (`2026-11-30`) or a
+/// month (`2026-11`) is written in the document's language, in the style of its title and
+/// subtitle (2026年11月30日, 2026年11月; 30 November 2026, November 2026). Every other cell is
+/// shown as given. The HTML and the PDF both show cells through this.
+pub fn cell_text<'c>(lang: &str, cell: &'c str) -> std::borrow::Cow<'c, str> {
+    use chrono::{Datelike as _, NaiveDate};
+    use std::borrow::Cow;
+    let chinese = lang.starts_with("zh");
+    if !cell.is_ascii() {
+        return Cow::Borrowed(cell);
+    }
+    if cell.len() == 10
+        && let Ok(d) = NaiveDate::parse_from_str(cell, "%Y-%m-%d")
+    {
+        return Cow::Owned(if chinese {
+            format!("{}年{}月{}日", d.year(), d.month(), d.day())
+        } else {
+            d.format("%-d %B %Y").to_string()
+        });
+    }
+    if cell.len() == 7
+        && let Ok(d) = NaiveDate::parse_from_str(&format!("{cell}-01"), "%Y-%m-%d")
+    {
+        return Cow::Owned(if chinese {
+            format!("{}年{}月", d.year(), d.month())
+        } else {
+            d.format("%B %Y").to_string()
+        });
+    }
+    Cow::Borrowed(cell)
+}
+
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -117,7 +149,7 @@ impl Document {
                         escape(chart.title())
                     ));
                 }
-                Block::Table(table) => table_html(table, &mut out),
+                Block::Table(table) => table_html(&self.lang, table, &mut out),
             }
         }
         out.push_str("</article>\n");
@@ -137,7 +169,7 @@ impl Document {
     }
 }
 
-fn table_html(table: &Table, out: &mut String) {
+fn table_html(lang: &str, table: &Table, out: &mut String) {
     if table.rows.is_empty() {
         out.push_str(&format!(
             "<p id=\"{}\" class=\"empty\">{}</p>\n",
@@ -162,7 +194,10 @@ fn table_html(table: &Table, out: &mut String) {
         out.push_str("<tr>");
         for (i, cell) in row.iter().enumerate() {
             let align = table.columns.get(i).map_or("", class);
-            out.push_str(&format!("<td{align}>{}</td>", escape(cell)));
+            out.push_str(&format!(
+                "<td{align}>{}</td>",
+                escape(&cell_text(lang, cell))
+            ));
         }
         out.push_str("</tr>\n");
     }
@@ -172,6 +207,40 @@ fn table_html(table: &Table, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_in_tables_are_written_like_the_title() {
+        assert_eq!(cell_text("zh-CN", "2026-11-30"), "2026年11月30日");
+        assert_eq!(cell_text("zh-CN", "2026-01-05"), "2026年1月5日");
+        assert_eq!(cell_text("zh-CN", "2026-11"), "2026年11月");
+        assert_eq!(cell_text("en", "2026-11-30"), "30 November 2026");
+        assert_eq!(cell_text("en", "2026-11"), "November 2026");
+        for other in [
+            "NH2026-11-30",
+            "2026-13-01",
+            "12",
+            "—",
+            "2026-1",
+            "+2",
+            "98.50%",
+        ] {
+            assert_eq!(cell_text("zh-CN", other), other);
+        }
+        let doc = Document {
+            lang: "zh-CN".into(),
+            title: "2026年11月 月报".into(),
+            subtitle: String::new(),
+            blocks: vec![Block::Table(Table {
+                id: "overdue".into(),
+                columns: vec![Column::left("到期日", 1.0)],
+                rows: vec![vec!["2026-11-30".into()]],
+                empty: String::new(),
+            })],
+        };
+        let page = doc.html_fragment().expect("rendered");
+        assert!(page.contains("<td>2026年11月30日</td>"), "{page}");
+        assert!(!page.contains("2026-11-30"), "{page}");
+    }
 
     #[test]
     fn every_text_is_escaped_and_the_page_stands_alone() {

@@ -20,7 +20,7 @@ use plotters_backend::{
 };
 
 use crate::chart::Chart;
-use crate::document::{Align, Block, Document, Table};
+use crate::document::{Align, Block, Document, Table, cell_text};
 use crate::font::ReportFont;
 
 const PAGE_W: f32 = 595.28;
@@ -78,6 +78,8 @@ enum Op<'d> {
 
 struct Layout<'d, 'f> {
     font: &'f ReportFont,
+    /// The document's language, for the dates in its tables.
+    lang: &'d str,
     pages: Vec<Vec<Op<'d>>>,
     y: f32,
 }
@@ -168,6 +170,11 @@ impl<'d> Layout<'d, '_> {
         self.room_for(3.0 * (line + 2.0 * pad));
         self.table_row(table, &widths, &header, size, true);
         for row in &table.rows {
+            let row: Vec<String> = row
+                .iter()
+                .map(|c| cell_text(self.lang, c).into_owned())
+                .collect();
+            let row = &row;
             let height = self.row_height(&widths, row, size);
             if self.room_for(height) {
                 self.table_row(table, &widths, &header, size, true);
@@ -252,43 +259,58 @@ impl<'d> Layout<'d, '_> {
     }
 }
 
-/// Greedy line breaking by the font's widths: anywhere between CJK characters, at spaces within
-/// Latin text.
+/// Lines of `text` no wider than `width` at `size` in `font` (a word or character wider than a
+/// line is cut where it must be).
 fn wrap(font: &ReportFont, text: &str, size: f32, width: f32) -> Vec<String> {
+    wrap_with(text, width, |s| font.width(s, size))
+}
+
+/// Greedy line breaking at the break opportunities of Unicode line breaking (UAX #14, by the
+/// `unicode-linebreak` crate): between CJK characters, after spaces, but never before a closing
+/// bracket or punctuation (、。，）」》…) nor after an opening one (（「《…) — the Chinese rules of
+/// 避头尾 — and always at a line feed. `measure` gives a string's width. A segment wider than the
+/// whole width is cut between characters. Spaces at the end of a line are dropped; nothing else is
+/// lost or reordered.
+pub fn wrap_with(text: &str, width: f32, measure: impl Fn(&str) -> f32) -> Vec<String> {
     let mut lines = Vec::new();
-    for paragraph in text.split('\n') {
-        let mut line = String::new();
-        let mut line_width = 0.0;
-        for c in paragraph.chars() {
-            let w = font.width(c.encode_utf8(&mut [0; 4]), size);
-            if line_width + w > width && !line.is_empty() {
-                // Move a Latin word that would be cut to the next line.
-                let cut = if c.is_ascii_alphanumeric() {
-                    line.rfind(' ').filter(|&at| at > 0)
+    let mut line = String::new();
+    let mut start = 0;
+    for (at, opportunity) in unicode_linebreak::linebreaks(text) {
+        let segment = &text[start..at];
+        start = at;
+        let mandatory = opportunity == unicode_linebreak::BreakOpportunity::Mandatory;
+        // The segment without its trailing spaces or line feed: what must fit on this line.
+        let body = segment.trim_end_matches([' ', '\t', '\n', '\r', '\u{2028}', '\u{2029}']);
+        let tail = &segment[body.len()..];
+        let tail_spaces = tail.trim_end_matches(['\n', '\r', '\u{2028}', '\u{2029}']);
+        let candidate = format!("{line}{body}");
+        if !line.is_empty() && measure(&candidate) > width {
+            lines.push(line.trim_end().to_string());
+            line.clear();
+        }
+        if line.is_empty() && measure(body) > width {
+            // Wider than a line on its own: cut between characters, each line as full as it goes.
+            for c in body.chars() {
+                let mut next = line.clone();
+                next.push(c);
+                if !line.is_empty() && measure(&next) > width {
+                    lines.push(std::mem::take(&mut line));
+                    line.push(c);
                 } else {
-                    None
-                };
-                match cut {
-                    Some(at) => {
-                        let rest = line[at + 1..].to_string();
-                        line.truncate(at);
-                        lines.push(std::mem::take(&mut line));
-                        line = rest;
-                        line_width = font.width(&line, size);
-                    }
-                    None => {
-                        lines.push(std::mem::take(&mut line));
-                        line_width = 0.0;
-                    }
-                }
-                if c == ' ' {
-                    continue;
+                    line = next;
                 }
             }
-            line.push(c);
-            line_width += w;
+        } else {
+            line.push_str(body);
         }
-        lines.push(line);
+        line.push_str(tail_spaces);
+        if mandatory {
+            lines.push(line.trim_end().to_string());
+            line.clear();
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line.trim_end().to_string());
     }
     lines
 }
@@ -296,6 +318,7 @@ fn wrap(font: &ReportFont, text: &str, size: f32, width: f32) -> Vec<String> {
 fn layout<'d>(doc: &'d Document, font: &ReportFont) -> Vec<Vec<Op<'d>>> {
     let mut l = Layout {
         font,
+        lang: &doc.lang,
         pages: vec![Vec::new()],
         y: TOP,
     };
@@ -695,5 +718,102 @@ impl DrawingBackend for PdfBackend<'_, '_, '_> {
             self.font.width(text, size).ceil() as u32,
             size.ceil() as u32,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_with;
+    use proptest::prelude::*;
+
+    /// Every character one unit wide: a line of `width` holds `width` characters.
+    fn cells(s: &str) -> f32 {
+        s.chars().count() as f32
+    }
+
+    #[test]
+    fn a_full_stop_or_closing_bracket_never_starts_a_line() {
+        // Cut after five characters, "。" and "）" would open the second line.
+        assert_eq!(
+            wrap_with("本月收件一。较上月", 5.0, cells),
+            ["本月收件", "一。较上月"]
+        );
+        assert_eq!(
+            wrap_with("按期办结率）高", 5.0, cells),
+            ["按期办结", "率）高"]
+        );
+        assert_eq!(
+            wrap_with("甲乙丙丁戊、己庚", 5.0, cells),
+            ["甲乙丙丁", "戊、己庚"]
+        );
+    }
+
+    #[test]
+    fn an_opening_bracket_never_ends_a_line() {
+        // Cut after five characters, "（" or "《" would close the first line.
+        assert_eq!(
+            wrap_with("食品经营（新办）", 5.0, cells),
+            ["食品经营", "（新办）"]
+        );
+        assert_eq!(
+            wrap_with("依照条例《行政许可法》", 5.0, cells),
+            ["依照条例", "《行政许可", "法》"]
+        );
+    }
+
+    #[test]
+    fn latin_words_break_at_spaces_and_line_feeds_always_break() {
+        assert_eq!(
+            wrap_with("on time rate 98.50%", 8.0, cells),
+            ["on time", "rate", "98.50%"]
+        );
+        assert_eq!(wrap_with("一\n二", 10.0, cells), ["一", "二"]);
+        assert_eq!(wrap_with("", 10.0, cells), [""]);
+        // A number wider than the column is cut rather than overflowing it.
+        assert_eq!(
+            wrap_with("NH202600080", 4.0, cells),
+            ["NH20", "2600", "080"]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn breaking_never_loses_or_reorders_a_character(
+            text in "[一二三四五六七八九十甲乙丙丁、。，；：！？）」》（「《 a-zA-Z0-9%.\n]{0,80}",
+            width in 1.0f32..20.0,
+        ) {
+            let lines = wrap_with(&text, width, cells);
+            let kept: String = lines.concat().chars().filter(|c| !c.is_whitespace()).collect();
+            let given: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            prop_assert_eq!(kept, given);
+            for line in &lines {
+                // No line is wider than the width unless it is one character.
+                prop_assert!(cells(line) <= width || line.chars().count() == 1, "{:?}", lines);
+            }
+        }
+
+        #[test]
+        fn chinese_text_never_starts_a_line_with_closing_punctuation(
+            words in proptest::collection::vec(
+                (
+                    proptest::option::of(prop_oneof!["（", "「", "《"]),
+                    prop_oneof!["一", "二", "三", "四", "五", "六"],
+                    proptest::option::of(prop_oneof!["、", "。", "，", "）", "」", "》"]),
+                ),
+                0..30,
+            ),
+            width in 3.0f32..12.0,
+        ) {
+            // Each character with its brackets is at most three wide: always fits a line.
+            let text: String = words
+                .iter()
+                .map(|(open, c, close)| format!("{}{c}{}", open.as_deref().unwrap_or(""), close.as_deref().unwrap_or("")))
+                .collect();
+            let lines = wrap_with(&text, width, cells);
+            for pair in lines.windows(2) {
+                prop_assert!(!pair[1].starts_with(['、', '。', '，', '）', '」', '》']), "{:?}", lines);
+                prop_assert!(!pair[0].ends_with(['（', '「', '《']), "{:?}", lines);
+            }
+        }
     }
 }
