@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalogue::{MaterialForm, PublishedItem};
+use crate::catalogue::{Material, MaterialCategory, MaterialForm, PublishedItem};
 use crate::validation::FieldError;
 
 /// The law's limit for joint handling (art. 42: 45 working days), when the catalogue promises none.
@@ -94,6 +94,164 @@ impl BundleMaterial {
 pub struct MaterialUse {
     pub item_code: String,
     pub material_key: String,
+    /// The material's name in that item (it may differ from the bundle's name for it).
+    #[serde(default)]
+    pub name: String,
+}
+
+/// What an item's material is to the bundle's one form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MaterialClass {
+    /// Each item's own application form: the bundle has one form for all (一表申请).
+    ApplicationForm,
+    /// A catch-all clause ("其他材料") the reform cancelled: never asked in a bundle.
+    CatchAll,
+    Ordinary,
+}
+
+/// Whether a material is an item's application form (its name ends in 申请表 or 申请书).
+pub fn is_application_form(name: &str) -> bool {
+    let name = name.trim();
+    name.ends_with("申请表") || name.ends_with("申请书")
+}
+
+/// Whether a material is a catch-all clause (兜底条款): recorded as one, or worded as one
+/// ("其他材料", "其他相关材料", "法律、法规、规章规定的其他材料").
+pub fn is_catch_all(material: &Material) -> bool {
+    material.category == MaterialCategory::CatchAll
+        || ["其他材料", "其他相关材料", "其它材料", "其它相关材料"]
+            .iter()
+            .any(|w| material.name.contains(w))
+}
+
+fn classify(material: &Material) -> MaterialClass {
+    if is_catch_all(material) {
+        MaterialClass::CatchAll
+    } else if is_application_form(&material.name) {
+        MaterialClass::ApplicationForm
+    } else {
+        MaterialClass::Ordinary
+    }
+}
+
+/// Which names are the same document (e.g. `["营业执照", "营业执照或者其他主体资格证明文件"]`),
+/// from the administrator's list of groups (`material_equivalents`), joined where they share a
+/// name (a name in two groups makes them one), each mapped to the first name of its first group.
+/// Materials with the same name are always the same document.
+#[derive(Debug, Clone, Default)]
+pub struct Equivalence {
+    canonical: BTreeMap<String, String>,
+}
+
+impl Equivalence {
+    pub fn new(groups: &[Vec<String>]) -> Self {
+        // Union-find over the names, the representative being the name listed first.
+        let mut names: Vec<String> = Vec::new();
+        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut parent: Vec<usize> = Vec::new();
+        fn find(parent: &mut [usize], mut i: usize) -> usize {
+            while parent[i] != i {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            i
+        }
+        for group in groups {
+            let mut first: Option<usize> = None;
+            for name in group {
+                let name = name.trim();
+                if name.is_empty() {
+                    continue;
+                }
+                let i = *index.entry(name.to_string()).or_insert_with(|| {
+                    names.push(name.to_string());
+                    parent.push(names.len() - 1);
+                    names.len() - 1
+                });
+                match first {
+                    None => first = Some(i),
+                    Some(f) => {
+                        let (a, b) = (find(&mut parent, f), find(&mut parent, i));
+                        // The smaller index is the name listed earlier.
+                        let (root, child) = if a <= b { (a, b) } else { (b, a) };
+                        parent[child] = root;
+                    }
+                }
+            }
+        }
+        let canonical = (0..names.len())
+            .map(|i| {
+                let root = find(&mut parent, i);
+                (names[i].clone(), names[root].clone())
+            })
+            .collect();
+        Self { canonical }
+    }
+
+    /// The name the bundle asks a material under.
+    pub fn canonical<'a>(&'a self, name: &'a str) -> &'a str {
+        let name = name.trim();
+        self.canonical.get(name).map_or(name, String::as_str)
+    }
+
+    /// Whether two names are the same document.
+    pub fn same(&self, a: &str, b: &str) -> bool {
+        self.canonical(a) == self.canonical(b)
+    }
+}
+
+/// One entry of a bundle's merged material list, before keys are given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergedMaterial {
+    pub name: String,
+    /// Whether it is the bundle's one application form.
+    pub application_form: bool,
+    /// Form, copies and sample of the first item's material it stands for.
+    pub form: MaterialForm,
+    pub copies: u32,
+    pub sample: Option<String>,
+    /// Every item material it stands for, in the items' order.
+    pub stands_for: Vec<MaterialUse>,
+}
+
+/// The merged material list of a bundle (pure rule): `materials` are the demanded materials of
+/// the members in their order, each with its item code. Materials with the same name or
+/// equivalent names are one entry; every item's application form is one form, named after the
+/// bundle (一表申请); catch-all clauses are dropped, never asked. Every other material is in
+/// exactly one entry.
+pub fn merge_materials(
+    bundle_name: &str,
+    materials: &[(&str, &Material)],
+    equivalence: &Equivalence,
+) -> Vec<MergedMaterial> {
+    let mut merged: Vec<MergedMaterial> = Vec::new();
+    let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
+    let form_name = format!("{}联办申请表", bundle_name.trim());
+    for (item_code, material) in materials {
+        let class = classify(material);
+        let name = match class {
+            MaterialClass::CatchAll => continue,
+            MaterialClass::ApplicationForm => form_name.clone(),
+            MaterialClass::Ordinary => equivalence.canonical(&material.name).to_string(),
+        };
+        let index = *by_name.entry(name.clone()).or_insert_with(|| {
+            merged.push(MergedMaterial {
+                name,
+                application_form: class == MaterialClass::ApplicationForm,
+                form: material.form,
+                copies: material.copies,
+                sample: material.sample.clone(),
+                stands_for: Vec::new(),
+            });
+            merged.len() - 1
+        });
+        merged[index].stands_for.push(MaterialUse {
+            item_code: (*item_code).to_string(),
+            material_key: material.key.clone(),
+            name: material.name.trim().to_string(),
+        });
+    }
+    merged
 }
 
 /// One member as a task of the internal circulation.
@@ -220,11 +378,23 @@ impl Bundle {
         errors
     }
 
-    /// The plan over the published `items` (which must hold every member).
+    /// The plan over the published `items` (which must hold every member), with no names
+    /// made equivalent beyond equal names.
     pub fn resolve(
         &self,
         version: u32,
         items: &[PublishedItem],
+    ) -> Result<BundlePlan, Vec<FieldError>> {
+        self.resolve_with(version, items, &Equivalence::default())
+    }
+
+    /// The plan over the published `items`, materials merged by the catalogue's list of
+    /// equivalent materials.
+    pub fn resolve_with(
+        &self,
+        version: u32,
+        items: &[PublishedItem],
+        equivalence: &Equivalence,
     ) -> Result<BundlePlan, Vec<FieldError>> {
         let mut errors = self.validate();
         let by_code: BTreeMap<&str, &PublishedItem> =
@@ -258,11 +428,8 @@ impl Bundle {
         }
         let ancestors = ancestors(&self.members);
 
-        // Materials are the same document when they have the same name; the first member in the
-        // order that asks for it gives its form and sample.
-        let mut materials: Vec<BundleMaterial> = Vec::new();
-        let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
-        let mut tasks = Vec::new();
+        // Materials are the same document when they have the same name or names the
+        // administrator made equivalent; one application form; no catch-all clause.
         let mut figures = BundleFigures {
             materials_before: 0,
             materials_after: 0,
@@ -272,50 +439,77 @@ impl Bundle {
             visits_after: 1,
         };
         let mut departments = BTreeSet::new();
+        let mut asked: Vec<(&str, &Material)> = Vec::new();
         for member in &order {
             let item = by_code[member.item_code.as_str()];
             departments.insert(item.item.department.as_str());
             figures.visits_before += item.item.visits_required.max(1);
-            let mut keys = Vec::new();
             for material in item.item.demanded_materials() {
                 figures.materials_before += 1;
-                let name = material.name.trim().to_string();
-                let index = *by_name.entry(name.clone()).or_insert_with(|| {
-                    materials.push(BundleMaterial {
-                        key: String::new(),
-                        name: name.clone(),
-                        form: material.form,
-                        copies: material.copies,
-                        sample: material.sample.clone(),
-                        needed_by: Vec::new(),
-                        produced_by: None,
-                    });
-                    materials.len() - 1
-                });
-                materials[index].needed_by.push(MaterialUse {
-                    item_code: item.item.code.clone(),
-                    material_key: material.key.clone(),
-                });
-                // A licence an earlier member issues is passed on inside the bundle.
-                if materials[index].produced_by.is_none() {
-                    materials[index].produced_by = ancestors[member.item_code.as_str()]
-                        .iter()
-                        .find(|a| {
-                            by_code[*a]
-                                .item
-                                .result_licence_type
-                                .as_deref()
-                                .is_some_and(|t| !t.is_empty() && name.contains(t))
-                        })
-                        .map(|a| (*a).to_string());
-                }
-                keys.push(index);
+                asked.push((item.item.code.as_str(), material));
             }
-            tasks.push((member, item, keys));
         }
-        for (i, m) in materials.iter_mut().enumerate() {
-            m.key = format!("B{:02}", i + 1);
-        }
+        let merged = merge_materials(&self.name, &asked, equivalence);
+        let materials: Vec<BundleMaterial> = merged
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| {
+                // A licence an earlier member issues is passed on inside the bundle.
+                let produced_by = if m.application_form {
+                    None
+                } else {
+                    m.stands_for.iter().find_map(|u| {
+                        ancestors[u.item_code.as_str()]
+                            .iter()
+                            .find(|a| {
+                                by_code[**a]
+                                    .item
+                                    .result_licence_type
+                                    .as_deref()
+                                    .is_some_and(|t| {
+                                        !t.is_empty() && (u.name.contains(t) || m.name.contains(t))
+                                    })
+                            })
+                            .map(|a| (*a).to_string())
+                    })
+                };
+                BundleMaterial {
+                    key: format!("B{:02}", i + 1),
+                    name: m.name,
+                    form: m.form,
+                    copies: m.copies,
+                    sample: m.sample,
+                    needed_by: m.stands_for,
+                    produced_by,
+                }
+            })
+            .collect();
+        let key_of: BTreeMap<(&str, &str), String> = materials
+            .iter()
+            .flat_map(|m| {
+                m.needed_by.iter().map(move |u| {
+                    (
+                        (u.item_code.as_str(), u.material_key.as_str()),
+                        m.key.clone(),
+                    )
+                })
+            })
+            .collect();
+        let tasks: Vec<(&&BundleMember, &PublishedItem, Vec<String>)> = order
+            .iter()
+            .map(|member| {
+                let item = by_code[member.item_code.as_str()];
+                let mut keys: Vec<String> = Vec::new();
+                for material in item.item.demanded_materials() {
+                    if let Some(k) = key_of.get(&(item.item.code.as_str(), material.key.as_str()))
+                        && !keys.contains(k)
+                    {
+                        keys.push(k.clone());
+                    }
+                }
+                (member, item, keys)
+            })
+            .collect();
         figures.departments_before = u32::try_from(departments.len()).unwrap_or(u32::MAX);
         figures.materials_after =
             u32::try_from(materials.iter().filter(|m| m.from_applicant()).count())
@@ -332,7 +526,7 @@ impl Bundle {
                 essential: member.essential,
                 countersign: member.countersign,
                 result_licence_type: item.item.result_licence_type.clone(),
-                materials: keys.into_iter().map(|k| materials[k].key.clone()).collect(),
+                materials: keys,
             })
             .collect();
         Ok(BundlePlan {
@@ -496,25 +690,25 @@ pub(crate) mod tests {
             .iter()
             .map(|m| (m.name.as_str(), m.from_applicant()))
             .collect();
+        // The three members' application forms are the bundle's one form (一表申请).
         assert_eq!(
             names,
             vec![
-                ("设立登记申请书", true),
+                ("开办餐饮店联办申请表", true),
                 ("身份证明", true),
-                ("食品经营许可申请书", true),
                 ("营业执照", false),
                 ("场所平面图", true),
-                ("消防检查申请书", true),
             ]
         );
-        let licence = &plan.materials[3];
+        let licence = &plan.materials[2];
         assert_eq!(licence.produced_by.as_deref(), Some("SC-REG"));
         assert_eq!(licence.needed_by.len(), 2);
+        assert_eq!(plan.materials[0].needed_by.len(), 3);
         assert_eq!(
             plan.figures,
             BundleFigures {
                 materials_before: 9,
-                materials_after: 5,
+                materials_after: 3,
                 departments_before: 2,
                 departments_after: 1,
                 visits_before: 6,
@@ -522,8 +716,142 @@ pub(crate) mod tests {
             }
         );
         assert_eq!(plan.limit_days, JOINT_LIMIT_DAYS);
-        assert_eq!(plan.tasks[2].materials, vec!["B06", "B04", "B05", "B02"]);
+        assert_eq!(plan.tasks[2].materials, vec!["B01", "B03", "B04", "B02"]);
         assert_eq!(plan.version, 3);
+    }
+
+    #[test]
+    fn equivalent_names_are_one_material_and_catch_all_clauses_are_never_asked() {
+        let (bundle, mut items) = restaurant();
+        items[1].item.materials[2].name = "经营场所平面布局图".into();
+        items[2]
+            .item
+            .materials
+            .push(material("M05", "法律、法规、规章规定的其他材料"));
+        items[2]
+            .item
+            .materials
+            .push(material("M06", "其他相关材料"));
+        let plain = bundle.resolve(1, &items).expect("sound");
+        assert!(
+            plain
+                .materials
+                .iter()
+                .any(|m| m.name == "经营场所平面布局图")
+        );
+        assert!(plain.materials.iter().any(|m| m.name == "场所平面图"));
+        assert!(!plain.materials.iter().any(|m| m.name.contains("其他")));
+        let equivalence = Equivalence::new(&[vec![
+            "场所平面图".to_string(),
+            "经营场所平面布局图".to_string(),
+        ]]);
+        let plan = bundle.resolve_with(1, &items, &equivalence).expect("sound");
+        let plans: Vec<&BundleMaterial> = plan
+            .materials
+            .iter()
+            .filter(|m| m.name.contains("平面"))
+            .collect();
+        assert_eq!(plans.len(), 1);
+        assert_eq!(plans[0].name, "场所平面图");
+        let stands_for: Vec<(&str, &str)> = plans[0]
+            .needed_by
+            .iter()
+            .map(|u| (u.item_code.as_str(), u.name.as_str()))
+            .collect();
+        assert_eq!(
+            stands_for,
+            vec![
+                ("SC-FOOD", "经营场所平面布局图"),
+                ("XF-CHECK", "场所平面图")
+            ]
+        );
+        assert!(!plan.materials.iter().any(|m| m.name.contains("其他")));
+        // XF-CHECK reads the one plan, not a catch-all.
+        assert_eq!(plan.tasks[2].materials.len(), 4);
+    }
+
+    #[test]
+    fn groups_that_share_a_name_are_one_group_named_by_the_first() {
+        let e = Equivalence::new(&[
+            vec!["A".into(), "B".into()],
+            vec!["C".into(), "D".into()],
+            vec!["D".into(), "B".into()],
+        ]);
+        for n in ["A", "B", "C", "D"] {
+            assert_eq!(e.canonical(n), "A");
+        }
+        assert_eq!(e.canonical(" E "), "E");
+        assert!(!e.same("A", "E"));
+    }
+
+    mod merge {
+        use super::*;
+        use proptest::prelude::*;
+
+        const NAMES: [&str; 8] = [
+            "营业执照",
+            "营业执照或者其他主体资格证明文件",
+            "经营场所平面布局图",
+            "场所平面布置图",
+            "身份证明",
+            "卫生许可申请表",
+            "消防检查申请书",
+            "其他相关材料",
+        ];
+
+        proptest! {
+            #[test]
+            fn no_material_is_lost_and_no_two_entries_are_the_same_document(
+                asked in proptest::collection::vec((0usize..4, 0usize..NAMES.len(), any::<bool>()), 0..24),
+                groups in proptest::collection::vec(proptest::collection::vec(0usize..NAMES.len(), 0..4), 0..4),
+            ) {
+                let materials: Vec<(String, Material)> = asked
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (item, name, catch_all))| {
+                        let mut m = material(&format!("M{i:02}"), NAMES[*name]);
+                        if *catch_all && *name == 0 {
+                            m.category = MaterialCategory::CatchAll;
+                        }
+                        (format!("I{item}"), m)
+                    })
+                    .collect();
+                let refs: Vec<(&str, &Material)> =
+                    materials.iter().map(|(c, m)| (c.as_str(), m)).collect();
+                let groups: Vec<Vec<String>> = groups
+                    .iter()
+                    .map(|g| g.iter().map(|i| NAMES[*i].to_string()).collect())
+                    .collect();
+                let equivalence = Equivalence::new(&groups);
+                let merged = merge_materials("开办民宿", &refs, &equivalence);
+                // Every material but a catch-all is in exactly one entry; no catch-all is.
+                for (code, m) in &refs {
+                    let count = merged
+                        .iter()
+                        .flat_map(|e| &e.stands_for)
+                        .filter(|u| u.item_code == *code && u.material_key == m.key)
+                        .count();
+                    prop_assert_eq!(count, usize::from(!is_catch_all(m)));
+                }
+                // No two entries are the same document, and one application form at most.
+                for (i, a) in merged.iter().enumerate() {
+                    prop_assert!(!a.stands_for.is_empty());
+                    for b in &merged[i + 1..] {
+                        prop_assert!(!equivalence.same(&a.name, &b.name));
+                        prop_assert!(!(a.application_form && b.application_form));
+                    }
+                    for u in &a.stands_for {
+                        prop_assert_eq!(
+                            is_application_form(&u.name),
+                            a.application_form,
+                        );
+                        if !a.application_form {
+                            prop_assert!(equivalence.same(&u.name, &a.name));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod login;
 pub mod monitor;
 pub mod project;
 pub mod search;
+pub mod service_object;
 pub mod statistics;
 pub mod validation;
 

@@ -371,9 +371,10 @@ async fn a_homestay_runs_with_one_acceptance_five_parallel_tasks_and_one_deliver
     let bundle = app.publish(homestay()).await;
     assert_eq!(bundle["version"], 1);
     let figures = &bundle["plan"]["figures"];
-    // 营业执照 and 经营场所平面布局图 are asked once instead of four and two times.
+    // 营业执照 and 经营场所平面布局图 are asked once instead of four and two times, and the five
+    // application forms are one form (一表申请).
     assert_eq!(figures["materials_before"], 13);
-    assert_eq!(figures["materials_after"], 9);
+    assert_eq!(figures["materials_after"], 5);
     assert_eq!(figures["departments_before"], 5);
     assert_eq!(figures["visits_before"], 10);
     assert_eq!(figures["visits_after"], 1);
@@ -510,7 +511,7 @@ async fn a_homestay_runs_with_one_acceptance_five_parallel_tasks_and_one_deliver
     assert_eq!(status, StatusCode::OK);
     assert_eq!(report[0]["code"], "LB-MINSU");
     assert_eq!(report[0]["materials_before"], 13);
-    assert_eq!(report[0]["materials_after"], 9);
+    assert_eq!(report[0]["materials_after"], 5);
 }
 
 #[tokio::test]
