@@ -11,6 +11,7 @@ use onewindow_domain::case::{
 use onewindow_domain::catalogue::{PublishedItem, RunMode};
 use onewindow_domain::clock::SuspensionKind;
 use onewindow_domain::identifiers::{ResidentIdNumber, UnifiedSocialCreditCode};
+use onewindow_domain::service_object::ServiceObject;
 use onewindow_store::cases::{self as case_rows, StoredEvent};
 use onewindow_store::catalogue as catalogue_rows;
 
@@ -102,15 +103,21 @@ fn credit_code(rng: &mut Rng) -> Option<String> {
     Some(format!("{body}{check}"))
 }
 
-/// A new applicant; now and then (1 in 100 each) one of `own`, the demo's applicant accounts, so
-/// that their "my cases" is not empty.
-fn applicant(rng: &mut Rng, own: &[Applicant]) -> Option<Applicant> {
+/// A new applicant whom the item serves (a person never files an enterprise's licence, nor an
+/// enterprise a household registration); now and then (1 in 100 each) one of `own`, the demo's
+/// applicant accounts, so that their "my cases" is not empty.
+fn applicant(rng: &mut Rng, own: &[Applicant], serves: ServiceObject) -> Option<Applicant> {
     for applicant in own {
-        if rng.chance(1) {
+        if rng.chance(1) && serves.fits(applicant.kind) {
             return Some(applicant.clone());
         }
     }
-    if rng.chance(35) {
+    let enterprise = match serves {
+        ServiceObject::Enterprise => true,
+        ServiceObject::Person => false,
+        ServiceObject::Both => rng.chance(35),
+    };
+    if enterprise {
         Some(Applicant {
             kind: ApplicantKind::Enterprise,
             name: format!("{}{}", rng.pick(FIRMS), rng.pick(TRADES)),
@@ -232,7 +239,8 @@ pub fn generate_cases_received(
         if !calendar.is_working_day(received).unwrap_or(false) {
             continue;
         }
-        let Some(applicant) = applicant(&mut rng, own_applicants) else {
+        let Some(applicant) = applicant(&mut rng, own_applicants, ServiceObject::of(&item.item))
+        else {
             continue;
         };
         let online = matches!(

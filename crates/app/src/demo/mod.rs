@@ -163,4 +163,53 @@ mod tests {
         service.seed_demo_accounts().await.expect("accounts");
         assert_eq!(service.seed_demo_bundles().await.expect("bundles"), 19);
     }
+
+    /// A citizen never holds an enterprise's licence case, nor an enterprise a household
+    /// registration: every case the demo generates is filed by an applicant the item serves.
+    #[tokio::test]
+    async fn every_demo_case_is_filed_by_an_applicant_its_item_serves() {
+        use onewindow_domain::service_object::ServiceObject;
+        let (service, _dir) = fresh_service().await;
+        service.seed_demo(0).await.expect("demo").expect("loaded");
+        let items = catalogue_rows::all_items(service.store().readers())
+            .await
+            .expect("items");
+        let by_code: std::collections::HashMap<&str, &onewindow_domain::catalogue::Item> = items
+            .iter()
+            .map(|i| (i.item.code.as_str(), &i.item))
+            .collect();
+        let own = super::accounts::demo_applicants().expect("applicants");
+        let cases = cases::generate_cases(
+            &items,
+            &own,
+            &service.calendar(),
+            "330226",
+            service.today(),
+            120,
+            3_000,
+            1,
+        );
+        assert!(cases.len() > 2_900);
+        let mut misfits = Vec::new();
+        for (case, _) in &cases {
+            let item = by_code[case.item_code.as_str()];
+            if !ServiceObject::of(item).fits(case.applicant.kind) {
+                misfits.push(format!(
+                    "{} {:?} filed {}",
+                    case.applicant.name, case.applicant.kind, item.name
+                ));
+            }
+        }
+        assert!(misfits.is_empty(), "{misfits:?}");
+        // The demo's own applicants still have cases of their own.
+        for applicant in &own {
+            assert!(
+                cases
+                    .iter()
+                    .any(|(c, _)| c.applicant.id_number == applicant.id_number),
+                "{}",
+                applicant.name
+            );
+        }
+    }
 }
