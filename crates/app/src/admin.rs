@@ -630,7 +630,8 @@ mod tests {
                         code: "x".into(),
                         name: "x".into(),
                         name_en: "x".into(),
-                        address: String::new()
+                        address: String::new(),
+                        phone: String::new(),
                     }
                 )
                 .await,

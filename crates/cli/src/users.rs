@@ -61,6 +61,9 @@ pub(crate) enum CentreCommand {
         name_en: String,
         #[arg(long, default_value = "")]
         address: String,
+        /// The consultation phone printed on receipts and notices (咨询电话).
+        #[arg(long, default_value = "")]
+        phone: String,
     },
     /// List the centres.
     List,
@@ -77,6 +80,7 @@ pub(crate) async fn run_centre(
             name,
             name_en,
             address,
+            phone,
         } => {
             // Like `user add`, this may be the first thing done to a new store.
             let service = open(store).await?;
@@ -88,6 +92,7 @@ pub(crate) async fn run_centre(
                         name: name.clone(),
                         name_en,
                         address,
+                        phone,
                     },
                 )
                 .await

@@ -96,6 +96,9 @@ pub struct Centre {
     pub name: String,
     pub name_en: String,
     pub address: String,
+    /// The consultation phone (咨询电话) printed on receipts and notices; empty when unknown.
+    #[serde(default)]
+    pub phone: String,
 }
 
 /// A window of a centre (窗口), and the departments whose items it accepts.
@@ -112,13 +115,16 @@ pub async fn upsert_centre(conn: &mut AnyConnection, centre: &Centre) -> Result<
         .bind(&centre.code)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("INSERT INTO centres (code, name, name_en, address) VALUES ($1, $2, $3, $4)")
-        .bind(&centre.code)
-        .bind(&centre.name)
-        .bind(&centre.name_en)
-        .bind(&centre.address)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO centres (code, name, name_en, address, phone) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&centre.code)
+    .bind(&centre.name)
+    .bind(&centre.name_en)
+    .bind(&centre.address)
+    .bind(&centre.phone)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -126,7 +132,7 @@ pub async fn list_centres<'c, E>(db: E) -> Result<Vec<Centre>, StoreError>
 where
     E: Executor<'c, Database = Any>,
 {
-    let rows = sqlx::query("SELECT code, name, name_en, address FROM centres ORDER BY code")
+    let rows = sqlx::query("SELECT code, name, name_en, address, phone FROM centres ORDER BY code")
         .fetch_all(db)
         .await?;
     rows.iter()
@@ -136,6 +142,7 @@ where
                 name: r.try_get("name")?,
                 name_en: r.try_get("name_en")?,
                 address: r.try_get("address")?,
+                phone: r.try_get("phone")?,
             })
         })
         .collect()

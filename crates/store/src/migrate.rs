@@ -41,6 +41,10 @@ const SQLITE: &[(i64, &str)] = &[
         15,
         include_str!("../migrations/sqlite/0015_calendar_notices.sql"),
     ),
+    (
+        16,
+        include_str!("../migrations/sqlite/0016_centre_phone.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -87,6 +91,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         15,
         include_str!("../migrations/postgres/0015_calendar_notices.sql"),
+    ),
+    (
+        16,
+        include_str!("../migrations/postgres/0016_centre_phone.sql"),
     ),
 ];
 

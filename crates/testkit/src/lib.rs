@@ -175,6 +175,7 @@ impl Builder {
                         name: code.into(),
                         name_en: String::new(),
                         address: String::new(),
+                        phone: "0574-65561234".into(),
                     },
                 )
                 .await

@@ -11,6 +11,8 @@ pub fn demo_centres() -> Vec<crate::admin::Centre> {
         name: name.into(),
         name_en: name_en.into(),
         address: address.into(),
+        // The county's government service hotline (12345), which answers for every centre.
+        phone: "0574-12345".into(),
     };
     vec![
         centre(

@@ -107,3 +107,4 @@ common-reason-notice-sent = The one-time notice was already sent; everything mis
 common-reason-not-a-material = Not a material this case asks for.
 common-reason-required = Required.
 common-reason-other = This was refused; please check it.
+common-consult-phone = Enquiries phone

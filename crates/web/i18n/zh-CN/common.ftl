@@ -107,3 +107,4 @@ common-reason-notice-sent = 一次性告知已经发出，缺少的材料须在�
 common-reason-not-a-material = 不是本件所需的材料。
 common-reason-required = 此项必填。
 common-reason-other = 未通过校验，请检查。
+common-consult-phone = 咨询电话

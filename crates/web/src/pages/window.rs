@@ -602,6 +602,127 @@ struct PrintedMaterial {
     form: String,
 }
 
+/// Who and where a printed receipt or notice comes from: the centre, the window that accepts the
+/// case's department there, the clerk (display name) and the centre's consultation phone.
+struct Issuer {
+    centre: String,
+    /// "综合受理窗口 01 (01)"; `None` when the centre has no window recorded.
+    window: Option<String>,
+    clerk: String,
+    /// The centre's consultation phone; `None` when none is recorded.
+    phone: Option<String>,
+}
+
+impl Issuer {
+    async fn of(
+        service: &Service,
+        t: &Messages,
+        people: &case_view::Names,
+        case: &onewindow_domain::case::Case,
+        clerk: &str,
+    ) -> Issuer {
+        let windows = service.windows().await.unwrap_or_default();
+        let window = issuing_window(&windows, &case.centre, &case.department).map(|w| {
+            if w.name.contains(w.code.as_str()) {
+                w.name.clone()
+            } else {
+                format!("{}（{}）", w.name, w.code)
+            }
+        });
+        let phone = people
+            .centres
+            .iter()
+            .find(|c| c.code == case.centre)
+            .map(|c| c.phone.trim().to_string())
+            .filter(|p| !p.is_empty());
+        Issuer {
+            centre: people.centre(t, &case.centre),
+            window,
+            clerk: people.person(clerk),
+            phone,
+        }
+    }
+}
+
+/// The window of `centre` that accepts `department`'s items: one that names the department,
+/// else the first comprehensive window (one that names none), in the order of their codes.
+fn issuing_window<'w>(
+    windows: &'w [onewindow_app::admin::Window],
+    centre: &str,
+    department: &str,
+) -> Option<&'w onewindow_app::admin::Window> {
+    let at_centre = || windows.iter().filter(move |w| w.centre == centre);
+    at_centre()
+        .find(|w| w.departments.iter().any(|d| d == department))
+        .or_else(|| at_centre().find(|w| w.departments.is_empty()))
+}
+
+/// The working days the one-time notice gives the applicant to hand in everything it lists,
+/// counted from the day after the notice. The law sets no period; this is the county's practice,
+/// printed on the notice. Nothing closes a case when it passes: the window follows it up.
+pub const SUPPLEMENT_PERIOD_DAYS: u32 = 20;
+
+/// The last day to hand in the supplement asked for by a notice issued on `issued_on`.
+pub fn supplement_deadline(
+    calendar: &onewindow_domain::calendar::Calendar,
+    issued_on: chrono::NaiveDate,
+) -> Result<chrono::NaiveDate, onewindow_domain::calendar::CalendarError> {
+    calendar.add_working_days(issued_on, SUPPLEMENT_PERIOD_DAYS)
+}
+
+/// The clerk who sent the one-time notice before acceptance: the actor of the last supplement
+/// request before the case was accepted.
+fn notice_clerk(detail: &onewindow_app::service::CaseDetail) -> String {
+    use onewindow_domain::case::CaseEvent;
+    let mut clerk = String::new();
+    for e in &detail.history {
+        match e.event {
+            CaseEvent::SupplementRequested { .. } => clerk = e.actor.clone(),
+            CaseEvent::Accepted { .. } => break,
+            _ => {}
+        }
+    }
+    clerk
+}
+
+/// The facts of a receipt, from the acceptance alone (the day, the promised limit, the clerk), so
+/// that a receipt printed again after an extension, a suspension or the delivery is the same.
+struct ReceiptFacts {
+    accepted_on: String,
+    promised_days: String,
+    /// The promised last day: the promised working days counted from the day of acceptance.
+    due_on: Option<String>,
+    /// The due day is counted on the provisional calendar (预计).
+    due_provisional: Option<String>,
+}
+
+fn receipt_facts(
+    t: &Messages,
+    calendar: &onewindow_domain::calendar::Calendar,
+    case: &onewindow_domain::case::Case,
+) -> Option<ReceiptFacts> {
+    let accepted_on = case.accepted_on?;
+    let due = calendar
+        .add_working_days(accepted_on, case.promised_days)
+        .ok();
+    Some(ReceiptFacts {
+        accepted_on: t.date(&accepted_on),
+        promised_days: if case.promised_days == 0 {
+            t.get("window-immediate").to_string()
+        } else {
+            case_view::count(t, "window-working-days", i64::from(case.promised_days))
+        },
+        due_on: due.as_ref().map(|d| t.date(d)),
+        due_provisional: due.filter(|d| calendar.is_provisional(*d)).map(|d| {
+            t.fill1(
+                "applicant-due-provisional",
+                "year",
+                chrono::Datelike::year(&d).to_string(),
+            )
+        }),
+    })
+}
+
 #[derive(Template)]
 #[template(path = "window/notice.html")]
 struct NoticePage {
@@ -609,6 +730,9 @@ struct NoticePage {
     case: CaseView,
     /// `None` when no notice was sent before acceptance.
     issued_on: Option<String>,
+    /// The sentence with the last day to hand in the supplement.
+    supplement_by: Option<String>,
+    issuer: Issuer,
     missing: Vec<PrintedMaterial>,
     note: String,
     /// The sentence that names the application.
@@ -646,6 +770,21 @@ async fn notice_page(
                 .collect()
         })
         .unwrap_or_default();
+    let clerk = notice_clerk(&detail);
+    let issuer = Issuer::of(&service, t, &people, &detail.case, &clerk).await;
+    let supplement_by = sent.and_then(|n| {
+        supplement_deadline(&service.calendar(), n.issued_on)
+            .ok()
+            .map(|d| {
+                t.fill(
+                    "window-notice-doc-by",
+                    &[
+                        ("date", &t.date(&d)),
+                        ("n", &SUPPLEMENT_PERIOD_DAYS.to_string()),
+                    ],
+                )
+            })
+    });
     let case = CaseView::new(&detail, t, &people);
     let body = t.fill(
         "window-notice-doc-body",
@@ -660,6 +799,8 @@ async fn notice_page(
         case,
         body,
         issued_on: sent.map(|n| t.date(&n.issued_on)),
+        supplement_by,
+        issuer,
         note: sent.map(|n| n.note.clone()).unwrap_or_default(),
         missing,
     }))
@@ -671,6 +812,8 @@ struct ReceiptPage {
     chrome: Chrome,
     case: CaseView,
     accepted: bool,
+    facts: Option<ReceiptFacts>,
+    issuer: Issuer,
     received: Vec<PrintedMaterial>,
     tracking_url: String,
     /// The QR code of `tracking_url` as an inline SVG element.
@@ -699,10 +842,15 @@ async fn receipt_page(
         .collect();
     let tracking_url = tracking_url(&headers, tls, &detail.case.number);
     let qr_svg = qr_svg(&tracking_url, t.get("window-receipt-qr-label"));
+    let facts = receipt_facts(t, &service.calendar(), &detail.case);
+    let clerk = detail.case.accepted_by.clone().unwrap_or_default();
+    let issuer = Issuer::of(&service, t, &people, &detail.case, &clerk).await;
     Ok(render(&ReceiptPage {
         chrome: ctx.chrome.clone(),
         case: CaseView::new(&detail, t, &people),
-        accepted: detail.case.accepted_on.is_some(),
+        accepted: facts.is_some(),
+        facts,
+        issuer,
         received,
         tracking_url,
         qr_svg,
@@ -965,6 +1113,155 @@ mod tests {
         assert!(receipt.body.contains("2026年11月9日"), "{}", receipt.body);
         assert!(receipt.body.contains("食品安全管理制度"));
         assert!(!receipt.body.contains("<?xml"));
+    }
+
+    /// The printed document of a page: its `<article>`.
+    fn article(body: &str) -> &str {
+        let start = body.find("<article").expect("an article");
+        let end = body.find("</article>").expect("its end");
+        &body[start..end]
+    }
+
+    /// The county hall's comprehensive window 03, and a window of another centre.
+    async fn windows(app: &TestApp) {
+        let admin = onewindow_app::accounts::Actor::command_line("test");
+        for (centre, code, name) in [
+            ("township-yuelong", "01", "便民窗口 01"),
+            ("county-hall", "03", "综合受理窗口 03"),
+        ] {
+            app.service
+                .save_window(
+                    &admin,
+                    onewindow_app::admin::Window {
+                        centre: centre.into(),
+                        code: code.into(),
+                        name: name.into(),
+                        departments: Vec::new(),
+                    },
+                )
+                .await
+                .expect("a window");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reprinted_receipt_is_the_first_print_and_names_the_window_the_clerk_and_the_phone() {
+        let app = app().await;
+        windows(&app).await;
+        let clerk = app.log_in(CLERK).await;
+        let approver = app.log_in(APPROVER).await;
+        let reviewer = app.log_in(REVIEWER).await;
+        let case = app.file(&clerk, "county-hall", FILING, &["M01"]).await;
+        let path = format!("/window/cases/{}/receipt", case.number);
+        app.run(&clerk, &case.id, CaseCommand::Accept).await;
+        let first = app.get(&clerk, &path).await;
+        assert_eq!(first.status, StatusCode::OK);
+        let printed = article(&first.body);
+        // After acceptance the number is the acceptance number (受理编号).
+        assert!(
+            printed.contains(zh("window-fact-number-accepted")),
+            "{printed}"
+        );
+        assert!(!printed.contains(zh("window-fact-number")), "{printed}");
+        // Promised: 1 working day after Monday 2 November 2026.
+        assert!(
+            printed.contains("id=\"receipt-due\"><strong>2026年11月3日</strong>"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("宁海县行政服务中心 · 综合受理窗口 03"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("id=\"receipt-clerk\">clerk 同志<"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("id=\"receipt-phone\">0574-65561234<"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains(zh("window-receipt-seal")),
+            "room for the seal"
+        );
+        assert!(!printed.contains("便民窗口"), "another centre's window");
+
+        // Decided, handed over and closed days later: the reprint is the same receipt.
+        app.at(day(2026, 11, 12));
+        app.run(
+            &approver,
+            &case.id,
+            CaseCommand::Decide {
+                approve: true,
+                reason: String::new(),
+            },
+        )
+        .await;
+        app.run(
+            &reviewer,
+            &case.id,
+            CaseCommand::IssueResult {
+                document_number: None,
+            },
+        )
+        .await;
+        let version = app.case(&clerk, &case.id).await.version.to_string();
+        let handed = app
+            .post(
+                &clerk,
+                &format!("/window/cases/{}/deliver", case.number),
+                &[("csrf_token", &clerk.csrf), ("version", &version)],
+            )
+            .await;
+        assert_eq!(handed.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.case(&clerk, &case.id).await.status, Status::Delivered);
+        let again = app.get(&clerk, &path).await;
+        assert_eq!(article(&again.body), printed);
+    }
+
+    #[tokio::test]
+    async fn the_one_time_notice_names_its_deadline_window_clerk_and_phone_with_room_for_the_seal()
+    {
+        let app = app().await;
+        windows(&app).await;
+        let clerk = app.log_in(CLERK).await;
+        let case = app.file(&clerk, "county-hall", FOOD, &["M01"]).await;
+        app.run(
+            &clerk,
+            &case.id,
+            CaseCommand::RequestSupplement {
+                missing: vec!["M02".into(), "M03".into()],
+                note: String::new(),
+            },
+        )
+        .await;
+        let notice = app
+            .get(&clerk, &format!("/window/cases/{}/notice", case.number))
+            .await;
+        let printed = article(&notice.body);
+        // Before acceptance the number is the receipt number (收件编号).
+        assert!(printed.contains(zh("window-fact-number")), "{printed}");
+        // 20 working days after Monday 2 November 2026.
+        assert!(
+            printed.contains("请于 2026年11月30日 前补齐上述全部材料"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("宁海县行政服务中心 · 综合受理窗口 03"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("id=\"notice-clerk\">clerk 同志<"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("id=\"notice-phone\">0574-65561234<"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains(zh("window-receipt-seal")),
+            "room for the seal"
+        );
     }
 
     #[tokio::test]

@@ -3373,6 +3373,7 @@ impl TestApp {
                     name: "宁海县行政服务中心".into(),
                     name_en: "County hall".into(),
                     address: "气象北路".into(),
+                    phone: "0574-65561234".into(),
                 },
             )
             .await

@@ -69,6 +69,8 @@ pub(super) struct CentreForm {
     pub(super) name_en: String,
     #[serde(default)]
     pub(super) address: String,
+    #[serde(default)]
+    pub(super) phone: String,
 }
 
 pub(super) async fn save_centre(
@@ -82,6 +84,7 @@ pub(super) async fn save_centre(
         name: form.name.trim().to_string(),
         name_en: form.name_en.trim().to_string(),
         address: form.address.trim().to_string(),
+        phone: form.phone.trim().to_string(),
     };
     Ok(hall_result(
         &service,

@@ -135,6 +135,7 @@ async fn world_with(dir: std::path::PathBuf, files: Arc<dyn ObjectStore>) -> Wor
                 name: "宁海县行政服务中心".into(),
                 name_en: String::new(),
                 address: String::new(),
+                phone: "0574-65561234".into(),
             },
         )
         .await
