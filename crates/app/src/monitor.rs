@@ -366,7 +366,64 @@ impl Service {
             })
             .await
     }
+
+    /// Marks several alerts of the actor's inbox as read (for the actor only), all or none, in
+    /// one transaction; answers how many were named (each once). An empty list, more than
+    /// [`MAX_ALERTS_READ`] or an alert the actor's inbox does not hold is refused, naming the
+    /// field (`ids`, `ids[2]`).
+    pub async fn mark_alerts_read(&self, actor: &Actor, ids: &[String]) -> Result<usize, AppError> {
+        let scope = monitor_scope(&actor.principal)?;
+        if ids.is_empty() {
+            return Err(AppError::invalid("ids", "name at least one alert"));
+        }
+        if ids.len() > MAX_ALERTS_READ {
+            return Err(AppError::invalid(
+                "ids",
+                format!("at most {MAX_ALERTS_READ} alerts at once"),
+            ));
+        }
+        let mut wanted: Vec<String> = Vec::with_capacity(ids.len());
+        let mut errors = Vec::new();
+        let readers = self.store().readers();
+        for (i, id) in ids.iter().enumerate() {
+            if wanted.contains(id) {
+                continue;
+            }
+            let found = monitor_rows::get_alert(readers, id).await?.filter(|a| {
+                scope.all
+                    || scope.departments.contains(&a.department)
+                    || scope.centres.contains(&a.centre)
+            });
+            match found {
+                Some(alert) => wanted.push(alert.id),
+                None => errors.push(onewindow_domain::validation::FieldError::new(
+                    format!("ids[{i}]"),
+                    format!("no alert {id} in your inbox"),
+                )),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        let user = actor.principal.user_id.clone();
+        let now = self.now();
+        let count = wanted.len();
+        self.store()
+            .write(move |conn| {
+                Box::pin(async move {
+                    for id in &wanted {
+                        monitor_rows::mark_read(&mut *conn, id, &user, now).await?;
+                    }
+                    Ok::<_, AppError>(())
+                })
+            })
+            .await?;
+        Ok(count)
+    }
 }
+
+/// The most alerts one call marks read.
+pub const MAX_ALERTS_READ: usize = 200;
 
 // ---- data for the sweep benchmark --------------------------------------------------------------
 
@@ -885,6 +942,68 @@ mod tests {
             service.mark_alert_read(&elsewhere, &newest).await,
             Err(AppError::NotFound { .. })
         ));
+
+        // In bulk: all or none, each alert named once, fields named when refused.
+        let all: Vec<String> = service
+            .inbox(&supervisor, None, None)
+            .await
+            .expect("inbox")
+            .items
+            .iter()
+            .map(|e| e.alert.id.clone())
+            .collect();
+        assert!(all.len() >= 2);
+        let refused = service
+            .mark_alerts_read(&supervisor, &[all[0].clone(), "no-such-alert".into()])
+            .await;
+        match refused {
+            Err(AppError::Invalid(errors)) => assert_eq!(errors[0].field, "ids[1]"),
+            other => panic!("refused: {other:?}"),
+        }
+        assert!(
+            !service
+                .inbox(&supervisor, None, None)
+                .await
+                .expect("inbox")
+                .items[0]
+                .read,
+            "nothing was marked when one id was wrong"
+        );
+        match service.mark_alerts_read(&supervisor, &[]).await {
+            Err(AppError::Invalid(errors)) => assert_eq!(errors[0].field, "ids"),
+            other => panic!("refused: {other:?}"),
+        }
+        assert!(matches!(
+            service.mark_alerts_read(&elsewhere, &all).await,
+            Err(AppError::Invalid(_))
+        ));
+        let mut twice = all.clone();
+        twice.push(all[0].clone());
+        assert_eq!(
+            service
+                .mark_alerts_read(&supervisor, &twice)
+                .await
+                .expect("read"),
+            all.len()
+        );
+        assert!(
+            service
+                .inbox(&supervisor, None, None)
+                .await
+                .expect("inbox")
+                .items
+                .iter()
+                .all(|e| e.read)
+        );
+        assert!(
+            !service
+                .inbox(&approver, None, None)
+                .await
+                .expect("inbox")
+                .items[1]
+                .read,
+            "still per person"
+        );
 
         // An extension turns the light back to green: one more alert.
         let case = service.case(&supervisor, &id).await.expect("case").case;

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::ApiQuery;
+use super::{ApiJson, ApiQuery};
 use crate::extract::Auth;
 use crate::problem::Problem;
 
@@ -19,6 +19,7 @@ pub(super) fn routes() -> OpenApiRouter<Service> {
         .routes(routes!(overview))
         .routes(routes!(inbox))
         .routes(routes!(mark_read))
+        .routes(routes!(mark_many_read))
 }
 
 /// The red and yellow clocks of your scope (supervisors: all; department staff: their
@@ -72,4 +73,30 @@ pub(crate) async fn mark_read(
 ) -> Result<StatusCode, Problem> {
     service.mark_alert_read(&auth.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MarkReadRequest {
+    /// The alerts to mark read, 1–200 ids of your inbox; an id named twice counts once.
+    ids: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MarkReadAnswer {
+    /// How many alerts are now read (each id once).
+    read: usize,
+}
+
+/// Mark several alerts of your inbox as read, all or none in one transaction. An empty list,
+/// more than 200 ids or an id not in your inbox answers 422 naming the field (`ids`, `ids[2]`)
+/// and marks nothing.
+#[utoipa::path(post, path = "/inbox/read", request_body = MarkReadRequest,
+    responses((status = 200, body = MarkReadAnswer), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn mark_many_read(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    ApiJson(body): ApiJson<MarkReadRequest>,
+) -> Result<Json<MarkReadAnswer>, Problem> {
+    let read = service.mark_alerts_read(&auth.actor, &body.ids).await?;
+    Ok(Json(MarkReadAnswer { read }))
 }

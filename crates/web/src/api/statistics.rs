@@ -132,7 +132,9 @@ pub struct StatisticsParams {
     level: Option<String>,
     /// json (default), csv or xlsx.
     format: Option<String>,
-    /// The language of the spreadsheet's labels: zh-CN (default) or en.
+    /// The language of the labels. The spreadsheet: zh-CN (default) or en. The CSV: zh-CN names
+    /// the columns and figures in Chinese (with a byte order mark); without `lang` the first
+    /// language of `Accept-Language` counts; otherwise (en, or nothing) the machine names.
     lang: Option<String>,
 }
 
@@ -145,6 +147,7 @@ pub struct StatisticsParams {
 pub(crate) async fn statistics(
     State(service): State<Service>,
     Auth(auth): Auth,
+    headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<StatisticsParams>,
 ) -> Result<axum::response::Response, Problem> {
     use axum::response::IntoResponse;
@@ -153,6 +156,11 @@ pub(crate) async fn statistics(
         Some("csv") => "csv",
         Some("xlsx") => "xlsx",
         Some(_) => return Err(Problem::field("format", "json, csv or xlsx")),
+    };
+    let lang = if format == "csv" {
+        csv_lang(q.lang.as_deref(), &headers)?
+    } else {
+        None
     };
     let figures = service
         .statistics(
@@ -228,18 +236,80 @@ pub(crate) async fn statistics(
                 "attachment; filename=\"statistics.csv\"",
             ),
         ],
-        statistics_csv(&figures),
+        statistics_csv(&figures, lang.map(crate::i18n::Lang::messages)),
     )
         .into_response())
 }
 
-/// The figures as CSV: one row per figure with its numerator, denominator and percentage.
-pub fn statistics_csv(s: &onewindow_domain::statistics::PeriodStatistics) -> String {
-    let mut out = String::from("figure,value,numerator,denominator,percent\n");
-    let count = |out: &mut String, name: &str, n: u64| {
+/// The language of the CSV: `lang` if given, else the first language of `Accept-Language` the
+/// catalogue has, else none (the machine names, for API clients).
+fn csv_lang(
+    lang: Option<&str>,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<crate::i18n::Lang>, Problem> {
+    if let Some(text) = lang {
+        return crate::i18n::Lang::parse(text)
+            .map(Some)
+            .ok_or_else(|| Problem::field("lang", "zh-CN or en"));
+    }
+    let accepted = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    Ok(accepted
+        .split(',')
+        .filter_map(|part| part.split(';').next())
+        .map(str::trim)
+        .find_map(|tag| {
+            let primary = tag.split('-').next().unwrap_or_default();
+            if primary.eq_ignore_ascii_case("zh") {
+                Some(crate::i18n::Lang::ZhCn)
+            } else if primary.eq_ignore_ascii_case("en") {
+                Some(crate::i18n::Lang::En)
+            } else {
+                None
+            }
+        }))
+}
+
+/// One CSV field, quoted when it has to be.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// The figures as CSV: one row per figure with its numerator, denominator and percentage. With
+/// `t` of the Chinese catalogue the header row and the figures are named as the statistics page
+/// names them (指标, 办结数, 按期办结率 …) and the file starts with a byte order mark, so that
+/// spreadsheet programs read it as UTF-8; otherwise (English, the default for API clients) the
+/// machine names `figure,value,…`, `on_time`.
+pub fn statistics_csv(
+    s: &onewindow_domain::statistics::PeriodStatistics,
+    t: Option<&crate::i18n::Messages>,
+) -> String {
+    let t = t.filter(|t| t.lang() == crate::i18n::Lang::ZhCn);
+    let name = |machine: &'static str, key: &'static str| -> String {
+        csv_field(t.map_or(machine, |t| t.get(key)))
+    };
+    let mut out = String::new();
+    if t.is_some() {
+        out.push('\u{feff}');
+    }
+    out.push_str(&format!(
+        "{},{},{},{},{}\n",
+        name("figure", "monitor-stats-figure"),
+        name("value", "monitor-stats-value"),
+        name("numerator", "monitor-stats-numerator"),
+        name("denominator", "monitor-stats-denominator"),
+        name("percent", "monitor-stats-percent"),
+    ));
+    let count = |out: &mut String, name: String, n: u64| {
         out.push_str(&format!("{name},{n},,,\n"));
     };
-    let ratio = |out: &mut String, name: &str, r: &onewindow_domain::figures::Ratio| {
+    let ratio = |out: &mut String, name: String, r: &onewindow_domain::figures::Ratio| {
         out.push_str(&format!(
             "{name},{:.2}%,{},{},{:.2}\n",
             r.percent(),
@@ -248,23 +318,75 @@ pub fn statistics_csv(s: &onewindow_domain::statistics::PeriodStatistics) -> Str
             r.percent()
         ));
     };
-    out.push_str(&format!("from,{},,,\nto,{},,,\n", s.from, s.to));
-    count(&mut out, "received", s.received);
-    count(&mut out, "accepted", s.accepted);
-    count(&mut out, "rejected", s.rejected);
-    count(&mut out, "completed", s.completed);
-    ratio(&mut out, "on_time", &s.on_time);
-    ratio(&mut out, "ahead_of_promise", &s.ahead_of_promise);
-    ratio(&mut out, "at_most_once", &s.at_most_once);
-    ratio(&mut out, "actual_speed_up", &s.actual_speed_up);
     out.push_str(&format!(
-        "average_days_used,{:.2},,,\naverage_days_promised,{:.2},,,\n",
+        "{},{},,,\n{},{},,,\n",
+        name("from", "monitor-stats-from"),
+        s.from,
+        name("to", "monitor-stats-to"),
+        s.to
+    ));
+    count(
+        &mut out,
+        name("received", "monitor-stats-received"),
+        s.received,
+    );
+    count(
+        &mut out,
+        name("accepted", "monitor-stats-accepted"),
+        s.accepted,
+    );
+    count(
+        &mut out,
+        name("rejected", "monitor-stats-rejected"),
+        s.rejected,
+    );
+    count(
+        &mut out,
+        name("completed", "monitor-stats-completed"),
+        s.completed,
+    );
+    ratio(
+        &mut out,
+        name("on_time", "monitor-stats-on-time"),
+        &s.on_time,
+    );
+    ratio(
+        &mut out,
+        name("ahead_of_promise", "monitor-stats-ahead"),
+        &s.ahead_of_promise,
+    );
+    ratio(
+        &mut out,
+        name("at_most_once", "monitor-stats-at-most-once"),
+        &s.at_most_once,
+    );
+    ratio(
+        &mut out,
+        name("actual_speed_up", "monitor-stats-actual-speed-up"),
+        &s.actual_speed_up,
+    );
+    out.push_str(&format!(
+        "{},{:.2},,,\n{},{:.2},,,\n",
+        name("average_days_used", "monitor-stats-days-used"),
         s.average_days_used_centi as f64 / 100.0,
+        name("average_days_promised", "monitor-stats-days-promised"),
         s.average_days_promised_centi as f64 / 100.0
     ));
-    count(&mut out, "overdue", s.overdue);
-    ratio(&mut out, "suspended", &s.suspended);
-    ratio(&mut out, "extended", &s.extended);
+    count(
+        &mut out,
+        name("overdue", "monitor-stats-overdue"),
+        s.overdue,
+    );
+    ratio(
+        &mut out,
+        name("suspended", "monitor-stats-suspended"),
+        &s.suspended,
+    );
+    ratio(
+        &mut out,
+        name("extended", "monitor-stats-extended"),
+        &s.extended,
+    );
     out
 }
 

@@ -16,6 +16,7 @@ pub mod page_error;
 pub mod portal;
 pub mod projects;
 pub mod reasons;
+pub mod supervision;
 #[cfg(test)]
 pub mod testing;
 pub mod window;
@@ -57,6 +58,7 @@ pub fn router() -> Router<Service> {
         .merge(desk::routes())
         .merge(admin::routes())
         .merge(monitor::routes())
+        .merge(supervision::routes())
         .merge(projects::routes())
         .layer(axum::middleware::map_response(page_headers))
 }

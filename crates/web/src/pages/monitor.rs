@@ -26,6 +26,7 @@ use crate::i18n::{Lang, Messages};
 pub fn routes() -> Router<Service> {
     Router::new()
         .route("/monitor", get(monitor))
+        .route("/monitor/alerts/read", post(mark_many_read))
         .route("/monitor/alerts/{id}/read", post(mark_read))
         .route("/monitor/statistics", get(statistics))
         .route("/monitor/report/monthly", get(monthly_report))
@@ -63,12 +64,9 @@ struct StatisticsPage {
 }
 
 impl StatisticsPage {
+    /// The spreadsheet of the same figures, in the page's language like the CSV.
     fn xlsx_href(&self) -> String {
-        format!(
-            "{}&lang={}",
-            self.csv_href.replacen("format=csv", "format=xlsx", 1),
-            self.chrome.lang_tag()
-        )
+        self.csv_href.replacen("format=csv", "format=xlsx", 1)
     }
 }
 
@@ -180,6 +178,8 @@ async fn statistics(
     if let Some(d) = &department {
         csv_href.push_str(&format!("&department={}", super::encode_query_value(d)));
     }
+    // The files speak the page's language: Chinese column and figure names on a Chinese page.
+    csv_href.push_str(&format!("&lang={}", ctx.chrome.lang_tag()));
     let charts = match dashboard {
         Some(d) => dashboard_charts(&service, t, d).await,
         None => Vec::new(),
@@ -724,6 +724,8 @@ struct MonitorPage {
     inbox: Vec<InboxEntry>,
     unread: usize,
     names: super::case_view::Names,
+    /// What the last bulk marking did: (done, words).
+    notice: Option<(bool, String)>,
 }
 
 impl MonitorPage {
@@ -734,21 +736,23 @@ impl MonitorPage {
             .is_some_and(|u| u.roles.contains(&Role::Supervisor))
     }
 
-    /// Where a case opens for this reader: the desk for department staff, the window for clerks;
-    /// supervisors have no case page (they read cases through the API), so no link.
-    fn case_href(&self, case_id: &str) -> Option<String> {
+    /// Where a case opens for this reader: the desk for department staff, the window for clerks
+    /// (where they act on it), the read-only case page for supervisors. The service's access
+    /// policy decides again when the page is opened.
+    fn case_href(&self, number: &str) -> String {
         let roles = self
             .chrome
             .user
             .as_ref()
             .map(|u| u.roles.clone())
             .unwrap_or_default();
+        let number = super::encode_query_value(number);
         if roles.contains(&Role::Reviewer) || roles.contains(&Role::Approver) {
-            Some(format!("/desk/cases/{case_id}"))
+            format!("/desk/cases/{number}")
         } else if roles.contains(&Role::Clerk) {
-            Some(format!("/window/cases/{case_id}"))
+            format!("/window/cases/{number}")
         } else {
-            None
+            format!("/monitor/cases/{number}")
         }
     }
 
@@ -773,8 +777,27 @@ impl MonitorPage {
     }
 }
 
-async fn monitor(State(service): State<Service>, ctx: PageCtx) -> PageResult {
+#[derive(Debug, Deserialize, Default)]
+struct MonitorParams {
+    /// How many alerts the last bulk marking marked read, or `none` when none was chosen.
+    read: Option<String>,
+}
+
+async fn monitor(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    axum::extract::Query(params): axum::extract::Query<MonitorParams>,
+) -> PageResult {
     let session = ctx.require_role(&STAFF)?.clone();
+    let t = ctx.chrome.t;
+    let notice = match params.read.as_deref() {
+        Some("none") => Some((false, t.get("monitor-none-selected").to_string())),
+        Some(n) => n
+            .parse::<usize>()
+            .ok()
+            .map(|n| (true, t.fill1("monitor-marked-read", "n", n.to_string()))),
+        None => None,
+    };
     let overview = service
         .monitor_overview(&session.actor)
         .await
@@ -793,7 +816,47 @@ async fn monitor(State(service): State<Service>, ctx: PageCtx) -> PageResult {
         inbox,
         unread,
         names,
+        notice,
     }))
+}
+
+/// Marks alerts read in bulk: the ones ticked (`id`), or every unread one the page showed
+/// (`shown`) when the button says all (`all=true`). One call of the service, one transaction.
+async fn mark_many_read(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let session = ctx.require_role(&STAFF)?.clone();
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    ctx.check_csrf(value("csrf_token").unwrap_or_default())?;
+    let wanted = if value("all") == Some("true") {
+        "shown"
+    } else {
+        "id"
+    };
+    let ids: Vec<String> = fields
+        .iter()
+        .filter(|(k, v)| k == wanted && !v.is_empty())
+        .map(|(_, v)| v.clone())
+        .collect();
+    if ids.is_empty() {
+        return Ok(see_other("/monitor?read=none#inbox"));
+    }
+    Ok(match service.mark_alerts_read(&session.actor, &ids).await {
+        Ok(n) => see_other(&format!("/monitor?read={n}#inbox")),
+        // An alert no longer in the reader's inbox (another tab, a changed post): nothing was
+        // marked; the page shows the inbox as it is.
+        Err(onewindow_app::AppError::Invalid(_)) => {
+            ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "monitor-bulk-refused")
+        }
+        Err(e) => ctx.app_error(e),
+    })
 }
 
 async fn mark_read(
@@ -942,6 +1005,17 @@ mod tests {
         assert!(stats.body.contains("id=\"stat-monitor-stats-overdue\">1<"));
         assert!(stats.body.contains("/api/v1/statistics?format=csv"));
         assert!(stats.body.contains("from=2026-11-01"));
+        assert!(
+            stats.body.contains("&amp;lang=zh-CN\" download>下载 CSV"),
+            "the CSV in the page's language"
+        );
+        let english_stats = site
+            .get(
+                &supervisor.clone().in_english(),
+                "/monitor/statistics?from=2026-11-01&to=2026-11-30",
+            )
+            .await;
+        assert!(english_stats.body.contains("&amp;lang=en\" download>"));
         let bad = site
             .get(&supervisor, "/monitor/statistics?from=yesterday")
             .await;

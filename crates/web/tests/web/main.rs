@@ -8,5 +8,6 @@ mod api;
 mod bundles;
 mod calendar;
 mod joint_browser;
+mod monitor;
 mod projects;
 mod projects_browser;
