@@ -1006,7 +1006,7 @@ mod tests {
         assert!(stats.body.contains("/api/v1/statistics?format=csv"));
         assert!(stats.body.contains("from=2026-11-01"));
         assert!(
-            stats.body.contains("&amp;lang=zh-CN\" download>下载 CSV"),
+            stats.body.contains("&#38;lang=zh-CN\" download>下载 CSV"),
             "the CSV in the page's language"
         );
         let english_stats = site
@@ -1015,7 +1015,7 @@ mod tests {
                 "/monitor/statistics?from=2026-11-01&to=2026-11-30",
             )
             .await;
-        assert!(english_stats.body.contains("&amp;lang=en\" download>"));
+        assert!(english_stats.body.contains("&#38;lang=en\" download>"));
         let bad = site
             .get(&supervisor, "/monitor/statistics?from=yesterday")
             .await;

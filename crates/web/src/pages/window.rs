@@ -1125,6 +1125,19 @@ mod tests {
     /// The county hall's comprehensive window 03, and a window of another centre.
     async fn windows(app: &TestApp) {
         let admin = onewindow_app::accounts::Actor::command_line("test");
+        app.service
+            .save_centre(
+                &admin,
+                onewindow_store::hall::Centre {
+                    code: "county-hall".into(),
+                    name: "宁海县行政服务中心".into(),
+                    name_en: String::new(),
+                    address: String::new(),
+                    phone: "0574-65561234".into(),
+                },
+            )
+            .await
+            .expect("the centre");
         for (centre, code, name) in [
             ("township-yuelong", "01", "便民窗口 01"),
             ("county-hall", "03", "综合受理窗口 03"),
@@ -1188,6 +1201,8 @@ mod tests {
 
         // Decided, handed over and closed days later: the reprint is the same receipt.
         app.at(day(2026, 11, 12));
+        // The session of 2 November has expired by the 12th: the clerk signs in again.
+        let clerk = app.log_in(CLERK).await;
         app.run(
             &approver,
             &case.id,

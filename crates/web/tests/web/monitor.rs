@@ -92,7 +92,7 @@ fn ids(inbox: &Value) -> Vec<String> {
         .as_array()
         .expect("items")
         .iter()
-        .map(|e| e["alert"]["id"].as_str().expect("id").to_string())
+        .map(|e| e["id"].as_str().expect("id").to_string())
         .collect()
 }
 

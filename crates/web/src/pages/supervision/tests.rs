@@ -196,7 +196,22 @@ async fn the_supervisor_searches_the_audit_trail_on_a_page() {
 
 #[tokio::test]
 async fn the_supervisor_reads_the_assessment_on_a_page() {
-    let site = site().await;
+    let site = site_with_bundles().await;
+    // One case decided a working day late: a unit with a line to score.
+    let case = overdue_case(&site).await;
+    let approver = actor(&site, "approver", "shenpi-2026").await;
+    site.service
+        .execute(
+            &approver,
+            &case.id,
+            case.version,
+            CaseCommand::Decide {
+                approve: true,
+                reason: String::new(),
+            },
+        )
+        .await
+        .expect("decided");
     let supervisor = site.login("supervisor", "jiancha-2026").await;
     let page = site
         .get(
