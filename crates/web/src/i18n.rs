@@ -271,6 +271,16 @@ mod tests {
             .with_timezone(&chrono::Utc);
         assert_eq!(Lang::ZhCn.messages().time(&at), "2026年11月2日 09:00");
         assert_eq!(Lang::En.messages().time(&at), "2 November 2026 09:00");
+        // Late evening in UTC is the next morning in China: the date follows China time.
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-05T19:25:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        assert_eq!(Lang::ZhCn.messages().time(&at), "2026年12月6日 03:25");
+        assert_eq!(Lang::En.messages().time(&at), "6 December 2026 03:25");
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-06T03:25:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        assert_eq!(Lang::ZhCn.messages().time(&at), "2026年12月6日 11:25");
     }
 
     #[test]

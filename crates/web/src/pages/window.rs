@@ -148,7 +148,7 @@ async fn queue(
             number: w.case.number.clone(),
             item_name: w.case.item_name.clone(),
             applicant_name: w.case.applicant.name.clone(),
-            received_at: case_view::local_time(&w.case.received_at),
+            received_at: t.time(&w.case.received_at),
             waited: case_view::waited(t, w.waiting_minutes, w.waiting_working_days),
             status_label: t.get(case_view::status_key(w.case.status)).to_string(),
             notice_due: w.notice_days_left.map(|left| match left {
@@ -992,6 +992,42 @@ mod tests {
             app.get(&reviewer, "/window").await.status,
             StatusCode::FORBIDDEN
         );
+    }
+
+    #[tokio::test]
+    async fn the_queue_and_the_case_page_write_dates_as_the_readers_language_does() {
+        let app = app().await;
+        let clerk = app.log_in(CLERK).await;
+        let case = app.file(&clerk, "county-hall", FOOD, &["M01"]).await;
+        // Filed at 09:00 China time on Monday 2 November 2026.
+        let chinese = "2026年11月2日 09:00";
+        let queue = app.get(&clerk, "/window").await;
+        assert!(queue.body.contains(chinese), "{}", queue.body);
+        let page = app
+            .get(&clerk, &format!("/window/cases/{}", case.number))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        // The received time in the facts and the first line of the history.
+        assert!(page.body.matches(chinese).count() >= 2, "{}", page.body);
+        assert!(page.body.contains("2026年11月2日"));
+        for body in [&queue.body, &page.body] {
+            assert!(!body.contains("2026-11-02 09:00"), "{body}");
+            assert!(!body.contains(">2026-11-02<"), "{body}");
+        }
+
+        let mut english = app.log_in(CLERK).await;
+        english.cookie.push_str("; ow_lang=en");
+        let queue = app.get(&english, "/window").await;
+        assert!(
+            queue.body.contains("2 November 2026 09:00"),
+            "{}",
+            queue.body
+        );
+        let page = app
+            .get(&english, &format!("/window/cases/{}", case.number))
+            .await;
+        assert!(page.body.contains("2 November 2026 09:00"), "{}", page.body);
+        assert!(!page.body.contains("2026年11月2日"));
     }
 
     #[tokio::test]

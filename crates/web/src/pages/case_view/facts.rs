@@ -128,7 +128,7 @@ impl CaseView {
             applicant_phone: case.applicant.phone.clone(),
             channel: t.get(channel_key(case.channel)).to_string(),
             centre: names.centre(t, &case.centre),
-            received_at: local_time(&case.received_at),
+            received_at: t.time(&case.received_at),
             received_on: t.date(&case.received_on),
             accepted_on: case.accepted_on.as_ref().map(|d| t.date(d)),
             accepted_by: case.accepted_by.as_deref().map(|by| names.person(by)),

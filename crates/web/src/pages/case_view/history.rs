@@ -26,7 +26,7 @@ pub fn history_rows(
         .map(|e| {
             let withheld = e.actor.is_empty();
             HistoryRow {
-                at: local_time(&e.at),
+                at: t.time(&e.at),
                 actor: people.person(&e.actor),
                 label: t.get(event_key(&e.event)).to_string(),
                 detail: match &e.event {

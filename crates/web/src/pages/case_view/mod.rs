@@ -10,8 +10,7 @@ use std::collections::HashMap;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use onewindow_app::clock::CHINA_OFFSET_SECONDS;
+use chrono::NaiveDate;
 use onewindow_app::files::CaseFile;
 use onewindow_app::service::CaseDetail;
 use onewindow_app::{AppError, Service};
@@ -162,18 +161,6 @@ fn event_key(event: &CaseEvent) -> &'static str {
             TaskEvent::Decided { .. } => "window-event-task_denied",
         },
     }
-}
-
-const CHINA: FixedOffset = match FixedOffset::east_opt(CHINA_OFFSET_SECONDS) {
-    Some(offset) => offset,
-    None => panic!("UTC+8 is a valid offset"),
-};
-
-/// An instant as the centre's clock shows it: `2026-11-27 13:38`.
-pub fn local_time(at: &DateTime<Utc>) -> String {
-    at.with_timezone(&CHINA)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
 }
 
 /// The words of `key` for the count `n` (`{ $n }`), in the `<key>-one` form when `n` is 1 and

@@ -150,10 +150,19 @@ pub(super) async fn board(
                         "department",
                         &department_name(t, &departments, &a.department),
                     ),
-                    ("date", &a.planned_end),
+                    // The store keeps the planned day as ISO text; the page writes it as the
+                    // reader's language writes dates (text that does not parse shows as stored).
+                    (
+                        "date",
+                        &parse_date(&a.planned_end)
+                            .map_or_else(|| a.planned_end.clone(), |d| t.date(&d)),
+                    ),
                 ],
             ),
-            raised: a.raised_at.get(..10).unwrap_or_default().to_string(),
+            raised: chrono::DateTime::parse_from_rfc3339(&a.raised_at).map_or_else(
+                |_| a.raised_at.clone(),
+                |at| t.time(&at.with_timezone(&chrono::Utc)),
+            ),
         })
         .collect();
     let shown = on.unwrap_or(today);
