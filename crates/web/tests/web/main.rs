@@ -8,6 +8,7 @@ mod api;
 mod bundles;
 mod calendar;
 mod joint_browser;
+mod lists_browser;
 mod monitor;
 mod projects;
 mod projects_browser;
