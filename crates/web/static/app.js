@@ -1,19 +1,79 @@
 // onewindow — comfort only: every page and form works without this file.
-// Keyboard shortcuts: an element with data-key="a" is clicked when that key is pressed outside
-// a text field (the clerk accepts a complete case without the mouse).
 "use strict";
+// Single-key shortcuts (WCAG 2.1.4): an element with data-key="a" is never pressed by the key
+// alone. The key, outside a text field, moves the focus to it and shows its confirmation hint
+// (the id in data-key-confirm); Enter, the button's own key, then presses it and Esc goes back.
+// A stray key therefore accepts nothing. The user may also turn the keys off altogether with a
+// [data-shortcut-toggle] checkbox; the choice is kept in this browser (on unless turned off).
+var SHORTCUTS_KEY = "onewindow.single-key-shortcuts";
+function shortcutsOn() {
+  try { return window.localStorage.getItem(SHORTCUTS_KEY) !== "off"; } catch (e) { return true; }
+}
+// Adds or removes one id in an element's aria-describedby (what a screen reader reads with it).
+function describedBy(element, id, on) {
+  var ids = (element.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (x) { return x && x !== id; });
+  if (on) ids.push(id);
+  if (ids.length) element.setAttribute("aria-describedby", ids.join(" "));
+  else element.removeAttribute("aria-describedby");
+}
+function showShortcuts(on) {
+  document.querySelectorAll("[data-key]").forEach(function (element) {
+    if (on) element.setAttribute("aria-keyshortcuts", element.getAttribute("data-key").toUpperCase());
+    else element.removeAttribute("aria-keyshortcuts");
+    var hint = document.getElementById(element.getAttribute("data-key-hint") || "");
+    if (hint) { hint.hidden = !on; describedBy(element, hint.id, on); }
+  });
+}
+var armed = null; // { element, hint, back }: the element the key has focused, awaiting Enter
+function disarm(restore) {
+  if (!armed) return;
+  var was = armed;
+  armed = null;
+  was.element.removeAttribute("data-armed");
+  if (was.hint) { was.hint.hidden = true; describedBy(was.element, was.hint.id, false); }
+  if (restore) {
+    // Back to where the focus was, or nowhere (the page) when it was on nothing.
+    if (was.back && was.back !== document.body && was.back.focus && document.contains(was.back)) was.back.focus();
+    else was.element.blur();
+  }
+}
+document.querySelectorAll("[data-shortcut-toggle]").forEach(function (box) {
+  box.checked = shortcutsOn();
+  var shelf = box.closest("[hidden]"); // shown only where this script runs
+  if (shelf) shelf.hidden = false;
+  box.addEventListener("change", function () {
+    try { window.localStorage.setItem(SHORTCUTS_KEY, box.checked ? "on" : "off"); } catch (e) { /* not kept */ }
+    if (!box.checked) disarm(false);
+    showShortcuts(box.checked);
+  });
+});
+showShortcuts(shortcutsOn());
 document.addEventListener("keydown", function (event) {
-  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (armed && event.key === "Escape") {
+    event.preventDefault();
+    disarm(true);
+    return;
+  }
+  if (event.ctrlKey || event.metaKey || event.altKey || !shortcutsOn()) return;
   var target = event.target;
   var tag = target && target.tagName;
   if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable)) return;
-  var key = event.key && event.key.toLowerCase();
+  var key = event.key && event.key.length === 1 && event.key.toLowerCase();
   var element = key && document.querySelector('[data-key="' + key + '"]');
-  if (element) {
-    event.preventDefault();
-    element.focus();
-    element.click();
-  }
+  if (!element) return;
+  event.preventDefault();
+  if (armed && armed.element === element) return; // pressed again: still waiting for Enter
+  disarm(false);
+  var hintId = element.getAttribute("data-key-confirm");
+  var hint = hintId && document.getElementById(hintId);
+  armed = { element: element, hint: hint, back: document.activeElement };
+  element.setAttribute("data-armed", "");
+  if (hint) { hint.hidden = false; describedBy(element, hint.id, true); }
+  element.focus();
+});
+// Leaving the button some other way (Tab, a click elsewhere) ends the confirmation step.
+document.addEventListener("focusout", function (event) {
+  if (armed && event.target === armed.element) disarm(false);
 });
 // A button with data-confirm asks before its form is sent.
 document.addEventListener("submit", function (event) {

@@ -3193,7 +3193,8 @@ async fn browser_one_case_walks_from_the_online_application_to_express_delivery(
             .contains("经营场所平面图（清晰版）.png")
     );
 
-    // d. The clerk accepts with the keyboard alone: A, with the focus on no field.
+    // d. The clerk accepts with the keyboard alone: A (with the focus on no field) selects the
+    //    accept button and asks for Enter, which accepts (WCAG 2.1.4: no single key acts alone).
     browser_log_in_as(&b, CLERK).await;
     b.goto(&format!("/window/cases/{number}")).await;
     assert_eq!(b.text("#case-title + p .badge").await, "预审中");
@@ -3206,6 +3207,9 @@ async fn browser_one_case_walks_from_the_online_application_to_express_delivery(
         "the focus is in a field: {focused}"
     );
     b.press("a").await;
+    b.wait_for_text("#accept-confirm", "按 Enter 确认受理")
+        .await;
+    b.press(browser::keys::ENTER).await;
     b.wait_for_path("the receipt", |p| {
         p == format!("/window/cases/{number}/receipt")
     })

@@ -1,14 +1,16 @@
 //! The applicant's list of cases and the window's queue in a real browser (issue 13): on a phone
-//! each row is a card and nothing scrolls sideways; on a desktop they are tables. Headless
-//! Chromium through Debian's chromedriver (tests/web/support/browser.rs); skipped without it
-//! unless `ONEWINDOW_BROWSER_TESTS=required`.
+//! each row is a card and nothing scrolls sideways; on a desktop they are tables. And the
+//! window's single-key accept shortcut (WCAG 2.1.4): the key alone accepts nothing, it only
+//! moves the focus to the accept button and asks for Enter; Esc goes back; the clerk may turn the
+//! key off, and the browser remembers it. Headless Chromium through Debian's chromedriver
+//! (tests/web/support/browser.rs); skipped without it unless `ONEWINDOW_BROWSER_TESTS=required`.
 //! Screenshots go to target/screenshots/.
 
 use chrono::NaiveDate;
 use onewindow_app::Service;
 use onewindow_app::accounts::Actor;
 use onewindow_app::service::SubmitCase;
-use onewindow_domain::case::{Applicant, ApplicantKind, CaseCommand, Channel};
+use onewindow_domain::case::{Applicant, ApplicantKind, CaseCommand, Channel, Status};
 use onewindow_testkit::TempDir;
 use serde_json::Value;
 
@@ -224,4 +226,92 @@ async fn browser_the_applicants_cases_and_the_window_queue_are_cards_on_a_phone_
         b.try_find("table.stack tbody .light").await.is_some(),
         "{cards}"
     );
+}
+
+#[tokio::test]
+async fn browser_the_accept_key_alone_accepts_nothing_and_can_be_turned_off() {
+    if !browser::enabled() {
+        return;
+    }
+    let (url, service, _dir) = spawn_demo().await;
+    let numbers = file_cases(&service, 1).await;
+    let number = &numbers[0];
+    let clerk = actor(&service, "clerk", "chuangkou-2026").await;
+    let status = || async {
+        service
+            .case(&clerk, number)
+            .await
+            .expect("the case")
+            .case
+            .status
+    };
+    let before = status().await;
+    assert!(before.is_before_acceptance(), "{before:?}");
+
+    let b = browser::Session::start(&url, "accept-key").await;
+    log_in_as(&b, "clerk", "chuangkou-2026").await;
+    let case_path = format!("/window/cases/{number}");
+    b.goto(&case_path).await;
+    let accept = "form[action$='/accept'] button[type=submit]";
+    b.wait_for(accept).await;
+    assert_eq!(
+        b.attribute(accept, "aria-keyshortcuts").await.as_deref(),
+        Some("A")
+    );
+    assert!(b.find("#accept-hint").await.is_displayed().await);
+    assert!(!b.find("#accept-confirm").await.is_displayed().await);
+
+    // a. The key alone: the focus moves to the button and the confirmation shows; nothing is sent.
+    b.press("a").await;
+    let focused = b.active_element().await;
+    assert_eq!(focused.text().await, "受理");
+    assert!(b.find("#accept-confirm").await.is_displayed().await);
+    assert!(
+        b.text("#accept-confirm")
+            .await
+            .contains("按 Enter 确认受理")
+    );
+    b.screenshot("window-accept-key-confirm").await;
+    // Pressed again, still nothing.
+    b.press("a").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(b.path().await, case_path);
+    assert_eq!(status().await, before, "a key alone accepts nothing");
+
+    // b. Esc cancels: the confirmation goes, the focus leaves the button.
+    b.press(browser::keys::ESCAPE).await;
+    assert!(!b.find("#accept-confirm").await.is_displayed().await);
+    assert_ne!(b.active_element().await.text().await, "受理");
+    assert_eq!(status().await, before);
+
+    // c. Turned off: the key does nothing at all, and stays off on the next page.
+    b.set_checked("[data-shortcut-toggle]", false).await;
+    assert!(!b.find("#accept-hint").await.is_displayed().await);
+    assert_eq!(b.attribute(accept, "aria-keyshortcuts").await, None);
+    b.find("h1").await.click().await;
+    b.press("a").await;
+    assert!(!b.find("#accept-confirm").await.is_displayed().await);
+    assert_ne!(b.active_element().await.text().await, "受理");
+    b.goto(&case_path).await;
+    b.wait_for(accept).await;
+    assert_eq!(
+        b.find("[data-shortcut-toggle]")
+            .await
+            .property("checked")
+            .await,
+        Value::Bool(false)
+    );
+    b.press("a").await;
+    assert!(!b.find("#accept-confirm").await.is_displayed().await);
+    assert_eq!(status().await, before);
+
+    // d. On again: A, then Enter accepts.
+    b.set_checked("[data-shortcut-toggle]", true).await;
+    b.find("h1").await.click().await;
+    b.press("a").await;
+    assert!(b.find("#accept-confirm").await.is_displayed().await);
+    b.press(browser::keys::ENTER).await;
+    b.wait_for_path("the receipt", |p| p == format!("{case_path}/receipt"))
+        .await;
+    assert_eq!(status().await, Status::Accepted);
 }
