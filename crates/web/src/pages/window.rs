@@ -1031,6 +1031,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_queue_says_how_long_a_case_has_waited_in_one_unit() {
+        let app = app().await;
+        let clerk = app.log_in(CLERK).await;
+        // Filed on Monday 2 November at 09:00; read on Wednesday at 11:30: two working days.
+        let old = app.file(&clerk, "county-hall", FOOD, &["M01"]).await;
+        let wednesday = onewindow_app::clock::local_morning(day(2026, 11, 4));
+        app.clock.set(wednesday);
+        // Filed on Wednesday at 09:00: hours, on the day it came in.
+        let new = app.file(&clerk, "county-hall", FILING, &["M01"]).await;
+        app.clock
+            .set(wednesday + chrono::Duration::minutes(2 * 60 + 30));
+        let clerk = app.log_in(CLERK).await;
+        let queue = app.get(&clerk, "/window").await;
+        assert_eq!(queue.status, StatusCode::OK);
+        let row = |number: &str| {
+            let at = queue.body.find(number).expect("the case's row");
+            let end = queue.body[at..]
+                .find("</tr>")
+                .map_or(queue.body.len(), |e| at + e);
+            queue.body[at..end].to_string()
+        };
+        let (old_row, new_row) = (row(&old.number), row(&new.number));
+        assert!(old_row.contains(">2 个工作日<"), "{old_row}");
+        assert!(new_row.contains(">2 小时<"), "{new_row}");
+        for r in [&old_row, &new_row] {
+            assert!(!r.contains("分钟") && !r.contains(" 天<"), "{r}");
+        }
+        // A moment after it came in: not "0 分钟".
+        let newest = app.file(&clerk, "county-hall", FILING, &["M01"]).await;
+        let queue = app.get(&clerk, "/window").await;
+        let at = queue.body.find(&newest.number).expect("the newest row");
+        assert!(queue.body[at..].contains(">不到 1 小时<"), "{}", queue.body);
+    }
+
+    #[tokio::test]
     async fn a_notice_that_leaves_a_missing_material_unticked_is_refused_and_says_so() {
         let app = app().await;
         let clerk = app.log_in(CLERK).await;

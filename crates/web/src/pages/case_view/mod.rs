@@ -176,8 +176,10 @@ pub fn count(t: &Messages, key: &str, n: i64) -> String {
 }
 
 /// The messages [`count`] is used with; each has a `-one` form too.
-pub const COUNTED: [&str; 9] = [
+pub const COUNTED: [&str; 11] = [
     "window-waited-days",
+    "window-waited-hours",
+    "window-waited-calendar-days",
     "window-days-left",
     "window-days-overdue",
     "window-days-left-stopped",
@@ -188,18 +190,20 @@ pub const COUNTED: [&str; 9] = [
     "window-queue-notice-left",
 ];
 
-/// "2 hours", "3 working days": how long something has waited.
+/// How long a case has waited, in one unit: whole hours on the day it came in ("不到 1 小时",
+/// "2 小时"), working days once a working day has passed ("3 个工作日"), never minutes or calendar
+/// days beside them, nor two units in one figure. A case received on a day off that has waited a
+/// day or more with no working day since is "不到 1 个工作日". Calendar days only when the
+/// calendar does not cover the dates (`working_days` is `None`), which the holiday notice of a
+/// new year ends.
 pub fn waited(t: &Messages, minutes: i64, working_days: Option<u32>) -> String {
+    const DAY: i64 = 24 * 60;
     match working_days {
         Some(days) if days > 0 => count(t, "window-waited-days", i64::from(days)),
-        _ if minutes < 60 => t.fill1("window-waited-minutes", "n", minutes.max(0).to_string()),
-        _ if minutes < 24 * 60 => t.fill1("window-waited-hours", "n", (minutes / 60).to_string()),
-        // Received on a day off (no working day since): count calendar days.
-        _ => t.fill1(
-            "window-waited-calendar-days",
-            "n",
-            (minutes / (24 * 60)).to_string(),
-        ),
+        Some(_) if minutes >= DAY => t.get("window-waited-under-day").to_string(),
+        _ if minutes < 60 => t.get("window-waited-under-hour").to_string(),
+        _ if minutes < DAY => count(t, "window-waited-hours", minutes / 60),
+        _ => count(t, "window-waited-calendar-days", minutes / DAY),
     }
 }
 

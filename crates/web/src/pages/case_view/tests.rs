@@ -133,9 +133,41 @@ fn forms_keep_repeated_names() {
 }
 
 #[test]
-fn waiting_reads_naturally() {
-    let t = Lang::En.messages();
-    assert!(waited(t, 5, Some(0)).contains('5'));
-    assert!(waited(t, 150, Some(0)).contains('2'));
-    assert!(waited(t, 6000, Some(3)).contains('3'));
+fn waiting_reads_in_one_unit() {
+    let zh = Lang::ZhCn.messages();
+    // On the day it came in: hours, nothing finer.
+    assert_eq!(waited(zh, 0, Some(0)), "不到 1 小时");
+    assert_eq!(waited(zh, 59, Some(0)), "不到 1 小时");
+    assert_eq!(waited(zh, 60, Some(0)), "1 小时");
+    assert_eq!(waited(zh, 150, Some(0)), "2 小时");
+    // Overnight from a day off to a working morning, no working day passed yet: still hours.
+    assert_eq!(waited(zh, 13 * 60, Some(0)), "13 小时");
+    // Once a working day has passed: working days only, however many hours that is.
+    assert_eq!(waited(zh, 20 * 60, Some(1)), "1 个工作日");
+    assert_eq!(waited(zh, 6000, Some(3)), "3 个工作日");
+    // Received on Saturday, read on Monday before a working day has passed.
+    assert_eq!(waited(zh, 2 * 24 * 60, Some(0)), "不到 1 个工作日");
+    // The calendar does not cover the dates: calendar days, said as such.
+    assert_eq!(waited(zh, 3 * 24 * 60 + 5, None), "3 天");
+    assert_eq!(waited(zh, 30, None), "不到 1 小时");
+    for (minutes, days) in [
+        (5, Some(0)),
+        (150, Some(0)),
+        (6000, Some(3)),
+        (3000, Some(0)),
+    ] {
+        let text = waited(zh, minutes, days);
+        assert!(!text.contains("分钟"), "{text}");
+        let units = ["小时", "工作日", "天"]
+            .iter()
+            .filter(|u| text.contains(*u))
+            .count();
+        assert_eq!(units, 1, "one unit in {text}");
+    }
+    let en = Lang::En.messages();
+    assert_eq!(waited(en, 5, Some(0)), "under an hour");
+    assert_eq!(waited(en, 60, Some(0)), "1 hour");
+    assert_eq!(waited(en, 150, Some(0)), "2 hours");
+    assert_eq!(waited(en, 6000, Some(3)), "3 working days");
+    assert_eq!(waited(en, 2 * 24 * 60, Some(0)), "under a working day");
 }
