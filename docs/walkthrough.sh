@@ -169,6 +169,14 @@ R=$(curl -s -X POST "$API/cases/$ID/decide" \
   -d '{"approve": true}')
 echo "$R" | jq -c '{status, title, detail}'
 echo "$R" | jq -e '.status == 403' >/dev/null  # check
+# The reviewer writes the review opinion and proposes the decision (审查意见, 报批); the approver
+# decides on it, and could not before it:
+R=$(curl -s -X POST "$API/cases/$ID/propose" \
+  -H "Authorization: Bearer $REVIEWER" -H "If-Match: \"$V\"" -H 'Content-Type: application/json' \
+  -d '{"approve": true, "opinion": "经审查，变更事项符合规定，拟准予变更"}')
+echo "$R" | jq -c '{status, proposal}'
+echo "$R" | jq -e '.proposal.approve == true' >/dev/null  # check
+V=$(echo "$R" | jq -er .version)
 # The department's approver decides:
 R=$(curl -s -X POST "$API/cases/$ID/decide" \
   -H "Authorization: Bearer $APPROVER" -H "If-Match: \"$V\"" -H 'Content-Type: application/json' \
@@ -250,7 +258,7 @@ R=$(curl -s -G "$API/audit" --data-urlencode "target=case:$NUMBER" -H "Authoriza
 echo "$R" | jq -r '.items | reverse | .[] | "\(.seq) \(.at) \(.actor) [\(.role)] \(.action) \(.outcome) \(.detail)"'
 echo "$R" | jq -e '[.items[].action] as $a
   | all(["case.submit", "case.record-visit", "case.request-supplement", "case.provide-supplement",
-         "case.accept", "case.start-review", "case.decide", "case.issue-result", "case.deliver",
+         "case.accept", "case.start-review", "case.propose", "case.decide", "case.issue-result", "case.deliver",
          "case.close", "case.reveal_personal_data"][]; . as $x | $a | index($x) != null)
   and ([.items[] | select(.action == "case.decide") | "\(.actor) \(.outcome)"]
        == ["approver success", "clerk denied"])

@@ -119,6 +119,9 @@ const CSV_HEADER: [&str; 18] = [
     "intermediary_services",
 ];
 
+/// Columns a county's older files may lack: an absent one reads as its default (false).
+const CSV_OPTIONAL: [&str; 1] = ["decision_without_proposal"];
+
 /// Parses a catalogue file, collecting every problem instead of stopping at the first.
 pub fn parse(format: Format, text: &str) -> Result<CatalogueDocument, ImportError> {
     match format {
@@ -347,6 +350,7 @@ impl CsvRow<'_> {
                 description: self.text("fee_description"),
             },
             result_licence_type: (!result.trim().is_empty()).then(|| result.trim().to_string()),
+            decision_without_proposal: self.flag("decision_without_proposal")?,
         })
     }
 }
@@ -359,7 +363,9 @@ pub fn render(format: Format, doc: &CatalogueDocument) -> Result<String, AppErro
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(Vec::new());
             let fail = |e: &dyn std::fmt::Display| AppError::invalid("catalogue", e.to_string());
-            writer.write_record(CSV_HEADER).map_err(|e| fail(&e))?;
+            writer
+                .write_record(CSV_HEADER.iter().chain(CSV_OPTIONAL.iter()))
+                .map_err(|e| fail(&e))?;
             for item in &doc.items {
                 let levels: Vec<_> = item.levels.iter().map(|l| l.as_str()).collect();
                 let materials = serde_json::to_string(&item.materials).map_err(|e| fail(&e))?;
@@ -385,6 +391,7 @@ pub fn render(format: Format, doc: &CatalogueDocument) -> Result<String, AppErro
                         item.result_licence_type.as_deref().unwrap_or(""),
                         &materials,
                         &services,
+                        &item.decision_without_proposal.to_string(),
                     ])
                     .map_err(|e| fail(&e))?;
             }

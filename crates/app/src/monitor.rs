@@ -1034,6 +1034,19 @@ mod tests {
         clock.set(local_morning(day(11, 20))); // yellow again first
         assert_eq!(service.sweep_lights().await.expect("sweep").alerts, 1);
         let case = service.case(&supervisor, &id).await.expect("case").case;
+        let reviewer = actor("reviewer", Post::new(Role::Reviewer).in_department("SCJGJ"));
+        let case = service
+            .execute(
+                &reviewer,
+                &id,
+                case.version,
+                CaseCommand::Propose {
+                    approve: true,
+                    opinion: "拟同意".into(),
+                },
+            )
+            .await
+            .expect("proposed");
         service
             .execute(
                 &approver,
@@ -1338,6 +1351,12 @@ mod tests {
                             kind: onewindow_domain::clock::SuspensionKind::Testing,
                             reason: "检验检测".into(),
                         },
+                        (Status::Accepted | Status::InReview, 5..=6) if case.awaits_proposal() => {
+                            CaseCommand::Propose {
+                                approve: true,
+                                opinion: "拟同意".into(),
+                            }
+                        }
                         (Status::Accepted | Status::InReview, 5..=6) => CaseCommand::Decide {
                             approve: true,
                             reason: String::new(),

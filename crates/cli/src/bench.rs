@@ -466,10 +466,16 @@ async fn one_client(
             continue;
         };
         let mut version = case["version"].as_u64().unwrap_or(1);
-        // The clerk who accepts never decides (受审分离): the department's approver does.
-        let steps: [(&str, &str, Value); 6] = [
+        // The clerk who accepts never decides (受审分离): the department's approver does, on
+        // the reviewer's proposal (受理 → 审查 → 决定).
+        let steps: [(&str, &str, Value); 7] = [
             ("accept", clerk.as_str(), json!({})),
             ("start-review", reviewer.as_str(), json!({})),
+            (
+                "propose",
+                reviewer.as_str(),
+                json!({"approve": true, "opinion": "符合条件，拟同意"}),
+            ),
             (
                 "decide",
                 approver.as_str(),

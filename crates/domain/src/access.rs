@@ -545,9 +545,11 @@ pub fn decide_case(who: &Principal, op: CaseOperation, case: &CaseFacts<'_>) -> 
                 }
             }
             Action::ProvideSupplement => owner || clerk,
-            Action::StartReview | Action::Suspend | Action::Resume | Action::IssueResult => {
-                reviewer
-            }
+            Action::StartReview
+            | Action::Suspend
+            | Action::Resume
+            | Action::Propose
+            | Action::IssueResult => reviewer,
             // The law lets only the one who decides extend the time limit.
             Action::Extend | Action::Decide => approver,
             Action::Deliver => clerk || reviewer || owner,
@@ -623,6 +625,7 @@ fn roles_for_action(action: Action, status: Status) -> &'static [Role] {
         | Action::StartReview
         | Action::Suspend
         | Action::Resume
+        | Action::Propose
         | Action::IssueResult => &DEPARTMENT_STAFF,
         Action::ProvideSupplement => &[Role::Applicant, Role::Agent, Role::Clerk],
         Action::Extend | Action::Decide => &[Role::Approver],

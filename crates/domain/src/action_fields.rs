@@ -11,7 +11,7 @@ use crate::validation::FieldError;
 
 impl Action {
     /// Every action, in the order of a case's life.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::StartPreReview,
         Action::RequestSupplement,
         Action::ProvideSupplement,
@@ -21,6 +21,7 @@ impl Action {
         Action::Suspend,
         Action::Resume,
         Action::Extend,
+        Action::Propose,
         Action::Decide,
         Action::IssueResult,
         Action::Deliver,
@@ -50,8 +51,10 @@ pub struct ActionFields {
     pub kind: Option<SuspensionKind>,
     /// extend: 1–10 working days.
     pub working_days: Option<u32>,
-    /// decide: true to approve, false to deny.
+    /// propose, decide: true to approve, false to deny.
     pub approve: Option<bool>,
+    /// propose: the review opinion (审查意见).
+    pub opinion: Option<String>,
     /// issue-result: the licence or decision number; generated when absent.
     pub document_number: Option<String>,
     /// deliver: pickup, express (with address) or online.
@@ -105,6 +108,14 @@ pub fn case_command(action: Action, fields: ActionFields) -> Result<CaseCommand,
                 "the number of working days",
             )?,
             reason,
+        },
+        Action::Propose => CaseCommand::Propose {
+            approve: need(
+                fields.approve,
+                "approve",
+                "true to propose approval, false to propose refusal",
+            )?,
+            opinion: fields.opinion.unwrap_or_default(),
         },
         Action::Decide => CaseCommand::Decide {
             approve: need(fields.approve, "approve", "true to approve, false to deny")?,

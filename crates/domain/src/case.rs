@@ -120,8 +120,15 @@ impl Status {
             ],
             Status::PreReview => &[RequestSupplement, Accept, Reject, RecordVisit],
             Status::SupplementRequested => &[ProvideSupplement, Reject, RecordVisit],
-            Status::Accepted => &[StartReview, Decide, Suspend, Extend, RecordVisit],
-            Status::InReview => &[RequestSupplement, Suspend, Extend, Decide, RecordVisit],
+            Status::Accepted => &[StartReview, Propose, Decide, Suspend, Extend, RecordVisit],
+            Status::InReview => &[
+                RequestSupplement,
+                Suspend,
+                Extend,
+                Propose,
+                Decide,
+                RecordVisit,
+            ],
             Status::Suspended => &[Resume, ProvideSupplement, Extend, RecordVisit],
             Status::Approved | Status::Denied => &[IssueResult, RecordVisit],
             Status::ResultIssued => &[Deliver, RecordVisit],
@@ -146,6 +153,8 @@ pub enum Action {
     Suspend,
     Resume,
     Extend,
+    /// The reviewer's opinion and proposed decision (审查意见, 拟办意见) for the approver.
+    Propose,
     Decide,
     IssueResult,
     Deliver,
@@ -165,6 +174,7 @@ impl Action {
             Action::Suspend => "suspend",
             Action::Resume => "resume",
             Action::Extend => "extend",
+            Action::Propose => "propose",
             Action::Decide => "decide",
             Action::IssueResult => "issue-result",
             Action::Deliver => "deliver",
@@ -278,6 +288,22 @@ pub struct Decision {
     pub decided_by: String,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub decided_on: NaiveDate,
+    /// True when the approver decided against the reviewer's proposal (its `reason` says why).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub overruled: bool,
+}
+
+/// The reviewer's opinion and proposed decision (审查意见 / 拟办意见), which the approver sees
+/// and agrees with or overrules with a reason: the middle link of 受理 → 审查 → 决定.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Proposal {
+    /// True to propose approval (拟同意), false to propose refusal (拟不予许可).
+    pub approve: bool,
+    pub opinion: String,
+    pub proposed_by: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub proposed_on: NaiveDate,
 }
 
 /// A material taken from an earlier approval of the same project instead of from the applicant.
@@ -353,6 +379,14 @@ pub struct Case {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected_on: Option<NaiveDate>,
+    /// The approver decides only on a reviewer's proposal; false for the immediate items the
+    /// county lets the approver decide on the spot, for joint cases (decided in their tasks) and
+    /// for cases filed before the rule.
+    #[serde(default)]
+    pub proposal_required: bool,
+    /// The reviewer's latest proposal; a later one replaces it until the decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposal: Option<Proposal>,
     pub decision: Option<Decision>,
     pub result_document: Option<String>,
     pub delivery: Option<DeliveryMethod>,
@@ -408,6 +442,10 @@ pub enum CaseEvent {
     Extended {
         working_days: u32,
         reason: String,
+    },
+    Proposed {
+        approve: bool,
+        opinion: String,
     },
     Decided {
         approved: bool,
@@ -475,6 +513,7 @@ impl CaseEvent {
             CaseEvent::Suspended { .. } => "suspended",
             CaseEvent::Resumed => "resumed",
             CaseEvent::Extended { .. } => "extended",
+            CaseEvent::Proposed { .. } => "proposed",
             CaseEvent::Decided { .. } => "decided",
             CaseEvent::ResultIssued { .. } => "result_issued",
             CaseEvent::Delivered { .. } => "delivered",
@@ -511,6 +550,11 @@ pub enum CaseCommand {
     Extend {
         working_days: u32,
         reason: String,
+    },
+    /// The reviewer's opinion and proposed decision.
+    Propose {
+        approve: bool,
+        opinion: String,
     },
     Decide {
         approve: bool,
@@ -554,6 +598,9 @@ impl CaseCommand {
             }
             CaseCommand::ProvideSupplement { materials } => {
                 codes("materials", materials, &mut errors);
+            }
+            CaseCommand::Propose { opinion, .. } => {
+                check_text(&mut errors, "opinion", opinion, TEXT_MAX_CHARS, true);
             }
             CaseCommand::Reject { reason }
             | CaseCommand::Suspend { reason, .. }
@@ -626,6 +673,7 @@ impl CaseCommand {
             CaseCommand::Suspend { .. } => Action::Suspend,
             CaseCommand::Resume => Action::Resume,
             CaseCommand::Extend { .. } => Action::Extend,
+            CaseCommand::Propose { .. } => Action::Propose,
             CaseCommand::Decide { .. } => Action::Decide,
             CaseCommand::IssueResult { .. } => Action::IssueResult,
             CaseCommand::Deliver { .. } => Action::Deliver,
@@ -721,6 +769,7 @@ pub fn submit(
             .map(|m| m.key.clone())
             .collect(),
         circulation: None,
+        proposal_required: !item.item.decision_without_proposal,
     };
     receive(
         what,
@@ -750,6 +799,8 @@ pub fn submit_bundle(
         promised_days: plan.limit_days,
         required_materials: plan.demanded_materials().map(|m| m.key.clone()).collect(),
         circulation: Some(Circulation::new(plan)),
+        // Each department decides its task; the case has no decision of its own to propose.
+        proposal_required: false,
     };
     receive(
         what,
@@ -776,6 +827,7 @@ struct Receipt<'a> {
     promised_days: u32,
     required_materials: Vec<String>,
     circulation: Option<Circulation>,
+    proposal_required: bool,
 }
 
 fn receive(
@@ -857,6 +909,8 @@ fn receive(
         extension_reason: None,
         rejection_reason: None,
         rejected_on: None,
+        proposal_required: what.proposal_required,
+        proposal: None,
         decision: None,
         result_document: None,
         delivery: None,
@@ -933,7 +987,11 @@ impl Case {
                 self.circulation.is_none()
                     || !(matches!(
                         a,
-                        Action::StartReview | Action::Suspend | Action::Resume | Action::Decide
+                        Action::StartReview
+                            | Action::Suspend
+                            | Action::Resume
+                            | Action::Propose
+                            | Action::Decide
                     ) || (*a == Action::RequestSupplement
                         && !self.status.is_before_acceptance()))
             })
@@ -942,7 +1000,14 @@ impl Case {
                     || self.status != Status::Suspended
                     || self.waits_for_supplement()
             })
+            // The approver decides on the reviewer's proposal, not before it.
+            .filter(|a| *a != Action::Decide || !self.awaits_proposal())
             .collect()
+    }
+
+    /// True while the decision waits for the reviewer's proposal.
+    pub fn awaits_proposal(&self) -> bool {
+        self.proposal_required && self.proposal.is_none()
     }
 
     fn open_notice_before_acceptance(&self) -> Option<&SupplementNotice> {
@@ -969,6 +1034,7 @@ impl Case {
                 CaseCommand::StartReview
                 | CaseCommand::Suspend { .. }
                 | CaseCommand::Resume
+                | CaseCommand::Propose { .. }
                 | CaseCommand::Decide { .. } => true,
                 CaseCommand::RequestSupplement { .. } => !self.status.is_before_acceptance(),
                 _ => false,
@@ -1082,11 +1148,39 @@ impl Case {
                     reason: reason.clone(),
                 }
             }
+            CaseCommand::Propose { approve, opinion } => {
+                if opinion.trim().is_empty() {
+                    return Err(invalid(
+                        "opinion",
+                        "write the review opinion the approver decides on",
+                    ));
+                }
+                CaseEvent::Proposed {
+                    approve: *approve,
+                    opinion: opinion.trim().to_string(),
+                }
+            }
             CaseCommand::Decide { approve, reason } => {
                 if self.accepted_by.as_deref() == Some(ctx.actor) {
                     return Err(invalid(
                         "actor",
                         "acceptance and decision are separate: the clerk who accepted a case cannot decide it",
+                    ));
+                }
+                if self.awaits_proposal() {
+                    return Err(invalid(
+                        "proposal",
+                        "the approver decides on the reviewer's opinion and proposed decision; none has been recorded yet",
+                    ));
+                }
+                let overrules = self
+                    .proposal
+                    .as_ref()
+                    .is_some_and(|p| p.approve != *approve);
+                if overrules && reason.trim().is_empty() {
+                    return Err(invalid(
+                        "reason",
+                        "deciding against the reviewer's proposal needs a reason",
                     ));
                 }
                 if !approve {
@@ -1337,12 +1431,28 @@ impl Case {
                 }
                 self.extension_reason = Some(reason.clone());
             }
+            CaseEvent::Proposed { approve, opinion } => {
+                self.proposal = Some(Proposal {
+                    approve: *approve,
+                    opinion: opinion.clone(),
+                    proposed_by: actor.to_string(),
+                    proposed_on: today,
+                });
+                // A proposal is review under way.
+                if self.status == Status::Accepted {
+                    self.status = Status::InReview;
+                }
+            }
             CaseEvent::Decided { approved, reason } => {
                 self.decision = Some(Decision {
                     approved: *approved,
                     reason: reason.clone(),
                     decided_by: actor.to_string(),
                     decided_on: today,
+                    overruled: self
+                        .proposal
+                        .as_ref()
+                        .is_some_and(|p| p.approve != *approved),
                 });
                 self.status = if *approved {
                     Status::Approved
@@ -1424,6 +1534,7 @@ impl Case {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalogue::RunMode;
     use crate::catalogue::tests::sample_item;
     use proptest::prelude::*;
 
@@ -1558,6 +1669,161 @@ mod tests {
         assert_eq!(case.missing_materials(), vec!["M03"]);
     }
 
+    /// Accepted on Monday 2 November 2026 and in review.
+    fn in_review(world: &World) -> Case {
+        let mut case = new_case(world, &["M01", "M03"]);
+        world
+            .run(&mut case, "clerk", CaseCommand::Accept)
+            .expect("accept");
+        world
+            .run(&mut case, "reviewer", CaseCommand::StartReview)
+            .expect("review");
+        case
+    }
+
+    fn decide(approve: bool, reason: &str) -> CaseCommand {
+        CaseCommand::Decide {
+            approve,
+            reason: reason.into(),
+        }
+    }
+
+    fn propose(approve: bool, opinion: &str) -> CaseCommand {
+        CaseCommand::Propose {
+            approve,
+            opinion: opinion.into(),
+        }
+    }
+
+    fn field_of(error: CaseError) -> String {
+        match error {
+            CaseError::Invalid(errors) => errors[0].field.clone(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_approver_decides_on_the_reviewers_proposal_and_not_before_it() {
+        let world = World::new(day(2026, 11, 2));
+        let mut case = in_review(&world);
+        assert!(case.proposal_required);
+        assert!(case.awaits_proposal());
+        assert!(!case.available_actions().contains(&Action::Decide));
+        assert!(case.available_actions().contains(&Action::Propose));
+        let before = case.clone();
+        let refused = world
+            .run(&mut case, "approver", decide(true, ""))
+            .expect_err("no proposal yet");
+        assert_eq!(field_of(refused), "proposal");
+        assert_eq!(case, before, "nothing written");
+        // A proposal needs its opinion.
+        let empty = world
+            .run(&mut case, "reviewer", propose(true, "  "))
+            .expect_err("no opinion");
+        assert_eq!(field_of(empty), "opinion");
+        world
+            .run(&mut case, "reviewer", propose(true, "材料齐全，拟同意"))
+            .expect("proposed");
+        let proposal = case.proposal.clone().expect("a proposal");
+        assert_eq!(
+            (proposal.approve, proposal.proposed_by.as_str()),
+            (true, "reviewer")
+        );
+        assert!(case.available_actions().contains(&Action::Decide));
+        // Agreeing needs no reason; the decision is not an overruling.
+        world
+            .run(&mut case, "approver", decide(true, ""))
+            .expect("agreed");
+        let decision = case.decision.expect("decided");
+        assert!(decision.approved && !decision.overruled);
+    }
+
+    #[test]
+    fn overruling_the_proposal_needs_a_reason_and_is_recorded() {
+        let world = World::new(day(2026, 11, 2));
+        let mut case = in_review(&world);
+        world
+            .run(&mut case, "reviewer", propose(false, "场所面积不符合要求"))
+            .expect("proposed");
+        // A later proposal replaces the earlier one.
+        world
+            .run(
+                &mut case,
+                "reviewer",
+                propose(false, "场所面积不足 20 平方米"),
+            )
+            .expect("revised");
+        assert_eq!(
+            case.proposal.as_ref().map(|p| p.opinion.as_str()),
+            Some("场所面积不足 20 平方米")
+        );
+        let refused = world
+            .run(&mut case, "approver", decide(true, " "))
+            .expect_err("overruling without a reason");
+        assert_eq!(field_of(refused), "reason");
+        world
+            .run(&mut case, "approver", decide(true, "现场核查面积符合要求"))
+            .expect("overruled");
+        let decision = case.decision.expect("decided");
+        assert!(decision.approved && decision.overruled);
+    }
+
+    #[test]
+    fn a_proposal_starts_the_review_and_is_for_review_only() {
+        let world = World::new(day(2026, 11, 2));
+        let mut case = new_case(&world, &["M01", "M03"]);
+        let early = world
+            .run(&mut case, "reviewer", propose(true, "拟同意"))
+            .expect_err("not before acceptance");
+        assert!(matches!(early, CaseError::NotAllowed { .. }));
+        world
+            .run(&mut case, "clerk", CaseCommand::Accept)
+            .expect("accept");
+        world
+            .run(&mut case, "reviewer", propose(true, "拟同意"))
+            .expect("proposed on an accepted case");
+        assert_eq!(case.status, Status::InReview);
+    }
+
+    #[test]
+    fn an_immediate_item_the_county_lets_decide_on_the_spot_needs_no_proposal() {
+        let world = World::new(day(2026, 11, 2));
+        let mut item = published();
+        item.item.run_mode = RunMode::Immediate;
+        item.item.promised_days = 0;
+        item.item.decision_without_proposal = true;
+        assert!(item.item.validate().is_empty());
+        let new = NewCase {
+            applicant: Applicant {
+                kind: ApplicantKind::Person,
+                name: "王芳".into(),
+                id_number: "11010519491231002X".into(),
+                phone: None,
+            },
+            channel: Channel::Window,
+            centre: "county-hall".into(),
+            materials: vec!["M01".into(), "M03".into()],
+            filed_by: None,
+        };
+        let (mut case, _) =
+            submit("c2".into(), "N2".into(), &item, new, &world.ctx("clerk")).expect("submits");
+        assert!(!case.proposal_required);
+        world
+            .run(&mut case, "clerk", CaseCommand::Accept)
+            .expect("accept");
+        world
+            .run(&mut case, "approver", decide(true, ""))
+            .expect("decided on the spot");
+        // Only an immediate item may skip the review opinion.
+        let mut slow = published().item;
+        slow.decision_without_proposal = true;
+        assert!(
+            slow.validate()
+                .iter()
+                .any(|e| e.field == "decision_without_proposal")
+        );
+    }
+
     #[test]
     fn a_whole_case_from_receipt_to_closing() {
         let mut world = World::new(day(2026, 11, 2));
@@ -1584,6 +1850,16 @@ mod tests {
         world
             .run(&mut case, "reviewer", CaseCommand::StartReview)
             .expect("review");
+        world
+            .run(
+                &mut case,
+                "reviewer",
+                CaseCommand::Propose {
+                    approve: true,
+                    opinion: "材料齐全，符合条件，拟同意".into(),
+                },
+            )
+            .expect("propose");
         world
             .run(
                 &mut case,
@@ -1618,7 +1894,7 @@ mod tests {
         assert_eq!(case.status, Status::Closed);
         assert_eq!(case.result_document.as_deref(), Some("N1-01"));
         assert!(case.is_at_most_once());
-        assert_eq!(case.version, 8);
+        assert_eq!(case.version, 9);
     }
 
     #[test]
@@ -1738,6 +2014,9 @@ mod tests {
             )
             .expect_err("separated");
         assert!(err.to_string().contains("separate"), "{err}");
+        world
+            .run(&mut case, "reviewer", propose(false, "不符合条件"))
+            .expect("proposed");
         let deny = CaseCommand::Decide {
             approve: false,
             reason: " ".into(),

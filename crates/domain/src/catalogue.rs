@@ -328,12 +328,21 @@ pub struct Item {
     /// The licence type it issues, if any (e.g. 营业执照).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_licence_type: Option<String>,
+    /// 当场决定: the approver decides without a reviewer's proposal (审查意见). A county may allow
+    /// it for immediate items (即办) only; every other decision follows 受理 → 审查 → 决定.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub decision_without_proposal: bool,
 }
 
 impl Item {
     /// "At most once" (最多跑一次): the applicant appears in person at most once.
     pub fn is_at_most_once(&self) -> bool {
         self.visits_required <= 1
+    }
+
+    /// An immediate item (即办): done on the spot, promised in 0 working days.
+    pub fn is_immediate(&self) -> bool {
+        self.run_mode == RunMode::Immediate && self.promised_days == 0
     }
 
     /// Materials a complete case must carry.
@@ -404,6 +413,12 @@ impl Item {
                     "must be at least 1",
                 ));
             }
+        }
+        if self.decision_without_proposal && !self.is_immediate() {
+            errors.push(FieldError::new(
+                "decision_without_proposal",
+                "only an immediate item (即办, promised 0 working days) is decided without a review opinion",
+            ));
         }
         for (i, s) in self.intermediary_services.iter().enumerate() {
             if s.name.trim().is_empty() {
@@ -497,6 +512,7 @@ pub(crate) mod tests {
             intermediary_services: vec![],
             fee: Fee::default(),
             result_licence_type: Some("食品经营许可证".into()),
+            decision_without_proposal: false,
         }
     }
 

@@ -791,6 +791,7 @@ impl Case {
                     reason: reason.clone(),
                     decided_by: actor.to_string(),
                     decided_on: today,
+                    overruled: false,
                 });
                 if *approved {
                     task.result_document = Some(format!("{number}-{:02}", index + 1));
@@ -882,6 +883,7 @@ impl Case {
                 reason,
                 decided_by: actor.to_string(),
                 decided_on: today,
+                overruled: false,
             });
             self.status = if granted {
                 Status::Approved

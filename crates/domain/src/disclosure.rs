@@ -14,8 +14,11 @@ use crate::circulation::{Task, TaskEvent};
 /// What a reader may see of one case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disclosure {
-    /// Everything (the window of the case's centre, supervisors, return visits, the applicant).
+    /// Everything (the window of the case's centre, supervisors, return visits).
     Whole,
+    /// Everything but the government's internal working papers: the applicant and the agent
+    /// see the decision and its reasons, not the reviewer's opinion behind it (审查意见).
+    Public,
     /// The whole of the tasks of these departments; of the others, their state and due day.
     OwnTasks(Vec<String>),
 }
@@ -24,12 +27,20 @@ impl Disclosure {
     /// What `who` may see of `case`. A case that is not joint has nothing to hide from whoever
     /// may read it at all (access itself is [`crate::access::decide_case`]'s question).
     pub fn of(who: &Principal, case: &Case) -> Disclosure {
+        let staff = who
+            .posts
+            .iter()
+            .any(|p| !matches!(p.role, Role::Applicant | Role::Agent | Role::Administrator));
+        if !who.is_system()
+            && !staff
+            && (who.has_role(Role::Applicant) || who.has_role(Role::Agent))
+        {
+            return Disclosure::Public;
+        }
         let whole = case.circulation.is_none()
             || who.is_system()
             || who.has_role(Role::Supervisor)
             || who.has_role(Role::ReturnVisitOperator)
-            || who.has_role(Role::Applicant)
-            || who.has_role(Role::Agent)
             || who.posts.iter().any(|p| {
                 p.role == Role::Clerk && p.centre.as_deref() == Some(case.centre.as_str())
             });
@@ -48,7 +59,7 @@ impl Disclosure {
     /// True when the reader sees all of the department's task.
     pub fn sees_department(&self, department: &str) -> bool {
         match self {
-            Disclosure::Whole => true,
+            Disclosure::Whole | Disclosure::Public => true,
             Disclosure::OwnTasks(own) => own.iter().any(|d| d == department),
         }
     }
@@ -59,8 +70,13 @@ impl Disclosure {
 
     /// Takes out of `case` what the reader may not see.
     pub fn redact_case(&self, case: &mut Case) {
-        if self.is_whole() {
-            return;
+        match self {
+            Disclosure::Whole => return,
+            Disclosure::Public => {
+                case.proposal = None;
+                return;
+            }
+            Disclosure::OwnTasks(_) => {}
         }
         // The case's own clock and decision are made of its tasks': their reasons name other
         // departments' grounds, and the decider is another department's staff.
@@ -85,8 +101,18 @@ impl Disclosure {
     /// Takes out of one history entry (its actor and event) what the reader may not see; the
     /// entry itself stays, so that the reader sees that something happened and when.
     pub fn redact_event(&self, case: &Case, actor: &mut String, event: &mut CaseEvent) {
-        if self.is_whole() {
-            return;
+        match self {
+            Disclosure::Whole => return,
+            Disclosure::Public => {
+                // To the applicant a proposal is the review under way (审查中), as the case's
+                // status says: who proposed what, for or against, stays inside.
+                if matches!(event, CaseEvent::Proposed { .. }) {
+                    actor.clear();
+                    *event = CaseEvent::ReviewStarted;
+                }
+                return;
+            }
+            Disclosure::OwnTasks(_) => {}
         }
         match event {
             CaseEvent::Task { task, event } => {

@@ -357,6 +357,7 @@ mod tests {
             intermediary_services: vec![],
             fee: Fee::default(),
             result_licence_type: None,
+            decision_without_proposal: false,
         }
     }
 

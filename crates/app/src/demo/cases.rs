@@ -430,6 +430,20 @@ fn simulate(
     } else {
         approver
     };
+    if sim.case.proposal_required {
+        // 受理 → 审查 → 决定: the reviewer's opinion, which the approver follows here.
+        sim.run(
+            reviewer,
+            CaseCommand::Propose {
+                approve,
+                opinion: if approve {
+                    "经审查，申请材料齐全，符合法定条件，拟准予许可".into()
+                } else {
+                    "经审查，不符合法定条件，拟不予许可".into()
+                },
+            },
+        );
+    }
     sim.run(
         decider,
         CaseCommand::Decide {

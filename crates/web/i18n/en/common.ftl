@@ -108,3 +108,6 @@ common-reason-not-a-material = Not a material this case asks for.
 common-reason-required = Required.
 common-reason-other = This was refused; please check it.
 common-consult-phone = Enquiries phone
+common-reason-opinion-required = Write the review opinion the approver decides on.
+common-reason-proposal-first = No review opinion yet: the approver decides on a reviewer's proposal.
+common-reason-overrule-reason = A decision against the review opinion needs a reason.

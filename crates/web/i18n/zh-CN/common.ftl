@@ -108,3 +108,6 @@ common-reason-not-a-material = 不是本件所需的材料。
 common-reason-required = 此项必填。
 common-reason-other = 未通过校验，请检查。
 common-consult-phone = 咨询电话
+common-reason-opinion-required = 请写明审查意见，审批人据此作出决定。
+common-reason-proposal-first = 审查人尚未提出审查意见，审批人须据审查意见作出决定。
+common-reason-overrule-reason = 与审查意见不一致的决定须写明理由。

@@ -273,8 +273,10 @@ pub struct ActionRequest {
     kind: Option<SuspensionKind>,
     /// extend: 1–10 working days.
     working_days: Option<u32>,
-    /// decide: true to approve, false to deny.
+    /// propose, decide: true to approve, false to deny.
     approve: Option<bool>,
+    /// propose: the review opinion (审查意见) the approver decides on.
+    opinion: Option<String>,
     /// issue-result: the licence or decision number; generated when absent.
     document_number: Option<String>,
     /// deliver: pickup, express (with address) or online.
@@ -295,6 +297,7 @@ impl From<ActionRequest> for ActionFields {
             kind: body.kind,
             working_days: body.working_days,
             approve: body.approve,
+            opinion: body.opinion,
             document_number: body.document_number,
             delivery: body.delivery,
             purpose: body.purpose,
@@ -321,8 +324,10 @@ fn command(action: &str, body: ActionRequest) -> Result<CaseCommand, Problem> {
 }
 
 /// Take one action on a case: start-pre-review, request-supplement, provide-supplement, accept,
-/// reject, start-review, suspend, resume, extend, decide, issue-result, deliver, close,
-/// record-visit. Send `If-Match` with the case's version; a stale one gets 409.
+/// reject, start-review, suspend, resume, extend, propose, decide, issue-result, deliver, close,
+/// record-visit. An approver decides a case on a reviewer's proposal (`propose` with `approve`
+/// and `opinion`) unless its item is decided on the spot; deciding against the proposal needs a
+/// `reason`. Send `If-Match` with the case's version; a stale one gets 409.
 #[utoipa::path(post, path = "/cases/{id}/{action}", request_body = ActionRequest,
     params(("id" = String, Path), ("action" = String, Path), ("If-Match" = String, Header)),
     responses((status = 200, body = Case), (status = 409, body = Problem), (status = 422, body = Problem),

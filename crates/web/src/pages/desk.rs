@@ -33,12 +33,13 @@ const FILES: &str = "/desk/files";
 const STAFF: [Role; 2] = [Role::Reviewer, Role::Approver];
 
 /// The actions a desk page offers forms for.
-const DESK_ACTIONS: [Action; 7] = [
+const DESK_ACTIONS: [Action; 8] = [
     Action::StartReview,
     Action::RequestSupplement,
     Action::Suspend,
     Action::Resume,
     Action::Extend,
+    Action::Propose,
     Action::Decide,
     Action::IssueResult,
 ];
@@ -204,6 +205,7 @@ struct Can {
     suspend: bool,
     resume: bool,
     extend: bool,
+    propose: bool,
     decide: bool,
     issue_result: bool,
 }
@@ -217,6 +219,7 @@ impl Can {
             suspend: has(Action::Suspend),
             resume: has(Action::Resume),
             extend: has(Action::Extend),
+            propose: has(Action::Propose),
             decide: has(Action::Decide),
             issue_result: has(Action::IssueResult),
         }
@@ -228,6 +231,7 @@ impl Can {
             || self.suspend
             || self.resume
             || self.extend
+            || self.propose
             || self.decide
             || self.issue_result
     }
@@ -260,6 +264,32 @@ struct CasePage {
     already_extended: bool,
     /// A joint case: every department's task (others' state only), own ones linked.
     tasks: Vec<TaskRowView>,
+    /// The reviewer's opinion and proposed decision the approver decides on.
+    proposal: Option<ProposalView>,
+    /// The decision waits for the reviewer's proposal (受理 → 审查 → 决定).
+    awaits_proposal: bool,
+}
+
+/// The reviewer's proposal as the desk shows it.
+struct ProposalView {
+    approve: bool,
+    /// "拟准予许可" / "拟不予许可".
+    label: String,
+    opinion: String,
+    /// "李审查 · 2026年11月3日".
+    by: String,
+}
+
+impl CasePage {
+    /// The form's choice of approve in the propose form, kept when the form was refused; the
+    /// proposal's own when there is one.
+    fn proposes_approval(&self) -> bool {
+        match self.input.value("approve") {
+            "false" => false,
+            "true" => true,
+            _ => self.proposal.as_ref().is_none_or(|p| p.approve),
+        }
+    }
 }
 
 impl CasePage {
@@ -394,6 +424,23 @@ async fn case_page_data(
         }),
         already_extended: case.extension_reason.is_some(),
         tasks,
+        proposal: case.proposal.as_ref().map(|p| ProposalView {
+            approve: p.approve,
+            label: t
+                .get(if p.approve {
+                    "desk-proposal-approve"
+                } else {
+                    "desk-proposal-deny"
+                })
+                .to_string(),
+            opinion: p.opinion.clone(),
+            by: format!(
+                "{} · {}",
+                people.person(&p.proposed_by),
+                t.date(&p.proposed_on)
+            ),
+        }),
+        awaits_proposal: case.awaits_proposal() && case.status.is_on_clock(),
     })
 }
 
@@ -454,6 +501,7 @@ fn command(action: Action, form: &FormFields) -> Result<CaseCommand, AppError> {
         kind: suspension_kind(form),
         working_days: form.value("working_days").trim().parse().ok(),
         approve: approval(form),
+        opinion: Some(form.value("opinion").trim().to_string()),
         document_number: form.text("document_number"),
         ..ActionFields::default()
     };
@@ -1057,10 +1105,72 @@ mod tests {
         assert_eq!(started.status, StatusCode::SEE_OTHER);
         assert_eq!(app.case(&reviewer, &case.id).await.status, Status::InReview);
 
+        // 受理 → 审查 → 决定: no decision before the reviewer's opinion.
+        let waiting = app.get(&approver, &path).await;
+        assert!(!waiting.body.contains(&format!("{path}/decide")));
+        assert!(waiting.body.contains(r#"id="awaits-proposal""#));
+        let review = app.get(&reviewer, &path).await;
+        assert!(review.body.contains(&format!("{path}/propose")));
+        let version = app.case(&reviewer, &case.id).await.version.to_string();
+        let propose = |approve: &'static str, opinion: &'static str| {
+            let version = version.clone();
+            let reviewer = &reviewer;
+            let app = &app;
+            let path = &path;
+            async move {
+                app.post(
+                    reviewer,
+                    &format!("{path}/propose"),
+                    &[
+                        ("csrf_token", &reviewer.csrf),
+                        ("version", &version),
+                        ("approve", approve),
+                        ("opinion", opinion),
+                    ],
+                )
+                .await
+            }
+        };
+        let blank = propose("false", "  ").await;
+        assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(blank.body.contains(r#"id="propose-opinion-error""#));
+        assert!(blank.body.contains(&zh("common-reason-opinion-required")));
+        assert!(
+            blank.body.contains(r#"value="false" checked"#),
+            "the refused form keeps the choice"
+        );
+        let proposed = propose("false", "经营场所面积不足 20 平方米").await;
+        assert_eq!(proposed.status, StatusCode::SEE_OTHER);
+
         let page = app.get(&approver, &path).await;
         assert!(page.body.contains(&format!("{path}/decide")));
         assert!(page.body.contains("data-confirm"));
+        assert!(
+            page.body
+                .contains(r#"id="proposal-opinion">经营场所面积不足 20 平方米<"#)
+        );
+        assert!(page.body.contains(&zh("desk-proposal-deny")));
+        assert!(page.body.contains(r#"id="decide-overrule-hint""#));
         let version = app.case(&approver, &case.id).await.version.to_string();
+        let overruled_bare = app
+            .post(
+                &approver,
+                &format!("{path}/decide"),
+                &[
+                    ("csrf_token", &approver.csrf),
+                    ("version", &version),
+                    ("approve", "true"),
+                    ("reason", ""),
+                ],
+            )
+            .await;
+        assert_eq!(overruled_bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(overruled_bare.body.contains(r#"id="decide-reason-error""#));
+        assert!(
+            overruled_bare
+                .body
+                .contains(&zh("common-reason-overrule-reason"))
+        );
         let bare_denial = app
             .post(
                 &approver,
@@ -1089,7 +1199,7 @@ mod tests {
                     ("csrf_token", &approver.csrf),
                     ("version", &version),
                     ("approve", "true"),
-                    ("reason", "符合法定条件"),
+                    ("reason", "现场核查面积符合要求"),
                 ],
             )
             .await;
@@ -1098,8 +1208,8 @@ mod tests {
         let case_now = app.case(&approver, &case.id).await;
         assert_eq!(case_now.status, Status::Approved);
         assert_eq!(
-            case_now.decision.map(|d| d.decided_by),
-            Some(APPROVER.to_string())
+            case_now.decision.map(|d| (d.decided_by, d.overruled)),
+            Some((APPROVER.to_string(), true))
         );
         let page = app.get(&approver, decided.location()).await;
         assert!(page.body.contains(&format!("{path}/issue-result")));

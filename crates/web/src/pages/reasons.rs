@@ -47,6 +47,12 @@ pub fn reason_code(
         plain("control-characters")
     } else if r.starts_with("acceptance and decision are separate") {
         plain("separate-duties")
+    } else if r.starts_with("write the review opinion") {
+        plain("opinion-required")
+    } else if r.starts_with("the approver decides on the reviewer's opinion") {
+        plain("proposal-first")
+    } else if r.starts_with("deciding against the reviewer's proposal") {
+        plain("overrule-reason")
     } else if r.starts_with("this is a visit beyond the first") {
         plain("extra-visit")
     } else if let Some(rest) = r.strip_prefix("cannot accept while materials are missing: ") {
@@ -72,7 +78,7 @@ pub fn reason_code(
 }
 
 /// Every code [`reason_code`] gives (each has its message in both languages).
-pub const CODES: [&str; 15] = [
+pub const CODES: [&str; 18] = [
     "reason-required",
     "no-material",
     "empty",
@@ -88,6 +94,9 @@ pub const CODES: [&str; 15] = [
     "notice-sent",
     "not-a-material",
     "required",
+    "opinion-required",
+    "proposal-first",
+    "overrule-reason",
 ];
 
 /// The reason of `error` in the reader's language when the pages know it; the service's own
@@ -353,11 +362,37 @@ mod page_tests {
             .await
             .expect("accepted")
             .version;
-        site.service
+        let v = site
+            .service
             .execute(&reviewer_actor, &case.id, v, CaseCommand::StartReview)
             .await
-            .expect("in review");
+            .expect("in review")
+            .version;
         let reviewer = site.login("reviewer", "shencha-2026").await;
+        let blank_opinion = site
+            .post_form(
+                &reviewer,
+                &format!("/desk/cases/{}/propose", case.number),
+                &[
+                    ("version", &v.to_string()),
+                    ("approve", "false"),
+                    ("opinion", " "),
+                ],
+            )
+            .await;
+        refused_in_chinese(&blank_opinion, "a proposal without an opinion");
+        site.service
+            .execute(
+                &reviewer_actor,
+                &case.id,
+                v,
+                CaseCommand::Propose {
+                    approve: false,
+                    opinion: "不符合条件".into(),
+                },
+            )
+            .await
+            .expect("proposed");
         let approver = site.login("approver", "shenpi-2026").await;
         let path = format!("/desk/cases/{}", case.number);
         let v = version(&site, &reviewer_actor, &case.id).await;

@@ -1275,6 +1275,15 @@ mod tests {
         // The session of 2 November has expired by the 12th: the clerk signs in again.
         let clerk = app.log_in(CLERK).await;
         app.run(
+            &reviewer,
+            &case.id,
+            CaseCommand::Propose {
+                approve: true,
+                opinion: "拟同意".into(),
+            },
+        )
+        .await;
+        app.run(
             &approver,
             &case.id,
             CaseCommand::Decide {
@@ -1433,6 +1442,15 @@ mod tests {
         );
 
         app.run(&clerk, &case.id, CaseCommand::Accept).await;
+        app.run(
+            &reviewer,
+            &case.id,
+            CaseCommand::Propose {
+                approve: true,
+                opinion: "拟同意".into(),
+            },
+        )
+        .await;
         app.run(
             &approver,
             &case.id,

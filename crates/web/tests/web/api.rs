@@ -159,6 +159,7 @@ fn test_catalogue() -> CatalogueDocument {
         intermediary_services: vec![],
         fee: Fee::default(),
         result_licence_type: Some("食品经营许可证".into()),
+        decision_without_proposal: false,
     };
     let mut passport = food.clone();
     passport.code = "GA-101".into();
@@ -412,6 +413,8 @@ enum Stage {
     SupplementRequested,
     Accepted,
     InReview,
+    /// In review with the reviewer's proposal: the approver may decide.
+    Proposed,
     Suspended,
     Approved,
     ResultIssued,
@@ -425,7 +428,7 @@ impl Stage {
             Stage::PreReview => "pre_review",
             Stage::SupplementRequested => "supplement_requested",
             Stage::Accepted => "accepted",
-            Stage::InReview => "in_review",
+            Stage::InReview | Stage::Proposed => "in_review",
             Stage::Suspended => "suspended",
             Stage::Approved => "approved",
             Stage::ResultIssued => "result_issued",
@@ -437,6 +440,11 @@ impl Stage {
     fn path(self) -> Vec<(&'static str, &'static str, Value)> {
         let accept = ("accept", CLERK, json!({}));
         let review = ("start-review", REVIEWER, json!({}));
+        let propose = (
+            "propose",
+            REVIEWER,
+            json!({"approve": true, "opinion": "材料齐全，符合法定条件，拟准予许可"}),
+        );
         let approve = (
             "decide",
             APPROVER,
@@ -453,6 +461,7 @@ impl Stage {
             )],
             Stage::Accepted => vec![accept],
             Stage::InReview => vec![accept, review],
+            Stage::Proposed => vec![accept, review, propose],
             Stage::Suspended => vec![
                 accept,
                 review,
@@ -462,11 +471,12 @@ impl Stage {
                     json!({"kind": "inspection", "reason": "现场核查"}),
                 ),
             ],
-            Stage::Approved => vec![accept, review, approve],
-            Stage::ResultIssued => vec![accept, review, approve, issue],
+            Stage::Approved => vec![accept, review, propose.clone(), approve],
+            Stage::ResultIssued => vec![accept, review, propose.clone(), approve, issue],
             Stage::Delivered => vec![
                 accept,
                 review,
+                propose,
                 approve,
                 issue,
                 ("deliver", CLERK, json!({"delivery": {"method": "pickup"}})),
@@ -510,6 +520,14 @@ async fn a_clerk_takes_a_case_from_submission_to_delivery() {
     assert_eq!(case["status"], "accepted");
     app.at(day(2026, 11, 3));
     let case = app.ok(&case, "start-review", REVIEWER, json!({})).await;
+    let case = app
+        .ok(
+            &case,
+            "propose",
+            REVIEWER,
+            json!({"approve": true, "opinion": "拟准予许可"}),
+        )
+        .await;
     let case = app
         .ok(
             &case,
@@ -559,6 +577,7 @@ async fn a_clerk_takes_a_case_from_submission_to_delivery() {
             "pre_review_started",
             "accepted",
             "review_started",
+            "proposed",
             "decided",
             "result_issued",
             "delivered",
@@ -567,8 +586,15 @@ async fn a_clerk_takes_a_case_from_submission_to_delivery() {
     );
     assert_eq!(detail["history"][3]["actor"], CLERK);
     assert_eq!(detail["history"][4]["actor"], REVIEWER);
-    assert_eq!(detail["history"][5]["actor"], APPROVER);
+    assert_eq!(detail["history"][5]["actor"], REVIEWER);
+    assert_eq!(detail["history"][6]["actor"], APPROVER);
     assert_eq!(detail["case"]["decision"]["decided_by"], APPROVER);
+    assert_eq!(detail["case"]["proposal"]["proposed_by"], REVIEWER);
+    assert_eq!(
+        detail["case"]["decision"]["overruled"],
+        Value::Null,
+        "agreed"
+    );
     assert_eq!(detail["visit_count"], 1);
     assert_eq!(detail["at_most_once"], true);
     assert_eq!(detail["case"]["accepted_on"], "2026-11-02");
@@ -1289,7 +1315,7 @@ impl Column {
     }
 }
 
-const COLUMNS: [Column; 22] = [
+const COLUMNS: [Column; 23] = [
     Column::Submit,
     Column::ListCases,
     Column::ReadCase,
@@ -1329,8 +1355,13 @@ const COLUMNS: [Column; 22] = [
         r#"{"working_days": 5, "reason": "需组织专家论证"}"#,
     ),
     Column::Act(
-        "decide",
+        "propose",
         Stage::InReview,
+        r#"{"approve": true, "opinion": "拟准予许可"}"#,
+    ),
+    Column::Act(
+        "decide",
+        Stage::Proposed,
         r#"{"approve": true, "reason": "符合法定条件"}"#,
     ),
     Column::Act(
@@ -1365,26 +1396,27 @@ const COLUMNS: [Column; 22] = [
 /// | acc | accept                                | rej | reject                     |
 /// | rev | start-review                          | sus | suspend                    |
 /// | res | resume                                | ext | extend                     |
-/// | dec | decide                                | iss | issue-result               |
+/// | pro | propose (审查意见)                    | dec | decide                     |
+/// | iss | issue-result                          |     |                            |
 /// | dlv | deliver                               | cls | close                      |
 /// | vis | record-visit                          | new | create a user              |
 /// | usr | list users                            | aud | search the audit trail     |
 #[rustfmt::skip]
-const MATRIX: [(&str, [Want; 22]); 13] = [
-    //                 sub  lst  get  pii  pre  rsw  rsr  prv  acc  rej  rev  sus  res  ext  dec  iss  dlv  cls  vis  new  usr  aud
-    (CITIZEN,         [A,   A,   A,   A,   R,   R,   R,   A,   R,   R,   R,   R,   R,   R,   R,   R,   A,   R,   R,   R,   R,   R]),
-    (AGENT,           [A,   A,   A,   A,   R,   R,   R,   A,   R,   R,   R,   R,   R,   R,   R,   R,   A,   R,   R,   R,   R,   R]),
-    (CLERK,           [A,   A,   A,   A,   A,   A,   R,   A,   A,   A,   R,   R,   R,   R,   R,   R,   A,   A,   A,   R,   R,   R]),
-    (REVIEWER,        [R,   A,   A,   R,   R,   R,   A,   R,   R,   R,   A,   A,   A,   R,   R,   A,   A,   R,   A,   R,   R,   R]),
-    (APPROVER,        [R,   A,   A,   R,   R,   R,   A,   R,   R,   R,   A,   A,   A,   A,   A,   A,   A,   R,   A,   R,   R,   R]),
-    (SUPERVISOR,      [R,   A,   A,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   A]),
-    (VISITOR,         [R,   A,   A,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R]),
-    (INTERMEDIARY,    [R,   R,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
-    (ADMIN,           [R,   R,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   A,   A,   R]),
-    (YUELONG_CLERK,   [R,   A,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
-    (GA_REVIEWER,     [R,   A,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
-    (GA_APPROVER,     [R,   A,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
-    (OTHER_CITIZEN,   [R,   A,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
+const MATRIX: [(&str, [Want; 23]); 13] = [
+    //                 sub  lst  get  pii  pre  rsw  rsr  prv  acc  rej  rev  sus  res  ext  pro  dec  iss  dlv  cls  vis  new  usr  aud
+    (CITIZEN,         [A,   A,   A,   A,   R,   R,   R,   A,   R,   R,   R,   R,   R,   R,   R,   R,   R,   A,   R,   R,   R,   R,   R]),
+    (AGENT,           [A,   A,   A,   A,   R,   R,   R,   A,   R,   R,   R,   R,   R,   R,   R,   R,   R,   A,   R,   R,   R,   R,   R]),
+    (CLERK,           [A,   A,   A,   A,   A,   A,   R,   A,   A,   A,   R,   R,   R,   R,   R,   R,   R,   A,   A,   A,   R,   R,   R]),
+    (REVIEWER,        [R,   A,   A,   R,   R,   R,   A,   R,   R,   R,   A,   A,   A,   R,   A,   R,   A,   A,   R,   A,   R,   R,   R]),
+    (APPROVER,        [R,   A,   A,   R,   R,   R,   A,   R,   R,   R,   A,   A,   A,   A,   A,   A,   A,   A,   R,   A,   R,   R,   R]),
+    (SUPERVISOR,      [R,   A,   A,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   A]),
+    (VISITOR,         [R,   A,   A,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R]),
+    (INTERMEDIARY,    [R,   R,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
+    (ADMIN,           [R,   R,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   A,   A,   R]),
+    (YUELONG_CLERK,   [R,   A,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
+    (GA_REVIEWER,     [R,   A,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
+    (GA_APPROVER,     [R,   A,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
+    (OTHER_CITIZEN,   [R,   A,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   H,   R,   R,   R]),
 ];
 
 #[tokio::test]
@@ -2252,6 +2284,106 @@ async fn an_administrator_cannot_give_itself_a_post_that_reads_cases_and_posts_a
 }
 
 #[tokio::test]
+async fn the_approver_decides_on_the_reviewers_proposal_which_stays_inside_the_government() {
+    let app = spawn_app().await;
+    let case = app.case_at(Stage::InReview).await;
+    let id = case["id"].as_str().expect("id").to_string();
+    let version = case["version"].as_u64().expect("version");
+    let (_, detail) = app.get_as(APPROVER, &format!("/api/v1/cases/{id}")).await;
+    assert!(
+        !detail["allowed_actions"]
+            .as_array()
+            .expect("actions")
+            .contains(&json!("decide")),
+        "no decision before the proposal: {detail}"
+    );
+    let (status, problem) = answer(
+        app.act(&id, "decide", APPROVER, version, json!({"approve": true}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "proposal");
+    let (status, problem) = answer(
+        app.act(&id, "propose", REVIEWER, version, json!({"approve": false}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "opinion");
+    let (status, problem) = answer(
+        app.act(
+            &id,
+            "propose",
+            CLERK,
+            version,
+            json!({"approve": false, "opinion": "x"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the window does not review: {problem}"
+    );
+    let proposed = app
+        .ok(
+            &case,
+            "propose",
+            REVIEWER,
+            json!({"approve": false, "opinion": "经营场所与申请不符，拟不予许可"}),
+        )
+        .await;
+    assert_eq!(proposed["proposal"]["approve"], false);
+    // Overruling needs a reason, and is recorded as such.
+    let (status, problem) = answer(
+        app.act(
+            &id,
+            "decide",
+            APPROVER,
+            proposed["version"].as_u64().expect("version"),
+            json!({"approve": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "reason");
+    let decided = app
+        .ok(
+            &proposed,
+            "decide",
+            APPROVER,
+            json!({"approve": true, "reason": "现场核查后场所相符"}),
+        )
+        .await;
+    assert_eq!(decided["decision"]["overruled"], true);
+    // Staff read the proposal; the applicant and their agent see the review, not the opinion.
+    let (_, staff) = app.get_as(SUPERVISOR, &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(staff["case"]["proposal"]["proposed_by"], REVIEWER);
+    for public in [CITIZEN, AGENT] {
+        let (status, seen) = app.get_as(public, &format!("/api/v1/cases/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{public}");
+        assert_eq!(seen["case"]["proposal"], Value::Null, "{public}: {seen}");
+        let text = seen.to_string();
+        assert!(!text.contains("拟不予许可"), "{public}: {text}");
+        assert!(
+            text.contains("现场核查后场所相符"),
+            "the decision's reason is theirs"
+        );
+        assert!(
+            !seen["history"]
+                .as_array()
+                .expect("history")
+                .iter()
+                .any(|h| h["event"]["type"] == "proposed"),
+            "{public}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn acceptance_and_decision_stay_apart_and_cases_out_of_scope_stay_hidden() {
     let mut app = spawn_app().await;
     let case = app.case_at(Stage::Accepted).await;
@@ -2309,6 +2441,14 @@ async fn acceptance_and_decision_stay_apart_and_cases_out_of_scope_stay_hidden()
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "actor");
+    let other = app
+        .ok(
+            &other,
+            "propose",
+            REVIEWER,
+            json!({"approve": true, "opinion": "拟准予许可"}),
+        )
+        .await;
     let decided = app.ok(&other, "decide", APPROVER, approve.clone()).await;
     assert_eq!(decided["status"], "approved");
 
@@ -2522,6 +2662,14 @@ async fn the_statistics_of_a_period_match_a_hand_computation() {
         .await;
     app.at(day(2026, 11, 4));
     let first = app.ok(&first, "start-review", REVIEWER, json!({})).await;
+    let first = app
+        .ok(
+            &first,
+            "propose",
+            REVIEWER,
+            json!({"approve": true, "opinion": "拟准予许可"}),
+        )
+        .await;
     app.ok(&first, "decide", APPROVER, json!({"approve": true}))
         .await;
 
@@ -2637,9 +2785,25 @@ async fn the_assessment_ranks_by_the_scheme_and_counts_fault_records() {
     let late = app.ok(&late, "start-pre-review", CLERK, json!({})).await;
     let late = app.ok(&late, "accept", CLERK, json!({})).await;
     app.at(day(2026, 11, 4));
+    let on_time = app
+        .ok(
+            &on_time,
+            "propose",
+            REVIEWER,
+            json!({"approve": true, "opinion": "拟准予许可"}),
+        )
+        .await;
     app.ok(&on_time, "decide", APPROVER, json!({"approve": true}))
         .await;
     app.at(day(2026, 11, 12)); // 8 working days after acceptance, 5 promised
+    let late = app
+        .ok(
+            &late,
+            "propose",
+            REVIEWER,
+            json!({"approve": true, "opinion": "拟准予许可"}),
+        )
+        .await;
     app.ok(&late, "decide", APPROVER, json!({"approve": true}))
         .await;
 
@@ -3251,9 +3415,21 @@ async fn browser_one_case_walks_from_the_online_application_to_express_delivery(
     b.wait_for_path("the case in review", |p| p.ends_with("?done=start-review"))
         .await;
     assert_eq!(b.text("#case-title + p .badge").await, "审查中");
+    // The reviewer's opinion and proposed decision (审查意见, 报批), for the approver.
+    b.fill("#propose-opinion", "材料齐全，符合法定条件，拟准予许可。")
+        .await;
+    b.click("form[action$='/propose'] button[type=submit]")
+        .await;
+    b.wait_for_path("the proposal sent", |p| p.ends_with("?done=propose"))
+        .await;
+    assert_eq!(b.text("#proposal-label").await, "拟准予许可");
 
     assert_eq!(browser_log_in_as(&b, APPROVER).await, "/desk");
     b.goto(&format!("/desk/cases/{number}")).await;
+    assert!(
+        b.text("#proposal-opinion").await.contains("拟准予许可"),
+        "the approver reads the opinion it decides on"
+    );
     b.fill("#decide-reason", "材料齐全，符合法定条件。").await;
     b.screenshot_page("desk-case", 1800).await;
     b.click("button[name=approve][value=true]").await;
@@ -3327,8 +3503,8 @@ async fn browser_one_case_walks_from_the_online_application_to_express_delivery(
         .await;
     let changes = b.text("#changes").await;
     assert!(
-        changes.contains("promised_days"),
-        "the draft's change: {changes}"
+        changes.contains("承诺时限") && !changes.contains("promised_days"),
+        "the draft's change by its label: {changes}"
     );
     b.screenshot("admin-item").await;
 
@@ -3494,6 +3670,14 @@ async fn the_summary_row_follows_the_case_through_every_command() {
         .await;
     app.at(day(2026, 11, 9));
     let case = app
+        .step(
+            &case,
+            "propose",
+            REVIEWER,
+            json!({"approve": true, "opinion": "拟准予许可"}),
+        )
+        .await;
+    let case = app
         .step(&case, "decide", APPROVER, json!({"approve": true}))
         .await;
     let case = app.step(&case, "issue-result", REVIEWER, json!({})).await;
@@ -3546,6 +3730,14 @@ async fn the_summary_row_follows_the_case_through_every_command() {
         Some("county-hall/01")
     );
     let case = app.step(&case, "accept", CLERK, json!({})).await;
+    let case = app
+        .step(
+            &case,
+            "propose",
+            GA_REVIEWER,
+            json!({"approve": false, "opinion": "拟不予许可"}),
+        )
+        .await;
     app.step(
         &case,
         "decide",
@@ -4062,6 +4254,14 @@ async fn browser_the_dashboard_draws_its_charts_and_opens_the_monthly_report() {
     let case = app.ok(&case, "accept", CLERK, json!({})).await;
     app.at(day(2026, 11, 4));
     let case = app.ok(&case, "start-review", REVIEWER, json!({})).await;
+    let case = app
+        .ok(
+            &case,
+            "propose",
+            REVIEWER,
+            json!({"approve": true, "opinion": "拟准予许可"}),
+        )
+        .await;
     app.ok(&case, "decide", APPROVER, json!({"approve": true}))
         .await;
 

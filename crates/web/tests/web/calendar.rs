@@ -53,6 +53,7 @@ fn item(code: &str, days: u32) -> Item {
         intermediary_services: vec![],
         fee: Fee::default(),
         result_licence_type: None,
+        decision_without_proposal: false,
     }
 }
 

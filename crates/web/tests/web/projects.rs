@@ -68,6 +68,7 @@ fn catalogue() -> CatalogueDocument {
         intermediary_services: vec![],
         fee: Fee::default(),
         result_licence_type: None,
+        decision_without_proposal: false,
     };
     CatalogueDocument {
         departments: vec![
@@ -536,6 +537,11 @@ async fn a_later_approval_takes_an_earlier_result_of_the_project_without_an_uplo
     for (who, action, body) in [
         ("clerk", "accept", json!({})),
         ("zr-r", "start-review", json!({})),
+        (
+            "zr-r",
+            "propose",
+            json!({"approve": true, "opinion": "选址符合规划，拟同意"}),
+        ),
         ("zr-a", "decide", json!({"approve": true})),
         ("zr-r", "issue-result", json!({})),
     ] {

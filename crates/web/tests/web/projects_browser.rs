@@ -279,6 +279,14 @@ async fn browser_a_newcomer_registers_a_factory_files_its_first_approvals_in_par
         ("clerk", "chuangkou-2026", CaseCommand::Accept),
         ("zr-reviewer", ZR_PASSWORD, CaseCommand::StartReview),
         (
+            "zr-reviewer",
+            ZR_PASSWORD,
+            CaseCommand::Propose {
+                approve: true,
+                opinion: "符合规划条件，拟同意".into(),
+            },
+        ),
+        (
             "zr-approver",
             ZR_PASSWORD,
             CaseCommand::Decide {

@@ -234,7 +234,10 @@ pub(super) fn step_of(
             get("applicant-event-rejected"),
             vec![t.fill1("applicant-detail-reason", "reason", reason)],
         ),
-        CaseEvent::ReviewStarted => (get("applicant-event-review_started"), vec![]),
+        // The applicant is shown a proposal as the review it is (see `Disclosure::Public`).
+        CaseEvent::ReviewStarted | CaseEvent::Proposed { .. } => {
+            (get("applicant-event-review_started"), vec![])
+        }
         CaseEvent::Suspended { kind, reason } => {
             let mut details = vec![t.fill1(
                 "applicant-detail-suspension",

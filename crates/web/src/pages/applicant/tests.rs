@@ -84,6 +84,7 @@ fn catalogue() -> CatalogueDocument {
             intermediary_services: vec![],
             fee: Fee::default(),
             result_licence_type: Some("食品经营许可证".into()),
+            decision_without_proposal: false,
         }],
     }
 }
@@ -727,6 +728,16 @@ async fn choosing_express_delivery_records_the_address() {
         "status, due"
     );
     assert!(list.contains("light green") && list.contains("剩余 5 个工作日"));
+    // The department's approver may write the review opinion too (its reviewer's post).
+    w.run(
+        "approver",
+        &id,
+        CaseCommand::Propose {
+            approve: true,
+            opinion: "材料齐全，符合条件，拟准予许可".into(),
+        },
+    )
+    .await;
     w.run(
         "approver",
         &id,

@@ -192,7 +192,8 @@ pub fn field_message_key(field: &str) -> &'static str {
     match field {
         "missing" => "window-field-error-missing",
         "materials" => "window-field-error-materials",
-        "reason" | "note" | "purpose" => "window-field-error-required",
+        "reason" | "note" | "purpose" | "opinion" => "window-field-error-required",
+        "proposal" => "window-field-error-proposal",
         "extra_visit_reason" => "window-field-error-extra_visit_reason",
         "working_days" => "window-field-error-working_days",
         "actor" => "window-field-error-actor",

@@ -87,6 +87,9 @@ pub(super) fn event_detail(
             count(t, "window-working-days", i64::from(*working_days)),
             reason(r)
         ),
+        CaseEvent::Proposed { opinion, .. } if !opinion.trim().is_empty() => {
+            t.fill1("window-event-detail-opinion", "opinion", opinion)
+        }
         CaseEvent::Decided { reason: r, .. } if !r.trim().is_empty() => reason(r),
         CaseEvent::ResultIssued { document_number } => {
             t.fill1("window-event-detail-document", "number", document_number)

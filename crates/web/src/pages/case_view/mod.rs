@@ -77,6 +77,7 @@ pub fn action_key(action: Action) -> &'static str {
         Action::Suspend => "window-action-suspend",
         Action::Resume => "window-action-resume",
         Action::Extend => "window-action-extend",
+        Action::Propose => "window-action-propose",
         Action::Decide => "window-action-decide",
         Action::IssueResult => "window-action-issue-result",
         Action::Deliver => "window-action-deliver",
@@ -141,6 +142,8 @@ fn event_key(event: &CaseEvent) -> &'static str {
         CaseEvent::Suspended { .. } => "window-event-suspended",
         CaseEvent::Resumed => "window-event-resumed",
         CaseEvent::Extended { .. } => "window-event-extended",
+        CaseEvent::Proposed { approve: true, .. } => "window-event-proposed_approval",
+        CaseEvent::Proposed { .. } => "window-event-proposed_refusal",
         CaseEvent::Decided { approved: true, .. } => "window-event-approved",
         CaseEvent::Decided { .. } => "window-event-denied",
         CaseEvent::ResultIssued { .. } => "window-event-result_issued",
@@ -420,6 +423,7 @@ pub(crate) mod testing {
             intermediary_services: vec![],
             fee: Fee::default(),
             result_licence_type: Some("食品经营许可证".into()),
+            decision_without_proposal: false,
         };
         let mut filing = food.clone();
         filing.code = FILING.into();

@@ -167,6 +167,13 @@ mod tests {
             (&clerk, CaseCommand::Accept),
             (&reviewer, CaseCommand::StartReview),
             (
+                &reviewer,
+                CaseCommand::Propose {
+                    approve: true,
+                    opinion: "拟同意".into(),
+                },
+            ),
+            (
                 &approver,
                 CaseCommand::Decide {
                     approve: true,

@@ -439,6 +439,14 @@ async fn applying_under_the_project_takes_its_earlier_licence_instead_of_an_uplo
         ("clerk", "chuangkou-2026", CaseCommand::Accept),
         ("zr-r", "ziranziyuan-2026", CaseCommand::StartReview),
         (
+            "zr-r",
+            "ziranziyuan-2026",
+            CaseCommand::Propose {
+                approve: true,
+                opinion: "拟同意".into(),
+            },
+        ),
+        (
             "zr-a",
             "ziranziyuan-2026",
             CaseCommand::Decide {

@@ -200,6 +200,20 @@ async fn the_supervisor_reads_the_assessment_on_a_page() {
     // One case decided a working day late: a unit with a line to score.
     let case = overdue_case(&site).await;
     let approver = actor(&site, "approver", "shenpi-2026").await;
+    let reviewer = actor(&site, "reviewer", "shencha-2026").await;
+    let case = site
+        .service
+        .execute(
+            &reviewer,
+            &case.id,
+            case.version,
+            CaseCommand::Propose {
+                approve: true,
+                opinion: "拟同意".into(),
+            },
+        )
+        .await
+        .expect("proposed");
     site.service
         .execute(
             &approver,
