@@ -166,14 +166,22 @@ impl Builder {
             .collect();
         centres.sort_unstable();
         centres.dedup();
+        // Named as the demo names them, so pages read as a user sees them.
+        let known = onewindow_app::demo::hall::demo_centres();
         for code in centres {
+            let (name, name_en) = known
+                .iter()
+                .find(|c| c.code == code)
+                .map_or((code.to_string(), String::new()), |c| {
+                    (c.name.clone(), c.name_en.clone())
+                });
             service
                 .save_centre(
                     &operator,
                     onewindow_store::hall::Centre {
                         code: code.into(),
-                        name: code.into(),
-                        name_en: String::new(),
+                        name,
+                        name_en,
                         address: String::new(),
                         phone: "0574-65561234".into(),
                     },

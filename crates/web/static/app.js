@@ -86,3 +86,66 @@ document.addEventListener("click", function (event) {
   var element = event.target && event.target.closest && event.target.closest("[data-print]");
   if (element) { event.preventDefault(); window.print(); }
 });
+// Account forms: a post row shows only the picker its role takes (a department for reviewers
+// and approvers, a centre for clerks); the one it does not take is disabled, so it is not sent.
+// "Add" and "remove" work here without a round trip; without this file the server draws the
+// rows again.
+function fitPostRow(row) {
+  var role = row.querySelector("[data-post-role]");
+  var option = role && role.options[role.selectedIndex];
+  var takes = (option && option.getAttribute("data-takes")) || "";
+  var chosen = role && role.value !== "";
+  row.querySelectorAll("[data-needs]").forEach(function (field) {
+    var on = !chosen || takes === field.getAttribute("data-needs");
+    field.hidden = !on;
+    field.querySelectorAll("select").forEach(function (s) { s.disabled = !on; });
+  });
+}
+function numberPostRows(rows) {
+  rows.querySelectorAll("[data-post-row]").forEach(function (row, i) {
+    var legend = row.querySelector("legend");
+    if (legend) legend.textContent = row.getAttribute("data-legend") + " " + (i + 1);
+  });
+}
+document.querySelectorAll("[data-post-row]").forEach(fitPostRow);
+document.addEventListener("change", function (event) {
+  var row = event.target && event.target.closest && event.target.closest("[data-post-row]");
+  if (row && event.target.hasAttribute("data-post-role")) fitPostRow(row);
+});
+document.addEventListener("click", function (event) {
+  var button = event.target && event.target.closest && event.target.closest("[data-add-post], [data-remove-post]");
+  var rows = button && button.closest("[data-post-rows]");
+  if (!rows) return;
+  var all = rows.querySelectorAll("[data-post-row]");
+  if (button.hasAttribute("data-remove-post")) {
+    if (all.length < 2) return; // the last row stays; the server empties it
+    event.preventDefault();
+    button.closest("[data-post-row]").remove();
+  } else {
+    event.preventDefault();
+    var last = all[all.length - 1];
+    var next = 0;
+    rows.querySelectorAll("[name$='_role']").forEach(function (s) {
+      var n = parseInt(s.name.replace(/^post(\d+)_role$/, "$1"), 10);
+      if (n >= next) next = n + 1;
+    });
+    var copy = last.cloneNode(true);
+    copy.classList.remove("invalid");
+    copy.querySelectorAll(".field-error").forEach(function (e) { e.remove(); });
+    copy.querySelectorAll(".invalid").forEach(function (e) { e.classList.remove("invalid"); });
+    copy.querySelectorAll("[name], [id], [for], [aria-describedby]").forEach(function (e) {
+      ["name", "id", "for"].forEach(function (a) {
+        var v = e.getAttribute(a);
+        if (v) e.setAttribute(a, v.replace(/post\d+([-_])/, "post" + next + "$1"));
+      });
+      e.removeAttribute("aria-invalid");
+      e.removeAttribute("aria-describedby");
+    });
+    copy.querySelectorAll("select").forEach(function (s) { s.selectedIndex = 0; });
+    var remove = copy.querySelector("[data-remove-post]");
+    if (remove) remove.value = String(next);
+    last.after(copy);
+    fitPostRow(copy);
+  }
+  numberPostRows(rows);
+});

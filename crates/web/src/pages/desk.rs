@@ -405,7 +405,13 @@ async fn case_page_data(
         case: CaseView::new(&detail, t, &people),
         materials,
         history: case_view::history_rows(t, &detail, &names, &people),
-        can: Can::from(&detail.allowed_actions),
+        can: Can {
+            // The approver decides on the reviewer's opinion, or against it with a reason; it
+            // does not rewrite it. An approver may write the first one where no reviewer does.
+            propose: detail.allowed_actions.contains(&Action::Propose)
+                && (case.proposal.is_none() || !decides_here(session, &case.department)),
+            ..Can::from(&detail.allowed_actions)
+        },
         notice,
         errors,
         input,
@@ -536,6 +542,16 @@ fn task_href(number: &str, key: &str) -> String {
 }
 
 /// The departments the reader reviews or approves for.
+/// True when the signed-in user is an approver of `department`.
+fn decides_here(session: &onewindow_app::accounts::Authenticated, department: &str) -> bool {
+    session
+        .actor
+        .principal
+        .posts
+        .iter()
+        .any(|p| p.role == Role::Approver && p.department.as_deref() == Some(department))
+}
+
 fn own_departments(session: &onewindow_app::accounts::Authenticated) -> Vec<String> {
     let mut own: Vec<String> = session
         .actor
@@ -1151,6 +1167,10 @@ mod tests {
         );
         assert!(page.body.contains(&zh("desk-proposal-deny")));
         assert!(page.body.contains(r#"id="decide-overrule-hint""#));
+        assert!(
+            !page.body.contains(&format!("{path}/propose")),
+            "the approver decides on the opinion, it does not rewrite it"
+        );
         let version = app.case(&approver, &case.id).await.version.to_string();
         let overruled_bare = app
             .post(

@@ -28,6 +28,7 @@ use super::{Chrome, PageCtx, render, see_other};
 use crate::i18n::Messages;
 
 mod calendar;
+mod diff_labels;
 mod hall;
 mod items;
 #[cfg(test)]
@@ -57,7 +58,12 @@ pub fn routes() -> Router<Service> {
         .route("/admin/users", get(users).post(create_user))
         .route("/admin/users/{username}/disable", post(disable_user))
         .route("/admin/users/{username}/enable", post(enable_user))
+        .route("/admin/users/{username}", get(user))
         .route("/admin/users/{username}/posts", post(set_posts))
+        .route(
+            "/admin/users/{username}/reset-password",
+            post(reset_password),
+        )
         .merge(calendar::routes())
 }
 
@@ -150,12 +156,6 @@ impl CarriesCsrf for CentreForm {
 }
 
 impl CarriesCsrf for DepartmentForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
-impl CarriesCsrf for NewUserForm {
     fn csrf_token(&self) -> &str {
         &self.csrf_token
     }

@@ -101,7 +101,7 @@ async fn a_draft_is_compared_then_published_and_a_broken_one_is_refused_with_the
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let page = site.get(&admin, &format!("{path}?saved=1")).await;
     assert!(page.body.contains("草稿已保存"));
-    assert!(page.body.contains("<code>promised_days</code>"));
+    assert!(page.body.contains("<td>承诺时限（工作日，0 为即办）</td>"));
     // Applicants still see the published version.
     assert_eq!(
         site.service.item(&code).await.expect("item").version,
@@ -140,6 +140,88 @@ async fn a_draft_is_compared_then_published_and_a_broken_one_is_refused_with_the
     assert_eq!(
         site.service.item(&code).await.expect("item").version,
         now.version
+    );
+}
+
+/// The comparison of a draft with the published item names each field as the item form does,
+/// in the page's language, and shows coded values by their names.
+#[tokio::test]
+async fn the_draft_comparison_names_fields_by_their_form_labels() {
+    let site = site().await;
+    let admin = site.login("admin", "guanli-2026").await;
+    let published = first_item(&site).await;
+    let code = published.item.code.clone();
+    let path = format!("/admin/items/{code}");
+    let mut form = item_form(&published.item, "1");
+    // The second material becomes optional (or required), and the way of running changes.
+    let material = &published.item.materials[1];
+    if material.required {
+        form.retain(|(k, _)| k != "m1_required");
+    } else {
+        form.push(("m1_required".into(), "on".into()));
+    }
+    let other_mode = onewindow_domain::catalogue::RunMode::ALL
+        .into_iter()
+        .find(|m| *m != published.item.run_mode)
+        .expect("another way of running");
+    for (k, v) in form.iter_mut() {
+        if k == "run_mode" {
+            *v = other_mode.as_str().to_string();
+        }
+    }
+    let saved = site.post_form(&admin, &path, &pairs(&form)).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+
+    let page = site.get(&admin, &path).await;
+    let changes = page
+        .body
+        .split("id=\"changes\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .expect("the comparison")
+        .to_string();
+    assert!(
+        changes.contains("<td>承诺时限（工作日，0 为即办）</td>"),
+        "{changes}"
+    );
+    assert!(
+        changes.contains(&format!(
+            "<td>申请材料 {} {} · 必交</td>",
+            material.key, material.name
+        )),
+        "{changes}"
+    );
+    assert!(changes.contains("<td>办理方式</td>"), "{changes}");
+    let zh = crate::i18n::Lang::ZhCn.messages();
+    assert!(changes.contains(&format!(
+        "<td>{}</td>",
+        zh.get(&format!("admin-run-mode-{}", other_mode.as_str()))
+    )));
+    assert!(changes.contains("<td>是</td>") && changes.contains("<td>否</td>"));
+    for raw in [
+        "promised_days",
+        "run_mode",
+        "materials[",
+        ".required",
+        "true",
+        "false",
+    ] {
+        assert!(
+            !changes.contains(raw),
+            "no field path or code {raw}: {changes}"
+        );
+    }
+
+    let english = site.get(&admin.clone().in_english(), &path).await;
+    assert!(
+        english.body.contains("<td>Promised limit"),
+        "{}",
+        english.body
+    );
+    assert!(
+        english
+            .body
+            .contains(&format!("<td>Material {} ", material.key))
     );
 }
 
@@ -194,7 +276,8 @@ async fn accounts_are_created_with_errors_next_to_their_fields() {
                 ("username", "wangwu"),
                 ("display_name", "王五"),
                 ("password", "short"),
-                ("posts", "reviewer:SCJGJ"),
+                ("post0_role", "reviewer"),
+                ("post0_department", "SCJGJ"),
             ],
         )
         .await;
@@ -207,6 +290,11 @@ async fn accounts_are_created_with_errors_next_to_their_fields() {
         bad.body.contains("value=\"wangwu\""),
         "what was typed stays"
     );
+    assert!(
+        bad.body
+            .contains("<option value=\"SCJGJ\" selected>市场监督管理局</option>"),
+        "the chosen department stays chosen"
+    );
     let good = site
         .post_form(
             &admin,
@@ -215,14 +303,310 @@ async fn accounts_are_created_with_errors_next_to_their_fields() {
                 ("username", "wangwu"),
                 ("display_name", "王五"),
                 ("password", "a-long-enough-secret"),
-                ("posts", "reviewer:SCJGJ clerk@county-hall"),
+                ("post0_role", "reviewer"),
+                ("post0_department", "SCJGJ"),
+                ("post0_centre", ""),
+                ("post1_role", "clerk"),
+                ("post1_department", ""),
+                ("post1_centre", "county-hall"),
+                ("post2_role", ""),
             ],
         )
         .await;
-    assert_eq!(good.status, StatusCode::OK);
+    assert_eq!(good.status, StatusCode::OK, "{}", good.body);
     assert!(good.body.contains("账号 wangwu 已创建"));
     let user = site.login("wangwu", "a-long-enough-secret").await;
     assert!(user.session.is_some());
+}
+
+/// The creation form offers roles, departments and centres by name, one row per post, with
+/// an empty row to add one; "add" draws one more row and saves nothing.
+#[tokio::test]
+async fn posts_are_chosen_with_pickers_by_name() {
+    let site = site().await;
+    let admin = site.login("admin", "guanli-2026").await;
+    let page = site.get(&admin, "/admin/users").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("name=\"post0_role\""), "{}", page.body);
+    assert!(
+        page.body
+            .contains("<option value=\"reviewer\" data-takes=\"department\">审查人</option>")
+    );
+    assert!(
+        page.body
+            .contains("<option value=\"SCJGJ\">市场监督管理局</option>")
+    );
+    assert!(
+        page.body
+            .contains("<option value=\"county-hall\">宁海县行政服务中心</option>")
+    );
+    assert!(page.body.contains("添加岗位"));
+    assert!(!page.body.contains("reviewer:SCJGJ"), "no typed posts");
+    // The demo reviewer's posts read as names in the list.
+    assert!(page.body.contains("审查人 · 市场监督管理局"));
+
+    let added = site
+        .post_form(
+            &admin,
+            "/admin/users",
+            &[
+                ("username", "zhaoliu"),
+                ("post0_role", "clerk"),
+                ("post0_centre", "county-hall"),
+                ("post1_role", ""),
+                ("add", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK);
+    assert!(
+        added.body.contains("name=\"post2_role\""),
+        "two empty rows after the clerk's"
+    );
+    assert!(added.body.contains("value=\"zhaoliu\""));
+    assert!(
+        site.service
+            .user(&site_admin(&site).await, "zhaoliu")
+            .await
+            .is_err(),
+        "nothing saved"
+    );
+    let removed = site
+        .post_form(
+            &admin,
+            "/admin/users",
+            &[
+                ("username", "zhaoliu"),
+                ("post0_role", "clerk"),
+                ("post0_centre", "county-hall"),
+                ("post1_role", "reviewer"),
+                ("post1_department", "SCJGJ"),
+                ("remove", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::OK);
+    assert!(
+        removed
+            .body
+            .contains("<option value=\"reviewer\" data-takes=\"department\" selected>")
+    );
+    assert!(
+        !removed
+            .body
+            .contains("<option value=\"clerk\" data-takes=\"centre\" selected>")
+    );
+}
+
+async fn site_admin(site: &crate::pages::testing::TestSite) -> onewindow_app::Actor {
+    site.service
+        .authenticate(
+            &site
+                .login("admin", "guanli-2026")
+                .await
+                .session
+                .expect("session"),
+            "test",
+        )
+        .await
+        .expect("admin")
+        .actor
+}
+
+#[tokio::test]
+async fn the_administrator_creates_a_reviewer_through_the_pickers_and_a_clerk_without_a_centre_is_refused_at_its_row()
+ {
+    let site = site().await;
+    let admin = site.login("admin", "guanli-2026").await;
+    let created = site
+        .post_form(
+            &admin,
+            "/admin/users",
+            &[
+                ("username", "sunqi"),
+                ("display_name", "孙七"),
+                ("password", "a-long-enough-secret"),
+                ("post0_role", "reviewer"),
+                ("post0_department", "SCJGJ"),
+                ("post0_centre", ""),
+                ("post1_role", ""),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let user = site
+        .service
+        .user(&site_admin(&site).await, "sunqi")
+        .await
+        .expect("created");
+    assert_eq!(
+        user.posts,
+        vec![Post::new(Role::Reviewer).in_department("SCJGJ")]
+    );
+
+    // A clerk without a centre, in the second row: refused by the domain's check, the message
+    // in Chinese beside that row and naming it.
+    let refused = site
+        .post_form(
+            &admin,
+            "/admin/users",
+            &[
+                ("username", "zhouba"),
+                ("display_name", "周八"),
+                ("password", "a-long-enough-secret"),
+                ("post0_role", "reviewer"),
+                ("post0_department", "SCJGJ"),
+                ("post1_role", "clerk"),
+                ("post1_centre", ""),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains(
+            "<p class=\"field-error\" id=\"new-post1-error\">第 2 个岗位：综合受理员岗位需要选择服务中心。</p>"
+        ),
+        "{}",
+        refused.body
+    );
+    assert!(
+        !refused.body.contains("needs a service centre"),
+        "no English"
+    );
+    assert!(
+        site.service
+            .user(&site_admin(&site).await, "zhouba")
+            .await
+            .is_err()
+    );
+
+    // Editing an account: the same pickers, the same check.
+    let edit = site.get(&admin, "/admin/users/sunqi").await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert!(
+        edit.body
+            .contains("<option value=\"SCJGJ\" selected>市场监督管理局</option>")
+    );
+    let saved = site
+        .post_form(
+            &admin,
+            "/admin/users/sunqi/posts",
+            &[
+                ("post0_role", "approver"),
+                ("post0_department", "SCJGJ"),
+                ("post1_role", "clerk"),
+                ("post1_centre", "county-hall"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let user = site
+        .service
+        .user(&site_admin(&site).await, "sunqi")
+        .await
+        .expect("user");
+    assert_eq!(
+        user.posts,
+        vec![
+            Post::new(Role::Approver).in_department("SCJGJ"),
+            Post::new(Role::Clerk).at_centre("county-hall"),
+        ]
+    );
+    let refused = site
+        .post_form(
+            &admin,
+            "/admin/users/sunqi/posts",
+            &[("post0_role", "clerk"), ("post0_department", "SCJGJ")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains(
+            "第 1 个岗位：综合受理员岗位需要选择服务中心。 第 1 个岗位：综合受理员岗位不选部门。"
+        ),
+        "{}",
+        refused.body
+    );
+}
+
+/// "重置密码": a new password shown once, the old one dead, the sessions ended, audited;
+/// administrators only, and only with the form's CSRF token.
+#[tokio::test]
+async fn the_administrator_resets_a_password_and_sees_the_new_one_once() {
+    let site = site().await;
+    let admin = site.login("admin", "guanli-2026").await;
+    let clerk = site.login("clerk", "chuangkou-2026").await;
+    let page = site.get(&admin, "/admin/users/clerk").await;
+    assert!(page.body.contains("重置密码"));
+    assert!(
+        page.body
+            .contains("action=\"/admin/users/clerk/reset-password\"")
+    );
+
+    let forged = site
+        .post_form(
+            &admin,
+            "/admin/users/clerk/reset-password",
+            &[("csrf_token", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let by_clerk = site
+        .post_form(&clerk, "/admin/users/clerk/reset-password", &[])
+        .await;
+    assert_eq!(by_clerk.status, StatusCode::FORBIDDEN);
+    assert!(
+        site.service
+            .login("clerk", "chuangkou-2026", "test")
+            .await
+            .is_ok()
+    );
+
+    let reset = site
+        .post_form(&admin, "/admin/users/clerk/reset-password", &[])
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    assert_eq!(reset.headers["cache-control"], "no-store");
+    assert!(reset.body.contains("账号 clerk 的密码已重置"));
+    let password = reset
+        .body
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .expect("the new password is shown")
+        .to_string();
+    assert!(password.len() >= 10);
+
+    assert!(
+        site.service
+            .login("clerk", "chuangkou-2026", "test")
+            .await
+            .is_err(),
+        "the old password no longer works"
+    );
+    assert!(site.service.login("clerk", &password, "test").await.is_ok());
+    // The clerk's session ended with the old password.
+    let after = site.get(&clerk, "/window").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    // Shown once: the account page does not show it again.
+    let again = site.get(&admin, "/admin/users/clerk").await;
+    assert!(!again.body.contains(&password));
+    // Audited.
+    let audit = onewindow_store::audit::search(
+        site.service.store().readers(),
+        &onewindow_store::audit::AuditFilter {
+            action: Some("user.reset_password".into()),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.entry.target == "user:clerk" && r.entry.actor == "admin")
+    );
 }
 
 #[tokio::test]
