@@ -1066,6 +1066,125 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_case_with_two_visits_shows_them_and_never_claims_at_most_once() {
+        let app = app().await;
+        let clerk = app.log_in(CLERK).await;
+        let case = app.file(&clerk, "county-hall", FOOD, &["M01"]).await;
+        let path = format!("/window/cases/{}", case.number);
+        let visits = |page: &str| {
+            let at = page.find(r#"id="case-visits""#).expect("the visits");
+            let end = page[at..].find("</dd>").map_or(page.len(), |e| at + e);
+            page[at..end].to_string()
+        };
+        // Filed, no visit yet: the visits so far, no claim.
+        let page = app.get(&clerk, &path).await;
+        let line = visits(&page.body);
+        assert!(line.contains("已到场 0 次"), "{line}");
+        assert!(!line.contains("最多跑一次"), "{line}");
+
+        app.run(
+            &clerk,
+            &case.id,
+            CaseCommand::RecordVisit {
+                purpose: "提交申请材料".into(),
+                extra_visit_reason: None,
+            },
+        )
+        .await;
+        let line = visits(&app.get(&clerk, &path).await.body);
+        assert!(line.contains("已到场 1 次"), "{line}");
+        assert!(!line.contains("最多跑一次"), "one visit, not done: {line}");
+
+        app.run(
+            &clerk,
+            &case.id,
+            CaseCommand::RecordVisit {
+                purpose: "核验原件".into(),
+                extra_visit_reason: Some("原件须当面核验".into()),
+            },
+        )
+        .await;
+        let page = app.get(&clerk, &path).await;
+        let line = visits(&page.body);
+        assert!(line.contains("已到场 2 次"), "{line}");
+        assert!(line.contains(zh("window-more-than-once")), "{line}");
+        assert!(!page.body.contains("已实现"), "{}", page.body);
+    }
+
+    #[tokio::test]
+    async fn the_applicant_sees_the_visits_so_far_and_no_claim_while_the_case_runs() {
+        use onewindow_domain::case::{Applicant, ApplicantKind, Channel};
+        let site = crate::pages::testing::site().await;
+        let actor = |name: &'static str, password: &'static str| {
+            let service = site.service.clone();
+            async move {
+                let grant = service.login(name, password, "test").await.expect("login");
+                service
+                    .authenticate(&grant.token, "test")
+                    .await
+                    .expect("session")
+                    .actor
+            }
+        };
+        let citizen = actor("citizen", "shimin-2026").await;
+        let clerk = actor("clerk", "chuangkou-2026").await;
+        let item = onewindow_store::catalogue::all_items(site.service.store().readers())
+            .await
+            .expect("items")
+            .into_iter()
+            .find(|p| p.item.promised_days == 5 && p.item.department == "SCJGJ")
+            .expect("a 5-day item");
+        let filed = site
+            .service
+            .submit_case(
+                &citizen,
+                onewindow_app::service::SubmitCase {
+                    item_code: item.item.code.clone(),
+                    applicant: Applicant {
+                        kind: ApplicantKind::Person,
+                        name: "林晓梅".into(),
+                        id_number: citizen.principal.identity.clone().expect("identity"),
+                        phone: None,
+                    },
+                    channel: Channel::Online,
+                    centre: "county-hall".into(),
+                    materials: vec!["M01".into()],
+                },
+                None,
+            )
+            .await
+            .expect("filed");
+        let mut version = filed.case.version;
+        for (purpose, reason) in [("提交申请材料", None), ("核验原件", Some("原件须当面核验"))]
+        {
+            version = site
+                .service
+                .execute(
+                    &clerk,
+                    &filed.case.number,
+                    version,
+                    CaseCommand::RecordVisit {
+                        purpose: purpose.into(),
+                        extra_visit_reason: reason.map(str::to_string),
+                    },
+                )
+                .await
+                .expect("a visit")
+                .version;
+        }
+        let visitor = site.login("citizen", "shimin-2026").await;
+        let page = site
+            .get(&visitor, &format!("/my/cases/{}", filed.case.id))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        let at = page.body.find(r#"id="case-visits""#).expect("the visits");
+        let line = &page.body[at..at + page.body[at..].find("</dd>").expect("the end")];
+        assert!(line.contains("已到现场 2 次"), "{line}");
+        assert!(!page.body.contains("已实现"), "{}", page.body);
+        assert!(!line.contains("最多跑一次"), "{line}");
+    }
+
+    #[tokio::test]
     async fn a_notice_that_leaves_a_missing_material_unticked_is_refused_and_says_so() {
         let app = app().await;
         let clerk = app.log_in(CLERK).await;

@@ -504,8 +504,13 @@ pub(super) fn case_page(
         accepted: case.accepted_on.map(|d| t.date(&d)),
         due,
         left: left.map(|n| left_view(t, n, case.clock.as_ref().map_or(0, |c| c.total_limit()))),
-        visits: t.fill1("applicant-visits-n", "n", detail.visit_count.to_string()),
-        at_most_once: detail.at_most_once,
+        // The claim "已实现最多跑一次" only of a case that is done; before, the visits so far.
+        visits: if case_view::at_most_once_kept(case) {
+            t.fill1("applicant-visits-n", "n", detail.visit_count.to_string())
+        } else {
+            case_view::count(t, "applicant-visits-so-far", detail.visit_count as i64)
+        },
+        at_most_once: case_view::at_most_once_kept(case),
         steps,
         materials,
         decision,

@@ -2,6 +2,19 @@
 
 use super::*;
 
+/// Whether a page may say that "at most once" (最多跑一次) was kept: only of a case that is done
+/// (decided, then delivered or closed: no visit is still to come, such as fetching the result)
+/// with at most one visit in person. Before that the pages say the visits so far, never the
+/// claim; a case with two visits never gets it.
+pub fn at_most_once_kept(case: &Case) -> bool {
+    once_kept(case.status, case.decision.is_some(), case.visits.len())
+}
+
+/// [`at_most_once_kept`] on the facts it reads.
+pub fn once_kept(status: Status, decided: bool, visits: usize) -> bool {
+    decided && matches!(status, Status::Delivered | Status::Closed) && visits <= 1
+}
+
 /// The names of an item's materials by key: `营业执照（M03）`.
 #[derive(Debug, Clone, Default)]
 pub struct MaterialNames(HashMap<String, String>);
@@ -94,6 +107,7 @@ pub struct CaseView {
     pub visit_count_text: String,
     /// The count with its unit: "0 次", "1 visit".
     pub visits_text: String,
+    /// "At most once" was kept: the case is done with at most one visit ([`at_most_once_kept`]).
     pub at_most_once: bool,
     pub closed_on: Option<String>,
 }
@@ -183,7 +197,7 @@ impl CaseView {
             visit_count: detail.visit_count,
             visit_count_text: count(t, "window-visit-count", detail.visit_count as i64),
             visits_text: count(t, "window-visits", detail.visit_count as i64),
-            at_most_once: detail.at_most_once,
+            at_most_once: at_most_once_kept(case),
             closed_on: case.closed_on.as_ref().map(|d| t.date(d)),
         }
     }

@@ -216,8 +216,12 @@ mod tests {
             assert!(!body.contains(&format!("（{login}，")), "no login {login}");
         }
 
-        // No visit recorded yet: a count with its unit, not a bare 0.
-        assert!(body.contains("到场次数</dt><dd>0 次 "), "zero visits");
+        // No visit recorded yet: a count with its unit, not a bare 0 (and, decided but not
+        // delivered, no claim of "at most once" yet).
+        assert!(
+            body.contains(r#"到场次数</dt><dd id="case-visits">已到场 0 次</dd>"#),
+            "zero visits"
+        );
         let receipt = site
             .get(&clerk, &format!("/window/cases/{number}/receipt"))
             .await;
@@ -237,7 +241,11 @@ mod tests {
                 .contains("Ninghai County Administrative Service Centre")
         );
         assert!(english.body.contains("Market Supervision Administration"));
-        assert!(english.body.contains("<dd>0 visits "));
+        assert!(
+            english
+                .body
+                .contains(r#"<dd id="case-visits">0 visits so far</dd>"#)
+        );
 
         let reviewer = site.login("reviewer", "shencha-2026").await;
         let desk = site.get(&reviewer, &format!("/desk/cases/{number}")).await;

@@ -171,3 +171,34 @@ fn waiting_reads_in_one_unit() {
     assert_eq!(waited(en, 6000, Some(3)), "3 working days");
     assert_eq!(waited(en, 2 * 24 * 60, Some(0)), "under a working day");
 }
+
+#[test]
+fn at_most_once_is_claimed_only_of_a_case_that_is_done_with_one_visit_at_most() {
+    use Status::*;
+    // Done: decided, then delivered or closed, with 0 or 1 visit.
+    for status in [Delivered, Closed] {
+        assert!(once_kept(status, true, 0));
+        assert!(once_kept(status, true, 1));
+        assert!(!once_kept(status, true, 2), "two visits: never the claim");
+    }
+    // Not done yet: the result may still be fetched in person.
+    for status in [
+        Submitted,
+        PreReview,
+        SupplementRequested,
+        Accepted,
+        InReview,
+        Suspended,
+        Approved,
+        Denied,
+        ResultIssued,
+    ] {
+        for visits in 0..3 {
+            assert!(!once_kept(status, true, visits), "{status:?} {visits}");
+            assert!(!once_kept(status, false, visits), "{status:?} {visits}");
+        }
+    }
+    // Turned away or withdrawn and closed without a decision: nothing was done to claim.
+    assert!(!once_kept(Closed, false, 1));
+    assert!(!once_kept(Rejected, false, 1));
+}
