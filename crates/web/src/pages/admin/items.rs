@@ -220,6 +220,7 @@ pub(super) async fn save_item(
     if let Some(mode) = RunMode::parse(&text("run_mode")) {
         item.run_mode = mode;
     }
+    item.decision_without_proposal = form.contains_key("decision_without_proposal");
     item.fee.charged = form.contains_key("fee_charged");
     item.fee.description = text("fee_description");
     let licence = text("result_licence_type");
@@ -298,6 +299,7 @@ pub(super) const ITEM_FIELDS: &[&str] = &[
     "statutory_days",
     "promised_days",
     "visits_required",
+    "decision_without_proposal",
 ];
 
 pub(super) async fn publish(

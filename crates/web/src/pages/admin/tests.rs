@@ -143,6 +143,56 @@ async fn a_draft_is_compared_then_published_and_a_broken_one_is_refused_with_the
     );
 }
 
+#[tokio::test]
+async fn only_an_immediate_item_is_decided_without_a_review_opinion() {
+    let site = site().await;
+    let admin = site.login("admin", "guanli-2026").await;
+    let items = onewindow_store::catalogue::all_items(site.service.store().readers())
+        .await
+        .expect("items");
+    // The demo lets the approver decide its immediate items on the spot.
+    let immediate = items
+        .iter()
+        .find(|p| p.item.is_immediate())
+        .expect("an immediate item");
+    assert!(immediate.item.decision_without_proposal);
+    let page = site
+        .get(&admin, &format!("/admin/items/{}", immediate.item.code))
+        .await;
+    assert!(
+        page.body
+            .contains(r#"name="decision_without_proposal" aria-describedby="decision-without-proposal-hint" checked"#)
+    );
+    // Any other item goes through 受理 → 审查 → 决定: ticking the box is refused at publishing.
+    let published = first_item(&site).await;
+    assert!(!published.item.is_immediate());
+    let path = format!("/admin/items/{}", published.item.code);
+    let mut form = item_form(&published.item, &published.item.promised_days.to_string());
+    form.push(("decision_without_proposal".into(), "on".into()));
+    let saved = site.post_form(&admin, &path, &pairs(&form)).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let refused = site
+        .post_form(&admin, &format!("{path}/publish"), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains(r#"id="decision-without-proposal-error">只有即办件"#),
+        "{}",
+        refused.body
+    );
+    assert!(
+        !site
+            .service
+            .item(&published.item.code)
+            .await
+            .expect("item")
+            .item
+            .decision_without_proposal
+    );
+}
+
 /// The comparison of a draft with the published item names each field as the item form does,
 /// in the page's language, and shows coded values by their names.
 #[tokio::test]
