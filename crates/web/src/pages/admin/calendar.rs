@@ -11,8 +11,10 @@ use axum::routing::{get, post};
 use onewindow_app::calendar::CalendarOverview;
 use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
+use onewindow_domain::calendar::CalendarDataError;
 use serde::Deserialize;
 
+use crate::i18n::Messages;
 use crate::pages::guard::{Admin, CarriesCsrf, CsrfForm};
 use crate::pages::page_error::{OrPage, PageResult};
 use crate::pages::{Chrome, PageCtx, render, see_other};
@@ -128,12 +130,8 @@ async fn load_notice(
             "/admin/calendar?loaded={}&moved={}&earlier={}",
             loaded.year, loaded.deadlines_moved, loaded.moved_earlier
         ))),
-        Err(AppError::Invalid(errors)) => {
-            let error = errors
-                .iter()
-                .map(|e| e.reason.clone())
-                .collect::<Vec<_>>()
-                .join("; ");
+        Err(AppError::Invalid(_)) => {
+            let error = notice_error(&service, ctx.chrome.t, &form.notice);
             page(
                 &service,
                 &ctx,
@@ -145,6 +143,131 @@ async fn load_notice(
             .await
         }
         Err(e) => Err(ctx.app_error(e).into()),
+    }
+}
+
+/// Why a notice was refused, in the page's language. The service answers with the domain's
+/// English words; the pure check it ran (`Calendar::with_notice`) is asked again on the calendar
+/// in force for the typed error, which the page words itself. Should the check pass now (a
+/// notice loaded in between), a general message says the notice was not loaded.
+fn notice_error(service: &Service, t: &Messages, notice: &str) -> String {
+    match service.calendar().as_ref().clone().with_notice(notice) {
+        Err(e) => data_error_text(t, &e),
+        Ok(_) => t.get("admin-calendar-error-other").to_string(),
+    }
+}
+
+/// "holiday notice for 2027, line 3 (days[1])" → "第 3 行（第 2 个日期）": the domain writes
+/// where a notice is wrong in this one shape (`Calendar::with_notice`); any other shape is shown
+/// as it is.
+fn location_text(t: &Messages, location: &str) -> String {
+    let Some(rest) = location.strip_prefix("holiday notice for ") else {
+        return location.to_string();
+    };
+    let Some((_, rest)) = rest.split_once(", ") else {
+        return location.to_string();
+    };
+    let index = |text: &str| {
+        text.split_once("days[")
+            .and_then(|(_, r)| r.split(']').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .map(|i| (i + 1).to_string())
+    };
+    if let Some(line_part) = rest.strip_prefix("line ") {
+        let line = line_part.split_whitespace().next().unwrap_or_default();
+        if let Some(n) = index(line_part) {
+            return t.fill("admin-calendar-at-line", &[("line", line), ("n", &n)]);
+        }
+    } else if let Some(n) = index(rest) {
+        return t.fill1("admin-calendar-at-day", "n", n);
+    }
+    location.to_string()
+}
+
+/// The typed error of a notice in the page's language.
+fn data_error_text(t: &Messages, e: &CalendarDataError) -> String {
+    let date = |d: &chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    match e {
+        CalendarDataError::Json { message, .. } => {
+            // serde's message ends "at line L column C"; the place is what helps.
+            let place = message
+                .rsplit_once(" at line ")
+                .and_then(|(_, rest)| rest.split_once(" column "))
+                .map(|(line, column)| {
+                    t.fill(
+                        "admin-calendar-error-json-at",
+                        &[("line", line), ("column", column.trim())],
+                    )
+                });
+            place.unwrap_or_else(|| t.get("admin-calendar-error-json").to_string())
+        }
+        CalendarDataError::BadDate {
+            location, value, ..
+        } => t.fill(
+            "admin-calendar-error-bad-date",
+            &[("at", &location_text(t, location)), ("value", value)],
+        ),
+        CalendarDataError::YearOutOfRange { year } => {
+            t.fill1("admin-calendar-error-year-range", "year", year.to_string())
+        }
+        CalendarDataError::EmptyYear { year } => {
+            t.fill1("admin-calendar-error-empty-year", "year", year.to_string())
+        }
+        CalendarDataError::DuplicateYear { year } => t.fill1(
+            "admin-calendar-error-duplicate-year",
+            "year",
+            year.to_string(),
+        ),
+        CalendarDataError::DateOutsideNoticeYear { year, date: d } => t.fill(
+            "admin-calendar-error-outside-year",
+            &[("year", &year.to_string()), ("date", &date(d))],
+        ),
+        CalendarDataError::ConflictingDay { location, date: d } => t.fill(
+            "admin-calendar-error-conflicting",
+            &[("at", &location_text(t, location)), ("date", &date(d))],
+        ),
+        CalendarDataError::DuplicateDay { location, date: d } => t.fill(
+            "admin-calendar-error-duplicate-day",
+            &[("at", &location_text(t, location)), ("date", &date(d))],
+        ),
+        CalendarDataError::WeekdayMadeWorking {
+            location, date: d, ..
+        } => t.fill(
+            "admin-calendar-error-weekday-working",
+            &[("at", &location_text(t, location)), ("date", &date(d))],
+        ),
+        CalendarDataError::DateOutsideNoticeWeek {
+            location,
+            year,
+            date: d,
+        } => t.fill(
+            "admin-calendar-error-outside-week",
+            &[
+                ("at", &location_text(t, location)),
+                ("date", &date(d)),
+                ("year", &year.to_string()),
+                ("previous", &(year - 1).to_string()),
+            ],
+        ),
+        CalendarDataError::WrongYear { year, expected, .. } => t.fill(
+            "admin-calendar-error-wrong-year",
+            &[
+                ("year", &year.to_string()),
+                ("expected", &expected.to_string()),
+            ],
+        ),
+        CalendarDataError::DateNotCovered {
+            location,
+            date: d,
+            year,
+        } => t.fill(
+            "admin-calendar-error-not-covered",
+            &[
+                ("at", &location_text(t, location)),
+                ("date", &date(d)),
+                ("year", &year.to_string()),
+            ],
+        ),
     }
 }
 
@@ -188,10 +311,60 @@ mod tests {
             .post_form(&admin, "/admin/calendar/notices", &[("notice", twice)])
             .await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // In Chinese on a Chinese page, naming the line and the day.
         assert!(
             refused
                 .body
-                .contains("line 3 (days[1]): 2027-01-01 is listed twice"),
+                .contains("第 3 行（第 2 个日期）：2027-01-01 重复列出。"),
+            "{}",
+            refused.body
+        );
+        assert!(!refused.body.contains("is listed twice"), "no English");
+        let english = site
+            .post_form(
+                &admin.clone().in_english(),
+                "/admin/calendar/notices",
+                &[("notice", twice)],
+            )
+            .await;
+        assert!(
+            english
+                .body
+                .contains("line 3 (day 2): 2027-01-01 is listed twice.")
+        );
+        // A notice that is not JSON, and one of a weekday made a working day, in Chinese too.
+        let broken = site
+            .post_form(
+                &admin,
+                "/admin/calendar/notices",
+                &[("notice", "{\"year\": 2027,")],
+            )
+            .await;
+        assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            broken.body.contains("不是有效的节假日安排文件"),
+            "{}",
+            broken.body
+        );
+        let weekday = "{\"year\": 2027, \"days\": [{\"name\": \"元旦\", \"date\": \"2027-01-04\", \"isOffDay\": false}]}";
+        let refused = site
+            .post_form(&admin, "/admin/calendar/notices", &[("notice", weekday)])
+            .await;
+        assert!(
+            refused
+                .body
+                .contains("2027-01-04 不是周六或周日，不能作为调休上班日"),
+            "{}",
+            refused.body
+        );
+        let wrong_year = "{\"year\": 2029, \"days\": [{\"name\": \"元旦\", \"date\": \"2029-01-01\", \"isOffDay\": true}]}";
+        let refused = site
+            .post_form(&admin, "/admin/calendar/notices", &[("notice", wrong_year)])
+            .await;
+        assert!(
+            refused
+                .body
+                .contains("这是 2029 年的安排，日历下一步只能载入 2027 年的安排"),
             "{}",
             refused.body
         );
