@@ -451,6 +451,11 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                 eprintln!("published {bundles} joint-approval bundles (onewindow report bundles)");
             }
             seed_demo_region(&service).await?;
+            // After the region: the zone's project leaves out the assessments the zone has done.
+            let projects = service.seed_demo_projects().await?;
+            if projects > 0 {
+                eprintln!("registered {projects} investment projects the demo agent follows");
+            }
             users::print_demo_accounts()?;
             serve_until_stopped(service, &serve).await?;
         }
