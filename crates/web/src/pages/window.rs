@@ -378,6 +378,7 @@ async fn case_page_data(
         people,
         names,
     } = CaseReading::load(service, ctx, id).await?;
+    let errors = errors.name_materials(t, &names);
     let case = &detail.case;
     let materials = case_view::material_rows(t, case, item.as_ref(), &files, FILES);
     let missing = case.missing_materials();
@@ -1211,7 +1212,13 @@ mod tests {
             .await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(refused.body.contains(zh("window-field-error-missing")));
-        assert!(refused.body.contains("还缺：M03。"), "{}", refused.body);
+        // The reason names the material, not its key.
+        assert!(
+            refused.body.contains("还缺：食品安全管理制度。"),
+            "{}",
+            refused.body
+        );
+        assert!(!refused.body.contains("还缺：M03"));
         assert!(refused.body.contains(zh("window-notice-unticked")));
         // What the clerk sent is shown again.
         assert!(refused.body.contains(r#"value="M03" aria-invalid="true""#));

@@ -56,6 +56,16 @@ pub struct FormErrors {
 }
 
 impl FormErrors {
+    /// Names the materials a reason lists by key: the service writes "also missing: B02, B03",
+    /// the page knows the case's materials and shows "还缺：营业执照、场所平面布置图". A word
+    /// that is not one of the case's material keys stays as it is.
+    pub fn name_materials(mut self, t: &Messages, names: &MaterialNames) -> Self {
+        for message in &mut self.messages {
+            message.detail = name_material_keys(t, names, &message.detail);
+        }
+        self
+    }
+
     /// The message of `field` if `form` was the refused one.
     pub fn field(&self, form: &str, field: &str) -> Option<&FieldMessage> {
         if self.form != form {
@@ -201,4 +211,45 @@ pub fn field_message_key(field: &str) -> &'static str {
         "version" => "window-field-error-version",
         _ => "window-field-error-other",
     }
+}
+
+/// `text` with each material key of the case replaced by the material's name, and the ", "
+/// between two listed materials by the list separator of the reader's language.
+fn name_material_keys(t: &Messages, names: &MaterialNames, text: &str) -> String {
+    let separator = if t.lang() == Lang::En { ", " } else { "、" };
+    let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    // Words (runs of key characters) and the text between them, in order.
+    let mut pieces: Vec<(bool, &str)> = Vec::new();
+    let mut start = 0;
+    let mut in_word = false;
+    for (i, c) in text.char_indices() {
+        if is_key_char(c) != in_word {
+            if i > start {
+                pieces.push((in_word, &text[start..i]));
+            }
+            start = i;
+            in_word = !in_word;
+        }
+    }
+    if start < text.len() {
+        pieces.push((in_word, &text[start..]));
+    }
+    let known = |word: &str| names.name(word) != word;
+    let mut out = String::with_capacity(text.len());
+    for (i, (is_word, piece)) in pieces.iter().enumerate() {
+        if *is_word && known(piece) {
+            out.push_str(&names.name(piece));
+        } else if !is_word
+            && piece.trim() == ","
+            && i > 0
+            && pieces[i - 1].0
+            && known(pieces[i - 1].1)
+            && pieces.get(i + 1).is_some_and(|(w, p)| *w && known(p))
+        {
+            out.push_str(separator);
+        } else {
+            out.push_str(piece);
+        }
+    }
+    out
 }
