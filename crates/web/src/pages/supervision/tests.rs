@@ -93,6 +93,11 @@ async fn the_supervisor_opens_any_case_read_only_from_the_monitor() {
         "the department by name"
     );
     assert!(page.body.contains("已超期 1 个工作日"), "the clock");
+    assert!(
+        page.body.contains("宁海县行政服务中心"),
+        "the centre by name"
+    );
+    assert!(!page.body.contains("county-hall"), "no centre code");
     assert!(page.body.contains("id=\"materials\""), "the materials");
     assert!(page.body.contains("id=\"history-title\""), "the history");
     assert!(page.body.contains("受理"), "the acceptance in the history");
@@ -237,6 +242,19 @@ async fn the_supervisor_reads_the_assessment_on_a_page() {
     assert!(page.body.contains("绩效考核"));
     assert!(page.body.contains("按期得分"), "the components");
     assert!(page.body.contains("value=\"2026-11-01\""));
+    // The centres' ranking names each centre, never its code.
+    let centres = site
+        .get(
+            &supervisor,
+            "/monitor/assessment?unit=centre&from=2026-11-01&to=2026-11-30",
+        )
+        .await;
+    assert!(
+        centres.body.contains("<td>宁海县行政服务中心"),
+        "{}",
+        centres.body
+    );
+    assert!(!centres.body.contains("county-hall"), "no centre code");
     for unit in ["department", "centre", "staff"] {
         let page = site
             .get(&supervisor, &format!("/monitor/assessment?unit={unit}"))
