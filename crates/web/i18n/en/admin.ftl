@@ -40,7 +40,6 @@ admin-diff-levels = Levels
 admin-diff-hall-allowed = May be in the hall
 admin-diff-hall-in-hall = In the hall
 admin-diff-hall-authorised = Window authorised to decide
-admin-diff-decision-without-proposal = Decided without a reviewer's proposal
 admin-diff-yes = Yes
 admin-diff-no = No
 admin-before = Published

@@ -40,7 +40,6 @@ admin-diff-levels = 实施层级
 admin-diff-hall-allowed = 可进驻大厅
 admin-diff-hall-in-hall = 已进驻大厅
 admin-diff-hall-authorised = 窗口授权到位
-admin-diff-decision-without-proposal = 无需审查意见即可决定
 admin-diff-yes = 是
 admin-diff-no = 否
 admin-before = 已发布

@@ -27,7 +27,7 @@ fn item_field_key(field: &str) -> Option<&'static str> {
         "hall.allowed" => "admin-diff-hall-allowed",
         "hall.in_hall" => "admin-diff-hall-in-hall",
         "hall.authorised" => "admin-diff-hall-authorised",
-        "decision_without_proposal" => "admin-diff-decision-without-proposal",
+        "decision_without_proposal" => "admin-item-decision-without-proposal",
         _ => return None,
     })
 }
