@@ -71,6 +71,7 @@ fn item(
         intermediary_services: vec![],
         fee: Fee::default(),
         result_licence_type: Some(licence.into()),
+        decision_without_proposal: false,
     }
 }
 
