@@ -4,6 +4,7 @@
 //! Every read goes through the service, which asks the one access policy: a supervisor of the
 //! county reads every case; department staff and clerks read what their posts cover.
 
+use crate::i18n::Messages;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -15,6 +16,8 @@ use onewindow_app::accounts::AuditQuery;
 use onewindow_domain::access::Role;
 use onewindow_domain::assessment::Ranked;
 use onewindow_domain::audit::{AuditRecord, Outcome};
+use onewindow_domain::case::Action;
+use onewindow_domain::circulation::TaskAction;
 use serde::Deserialize;
 
 use super::case_view::{self, CaseReading, CaseView, HistoryRow, MaterialRow, Names, TaskRowView};
@@ -272,12 +275,7 @@ fn audit_line(chrome: &Chrome, names: &Names, r: &AuditRecord) -> AuditLine {
         Some(("centre", code)) => names.centre(t, code),
         _ => e.target.clone(),
     };
-    let action_key = format!("monitor-audit-action-{}", e.action.replace('.', "-"));
-    let action = if t.has(&action_key) {
-        t.get(&action_key).to_string()
-    } else {
-        e.action.clone()
-    };
+    let action = audit_action_label(t, &e.action);
     AuditLine {
         seq: r.seq,
         at,
@@ -470,3 +468,24 @@ async fn assessment(
 
 #[cfg(test)]
 mod tests;
+
+/// What an audit record's action (`case.start-review`, `user.reset_password`) was, in the reader's
+/// words: a case's and a task's actions by the names their buttons have, the others by their own
+/// messages; an action the pages do not know stays as recorded.
+fn audit_action_label(t: &Messages, action: &str) -> String {
+    if let Some(a) = action.strip_prefix("case.").and_then(Action::parse) {
+        return t.get(case_view::action_key(a)).to_string();
+    }
+    if let Some(a) = action
+        .strip_prefix("task.")
+        .and_then(|name| TaskAction::ALL.into_iter().find(|a| a.as_str() == name))
+    {
+        return t.get(case_view::task_action_key(a)).to_string();
+    }
+    let key = format!("monitor-audit-action-{}", action.replace('.', "-"));
+    if t.has(&key) {
+        t.get(&key).to_string()
+    } else {
+        action.to_string()
+    }
+}

@@ -142,7 +142,10 @@ async fn the_supervisor_searches_the_audit_trail_on_a_page() {
 
     let page = site.get(&supervisor, "/monitor/audit").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("<table id=\"audit\">"));
+    assert!(page.body.contains("<table id=\"audit\" class=\"wide\">"));
+    // Every action in words, as its button says it: none as recorded (case.start-pre-review).
+    assert!(page.body.contains(">开始预审<"), "{}", page.body);
+    assert!(!page.body.contains(">case."), "an action left as its code");
     // Newest first: the supervisor's own login comes before the clerk's acceptance.
     let login = page.body.find("登录").expect("a login");
     let accept = page.body.find(">受理<").expect("the acceptance");
