@@ -948,7 +948,8 @@ mod tests {
         assert!(page.body.contains("class=\"light red\""));
         // Names, not codes: the department of the red clock and of the alert.
         assert!(
-            page.body.contains("<td>市场监督管理局</td>"),
+            page.body
+                .contains("<td data-label=\"部门\">市场监督管理局</td>"),
             "{}",
             page.body
         );
@@ -959,7 +960,7 @@ mod tests {
         assert!(
             english
                 .body
-                .contains("<td>Market Supervision Administration</td>")
+                .contains("<td data-label=\"Department\">Market Supervision Administration</td>")
         );
 
         let alert_id = site
