@@ -3,7 +3,7 @@
 
 use onewindow_domain::access::{self, CaseOperation, Decision, Operation, Role};
 use onewindow_domain::audit::Outcome;
-use onewindow_domain::bundle::{Bundle, BundleFigures, BundlePlan, PublishedBundle};
+use onewindow_domain::bundle::{Bundle, BundleFigures, BundlePlan, Equivalence, PublishedBundle};
 use onewindow_domain::case::{Case, Context};
 use onewindow_domain::circulation::TaskCommand;
 use onewindow_domain::monitor::Light;
@@ -134,6 +134,8 @@ impl Service {
     /// shows them beside the items.
     pub async fn bundles(&self) -> Result<Vec<BundleView>, AppError> {
         let published = bundle_rows::list(self.store().readers()).await?;
+        let groups = onewindow_store::equivalents::load(self.store().readers()).await?;
+        let equivalence = Equivalence::new(&groups);
         let mut views = Vec::with_capacity(published.len());
         for bundle in published {
             let mut items = Vec::with_capacity(bundle.bundle.members.len());
@@ -145,7 +147,10 @@ impl Service {
                 }
             }
             // A bundle that no longer resolves (a member withdrawn) is not offered.
-            if let Ok(plan) = bundle.bundle.resolve(bundle.version, &items) {
+            if let Ok(plan) = bundle
+                .bundle
+                .resolve_with(bundle.version, &items, &equivalence)
+            {
                 views.push(BundleView { bundle, plan });
             }
         }

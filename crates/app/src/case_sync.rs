@@ -3,7 +3,7 @@
 //! them, and the progress of the investment project a case is filed under.
 
 use onewindow_domain::access::{self, Principal};
-use onewindow_domain::bundle::BundlePlan;
+use onewindow_domain::bundle::{BundlePlan, Equivalence};
 use onewindow_domain::calendar::Calendar;
 use onewindow_domain::case::Case;
 use onewindow_domain::circulation::TaskAction;
@@ -16,6 +16,14 @@ use onewindow_store::{Conn, catalogue as catalogue_rows};
 use crate::case_policy::facts;
 use crate::clock::local_date;
 use crate::error::AppError;
+
+/// The stored list of equivalent materials (材料等同清单) as the rule that merges a bundle's
+/// materials: every plan of a bundle is resolved with it, so the portal, the API and a filed case
+/// ask the same materials.
+pub(crate) async fn equivalence(conn: &mut Conn) -> Result<Equivalence, AppError> {
+    let groups = onewindow_store::equivalents::load(&mut *conn).await?;
+    Ok(Equivalence::new(&groups))
+}
 
 /// The plan of a bundle's current version over the current items, or `None` when no bundle has
 /// this code. A bundle whose members are no longer all published cannot be filed.
@@ -32,9 +40,10 @@ pub(crate) async fn current_plan(
             items.push(item);
         }
     }
+    let equivalence = equivalence(&mut *conn).await?;
     published
         .bundle
-        .resolve(published.version, &items)
+        .resolve_with(published.version, &items, &equivalence)
         .map(Some)
         .map_err(|errors| {
             AppError::Invalid(

@@ -13,6 +13,7 @@ pub mod case_sync;
 pub mod catalogue_io;
 pub mod clock;
 pub mod demo;
+pub mod equivalents;
 pub mod error;
 pub mod files;
 pub mod jobs;

@@ -200,6 +200,87 @@ impl Equivalence {
     }
 }
 
+/// The longest material name in the list of equivalent materials, in characters (a material's
+/// name in the catalogue is a phrase; 200 leaves room for the longest statutory wording).
+pub const EQUIVALENT_NAME_MAX_CHARS: usize = 200;
+
+/// Checks the administrator's list of equivalent materials (材料等同清单) before it is stored,
+/// every problem at once: each name non-empty once trimmed, at most
+/// [`EQUIVALENT_NAME_MAX_CHARS`] characters, no control character; at least two names in a group
+/// (a group of one says nothing); no name twice in a group. A name may stand in two groups: that
+/// joins them, as [`Equivalence::new`] says.
+pub fn check_equivalent_groups(groups: &[Vec<String>]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (i, group) in groups.iter().enumerate() {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        for (j, name) in group.iter().enumerate() {
+            let field = format!("groups[{i}][{j}]");
+            let name = name.trim();
+            if name.is_empty() {
+                errors.push(FieldError::new(field, "must not be empty"));
+                continue;
+            }
+            if let Some(problem) =
+                crate::validation::text_problem(name, EQUIVALENT_NAME_MAX_CHARS, false)
+            {
+                errors.push(FieldError::new(field, problem));
+                continue;
+            }
+            if !seen.insert(name) {
+                errors.push(FieldError::new(
+                    field,
+                    format!("{name} is already in this group"),
+                ));
+            }
+        }
+        if group.iter().filter(|n| !n.trim().is_empty()).count() < 2 {
+            errors.push(FieldError::new(
+                format!("groups[{i}]"),
+                "a group names at least two materials",
+            ));
+        }
+    }
+    errors
+}
+
+/// The groups as they are stored: names trimmed, nothing else changed (the order of the groups
+/// and of the names in them decides which name a bundle asks, see [`Equivalence::new`]).
+pub fn normalise_equivalent_groups(groups: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    groups
+        .into_iter()
+        .map(|g| g.into_iter().map(|n| n.trim().to_string()).collect())
+        .collect()
+}
+
+/// The list as an administrator types it: one group per line, names separated by "、" or ";"
+/// (full or half width). Blank lines are skipped; each group keeps its line number (from 1) so
+/// that a form can say which line is wrong. Empty names between two separators are kept, for the
+/// check to name them.
+pub fn parse_equivalent_lines(text: &str) -> Vec<(usize, Vec<String>)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            let names = line
+                .trim()
+                .trim_end_matches(['、', ';', '；'])
+                .split(['、', ';', '；'])
+                .map(|n| n.trim().to_string())
+                .collect();
+            (i + 1, names)
+        })
+        .collect()
+}
+
+/// The list written back as lines, the way [`parse_equivalent_lines`] reads them.
+pub fn equivalent_lines(groups: &[Vec<String>]) -> String {
+    groups
+        .iter()
+        .map(|g| g.join("、"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// One entry of a bundle's merged material list, before keys are given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MergedMaterial {
@@ -782,6 +863,76 @@ pub(crate) mod tests {
         }
         assert_eq!(e.canonical(" E "), "E");
         assert!(!e.same("A", "E"));
+    }
+
+    #[test]
+    fn a_list_of_equivalent_materials_is_checked_name_by_name() {
+        let groups = vec![
+            vec![
+                "营业执照".to_string(),
+                " 营业执照或者其他主体资格证明文件 ".to_string(),
+            ],
+            vec!["场所平面图".to_string()],
+            vec!["A".to_string(), "".to_string(), "A".to_string()],
+            vec!["x".repeat(201), "B\u{0}".to_string(), "C".to_string()],
+        ];
+        let fields: Vec<(String, String)> = check_equivalent_groups(&groups)
+            .into_iter()
+            .map(|e| (e.field, e.reason))
+            .collect();
+        let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "groups[1]",
+                "groups[2][1]",
+                "groups[2][2]",
+                "groups[3][0]",
+                "groups[3][1]",
+            ]
+        );
+        assert!(fields[0].1.contains("at least two"));
+        assert!(fields[3].1.starts_with("at most 200 characters"));
+        assert!(fields[4].1.contains("control characters"));
+        assert!(check_equivalent_groups(&groups[..1]).is_empty());
+        assert_eq!(
+            normalise_equivalent_groups(groups[..1].to_vec())[0][1],
+            "营业执照或者其他主体资格证明文件"
+        );
+    }
+
+    #[test]
+    fn the_typed_list_is_one_group_per_line_and_reads_back_the_same() {
+        let parsed = parse_equivalent_lines(
+            "营业执照、营业执照或者其他主体资格证明文件\n\n 场所平面图；经营场所平面布局图;场所平面布置图、\n",
+        );
+        assert_eq!(
+            parsed,
+            vec![
+                (
+                    1,
+                    vec![
+                        "营业执照".to_string(),
+                        "营业执照或者其他主体资格证明文件".to_string()
+                    ]
+                ),
+                (
+                    3,
+                    vec![
+                        "场所平面图".to_string(),
+                        "经营场所平面布局图".to_string(),
+                        "场所平面布置图".to_string()
+                    ]
+                ),
+            ]
+        );
+        let groups: Vec<Vec<String>> = parsed.into_iter().map(|(_, g)| g).collect();
+        let again: Vec<Vec<String>> = parse_equivalent_lines(&equivalent_lines(&groups))
+            .into_iter()
+            .map(|(_, g)| g)
+            .collect();
+        assert_eq!(again, groups);
+        assert_eq!(parse_equivalent_lines("A、、B")[0].1, vec!["A", "", "B"]);
     }
 
     mod merge {

@@ -124,6 +124,121 @@ pub struct CatalogueFigures {
     pub intermediary_services_cancelled: Figure,
     pub certificate_materials_cancelled: Figure,
     pub catch_all_clauses_cancelled: Figure,
+    /// The reform's cuts as before → after, in the order of the county's report.
+    #[serde(default)]
+    pub milestones: Vec<ReformMilestone>,
+}
+
+/// Where a figure of a milestone comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FigureSource {
+    /// The county's reported figure, quoted (the records of the time are not in the system).
+    CountyReport,
+    /// Computed from the system's own rules or records.
+    Computed,
+}
+
+/// A step of the reform told as before → after (改革前后): what was cut, in which year, from how
+/// many to how many. Which figures are the county's report and which the system computes is
+/// said per figure, so a reader knows what can be traced to records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReformMilestone {
+    /// A stable machine key (`certificates_clean_up`, …).
+    pub key: String,
+    /// The year the county reports it; absent where the report gives none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    pub what_zh: String,
+    pub what_en: String,
+    pub before: u64,
+    pub after: u64,
+    pub unit_zh: String,
+    pub unit_en: String,
+    pub before_source: FigureSource,
+    pub after_source: FigureSource,
+}
+
+impl ReformMilestone {
+    /// How many were cut (before − after).
+    pub fn cut(&self) -> u64 {
+        self.before.saturating_sub(self.after)
+    }
+}
+
+/// The steps of a village project without government funds before the reform: proposal
+/// (项目建议书审批), feasibility study (可行性研究报告审批) and preliminary design (初步设计审批).
+pub const VILLAGE_PROJECT_STEPS_BEFORE: u64 = 3;
+
+/// The reform's before → after figures.
+///
+/// The county's reported figures (the seed), quoted because the records before the reform are
+/// not in the system: the 2015 clean-up of certificates in people's livelihood (86 found, 23
+/// cancelled as unlawful or unreasonable, 63 kept for now); the approval services of investment
+/// projects cut from 42 to 24; the 3 steps of a village project before it went by filing.
+/// Computed: the steps of a village project without government funds now, which is the plan
+/// the system proposes for one ([`crate::project::propose_plan`]), so the page cannot say 1
+/// while the system asks more.
+pub fn reform_milestones() -> Vec<ReformMilestone> {
+    use FigureSource::{Computed, CountyReport};
+    let village_steps_now =
+        crate::project::propose_plan(crate::project::ProjectType::Village, false)
+            .steps
+            .len() as u64;
+    let milestone = |key: &str,
+                     year: Option<i32>,
+                     what: (&str, &str),
+                     (before, after): (u64, u64),
+                     unit: (&str, &str),
+                     after_source: FigureSource| ReformMilestone {
+        key: key.to_owned(),
+        year,
+        what_zh: what.0.to_owned(),
+        what_en: what.1.to_owned(),
+        before,
+        after,
+        unit_zh: unit.0.to_owned(),
+        unit_en: unit.1.to_owned(),
+        before_source: CountyReport,
+        after_source,
+    };
+    vec![
+        milestone(
+            "certificates_clean_up",
+            Some(2015),
+            (
+                "民生领域证明材料专项清理：查出 86 项，取消 23 项，暂时保留 63 项",
+                "clean-up of certificates in people's livelihood: 86 found, 23 cancelled, 63 kept for now",
+            ),
+            (86, 63),
+            ("项证明", "certificates"),
+            CountyReport,
+        ),
+        milestone(
+            "project_approval_services",
+            None,
+            (
+                "投资项目审批流程再造：审批服务事项",
+                "investment project approval redesigned: approval services",
+            ),
+            (42, 24),
+            ("项", "services"),
+            CountyReport,
+        ),
+        milestone(
+            "village_project_steps",
+            None,
+            (
+                "不使用政府资金的村级项目：审批制改备案制",
+                "village projects without government funds: filing instead of approval",
+            ),
+            (VILLAGE_PROJECT_STEPS_BEFORE, village_steps_now),
+            ("个环节", "steps"),
+            Computed,
+        ),
+    ]
 }
 
 fn count(items: &[Item], pred: impl Fn(&Item) -> bool) -> u64 {
@@ -243,6 +358,7 @@ pub fn catalogue_figures(items: &[Item]) -> CatalogueFigures {
             material_cancellations(items, MaterialCategory::CatchAll),
             "cancelled / all catch-all clauses recorded",
         ),
+        milestones: reform_milestones(),
     }
 }
 
@@ -352,6 +468,37 @@ impl CatalogueFigures {
 mod tests {
     use super::*;
     use crate::catalogue::tests::sample_item;
+
+    #[test]
+    fn the_reforms_before_and_after_figures_are_the_countys_and_the_village_plans() {
+        let m = reform_milestones();
+        let shown: Vec<(&str, Option<i32>, u64, u64, u64)> = m
+            .iter()
+            .map(|m| (m.key.as_str(), m.year, m.before, m.after, m.cut()))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                ("certificates_clean_up", Some(2015), 86, 63, 23),
+                ("project_approval_services", None, 42, 24, 18),
+                ("village_project_steps", None, 3, 1, 2),
+            ]
+        );
+        // The village project's one step is the plan the system proposes, not a typed number.
+        let plan = crate::project::propose_plan(crate::project::ProjectType::Village, false);
+        assert_eq!(m[2].after, plan.steps.len() as u64);
+        assert_eq!(m[2].after_source, FigureSource::Computed);
+        assert!(
+            m[..2]
+                .iter()
+                .all(|m| m.after_source == FigureSource::CountyReport)
+        );
+        assert!(
+            m.iter()
+                .all(|m| m.before_source == FigureSource::CountyReport)
+        );
+        assert!(catalogue_figures(&[]).milestones == m);
+    }
     use crate::catalogue::{Cancellation, IntermediaryService, Material};
     use chrono::NaiveDate;
 

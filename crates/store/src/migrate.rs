@@ -45,6 +45,10 @@ const SQLITE: &[(i64, &str)] = &[
         16,
         include_str!("../migrations/sqlite/0016_centre_phone.sql"),
     ),
+    (
+        17,
+        include_str!("../migrations/sqlite/0017_material_equivalents.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -95,6 +99,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         16,
         include_str!("../migrations/postgres/0016_centre_phone.sql"),
+    ),
+    (
+        17,
+        include_str!("../migrations/postgres/0017_material_equivalents.sql"),
     ),
 ];
 

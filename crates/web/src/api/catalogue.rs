@@ -1,4 +1,5 @@
-//! The catalogue of items (事项清单): departments, search, one item, the reform's figures.
+//! The catalogue of items (事项清单): departments, search, one item, the reform's figures, the
+//! list of equivalent materials.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -11,7 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiQuery, ApiResult};
+use super::{ApiJson, ApiQuery, ApiResult};
+use crate::extract::Auth;
 use crate::problem::Problem;
 
 pub(super) fn routes() -> OpenApiRouter<Service> {
@@ -20,6 +22,7 @@ pub(super) fn routes() -> OpenApiRouter<Service> {
         .routes(routes!(items))
         .routes(routes!(item))
         .routes(routes!(figures))
+        .routes(routes!(material_equivalents, save_material_equivalents))
 }
 
 /// Every department of the catalogue.
@@ -87,4 +90,43 @@ async fn item(
 #[utoipa::path(get, path = "/catalogue/figures", security(()), responses((status = 200, body = CatalogueFigures)))]
 async fn figures(State(service): State<Service>) -> ApiResult<Json<CatalogueFigures>> {
     Ok(Json(service.catalogue_figures().await?))
+}
+
+/// The list of equivalent materials (材料等同清单): groups of names that are the same document.
+/// A bundle asks each group once, under the group's first name.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MaterialEquivalents {
+    /// Each group at least two names, each name non-empty, at most 200 characters, without
+    /// control characters, and once in its group. A name in two groups joins them.
+    #[schema(example = json!([["营业执照", "营业执照或者其他主体资格证明文件"]]))]
+    groups: Vec<Vec<String>>,
+}
+
+/// The list of equivalent materials as stored; public, like the bundles it shapes.
+#[utoipa::path(get, path = "/catalogue/material-equivalents", security(()),
+    responses((status = 200, body = MaterialEquivalents)))]
+async fn material_equivalents(
+    State(service): State<Service>,
+) -> ApiResult<Json<MaterialEquivalents>> {
+    Ok(Json(MaterialEquivalents {
+        groups: service.material_equivalents().await?,
+    }))
+}
+
+/// Replace the list of equivalent materials (administrators; audited). Every problem is named
+/// at once as `groups[i]` or `groups[i][j]`. Bundles shown and filed from now on merge by the new
+/// list; filed cases keep their plan.
+#[utoipa::path(put, path = "/catalogue/material-equivalents", request_body = MaterialEquivalents,
+    responses((status = 200, body = MaterialEquivalents),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn save_material_equivalents(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    ApiJson(body): ApiJson<MaterialEquivalents>,
+) -> ApiResult<Json<MaterialEquivalents>> {
+    Ok(Json(MaterialEquivalents {
+        groups: service
+            .save_material_equivalents(&auth.actor, body.groups)
+            .await?,
+    }))
 }

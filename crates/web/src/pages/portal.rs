@@ -18,7 +18,7 @@ use onewindow_domain::catalogue::{
     Department, Item, ItemKind, Level, Material, MaterialForm, MaterialSource, PublishedItem,
     RunMode,
 };
-use onewindow_domain::figures::Figure;
+use onewindow_domain::figures::{Figure, FigureSource, ReformMilestone};
 use onewindow_domain::life_events::{LifeEvent, life_events_of};
 use serde::Deserialize;
 
@@ -589,10 +589,53 @@ pub struct Shortcut {
 /// home page (search box, login) still answers.
 pub struct HomeCatalogue {
     pub figures: Vec<HeadlineFigure>,
+    /// The reform's cuts, before → after.
+    pub milestones: Vec<MilestoneRow>,
     pub modes: Vec<HeadlineFigure>,
     pub events: Vec<Shortcut>,
     pub departments: Vec<Shortcut>,
     pub total: String,
+}
+
+/// One line of the reform's before → after table.
+pub struct MilestoneRow {
+    /// "2015年", or "—" where the county's report names no year.
+    pub year: String,
+    pub what: String,
+    /// "86 → 63 项证明".
+    pub change: String,
+    /// Where the figures come from: the county's report, or computed by the system.
+    pub source: String,
+}
+
+fn milestone_row(t: &Messages, m: &ReformMilestone) -> MilestoneRow {
+    let zh = t.lang() == crate::i18n::Lang::ZhCn;
+    let (what, unit) = if zh {
+        (&m.what_zh, &m.unit_zh)
+    } else {
+        (&m.what_en, &m.unit_en)
+    };
+    let source = if m.after_source == FigureSource::Computed {
+        "portal-home-reform-computed"
+    } else {
+        "portal-home-reform-reported"
+    };
+    MilestoneRow {
+        year: m.year.map_or_else(
+            || "—".to_string(),
+            |y| t.fill1("portal-home-reform-year", "year", y.to_string()),
+        ),
+        what: what.clone(),
+        change: t.fill(
+            "portal-home-reform-change",
+            &[
+                ("before", &m.before.to_string()),
+                ("after", &m.after.to_string()),
+                ("unit", unit),
+            ],
+        ),
+        source: t.get(source).to_string(),
+    }
 }
 
 fn headline(t: &Messages, figure: &Figure, label_key: &'static str) -> HeadlineFigure {
@@ -630,6 +673,7 @@ fn home_catalogue(chrome: &Chrome, overview: &CatalogueOverview) -> HomeCatalogu
                 ),
             },
         ],
+        milestones: f.milestones.iter().map(|m| milestone_row(t, m)).collect(),
         modes: f
             .by_run_mode
             .iter()
@@ -1228,6 +1272,19 @@ mod tests {
             html.contains("85.04%") && html.contains("864 / 1016"),
             "{html}"
         );
+        // The reform's before → after: the 2015 clean-up of certificates, the project
+        // services, the village project's steps (computed from the plan the system proposes).
+        assert!(html.contains("id=\"reform-milestones\""), "{html}");
+        for shown in [
+            "2015年",
+            "86 → 63 项证明",
+            "42 → 24 项",
+            "3 → 1 个环节",
+            "取消 23 项",
+            "由系统的审批方案计算",
+        ] {
+            assert!(html.contains(shown), "{shown} on the home page");
+        }
         assert!(html.contains("/catalogue?event=birth") && html.contains("出生"));
         assert!(html.contains("/catalogue?department=SCJGJ"));
         assert!(html.len() < 200 * 1024);

@@ -373,7 +373,9 @@ async fn a_homestay_runs_with_one_acceptance_five_parallel_tasks_and_one_deliver
     assert_eq!(bundle["version"], 1);
     let figures = &bundle["plan"]["figures"];
     // 营业执照 and 经营场所平面布局图 are asked once instead of four and two times, and the five
-    // application forms are one form (一表申请).
+    // application forms are one form (一表申请): the form, 营业执照, 经营场所平面布局图,
+    // 场所平面布置图 (another name, merged only by the list of equivalent materials, which this
+    // store does not have; see the test below) and 污染物排放监测方案.
     assert_eq!(figures["materials_before"], 13);
     assert_eq!(figures["materials_after"], 5);
     assert_eq!(figures["departments_before"], 5);
@@ -915,6 +917,73 @@ async fn a_department_gets_the_other_departments_tasks_by_state_and_due_day_on_e
             assert!(text.contains(secret), "{whole} sees {secret}");
         }
     }
+}
+
+/// The administrator's list of equivalent materials (材料等同清单) through the API: saved by an
+/// administrator only, every bad name named, and the homestay asks the plan of the premises once.
+#[tokio::test]
+async fn the_list_of_equivalent_materials_merges_the_homestays_floor_plans() {
+    let app = spawn_app().await;
+    app.publish(homestay()).await;
+    const PATH: &str = "/api/v1/catalogue/material-equivalents";
+    let (status, empty) = app.get("clerk", PATH).await;
+    assert_eq!(status, StatusCode::OK, "{empty}");
+    assert_eq!(empty, json!({"groups": []}));
+
+    let list = json!({"groups": [[" 经营场所平面布局图", "场所平面布置图"]]});
+    let (status, problem) = app
+        .send("clerk", Method::PUT, PATH, Some(list.clone()), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+
+    let bad = json!({"groups": [["营业执照"], ["A", "A", "x\u{0}"]]});
+    let (status, problem) = app.send("admin", Method::PUT, PATH, Some(bad), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, vec!["groups[0]", "groups[1][1]", "groups[1][2]"]);
+
+    let (status, saved) = app.send("admin", Method::PUT, PATH, Some(list), None).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(
+        saved,
+        json!({"groups": [["经营场所平面布局图", "场所平面布置图"]]})
+    );
+    let (_, read) = app.get("clerk", PATH).await;
+    assert_eq!(read, saved);
+
+    // The plan now asks four materials: the one form, 营业执照, 经营场所平面布局图 (standing
+    // for 场所平面布置图 of the fire check too) and 污染物排放监测方案.
+    let (status, bundle) = app.get("clerk", "/api/v1/catalogue/bundles/LB-MINSU").await;
+    assert_eq!(status, StatusCode::OK, "{bundle}");
+    assert_eq!(bundle["plan"]["figures"]["materials_after"], 4);
+    let plan = bundle["plan"]["materials"]
+        .as_array()
+        .expect("materials")
+        .iter()
+        .find(|m| m["name"] == "经营场所平面布局图")
+        .expect("the floor plan");
+    let names: Vec<&str> = plan["needed_by"]
+        .as_array()
+        .expect("needed_by")
+        .iter()
+        .filter_map(|u| u["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["经营场所平面布局图", "场所平面布置图", "经营场所平面布局图"]
+    );
+    let (_, audit) = app
+        .get(
+            "supervisor",
+            "/api/v1/audit?action=catalogue.material_equivalents",
+        )
+        .await;
+    assert_eq!(audit["items"][0]["actor"], "admin", "{audit}");
 }
 
 #[tokio::test]

@@ -29,6 +29,7 @@ use crate::i18n::Messages;
 
 mod calendar;
 mod diff_labels;
+mod equivalents;
 mod hall;
 mod items;
 #[cfg(test)]
@@ -65,6 +66,7 @@ pub fn routes() -> Router<Service> {
             post(reset_password),
         )
         .merge(calendar::routes())
+        .merge(equivalents::routes())
 }
 
 /// A field error in the page's language: the common reasons are translated, others shown as the
