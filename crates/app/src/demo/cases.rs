@@ -382,7 +382,8 @@ fn simulate(
     }
     let promised = sim.case.promised_days;
     if promised > 0 {
-        if !sim.wait(rng.below(2) as u32, today) {
+        // Review starts the day of acceptance, or the next working day for a few.
+        if !sim.wait(u32::from(rng.chance(10)), today) {
             return;
         }
         sim.run(reviewer, CaseCommand::StartReview);
@@ -404,12 +405,15 @@ fn simulate(
             }
             sim.run(reviewer, CaseCommand::Resume);
         }
-        // Most cases finish well before the promise; a few run late.
+        // Most cases are decided far inside the promise, many the day review starts, as the
+        // county reports (实际提速率 above 98 % against statutory limits); a few run late.
         let late = rng.chance(2);
         let used = if late {
             promised + 1 + rng.below(3) as u32
+        } else if rng.chance(80) {
+            0
         } else {
-            (rng.below(u64::from(promised)) as u32).max(1)
+            (rng.below(u64::from(promised).div_ceil(3)) as u32).max(1)
         };
         if late && rng.chance(50) {
             sim.run(
