@@ -439,6 +439,26 @@ impl CatalogueFigures {
                 f.formula.clone(),
             ]);
         }
+        // The reform's cuts, before → after, with where each number comes from.
+        for m in &self.milestones {
+            let source = |s: FigureSource| match s {
+                FigureSource::CountyReport => "county report",
+                FigureSource::Computed => "computed",
+            };
+            rows.push([
+                m.what_zh.clone(),
+                m.what_en.clone(),
+                match m.year {
+                    Some(year) => format!("{} → {} {} ({year})", m.before, m.after, m.unit_en),
+                    None => format!("{} → {} {}", m.before, m.after, m.unit_en),
+                },
+                format!(
+                    "before: {}; after: {}",
+                    source(m.before_source),
+                    source(m.after_source)
+                ),
+            ]);
+        }
         let mut widths = [0usize; 4];
         for row in &rows {
             for (w, cell) in widths.iter_mut().zip(row) {
@@ -498,6 +518,14 @@ mod tests {
                 .all(|m| m.before_source == FigureSource::CountyReport)
         );
         assert!(catalogue_figures(&[]).milestones == m);
+        // The command line's table tells them too, with their sources.
+        let table = catalogue_figures(&[]).to_table();
+        assert!(table.contains("86 → 63"), "{table}");
+        assert!(table.contains("42 → 24"), "{table}");
+        assert!(
+            table.contains("before: county report; after: computed"),
+            "{table}"
+        );
     }
     use crate::catalogue::{Cancellation, IntermediaryService, Material};
     use chrono::NaiveDate;
@@ -665,8 +693,8 @@ mod tests {
     fn table_has_one_row_per_figure_and_aligned_columns() {
         let table = catalogue_figures(&items()).to_table();
         let lines: Vec<_> = table.lines().collect();
-        // header, rule, total, 3 + 5 + 1 + 3 ratio figures.
-        assert_eq!(lines.len(), 3 + 12);
+        // header, rule, total, 3 + 5 + 1 + 3 ratio figures, 3 reform milestones.
+        assert_eq!(lines.len(), 3 + 12 + 3);
         assert!(lines[3].starts_with("进驻率"));
         assert!(lines[3].contains("4 / 5 (80.00%)"));
         assert!(table.contains("60.00% (1 − 40 / 100 days, 5 items)"));
