@@ -439,26 +439,6 @@ impl CatalogueFigures {
                 f.formula.clone(),
             ]);
         }
-        // The reform's cuts, before → after, with where each number comes from.
-        for m in &self.milestones {
-            let source = |s: FigureSource| match s {
-                FigureSource::CountyReport => "county report",
-                FigureSource::Computed => "computed",
-            };
-            rows.push([
-                m.what_zh.clone(),
-                m.what_en.clone(),
-                match m.year {
-                    Some(year) => format!("{} → {} {} ({year})", m.before, m.after, m.unit_en),
-                    None => format!("{} → {} {}", m.before, m.after, m.unit_en),
-                },
-                format!(
-                    "before: {}; after: {}",
-                    source(m.before_source),
-                    source(m.after_source)
-                ),
-            ]);
-        }
         let mut widths = [0usize; 4];
         for row in &rows {
             for (w, cell) in widths.iter_mut().zip(row) {
@@ -478,6 +458,27 @@ impl CatalogueFigures {
             if i == 0 {
                 let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
                 let _ = writeln!(out, "{}", rule.join("  "));
+            }
+        }
+        // The reform's cuts, before → after, each number with where it comes from.
+        if !self.milestones.is_empty() {
+            let _ = writeln!(out, "\n改革前后 (before → after):");
+            let source = |s: FigureSource| match s {
+                FigureSource::CountyReport => "county report",
+                FigureSource::Computed => "computed",
+            };
+            for m in &self.milestones {
+                let year = m.year.map_or_else(|| "    ".to_string(), |y| y.to_string());
+                let _ = writeln!(
+                    out,
+                    "  {year}  {} → {} {}  {}  (before: {}; after: {})",
+                    m.before,
+                    m.after,
+                    m.unit_en,
+                    m.what_zh,
+                    source(m.before_source),
+                    source(m.after_source)
+                );
             }
         }
         out
@@ -693,8 +694,9 @@ mod tests {
     fn table_has_one_row_per_figure_and_aligned_columns() {
         let table = catalogue_figures(&items()).to_table();
         let lines: Vec<_> = table.lines().collect();
-        // header, rule, total, 3 + 5 + 1 + 3 ratio figures, 3 reform milestones.
-        assert_eq!(lines.len(), 3 + 12 + 3);
+        // header, rule, total, 3 + 5 + 1 + 3 ratio figures; a blank line, a heading and the 3
+        // reform milestones.
+        assert_eq!(lines.len(), 3 + 12 + 2 + 3);
         assert!(lines[3].starts_with("进驻率"));
         assert!(lines[3].contains("4 / 5 (80.00%)"));
         assert!(table.contains("60.00% (1 − 40 / 100 days, 5 items)"));
@@ -706,9 +708,10 @@ mod tests {
             display_width(&l[..pos])
         };
         let first = col(lines[2]);
-        for l in &lines[2..] {
+        for l in &lines[2..15] {
             assert_eq!(col(l), first, "{l}");
         }
+        assert_eq!(lines[16], "改革前后 (before → after):");
     }
 
     #[test]
