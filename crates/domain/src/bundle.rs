@@ -605,7 +605,12 @@ impl Bundle {
                 promised_days: item.item.promised_days,
                 after: member.after.clone(),
                 essential: member.essential,
-                countersign: member.countersign,
+                // 受理 → 审查 → 决定 inside a joint case too: a department's approver decides on
+                // at least one reviewer's signed opinion (会签), unless the county lets the member
+                // item be decided on the spot.
+                countersign: member
+                    .countersign
+                    .max(u32::from(!item.item.decision_without_proposal)),
                 result_licence_type: item.item.result_licence_type.clone(),
                 materials: keys,
             })
@@ -760,6 +765,20 @@ pub(crate) mod tests {
             ],
         };
         (bundle, items)
+    }
+
+    #[test]
+    fn every_task_is_decided_on_a_review_opinion_unless_its_item_is_decided_on_the_spot() {
+        let (bundle, mut items) = restaurant();
+        let plan = bundle.resolve(3, &items).expect("a sound bundle");
+        let signs: Vec<u32> = plan.tasks.iter().map(|t| t.countersign).collect();
+        // At least one reviewer's opinion; a member asking two keeps two.
+        assert_eq!(signs, vec![1, 1, 2]);
+        items[0].item.run_mode = crate::catalogue::RunMode::Immediate;
+        items[0].item.promised_days = 0;
+        items[0].item.decision_without_proposal = true;
+        let plan = bundle.resolve(3, &items).expect("a sound bundle");
+        assert_eq!(plan.tasks[0].countersign, 0, "decided on the spot");
     }
 
     #[test]

@@ -1616,6 +1616,20 @@ mod joint_tests {
                 StatusCode::SEE_OTHER,
                 "{reviewer}"
             );
+            // The reviewer's signed opinion its approver decides on.
+            assert_eq!(
+                task_form(
+                    &site,
+                    &staff,
+                    &page,
+                    "countersign",
+                    &[("opinion", "经审查，符合条件")]
+                )
+                .await
+                .status,
+                StatusCode::SEE_OTHER,
+                "{reviewer}"
+            );
         }
         decide("gaj-approver", "GAJ", "公安内部意见：治安条件合格").await;
         decide("env-approver", "STHJ", "").await;
@@ -1626,6 +1640,18 @@ mod joint_tests {
             task_form(&site, &market, &market_page, "claim", &[])
                 .await
                 .status,
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(
+            task_form(
+                &site,
+                &market,
+                &market_page,
+                "countersign",
+                &[("opinion", "经审查，符合条件")]
+            )
+            .await
+            .status,
             StatusCode::SEE_OTHER
         );
         let market_chief = site.login("approver", "shenpi-2026").await;

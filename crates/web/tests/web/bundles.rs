@@ -334,6 +334,15 @@ impl JointApproval for TestApp {
         approve: bool,
     ) -> Value {
         self.task_ok(reviewer, id, task, "claim", json!({})).await;
+        // The reviewer's signed opinion the approver decides on (会签).
+        self.task_ok(
+            reviewer,
+            id,
+            task,
+            "countersign",
+            json!({"opinion": "经审查，符合条件"}),
+        )
+        .await;
         self.task_ok(
             approver,
             id,
@@ -753,6 +762,16 @@ async fn two_departments_deciding_at_the_same_instant_both_land() {
     let id = case["id"].as_str().expect("id").to_string();
     app.task_ok("hj-r", &id, "HJ-PW", "claim", json!({})).await;
     app.task_ok("wj-r", &id, "WJ-GG", "claim", json!({})).await;
+    for (who, task) in [("hj-r", "HJ-PW"), ("wj-r", "WJ-GG")] {
+        app.task_ok(
+            who,
+            &id,
+            task,
+            "countersign",
+            json!({"opinion": "符合条件"}),
+        )
+        .await;
+    }
     let hj = app.task_version(&id, "HJ-PW").await;
     let wj = app.task_version(&id, "WJ-GG").await;
     let decide = |who: &'static str, task: &'static str, version: u64| {
@@ -846,6 +865,14 @@ async fn a_department_gets_the_other_departments_tasks_by_state_and_due_day_on_e
     )
     .await;
     app.task_ok("wj-r", &id, "WJ-GG", "claim", json!({})).await;
+    app.task_ok(
+        "wj-r",
+        &id,
+        "WJ-GG",
+        "countersign",
+        json!({"opinion": "卫健内部：审查认为布局不符合卫生规范"}),
+    )
+    .await;
     app.task_ok(
         "wj-a",
         &id,

@@ -63,8 +63,8 @@ async fn log_in_as(b: &browser::Session, who: &str, password: &str) -> String {
 }
 
 /// The story of issue 5 in one browser: the enterprise reads the homestay bundle and applies
-/// online with its files; the clerk accepts once; five departments claim and decide in
-/// parallel (fire after two countersigns), each seeing only its own part; the lead department
+/// online with its files; the clerk accepts once; five departments claim, sign their review
+/// opinion and decide in parallel (fire after two countersigns), each seeing only its own part; the lead department
 /// issues the result, the window delivers once, and the applicant sees who decided what.
 #[tokio::test]
 async fn browser_a_homestay_runs_from_the_bundle_page_through_five_departments_to_one_delivery() {
@@ -204,14 +204,17 @@ async fn browser_a_homestay_runs_from_the_bundle_page_through_five_departments_t
         b.click("form[action$='/claim'] button[type=submit]").await;
         b.wait_for_path("claimed", |p| p.ends_with("?done=claim"))
             .await;
-        if department == "XFJY" {
-            b.fill("#countersign-opinion", "疏散通道、消防器材符合要求。")
-                .await;
-            b.click("form[action$='/countersign'] button[type=submit]")
-                .await;
-            b.wait_for_path("signed", |p| p.ends_with("?done=countersign"))
-                .await;
-        }
+        // Every department's reviewer signs the opinion its approver decides on (会签).
+        let opinion = if department == "XFJY" {
+            "疏散通道、消防器材符合要求。"
+        } else {
+            "经审查，符合条件。"
+        };
+        b.fill("#countersign-opinion", opinion).await;
+        b.click("form[action$='/countersign'] button[type=submit]")
+            .await;
+        b.wait_for_path("signed", |p| p.ends_with("?done=countersign"))
+            .await;
         // Only its own part: other departments' reasons never show on this desk.
         let own = b.text("main").await;
         assert!(

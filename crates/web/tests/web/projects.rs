@@ -678,6 +678,7 @@ async fn the_joint_completion_acceptance_is_filed_once_under_the_project() {
     for task in ["ZR-VERIFY", "ZR-FILING"] {
         for (who, action, body) in [
             ("zr-r", "claim", json!({})),
+            ("zr-r", "countersign", json!({"opinion": "符合规划条件"})),
             ("zr-a", "decide", json!({"approve": true})),
         ] {
             let (_, detail) = app.get("zr-r", &format!("/api/v1/cases/{id}")).await;
