@@ -876,69 +876,14 @@ async fn mark_read(
 #[cfg(test)]
 mod tests {
     use axum::http::StatusCode;
-    use onewindow_domain::case::{Applicant, ApplicantKind, CaseCommand, Channel};
 
-    use crate::pages::testing::{Visitor, site};
+    use crate::pages::testing::{Visitor, overdue_case, site};
 
     #[tokio::test]
     async fn the_supervisor_sees_the_lights_and_the_alerts_and_marks_one_read() {
         let site = site().await;
-        let clerk = site
-            .service
-            .login("clerk", "chuangkou-2026", "test")
-            .await
-            .expect("clerk");
-        let clerk_actor = site
-            .service
-            .authenticate(&clerk.token, "test")
-            .await
-            .expect("session")
-            .actor;
-        let item = onewindow_store::catalogue::all_items(site.service.store().readers())
-            .await
-            .expect("items")
-            .into_iter()
-            .find(|p| p.item.promised_days == 5 && p.item.department == "SCJGJ")
-            .expect("a 5-day item");
-        let case = site
-            .service
-            .submit_case(
-                &clerk_actor,
-                onewindow_app::service::SubmitCase {
-                    item_code: item.item.code.clone(),
-                    applicant: Applicant {
-                        kind: ApplicantKind::Person,
-                        name: "王芳".into(),
-                        id_number: "11010519491231002X".into(),
-                        phone: None,
-                    },
-                    channel: Channel::Window,
-                    centre: "county-hall".into(),
-                    materials: item
-                        .item
-                        .demanded_materials()
-                        .map(|m| m.key.clone())
-                        .collect(),
-                },
-                None,
-            )
-            .await
-            .expect("filed")
-            .case;
-        let case = site
-            .service
-            .execute(&clerk_actor, &case.id, 1, CaseCommand::StartPreReview)
-            .await
-            .expect("pre-review");
-        site.service
-            .execute(&clerk_actor, &case.id, case.version, CaseCommand::Accept)
-            .await
-            .expect("accepted");
-        // Two working days later the clock is overdue by one: one alert (green to red).
-        site.clock.set(onewindow_app::clock::local_morning(
-            chrono::NaiveDate::from_ymd_opt(2026, 11, 10).expect("date"),
-        ));
-        assert_eq!(site.service.sweep_lights().await.expect("sweep").alerts, 1);
+        // Two working days after acceptance the clock is overdue by one: one alert (green to red).
+        let case = overdue_case(&site).await;
 
         let supervisor = site.login("supervisor", "jiancha-2026").await;
         let page = site.get(&supervisor, "/monitor").await;

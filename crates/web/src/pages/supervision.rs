@@ -476,10 +476,7 @@ fn audit_action_label(t: &Messages, action: &str) -> String {
     if let Some(a) = action.strip_prefix("case.").and_then(Action::parse) {
         return t.get(case_view::action_key(a)).to_string();
     }
-    if let Some(a) = action
-        .strip_prefix("task.")
-        .and_then(|name| TaskAction::ALL.into_iter().find(|a| a.as_str() == name))
-    {
+    if let Some(a) = action.strip_prefix("task.").and_then(TaskAction::parse) {
         return t.get(case_view::task_action_key(a)).to_string();
     }
     let key = format!("monitor-audit-action-{}", action.replace('.', "-"));

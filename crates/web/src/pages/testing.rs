@@ -210,3 +210,75 @@ impl TestSite {
             .await
     }
 }
+
+/// A case of market supervision (SCJGJ) filed and accepted at the county hall, overdue by one
+/// working day on 10 November 2026 with one alert raised.
+pub async fn overdue_case(site: &TestSite) -> onewindow_domain::case::Case {
+    let login = site
+        .service
+        .login("clerk", "chuangkou-2026", "test")
+        .await
+        .expect("clerk");
+    let clerk = site
+        .service
+        .authenticate(&login.token, "test")
+        .await
+        .expect("session")
+        .actor;
+    let item = onewindow_store::catalogue::all_items(site.service.store().readers())
+        .await
+        .expect("items")
+        .into_iter()
+        .find(|p| p.item.promised_days == 5 && p.item.department == "SCJGJ")
+        .expect("a 5-day item");
+    let case = site
+        .service
+        .submit_case(
+            &clerk,
+            onewindow_app::service::SubmitCase {
+                item_code: item.item.code.clone(),
+                applicant: onewindow_domain::case::Applicant {
+                    kind: onewindow_domain::case::ApplicantKind::Person,
+                    name: "王芳".into(),
+                    id_number: "11010519491231002X".into(),
+                    phone: None,
+                },
+                channel: onewindow_domain::case::Channel::Window,
+                centre: "county-hall".into(),
+                materials: item
+                    .item
+                    .demanded_materials()
+                    .map(|m| m.key.clone())
+                    .collect(),
+            },
+            None,
+        )
+        .await
+        .expect("filed")
+        .case;
+    let case = site
+        .service
+        .execute(
+            &clerk,
+            &case.id,
+            1,
+            onewindow_domain::case::CaseCommand::StartPreReview,
+        )
+        .await
+        .expect("pre-review");
+    let case = site
+        .service
+        .execute(
+            &clerk,
+            &case.id,
+            case.version,
+            onewindow_domain::case::CaseCommand::Accept,
+        )
+        .await
+        .expect("accepted");
+    site.clock.set(onewindow_app::clock::local_morning(
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 10).expect("date"),
+    ));
+    assert_eq!(site.service.sweep_lights().await.expect("sweep").alerts, 1);
+    case
+}

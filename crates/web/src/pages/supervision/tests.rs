@@ -1,8 +1,8 @@
 use axum::http::StatusCode;
 use onewindow_app::actor::Actor;
-use onewindow_domain::case::{Applicant, ApplicantKind, Case, CaseCommand, Channel};
+use onewindow_domain::case::CaseCommand;
 
-use crate::pages::testing::{TestSite, Visitor, site, site_with_bundles};
+use crate::pages::testing::{TestSite, Visitor, overdue_case, site, site_with_bundles};
 
 async fn actor(site: &TestSite, username: &str, password: &str) -> Actor {
     let login = site
@@ -15,58 +15,6 @@ async fn actor(site: &TestSite, username: &str, password: &str) -> Actor {
         .await
         .expect("session")
         .actor
-}
-
-/// A case of market supervision (SCJGJ) filed and accepted at the county hall, overdue by one
-/// working day on 10 November 2026 with one alert raised.
-async fn overdue_case(site: &TestSite) -> Case {
-    let clerk = actor(site, "clerk", "chuangkou-2026").await;
-    let item = onewindow_store::catalogue::all_items(site.service.store().readers())
-        .await
-        .expect("items")
-        .into_iter()
-        .find(|p| p.item.promised_days == 5 && p.item.department == "SCJGJ")
-        .expect("a 5-day item");
-    let case = site
-        .service
-        .submit_case(
-            &clerk,
-            onewindow_app::service::SubmitCase {
-                item_code: item.item.code.clone(),
-                applicant: Applicant {
-                    kind: ApplicantKind::Person,
-                    name: "王芳".into(),
-                    id_number: "11010519491231002X".into(),
-                    phone: None,
-                },
-                channel: Channel::Window,
-                centre: "county-hall".into(),
-                materials: item
-                    .item
-                    .demanded_materials()
-                    .map(|m| m.key.clone())
-                    .collect(),
-            },
-            None,
-        )
-        .await
-        .expect("filed")
-        .case;
-    let case = site
-        .service
-        .execute(&clerk, &case.id, 1, CaseCommand::StartPreReview)
-        .await
-        .expect("pre-review");
-    let case = site
-        .service
-        .execute(&clerk, &case.id, case.version, CaseCommand::Accept)
-        .await
-        .expect("accepted");
-    site.clock.set(onewindow_app::clock::local_morning(
-        chrono::NaiveDate::from_ymd_opt(2026, 11, 10).expect("date"),
-    ));
-    site.service.sweep_lights().await.expect("sweep");
-    case
 }
 
 #[tokio::test]
