@@ -120,7 +120,7 @@ const CSV_HEADER: [&str; 18] = [
 ];
 
 /// Columns a county's older files may lack: an absent one reads as its default (false).
-const CSV_OPTIONAL: [&str; 1] = ["decision_without_proposal"];
+const CSV_OPTIONAL: [&str; 2] = ["decision_without_proposal", "licence_valid_years"];
 
 /// Parses a catalogue file, collecting every problem instead of stopping at the first.
 pub fn parse(format: Format, text: &str) -> Result<CatalogueDocument, ImportError> {
@@ -260,6 +260,21 @@ impl CsvRow<'_> {
         }
     }
 
+    /// An optional whole number: empty reads as none. `Some(None)` is "none given".
+    fn optional_number(&mut self, field: &str) -> Option<Option<u32>> {
+        let text = self.text(field);
+        if text.trim().is_empty() {
+            return Some(None);
+        }
+        match text.trim().parse::<u32>() {
+            Ok(n) => Some(Some(n)),
+            Err(_) => self.fail(
+                field,
+                format!("{text:?} is not a whole number of 0 or more"),
+            ),
+        }
+    }
+
     fn flag(&mut self, field: &str) -> Option<bool> {
         match self.text(field).trim() {
             "true" | "1" | "yes" | "是" => Some(true),
@@ -351,6 +366,7 @@ impl CsvRow<'_> {
             },
             result_licence_type: (!result.trim().is_empty()).then(|| result.trim().to_string()),
             decision_without_proposal: self.flag("decision_without_proposal")?,
+            licence_valid_years: self.optional_number("licence_valid_years")?,
         })
     }
 }
@@ -392,6 +408,10 @@ pub fn render(format: Format, doc: &CatalogueDocument) -> Result<String, AppErro
                         &materials,
                         &services,
                         &item.decision_without_proposal.to_string(),
+                        &item
+                            .licence_valid_years
+                            .map(|y| y.to_string())
+                            .unwrap_or_default(),
                     ])
                     .map_err(|e| fail(&e))?;
             }

@@ -41,6 +41,9 @@ pub enum AppError {
     Conflict(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// Something the server needs is not set up (a font for PDFs); the message says what to do.
+    #[error("{0}")]
+    Unavailable(String),
     /// A policy refusal inside a write job; the service turns it into `NotFound` or `Forbidden`
     /// after writing the audit record.
     #[error("{reason}")]

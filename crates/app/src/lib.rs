@@ -17,6 +17,7 @@ pub mod equivalents;
 pub mod error;
 pub mod files;
 pub mod jobs;
+pub mod licences;
 pub mod mail;
 pub mod mail_config;
 pub mod monitor;

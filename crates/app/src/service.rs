@@ -86,7 +86,7 @@ pub struct CaseQuery {
     pub limit: Option<u32>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     store: Store,
     /// Replaced whole when a holiday notice is loaded (here or on another node): readers take
     /// the `Arc` and count on one calendar for the whole of a request.
@@ -98,6 +98,8 @@ struct Inner {
     files: Option<Arc<dyn object_store::ObjectStore>>,
     /// The SMTP relay alerts are mailed through; absent, alerts stay in the inbox.
     mail: Option<crate::mail_config::MailConfig>,
+    /// The issuing authorities' licence signing keys of this node.
+    pub(crate) licences: Arc<crate::licences::LicenceSigner>,
 }
 
 /// The calendar a service counts with, and which stored notices it holds.
@@ -111,7 +113,7 @@ struct CalendarState {
 /// The application service; cheap to clone.
 #[derive(Clone)]
 pub struct Service {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl Service {
@@ -132,6 +134,7 @@ impl Service {
                 division: division.into(),
                 files: None,
                 mail: None,
+                licences: Arc::new(crate::licences::LicenceSigner::ephemeral()),
             }),
         }
     }
@@ -145,6 +148,7 @@ impl Service {
             division: self.inner.division.clone(),
             files: Some(files),
             mail: self.inner.mail.clone(),
+            licences: self.inner.licences.clone(),
         };
         Self {
             inner: Arc::new(inner),
@@ -160,10 +164,29 @@ impl Service {
             division: self.inner.division.clone(),
             files: self.inner.files.clone(),
             mail: Some(mail),
+            licences: self.inner.licences.clone(),
         };
         Self {
             inner: Arc::new(inner),
         }
+    }
+
+    /// The same service keeping its licence signing keys in `dir` (the data directory's
+    /// `licence-keys`), loading the keys already there.
+    pub fn with_licence_keys(self, dir: &std::path::Path) -> Result<Self, AppError> {
+        let signer = crate::licences::LicenceSigner::in_dir(dir)?;
+        let inner = Inner {
+            store: self.inner.store.clone(),
+            calendar: self.inner.calendar.clone(),
+            clock: self.inner.clock.clone(),
+            division: self.inner.division.clone(),
+            files: self.inner.files.clone(),
+            mail: self.inner.mail.clone(),
+            licences: Arc::new(signer),
+        };
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
     }
 
     pub(crate) fn mail_config(&self) -> Option<&crate::mail_config::MailConfig> {
@@ -490,6 +513,7 @@ impl Service {
         let owned_actor = actor.clone();
         let owned_ref = case_ref.to_string();
         let now = self.now();
+        let signer = self.inner.licences.clone();
         let action_name = command
             .action()
             .map_or("deem-accept", |a| a.as_str())
@@ -544,6 +568,12 @@ impl Service {
                     }
                     crate::case_sync::sync_tasks(&mut *conn, &next, &calendar).await?;
                     crate::case_sync::follow_case(&mut *conn, &next, now).await?;
+                    if events
+                        .iter()
+                        .any(|e| matches!(e, case::CaseEvent::ResultIssued { .. }))
+                    {
+                        crate::licences::issue_for_case(&mut *conn, &signer, &next, now).await?;
+                    }
                     for mut file in files {
                         file.case_id = next.id.clone();
                         onewindow_store::files::insert(&mut *conn, &file).await?;

@@ -700,6 +700,53 @@ pub fn decide_submission(who: &Principal, applicant_identity: &str, centre: &str
     )
 }
 
+/// Who may read a licence in full and download it: its holder (an applicant account standing
+/// for the holder's identity), the account that filed the case that issued it (an agent), the
+/// issuing department's staff, and supervisors. Everyone else learns only what the public
+/// verification answers, so the licence is hidden from them.
+pub fn decide_licence_read(
+    who: &Principal,
+    holder_identity: &str,
+    issuer_department: &str,
+    case_filed_by: Option<&str>,
+) -> Decision {
+    let holder = who.has_role(Role::Applicant)
+        && who
+            .identity
+            .as_deref()
+            .is_some_and(|i| i.eq_ignore_ascii_case(holder_identity));
+    let filer = case_filed_by == Some(who.user_id.as_str());
+    let staff = who
+        .departments_for(&[Role::Reviewer, Role::Approver])
+        .any(|d| d == issuer_department);
+    if holder || filer || staff || who.has_role(Role::Supervisor) {
+        Decision::Allow
+    } else {
+        Decision::Hide
+    }
+}
+
+/// Who may change, revoke or cancel a licence: the issuing department's approver (审批人), who
+/// decides for the department.
+pub fn decide_licence_amend(who: &Principal, issuer_department: &str) -> Decision {
+    if who
+        .departments_for(&[Role::Approver])
+        .any(|d| d == issuer_department)
+    {
+        Decision::Allow
+    } else if who
+        .departments_for(&[Role::Reviewer])
+        .any(|d| d == issuer_department)
+        || who.has_role(Role::Supervisor)
+    {
+        Decision::Refuse(
+            "only the issuing department's approver changes, revokes or cancels a licence".into(),
+        )
+    } else {
+        Decision::Hide
+    }
+}
+
 /// Masks the middle of an identifier: `3302**********1234`, `138****8000`. At least four
 /// characters are always hidden; short values keep only their end.
 pub fn mask(value: &str) -> String {
@@ -1056,4 +1103,35 @@ mod tests {
             Some(Role::ReturnVisitOperator)
         );
     }
+    #[test]
+    fn a_licence_is_read_by_its_holder_its_filer_its_issuer_and_supervisors_only() {
+        // person(Applicant) stands for 330226199001011234; staff sit in "scjg".
+        let holder = person(Role::Applicant);
+        let agent = person(Role::Agent);
+        let reviewer = person(Role::Reviewer);
+        let approver = person(Role::Approver);
+        let clerk = person(Role::Clerk);
+        let supervisor = person(Role::Supervisor);
+        let read = |who: &Principal, department: &str, filer: Option<&str>| {
+            decide_licence_read(who, "330226199001011234", department, filer)
+        };
+        assert_eq!(read(&holder, "scjg", None), Decision::Allow);
+        assert_eq!(read(&agent, "scjg", Some("u-agent")), Decision::Allow);
+        assert_eq!(read(&agent, "scjg", Some("u-other")), Decision::Hide);
+        assert_eq!(read(&reviewer, "scjg", None), Decision::Allow);
+        assert_eq!(read(&approver, "gaj", None), Decision::Hide);
+        assert_eq!(read(&clerk, "scjg", None), Decision::Hide);
+        assert_eq!(read(&supervisor, "gaj", None), Decision::Allow);
+        let mut stranger = person(Role::Applicant);
+        stranger.identity = Some("330226198001011230".into());
+        assert_eq!(read(&stranger, "scjg", None), Decision::Hide);
+        assert!(matches!(
+            decide_licence_amend(&reviewer, "scjg"),
+            Decision::Refuse(_)
+        ));
+        assert_eq!(decide_licence_amend(&approver, "gaj"), Decision::Hide);
+        assert_eq!(decide_licence_amend(&approver, "scjg"), Decision::Allow);
+        assert_eq!(decide_licence_amend(&holder, "scjg"), Decision::Hide);
+    }
+
 }

@@ -573,6 +573,9 @@ pub enum CaseCommand {
     },
     /// The law accepts a case nobody answered within the notice period; only the system sends it.
     DeemAccept,
+    /// The applicant downloaded the result (网上下载): the service sends it on the first download
+    /// of a result issued, which is when a result delivered online is delivered.
+    RecordDownload,
 }
 
 impl CaseCommand {
@@ -679,7 +682,7 @@ impl CaseCommand {
             CaseCommand::Deliver { .. } => Action::Deliver,
             CaseCommand::Close => Action::Close,
             CaseCommand::RecordVisit { .. } => Action::RecordVisit,
-            CaseCommand::DeemAccept => return None,
+            CaseCommand::DeemAccept | CaseCommand::RecordDownload => return None,
         })
     }
 }
@@ -706,7 +709,7 @@ pub enum CaseError {
         status: &'static str,
         allowed: Vec<&'static str>,
     },
-    #[error("{}", list_field_errors(.0))]
+    #[error("{}", crate::validation::list_field_errors(.0))]
     Invalid(Vec<FieldError>),
     #[error(transparent)]
     Calendar(#[from] CalendarError),
@@ -718,14 +721,6 @@ fn list_actions(allowed: &[&str]) -> String {
     } else {
         allowed.join(", ")
     }
-}
-
-fn list_field_errors(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 fn invalid(field: &str, reason: impl Into<String>) -> CaseError {
@@ -1202,6 +1197,12 @@ impl Case {
                 CaseEvent::ResultIssued { document_number }
             }
             CaseCommand::Deliver { method } => {
+                if *method == DeliveryMethod::Online {
+                    return Err(invalid(
+                        "delivery.method",
+                        "a result delivered online is delivered when the applicant downloads it, not before",
+                    ));
+                }
                 if let DeliveryMethod::Express { address, .. } = method
                     && address.trim().is_empty()
                 {
@@ -1212,6 +1213,14 @@ impl Case {
                 }
                 CaseEvent::Delivered {
                     method: method.clone(),
+                }
+            }
+            CaseCommand::RecordDownload => {
+                if self.status != Status::ResultIssued {
+                    return Err(self.not_allowed("record-download"));
+                }
+                CaseEvent::Delivered {
+                    method: DeliveryMethod::Online,
                 }
             }
             CaseCommand::Close => CaseEvent::Closed,
@@ -1887,7 +1896,14 @@ mod tests {
                     method: DeliveryMethod::Online,
                 },
             )
-            .expect("deliver");
+            .expect_err("online delivery is the download, not a clerk's say-so");
+        world
+            .run(&mut case, "applicant", CaseCommand::RecordDownload)
+            .expect("the first download delivers");
+        assert_eq!(case.delivery, Some(DeliveryMethod::Online));
+        world
+            .run(&mut case, "applicant", CaseCommand::RecordDownload)
+            .expect_err("a second download delivers nothing more");
         world
             .run(&mut case, "clerk", CaseCommand::Close)
             .expect("close");

@@ -332,6 +332,10 @@ pub struct Item {
     /// it for immediate items (即办) only; every other decision follows 受理 → 审查 → 决定.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub decision_without_proposal: bool,
+    /// How many years a licence it issues is valid from the day of issue (有效期); `None` for a
+    /// licence without a time limit (长期有效).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence_valid_years: Option<u32>,
 }
 
 impl Item {
@@ -413,6 +417,21 @@ impl Item {
                     "must be at least 1",
                 ));
             }
+        }
+        match (self.licence_valid_years, &self.result_licence_type) {
+            (Some(0), _) => errors.push(FieldError::new(
+                "licence_valid_years",
+                "a licence is valid at least one year; leave it empty for no time limit",
+            )),
+            (Some(_), None) => errors.push(FieldError::new(
+                "licence_valid_years",
+                "only an item that issues a licence (result_licence_type) has a licence validity",
+            )),
+            (Some(years), Some(_)) if years > 100 => errors.push(FieldError::new(
+                "licence_valid_years",
+                format!("{years} years is more than 100; leave it empty for no time limit"),
+            )),
+            _ => {}
         }
         if self.decision_without_proposal && !self.is_immediate() {
             errors.push(FieldError::new(
@@ -513,6 +532,7 @@ pub(crate) mod tests {
             fee: Fee::default(),
             result_licence_type: Some("食品经营许可证".into()),
             decision_without_proposal: false,
+            licence_valid_years: Some(5),
         }
     }
 

@@ -157,6 +157,7 @@ mod tests {
             fee: Fee::default(),
             result_licence_type: None,
             decision_without_proposal: false,
+            licence_valid_years: None,
         }
     }
 

@@ -17,6 +17,7 @@ pub mod disclosure;
 pub mod figures;
 pub mod holidays;
 pub mod identifiers;
+pub mod licence;
 pub mod life_events;
 pub mod login;
 pub mod monitor;

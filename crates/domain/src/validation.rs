@@ -35,6 +35,15 @@ pub const PHONE_MAX_CHARS: usize = 20;
 /// The longest code of a centre, material, department or document.
 pub const CODE_MAX_CHARS: usize = 64;
 /// The longest free text: a reason, a note, an opinion, an address.
+/// Every field error in one line, for an error's message.
+pub fn list_field_errors(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 pub const TEXT_MAX_CHARS: usize = 2000;
 
 /// What is wrong with a piece of text a person typed: longer than `max_chars` characters, or

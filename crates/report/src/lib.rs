@@ -7,12 +7,14 @@
 pub mod chart;
 pub mod document;
 pub mod font;
+pub mod licence;
 pub mod monthly;
 pub mod pdf;
 
 pub use chart::{Chart, ChartError, DayCount, RateRow};
 pub use document::{Align, Block, Column, Document, Table};
 pub use font::{FontError, ReportFont};
+pub use licence::{LicenceSheet, render_licence};
 pub use pdf::PdfError;
 
 use onewindow_domain::statistics::PeriodStatistics;

@@ -30,7 +30,7 @@ const TOP: f32 = 56.0;
 const BOTTOM: f32 = PAGE_H - 60.0;
 const WIDTH: f32 = PAGE_W - 2.0 * MARGIN;
 
-type Rgb = (u8, u8, u8);
+pub(crate) type Rgb = (u8, u8, u8);
 const INK: Rgb = (0x1f, 0x23, 0x28);
 const MUTED: Rgb = (0x57, 0x60, 0x6a);
 const RULE: Rgb = (0xd0, 0xd7, 0xde);
@@ -357,11 +357,11 @@ fn layout<'d>(doc: &'d Document, font: &ReportFont) -> Vec<Vec<Op<'d>>> {
     l.pages
 }
 
-fn paint(colour: Rgb) -> krilla::paint::Paint {
+pub(crate) fn paint(colour: Rgb) -> krilla::paint::Paint {
     rgb::Color::new(colour.0, colour.1, colour.2).into()
 }
 
-fn fill(colour: Rgb, opacity: f32) -> Fill {
+pub(crate) fn fill(colour: Rgb, opacity: f32) -> Fill {
     Fill {
         paint: paint(colour),
         opacity: NormalizedF32::new(opacity.clamp(0.0, 1.0)).unwrap_or(NormalizedF32::ONE),
@@ -369,7 +369,7 @@ fn fill(colour: Rgb, opacity: f32) -> Fill {
     }
 }
 
-fn fill_rect(surface: &mut Surface<'_>, x: f32, y: f32, w: f32, h: f32, f: Fill) {
+pub(crate) fn fill_rect(surface: &mut Surface<'_>, x: f32, y: f32, w: f32, h: f32, f: Fill) {
     let Some(rect) = Rect::from_xywh(x, y, w.max(0.01), h.max(0.01)) else {
         return;
     };
@@ -382,7 +382,7 @@ fn fill_rect(surface: &mut Surface<'_>, x: f32, y: f32, w: f32, h: f32, f: Fill)
     }
 }
 
-fn stroke_polyline(surface: &mut Surface<'_>, points: &[(f32, f32)], stroke: Stroke, close: bool) {
+pub(crate) fn stroke_polyline(surface: &mut Surface<'_>, points: &[(f32, f32)], stroke: Stroke, close: bool) {
     let mut pb = PathBuilder::new();
     let Some(first) = points.first() else {
         return;
@@ -401,7 +401,7 @@ fn stroke_polyline(surface: &mut Surface<'_>, points: &[(f32, f32)], stroke: Str
     }
 }
 
-fn draw_text(
+pub(crate) fn draw_text(
     surface: &mut Surface<'_>,
     font: &ReportFont,
     at: (f32, f32),

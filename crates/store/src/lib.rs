@@ -19,6 +19,7 @@ pub mod files;
 mod filter;
 pub mod hall;
 pub mod job_lock;
+pub mod licences;
 mod migrate;
 pub mod monitor;
 pub mod projects;

@@ -49,6 +49,7 @@ const SQLITE: &[(i64, &str)] = &[
         17,
         include_str!("../migrations/sqlite/0017_material_equivalents.sql"),
     ),
+    (18, include_str!("../migrations/sqlite/0018_licences.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -104,6 +105,7 @@ const POSTGRES: &[(i64, &str)] = &[
         17,
         include_str!("../migrations/postgres/0017_material_equivalents.sql"),
     ),
+    (18, include_str!("../migrations/postgres/0018_licences.sql")),
 ];
 
 pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<(), StoreError> {

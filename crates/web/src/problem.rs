@@ -215,6 +215,15 @@ impl From<AppError> for Problem {
             AppError::Conflict(detail) => {
                 Problem::new(StatusCode::CONFLICT, "conflict", "Already exists", detail)
             }
+            AppError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "not available");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Not available on this server",
+                    detail,
+                )
+            }
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal failure");
                 Problem::new(

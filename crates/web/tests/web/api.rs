@@ -160,6 +160,7 @@ fn test_catalogue() -> CatalogueDocument {
         fee: Fee::default(),
         result_licence_type: Some("食品经营许可证".into()),
         decision_without_proposal: false,
+        licence_valid_years: None,
     };
     let mut passport = food.clone();
     passport.code = "GA-101".into();

@@ -72,6 +72,7 @@ fn item(
         fee: Fee::default(),
         result_licence_type: Some(licence.into()),
         decision_without_proposal: false,
+        licence_valid_years: None,
     }
 }
 

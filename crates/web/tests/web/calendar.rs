@@ -54,6 +54,7 @@ fn item(code: &str, days: u32) -> Item {
         fee: Fee::default(),
         result_licence_type: None,
         decision_without_proposal: false,
+        licence_valid_years: None,
     }
 }
 

@@ -69,6 +69,7 @@ fn catalogue() -> CatalogueDocument {
         fee: Fee::default(),
         result_licence_type: None,
         decision_without_proposal: false,
+        licence_valid_years: None,
     };
     CatalogueDocument {
         departments: vec![

@@ -85,6 +85,7 @@ fn catalogue() -> CatalogueDocument {
             fee: Fee::default(),
             result_licence_type: Some("食品经营许可证".into()),
             decision_without_proposal: false,
+            licence_valid_years: None,
         }],
     }
 }

@@ -424,6 +424,7 @@ pub(crate) mod testing {
             fee: Fee::default(),
             result_licence_type: Some("食品经营许可证".into()),
             decision_without_proposal: false,
+            licence_valid_years: None,
         };
         let mut filing = food.clone();
         filing.code = FILING.into();
