@@ -24,12 +24,13 @@ use onewindow_domain::licence::{
     LicenceState, Verdict,
 };
 use onewindow_report::{LicenceSheet, ReportFont};
-use onewindow_store::licences::{self as licence_rows, PublicKeyRow, StoredLicence};
-use onewindow_store::{audit as audit_rows, cases as case_rows, catalogue as catalogue_rows};
+use onewindow_store::Conn as AnyConnection;
 use onewindow_store::enqueue_outbox;
+pub use onewindow_store::licences::PublicKeyRow;
+use onewindow_store::licences::{self as licence_rows, StoredLicence};
+use onewindow_store::{audit as audit_rows, cases as case_rows, catalogue as catalogue_rows};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
-use onewindow_store::Conn as AnyConnection;
 
 use crate::clock::local_date;
 use crate::{Actor, AppError, Service};
@@ -137,9 +138,8 @@ impl LicenceSigner {
             if path.extension().and_then(|e| e.to_str()) != Some("json") {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                AppError::Internal(format!("cannot read {}: {e}", path.display()))
-            })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| AppError::Internal(format!("cannot read {}: {e}", path.display())))?;
             let file: KeyFile = serde_json::from_str(&text).map_err(|e| {
                 AppError::Internal(format!("{} is not a licence key file: {e}", path.display()))
             })?;
@@ -152,9 +152,8 @@ impl LicenceSigner {
         let Some(dir) = &self.dir else {
             return Ok(());
         };
-        std::fs::create_dir_all(dir).map_err(|e| {
-            AppError::Internal(format!("cannot create {}: {e}", dir.display()))
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| AppError::Internal(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join(format!("{}.json", file.key_id));
         let text = serde_json::to_string_pretty(file)
             .map_err(|e| AppError::Internal(format!("cannot write a key file: {e}")))?;
@@ -181,10 +180,7 @@ impl LicenceSigner {
         let entry = entry_of(&file)?;
         let mut current = self.lock();
         // Another request may have made one meanwhile; the first one stays current.
-        Ok(current
-            .entry(issuer.to_string())
-            .or_insert(entry)
-            .clone())
+        Ok(current.entry(issuer.to_string()).or_insert(entry).clone())
     }
 
     /// Signs `message` with `issuer`'s current key; the public half comes along to be published.
@@ -237,7 +233,10 @@ fn entry_of(file: &KeyFile) -> Result<KeyEntry, AppError> {
         .ok()
         .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
         .ok_or_else(|| {
-            AppError::Internal(format!("licence key {} is not a 32-byte secret", file.key_id))
+            AppError::Internal(format!(
+                "licence key {} is not a 32-byte secret",
+                file.key_id
+            ))
         })?;
     let key = SigningKey::from_bytes(&bytes);
     let public = key.verifying_key();
@@ -453,7 +452,10 @@ pub(crate) async fn issue_for_case(
         );
         return Ok(Vec::new());
     };
-    if !licence_rows::of_case(&mut *conn, &case.id).await?.is_empty() {
+    if !licence_rows::of_case(&mut *conn, &case.id)
+        .await?
+        .is_empty()
+    {
         return Ok(Vec::new());
     }
     let at = now.to_rfc3339();
@@ -532,11 +534,8 @@ async fn sign_licence(
     licence: &mut Licence,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let (signature, public) = signer.sign(
-        &licence.issuer_code,
-        licence.signed_text().as_bytes(),
-        now,
-    )?;
+    let (signature, public) =
+        signer.sign(&licence.issuer_code, licence.signed_text().as_bytes(), now)?;
     licence_rows::publish_key(&mut *conn, &public).await?;
     licence.signature = Some(signature);
     Ok(())
@@ -929,7 +928,8 @@ impl Service {
                     let Some(case) = case_rows::load(&mut *conn, &case_id).await? else {
                         return Ok(());
                     };
-                    let receiver = case.filed_by.as_deref() == Some(actor.principal.user_id.as_str())
+                    let receiver = case.filed_by.as_deref()
+                        == Some(actor.principal.user_id.as_str())
                         || (actor.principal.has_role(Role::Applicant)
                             && actor.principal.identity.as_deref().is_some_and(|i| {
                                 i.eq_ignore_ascii_case(&case.applicant.id_number)
@@ -995,8 +995,8 @@ impl Service {
     /// The public verification (证照核验), for anyone without a login: `question` is an
     /// identifier or a scanned QR address.
     pub async fn verify_licence(&self, question: &str) -> Result<VerificationAnswer, AppError> {
-        let request = licence::parse_verification(question)
-            .map_err(|e| AppError::Invalid(vec![e]))?;
+        let request =
+            licence::parse_verification(question).map_err(|e| AppError::Invalid(vec![e]))?;
         let readers = self.store().readers();
         let identifier = request.identifier.to_string();
         let stored = licence_rows::get(readers, &identifier).await?;
@@ -1267,8 +1267,16 @@ mod tests {
             .sign("11220000013544541J", b"hello", Utc::now())
             .expect("signed");
         assert!(signature_verifies(&public.public_key, b"hello", &sig.value));
-        assert!(!signature_verifies(&public.public_key, b"hellO", &sig.value));
-        assert!(!signature_verifies(&public.public_key, b"hello", "not-base64!"));
+        assert!(!signature_verifies(
+            &public.public_key,
+            b"hellO",
+            &sig.value
+        ));
+        assert!(!signature_verifies(
+            &public.public_key,
+            b"hello",
+            "not-base64!"
+        ));
         assert!(!signature_verifies("short", b"hello", &sig.value));
     }
 }

@@ -485,7 +485,7 @@ async fn one_client(
             (
                 "deliver",
                 clerk.as_str(),
-                json!({"delivery": {"method": "online"}}),
+                json!({"delivery": {"method": "pickup"}}),
             ),
             ("close", clerk.as_str(), json!({})),
         ];

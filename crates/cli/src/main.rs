@@ -86,6 +86,32 @@ enum Command {
     /// Check and anchor the audit trail.
     #[command(subcommand)]
     Audit(users::AuditCommand),
+    /// Electronic licences: check a licence PDF offline, publish and rotate signing keys.
+    #[command(subcommand)]
+    Licence(LicenceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LicenceCommand {
+    /// Check a licence PDF offline against the published public keys: its signature, its key,
+    /// its issuer. Exit 0 when genuine, 1 when not. The licence's state (revoked, expired…) is
+    /// asked online: GET /api/v1/licences/verify.
+    Verify {
+        /// The PDF to check.
+        file: PathBuf,
+        /// The published public keys (the JSON of GET /api/v1/licences/keys or of `onewindow
+        /// licence keys`); without it, the keys of the store of --data / --database.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+    },
+    /// Print the published public keys as JSON (for `licence verify --keys`).
+    Keys,
+    /// Retire this node's current signing keys (of one issuing authority's credit code, or of
+    /// all): the next licence is signed with a new key; the old public keys keep verifying.
+    RotateKey {
+        #[arg(long)]
+        issuer: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -301,7 +327,9 @@ async fn open_with(
     let calendar = calendar(args, &notices)?;
     // The notices are in the calendar already; a serving node compares them with the store's at
     // every sweep tick (Service::sync_calendar).
-    Ok(Service::new(store, calendar, clock, "330226").with_file_store(files))
+    Ok(Service::new(store, calendar, clock, "330226")
+        .with_file_store(files)
+        .with_licence_keys(&args.data.join("licence-keys"))?)
 }
 
 /// Uploaded materials live beside the database in DATA/files, or in an S3-compatible bucket that
@@ -456,6 +484,12 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             if projects > 0 {
                 eprintln!("registered {projects} investment projects the demo agent follows");
             }
+            let licences = service.seed_demo_licences().await?;
+            if licences > 0 {
+                eprintln!(
+                    "issued {licences} electronic licences to the demo applicants (我的证照)"
+                );
+            }
             users::print_demo_accounts()?;
             serve_until_stopped(service, &serve).await?;
         }
@@ -522,6 +556,71 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             match format {
                 ReportFormat::Table => print!("{}", bundle_table(&lines)),
                 ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&lines)?),
+            }
+        }
+        Command::Licence(LicenceCommand::Verify { file, keys }) => {
+            let bytes = std::fs::read(&file).context(format!("cannot read {}", file.display()))?;
+            let keys: Vec<onewindow_store::licences::PublicKeyRow> = match keys {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .context(format!("cannot read {}", path.display()))?;
+                    serde_json::from_str(&text).context(format!(
+                        "{} is not a list of licence public keys",
+                        path.display()
+                    ))?
+                }
+                None => {
+                    open_existing(&cli.store)
+                        .await?
+                        .licence_public_keys()
+                        .await?
+                }
+            };
+            return Ok(match onewindow_app::licences::check_pdf(&bytes, &keys) {
+                Ok(check) => {
+                    println!(
+                        "genuine: licence {} signed by issuing authority {} with key {}{}",
+                        check.identifier,
+                        check.issuer_code,
+                        check.key_id,
+                        if check.key_retired {
+                            " (a retired key; it still verifies what it signed)"
+                        } else {
+                            ""
+                        }
+                    );
+                    println!(
+                        "its state today (valid, changed, revoked, expired, cancelled) is answered online: GET /api/v1/licences/verify?id={}",
+                        check.identifier
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("NOT GENUINE: {}: {e}", file.display());
+                    ExitCode::FAILURE
+                }
+            });
+        }
+        Command::Licence(LicenceCommand::Keys) => {
+            let service = open_existing(&cli.store).await?;
+            let keys = service.licence_public_keys().await?;
+            println!("{}", serde_json::to_string_pretty(&keys)?);
+        }
+        Command::Licence(LicenceCommand::RotateKey { issuer }) => {
+            let service = open_existing(&cli.store).await?;
+            let retired = service
+                .rotate_licence_keys(
+                    &onewindow_app::Actor::command_line("licence"),
+                    issuer.as_deref(),
+                )
+                .await?;
+            if retired.is_empty() {
+                println!(
+                    "no current key to retire on this node (a new one is made at the next licence)"
+                );
+            }
+            for id in retired {
+                println!("retired key {id}; it still verifies what it signed");
             }
         }
         Command::Report(ReportCommand::Monthly(args)) => {

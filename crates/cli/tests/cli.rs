@@ -2197,8 +2197,11 @@ fn serve_with_nats_publishes_the_outbox_to_jetstream() {
             let mut js_stream = bus.jetstream().get_stream(&stream).await.ok()?;
             let last = js_stream.info().await.ok()?.state.last_sequence;
             for seq in 1..=last {
+                // The demo files its own cases too (its applicants' licences): find ours.
                 if let Ok(m) = js_stream.get_raw_message(seq).await
                     && m.subject.as_str() == subject
+                    && serde_json::from_slice::<Value>(&m.payload)
+                        .is_ok_and(|b| b["id"] == case_id.as_str())
                 {
                     return Some(m);
                 }

@@ -1133,5 +1133,4 @@ mod tests {
         assert_eq!(decide_licence_amend(&approver, "scjg"), Decision::Allow);
         assert_eq!(decide_licence_amend(&holder, "scjg"), Decision::Hide);
     }
-
 }

@@ -191,10 +191,7 @@ pub enum LicenceError {
 
 /// The type number a department gives the next licence type it defines itself (地方证照类型):
 /// one more than the highest it used, from 001. `None` when all 999 are taken.
-pub fn next_local_type_code(
-    definer: &UnifiedSocialCreditCode,
-    taken: &[String],
-) -> Option<String> {
+pub fn next_local_type_code(definer: &UnifiedSocialCreditCode, taken: &[String]) -> Option<String> {
     let prefix = definer.as_str();
     let highest = taken
         .iter()
@@ -384,8 +381,7 @@ impl Licence {
                 format!("{until} is before today ({today})"),
             ));
         }
-        if change.holder_name.is_none() && change.scope.is_none() && change.valid_until.is_none()
-        {
+        if change.holder_name.is_none() && change.scope.is_none() && change.valid_until.is_none() {
             errors.push(FieldError::new(
                 "holder_name",
                 "a change changes something: the holder's name, the scope or the last day of validity",
@@ -527,7 +523,8 @@ pub fn parse_verification(text: &str) -> Result<VerificationRequest, FieldError>
         }
         None => (text, None, None),
     };
-    let identifier = LicenceIdentifier::parse(id).map_err(|e| FieldError::new("id", e.to_string()))?;
+    let identifier =
+        LicenceIdentifier::parse(id).map_err(|e| FieldError::new("id", e.to_string()))?;
     let signature = match (key, sig) {
         (Some(k), Some(s)) if is_token(k) && is_token(s) => Some(LicenceSignature {
             key_id: k.to_string(),
@@ -550,7 +547,8 @@ pub fn parse_verification(text: &str) -> Result<VerificationRequest, FieldError>
 fn is_token(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 200
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 #[cfg(test)]
@@ -589,7 +587,12 @@ mod tests {
     }
 
     fn issued() -> Licence {
-        issue(draft(), &serial_for("330226202612070001", None), day(2026, 12, 7)).expect("issued")
+        issue(
+            draft(),
+            &serial_for("330226202612070001", None),
+            day(2026, 12, 7),
+        )
+        .expect("issued")
     }
 
     #[test]
@@ -682,12 +685,22 @@ mod tests {
     #[test]
     fn revoked_cancelled_and_expired_licences_end_and_cannot_be_used() {
         let licence = issued();
-        let revoked = licence.revoke("以欺骗手段取得", day(2027, 1, 1)).expect("revoked");
+        let revoked = licence
+            .revoke("以欺骗手段取得", day(2027, 1, 1))
+            .expect("revoked");
         assert_eq!(revoked.state, LicenceState::Revoked);
         assert!(!revoked.is_usable_on(day(2027, 1, 2)));
-        assert_eq!(verdict(Some(&revoked), None, day(2027, 1, 2)), Verdict::Revoked);
-        let cancelled = licence.cancel("申请人申请注销", day(2027, 1, 1)).expect("cancelled");
-        assert_eq!(verdict(Some(&cancelled), None, day(2027, 1, 2)), Verdict::Cancelled);
+        assert_eq!(
+            verdict(Some(&revoked), None, day(2027, 1, 2)),
+            Verdict::Revoked
+        );
+        let cancelled = licence
+            .cancel("申请人申请注销", day(2027, 1, 1))
+            .expect("cancelled");
+        assert_eq!(
+            verdict(Some(&cancelled), None, day(2027, 1, 2)),
+            Verdict::Cancelled
+        );
         assert!(matches!(
             licence.revoke("  ", day(2027, 1, 1)),
             Err(LicenceError::Invalid(_))
@@ -698,7 +711,10 @@ mod tests {
             Err(LicenceError::NotValid(LicenceState::Expired))
         );
         assert!(!licence.is_usable_on(day(2032, 1, 1)));
-        assert_eq!(verdict(Some(&licence), None, day(2032, 1, 1)), Verdict::Expired);
+        assert_eq!(
+            verdict(Some(&licence), None, day(2032, 1, 1)),
+            Verdict::Expired
+        );
     }
 
     #[test]
@@ -740,7 +756,10 @@ mod tests {
 
     #[test]
     fn a_malformed_question_names_what_is_wrong() {
-        assert_eq!(parse_verification("  ").map_err(|e| e.field), Err("id".into()));
+        assert_eq!(
+            parse_verification("  ").map_err(|e| e.field),
+            Err("id".into())
+        );
         let e = parse_verification("1.2.156.3005.2.X").expect_err("malformed");
         assert_eq!(e.field, "id");
         let licence = issued();

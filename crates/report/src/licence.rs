@@ -68,7 +68,14 @@ pub fn render_licence(sheet: &LicenceSheet, font: &ReportFont) -> Result<Vec<u8>
     let value_w = PAGE_W - value_x - 80.0;
     let mut y = 200.0;
     for (label, value) in &sheet.fields {
-        draw_text(&mut surface, font, (label_x, y), 12.0, label, fill(MUTED, 1.0));
+        draw_text(
+            &mut surface,
+            font,
+            (label_x, y),
+            12.0,
+            label,
+            fill(MUTED, 1.0),
+        );
         let lines = wrap_with(value, value_w, |s| font.width(s, 13.0));
         for line in lines.iter().take(4) {
             draw_text(&mut surface, font, (value_x, y), 13.0, line, fill(INK, 1.0));
@@ -103,7 +110,10 @@ pub fn render_licence(sheet: &LicenceSheet, font: &ReportFont) -> Result<Vec<u8>
     draw_text(
         &mut surface,
         font,
-        (seal_cx - font.width(&sheet.issuer, 12.0) / 2.0, seal_cy - 4.0),
+        (
+            seal_cx - font.width(&sheet.issuer, 12.0) / 2.0,
+            seal_cy + 8.0,
+        ),
         12.0,
         &sheet.issuer,
         fill(INK, 1.0),
@@ -113,18 +123,32 @@ pub fn render_licence(sheet: &LicenceSheet, font: &ReportFont) -> Result<Vec<u8>
         font,
         (
             seal_cx - font.width(&sheet.issued_line, 12.0) / 2.0,
-            seal_cy + 16.0,
+            seal_cy + 28.0,
         ),
         12.0,
         &sheet.issued_line,
         fill(INK, 1.0),
     );
-    seal(&mut surface, font, &sheet.issuer, &sheet.seal_text, seal_cx, seal_cy);
+    seal(
+        &mut surface,
+        font,
+        &sheet.issuer,
+        &sheet.seal_text,
+        seal_cx,
+        seal_cy,
+    );
 
     let mut foot = PAGE_H - 70.0;
     for line in &sheet.footer {
         for wrapped in wrap_with(line, PAGE_W - 140.0, |s| font.width(s, 7.5)) {
-            draw_text(&mut surface, font, (70.0, foot), 7.5, &wrapped, fill(MUTED, 1.0));
+            draw_text(
+                &mut surface,
+                font,
+                (70.0, foot),
+                7.5,
+                &wrapped,
+                fill(MUTED, 1.0),
+            );
             foot += 10.0;
         }
     }
@@ -224,13 +248,13 @@ fn seal(
         surface.draw_path(&path);
     }
     // The five-pointed star.
-    let outer = 17.0;
+    let (cy_star, outer) = (cy - 18.0, 15.0);
     let inner = outer * 0.382;
     let mut star = PathBuilder::new();
     for i in 0..10 {
         let radius = if i % 2 == 0 { outer } else { inner };
         let angle = -std::f32::consts::FRAC_PI_2 + i as f32 * std::f32::consts::PI / 5.0;
-        let (px, py) = (cx + radius * angle.cos(), cy + radius * angle.sin());
+        let (px, py) = (cx + radius * angle.cos(), cy_star + radius * angle.sin());
         if i == 0 {
             star.move_to(px, py);
         } else {
@@ -267,14 +291,21 @@ fn seal(
             px,
             py,
         ));
-        draw_text(surface, font, (-half, size * 0.35), size, &text, red.clone());
+        draw_text(
+            surface,
+            font,
+            (-half, size * 0.35),
+            size,
+            &text,
+            red.clone(),
+        );
         surface.pop();
     }
     let middle_size = 9.5;
     draw_text(
         surface,
         font,
-        (cx - font.width(middle, middle_size) / 2.0, cy + 34.0),
+        (cx - font.width(middle, middle_size) / 2.0, cy + 47.0),
         middle_size,
         middle,
         red,

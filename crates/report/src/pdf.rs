@@ -382,7 +382,12 @@ pub(crate) fn fill_rect(surface: &mut Surface<'_>, x: f32, y: f32, w: f32, h: f3
     }
 }
 
-pub(crate) fn stroke_polyline(surface: &mut Surface<'_>, points: &[(f32, f32)], stroke: Stroke, close: bool) {
+pub(crate) fn stroke_polyline(
+    surface: &mut Surface<'_>,
+    points: &[(f32, f32)],
+    stroke: Stroke,
+    close: bool,
+) {
     let mut pb = PathBuilder::new();
     let Some(first) = points.first() else {
         return;

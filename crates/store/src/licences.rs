@@ -263,7 +263,11 @@ where
 }
 
 /// Marks a key retired: it signs no more.
-pub async fn retire_key(conn: &mut AnyConnection, key_id: &str, at: &str) -> Result<(), StoreError> {
+pub async fn retire_key(
+    conn: &mut AnyConnection,
+    key_id: &str,
+    at: &str,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE licence_keys SET retired_at = $1 WHERE key_id = $2 AND retired_at IS NULL")
         .bind(at)
         .bind(key_id)

@@ -153,6 +153,33 @@ impl<S: Send + Sync> FromRequestParts<S> for OverTls {
     }
 }
 
+/// The address this service is reached at, as the request names it (`http://host:port`), for
+/// the addresses printed in QR codes (a licence's verification page); empty when the `Host`
+/// header is missing or not a plain host name, so that a forged header never lands in a QR code.
+pub struct PublicBase(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PublicBase {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        let OverTls(tls) = OverTls::from_request_parts(parts, state).await?;
+        let host = parts
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .filter(|h| {
+                !h.is_empty()
+                    && h.len() <= 255
+                    && h.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')
+                    })
+            });
+        Ok(PublicBase(match host {
+            Some(host) => format!("{}://{host}", if tls { "https" } else { "http" }),
+            None => String::new(),
+        }))
+    }
+}
+
 /// `Set-Cookie` for a session (or, with `max_age` 0, its removal).
 pub fn session_cookie(token: &str, max_age: i64, secure: bool) -> Option<HeaderValue> {
     let mut value = format!(

@@ -490,7 +490,12 @@ fn simulate(
     if !sim.wait(rng.below(2) as u32, today) {
         return;
     }
-    sim.run(clerk, CaseCommand::Deliver { method: delivery });
+    if delivery == DeliveryMethod::Online {
+        // Delivered online when the applicant downloads the result.
+        sim.run("citizen", CaseCommand::RecordDownload);
+    } else {
+        sim.run(clerk, CaseCommand::Deliver { method: delivery });
+    }
     if sim.wait(rng.below(3) as u32, today) {
         sim.run(clerk, CaseCommand::Close);
     }

@@ -21,6 +21,7 @@ pub mod bundles;
 pub mod cases;
 pub mod catalogue;
 pub mod hall;
+pub mod licences;
 pub mod projects;
 
 /// A refused import of the demo catalogue: the store's failure as it is, a bad file as invalid.

@@ -13,6 +13,8 @@ mod bundles;
 mod calendar;
 mod cases;
 mod catalogue;
+mod licences;
+pub(crate) use licences::pdf_response;
 mod monitor;
 mod projects;
 mod statistics;
@@ -51,6 +53,7 @@ fn families() -> OpenApiRouter<Service> {
         .merge(statistics::routes())
         .merge(bundles::routes())
         .merge(projects::routes())
+        .merge(licences::routes())
 }
 
 /// Built once: the document is the same for the life of the process.

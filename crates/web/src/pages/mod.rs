@@ -11,6 +11,7 @@ pub mod applicant;
 pub mod case_view;
 pub mod desk;
 pub mod guard;
+pub mod licences;
 pub mod monitor;
 pub mod page_error;
 pub mod portal;
@@ -60,6 +61,7 @@ pub fn router() -> Router<Service> {
         .merge(monitor::routes())
         .merge(supervision::routes())
         .merge(projects::routes())
+        .merge(licences::routes())
         .layer(axum::middleware::map_response(page_headers))
 }
 
@@ -246,6 +248,13 @@ fn chrome_for(lang: Lang, session: Option<&Authenticated>, here: String) -> Chro
         nav.push(NavLink {
             href: "/my/cases",
             label: "common-nav-my-cases",
+            current: false,
+        });
+    }
+    if roles.contains(&Role::Applicant) {
+        nav.push(NavLink {
+            href: "/my/licences",
+            label: "licences-nav-library",
             current: false,
         });
     }

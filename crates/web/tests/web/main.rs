@@ -8,6 +8,7 @@ mod api;
 mod bundles;
 mod calendar;
 mod joint_browser;
+mod licences;
 mod lists_browser;
 mod monitor;
 mod projects;

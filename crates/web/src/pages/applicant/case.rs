@@ -100,6 +100,8 @@ pub(super) struct CasePage {
     pub(super) version: u64,
     /// The investment project the case is filed under: its code and page.
     pub(super) project: Option<(String, String)>,
+    /// The electronic licences the case issued, to download (网上下载).
+    pub(super) licences: Vec<crate::pages::licences::LicenceRow>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -528,6 +530,7 @@ pub(super) fn case_page(
             .project_code
             .as_ref()
             .map(|c| (c.clone(), format!("/projects/{}", encode_query_value(c)))),
+        licences: Vec::new(),
     }
 }
 
@@ -555,6 +558,14 @@ pub(super) async fn load_case_page(
     let names = material_names(service, &detail.case).await;
     let people = case_view::Names::for_case(service, &detail).await;
     let mut page = case_page(&ctx.chrome, &detail, &files, &names, &people);
+    let licences = service
+        .case_licences(&session.actor, &detail.case.id)
+        .await
+        .map_err(|e| ctx.app_error(e))?;
+    page.licences = licences
+        .iter()
+        .map(|l| crate::pages::licences::LicenceRow::of(ctx.chrome.t, l))
+        .collect();
     if detail.case.circulation.is_some() {
         page.tasks =
             case_view::task_rows(ctx.chrome.t, &detail.case, &people, service, &[], |_| None);
@@ -723,7 +734,6 @@ pub(super) async fn delivery(
     let required = || Some(t.get("applicant-error-required").to_string());
     let method = match form.method.as_str() {
         "pickup" => Some(DeliveryMethod::Pickup),
-        "online" => Some(DeliveryMethod::Online),
         "express" => {
             if recipient.is_empty() {
                 view.recipient_error = required();
