@@ -2367,3 +2367,71 @@ fn demo_starts_in_late_december_with_deadlines_in_the_provisional_year() {
         drop(server);
     }
 }
+
+/// `onewindow licence verify` checks a licence PDF offline: the demo enterprise's licence,
+/// downloaded from the demo, is genuine against the published keys (of the store, or of a keys
+/// file), and the same PDF with one byte changed is refused with exit code 1.
+#[test]
+fn licence_verify_accepts_a_downloaded_licence_and_refuses_an_edited_one() {
+    let store = TestStore::fresh("licence-verify");
+    let (server, addr) = serve(&store, &["demo", "--cases", "0"]);
+    let http = Http::new(addr);
+    let token = http.token("enterprise", "qiye-demo-2026");
+    let (status, licences) = http.send(reqwest::Method::GET, "/licences", Some(&token), None);
+    assert_eq!(status, 200, "{licences}");
+    let identifier = licences[0]["identifier"]
+        .as_str()
+        .expect("the demo enterprise holds a licence")
+        .to_string();
+    let pdf = http.runtime.block_on(async {
+        http.client
+            .get(format!("{}/licences/{identifier}/pdf", http.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("an answer")
+            .bytes()
+            .await
+            .expect("a body")
+            .to_vec()
+    });
+    assert!(
+        pdf.starts_with(b"%PDF-"),
+        "a PDF: {:?}",
+        &pdf[..pdf.len().min(200)]
+    );
+    let (_, keys) = http.send(reqwest::Method::GET, "/licences/keys", None, None);
+    drop(server);
+
+    let file = store.dir.path().join("licence.pdf");
+    std::fs::write(&file, &pdf).expect("written");
+    let keys_file = store.dir.path().join("keys.json");
+    std::fs::write(&keys_file, keys.to_string()).expect("written");
+    let file_arg = file.to_str().expect("a path");
+    let out = store.ok(&["licence", "verify", file_arg]);
+    assert!(
+        out.contains(&format!("genuine: licence {identifier}")),
+        "{out}"
+    );
+    let out = store.ok(&[
+        "licence",
+        "verify",
+        file_arg,
+        "--keys",
+        keys_file.to_str().expect("a path"),
+    ]);
+    assert!(out.contains("genuine"), "{out}");
+
+    let mut edited = pdf.clone();
+    let at = edited.len() / 3;
+    edited[at] ^= 0x01;
+    let forged = store.dir.path().join("edited.pdf");
+    std::fs::write(&forged, &edited).expect("written");
+    let output = store.run(&["licence", "verify", forged.to_str().expect("a path")]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("NOT GENUINE"),
+        "{}",
+        stderr(&output)
+    );
+}
