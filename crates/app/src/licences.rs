@@ -1162,22 +1162,9 @@ impl Service {
                 })
             })
             .await;
-        let written = match result {
-            Err(AppError::Refused {
-                status,
-                reason,
-                target,
-            }) => {
-                self.audit_denied(actor, &action, target, &reason).await?;
-                return Err(match status {
-                    crate::error::RefusalKind::Hidden => {
-                        AppError::not_found(format!("licence {identifier}"))
-                    }
-                    crate::error::RefusalKind::Forbidden => AppError::Forbidden(reason),
-                });
-            }
-            other => other?,
-        };
+        let written = self
+            .audit_refusal_of(actor, &action, &format!("licence {identifier}"), result)
+            .await?;
         Ok(written
             .into_iter()
             .map(|l| LicenceView::of(l, today))

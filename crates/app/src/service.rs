@@ -86,6 +86,7 @@ pub struct CaseQuery {
     pub limit: Option<u32>,
 }
 
+#[derive(Clone)]
 pub(crate) struct Inner {
     store: Store,
     /// Replaced whole when a holiday notice is loaded (here or on another node): readers take
@@ -141,15 +142,8 @@ impl Service {
 
     /// The same service with a file store for uploads (local disk, or S3-compatible at scale).
     pub fn with_file_store(self, files: Arc<dyn object_store::ObjectStore>) -> Self {
-        let inner = Inner {
-            store: self.inner.store.clone(),
-            calendar: self.inner.calendar.clone(),
-            clock: self.inner.clock.clone(),
-            division: self.inner.division.clone(),
-            files: Some(files),
-            mail: self.inner.mail.clone(),
-            licences: self.inner.licences.clone(),
-        };
+        let mut inner = (*self.inner).clone();
+        inner.files = Some(files);
         Self {
             inner: Arc::new(inner),
         }
@@ -157,15 +151,8 @@ impl Service {
 
     /// The same service mailing alerts through an SMTP relay.
     pub fn with_mail(self, mail: crate::mail_config::MailConfig) -> Self {
-        let inner = Inner {
-            store: self.inner.store.clone(),
-            calendar: self.inner.calendar.clone(),
-            clock: self.inner.clock.clone(),
-            division: self.inner.division.clone(),
-            files: self.inner.files.clone(),
-            mail: Some(mail),
-            licences: self.inner.licences.clone(),
-        };
+        let mut inner = (*self.inner).clone();
+        inner.mail = Some(mail);
         Self {
             inner: Arc::new(inner),
         }
@@ -174,16 +161,8 @@ impl Service {
     /// The same service keeping its licence signing keys in `dir` (the data directory's
     /// `licence-keys`), loading the keys already there.
     pub fn with_licence_keys(self, dir: &std::path::Path) -> Result<Self, AppError> {
-        let signer = crate::licences::LicenceSigner::in_dir(dir)?;
-        let inner = Inner {
-            store: self.inner.store.clone(),
-            calendar: self.inner.calendar.clone(),
-            clock: self.inner.clock.clone(),
-            division: self.inner.division.clone(),
-            files: self.inner.files.clone(),
-            mail: self.inner.mail.clone(),
-            licences: Arc::new(signer),
-        };
+        let mut inner = (*self.inner).clone();
+        inner.licences = Arc::new(crate::licences::LicenceSigner::in_dir(dir)?);
         Ok(Self {
             inner: Arc::new(inner),
         })
@@ -633,6 +612,18 @@ impl Service {
         case_ref: &str,
         result: Result<T, AppError>,
     ) -> Result<T, AppError> {
+        self.audit_refusal_of(actor, action, &format!("case {case_ref}"), result)
+            .await
+    }
+
+    /// [`Service::audit_refusal`] of any target: a hidden one is answered "`what` not found".
+    pub(crate) async fn audit_refusal_of<T>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        what: &str,
+        result: Result<T, AppError>,
+    ) -> Result<T, AppError> {
         match result {
             Err(AppError::Refused {
                 status,
@@ -641,7 +632,7 @@ impl Service {
             }) => {
                 self.audit_denied(actor, action, target, &reason).await?;
                 Err(match status {
-                    RefusalKind::Hidden => AppError::not_found(format!("case {case_ref}")),
+                    RefusalKind::Hidden => AppError::not_found(what),
                     RefusalKind::Forbidden => AppError::Forbidden(reason),
                 })
             }

@@ -493,6 +493,19 @@ pub fn verification_url(base: &str, licence: &Licence) -> String {
     }
 }
 
+/// The question of a verification asked by its parts (`id`, and `k` and `s` from a QR code), as
+/// [`parse_verification`] reads it.
+pub fn verification_question(id: &str, key: Option<&str>, signature: Option<&str>) -> String {
+    match (key, signature) {
+        (None, None) => id.to_string(),
+        (k, s) => format!(
+            "?id={id}&k={}&s={}",
+            k.unwrap_or_default(),
+            s.unwrap_or_default()
+        ),
+    }
+}
+
 /// Reads what was typed or scanned: a bare identifier, or a verification address (any host)
 /// with `id`, and `k` and `s` together.
 pub fn parse_verification(text: &str) -> Result<VerificationRequest, FieldError> {

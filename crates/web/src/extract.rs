@@ -162,21 +162,25 @@ impl<S: Send + Sync> FromRequestParts<S> for PublicBase {
     type Rejection = Problem;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
         let OverTls(tls) = OverTls::from_request_parts(parts, state).await?;
-        let host = parts
-            .headers
-            .get(axum::http::header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .filter(|h| {
-                !h.is_empty()
-                    && h.len() <= 255
-                    && h.chars().all(|c| {
-                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')
-                    })
-            });
-        Ok(PublicBase(match host {
-            Some(host) => format!("{}://{host}", if tls { "https" } else { "http" }),
-            None => String::new(),
-        }))
+        Ok(PublicBase(public_base(&parts.headers, tls)))
+    }
+}
+
+/// `http(s)://host[:port]` of the request's `Host` header, or empty when it is missing or not a
+/// plain host name and port.
+pub fn public_base(headers: &HeaderMap, tls: bool) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+    match host {
+        Some(host) => format!("{}://{host}", if tls { "https" } else { "http" }),
+        None => String::new(),
     }
 }
 

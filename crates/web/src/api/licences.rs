@@ -48,15 +48,8 @@ async fn verify(
     State(service): State<Service>,
     ApiQuery(q): ApiQuery<VerifyQuery>,
 ) -> Result<Json<VerificationAnswer>, Problem> {
-    let question = match (q.k, q.s) {
-        (None, None) => q.id,
-        (k, s) => format!(
-            "?id={}&k={}&s={}",
-            q.id,
-            k.unwrap_or_default(),
-            s.unwrap_or_default()
-        ),
-    };
+    let question =
+        onewindow_domain::licence::verification_question(&q.id, q.k.as_deref(), q.s.as_deref());
     Ok(Json(service.verify_licence(&question).await?))
 }
 

@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use chrono::NaiveDate;
 use onewindow_app::licences::{LicenceView, LicenceWords, VerificationAnswer};
 use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
@@ -48,6 +49,17 @@ fn verdict_key(verdict: Verdict) -> &'static str {
     }
 }
 
+/// "from … to …", or "from …, without time limit".
+fn valid_text(t: &Messages, from: NaiveDate, until: Option<NaiveDate>) -> String {
+    match until {
+        Some(until) => t.fill(
+            "licences-valid-range",
+            &[("from", &t.date(&from)), ("until", &t.date(&until))],
+        ),
+        None => t.fill1("licences-valid-unlimited", "from", t.date(&from)),
+    }
+}
+
 /// A licence as a row of the library or a line of a case page.
 #[derive(Debug, Clone)]
 pub struct LicenceRow {
@@ -67,13 +79,7 @@ pub struct LicenceRow {
 impl LicenceRow {
     pub fn of(t: &Messages, view: &LicenceView) -> Self {
         let l = &view.licence;
-        let valid = match l.valid_until {
-            Some(until) => t.fill(
-                "licences-valid-range",
-                &[("from", &t.date(&l.valid_from)), ("until", &t.date(&until))],
-            ),
-            None => t.fill1("licences-valid-unlimited", "from", t.date(&l.valid_from)),
-        };
+        let valid = valid_text(t, l.valid_from, l.valid_until);
         Self {
             licence_type: l.licence_type.clone(),
             number: l.number.clone(),
@@ -173,14 +179,8 @@ async fn verify_page(
     if asked.trim().is_empty() {
         return Ok(render(&page));
     }
-    let question = match (&q.k, &q.s) {
-        (None, None) => asked,
-        (k, s) => format!(
-            "?id={asked}&k={}&s={}",
-            k.clone().unwrap_or_default(),
-            s.clone().unwrap_or_default()
-        ),
-    };
+    let question =
+        onewindow_domain::licence::verification_question(&asked, q.k.as_deref(), q.s.as_deref());
     match service.verify_licence(&question).await {
         Ok(answer) => page.answer = Some(answer_of(t, &answer)),
         Err(AppError::Invalid(errors)) => {
@@ -223,13 +223,7 @@ fn answer_of(t: &Messages, answer: &VerificationAnswer) -> Answer {
             t.get("licences-issued-on").to_string(),
             t.date(&l.issued_on),
         ));
-        let valid = match l.valid_until {
-            Some(until) => t.fill(
-                "licences-valid-range",
-                &[("from", &t.date(&l.valid_from)), ("until", &t.date(&until))],
-            ),
-            None => t.fill1("licences-valid-unlimited", "from", t.date(&l.valid_from)),
-        };
+        let valid = valid_text(t, l.valid_from, l.valid_until);
         facts.push((t.get("licences-col-valid").to_string(), valid));
         facts.push((
             t.get("licences-col-version").to_string(),

@@ -9,7 +9,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use onewindow_app::workbench::{WINDOW_STATUSES, WindowQueueQuery};
@@ -861,20 +861,10 @@ async fn receipt_page(
 /// The address where the applicant follows the case: absolute when the request's `Host` is a
 /// plain host name (or address) and port, relative otherwise.
 fn tracking_url(headers: &HeaderMap, tls: bool, number: &str) -> String {
-    let path = format!("/my/cases/{number}");
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        });
-    match host {
-        Some(host) => format!("{}://{host}{path}", if tls { "https" } else { "http" }),
-        None => path,
-    }
+    format!(
+        "{}/my/cases/{number}",
+        crate::extract::public_base(headers, tls)
+    )
 }
 
 /// A QR code of `text` as an `<svg>` element to put inline in a page: presentation attributes
