@@ -846,6 +846,42 @@ impl Service {
             .collect())
     }
 
+    /// Which of `materials` the actor's own valid licences serve today (免证办), by material
+    /// key: what the apply form shows as 已调取 and does not ask to upload. The same rule takes
+    /// them at filing ([`onewindow_domain::licence::take_from_library`]). Empty for anyone but an
+    /// applicant with an identity: an agent does not learn whether someone holds a licence.
+    pub async fn licences_serving(
+        &self,
+        actor: &Actor,
+        materials: &[onewindow_domain::catalogue::Material],
+    ) -> Result<Vec<(String, LicenceView)>, AppError> {
+        let Some(identity) = actor
+            .principal
+            .identity
+            .as_deref()
+            .filter(|_| actor.principal.has_role(Role::Applicant))
+        else {
+            return Ok(Vec::new());
+        };
+        if !materials.iter().any(|m| m.licence_type.is_some()) {
+            return Ok(Vec::new());
+        }
+        let today = self.today();
+        let held: Vec<Licence> = licence_rows::of_holder(self.store().readers(), identity)
+            .await?
+            .into_iter()
+            .map(|s| s.licence)
+            .collect();
+        Ok(materials
+            .iter()
+            .filter(|m| m.is_demanded())
+            .filter_map(|m| {
+                onewindow_domain::licence::serving_licence(m, identity, &held, today)
+                    .map(|l| (m.key.clone(), LicenceView::of(l.clone(), today)))
+            })
+            .collect())
+    }
+
     /// The licences a case issued, for someone who may read the case.
     pub async fn case_licences(
         &self,

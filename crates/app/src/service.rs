@@ -415,6 +415,23 @@ impl Service {
                             return Err(AppError::invalid("item_code", "no item or bundle"));
                         }
                     };
+                    if let Some(item) = &item {
+                        // 免证办: what the applicant's own valid licences serve is not asked for.
+                        let held: Vec<_> = onewindow_store::licences::of_holder(
+                            &mut *conn,
+                            &case.applicant.id_number,
+                        )
+                        .await?
+                        .into_iter()
+                        .map(|stored| stored.licence)
+                        .collect();
+                        onewindow_domain::licence::take_from_library(
+                            &mut case,
+                            &item.item.materials,
+                            &held,
+                            today,
+                        );
+                    }
                     if let Some(code) = &project_code {
                         crate::case_sync::file_under_project(
                             &mut *conn,

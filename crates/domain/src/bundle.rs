@@ -691,6 +691,7 @@ pub(crate) mod tests {
             form: MaterialForm::Copy,
             copies: 1,
             source: MaterialSource::Applicant,
+            licence_type: None,
             category: MaterialCategory::Ordinary,
             required: true,
             sample: None,

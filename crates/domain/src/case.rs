@@ -319,6 +319,30 @@ pub struct ReusedMaterial {
     pub issued_by: String,
 }
 
+/// A material taken from the applicant's own electronic licence (免证办, shown as 已调取) instead
+/// of from the applicant: what the reviewer relies on is the licence as it stood at filing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TakenLicence {
+    /// The material's key in this case.
+    pub key: String,
+    /// The material's name in the catalogue.
+    pub name: String,
+    /// The licence's identifier (电子证照标识).
+    pub licence_id: String,
+    pub licence_type: String,
+    /// The licence number as printed.
+    pub number: String,
+    /// The authority that issued it.
+    pub issuer_name: String,
+    /// Its state on the day of filing (always valid: nothing else is taken).
+    pub state_at_filing: String,
+    /// Its last valid day, if it has one.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<NaiveDate>,
+}
+
 /// A result an earlier approval of a project issued: what it is, its number, which approval.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedResult {
@@ -403,6 +427,9 @@ pub struct Case {
     /// issued them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reused_materials: Vec<ReusedMaterial>,
+    /// Materials taken from the applicant's valid electronic licences (免证办).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taken_licences: Vec<TakenLicence>,
     /// Bumped by every event; commands carry the version they were based on.
     pub version: u64,
 }
@@ -914,6 +941,7 @@ fn receive(
         circulation: what.circulation,
         project_code: None,
         reused_materials: Vec::new(),
+        taken_licences: Vec::new(),
         version: 1,
     };
     Ok((case, event))

@@ -251,6 +251,11 @@ pub struct Material {
     pub form: MaterialForm,
     pub copies: u32,
     pub source: MaterialSource,
+    /// The licence type (证照类型) that serves as this material, e.g. `营业执照`: a material the
+    /// government issued is taken from the holder's valid licence of this type (免证办) instead
+    /// of from the applicant. Only a material whose source is the government names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence_type: Option<String>,
     pub category: MaterialCategory,
     /// Whether a case is incomplete without it (optional materials are listed but not demanded).
     pub required: bool,
@@ -417,6 +422,23 @@ impl Item {
                     "must be at least 1",
                 ));
             }
+            match &m.licence_type {
+                Some(t) if t.trim().is_empty() => errors.push(FieldError::new(
+                    format!("materials[{i}].licence_type"),
+                    "must not be empty when given; leave it out when no licence serves",
+                )),
+                Some(t) if t.chars().count() > 64 => errors.push(FieldError::new(
+                    format!("materials[{i}].licence_type"),
+                    "a licence type name is at most 64 characters",
+                )),
+                Some(_) if m.source != MaterialSource::Government => {
+                    errors.push(FieldError::new(
+                        format!("materials[{i}].licence_type"),
+                        "only a material the government issues (source government) is taken from a licence",
+                    ))
+                }
+                _ => {}
+            }
         }
         match (self.licence_valid_years, &self.result_licence_type) {
             (Some(0), _) => errors.push(FieldError::new(
@@ -497,6 +519,7 @@ pub(crate) mod tests {
                     form: MaterialForm::Original,
                     copies: 1,
                     source: MaterialSource::Applicant,
+                    licence_type: None,
                     category: MaterialCategory::Ordinary,
                     required: true,
                     sample: None,
@@ -508,6 +531,7 @@ pub(crate) mod tests {
                     form: MaterialForm::Copy,
                     copies: 1,
                     source: MaterialSource::Government,
+                    licence_type: None,
                     category: MaterialCategory::Certificate,
                     required: true,
                     sample: None,
@@ -522,6 +546,7 @@ pub(crate) mod tests {
                     form: MaterialForm::Original,
                     copies: 1,
                     source: MaterialSource::Applicant,
+                    licence_type: None,
                     category: MaterialCategory::Ordinary,
                     required: true,
                     sample: None,
@@ -550,6 +575,22 @@ pub(crate) mod tests {
         let errors = item.validate();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["code", "promised_days", "materials[1].key"]);
+    }
+
+    #[test]
+    fn only_a_material_the_government_issues_is_taken_from_a_licence() {
+        let mut item = sample_item();
+        item.materials[0].licence_type = Some("营业执照".into());
+        item.materials[0].source = MaterialSource::Government;
+        assert!(item.validate().is_empty());
+        item.materials[0].source = MaterialSource::Applicant;
+        item.materials[1].licence_type = Some(" ".into());
+        let errors = item.validate();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec!["materials[0].licence_type", "materials[1].licence_type"]
+        );
     }
 
     #[test]

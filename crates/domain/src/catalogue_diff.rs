@@ -128,6 +128,7 @@ mod tests {
             form: MaterialForm::Original,
             copies: 1,
             source: MaterialSource::Applicant,
+            licence_type: None,
             category: MaterialCategory::Ordinary,
             required: true,
             sample: None,

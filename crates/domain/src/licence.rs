@@ -6,7 +6,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::case::ApplicantKind;
+use crate::case::{ApplicantKind, Case, TakenLicence};
+use crate::catalogue::Material;
 use crate::identifiers::{IdentifierError, LicenceIdentifier, UnifiedSocialCreditCode};
 use crate::validation::{FieldError, TEXT_MAX_CHARS, check_text};
 
@@ -450,6 +451,57 @@ impl Verdict {
     }
 }
 
+/// The licence of `held` that serves `material` for the holder `holder_id` on `today` (免证办):
+/// of the material's licence type, the holder's, valid and not expired; the latest issued when
+/// there are several. `None` when the material names no licence type or none serves.
+pub fn serving_licence<'a>(
+    material: &Material,
+    holder_id: &str,
+    held: &'a [Licence],
+    today: NaiveDate,
+) -> Option<&'a Licence> {
+    let wanted = material.licence_type.as_deref()?;
+    held.iter()
+        .filter(|l| {
+            l.licence_type == wanted
+                && l.holder.id_number.eq_ignore_ascii_case(holder_id)
+                && l.is_usable_on(today)
+        })
+        .max_by(|a, b| (a.issued_on, a.version).cmp(&(b.issued_on, b.version)))
+}
+
+/// Takes, as materials of `case`, what the applicant's own licences serve (免证办, 已调取): every
+/// demanded material of `materials` that names a licence type and is not yet provided is
+/// provided by the licence, and the case keeps the licence as it stood on `today` for the
+/// reviewer. An expired, revoked, cancelled or replaced licence is not taken.
+pub fn take_from_library(
+    case: &mut Case,
+    materials: &[Material],
+    held: &[Licence],
+    today: NaiveDate,
+) {
+    for material in materials.iter().filter(|m| m.is_demanded()) {
+        if case.provided_materials.contains(&material.key) {
+            continue;
+        }
+        let Some(licence) = serving_licence(material, &case.applicant.id_number, held, today)
+        else {
+            continue;
+        };
+        case.provided_materials.insert(material.key.clone());
+        case.taken_licences.push(TakenLicence {
+            key: material.key.clone(),
+            name: material.name.clone(),
+            licence_id: licence.identifier.clone(),
+            licence_type: licence.licence_type.clone(),
+            number: licence.number.clone(),
+            issuer_name: licence.issuer_name.clone(),
+            state_at_filing: licence.state_on(today).as_str().to_string(),
+            valid_until: licence.valid_until,
+        });
+    }
+}
+
 /// The verdict on a licence looked up by identifier: `found` is the stored licence, if any;
 /// `presented_signature_ok` is whether the signature that came with the question (from a QR
 /// code) verifies against the stored data, `None` when no signature came.
@@ -781,6 +833,60 @@ mod tests {
         assert_eq!(e.field, "s");
         let e = parse_verification("http://x/verify?k=a&s=b").expect_err("no id");
         assert_eq!(e.field, "id");
+    }
+
+    fn material_served_by(licence_type: Option<&str>) -> Material {
+        Material {
+            key: "M02".into(),
+            name: "营业执照或者其他主体资格证明文件".into(),
+            form: crate::catalogue::MaterialForm::Copy,
+            copies: 1,
+            source: crate::catalogue::MaterialSource::Government,
+            licence_type: licence_type.map(str::to_string),
+            category: crate::catalogue::MaterialCategory::Ordinary,
+            required: true,
+            sample: None,
+            cancelled: None,
+        }
+    }
+
+    #[test]
+    fn only_the_holders_usable_licence_of_the_named_type_serves_a_material() {
+        let licence = issued();
+        let holder = licence.holder.id_number.clone();
+        let wanted = material_served_by(Some(&licence.licence_type));
+        let today = licence.issued_on;
+        let held = vec![licence.clone()];
+        assert_eq!(
+            serving_licence(&wanted, &holder, &held, today).map(|l| &l.identifier),
+            Some(&licence.identifier)
+        );
+        // The holder's identifier is compared without regard to case (an x in an identity number).
+        assert!(serving_licence(&wanted, &holder.to_lowercase(), &held, today).is_some());
+        assert!(serving_licence(&material_served_by(None), &holder, &held, today).is_none());
+        assert!(
+            serving_licence(&material_served_by(Some("营业执照")), &holder, &held, today).is_none()
+        );
+        assert!(serving_licence(&wanted, "91330226MA2DEMH01W", &held, today).is_none());
+        let revoked = licence.revoke("以欺骗手段取得", today).expect("revoked");
+        assert!(serving_licence(&wanted, &holder, &[revoked], today).is_none());
+        let last = licence.valid_until.expect("a limited licence");
+        assert!(serving_licence(&wanted, &holder, &held, last).is_some());
+        assert!(
+            serving_licence(&wanted, &holder, &held, last.succ_opt().expect("a day")).is_none(),
+            "an expired licence is not taken"
+        );
+        // Of a changed licence, the new version serves.
+        let change = LicenceChange {
+            scope: Some("预包装食品销售".into()),
+            reason: "变更经营项目".into(),
+            ..LicenceChange::default()
+        };
+        let (old, new) = licence.change(&change, today).expect("changed");
+        assert_eq!(
+            serving_licence(&wanted, &holder, &[old, new.clone()], today).map(|l| l.version),
+            Some(new.version)
+        );
     }
 
     proptest! {

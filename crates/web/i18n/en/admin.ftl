@@ -60,6 +60,7 @@ admin-material-name = Material
 admin-material-form = Form
 admin-material-copies = Copies
 admin-material-source = Source
+admin-material-licence-type = Licence type it is taken from
 admin-material-category = Category
 admin-material-required = Required
 admin-material-sample = Sample or note

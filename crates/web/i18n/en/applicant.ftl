@@ -210,3 +210,7 @@ applicant-bundle-produced-lead = These are issued inside the bundle by an earlie
 applicant-joint-decision-lead = This is a joint case: each department decides its own service; the reasons and licence numbers are under “Each department's progress” below. Every result is delivered together.
 applicant-joint-progress = Each department's progress
 applicant-joint-progress-hint = After the lead window accepted your application once, the departments work on it at the same time; which department decided what, why, and the licence numbers are listed here.
+applicant-material-taken = Taken: { $type } { $number } (from your electronic licences; nothing to hand in)
+applicant-apply-taken-lead = These materials are taken from your electronic licences; nothing to upload:
+applicant-apply-taken-badge = Taken
+applicant-apply-taken = { $type } { $number } ({ $issuer }, valid until { $until })

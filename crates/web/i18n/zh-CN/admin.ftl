@@ -60,6 +60,7 @@ admin-material-name = 材料名称
 admin-material-form = 形式
 admin-material-copies = 份数
 admin-material-source = 来源
+admin-material-licence-type = 对应证照类型
 admin-material-category = 类别
 admin-material-required = 必交
 admin-material-sample = 样表或说明

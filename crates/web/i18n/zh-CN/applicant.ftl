@@ -210,3 +210,7 @@ applicant-bundle-produced-lead = 以下材料在联办中由前一事项出具�
 applicant-joint-decision-lead = 这是一件联办事项：每个部门对自己的事项作出决定，理由和证照编号见下方“各部门办理进度”。全部结果一次送达。
 applicant-joint-progress = 各部门办理进度
 applicant-joint-progress-hint = 牵头窗口一次受理后，各部门同时办理；哪个部门作出了什么决定、理由和证照编号都列在这里。
+applicant-material-taken = 已调取：{ $type } { $number }（来自电子证照库，无需提交）
+applicant-apply-taken-lead = 以下材料将从您的电子证照库调取，无需上传：
+applicant-apply-taken-badge = 已调取
+applicant-apply-taken = { $type } { $number }（{ $issuer }，有效期至 { $until }）

@@ -32,6 +32,7 @@ fn material(key: &str, name: &str) -> Material {
         form: MaterialForm::Original,
         copies: 1,
         source: MaterialSource::Applicant,
+        licence_type: None,
         category: MaterialCategory::Ordinary,
         required: true,
         sample: None,

@@ -45,6 +45,7 @@ fn item(code: &str, days: u32) -> Item {
             form: MaterialForm::Original,
             copies: 1,
             source: MaterialSource::Applicant,
+            licence_type: None,
             category: MaterialCategory::Ordinary,
             required: true,
             sample: None,

@@ -319,3 +319,109 @@ async fn a_granted_licence_is_issued_signed_downloaded_verified_changed_and_revo
     let (_, library) = app.get("enterprise", "/api/v1/licences").await;
     assert_eq!(library.as_array().map(Vec::len), Some(2), "{library}");
 }
+
+/// The enterprise applies for the food licence without its business licence (M02): it is taken
+/// from the licence library as it stands at filing, shown to the reviewer with its state; once
+/// revoked it is no longer taken and M02 is missing again.
+#[tokio::test]
+async fn a_material_the_government_issued_is_taken_from_the_holders_valid_licence() {
+    let app = app().await;
+    assert_eq!(
+        app.service
+            .seed_demo_licences()
+            .await
+            .expect("demo licences"),
+        3
+    );
+    let (_, library) = app
+        .send("enterprise", Method::GET, "/api/v1/licences", None, None)
+        .await;
+    let business = library
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|l| l["licence_type"] == "营业执照")
+        .expect("the demo enterprise holds a business licence")
+        .clone();
+    let apply = || {
+        json!({
+            "item_code": FOOD_LICENCE_ITEM,
+            "applicant": {"kind": "enterprise", "name": "宁海县跃龙示范餐饮有限公司", "id_number": "91330226MA2DEMH01W"},
+            "channel": "online",
+            "centre": "county-hall",
+            "materials": ["M01", "M03", "M04", "M05"]
+        })
+    };
+    let (status, case) = app
+        .send(
+            "enterprise",
+            Method::POST,
+            "/api/v1/cases",
+            Some(apply()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let taken = &case["taken_licences"][0];
+    assert_eq!(taken["key"], "M02");
+    assert_eq!(taken["licence_id"], business["identifier"]);
+    assert_eq!(taken["number"], business["number"]);
+    assert_eq!(taken["state_at_filing"], "valid");
+    assert!(
+        case["provided_materials"]
+            .as_array()
+            .expect("materials")
+            .contains(&json!("M02")),
+        "{case}"
+    );
+    // Nothing is missing: the window accepts without a supplement notice.
+    let mut accepted = case.clone();
+    act(&app, "clerk", &mut accepted, "accept", json!({})).await;
+    assert_eq!(accepted["status"], "accepted");
+    // The reviewer of the deciding department sees the licence the material was taken from.
+    let id = case["id"].as_str().expect("id");
+    let (status, seen) = app
+        .send(
+            "reviewer",
+            Method::GET,
+            &format!("/api/v1/cases/{id}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        seen["case"]["taken_licences"][0]["licence_type"],
+        "营业执照"
+    );
+
+    // Revoked by its issuing approver: not taken any more.
+    let business_id = business["identifier"].as_str().expect("id");
+    let (status, revoked) = app
+        .send(
+            "approver",
+            Method::POST,
+            &format!("/api/v1/licences/{business_id}/amend"),
+            Some(json!({"action": "revoke", "reason": "以欺骗手段取得"})),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    let (status, again) = app
+        .send(
+            "enterprise",
+            Method::POST,
+            "/api/v1/cases",
+            Some(apply()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert!(again.get("taken_licences").is_none(), "{again}");
+    assert!(
+        !again["provided_materials"]
+            .as_array()
+            .expect("materials")
+            .contains(&json!("M02"))
+    );
+}

@@ -34,6 +34,7 @@ fn materials(names: &[&str]) -> Vec<Material> {
             form: MaterialForm::Original,
             copies: 1,
             source: MaterialSource::Applicant,
+            licence_type: None,
             category: MaterialCategory::Ordinary,
             required: true,
             sample: None,

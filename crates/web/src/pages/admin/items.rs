@@ -243,6 +243,7 @@ pub(super) async fn save_item(
             form: MaterialForm::parse(&field("form")).unwrap_or(MaterialForm::Original),
             copies,
             source: MaterialSource::parse(&field("source")).unwrap_or(MaterialSource::Applicant),
+            licence_type: Some(field("licence_type")).filter(|s| !s.is_empty()),
             category: MaterialCategory::parse(&field("category"))
                 .unwrap_or(MaterialCategory::Ordinary),
             required: form.contains_key(&format!("m{i}_required")),

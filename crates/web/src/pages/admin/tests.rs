@@ -45,6 +45,9 @@ fn item_form(item: &onewindow_domain::catalogue::Item, promised: &str) -> Vec<(S
         f.push((format!("m{i}_form"), m.form.as_str().into()));
         f.push((format!("m{i}_copies"), m.copies.to_string()));
         f.push((format!("m{i}_source"), m.source.as_str().into()));
+        if let Some(l) = &m.licence_type {
+            f.push((format!("m{i}_licence_type"), l.clone()));
+        }
         f.push((format!("m{i}_category"), m.category.as_str().into()));
         if m.required {
             f.push((format!("m{i}_required"), "on".into()));

@@ -1,6 +1,7 @@
 //! Applying online: the form of an item or a bundle, with uploads, under a project or not.
 
 use super::*;
+use onewindow_app::licences::LicenceView;
 
 /// An option of a select.
 #[derive(Debug, Clone)]
@@ -53,6 +54,16 @@ pub(super) struct ApplyPage {
     pub(super) reselect: bool,
     /// The investment project the application is filed under, and what it already provides.
     pub(super) project: Option<crate::pages::projects::ProjectForApply>,
+    /// Materials the applicant's own valid licences serve (免证办, 已调取): nothing to upload.
+    pub(super) taken: Vec<TakenRow>,
+}
+
+/// A material taken from the applicant's licence library.
+#[derive(Debug, Clone)]
+pub(super) struct TakenRow {
+    pub(super) key: String,
+    pub(super) name: String,
+    pub(super) licence: String,
 }
 
 impl ApplyPage {
@@ -204,6 +215,25 @@ impl Target {
             Target::Item(item) => &item.item.code,
             Target::Bundle(view) => &view.plan.code,
         }
+    }
+
+    /// The materials the applicant's own licences serve today (免证办). A failed look-up only
+    /// means the form asks for the file; the service takes the licence at filing anyway.
+    pub(super) async fn licences_serving(
+        &self,
+        service: &Service,
+        session: &Authenticated,
+    ) -> Vec<(String, LicenceView)> {
+        let Target::Item(item) = self else {
+            return Vec::new();
+        };
+        service
+            .licences_serving(&session.actor, &item.item.materials)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the licence library could not be read for the apply form");
+                Vec::new()
+            })
     }
 
     /// The keys of the materials the applicant must upload.
@@ -408,6 +438,7 @@ pub(super) fn apply_page(
         centre_error: None,
         reselect: false,
         project: None,
+        taken: Vec::new(),
     }
 }
 
@@ -418,6 +449,36 @@ pub(super) struct ApplyQuery {
 }
 
 impl ApplyPage {
+    /// Shows the materials the applicant's licences serve as taken (已调取) instead of asking
+    /// for a file.
+    pub(super) fn take_from_library(&mut self, serving: Vec<(String, LicenceView)>) {
+        let t = self.chrome.t;
+        for (key, view) in serving {
+            let Some(at) = self.materials.iter().position(|m| m.key == key) else {
+                continue;
+            };
+            let material = self.materials.remove(at);
+            let l = &view.licence;
+            let until = l.valid_until.map_or_else(
+                || t.get("window-material-taken-no-limit").to_string(),
+                |d| t.date(&d),
+            );
+            self.taken.push(TakenRow {
+                key,
+                name: material.name,
+                licence: t.fill(
+                    "applicant-apply-taken",
+                    &[
+                        ("type", &l.licence_type),
+                        ("number", &l.number),
+                        ("issuer", &l.issuer_name),
+                        ("until", &until),
+                    ],
+                ),
+            });
+        }
+    }
+
     /// Files the application under `project`: the materials its earlier results provide are
     /// not asked for.
     pub(super) fn under_project(&mut self, project: crate::pages::projects::ProjectForApply) {
@@ -532,6 +593,7 @@ pub(super) async fn apply_form(
     if let Some(p) = project {
         page.under_project(p);
     }
+    page.take_from_library(target.licences_serving(&service, session).await);
     Ok(render(&page))
 }
 
@@ -575,6 +637,8 @@ pub(super) async fn apply(
     if let Some(p) = project {
         page.under_project(p);
     }
+    page.take_from_library(target.licences_serving(&service, session).await);
+    let taken: Vec<String> = page.taken.iter().map(|r| r.key.clone()).collect();
 
     // What the page can tell at once, so that every problem shows in one answer; the service
     // checks all of it again.
@@ -601,7 +665,10 @@ pub(super) async fn apply(
         }
     }
     for key in target.demanded_keys() {
-        if !reused.contains(&key) && !posted.files.iter().any(|u| u.material_key == key) {
+        if !reused.contains(&key)
+            && !taken.contains(&key)
+            && !posted.files.iter().any(|u| u.material_key == key)
+        {
             page.file_error(&key, t.get("applicant-error-file-missing").to_string());
         }
     }

@@ -425,6 +425,14 @@ pub(super) fn case_page(
                         "projects-reused-short",
                         &[("item", &r.issued_by), ("document", &r.document)],
                     )
+                })
+                .or_else(|| {
+                    case.taken_licences.iter().find(|l| &l.key == key).map(|l| {
+                        t.fill(
+                            "applicant-material-taken",
+                            &[("type", &l.licence_type), ("number", &l.number)],
+                        )
+                    })
                 }),
         })
         .collect();

@@ -46,6 +46,7 @@ fn material(key: &str, name: &str, required: bool) -> Material {
         form: MaterialForm::Original,
         copies: 1,
         source: MaterialSource::Applicant,
+        licence_type: None,
         category: MaterialCategory::Ordinary,
         required,
         sample: None,

@@ -25,6 +25,8 @@ pub struct MaterialRow {
     pub files: Vec<FileLink>,
     /// A joint case's material issued inside the bundle: by which member ("issued inside …").
     pub note: Option<String>,
+    /// A material taken from the applicant's licence (已调取): the public check of its state now.
+    pub verify_href: Option<String>,
 }
 
 impl MaterialRow {
@@ -43,6 +45,7 @@ pub fn material_rows(
     files: &[CaseFile],
     file_route: &str,
 ) -> Vec<MaterialRow> {
+    let taken = |key: &str| case.taken_licences.iter().find(|l| l.key == key);
     let links = |key: &str| -> Vec<FileLink> {
         files
             .iter()
@@ -74,6 +77,7 @@ pub fn material_rows(
                 required: case.required_materials.contains(&m.key),
                 provided: case.provided_materials.contains(&m.key),
                 files: links(&m.key),
+                verify_href: None,
                 note: m.produced_by.as_ref().map(|code| {
                     let name = circulation
                         .task(code)
@@ -102,7 +106,8 @@ pub fn material_rows(
                     required: case.required_materials.contains(&m.key),
                     provided: case.provided_materials.contains(&m.key),
                     files: links(&m.key),
-                    // Taken from an earlier approval of the case's investment project.
+                    // Taken from an earlier approval of the case's investment project, or
+                    // from the applicant's licence as it stood at filing.
                     note: case
                         .reused_materials
                         .iter()
@@ -112,7 +117,9 @@ pub fn material_rows(
                                 "window-material-reused",
                                 &[("item", &r.issued_by), ("document", &r.document)],
                             )
-                        }),
+                        })
+                        .or_else(|| taken(&m.key).map(|l| taken_licence_text(t, l))),
+                    verify_href: taken(&m.key).map(|l| verify_href(&l.licence_id)),
                 })
                 .collect()
         })
@@ -126,11 +133,40 @@ pub fn material_rows(
                 required: true,
                 provided: case.provided_materials.contains(key),
                 files: links(key),
-                note: None,
+                note: taken(key).map(|l| taken_licence_text(t, l)),
+                verify_href: taken(key).map(|l| verify_href(&l.licence_id)),
             });
         }
     }
     rows
+}
+
+/// "已调取电子证照 …": the licence a material was taken from and its state at filing.
+pub(crate) fn taken_licence_text(t: &Messages, l: &onewindow_domain::case::TakenLicence) -> String {
+    let until = l.valid_until.map_or_else(
+        || t.get("window-material-taken-no-limit").to_string(),
+        |d| t.date(&d),
+    );
+    t.fill(
+        "window-material-taken",
+        &[
+            ("type", &l.licence_type),
+            ("number", &l.number),
+            ("issuer", &l.issuer_name),
+            (
+                "state",
+                t.get(&format!("licences-state-{}", l.state_at_filing)),
+            ),
+            ("until", &until),
+        ],
+    )
+}
+
+pub(crate) fn verify_href(licence_id: &str) -> String {
+    format!(
+        "/verify?id={}",
+        crate::pages::encode_query_value(licence_id)
+    )
 }
 
 pub(super) fn file_size(bytes: u64) -> String {

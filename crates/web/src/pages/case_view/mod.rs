@@ -391,6 +391,7 @@ pub(crate) mod testing {
             form: MaterialForm::Original,
             copies: 1,
             source: MaterialSource::Applicant,
+            licence_type: None,
             category: MaterialCategory::Ordinary,
             required: true,
             sample: None,
