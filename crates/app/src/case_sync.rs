@@ -256,3 +256,74 @@ fn steps_of_case(project: &Project, case: &onewindow_domain::case::Case) -> Vec<
         .map(|s| s.key.clone())
         .collect()
 }
+
+/// Runs one of the service's own commands on `case` (a download that delivers, a courier's
+/// signature) inside the caller's transaction, the way [`crate::service::Service::execute`]
+/// runs a user's: decide, apply, write if the case is still at its version, keep the rows
+/// beside it in step, audit as `audit_action` with `detail`, and tell the outbox.
+pub(crate) async fn run_own_command(
+    conn: &mut Conn,
+    case: &Case,
+    command: &onewindow_domain::case::CaseCommand,
+    actor: &crate::actor::Actor,
+    (now, calendar): (chrono::DateTime<chrono::Utc>, &Calendar),
+    (audit_action, detail): (&str, String),
+) -> Result<Case, AppError> {
+    let today = local_date(now);
+    let ctx = onewindow_domain::case::Context {
+        actor: actor.username(),
+        now,
+        today,
+        calendar,
+    };
+    let events = case.decide(command, &ctx)?;
+    let mut next = case.clone();
+    for event in &events {
+        next.apply(event, actor.username(), now, today);
+    }
+    let due_on = next.due_on(calendar)?;
+    let written = onewindow_store::cases::update(
+        &mut *conn,
+        &next,
+        case.version,
+        &events,
+        actor.username(),
+        now,
+        due_on,
+    )
+    .await?;
+    if !written {
+        return Err(AppError::VersionConflict {
+            expected: case.version,
+            current: case.version + 1,
+        });
+    }
+    sync_tasks(&mut *conn, &next, calendar).await?;
+    follow_case(&mut *conn, &next, now).await?;
+    onewindow_store::audit::append(
+        &mut *conn,
+        actor.entry(
+            now,
+            audit_action,
+            format!("case:{}", next.number),
+            onewindow_domain::audit::Outcome::Success,
+            detail,
+        ),
+    )
+    .await?;
+    let message = serde_json::json!({
+        "case_id": next.id,
+        "number": next.number,
+        "status": next.status,
+        "events": events,
+        "actor": actor.username(),
+    });
+    onewindow_store::enqueue_outbox(
+        &mut *conn,
+        "case.changed",
+        &message.to_string(),
+        &now.to_rfc3339(),
+    )
+    .await?;
+    Ok(next)
+}

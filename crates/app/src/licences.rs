@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use onewindow_domain::access::{self, Decision, Role};
 use onewindow_domain::audit::Outcome;
-use onewindow_domain::case::{Case, CaseCommand, Context, Status};
+use onewindow_domain::case::{Case, CaseCommand, Status};
 use onewindow_domain::identifiers::LicenceIdentifier;
 use onewindow_domain::licence::{
     self, Holder, Licence, LicenceChange, LicenceDraft, LicenceError, LicenceSignature,
@@ -973,55 +973,18 @@ impl Service {
                     if !receiver || case.status != Status::ResultIssued {
                         return Ok(());
                     }
-                    let today = local_date(now);
-                    let ctx = Context {
-                        actor: actor.username(),
-                        now,
-                        today,
-                        calendar: &calendar,
-                    };
-                    let events = case.decide(&CaseCommand::RecordDownload, &ctx)?;
-                    let mut next = case.clone();
-                    for event in &events {
-                        next.apply(event, actor.username(), now, today);
-                    }
-                    let due_on = next.due_on(&calendar)?;
-                    let written = case_rows::update(
+                    crate::case_sync::run_own_command(
                         &mut *conn,
-                        &next,
-                        case.version,
-                        &events,
-                        actor.username(),
-                        now,
-                        due_on,
-                    )
-                    .await?;
-                    if !written {
-                        return Err(AppError::VersionConflict {
-                            expected: case.version,
-                            current: case.version + 1,
-                        });
-                    }
-                    crate::case_sync::follow_case(&mut *conn, &next, now).await?;
-                    audit_rows::append(
-                        &mut *conn,
-                        actor.entry(
-                            now,
+                        &case,
+                        &CaseCommand::RecordDownload,
+                        &actor,
+                        (now, &calendar),
+                        (
                             "case.deliver",
-                            format!("case:{}", next.number),
-                            Outcome::Success,
                             format!("delivered online: first download of licence {identifier}"),
                         ),
                     )
                     .await?;
-                    let message = serde_json::json!({
-                        "case_id": next.id,
-                        "number": next.number,
-                        "status": next.status,
-                        "events": events,
-                        "actor": actor.username(),
-                    });
-                    enqueue_outbox(&mut *conn, "case.changed", &message.to_string(), &at).await?;
                     Ok(())
                 })
             })

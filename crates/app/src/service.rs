@@ -415,8 +415,18 @@ impl Service {
                             return Err(AppError::invalid("item_code", "no item or bundle"));
                         }
                     };
+                    if let Some(code) = &project_code {
+                        crate::case_sync::file_under_project(
+                            &mut *conn,
+                            &mut case,
+                            code,
+                            item.as_ref(),
+                        )
+                        .await?;
+                    }
                     if let Some(item) = &item {
-                        // 免证办: what the applicant's own valid licences serve is not asked for.
+                        // 免证办: what the applicant's own valid licences serve is not asked for (after
+                        // the project, whose own results name the approval they came from).
                         let held: Vec<_> = onewindow_store::licences::of_holder(
                             &mut *conn,
                             &case.applicant.id_number,
@@ -431,15 +441,6 @@ impl Service {
                             &held,
                             today,
                         );
-                    }
-                    if let Some(code) = &project_code {
-                        crate::case_sync::file_under_project(
-                            &mut *conn,
-                            &mut case,
-                            code,
-                            item.as_ref(),
-                        )
-                        .await?;
                     }
                     case_rows::insert(&mut *conn, &case, &event, actor.username(), None).await?;
                     crate::case_sync::sync_tasks(&mut *conn, &case, &calendar).await?;

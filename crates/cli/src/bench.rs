@@ -485,7 +485,7 @@ async fn one_client(
             (
                 "deliver",
                 clerk.as_str(),
-                json!({"delivery": {"method": "pickup"}}),
+                json!({"delivery": {"method": "pickup", "collected_by": {"name": "张建国", "id_number": "330226198806150022", "authorised": true, "authorisation": "授权委托书"}}}),
             ),
             ("close", clerk.as_str(), json!({})),
         ];

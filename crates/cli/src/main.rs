@@ -89,6 +89,24 @@ enum Command {
     /// Electronic licences: check a licence PDF offline, publish and rotate signing keys.
     #[command(subcommand)]
     Licence(LicenceCommand),
+    /// Couriers that report on parcels through the signed webhook (快递送达).
+    #[command(subcommand)]
+    Courier(CourierCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CourierCommand {
+    /// Set up a courier: prints the shared secret its webhook signs reports with (HMAC-SHA256 of
+    /// "<timestamp>.<body>"), shown this once. Reports go to POST
+    /// /api/v1/couriers/CODE/reports.
+    Add {
+        /// Lower-case letters, digits or -, e.g. ems.
+        code: String,
+        /// The name the window sees, e.g. 中国邮政EMS.
+        name: String,
+    },
+    /// List the couriers set up (without their secrets).
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -484,6 +502,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             if projects > 0 {
                 eprintln!("registered {projects} investment projects the demo agent follows");
             }
+            service.seed_demo_couriers().await?;
             let licences = service.seed_demo_licences().await?;
             if licences > 0 {
                 eprintln!(
@@ -621,6 +640,20 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             }
             for id in retired {
                 println!("retired key {id}; it still verifies what it signed");
+            }
+        }
+        Command::Courier(CourierCommand::Add { code, name }) => {
+            let service = open_existing(&cli.store).await?;
+            let secret = service
+                .add_courier(&onewindow_app::Actor::command_line("courier"), &code, &name)
+                .await?;
+            println!("courier {code} set up; its webhook secret (shown once):");
+            println!("{secret}");
+        }
+        Command::Courier(CourierCommand::List) => {
+            let service = open_existing(&cli.store).await?;
+            for courier in service.couriers().await? {
+                println!("{}\t{}", courier.code, courier.name);
             }
         }
         Command::Report(ReportCommand::Monthly(args)) => {

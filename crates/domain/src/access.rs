@@ -552,7 +552,9 @@ pub fn decide_case(who: &Principal, op: CaseOperation, case: &CaseFacts<'_>) -> 
             | Action::IssueResult => reviewer,
             // The law lets only the one who decides extend the time limit.
             Action::Extend | Action::Decide => approver,
-            Action::Deliver => clerk || reviewer || owner,
+            // The window or the department hands the result over (and records who took it);
+            // the applicant's own ways are the download and the express choice.
+            Action::Deliver => clerk || reviewer,
             Action::RecordVisit => clerk || reviewer,
         },
     };
@@ -629,13 +631,7 @@ fn roles_for_action(action: Action, status: Status) -> &'static [Role] {
         | Action::IssueResult => &DEPARTMENT_STAFF,
         Action::ProvideSupplement => &[Role::Applicant, Role::Agent, Role::Clerk],
         Action::Extend | Action::Decide => &[Role::Approver],
-        Action::Deliver => &[
-            Role::Clerk,
-            Role::Reviewer,
-            Role::Approver,
-            Role::Applicant,
-            Role::Agent,
-        ],
+        Action::Deliver => &[Role::Clerk, Role::Reviewer, Role::Approver],
         Action::RecordVisit => &[Role::Clerk, Role::Reviewer, Role::Approver],
     }
 }
@@ -698,6 +694,40 @@ pub fn decide_submission(who: &Principal, applicant_identity: &str, centre: &str
         "an applicant files only for the identity of their own account; an agent files for others"
             .into(),
     )
+}
+
+/// What one may do about a case's delivery by post (快递送达).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOperation {
+    /// Choose how the result comes (the window, or by post to an address under the agreement).
+    Choose,
+    /// Post the result with a waybill, or record by hand what the courier says of a parcel.
+    Post,
+}
+
+/// The decision on a delivery operation: the applicant (or the agent who filed) and the window
+/// choose; the window and the deciding department post. Outside the case's scope it is hidden.
+pub fn decide_delivery(who: &Principal, op: DeliveryOperation, case: &CaseFacts<'_>) -> Decision {
+    if !case_scope(who).contains(case) {
+        return Decision::Hide;
+    }
+    let clerk = clerk_here(who, case);
+    let allowed = match op {
+        DeliveryOperation::Choose => clerk || is_owner(who, case),
+        DeliveryOperation::Post => clerk || department_role_here(who, &DEPARTMENT_STAFF, case),
+    };
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::Refuse(match op {
+            DeliveryOperation::Choose => {
+                "how the result comes is chosen by the applicant, the agent who filed, or the case's window".into()
+            }
+            DeliveryOperation::Post => {
+                "a result is posted by the case's window or its department's staff".into()
+            }
+        })
+    }
 }
 
 /// Who may read a licence in full and download it: its holder (an applicant account standing
@@ -1132,5 +1162,31 @@ mod tests {
         assert_eq!(decide_licence_amend(&approver, "gaj"), Decision::Hide);
         assert_eq!(decide_licence_amend(&approver, "scjg"), Decision::Allow);
         assert_eq!(decide_licence_amend(&holder, "scjg"), Decision::Hide);
+    }
+
+    #[test]
+    fn the_applicant_and_the_window_choose_the_window_and_the_department_post() {
+        let c = case(Status::ResultIssued);
+        let choose = |who: &Principal| decide_delivery(who, DeliveryOperation::Choose, &c);
+        let post = |who: &Principal| decide_delivery(who, DeliveryOperation::Post, &c);
+        assert_eq!(choose(&person(Role::Applicant)), Decision::Allow);
+        assert_eq!(choose(&person(Role::Agent)), Decision::Allow);
+        assert_eq!(choose(&person(Role::Clerk)), Decision::Allow);
+        assert!(matches!(
+            choose(&person(Role::Reviewer)),
+            Decision::Refuse(_)
+        ));
+        assert_eq!(post(&person(Role::Clerk)), Decision::Allow);
+        assert_eq!(post(&person(Role::Reviewer)), Decision::Allow);
+        assert!(matches!(
+            post(&person(Role::Applicant)),
+            Decision::Refuse(_)
+        ));
+        let mut stranger = person(Role::Applicant);
+        stranger.identity = Some("330226198001011230".into());
+        assert_eq!(choose(&stranger), Decision::Hide);
+        let mut elsewhere = person(Role::Reviewer);
+        elsewhere.posts = vec![Post::new(Role::Reviewer).in_department("gaj")];
+        assert_eq!(post(&elsewhere), Decision::Hide);
     }
 }

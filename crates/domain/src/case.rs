@@ -244,8 +244,12 @@ pub struct Applicant {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum DeliveryMethod {
-    /// 窗口领取
-    Pickup,
+    /// 窗口领取: who took it, as the clerk checked their identity document. Absent on cases
+    /// delivered before the check was recorded.
+    Pickup {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        collected_by: Option<Collector>,
+    },
     /// 快递送达
     Express {
         address: String,
@@ -254,6 +258,113 @@ pub enum DeliveryMethod {
     },
     /// 网上下载
     Online,
+}
+
+/// Who took a result at the window (领取人), as the clerk checked the identity document: the
+/// holder in person, or a person the holder authorised, with the authorisation shown
+/// (授权委托书). In a command the identity number is in full, to be checked; the case keeps it
+/// masked (the first four and last four characters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Collector {
+    pub name: String,
+    /// A resident identity number (居民身份证号码).
+    pub id_number: String,
+    /// True for a person the holder authorised; false for the holder in person.
+    #[serde(default)]
+    pub authorised: bool,
+    /// The authorisation shown (its date, number or description); required when authorised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorisation: Option<String>,
+}
+
+impl Collector {
+    /// The collector as the case keeps it, once checked against the `applicant`: an enterprise's
+    /// result is taken by an authorised person; the holder in person shows the applicant's own
+    /// identity document.
+    pub fn checked(&self, applicant: &Applicant) -> Result<Collector, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = self.name.trim();
+        if name.is_empty() {
+            errors.push(FieldError::new(
+                "collected_by.name",
+                "the name on the identity document",
+            ));
+        }
+        check_text(
+            &mut errors,
+            "collected_by.name",
+            name,
+            NAME_MAX_CHARS,
+            false,
+        );
+        let id = match crate::identifiers::ResidentIdNumber::parse(&self.id_number) {
+            Ok(id) => Some(id.as_str().to_string()),
+            Err(e) => {
+                errors.push(FieldError::new("collected_by.id_number", e.to_string()));
+                None
+            }
+        };
+        let authorisation = self
+            .authorisation
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty());
+        if self.authorised {
+            match authorisation {
+                None => errors.push(FieldError::new(
+                    "collected_by.authorisation",
+                    "an authorised person shows the holder's authorisation (授权委托书): say which",
+                )),
+                Some(a) => check_text(
+                    &mut errors,
+                    "collected_by.authorisation",
+                    a,
+                    TEXT_MAX_CHARS,
+                    false,
+                ),
+            }
+        } else if applicant.kind == ApplicantKind::Enterprise {
+            errors.push(FieldError::new(
+                "collected_by.authorised",
+                "an enterprise's result is taken by a person it authorised, with the authorisation",
+            ));
+        } else if id
+            .as_deref()
+            .is_some_and(|id| !id.eq_ignore_ascii_case(&applicant.id_number))
+            || (!name.is_empty() && name != applicant.name.trim())
+        {
+            errors.push(FieldError::new(
+                "collected_by.authorised",
+                "the identity document is not the applicant's: the holder in person, or a person they authorised with the authorisation",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Collector {
+            name: name.to_string(),
+            id_number: mask_identity(id.as_deref().unwrap_or_default()),
+            authorised: self.authorised,
+            authorisation: if self.authorised {
+                authorisation.map(str::to_string)
+            } else {
+                None
+            },
+        })
+    }
+}
+
+/// An identity number as a record keeps it once checked: the first four and the last four
+/// characters.
+fn mask_identity(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
 }
 
 /// The one-time supplement notice (一次性告知书): everything missing, in one notice.
@@ -603,6 +714,12 @@ pub enum CaseCommand {
     /// The applicant downloaded the result (网上下载): the service sends it on the first download
     /// of a result issued, which is when a result delivered online is delivered.
     RecordDownload,
+    /// The courier reported the parcel signed for (快递签收): the service sends it, which is
+    /// when a result posted is delivered.
+    RecordSignature {
+        address: String,
+        waybill: String,
+    },
 }
 
 impl CaseCommand {
@@ -709,7 +826,9 @@ impl CaseCommand {
             CaseCommand::Deliver { .. } => Action::Deliver,
             CaseCommand::Close => Action::Close,
             CaseCommand::RecordVisit { .. } => Action::RecordVisit,
-            CaseCommand::DeemAccept | CaseCommand::RecordDownload => return None,
+            CaseCommand::DeemAccept
+            | CaseCommand::RecordDownload
+            | CaseCommand::RecordSignature { .. } => return None,
         })
     }
 }
@@ -1224,23 +1343,45 @@ impl Case {
                 };
                 CaseEvent::ResultIssued { document_number }
             }
-            CaseCommand::Deliver { method } => {
-                if *method == DeliveryMethod::Online {
+            CaseCommand::Deliver { method } => match method {
+                DeliveryMethod::Online => {
                     return Err(invalid(
                         "delivery.method",
                         "a result delivered online is delivered when the applicant downloads it, not before",
                     ));
                 }
-                if let DeliveryMethod::Express { address, .. } = method
-                    && address.trim().is_empty()
-                {
+                DeliveryMethod::Express { .. } => {
                     return Err(invalid(
-                        "delivery.address",
-                        "an express delivery needs an address",
+                        "delivery.method",
+                        "a result posted is delivered when the courier reports it signed for; post it with the waybill instead",
                     ));
                 }
+                DeliveryMethod::Pickup { collected_by } => {
+                    let Some(collector) = collected_by else {
+                        return Err(invalid(
+                            "collected_by",
+                            "who takes the result: the name and identity number on the document shown, and whether an authorised person",
+                        ));
+                    };
+                    let collector = collector
+                        .checked(&self.applicant)
+                        .map_err(CaseError::Invalid)?;
+                    CaseEvent::Delivered {
+                        method: DeliveryMethod::Pickup {
+                            collected_by: Some(collector),
+                        },
+                    }
+                }
+            },
+            CaseCommand::RecordSignature { address, waybill } => {
+                if self.status != Status::ResultIssued {
+                    return Err(self.not_allowed("record-signature"));
+                }
                 CaseEvent::Delivered {
-                    method: method.clone(),
+                    method: DeliveryMethod::Express {
+                        address: address.clone(),
+                        tracking_number: Some(waybill.clone()),
+                    },
                 }
             }
             CaseCommand::RecordDownload => {
@@ -2196,6 +2337,153 @@ mod tests {
         assert!(!case.is_at_most_once());
     }
 
+    fn issued_case(world: &World) -> Case {
+        let mut case = new_case(world, &["M01", "M03"]);
+        let steps = [
+            ("clerk", CaseCommand::Accept),
+            ("reviewer", CaseCommand::StartReview),
+            (
+                "reviewer",
+                CaseCommand::Propose {
+                    approve: true,
+                    opinion: "拟同意".into(),
+                },
+            ),
+            (
+                "approver",
+                CaseCommand::Decide {
+                    approve: true,
+                    reason: String::new(),
+                },
+            ),
+            (
+                "clerk",
+                CaseCommand::IssueResult {
+                    document_number: None,
+                },
+            ),
+        ];
+        for (who, command) in steps {
+            world
+                .run(&mut case, who, command)
+                .expect("the case moves on");
+        }
+        case
+    }
+
+    fn pickup(name: &str, id: &str, authorisation: Option<&str>) -> CaseCommand {
+        CaseCommand::Deliver {
+            method: DeliveryMethod::Pickup {
+                collected_by: Some(Collector {
+                    name: name.into(),
+                    id_number: id.into(),
+                    authorised: authorisation.is_some(),
+                    authorisation: authorisation.map(str::to_string),
+                }),
+            },
+        }
+    }
+
+    fn refused_fields(result: Result<(), CaseError>) -> Vec<String> {
+        match result {
+            Err(CaseError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("refused as invalid: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_window_hands_the_result_to_the_holder_or_an_authorised_person_it_checked() {
+        let world = World::new(day(2026, 11, 2));
+        let case = issued_case(&world);
+        let mut attempt = case.clone();
+        assert_eq!(
+            refused_fields(world.run(
+                &mut attempt,
+                "clerk",
+                CaseCommand::Deliver {
+                    method: DeliveryMethod::Pickup { collected_by: None }
+                }
+            )),
+            vec!["collected_by"]
+        );
+        // Someone else's identity card, without an authorisation.
+        assert_eq!(
+            refused_fields(world.run(
+                &mut attempt,
+                "clerk",
+                pickup("李四", "330226198806150022", None)
+            )),
+            vec!["collected_by.authorised"]
+        );
+        assert_eq!(
+            refused_fields(world.run(
+                &mut attempt,
+                "clerk",
+                pickup("王芳", "110105194912310021", None)
+            )),
+            vec!["collected_by.id_number"]
+        );
+        assert_eq!(attempt, case, "a refused hand-over changes nothing");
+        let mut holder = case.clone();
+        world
+            .run(
+                &mut holder,
+                "clerk",
+                pickup("王芳", "11010519491231002x", None),
+            )
+            .expect("the holder in person");
+        let Some(DeliveryMethod::Pickup {
+            collected_by: Some(taken),
+        }) = &holder.delivery
+        else {
+            panic!("delivered at the window: {:?}", holder.delivery);
+        };
+        assert_eq!(taken.id_number, "1101**********002X");
+        assert!(!taken.authorised);
+        let mut agent = case.clone();
+        world
+            .run(
+                &mut agent,
+                "clerk",
+                pickup("李四", "330226198806150022", Some("授权委托书 2026-12-07")),
+            )
+            .expect("an authorised person with the authorisation");
+        assert_eq!(agent.status, Status::Delivered);
+    }
+
+    #[test]
+    fn a_posted_result_is_delivered_by_the_couriers_signature_not_by_a_clerk() {
+        let world = World::new(day(2026, 11, 2));
+        let mut case = issued_case(&world);
+        assert_eq!(
+            refused_fields(world.run(
+                &mut case,
+                "clerk",
+                CaseCommand::Deliver {
+                    method: DeliveryMethod::Express {
+                        address: "宁海县跃龙街道兴宁中路 88 号".into(),
+                        tracking_number: None,
+                    },
+                },
+            )),
+            vec!["delivery.method"]
+        );
+        let signature = CaseCommand::RecordSignature {
+            address: "宁海县跃龙街道兴宁中路 88 号".into(),
+            waybill: "EM123456789CN".into(),
+        };
+        assert_eq!(signature.action(), None, "only the service sends it");
+        world
+            .run(&mut case, "courier:ems", signature.clone())
+            .expect("signed");
+        assert_eq!(case.status, Status::Delivered);
+        assert!(matches!(
+            &case.delivery,
+            Some(DeliveryMethod::Express { tracking_number: Some(w), .. }) if w == "EM123456789CN"
+        ));
+        assert!(world.run(&mut case, "courier:ems", signature).is_err());
+    }
+
     proptest! {
         /// Whatever commands arrive, a refused one changes nothing and an accepted one moves the
         /// case only to a state whose actions were listed before.
@@ -2215,7 +2503,9 @@ mod tests {
                 CaseCommand::Extend { working_days: 5, reason: "延期".into() },
                 CaseCommand::Decide { approve: true, reason: String::new() },
                 CaseCommand::IssueResult { document_number: None },
-                CaseCommand::Deliver { method: DeliveryMethod::Pickup },
+                CaseCommand::Deliver { method: DeliveryMethod::Pickup { collected_by: Some(Collector {
+                    name: "王芳".into(), id_number: "11010519491231002X".into(), authorised: false, authorisation: None,
+                }) } },
                 CaseCommand::Close,
                 CaseCommand::RecordVisit { purpose: "来访".into(), extra_visit_reason: Some("再次".into()) },
             ];

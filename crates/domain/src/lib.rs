@@ -13,6 +13,7 @@ pub mod catalogue;
 pub mod catalogue_diff;
 pub mod circulation;
 pub mod clock;
+pub mod delivery;
 pub mod disclosure;
 pub mod figures;
 pub mod holidays;

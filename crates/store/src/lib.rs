@@ -13,6 +13,7 @@ pub mod bundles;
 pub mod calendar;
 pub mod cases;
 pub mod catalogue;
+pub mod deliveries;
 pub mod equivalents;
 pub mod facts;
 pub mod files;

@@ -50,6 +50,7 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0017_material_equivalents.sql"),
     ),
     (18, include_str!("../migrations/sqlite/0018_licences.sql")),
+    (19, include_str!("../migrations/sqlite/0019_deliveries.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -106,6 +107,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0017_material_equivalents.sql"),
     ),
     (18, include_str!("../migrations/postgres/0018_licences.sql")),
+    (
+        19,
+        include_str!("../migrations/postgres/0019_deliveries.sql"),
+    ),
 ];
 
 pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<(), StoreError> {

@@ -6,7 +6,8 @@
 use chrono::{Duration, NaiveDate};
 use onewindow_domain::calendar::Calendar;
 use onewindow_domain::case::{
-    self, Applicant, ApplicantKind, Case, CaseCommand, Channel, Context, DeliveryMethod, NewCase,
+    self, Applicant, ApplicantKind, Case, CaseCommand, Channel, Collector, Context, DeliveryMethod,
+    NewCase,
 };
 use onewindow_domain::catalogue::{PublishedItem, RunMode};
 use onewindow_domain::clock::SuspensionKind;
@@ -465,15 +466,33 @@ fn simulate(
             document_number: None,
         },
     );
+    let applicant = sim.case.applicant.clone();
+    let collector = match applicant.kind {
+        ApplicantKind::Person => Collector {
+            name: applicant.name,
+            id_number: applicant.id_number,
+            authorised: false,
+            authorisation: None,
+        },
+        // An enterprise sends someone with its authorisation.
+        ApplicantKind::Enterprise => Collector {
+            name: "张建国".into(),
+            id_number: "330226198806150022".into(),
+            authorised: true,
+            authorisation: Some("授权委托书".into()),
+        },
+    };
     let delivery = match (sim.case.channel, rng.below(3)) {
         (Channel::Online | Channel::Mobile, 0) => DeliveryMethod::Online,
         (_, 1) => DeliveryMethod::Express {
-            address: "浙江省宁波市宁海县跃龙街道兴宁中路".into(),
+            address: "浙江省宁波市宁海县跃龙街道兴宁中路 88 号".into(),
             tracking_number: Some(format!("EMS{:010}", rng.below(10_000_000_000))),
         },
-        _ => DeliveryMethod::Pickup,
+        _ => DeliveryMethod::Pickup {
+            collected_by: Some(collector),
+        },
     };
-    if matches!(delivery, DeliveryMethod::Pickup) && (!in_person || rng.chance(4)) {
+    if matches!(delivery, DeliveryMethod::Pickup { .. }) && (!in_person || rng.chance(4)) {
         let extra = if sim.case.visits.is_empty() {
             None
         } else {
@@ -490,12 +509,22 @@ fn simulate(
     if !sim.wait(rng.below(2) as u32, today) {
         return;
     }
-    if delivery == DeliveryMethod::Online {
+    match delivery {
         // Delivered online when the applicant downloads the result.
-        sim.run("citizen", CaseCommand::RecordDownload);
-    } else {
-        sim.run(clerk, CaseCommand::Deliver { method: delivery });
-    }
+        DeliveryMethod::Online => sim.run("citizen", CaseCommand::RecordDownload),
+        // Delivered by post when the courier reports the signature.
+        DeliveryMethod::Express {
+            address,
+            tracking_number,
+        } => sim.run(
+            "courier:ems",
+            CaseCommand::RecordSignature {
+                address,
+                waybill: tracking_number.unwrap_or_default(),
+            },
+        ),
+        pickup => sim.run(clerk, CaseCommand::Deliver { method: pickup }),
+    };
     if sim.wait(rng.below(3) as u32, today) {
         sim.run(clerk, CaseCommand::Close);
     }

@@ -20,6 +20,7 @@ pub mod accounts;
 pub mod bundles;
 pub mod cases;
 pub mod catalogue;
+pub mod couriers;
 pub mod hall;
 pub mod licences;
 pub mod projects;

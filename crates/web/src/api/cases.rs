@@ -279,7 +279,9 @@ pub struct ActionRequest {
     opinion: Option<String>,
     /// issue-result: the licence or decision number; generated when absent.
     document_number: Option<String>,
-    /// deliver: pickup, express (with address) or online.
+    /// deliver: `{"method": "pickup", "collected_by": {"name", "id_number", "authorised",
+    /// "authorisation"}}`: who took the result at the window (express is delivered on the
+    /// courier's signature, online on the first download).
     delivery: Option<DeliveryMethod>,
     /// record-visit: what the applicant came for.
     purpose: Option<String>,

@@ -13,6 +13,7 @@ mod bundles;
 mod calendar;
 mod cases;
 mod catalogue;
+mod delivery;
 mod licences;
 pub(crate) use licences::pdf_response;
 mod monitor;
@@ -54,6 +55,7 @@ fn families() -> OpenApiRouter<Service> {
         .merge(bundles::routes())
         .merge(projects::routes())
         .merge(licences::routes())
+        .merge(delivery::routes())
 }
 
 /// Built once: the document is the same for the life of the process.

@@ -1719,7 +1719,13 @@ mod joint_tests {
             .post_form(
                 &clerk,
                 &format!("{window}/deliver"),
-                &[("version", &version)],
+                &[
+                    ("version", &version),
+                    ("collector_role", "authorised"),
+                    ("collector_name", "张建国"),
+                    ("collector_id", "330226198806150022"),
+                    ("authorisation", "授权委托书"),
+                ],
             )
             .await;
         assert_eq!(delivered.status, StatusCode::SEE_OTHER);

@@ -21,6 +21,7 @@ pub mod supervision;
 #[cfg(test)]
 pub mod testing;
 pub mod window;
+pub mod window_post;
 
 use askama::Template;
 use axum::Router;
@@ -56,6 +57,7 @@ pub fn router() -> Router<Service> {
         .merge(portal::routes())
         .merge(applicant::routes())
         .merge(window::routes())
+        .merge(window_post::routes())
         .merge(desk::routes())
         .merge(admin::routes())
         .merge(monitor::routes())

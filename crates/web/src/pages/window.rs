@@ -16,7 +16,7 @@ use onewindow_app::workbench::{WINDOW_STATUSES, WindowQueueQuery};
 use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
 use onewindow_domain::action_fields::{self, ActionFields};
-use onewindow_domain::case::{Action, CaseCommand, DeliveryMethod, Status};
+use onewindow_domain::case::{Action, CaseCommand, Collector, DeliveryMethod, Status};
 use onewindow_domain::circulation::{TaskAction, TaskCommand};
 use onewindow_domain::clock::notice_deadline;
 use serde::Deserialize;
@@ -292,6 +292,8 @@ struct CasePage {
     tasks: Vec<TaskRowView>,
     /// The tasks a department sent back to this window, each with its resubmit form.
     sent_back: Vec<ResubmitForm>,
+    /// Delivery by post: the choice, posting, the parcels.
+    post: crate::pages::window_post::WindowPost,
 }
 
 /// A task sent back to the lead window: the department's reason and the form that resubmits it.
@@ -331,6 +333,11 @@ async fn case_page(
             "action",
             t.get(case_view::task_action_key(TaskAction::Resubmit)),
         ))),
+        Some(post @ ("dispatch" | "report" | "delivery-choice")) => Some(PageNotice::ok(t.fill1(
+            "window-done",
+            "action",
+            t.get(&format!("window-post-done-{post}")),
+        ))),
         done => done.and_then(Action::parse).map(|a| {
             PageNotice::ok(t.fill1("window-done", "action", t.get(case_view::action_key(a))))
         }),
@@ -348,7 +355,7 @@ async fn case_page(
 }
 
 /// Draws the case page from a fresh reading of the case.
-async fn show_case(
+pub(crate) async fn show_case(
     service: &Service,
     ctx: &PageCtx,
     id: &str,
@@ -371,7 +378,7 @@ async fn case_page_data(
 ) -> Result<CasePage, AppError> {
     let t = ctx.chrome.t;
     let CaseReading {
-        session: _,
+        session,
         detail,
         item,
         files,
@@ -475,6 +482,11 @@ async fn case_page_data(
         notice_deadline,
         tasks,
         sent_back,
+        post: crate::pages::window_post::panel(
+            t,
+            case,
+            &service.case_delivery(&session.actor, &case.id).await?,
+        ),
     })
 }
 
@@ -589,7 +601,14 @@ fn command(action: Action, form: &FormFields) -> Result<CaseCommand, AppError> {
         materials: Some(form.all("materials")),
         purpose: Some(form.value("purpose").trim().to_string()),
         extra_visit_reason: form.text("extra_visit_reason"),
-        delivery: Some(DeliveryMethod::Pickup),
+        delivery: Some(DeliveryMethod::Pickup {
+            collected_by: Some(Collector {
+                name: form.value("collector_name").trim().to_string(),
+                id_number: form.value("collector_id").trim().to_string(),
+                authorised: form.value("collector_role") == "authorised",
+                authorisation: form.text("authorisation"),
+            }),
+        }),
         ..ActionFields::default()
     };
     action_fields::case_command(action, fields).map_err(|e| AppError::Invalid(vec![e]))
@@ -1421,7 +1440,14 @@ mod tests {
             .post(
                 &clerk,
                 &format!("/window/cases/{}/deliver", case.number),
-                &[("csrf_token", &clerk.csrf), ("version", &version)],
+                &[
+                    ("csrf_token", &clerk.csrf),
+                    ("version", &version),
+                    ("collector_role", "authorised"),
+                    ("collector_name", "张建国"),
+                    ("collector_id", "330226198806150022"),
+                    ("authorisation", "授权委托书"),
+                ],
             )
             .await;
         assert_eq!(handed.status, StatusCode::SEE_OTHER);
@@ -1587,11 +1613,56 @@ mod tests {
         let queue = app.get(&clerk, "/window?status=result_issued").await;
         assert!(queue.body.contains(&case.number));
         let version = app.case(&clerk, &case.id).await.version.to_string();
-        let handed = app
+        // Nobody named: the form asks who takes it, and nothing is handed over.
+        let unnamed = app
             .post(
                 &clerk,
                 &format!("{path}/deliver"),
                 &[("csrf_token", &clerk.csrf), ("version", &version)],
+            )
+            .await;
+        assert_eq!(unnamed.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            unnamed.body.contains("请填写领取人姓名"),
+            "{}",
+            unnamed.body
+        );
+        assert_eq!(
+            app.case(&clerk, &case.id).await.status,
+            Status::ResultIssued
+        );
+        // Someone else's card without the authorisation is refused.
+        let stranger = app
+            .post(
+                &clerk,
+                &format!("{path}/deliver"),
+                &[
+                    ("csrf_token", &clerk.csrf),
+                    ("version", &version),
+                    ("collector_role", "holder"),
+                    ("collector_name", "张建国"),
+                    ("collector_id", "330226198806150022"),
+                ],
+            )
+            .await;
+        assert_eq!(stranger.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            stranger.body.contains("证件与申请人不符"),
+            "{}",
+            stranger.body
+        );
+        let handed = app
+            .post(
+                &clerk,
+                &format!("{path}/deliver"),
+                &[
+                    ("csrf_token", &clerk.csrf),
+                    ("version", &version),
+                    ("collector_role", "authorised"),
+                    ("collector_name", "张建国"),
+                    ("collector_id", "330226198806150022"),
+                    ("authorisation", "授权委托书 2026-11-02"),
+                ],
             )
             .await;
         assert_eq!(handed.status, StatusCode::SEE_OTHER);

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveDate};
 use onewindow_app::accounts::Actor;
 use onewindow_app::catalogue_io::{self, CatalogueDocument, Format, ImportError};
+use onewindow_app::clock::Clock as _;
 use onewindow_app::{ManualClock, Service};
 use onewindow_domain::access::{Post, Role};
 use onewindow_domain::catalogue::{
@@ -481,7 +482,11 @@ impl Stage {
                 propose,
                 approve,
                 issue,
-                ("deliver", CLERK, json!({"delivery": {"method": "pickup"}})),
+                (
+                    "deliver",
+                    CLERK,
+                    json!({"delivery": {"method": "pickup", "collected_by": {"name": "张建国", "id_number": "330226198806150022", "authorised": true, "authorisation": "授权委托书"}}}),
+                ),
             ],
         }
     }
@@ -551,7 +556,7 @@ async fn a_clerk_takes_a_case_from_submission_to_delivery() {
             &case,
             "deliver",
             CLERK,
-            json!({"delivery": {"method": "express", "address": "宁海县跃龙街道兴宁中路1号"}}),
+            json!({"delivery": {"method": "pickup", "collected_by": {"name": "张建国", "id_number": "330226198806150022", "authorised": true, "authorisation": "授权委托书"}}}),
         )
         .await;
     assert_eq!(case["status"], "delivered");
@@ -731,7 +736,7 @@ async fn an_illegal_action_names_the_state_and_what_is_allowed() {
             "deliver",
             CLERK,
             1,
-            json!({"delivery": {"method": "pickup"}}),
+            json!({"delivery": {"method": "pickup", "collected_by": {"name": "张建国", "id_number": "330226198806150022", "authorised": true, "authorisation": "授权委托书"}}}),
         )
         .await;
     assert_eq!(answer.status(), StatusCode::CONFLICT);
@@ -1374,7 +1379,7 @@ const COLUMNS: [Column; 23] = [
     Column::Act(
         "deliver",
         Stage::ResultIssued,
-        r#"{"delivery": {"method": "pickup"}}"#,
+        r#"{"delivery": {"method": "pickup", "collected_by": {"name": "张建国", "id_number": "330226198806150022", "authorised": true, "authorisation": "授权委托书"}}}"#,
     ),
     Column::Act("close", Stage::Delivered, "{}"),
     Column::Act(
@@ -1400,14 +1405,14 @@ const COLUMNS: [Column; 23] = [
 /// | res | resume                                | ext | extend                     |
 /// | pro | propose (审查意见)                    | dec | decide                     |
 /// | iss | issue-result                          |     |                            |
-/// | dlv | deliver                               | cls | close                      |
+/// | dlv | deliver (hand over at the window)      | cls | close                      |
 /// | vis | record-visit                          | new | create a user              |
 /// | usr | list users                            | aud | search the audit trail     |
 #[rustfmt::skip]
 const MATRIX: [(&str, [Want; 23]); 13] = [
     //                 sub  lst  get  pii  pre  rsw  rsr  prv  acc  rej  rev  sus  res  ext  pro  dec  iss  dlv  cls  vis  new  usr  aud
-    (CITIZEN,         [A,   A,   A,   A,   R,   R,   R,   A,   R,   R,   R,   R,   R,   R,   R,   R,   R,   A,   R,   R,   R,   R,   R]),
-    (AGENT,           [A,   A,   A,   A,   R,   R,   R,   A,   R,   R,   R,   R,   R,   R,   R,   R,   R,   A,   R,   R,   R,   R,   R]),
+    (CITIZEN,         [A,   A,   A,   A,   R,   R,   R,   A,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R]),
+    (AGENT,           [A,   A,   A,   A,   R,   R,   R,   A,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R,   R]),
     (CLERK,           [A,   A,   A,   A,   A,   A,   R,   A,   A,   A,   R,   R,   R,   R,   R,   R,   R,   A,   A,   A,   R,   R,   R]),
     (REVIEWER,        [R,   A,   A,   R,   R,   R,   A,   R,   R,   R,   A,   A,   A,   R,   A,   R,   A,   A,   R,   A,   R,   R,   R]),
     (APPROVER,        [R,   A,   A,   R,   R,   R,   A,   R,   R,   R,   A,   A,   A,   A,   A,   A,   A,   A,   R,   A,   R,   R,   R]),
@@ -3466,20 +3471,81 @@ async fn browser_one_case_walks_from_the_online_application_to_express_delivery(
     b.fill("#delivery-phone", PERSON_PHONE).await;
     b.fill("#address", "浙江省宁波市宁海县跃龙街道人民路 1 号")
         .await;
+    b.click("#agreement").await;
     b.click("form[action$='/delivery'] button[type=submit]")
         .await;
-    b.wait_for_path("her case, delivered", |p| {
+    b.wait_for_path("her case, the delivery chosen", |p| {
         p == format!("{my_case}?done=delivery")
     })
     .await;
     assert_eq!(b.text("#case-notice").await, "领取方式已确认。");
+    // Chosen, not yet delivered: the result is posted and delivered on the signature.
+    assert_eq!(b.text("#case-status").await, "已出证，待领取");
+    let chosen = b.text("#delivery-choice").await;
+    assert!(
+        chosen.contains("快递送达") && chosen.contains("人民路 1 号"),
+        "the chosen delivery: {chosen}"
+    );
+
+    // g. The window posts the result with the courier's waybill; the courier reports the
+    // signature through its signed webhook.
+    let secret = app
+        .service
+        .add_courier(
+            &onewindow_app::Actor::command_line("test"),
+            "ems",
+            "中国邮政EMS",
+        )
+        .await
+        .expect("a courier");
+    assert_eq!(browser_log_in_as(&b, CLERK).await, "/window");
+    b.goto(&format!("/window/cases/{number}")).await;
+    let post = b.text("#post-choice").await;
+    assert!(
+        post.contains("人民路 1 号"),
+        "the window sees the address: {post}"
+    );
+    b.fill("#waybill", "EM123456789CN").await;
+    b.click("#dispatch-form button[type=submit]").await;
+    b.wait_for_path("the result posted", |p| p.ends_with("?done=dispatch"))
+        .await;
+    let parcels = b.text("#parcels").await;
+    assert!(
+        parcels.contains("EM123456789CN") && parcels.contains("运输中"),
+        "{parcels}"
+    );
+    let body =
+        json!({"waybill": "EM123456789CN", "state": "signed", "signed_by": "王芳"}).to_string();
+    let timestamp = app.clock.now().timestamp().to_string();
+    let signature =
+        onewindow_app::delivery::webhook_signature(&secret, &timestamp, body.as_bytes());
+    let answer = app
+        .http
+        .post(format!("{}/api/v1/couriers/ems/reports", app.url))
+        .header("content-type", "application/json")
+        .header("x-onewindow-timestamp", &timestamp)
+        .header("x-onewindow-signature", format!("sha256={signature}"))
+        .body(body)
+        .send()
+        .await
+        .expect("the courier's report");
+    assert_eq!(answer.status(), StatusCode::OK);
+
+    // h. The citizen sees her case delivered and the parcel signed for.
+    assert_eq!(browser_log_in_as(&b, CITIZEN).await, "/my/cases");
+    b.goto(&my_case).await;
     assert_eq!(b.text("#case-status").await, "已送达");
     let chosen = b.text("#case-delivery").await;
     assert!(
         chosen.starts_with("快递送达") && chosen.contains("人民路 1 号"),
-        "the chosen delivery: {chosen}"
+        "the delivery: {chosen}"
     );
-    assert!(b.try_find("#delivery").await.is_none());
+    let parcels = b.text("#parcels").await;
+    assert!(
+        parcels.contains("已签收") && parcels.contains("王芳"),
+        "{parcels}"
+    );
+    assert!(b.try_find("#delivery form").await.is_none());
     let steps = b.find_all("ol.timeline > li").await.len();
     assert!(steps >= 9, "the timeline shows every step: {steps}");
     b.screenshot_page("my-case-delivered", 2400).await;
@@ -3688,7 +3754,7 @@ async fn the_summary_row_follows_the_case_through_every_command() {
             &case,
             "deliver",
             CLERK,
-            json!({"delivery": {"method": "pickup"}}),
+            json!({"delivery": {"method": "pickup", "collected_by": {"name": "张建国", "id_number": "330226198806150022", "authorised": true, "authorisation": "授权委托书"}}}),
         )
         .await;
     app.step(&case, "close", CLERK, json!({})).await;

@@ -507,7 +507,7 @@ async fn a_homestay_runs_with_one_acceptance_five_parallel_tasks_and_one_deliver
             "clerk",
             Method::POST,
             &format!("/api/v1/cases/{id}/deliver"),
-            Some(json!({"delivery": {"method": "pickup"}})),
+            Some(json!({"delivery": {"method": "pickup", "collected_by": {"name": "张建国", "id_number": "330226198806150022", "authorised": true, "authorisation": "授权委托书"}}})),
             issued["version"].as_u64(),
         )
         .await;

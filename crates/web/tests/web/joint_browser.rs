@@ -262,6 +262,13 @@ async fn browser_a_homestay_runs_from_the_bundle_page_through_five_departments_t
         .await;
     log_in_as(&b, "clerk", "chuangkou-2026").await;
     b.goto(&format!("/window/cases/{number}")).await;
+    // An enterprise's result goes to the person it authorised, whose card the clerk checks.
+    b.click("input[name=collector_role][value=authorised]")
+        .await;
+    b.fill("#collector_name", "张建国").await;
+    b.fill("#collector_id", "330226198806150022").await;
+    b.fill("#authorisation", "授权委托书（2026年12月7日）")
+        .await;
     b.click("form[action$='/deliver'] button[type=submit]")
         .await;
     b.wait_for_path("delivered", |p| p.ends_with("?done=deliver"))

@@ -15,7 +15,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 /// 食品经营许可（新办） of market supervision (SCJGJ): issues 食品经营许可证.
 const FOOD_LICENCE_ITEM: &str = "1133022625630452684010401700100";
 
-async fn app() -> TestApp {
+pub(crate) async fn app() -> TestApp {
     let world = demo_world("licences-api", day(2026, 12, 7), false).await;
     let mut app = world.serve(onewindow_web::app).await;
     for (user, password) in [
@@ -32,7 +32,7 @@ async fn app() -> TestApp {
     app
 }
 
-async fn act(app: &TestApp, who: &str, case: &mut Value, action: &str, body: Value) {
+pub(crate) async fn act(app: &TestApp, who: &str, case: &mut Value, action: &str, body: Value) {
     let id = case["id"].as_str().expect("id").to_string();
     let version = case["version"].as_u64().expect("version");
     let (status, next) = app
@@ -49,7 +49,7 @@ async fn act(app: &TestApp, who: &str, case: &mut Value, action: &str, body: Val
 }
 
 /// An enterprise's application for a food business licence, decided and its result issued.
-async fn granted_case(app: &TestApp) -> Value {
+pub(crate) async fn granted_case(app: &TestApp) -> Value {
     let (status, mut case) = app
         .send(
             "enterprise",

@@ -7,6 +7,7 @@ mod support;
 mod api;
 mod bundles;
 mod calendar;
+mod delivery;
 mod joint_browser;
 mod licences;
 mod lists_browser;

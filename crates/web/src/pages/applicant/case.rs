@@ -1,6 +1,7 @@
 //! One case as its applicant sees it: progress, materials, supplements, delivery.
 
 use super::*;
+use onewindow_domain::delivery::{DeliveryChoice, ParcelReport, ParcelState, Recipient};
 
 #[derive(Debug, Clone)]
 pub(super) struct Step {
@@ -67,6 +68,28 @@ pub(super) struct DeliveryView {
     pub(super) recipient_error: Option<String>,
     pub(super) phone_error: Option<String>,
     pub(super) address_error: Option<String>,
+    /// The version of the delivery agreement an express choice accepts.
+    pub(super) agreement: String,
+    pub(super) agreed: bool,
+    pub(super) agreement_error: Option<String>,
+}
+
+/// A parcel posted with the result, as its applicant follows it.
+#[derive(Debug, Clone)]
+pub(super) struct ParcelRow {
+    pub(super) waybill: String,
+    pub(super) courier: String,
+    pub(super) state: String,
+    pub(super) tone: &'static str,
+    pub(super) updates: Vec<String>,
+    pub(super) returned: bool,
+}
+
+/// What the applicant chose and every parcel posted.
+#[derive(Debug, Clone, Default)]
+pub(super) struct PostPanel {
+    pub(super) choice: Option<String>,
+    pub(super) parcels: Vec<ParcelRow>,
 }
 
 #[derive(Template)]
@@ -96,6 +119,7 @@ pub(super) struct CasePage {
     pub(super) rejection: Option<String>,
     pub(super) supplement: Option<SupplementView>,
     pub(super) delivery_form: Option<DeliveryView>,
+    pub(super) post: PostPanel,
     pub(super) delivered: Option<String>,
     pub(super) version: u64,
     /// The investment project the case is filed under: its code and page.
@@ -142,7 +166,7 @@ pub(super) fn names_of(t: &Messages, names: &BTreeMap<String, String>, keys: &[S
 
 pub(super) fn delivery_text(t: &Messages, method: &DeliveryMethod, centre: &str) -> String {
     match method {
-        DeliveryMethod::Pickup => t.fill1(
+        DeliveryMethod::Pickup { .. } => t.fill1(
             "applicant-delivery-pickup-at",
             "centre",
             centre_label(t, centre),
@@ -469,22 +493,8 @@ pub(super) fn case_page(
         }
     });
 
-    let delivery_form = (case.status == Status::ResultIssued
-        && detail.allowed_actions.contains(&Action::Deliver))
-    .then(|| DeliveryView {
-        lead: t.fill1(
-            "applicant-delivery-lead",
-            "document",
-            case.result_document.as_deref().unwrap_or("—"),
-        ),
-        pickup_hint: t.fill1(
-            "applicant-delivery-pickup-hint",
-            "centre",
-            centre_label(t, &case.centre),
-        ),
-        recipient: case.applicant.name.clone(),
-        ..DeliveryView::default()
-    });
+    // Drawn when the delivery allows a choice ([`with_delivery`]).
+    let delivery_form = None;
 
     let decision = case.decision.as_ref().map(|d| DecisionView {
         approved: d.approved,
@@ -527,6 +537,7 @@ pub(super) fn case_page(
         rejection: case.rejection_reason.clone(),
         supplement,
         delivery_form,
+        post: PostPanel::default(),
         delivered: case
             .delivery
             .as_ref()
@@ -578,7 +589,111 @@ pub(super) async fn load_case_page(
         page.tasks =
             case_view::task_rows(ctx.chrome.t, &detail.case, &people, service, &[], |_| None);
     }
+    let post = service
+        .case_delivery(&session.actor, &detail.case.id)
+        .await
+        .map_err(|e| ctx.app_error(e))?;
+    with_delivery(&mut page, ctx.chrome.t, &detail.case, &post);
     Ok(page)
+}
+
+/// The delivery part of the page: the form while the applicant may still choose (decided, no
+/// parcel on its way, not delivered), what was chosen, and every parcel with its reports.
+fn with_delivery(
+    page: &mut CasePage,
+    t: &Messages,
+    case: &Case,
+    view: &onewindow_app::delivery::DeliveryView,
+) {
+    let delivery = &view.delivery;
+    let may_choose = matches!(
+        case.status,
+        Status::Approved | Status::Denied | Status::ResultIssued
+    ) && !delivery.parcel_out()
+        && !delivery.signed();
+    let express = delivery.express_recipient();
+    page.post.choice = delivery.choice.as_ref().map(|c| match c {
+        DeliveryChoice::Pickup => t.fill1(
+            "applicant-delivery-pickup-at",
+            "centre",
+            centre_label(t, &case.centre),
+        ),
+        DeliveryChoice::Express { recipient, .. } => t.fill(
+            "applicant-delivery-chosen-express",
+            &[
+                ("name", &recipient.name),
+                ("phone", &recipient.phone),
+                ("address", &recipient.address),
+            ],
+        ),
+    });
+    let courier_name = |code: &str| {
+        view.couriers
+            .iter()
+            .find(|c| c.code == code)
+            .map_or_else(|| code.to_string(), |c| c.name.clone())
+    };
+    page.post.parcels = delivery
+        .parcels
+        .iter()
+        .map(|p| ParcelRow {
+            waybill: p.waybill.clone(),
+            courier: courier_name(&p.courier),
+            state: t
+                .get(&format!("applicant-parcel-{}", p.state.as_str()))
+                .to_string(),
+            tone: match p.state {
+                ParcelState::InTransit => "warn",
+                ParcelState::Signed => "ok",
+                ParcelState::Returned => "bad",
+            },
+            updates: p
+                .updates
+                .iter()
+                .map(|u| {
+                    let what = match &u.report {
+                        ParcelReport::InTransit { note } => {
+                            t.fill1("applicant-parcel-scan", "note", note)
+                        }
+                        ParcelReport::Signed { signed_by } => {
+                            t.fill1("applicant-parcel-signed-by", "name", signed_by)
+                        }
+                        ParcelReport::Returned { reason } => {
+                            t.fill1("applicant-parcel-returned-why", "reason", reason)
+                        }
+                    };
+                    format!("{} {what}", t.time(&u.at))
+                })
+                .collect(),
+            returned: p.state == ParcelState::Returned,
+        })
+        .collect();
+    if !may_choose {
+        return;
+    }
+    let lead = match &case.result_document {
+        Some(document) => t.fill1("applicant-delivery-lead", "document", document),
+        None => t.get("applicant-delivery-lead-decided").to_string(),
+    };
+    page.delivery_form = Some(DeliveryView {
+        lead,
+        pickup_hint: t.fill1(
+            "applicant-delivery-pickup-hint",
+            "centre",
+            centre_label(t, &case.centre),
+        ),
+        method: match &delivery.choice {
+            Some(DeliveryChoice::Express { .. }) => "express".into(),
+            Some(DeliveryChoice::Pickup) => "pickup".into(),
+            None => String::new(),
+        },
+        recipient: express.map_or_else(|| case.applicant.name.clone(), |r| r.name.clone()),
+        phone: express.map(|r| r.phone.clone()).unwrap_or_default(),
+        address: express.map(|r| r.address.clone()).unwrap_or_default(),
+        agreement: view.agreement.clone(),
+        agreed: express.is_some(),
+        ..DeliveryView::default()
+    });
 }
 
 pub(super) async fn my_case(
@@ -706,8 +821,6 @@ pub(super) struct DeliveryForm {
     #[serde(default)]
     pub(super) csrf_token: String,
     #[serde(default)]
-    pub(super) version: String,
-    #[serde(default)]
     pub(super) method: String,
     #[serde(default)]
     pub(super) recipient: String,
@@ -715,6 +828,9 @@ pub(super) struct DeliveryForm {
     pub(super) phone: String,
     #[serde(default)]
     pub(super) address: String,
+    /// The agreement's version, when its box is ticked.
+    #[serde(default)]
+    pub(super) agreement: String,
 }
 
 pub(super) async fn delivery(
@@ -739,62 +855,49 @@ pub(super) async fn delivery(
     view.recipient = recipient.to_string();
     view.phone = phone.to_string();
     view.address = address.to_string();
-    let required = || Some(t.get("applicant-error-required").to_string());
-    let method = match form.method.as_str() {
-        "pickup" => Some(DeliveryMethod::Pickup),
-        "express" => {
-            if recipient.is_empty() {
-                view.recipient_error = required();
-            }
-            if phone.is_empty() {
-                view.phone_error = required();
-            }
-            if address.is_empty() {
-                view.address_error = required();
-            }
-            Some(DeliveryMethod::Express {
-                address: format!("{recipient} {phone} {address}"),
-                tracking_number: None,
-            })
-        }
+    view.agreed = !form.agreement.is_empty();
+    let choice = match form.method.as_str() {
+        "pickup" => DeliveryChoice::Pickup,
+        "express" => DeliveryChoice::Express {
+            recipient: Recipient {
+                name: recipient.to_string(),
+                phone: phone.to_string(),
+                address: address.to_string(),
+            },
+            agreement: form.agreement.trim().to_string(),
+        },
         _ => {
-            view.method_error = required();
-            None
+            view.method_error = Some(t.get("applicant-error-required").to_string());
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
         }
     };
-    let Some(method) = method.filter(|_| {
-        view.recipient_error.is_none() && view.phone_error.is_none() && view.address_error.is_none()
-    }) else {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
-    };
-    let version = form.version.trim().parse().unwrap_or(0);
     Ok(
-        match service
-            .execute(
-                &session.actor,
-                &id,
-                version,
-                CaseCommand::Deliver { method },
-            )
-            .await
-        {
-            Ok(case) => see_other(&format!(
+        match service.choose_delivery(&session.actor, &id, choice).await {
+            Ok(_) => see_other(&format!(
                 "/my/cases/{}?done=delivery",
-                encode_query_value(&case.id)
+                encode_query_value(&id)
             )),
             Err(AppError::Invalid(errors)) => {
                 for e in &errors {
-                    if e.field == "delivery.address" {
-                        view.address_error = required();
-                    } else {
-                        view.general.push(t.fill1(
+                    let message = Some(t.get(delivery_error_key(&e.field)).to_string());
+                    match e.field.as_str() {
+                        "recipient.name" => view.recipient_error = message,
+                        "recipient.phone" => view.phone_error = message,
+                        "recipient.address" => view.address_error = message,
+                        "agreement" => view.agreement_error = message,
+                        _ => view.general.push(t.fill1(
                             "applicant-error-other",
                             "reason",
                             crate::pages::reasons::reason_or_general(t, e),
-                        ));
+                        )),
                     }
                 }
                 (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            }
+            Err(AppError::Conflict(_)) => {
+                view.general
+                    .push(t.get("applicant-error-not-allowed").to_string());
+                (StatusCode::CONFLICT, render(&page)).into_response()
             }
             Err(e) => match command_refusal(t, &e) {
                 Some((status, message)) => {
@@ -805,4 +908,15 @@ pub(super) async fn delivery(
             },
         },
     )
+}
+
+/// The message of a delivery form's field error.
+fn delivery_error_key(field: &str) -> &'static str {
+    match field {
+        "recipient.name" => "applicant-error-required",
+        "recipient.phone" => "applicant-delivery-error-phone",
+        "recipient.address" => "applicant-delivery-error-address",
+        "agreement" => "applicant-delivery-error-agreement",
+        _ => "applicant-error-required",
+    }
 }

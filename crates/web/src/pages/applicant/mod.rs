@@ -22,7 +22,7 @@ use onewindow_app::service::{CaseDetail, CaseQuery, SubmitCase};
 use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
 use onewindow_domain::case::{
-    Action, Applicant, ApplicantKind, Case, CaseCommand, CaseEvent, Channel, DeliveryMethod, Status,
+    Action, Applicant, ApplicantKind, Case, CaseEvent, Channel, DeliveryMethod, Status,
 };
 use onewindow_domain::catalogue::{Department, PublishedItem, RunMode};
 use onewindow_domain::circulation::TaskEvent;

@@ -11,7 +11,7 @@ use onewindow_app::catalogue_io::CatalogueDocument;
 use onewindow_app::{ManualClock, Service};
 use onewindow_domain::access::{Post, Role};
 use onewindow_domain::calendar::Calendar;
-use onewindow_domain::case::{CaseCommand, DeliveryMethod, Status};
+use onewindow_domain::case::{CaseCommand, Status};
 use onewindow_domain::catalogue::{
     Department, Fee, HallStatus, Item, ItemKind, Level, Material, MaterialCategory, MaterialForm,
     MaterialSource, RunMode,
@@ -720,7 +720,7 @@ async fn a_supplement_takes_only_the_missing_materials() {
 }
 
 #[tokio::test]
-async fn choosing_express_delivery_records_the_address() {
+async fn choosing_express_delivery_records_the_address_under_the_agreement() {
     let w = world().await;
     let id = w.filed_case().await;
     w.run("clerk", &id, CaseCommand::Accept).await;
@@ -760,14 +760,6 @@ async fn choosing_express_delivery_records_the_address() {
     let html = w.get_as("citizen", &format!("/my/cases/{id}")).await.text();
     assert!(html.contains("准予许可") && html.contains("宁市监食许〔2026〕18号"));
     assert!(html.contains("name=\"method\" value=\"express\""));
-    let version = w
-        .service
-        .case(&w.actor("citizen").await, &id)
-        .await
-        .expect("case")
-        .case
-        .version
-        .to_string();
     let csrf = w.csrf("citizen");
     let path = format!("/my/cases/{id}/delivery");
 
@@ -777,7 +769,6 @@ async fn choosing_express_delivery_records_the_address() {
             &path,
             &[
                 ("csrf_token", &csrf),
-                ("version", &version),
                 ("method", "express"),
                 ("recipient", "林晓梅"),
                 ("phone", "13805740000"),
@@ -786,10 +777,11 @@ async fn choosing_express_delivery_records_the_address() {
         )
         .await;
     assert_eq!(no_address.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = no_address.text();
     assert!(
-        no_address
-            .text()
-            .contains("id=\"address-error\">请填写此项。")
+        text.contains("id=\"address-error\">请写明县（区）")
+            && text.contains("id=\"agreement-error\">选择快递送达须同意送达地址确认书"),
+        "{text}"
     );
 
     let chosen = w
@@ -798,31 +790,30 @@ async fn choosing_express_delivery_records_the_address() {
             &path,
             &[
                 ("csrf_token", &csrf),
-                ("version", &version),
                 ("method", "express"),
                 ("recipient", "林晓梅"),
                 ("phone", "13805740000"),
                 ("address", "浙江省宁海县跃龙街道人民大道1号"),
+                ("agreement", onewindow_domain::delivery::AGREEMENT_VERSION),
             ],
         )
         .await;
     assert_eq!(chosen.status, StatusCode::SEE_OTHER, "{}", chosen.text());
+    // Chosen, not delivered: the case is delivered when the courier reports the signature.
     let case = w
         .service
         .case(&w.actor("citizen").await, &id)
         .await
         .expect("case")
         .case;
-    assert_eq!(case.status, Status::Delivered);
-    let Some(DeliveryMethod::Express { address, .. }) = case.delivery else {
-        panic!("express delivery recorded: {:?}", case.delivery);
-    };
-    assert!(address.contains("浙江省宁海县跃龙街道人民大道1号") && address.contains("林晓梅"));
+    assert_eq!(case.status, Status::ResultIssued);
+    assert_eq!(case.delivery, None);
     let html = w
         .get_as("citizen", &format!("/my/cases/{id}?done=delivery"))
         .await
         .text();
-    assert!(html.contains("领取方式已确认") && html.contains("快递送达"));
+    assert!(html.contains("领取方式已确认") && html.contains("浙江省宁海县跃龙街道人民大道1号"));
+    assert!(html.contains("id=\"delivery-choice\""), "{html}");
 }
 
 /// Scanned documents are often larger than the app's general 2 MB request limit; the upload

@@ -209,7 +209,26 @@ impl CaseView {
 
 pub(super) fn delivery_text(t: &Messages, method: &DeliveryMethod) -> String {
     match method {
-        DeliveryMethod::Pickup => t.get("window-delivery-pickup").to_string(),
+        DeliveryMethod::Pickup {
+            collected_by: Some(c),
+        } => t.fill(
+            if c.authorised {
+                "window-delivery-pickup-authorised"
+            } else {
+                "window-delivery-pickup-holder"
+            },
+            &[
+                ("name", &c.name),
+                ("id", &c.id_number),
+                (
+                    "authorisation",
+                    c.authorisation.as_deref().unwrap_or_default(),
+                ),
+            ],
+        ),
+        DeliveryMethod::Pickup { collected_by: None } => {
+            t.get("window-delivery-pickup").to_string()
+        }
         DeliveryMethod::Online => t.get("window-delivery-online").to_string(),
         DeliveryMethod::Express {
             address,

@@ -185,6 +185,11 @@ pub fn refusal(t: &Messages, form: &str, error: AppError) -> Result<Refusal, App
             notice: PageNotice::warn(t.get("window-not-allowed")),
             errors: FormErrors::default(),
         }),
+        AppError::Conflict(detail) => Ok(Refusal {
+            status: StatusCode::CONFLICT,
+            notice: PageNotice::warn(t.fill1("window-conflict", "detail", detail)),
+            errors: FormErrors::default(),
+        }),
         AppError::Calendar(e) => Ok(Refusal {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             notice: PageNotice::error(t.fill1(
@@ -209,6 +214,16 @@ pub fn field_message_key(field: &str) -> &'static str {
         "actor" => "window-field-error-actor",
         "document_number" => "window-field-error-document_number",
         "version" => "window-field-error-version",
+        "courier" => "window-field-error-courier",
+        "waybill" => "window-field-error-waybill",
+        "recipient.name" | "signed_by" => "window-field-error-required",
+        "recipient.phone" => "applicant-delivery-error-phone",
+        "recipient.address" => "applicant-delivery-error-address",
+        "agreement" => "window-field-error-agreement",
+        "collected_by" | "collected_by.name" => "window-field-error-collector",
+        "collected_by.id_number" => "window-field-error-collector-id",
+        "collected_by.authorised" => "window-field-error-collector-authorised",
+        "collected_by.authorisation" => "window-field-error-collector-authorisation",
         _ => "window-field-error-other",
     }
 }
