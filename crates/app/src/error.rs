@@ -36,6 +36,9 @@ pub enum AppError {
         /// Seconds from the service's now until `until`.
         wait_seconds: i64,
     },
+    /// Too many requests from one source (or about one thing) for now.
+    #[error("too many look-ups; try again in {wait_seconds} seconds")]
+    RateLimited { wait_seconds: i64 },
     /// The request clashes with what is stored (a user name already taken).
     #[error("{0}")]
     Conflict(String),

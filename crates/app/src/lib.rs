@@ -19,6 +19,7 @@ pub mod error;
 pub mod files;
 pub mod jobs;
 pub mod licences;
+pub mod lookup;
 pub mod mail;
 pub mod mail_config;
 pub mod monitor;

@@ -101,6 +101,8 @@ pub(crate) struct Inner {
     mail: Option<crate::mail_config::MailConfig>,
     /// The issuing authorities' licence signing keys of this node.
     pub(crate) licences: Arc<crate::licences::LicenceSigner>,
+    /// The public look-up's budgets per source address and per receipt number.
+    pub(crate) lookups: Arc<crate::lookup::LookupBudgets>,
 }
 
 /// The calendar a service counts with, and which stored notices it holds.
@@ -136,6 +138,7 @@ impl Service {
                 files: None,
                 mail: None,
                 licences: Arc::new(crate::licences::LicenceSigner::ephemeral()),
+                lookups: Arc::new(crate::lookup::LookupBudgets::default()),
             }),
         }
     }

@@ -170,3 +170,49 @@ fn redact_task_event(event: &mut TaskEvent) {
         | TaskEvent::Decided { reason, .. } => reason.clear(),
     }
 }
+
+/// What anyone who holds a receipt may learn of its case (办件查询, no login): the item, where
+/// the case stands and its dates. Nothing of the applicant, the staff, the opinions or the
+/// reasons.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicStatus {
+    pub number: String,
+    pub item_name: String,
+    pub status: crate::case::Status,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub received_on: chrono::NaiveDate,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub accepted_on: Option<chrono::NaiveDate>,
+    /// The day the promised time limit ends, while the clock runs.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub due_on: Option<chrono::NaiveDate>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub decided_on: Option<chrono::NaiveDate>,
+    /// True when granted, false when refused; absent before the decision.
+    pub approved: Option<bool>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub closed_on: Option<chrono::NaiveDate>,
+}
+
+/// Whether `typed` names the applicant of `case`: the whole name, spaces around it ignored
+/// (a receipt number alone does not open a case to the public).
+pub fn names_the_applicant(case: &Case, typed: &str) -> bool {
+    let typed = typed.trim();
+    !typed.is_empty() && typed == case.applicant.name.trim()
+}
+
+/// The public status of `case`, `due_on` its due day today.
+pub fn public_status(case: &Case, due_on: Option<chrono::NaiveDate>) -> PublicStatus {
+    PublicStatus {
+        number: case.number.clone(),
+        item_name: case.item_name.clone(),
+        status: case.status,
+        received_on: case.received_on,
+        accepted_on: case.accepted_on,
+        due_on: due_on.filter(|_| case.status.is_on_clock()),
+        decided_on: case.decision.as_ref().map(|d| d.decided_on),
+        approved: case.decision.as_ref().map(|d| d.approved),
+        closed_on: case.closed_on,
+    }
+}

@@ -215,6 +215,15 @@ impl From<AppError> for Problem {
             AppError::Conflict(detail) => {
                 Problem::new(StatusCode::CONFLICT, "conflict", "Already exists", detail)
             }
+            e @ AppError::RateLimited { wait_seconds } => Problem {
+                retry_after: Some(wait_seconds),
+                ..Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    "Too many requests",
+                    e.to_string(),
+                )
+            },
             AppError::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "not available");
                 Problem::new(

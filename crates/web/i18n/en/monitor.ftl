@@ -178,3 +178,6 @@ monitor-audit-action-user-email = Set the alert mail address
 monitor-audit-action-user-reset_password = Reset a password
 monitor-audit-action-hall-centre = Keep a service centre
 monitor-audit-action-hall-window = Keep a window
+monitor-stats-delivered-express = Delivered by post (signed for)
+monitor-stats-delivered-pickup = Taken at the window
+monitor-stats-delivered-online = Downloaded (first download)

@@ -178,3 +178,6 @@ monitor-audit-action-user-email = 设置提醒邮箱
 monitor-audit-action-user-reset_password = 重置密码
 monitor-audit-action-hall-centre = 维护服务中心
 monitor-audit-action-hall-window = 维护窗口
+monitor-stats-delivered-express = 快递送达（已签收）
+monitor-stats-delivered-pickup = 窗口领取
+monitor-stats-delivered-online = 网上下载（首次下载）

@@ -15,6 +15,7 @@ mod cases;
 mod catalogue;
 mod delivery;
 mod licences;
+mod lookup;
 pub(crate) use licences::pdf_response;
 mod monitor;
 mod projects;
@@ -56,6 +57,7 @@ fn families() -> OpenApiRouter<Service> {
         .merge(projects::routes())
         .merge(licences::routes())
         .merge(delivery::routes())
+        .merge(lookup::routes())
 }
 
 /// Built once: the document is the same for the life of the process.

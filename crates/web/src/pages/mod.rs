@@ -12,6 +12,7 @@ pub mod case_view;
 pub mod desk;
 pub mod guard;
 pub mod licences;
+pub mod lookup;
 pub mod monitor;
 pub mod page_error;
 pub mod portal;
@@ -57,6 +58,7 @@ pub fn router() -> Router<Service> {
         .merge(portal::routes())
         .merge(applicant::routes())
         .merge(window::routes())
+        .merge(lookup::routes())
         .merge(window_post::routes())
         .merge(desk::routes())
         .merge(admin::routes())

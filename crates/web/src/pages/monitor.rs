@@ -162,6 +162,19 @@ async fn statistics(
         lines.push(count("monitor-stats-overdue", f.overdue));
         lines.push(rate("monitor-stats-suspended", &f.suspended));
         lines.push(rate("monitor-stats-extended", &f.extended));
+        // Deliveries are the county's (a result is delivered by the window or the post, not by
+        // one department's figures): shown when no department is chosen.
+        if department.is_none() {
+            let counts = service.delivery_counts(&session.actor, f.from, f.to).await;
+            match counts {
+                Ok(d) => {
+                    lines.push(count("monitor-stats-delivered-express", d.express));
+                    lines.push(count("monitor-stats-delivered-pickup", d.pickup));
+                    lines.push(count("monitor-stats-delivered-online", d.online));
+                }
+                Err(e) => return Ok(ctx.app_error(e)),
+            }
+        }
     }
     let (from_text, to_text) = match &figures {
         Some(f) => (f.from.to_string(), f.to.to_string()),

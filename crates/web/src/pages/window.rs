@@ -877,11 +877,12 @@ async fn receipt_page(
     }))
 }
 
-/// The address where the applicant follows the case: absolute when the request's `Host` is a
+/// The public look-up (办件查询) of the case, where anyone with the receipt and the applicant's
+/// name follows it: absolute when the request's `Host` is a
 /// plain host name (or address) and port, relative otherwise.
 fn tracking_url(headers: &HeaderMap, tls: bool, number: &str) -> String {
     format!(
-        "{}/my/cases/{number}",
+        "{}/lookup?number={number}",
         crate::extract::public_base(headers, tls)
     )
 }
@@ -1313,7 +1314,7 @@ mod tests {
         assert!(
             receipt
                 .body
-                .contains(&format!("http://onewindow.test/my/cases/{}", case.number))
+                .contains(&format!("http://onewindow.test/lookup?number={}", case.number))
         );
         // Promised date: 5 working days after Monday 2 November 2026.
         assert!(receipt.body.contains("2026年11月9日"), "{}", receipt.body);

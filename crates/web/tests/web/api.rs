@@ -3396,8 +3396,8 @@ async fn browser_one_case_walks_from_the_online_application_to_express_delivery(
     assert!(
         b.text("article figcaption")
             .await
-            .contains(&format!("/my/cases/{number}")),
-        "the QR code leads to the case"
+            .contains(&format!("/lookup?number={number}")),
+        "the QR code leads to the public look-up of the case"
     );
     b.screenshot_page("window-receipt", 1400).await;
 

@@ -288,3 +288,111 @@ async fn the_window_hands_the_result_over_to_the_person_whose_identity_it_checke
         .await;
     assert_eq!(counts["pickup"], 1, "{counts}");
 }
+
+/// 办件查询: the receipt number and the applicant's name show the state and dates, nothing more;
+/// a wrong name answers as an unknown number does; guessing names is stopped.
+#[tokio::test]
+async fn anyone_with_the_receipt_and_the_name_follows_the_case_and_nobody_can_guess_names() {
+    let app = app().await;
+    let case = granted_case(&app).await;
+    let number = case["number"].as_str().expect("number").to_string();
+    let ask = |name: &str, source: &str| {
+        let body = json!({"number": number, "name": name});
+        let request = app
+            .http
+            .post(format!("{}/api/v1/lookup", app.url))
+            .header("x-forwarded-for", source)
+            .json(&body);
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status();
+            let retry = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap_or_default().to_string());
+            (
+                status,
+                retry,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, _, answer) = ask("宁海县跃龙小吃有限公司", "198.51.100.1").await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["status"], "result_issued");
+    assert_eq!(answer["approved"], true);
+    let mut keys: Vec<&str> = answer
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "accepted_on",
+            "approved",
+            "closed_on",
+            "decided_on",
+            "due_on",
+            "item_name",
+            "number",
+            "received_on",
+            "status"
+        ],
+        "state and dates only"
+    );
+    let (status, _, wrong) = ask("别人", "198.51.100.2").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // An unknown number answers the same: the answer tells nothing of which was wrong.
+    let unknown: Value = app
+        .http
+        .post(format!("{}/api/v1/lookup", app.url))
+        .header("x-forwarded-for", "198.51.100.2")
+        .json(&json!({"number": "330226209901010000001", "name": "别人"}))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("a problem");
+    assert_eq!(wrong["detail"], unknown["detail"]);
+    let (status, _, problem) = ask("", "198.51.100.2").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "name");
+    // Four more wrong names (five in all) from other addresses: the number is closed for an
+    // hour, even to the right name.
+    for i in 3..7 {
+        let (status, _, _) = ask("别人", &format!("198.51.100.{i}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    let (status, retry, _) = ask("宁海县跃龙小吃有限公司", "198.51.100.9").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry.is_some_and(|s| s.parse::<i64>().is_ok_and(|n| n > 0)));
+    // One address may ask ten times a minute, whatever it asks.
+    let from_one_address = || {
+        app.http
+            .post(format!("{}/api/v1/lookup", app.url))
+            .header("x-forwarded-for", "203.0.113.7")
+            .json(&json!({"number": "330226209901010000002", "name": "x"}))
+            .send()
+    };
+    for i in 1..=10 {
+        let status = from_one_address().await.expect("request").status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "look-up {i}");
+    }
+    let status = from_one_address().await.expect("request").status();
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the eleventh");
+
+    // The page the receipt's QR code leads to: the number filled in, the name asked.
+    let page = app
+        .http
+        .get(format!("{}/lookup?number={number}", app.url))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(html.contains(&format!("value=\"{number}\"")) && html.contains("办件查询"));
+}

@@ -13,7 +13,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 /// 食品经营许可（新办） of market supervision (SCJGJ): issues 食品经营许可证.
-const FOOD_LICENCE_ITEM: &str = "1133022625630452684010401700100";
+pub(crate) const FOOD_LICENCE_ITEM: &str = "1133022625630452684010401700100";
 
 pub(crate) async fn app() -> TestApp {
     let world = demo_world("licences-api", day(2026, 12, 7), false).await;

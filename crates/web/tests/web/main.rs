@@ -10,6 +10,7 @@ mod calendar;
 mod delivery;
 mod joint_browser;
 mod licences;
+mod licences_browser;
 mod lists_browser;
 mod monitor;
 mod projects;

@@ -461,7 +461,7 @@ impl ApplyPage {
             let l = &view.licence;
             let until = l.valid_until.map_or_else(
                 || t.get("window-material-taken-no-limit").to_string(),
-                |d| t.date(&d),
+                |d| t.fill1("window-material-taken-until", "date", t.date(&d)),
             );
             self.taken.push(TakenRow {
                 key,

@@ -145,7 +145,7 @@ pub fn material_rows(
 pub(crate) fn taken_licence_text(t: &Messages, l: &onewindow_domain::case::TakenLicence) -> String {
     let until = l.valid_until.map_or_else(
         || t.get("window-material-taken-no-limit").to_string(),
-        |d| t.date(&d),
+        |d| t.fill1("window-material-taken-until", "date", t.date(&d)),
     );
     t.fill(
         "window-material-taken",
