@@ -12,6 +12,7 @@ pub mod case_policy;
 pub mod case_sync;
 pub mod catalogue_io;
 pub mod clock;
+pub mod decisions;
 pub mod delivery;
 pub mod demo;
 pub mod equivalents;

@@ -415,7 +415,7 @@ fn find_last(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 // ---- the font ----------------------------------------------------------------------------
 
 /// The CJK font for licence PDFs, read once (a Noto CJK collection is 20 MB).
-fn licence_font() -> Result<&'static ReportFont, AppError> {
+pub(crate) fn licence_font() -> Result<&'static ReportFont, AppError> {
     static FONT: OnceLock<Result<ReportFont, String>> = OnceLock::new();
     FONT.get_or_init(|| crate::monthly_report::load_font(None).map_err(|e| e.to_string()))
         .as_ref()
@@ -495,7 +495,7 @@ pub(crate) async fn issue_for_case(
 }
 
 /// The county's name on a department: 市场监督管理局 is printed 宁海县市场监督管理局.
-fn department_title(name: &str) -> String {
+pub(crate) fn department_title(name: &str) -> String {
     if name.starts_with("宁海县") {
         name.to_string()
     } else {
@@ -922,8 +922,14 @@ impl Service {
             verify_base,
             now,
         )?;
-        self.record_download(actor, &stored.case_id, &stored.licence, now)
-            .await?;
+        self.record_download(
+            actor,
+            &stored.case_id,
+            &stored.licence.identifier,
+            Some(&stored.licence.issuer_code),
+            now,
+        )
+        .await?;
         Ok(LicencePdf {
             bytes,
             file_name: format!(
@@ -933,17 +939,22 @@ impl Service {
         })
     }
 
-    async fn record_download(
+    /// Records a download of a case's result (`what`: a licence's identifier, or
+    /// `decision:<document number>`); the holder's or filer's first download of a result
+    /// waiting for delivery delivers the case (网上下载). `signed_by` is the issuer whose key
+    /// signed the file, published with the download.
+    pub(crate) async fn record_download(
         &self,
         actor: &Actor,
         case_id: &str,
-        licence: &Licence,
+        what: &str,
+        signed_by: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         let actor = actor.clone();
         let case_id = case_id.to_string();
-        let identifier = licence.identifier.clone();
-        let issuer = licence.issuer_code.clone();
+        let identifier = what.to_string();
+        let issuer = signed_by.map(str::to_string);
         let signer = self.licence_signer().clone();
         let calendar = self.calendar();
         self.store()
@@ -951,8 +962,10 @@ impl Service {
                 Box::pin(async move {
                     let at = now.to_rfc3339();
                     // The key that signed the file is published with the download.
-                    let entry = signer.current_key(&issuer, now)?;
-                    licence_rows::publish_key(&mut *conn, &entry.public).await?;
+                    if let Some(issuer) = &issuer {
+                        let entry = signer.current_key(issuer, now)?;
+                        licence_rows::publish_key(&mut *conn, &entry.public).await?;
+                    }
                     licence_rows::record_download(
                         &mut *conn,
                         &case_id,
@@ -981,7 +994,7 @@ impl Service {
                         (now, &calendar),
                         (
                             "case.deliver",
-                            format!("delivered online: first download of licence {identifier}"),
+                            format!("delivered online: first download of {identifier}"),
                         ),
                     )
                     .await?;

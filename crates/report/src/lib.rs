@@ -5,6 +5,7 @@
 //! compile only in this crate.
 
 pub mod chart;
+pub mod decision;
 pub mod document;
 pub mod font;
 pub mod licence;
@@ -12,6 +13,7 @@ pub mod monthly;
 pub mod pdf;
 
 pub use chart::{Chart, ChartError, DayCount, RateRow};
+pub use decision::{DecisionSheet, render_decision};
 pub use document::{Align, Block, Column, Document, Table};
 pub use font::{FontError, ReportFont};
 pub use licence::{LicenceSheet, render_licence};

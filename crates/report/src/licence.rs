@@ -13,10 +13,10 @@ use krilla::surface::Surface;
 use crate::font::ReportFont;
 use crate::pdf::{PdfError, Rgb, draw_text, fill, fill_rect, paint, stroke_polyline, wrap_with};
 
-const PAGE_W: f32 = 595.28;
-const PAGE_H: f32 = 841.89;
-const INK: Rgb = (0x1f, 0x23, 0x28);
-const MUTED: Rgb = (0x57, 0x60, 0x6a);
+pub(crate) const PAGE_W: f32 = 595.28;
+pub(crate) const PAGE_H: f32 = 841.89;
+pub(crate) const INK: Rgb = (0x1f, 0x23, 0x28);
+pub(crate) const MUTED: Rgb = (0x57, 0x60, 0x6a);
 const FRAME: Rgb = (0x8a, 0x6d, 0x2f);
 const SEAL: Rgb = (0xd0, 0x1f, 0x1f);
 
@@ -158,7 +158,14 @@ pub fn render_licence(sheet: &LicenceSheet, font: &ReportFont) -> Result<Vec<u8>
     pdf.finish().map_err(|e| PdfError::Krilla(format!("{e:?}")))
 }
 
-fn centred(surface: &mut Surface<'_>, font: &ReportFont, text: &str, size: f32, y: f32, c: Rgb) {
+pub(crate) fn centred(
+    surface: &mut Surface<'_>,
+    font: &ReportFont,
+    text: &str,
+    size: f32,
+    y: f32,
+    c: Rgb,
+) {
     let x = (PAGE_W - font.width(text, size)) / 2.0;
     draw_text(surface, font, (x, y), size, text, fill(c, 1.0));
 }
@@ -217,7 +224,7 @@ fn qr(surface: &mut Surface<'_>, payload: &str, x: f32, y: f32, size: f32) -> Re
 
 /// A round official seal mark (印章): a red ring, the issuer's name along the upper arc, a star,
 /// and a line of text under it. Drawn translucent so that the text under it stays readable.
-fn seal(
+pub(crate) fn seal(
     surface: &mut Surface<'_>,
     font: &ReportFont,
     issuer: &str,

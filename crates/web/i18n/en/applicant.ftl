@@ -233,3 +233,5 @@ applicant-parcel-scan = { $note }
 applicant-parcel-signed-by = signed for by { $name }
 applicant-parcel-returned-why = returned: { $reason }
 applicant-parcel-returned-hint = The parcel came back undelivered. Change the address and choose delivery by post again, or take it at the window; the department posts it again.
+applicant-decision-download = Download the decision (PDF)
+applicant-decision-download-hint = Downloading it delivers the result: no visit needed.

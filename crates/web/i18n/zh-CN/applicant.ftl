@@ -233,3 +233,5 @@ applicant-parcel-scan = { $note }
 applicant-parcel-signed-by = 已签收，签收人：{ $name }
 applicant-parcel-returned-why = 退回：{ $reason }
 applicant-parcel-returned-hint = 邮件被退回，尚未送达。您可以修改收件信息重新选择快递送达，或改为窗口领取；审批部门将重新寄递。
+applicant-decision-download = 下载决定书（PDF）
+applicant-decision-download-hint = 网上下载即为送达，无需到现场领取。

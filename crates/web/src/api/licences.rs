@@ -26,6 +26,7 @@ pub(super) fn routes() -> OpenApiRouter<Service> {
         .routes(routes!(licence_pdf))
         .routes(routes!(amend))
         .routes(routes!(case_licences))
+        .routes(routes!(decision_pdf))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -145,4 +146,19 @@ async fn case_licences(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<LicenceView>>, Problem> {
     Ok(Json(service.case_licences(&auth.actor, &id).await?))
+}
+
+/// The decision document (准予 / 不予行政许可决定书) of a case whose result is issued, as a PDF,
+/// for whoever may read the case. The applicant's or filer's first download of a result waiting
+/// for delivery delivers the case (网上下载).
+#[utoipa::path(get, path = "/cases/{id}/decision.pdf", params(("id" = String, Path, description = "id or receipt number")),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 503, body = Problem)))]
+async fn decision_pdf(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let pdf = service.decision_pdf(&auth.actor, &id).await?;
+    Ok(pdf_response(pdf.bytes, &pdf.file_name))
 }

@@ -25,6 +25,7 @@ pub fn routes() -> Router<Service> {
         .route("/verify", get(verify_page))
         .route("/my/licences", get(library))
         .route("/licences/{identifier}/pdf", get(download))
+        .route("/my/cases/{id}/decision.pdf", get(decision))
 }
 
 fn state_key(state: LicenceState) -> &'static str {
@@ -131,6 +132,23 @@ async fn download(
         .licence_pdf(&session.actor, &identifier, &LicenceWords::chinese(), &base)
         .await
     {
+        Ok(pdf) => Ok(crate::api::pdf_response(pdf.bytes, &pdf.file_name)),
+        Err(AppError::Unavailable(_)) => {
+            Ok(ctx.error(StatusCode::SERVICE_UNAVAILABLE, "licences-pdf-unavailable"))
+        }
+        Err(e) => Ok(ctx.app_error(e)),
+    }
+}
+
+/// The decision document of the applicant's case; the first download of a result waiting for
+/// delivery delivers it.
+async fn decision(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> PageResult {
+    let session = ctx.require_login()?;
+    match service.decision_pdf(&session.actor, &id).await {
         Ok(pdf) => Ok(crate::api::pdf_response(pdf.bytes, &pdf.file_name)),
         Err(AppError::Unavailable(_)) => {
             Ok(ctx.error(StatusCode::SERVICE_UNAVAILABLE, "licences-pdf-unavailable"))

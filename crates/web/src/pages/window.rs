@@ -1311,11 +1311,10 @@ mod tests {
         assert!(receipt.body.contains(&case.number));
         assert!(receipt.body.contains("<svg"), "an inline QR code");
         assert!(receipt.body.contains("<path fill=\"#000\" d=\"M"));
-        assert!(
-            receipt
-                .body
-                .contains(&format!("http://onewindow.test/lookup?number={}", case.number))
-        );
+        assert!(receipt.body.contains(&format!(
+            "http://onewindow.test/lookup?number={}",
+            case.number
+        )));
         // Promised date: 5 working days after Monday 2 November 2026.
         assert!(receipt.body.contains("2026年11月9日"), "{}", receipt.body);
         assert!(receipt.body.contains("食品安全管理制度"));

@@ -396,3 +396,99 @@ async fn anyone_with_the_receipt_and_the_name_follows_the_case_and_nobody_can_gu
     let html = page.text().await.expect("html");
     assert!(html.contains(&format!("value=\"{number}\"")) && html.contains("办件查询"));
 }
+
+/// A refused case has no licence: its decision document is what is downloaded, and the first
+/// download by the applicant delivers it.
+#[tokio::test]
+async fn a_refusal_is_delivered_by_downloading_its_decision_document() {
+    use crate::licences::{FOOD_LICENCE_ITEM, act};
+    let app = app().await;
+    let (status, mut case) = app
+        .send(
+            "enterprise",
+            Method::POST,
+            "/api/v1/cases",
+            Some(json!({
+                "item_code": FOOD_LICENCE_ITEM,
+                "applicant": {"kind": "enterprise", "name": "宁海县跃龙小吃有限公司", "id_number": "91330226MA2DEMH01W"},
+                "channel": "online",
+                "centre": "county-hall",
+                "materials": ["M01", "M02", "M03", "M04", "M05"]
+            })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_str().expect("id").to_string();
+    let pdf = |who: &'static str| {
+        let request = app
+            .http
+            .get(format!("{}/api/v1/cases/{id}/decision.pdf", app.url))
+            .bearer_auth(&app.tokens[who]);
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status();
+            let kind = response
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap_or_default().to_string());
+            (status, kind, response.bytes().await.expect("body").to_vec())
+        }
+    };
+    act(&app, "clerk", &mut case, "accept", json!({})).await;
+    let (status, _, _) = pdf("enterprise").await;
+    assert_eq!(status, StatusCode::CONFLICT, "no decision yet");
+    act(&app, "reviewer", &mut case, "start-review", json!({})).await;
+    act(
+        &app,
+        "reviewer",
+        &mut case,
+        "propose",
+        json!({"approve": false, "opinion": "经营场所不符合要求，拟不予许可"}),
+    )
+    .await;
+    act(
+        &app,
+        "approver",
+        &mut case,
+        "decide",
+        json!({"approve": false, "reason": "经营场所与食品经营项目不相适应"}),
+    )
+    .await;
+    act(&app, "reviewer", &mut case, "issue-result", json!({})).await;
+    // The department's own download delivers nothing.
+    let (status, _, _) = pdf("reviewer").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(case_status(&app, &id).await["status"], "result_issued");
+    let (status, kind, bytes) = pdf("enterprise").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(kind.as_deref(), Some("application/pdf"));
+    assert!(bytes.starts_with(b"%PDF"), "a PDF");
+    let delivered = case_status(&app, &id).await;
+    assert_eq!(delivered["status"], "delivered");
+    assert_eq!(delivered["delivery"]["method"], "online");
+    if let Ok(path) = std::env::var("ONEWINDOW_KEEP_DECISION_PDF") {
+        std::fs::write(path, &bytes).expect("kept");
+    }
+    if let Ok(text) = pdf_text(&bytes) {
+        let text: String = text.split_whitespace().collect();
+        assert!(
+            text.contains("不予行政许可决定书") && text.contains("行政复议"),
+            "{text}"
+        );
+    }
+}
+
+/// The text of a PDF through poppler's pdftotext, when it is installed (it is in CI).
+fn pdf_text(bytes: &[u8]) -> Result<String, std::io::Error> {
+    let dir = std::env::temp_dir().join(format!("onewindow-decision-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("decision.pdf");
+    std::fs::write(&path, bytes)?;
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
