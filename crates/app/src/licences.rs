@@ -424,74 +424,142 @@ pub(crate) fn licence_font() -> Result<&'static ReportFont, AppError> {
 
 // ---- issuing -----------------------------------------------------------------------------
 
-/// The licences a granting case issues when its result is issued: one, when the item issues a
-/// licence type and its code names the implementing body (the issuing authority). Runs inside
-/// the transaction of the `issue-result` command.
+/// One licence a case grants: of a single item, or of one approved member of a joint case.
+struct Grant {
+    item_code: String,
+    item_version: u32,
+    item_name: String,
+    department: String,
+    licence_type: String,
+    /// The licence number as printed: the result's document number.
+    number: String,
+    /// The member's place in a joint case (its serial's suffix), `None` for a single item.
+    part: Option<u8>,
+}
+
+/// What `case` grants: the item's licence type, or each approved member's of a joint case.
+fn grants(case: &Case, single_item_licence: Option<String>) -> Vec<Grant> {
+    let document = case
+        .result_document
+        .clone()
+        .unwrap_or_else(|| case.number.clone());
+    match &case.circulation {
+        None => single_item_licence
+            .map(|licence_type| Grant {
+                item_code: case.item_code.clone(),
+                item_version: case.item_version,
+                item_name: case.item_name.clone(),
+                department: case.department.clone(),
+                licence_type,
+                number: document.clone(),
+                part: None,
+            })
+            .into_iter()
+            .collect(),
+        Some(circulation) => circulation
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.status == onewindow_domain::circulation::TaskStatus::Approved)
+            .filter_map(|(i, t)| {
+                let licence_type = t.spec.result_licence_type.clone()?;
+                let part = u8::try_from(i + 1).ok()?;
+                Some(Grant {
+                    item_code: t.spec.item_code.clone(),
+                    item_version: t.spec.item_version,
+                    item_name: t.spec.item_name.clone(),
+                    department: t.spec.department.clone(),
+                    licence_type,
+                    number: t
+                        .result_document
+                        .clone()
+                        .unwrap_or_else(|| format!("{document}-{part}")),
+                    part: Some(part),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// The licences a granting case issues when its result is issued: one when its item issues a
+/// licence type, or one per approved member of a joint case whose item does; each when the
+/// item's code names the implementing body (the issuing authority). Runs inside the transaction
+/// of the `issue-result` command.
 pub(crate) async fn issue_for_case(
     conn: &mut AnyConnection,
     signer: &LicenceSigner,
     case: &Case,
     now: DateTime<Utc>,
 ) -> Result<Vec<Licence>, AppError> {
-    let approved = case.decision.as_ref().is_some_and(|d| d.approved);
-    if case.status != Status::ResultIssued || !approved || case.circulation.is_some() {
+    let approved = case.decision.as_ref().is_some_and(|d| d.approved)
+        || case.circulation.as_ref().is_some_and(|c| {
+            c.tasks
+                .iter()
+                .any(|t| t.status == onewindow_domain::circulation::TaskStatus::Approved)
+        });
+    if case.status != Status::ResultIssued || !approved {
         return Ok(Vec::new());
     }
-    let Some(item) =
-        catalogue_rows::get_item_version(&mut *conn, &case.item_code, case.item_version).await?
-    else {
-        return Ok(Vec::new());
-    };
-    let Some(licence_type) = item.item.result_licence_type.clone() else {
-        return Ok(Vec::new());
-    };
-    let Some(issuer) = licence::implementing_body(&case.item_code) else {
-        tracing::warn!(
-            item = %case.item_code,
-            "no electronic licence: the item's code does not start with its implementing body's credit code"
-        );
-        return Ok(Vec::new());
-    };
     if !licence_rows::of_case(&mut *conn, &case.id)
         .await?
         .is_empty()
     {
         return Ok(Vec::new());
     }
-    let at = now.to_rfc3339();
-    let type_code = register_type(conn, &licence_type, &issuer, &at).await?;
-    let issuer_name = catalogue_rows::list_departments(&mut *conn)
-        .await?
-        .into_iter()
-        .find(|d| d.code == case.department)
-        .map_or_else(|| case.department.clone(), |d| department_title(&d.name));
-    let draft = LicenceDraft {
-        licence_type,
-        type_code,
-        number: case
-            .result_document
-            .clone()
-            .unwrap_or_else(|| case.number.clone()),
-        holder: Holder {
-            kind: case.applicant.kind,
-            name: case.applicant.name.clone(),
-            id_number: case.applicant.id_number.clone(),
-        },
-        issuer_code: issuer,
-        issuer_department: case.department.clone(),
-        issuer_name,
-        item_code: case.item_code.clone(),
-        item_name: case.item_name.clone(),
-        scope: case.item_name.clone(),
-        case_number: case.number.clone(),
-        valid_years: item.item.licence_valid_years,
+    let single_item_licence = if case.circulation.is_none() {
+        catalogue_rows::get_item_version(&mut *conn, &case.item_code, case.item_version)
+            .await?
+            .and_then(|i| i.item.result_licence_type)
+    } else {
+        None
     };
+    let departments = catalogue_rows::list_departments(&mut *conn).await?;
+    let at = now.to_rfc3339();
     let today = local_date(now);
-    let mut issued = licence::issue(draft, &licence::serial_for(&case.number, None), today)
-        .map_err(licence_error)?;
-    sign_licence(conn, signer, &mut issued, now).await?;
-    licence_rows::insert(&mut *conn, &issued, &case.id, &at).await?;
-    Ok(vec![issued])
+    let mut issued = Vec::new();
+    for grant in grants(case, single_item_licence) {
+        let Some(issuer) = licence::implementing_body(&grant.item_code) else {
+            tracing::warn!(
+                item = %grant.item_code,
+                "no electronic licence: the item's code does not start with its implementing body's credit code"
+            );
+            continue;
+        };
+        let valid_years =
+            catalogue_rows::get_item_version(&mut *conn, &grant.item_code, grant.item_version)
+                .await?
+                .and_then(|i| i.item.licence_valid_years);
+        let type_code = register_type(conn, &grant.licence_type, &issuer, &at).await?;
+        let issuer_name = departments
+            .iter()
+            .find(|d| d.code == grant.department)
+            .map_or_else(|| grant.department.clone(), |d| department_title(&d.name));
+        let draft = LicenceDraft {
+            licence_type: grant.licence_type,
+            type_code,
+            number: grant.number,
+            holder: Holder {
+                kind: case.applicant.kind,
+                name: case.applicant.name.clone(),
+                id_number: case.applicant.id_number.clone(),
+            },
+            issuer_code: issuer,
+            issuer_department: grant.department,
+            issuer_name,
+            item_code: grant.item_code,
+            item_name: grant.item_name.clone(),
+            scope: grant.item_name,
+            case_number: case.number.clone(),
+            valid_years,
+        };
+        let mut licence =
+            licence::issue(draft, &licence::serial_for(&case.number, grant.part), today)
+                .map_err(licence_error)?;
+        sign_licence(conn, signer, &mut licence, now).await?;
+        licence_rows::insert(&mut *conn, &licence, &case.id, &at).await?;
+        issued.push(licence);
+    }
+    Ok(issued)
 }
 
 /// The county's name on a department: 市场监督管理局 is printed 宁海县市场监督管理局.
@@ -896,6 +964,11 @@ impl Service {
                 .into_iter()
                 .map(|s| LicenceView::of(s.licence, today))
                 .collect();
+        // A department of a joint case sees the licences of its own tasks only (the others'
+        // are theirs to show), by the one disclosure rule.
+        let disclosure =
+            onewindow_domain::disclosure::Disclosure::of(&actor.principal, &detail.case);
+        views.retain(|v| disclosure.sees_department(&v.licence.issuer_department));
         for view in &mut views {
             // The same masking as the case's applicant.
             view.licence.holder.id_number = detail.case.applicant.id_number.clone();

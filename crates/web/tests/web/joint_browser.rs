@@ -294,5 +294,32 @@ async fn browser_a_homestay_runs_from_the_bundle_page_through_five_departments_t
             .await
             .contains("治安管理条件符合要求，准予核发。")
     );
+    // Each member that issues a licence issued the applicant an electronic licence of its own.
+    let licences = b.find_all("#case-licences li").await;
+    assert!(!licences.is_empty(), "the members' electronic licences");
+    // A department sees the licences of its own task only.
+    let grant = service
+        .login("gaj-reviewer", DEMO_STAFF_PASSWORD, "test")
+        .await
+        .expect("login");
+    let police = service
+        .authenticate(&grant.token, "test")
+        .await
+        .expect("session")
+        .actor;
+    let seen = service
+        .case_licences(&police, &number)
+        .await
+        .expect("the case's licences");
+    assert!(
+        seen.iter().all(|l| l.licence.issuer_department == "GAJ") && seen.len() < licences.len(),
+        "{} of {}",
+        seen.len(),
+        licences.len()
+    );
+    for licence in &licences {
+        let text = licence.text().await;
+        assert!(text.contains(&number) && text.contains("有效"), "{text}");
+    }
     b.screenshot_page("my-joint-case", 2600).await;
 }
