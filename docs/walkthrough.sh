@@ -190,12 +190,30 @@ echo "$R" | jq -c '{status, result_document, version}'
 V=$(echo "$R" | jq -er .version)
 
 # --- 14. The window sends it by express --------------------------------------------------------
-R=$(curl -s -X POST "$API/cases/$ID/deliver" \
-  -H "Authorization: Bearer $CLERK" -H "If-Match: \"$V\"" -H 'Content-Type: application/json' \
-  -d '{"delivery": {"method": "express", "address": "宁海县跃龙街道兴宁中路1号",
-                    "tracking_number": "SF1402262026"}}')
-echo "$R" | jq -c '{status, delivery, version}'
-V=$(echo "$R" | jq -er .version)
+# The company signed the delivery agreement at the counter; the window records the address:
+R=$(curl -s -X PUT "$API/cases/$ID/delivery" \
+  -H "Authorization: Bearer $CLERK" -H 'Content-Type: application/json' \
+  -d '{"method": "express", "agreement": "2026-12",
+       "recipient": {"name": "王强", "phone": "13905740000", "address": "宁海县跃龙街道兴宁中路1号"}}')
+echo "$R" | jq -c '{choice: .delivery.choice.method, agreement}'
+echo "$R" | jq -e '.delivery.choice.method == "express"' >/dev/null  # check
+# It posts the licence with the courier's waybill (postage paid by the department):
+WAYBILL="EM$NUMBER"
+R=$(curl -s -X POST "$API/cases/$ID/parcels" \
+  -H "Authorization: Bearer $CLERK" -H 'Content-Type: application/json' \
+  -d "$(jq -nc --arg w "$WAYBILL" '{courier: "ems", waybill: $w}')")
+echo "$R" | jq -c '.delivery.parcels[-1] | {waybill, courier, payer, state}'
+echo "$R" | jq -e '.delivery.parcels[-1].state == "in_transit"' >/dev/null  # check
+# The courier reports the signature (here typed in by the window; a courier with a webhook posts
+# it to /couriers/ems/reports, signed), and the case is delivered:
+R=$(curl -s -X POST "$API/cases/$ID/parcels/$WAYBILL/reports" \
+  -H "Authorization: Bearer $CLERK" -H 'Content-Type: application/json' \
+  -d '{"state": "signed", "signed_by": "王强"}')
+echo "$R" | jq -e '.delivery.parcels[-1].state == "signed"' >/dev/null  # check
+R=$(curl -s "$API/cases/$ID" -H "Authorization: Bearer $CLERK")
+echo "$R" | jq -c '{status: .case.status, delivery: .case.delivery, version: .case.version}'
+echo "$R" | jq -e '.case.status == "delivered" and .case.delivery.method == "express"' >/dev/null  # check
+V=$(echo "$R" | jq -er .case.version)
 
 # --- 15. Close the case ------------------------------------------------------------------------
 R=$(curl -s -X POST "$API/cases/$ID/close" -H "Authorization: Bearer $CLERK" -H "If-Match: \"$V\"")
