@@ -309,6 +309,83 @@ async fn apply_report(
     Ok((next, outcome))
 }
 
+/// A user's step of a case's delivery.
+enum Step {
+    Choose(DeliveryChoice),
+    Dispatch {
+        courier: String,
+        waybill: String,
+    },
+    Report {
+        waybill: String,
+        report: ParcelReport,
+    },
+}
+
+impl Step {
+    /// The name the audit trail gives it.
+    fn action(&self) -> &'static str {
+        match self {
+            Step::Choose(_) => "delivery.choose",
+            Step::Dispatch { .. } => "delivery.dispatch",
+            Step::Report { .. } => "delivery.report",
+        }
+    }
+
+    fn operation(&self) -> DeliveryOperation {
+        match self {
+            Step::Choose(_) => DeliveryOperation::Choose,
+            _ => DeliveryOperation::Post,
+        }
+    }
+}
+
+/// Posts the result: the parcel recorded by its courier and waybill (which must be the
+/// courier's and not used before), inside the caller's transaction.
+async fn dispatch(
+    conn: &mut Conn,
+    actor: &Actor,
+    case: &Case,
+    delivery: &CaseDelivery,
+    courier: &str,
+    waybill: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let next = delivery
+        .dispatch(courier, waybill, case.status, actor.username(), now)
+        .map_err(delivery_error)?;
+    if delivery_rows::courier(&mut *conn, courier).await?.is_none() {
+        return Err(AppError::invalid(
+            "courier",
+            format!("no courier {courier}: choose one of the couriers set up"),
+        ));
+    }
+    let parcel = next
+        .current_parcel()
+        .ok_or_else(|| AppError::Internal("a dispatch without a parcel".into()))?;
+    if !delivery_rows::insert_parcel(&mut *conn, &case.id, parcel).await? {
+        return Err(AppError::invalid(
+            "waybill",
+            format!("waybill {waybill} of {courier} is used by a parcel already"),
+        ));
+    }
+    let detail = format!(
+        "{courier} {waybill}, postage paid by {} (parcel {})",
+        parcel.payer,
+        next.parcels.len()
+    );
+    save(
+        &mut *conn,
+        delivery,
+        &next,
+        actor,
+        now,
+        "delivery.dispatch",
+        detail,
+    )
+    .await
+}
+
 impl Service {
     /// The couriers the window can post with.
     pub async fn couriers(&self) -> Result<Vec<CourierInfo>, AppError> {
@@ -418,45 +495,8 @@ impl Service {
         case_ref: &str,
         choice: DeliveryChoice,
     ) -> Result<DeliveryView, AppError> {
-        let now = self.now();
-        let owned_actor = actor.clone();
-        let owned_ref = case_ref.to_string();
-        let result = self
-            .store()
-            .write(move |conn| {
-                Box::pin(async move {
-                    let (case, delivery) = load_for(
-                        &mut *conn,
-                        &owned_actor,
-                        &owned_ref,
-                        DeliveryOperation::Choose,
-                    )
-                    .await?;
-                    let next = delivery
-                        .choose(choice, case.status, owned_actor.username(), now)
-                        .map_err(delivery_error)?;
-                    let method = match &next.choice {
-                        Some(DeliveryChoice::Express { agreement, .. }) => {
-                            format!("express, agreement {agreement}")
-                        }
-                        _ => "pickup".to_string(),
-                    };
-                    save(
-                        &mut *conn,
-                        &delivery,
-                        &next,
-                        &owned_actor,
-                        now,
-                        "delivery.choose",
-                        method,
-                    )
-                    .await
-                })
-            })
-            .await;
-        self.audit_refusal(actor, "delivery.choose", case_ref, result)
-            .await?;
-        self.case_delivery(actor, case_ref).await
+        self.delivery_step(actor, case_ref, Step::Choose(choice))
+            .await
     }
 
     /// The window or the department posts the result with the courier's waybill (again after
@@ -468,63 +508,11 @@ impl Service {
         courier: &str,
         waybill: &str,
     ) -> Result<DeliveryView, AppError> {
-        let now = self.now();
-        let owned_actor = actor.clone();
-        let owned_ref = case_ref.to_string();
-        let courier = courier.trim().to_string();
-        let waybill = waybill.trim().to_uppercase();
-        let result = self
-            .store()
-            .write(move |conn| {
-                Box::pin(async move {
-                    let (case, delivery) = load_for(
-                        &mut *conn,
-                        &owned_actor,
-                        &owned_ref,
-                        DeliveryOperation::Post,
-                    )
-                    .await?;
-                    let next = delivery
-                        .dispatch(&courier, &waybill, case.status, owned_actor.username(), now)
-                        .map_err(delivery_error)?;
-                    if delivery_rows::courier(&mut *conn, &courier)
-                        .await?
-                        .is_none()
-                    {
-                        return Err(AppError::invalid(
-                            "courier",
-                            format!("no courier {courier}: choose one of the couriers set up"),
-                        ));
-                    }
-                    let parcel = next
-                        .current_parcel()
-                        .ok_or_else(|| AppError::Internal("a dispatch without a parcel".into()))?;
-                    if !delivery_rows::insert_parcel(&mut *conn, &case.id, parcel).await? {
-                        return Err(AppError::invalid(
-                            "waybill",
-                            format!("waybill {waybill} of {courier} is used by a parcel already"),
-                        ));
-                    }
-                    save(
-                        &mut *conn,
-                        &delivery,
-                        &next,
-                        &owned_actor,
-                        now,
-                        "delivery.dispatch",
-                        format!(
-                            "{courier} {waybill}, postage paid by {} (parcel {})",
-                            parcel.payer,
-                            next.parcels.len()
-                        ),
-                    )
-                    .await
-                })
-            })
-            .await;
-        self.audit_refusal(actor, "delivery.dispatch", case_ref, result)
-            .await?;
-        self.case_delivery(actor, case_ref).await
+        let step = Step::Dispatch {
+            courier: courier.trim().to_string(),
+            waybill: waybill.trim().to_uppercase(),
+        };
+        self.delivery_step(actor, case_ref, step).await
     }
 
     /// The window records by hand what the courier says of a parcel (a phone call, the
@@ -536,38 +524,69 @@ impl Service {
         waybill: &str,
         report: ParcelReport,
     ) -> Result<DeliveryView, AppError> {
+        let step = Step::Report {
+            waybill: waybill.trim().to_uppercase(),
+            report,
+        };
+        self.delivery_step(actor, case_ref, step).await
+    }
+
+    /// One step of a case's delivery by a user, in one transaction: the policy, the domain's
+    /// rule, the rows, the audit record and the outbox; a refusal is audited. Answers the
+    /// delivery as the actor may see it.
+    async fn delivery_step(
+        &self,
+        actor: &Actor,
+        case_ref: &str,
+        step: Step,
+    ) -> Result<DeliveryView, AppError> {
         let now = self.now();
         let calendar = self.calendar();
+        let action = step.action();
         let owned_actor = actor.clone();
         let owned_ref = case_ref.to_string();
-        let waybill = waybill.trim().to_uppercase();
         let result = self
             .store()
             .write(move |conn| {
                 Box::pin(async move {
-                    let (case, delivery) = load_for(
-                        &mut *conn,
-                        &owned_actor,
-                        &owned_ref,
-                        DeliveryOperation::Post,
-                    )
-                    .await?;
-                    apply_report(
-                        &mut *conn,
-                        &owned_actor,
-                        &case,
-                        &delivery,
-                        &waybill,
-                        report,
-                        (now, &calendar),
-                    )
-                    .await
-                    .map(|_| ())
+                    let actor = owned_actor;
+                    let (case, delivery) =
+                        load_for(&mut *conn, &actor, &owned_ref, step.operation()).await?;
+                    match step {
+                        Step::Choose(choice) => {
+                            let next = delivery
+                                .choose(choice, case.status, actor.username(), now)
+                                .map_err(delivery_error)?;
+                            let detail = match &next.choice {
+                                Some(DeliveryChoice::Express { agreement, .. }) => {
+                                    format!("express, agreement {agreement}")
+                                }
+                                _ => "pickup".to_string(),
+                            };
+                            save(&mut *conn, &delivery, &next, &actor, now, action, detail).await
+                        }
+                        Step::Dispatch { courier, waybill } => {
+                            dispatch(
+                                &mut *conn, &actor, &case, &delivery, &courier, &waybill, now,
+                            )
+                            .await
+                        }
+                        Step::Report { waybill, report } => apply_report(
+                            &mut *conn,
+                            &actor,
+                            &case,
+                            &delivery,
+                            &waybill,
+                            report,
+                            (now, &calendar),
+                        )
+                        .await
+                        .map(|_| ()),
+                    }
                 })
             })
             .await;
-        self.audit_refusal(actor, "delivery.report", case_ref, result)
-            .await?;
+        self.audit_refusal(actor, action, case_ref, result).await?;
         self.case_delivery(actor, case_ref).await
     }
 

@@ -7,7 +7,7 @@ use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 
 use crate::font::ReportFont;
-use crate::licence::{INK, MUTED, PAGE_H, PAGE_W, centred, seal};
+use crate::licence::{INK, MUTED, PAGE_H, PAGE_W, centred, footer, seal};
 use crate::pdf::{PdfError, draw_text, fill, wrap_with};
 
 /// Everything printed on a decision document, already in words.
@@ -99,20 +99,7 @@ pub fn render_decision(sheet: &DecisionSheet, font: &ReportFont) -> Result<Vec<u
         seal_cy,
     );
 
-    let mut foot = PAGE_H - 70.0;
-    for line in &sheet.footer {
-        for wrapped in wrap_with(line, PAGE_W - 140.0, |s| font.width(s, 8.0)) {
-            draw_text(
-                &mut surface,
-                font,
-                (70.0, foot),
-                8.0,
-                &wrapped,
-                fill(MUTED, 1.0),
-            );
-            foot += 11.0;
-        }
-    }
+    footer(&mut surface, font, &sheet.footer, 8.0);
 
     surface.finish();
     page.finish();

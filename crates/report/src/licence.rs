@@ -138,24 +138,22 @@ pub fn render_licence(sheet: &LicenceSheet, font: &ReportFont) -> Result<Vec<u8>
         seal_cy,
     );
 
-    let mut foot = PAGE_H - 70.0;
-    for line in &sheet.footer {
-        for wrapped in wrap_with(line, PAGE_W - 140.0, |s| font.width(s, 7.5)) {
-            draw_text(
-                &mut surface,
-                font,
-                (70.0, foot),
-                7.5,
-                &wrapped,
-                fill(MUTED, 1.0),
-            );
-            foot += 10.0;
-        }
-    }
+    footer(&mut surface, font, &sheet.footer, 7.5);
 
     surface.finish();
     page.finish();
     pdf.finish().map_err(|e| PdfError::Krilla(format!("{e:?}")))
+}
+
+/// Small print at the foot of an A4 page, wrapped, from 70 points above its bottom edge.
+pub(crate) fn footer(surface: &mut Surface<'_>, font: &ReportFont, lines: &[String], size: f32) {
+    let mut y = PAGE_H - 70.0;
+    for line in lines {
+        for wrapped in wrap_with(line, PAGE_W - 140.0, |s| font.width(s, size)) {
+            draw_text(surface, font, (70.0, y), size, &wrapped, fill(MUTED, 1.0));
+            y += size * 1.35;
+        }
+    }
 }
 
 pub(crate) fn centred(

@@ -42,6 +42,57 @@ pub struct ParcelLine {
     pub updates: Vec<String>,
     /// Still on its way: the window may record what the courier says.
     pub in_transit: bool,
+    /// Came back undelivered.
+    pub returned: bool,
+}
+
+/// Every parcel of a delivery as a line, its reports in words; `with_reporter` adds who
+/// reported each (the window's view).
+pub fn parcel_lines(t: &Messages, view: &DeliveryView, with_reporter: bool) -> Vec<ParcelLine> {
+    let courier_name = |code: &str| {
+        view.couriers
+            .iter()
+            .find(|c| c.code == code)
+            .map_or_else(|| code.to_string(), |c| c.name.clone())
+    };
+    view.delivery
+        .parcels
+        .iter()
+        .map(|p| ParcelLine {
+            waybill: p.waybill.clone(),
+            courier: courier_name(&p.courier),
+            state: t
+                .get(&format!("applicant-parcel-{}", p.state.as_str()))
+                .to_string(),
+            tone: match p.state {
+                ParcelState::InTransit => "warn",
+                ParcelState::Signed => "ok",
+                ParcelState::Returned => "bad",
+            },
+            updates: p
+                .updates
+                .iter()
+                .map(|u| {
+                    let what = match &u.report {
+                        ParcelReport::InTransit { note } => note.clone(),
+                        ParcelReport::Signed { signed_by } => {
+                            t.fill1("applicant-parcel-signed-by", "name", signed_by)
+                        }
+                        ParcelReport::Returned { reason } => {
+                            t.fill1("applicant-parcel-returned-why", "reason", reason)
+                        }
+                    };
+                    if with_reporter {
+                        format!("{} {what}（{}）", t.time(&u.at), u.by)
+                    } else {
+                        format!("{} {what}", t.time(&u.at))
+                    }
+                })
+                .collect(),
+            in_transit: p.state == ParcelState::InTransit,
+            returned: p.state == ParcelState::Returned,
+        })
+        .collect()
 }
 
 /// The delivery by post of a case, as the window page draws it.
@@ -68,12 +119,6 @@ impl WindowPost {
 /// The panel of `case` from its delivery.
 pub fn panel(t: &Messages, case: &Case, view: &DeliveryView) -> WindowPost {
     let delivery = &view.delivery;
-    let courier_name = |code: &str| {
-        view.couriers
-            .iter()
-            .find(|c| c.code == code)
-            .map_or_else(|| code.to_string(), |c| c.name.clone())
-    };
     let open = !delivery.parcel_out() && !delivery.signed();
     WindowPost {
         choice: delivery.choice.as_ref().map(|c| match c {
@@ -104,39 +149,7 @@ pub fn panel(t: &Messages, case: &Case, view: &DeliveryView) -> WindowPost {
                 name: c.name.clone(),
             })
             .collect(),
-        parcels: delivery
-            .parcels
-            .iter()
-            .map(|p| ParcelLine {
-                waybill: p.waybill.clone(),
-                courier: courier_name(&p.courier),
-                state: t
-                    .get(&format!("applicant-parcel-{}", p.state.as_str()))
-                    .to_string(),
-                tone: match p.state {
-                    ParcelState::InTransit => "warn",
-                    ParcelState::Signed => "ok",
-                    ParcelState::Returned => "bad",
-                },
-                updates: p
-                    .updates
-                    .iter()
-                    .map(|u| {
-                        let what = match &u.report {
-                            ParcelReport::InTransit { note } => note.clone(),
-                            ParcelReport::Signed { signed_by } => {
-                                t.fill1("applicant-parcel-signed-by", "name", signed_by)
-                            }
-                            ParcelReport::Returned { reason } => {
-                                t.fill1("applicant-parcel-returned-why", "reason", reason)
-                            }
-                        };
-                        format!("{} {what}（{}）", t.time(&u.at), u.by)
-                    })
-                    .collect(),
-                in_transit: p.state == ParcelState::InTransit,
-            })
-            .collect(),
+        parcels: parcel_lines(t, view, true),
         agreement: AGREEMENT_VERSION.to_string(),
     }
 }

@@ -438,24 +438,7 @@ async fn a_refusal_is_delivered_by_downloading_its_decision_document() {
     act(&app, "clerk", &mut case, "accept", json!({})).await;
     let (status, _, _) = pdf("enterprise").await;
     assert_eq!(status, StatusCode::CONFLICT, "no decision yet");
-    act(&app, "reviewer", &mut case, "start-review", json!({})).await;
-    act(
-        &app,
-        "reviewer",
-        &mut case,
-        "propose",
-        json!({"approve": false, "opinion": "经营场所不符合要求，拟不予许可"}),
-    )
-    .await;
-    act(
-        &app,
-        "approver",
-        &mut case,
-        "decide",
-        json!({"approve": false, "reason": "经营场所与食品经营项目不相适应"}),
-    )
-    .await;
-    act(&app, "reviewer", &mut case, "issue-result", json!({})).await;
+    crate::licences::review_decide_issue(&app, &mut case, false).await;
     // The department's own download delivers nothing.
     let (status, _, _) = pdf("reviewer").await;
     assert_eq!(status, StatusCode::OK);

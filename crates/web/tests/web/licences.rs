@@ -67,25 +67,31 @@ pub(crate) async fn granted_case(app: &TestApp) -> Value {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{case}");
     act(app, "clerk", &mut case, "accept", json!({})).await;
-    act(app, "reviewer", &mut case, "start-review", json!({})).await;
+    review_decide_issue(app, &mut case, true).await;
+    case
+}
+
+/// An accepted case of the market regulator reviewed, decided (`approve`) and its result
+/// issued, by the department's own accounts.
+pub(crate) async fn review_decide_issue(app: &TestApp, case: &mut Value, approve: bool) {
+    act(app, "reviewer", case, "start-review", json!({})).await;
     act(
         app,
         "reviewer",
-        &mut case,
+        case,
         "propose",
-        json!({"approve": true, "opinion": "符合条件，拟同意"}),
+        json!({"approve": approve, "opinion": if approve { "符合条件，拟同意" } else { "不符合条件，拟不予许可" }}),
     )
     .await;
     act(
         app,
         "approver",
-        &mut case,
+        case,
         "decide",
-        json!({"approve": true, "reason": "符合条件"}),
+        json!({"approve": approve, "reason": if approve { "符合条件" } else { "经营场所与食品经营项目不相适应" }}),
     )
     .await;
-    act(app, "reviewer", &mut case, "issue-result", json!({})).await;
-    case
+    act(app, "reviewer", case, "issue-result", json!({})).await;
 }
 
 async fn download(app: &TestApp, who: &str, identifier: &str) -> (StatusCode, Vec<u8>) {

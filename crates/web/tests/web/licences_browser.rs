@@ -9,7 +9,7 @@ use onewindow_testkit::TempDir;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::licences::{FOOD_LICENCE_ITEM, act, app};
+use crate::licences::{FOOD_LICENCE_ITEM, act, app, review_decide_issue};
 use crate::support::browser;
 
 /// A small file that is a PDF by its first bytes.
@@ -83,24 +83,7 @@ async fn browser_an_enterprise_gets_its_licence_without_a_visit_or_an_upload_it_
     assert_eq!(status, StatusCode::OK, "{detail}");
     let mut case: Value = detail["case"].clone();
     act(&app, "clerk", &mut case, "accept", json!({})).await;
-    act(&app, "reviewer", &mut case, "start-review", json!({})).await;
-    act(
-        &app,
-        "reviewer",
-        &mut case,
-        "propose",
-        json!({"approve": true, "opinion": "营业执照已调取核验，材料齐全，拟同意"}),
-    )
-    .await;
-    act(
-        &app,
-        "approver",
-        &mut case,
-        "decide",
-        json!({"approve": true, "reason": "符合条件"}),
-    )
-    .await;
-    act(&app, "reviewer", &mut case, "issue-result", json!({})).await;
+    review_decide_issue(&app, &mut case, true).await;
 
     // c. The applicant downloads the licence: the download delivers the case.
     b.goto(&my_case).await;

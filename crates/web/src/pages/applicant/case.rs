@@ -1,7 +1,7 @@
 //! One case as its applicant sees it: progress, materials, supplements, delivery.
 
 use super::*;
-use onewindow_domain::delivery::{DeliveryChoice, ParcelReport, ParcelState, Recipient};
+use onewindow_domain::delivery::{DeliveryChoice, Recipient};
 
 #[derive(Debug, Clone)]
 pub(super) struct Step {
@@ -74,22 +74,11 @@ pub(super) struct DeliveryView {
     pub(super) agreement_error: Option<String>,
 }
 
-/// A parcel posted with the result, as its applicant follows it.
-#[derive(Debug, Clone)]
-pub(super) struct ParcelRow {
-    pub(super) waybill: String,
-    pub(super) courier: String,
-    pub(super) state: String,
-    pub(super) tone: &'static str,
-    pub(super) updates: Vec<String>,
-    pub(super) returned: bool,
-}
-
 /// What the applicant chose and every parcel posted.
 #[derive(Debug, Clone, Default)]
 pub(super) struct PostPanel {
     pub(super) choice: Option<String>,
-    pub(super) parcels: Vec<ParcelRow>,
+    pub(super) parcels: Vec<crate::pages::window_post::ParcelLine>,
 }
 
 #[derive(Template)]
@@ -627,47 +616,7 @@ fn with_delivery(
             ],
         ),
     });
-    let courier_name = |code: &str| {
-        view.couriers
-            .iter()
-            .find(|c| c.code == code)
-            .map_or_else(|| code.to_string(), |c| c.name.clone())
-    };
-    page.post.parcels = delivery
-        .parcels
-        .iter()
-        .map(|p| ParcelRow {
-            waybill: p.waybill.clone(),
-            courier: courier_name(&p.courier),
-            state: t
-                .get(&format!("applicant-parcel-{}", p.state.as_str()))
-                .to_string(),
-            tone: match p.state {
-                ParcelState::InTransit => "warn",
-                ParcelState::Signed => "ok",
-                ParcelState::Returned => "bad",
-            },
-            updates: p
-                .updates
-                .iter()
-                .map(|u| {
-                    let what = match &u.report {
-                        ParcelReport::InTransit { note } => {
-                            t.fill1("applicant-parcel-scan", "note", note)
-                        }
-                        ParcelReport::Signed { signed_by } => {
-                            t.fill1("applicant-parcel-signed-by", "name", signed_by)
-                        }
-                        ParcelReport::Returned { reason } => {
-                            t.fill1("applicant-parcel-returned-why", "reason", reason)
-                        }
-                    };
-                    format!("{} {what}", t.time(&u.at))
-                })
-                .collect(),
-            returned: p.state == ParcelState::Returned,
-        })
-        .collect();
+    page.post.parcels = crate::pages::window_post::parcel_lines(t, view, false);
     if !may_choose {
         return;
     }
