@@ -17,6 +17,7 @@ pub mod delivery;
 pub mod demo;
 pub mod equivalents;
 pub mod error;
+pub mod evaluation;
 pub mod files;
 pub mod jobs;
 pub mod licences;

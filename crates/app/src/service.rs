@@ -94,7 +94,7 @@ pub(crate) struct Inner {
     calendar: Arc<RwLock<CalendarState>>,
     clock: Arc<dyn Clock>,
     /// The GB/T 2260 code of the county, the prefix of case numbers.
-    division: String,
+    pub(crate) division: String,
     /// Where uploaded files live; absent, uploads are refused.
     files: Option<Arc<dyn object_store::ObjectStore>>,
     /// The SMTP relay alerts are mailed through; absent, alerts stay in the inbox.

@@ -330,7 +330,8 @@ impl Principal {
             .join(",")
     }
 
-    fn departments_for(&self, roles: &[Role]) -> impl Iterator<Item = &str> {
+    /// The departments in which the principal holds one of `roles`.
+    pub fn departments_for(&self, roles: &[Role]) -> impl Iterator<Item = &str> {
         self.posts
             .iter()
             .filter(move |p| roles.contains(&p.role))
@@ -694,6 +695,84 @@ pub fn decide_submission(who: &Principal, applicant_identity: &str, centre: &str
         "an applicant files only for the identity of their own account; an agent files for others"
             .into(),
     )
+}
+
+/// Who rates a case (好差评): its own applicant (or the agent who filed it) only. Staff who may
+/// read the case are refused; anyone else finds no case.
+pub fn decide_rating(who: &Principal, case: &CaseFacts<'_>) -> Decision {
+    if is_owner(who, case) {
+        Decision::Allow
+    } else if case_scope(who).contains(case) {
+        Decision::Refuse("a case is rated by its own applicant only".into())
+    } else {
+        Decision::Hide
+    }
+}
+
+/// Who takes a rating on the window's pad (一次一评): a clerk of the case's centre, whose
+/// service the applicant at the counter rates.
+pub fn decide_rating_pad(who: &Principal, case: &CaseFacts<'_>) -> Decision {
+    if clerk_here(who, case) {
+        Decision::Allow
+    } else if case_scope(who).contains(case) {
+        Decision::Refuse("the rating pad belongs to a window of the case's centre".into())
+    } else {
+        Decision::Hide
+    }
+}
+
+/// What one may do with a rectification (差评整改) of `department` on a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RectificationOperation {
+    /// See it: the department, supervisors, the case's applicant.
+    Read,
+    /// Verify, resolve, appeal: the department's staff.
+    Work,
+    /// Decide an appeal: a supervisor.
+    DecideAppeal,
+    /// Rate how it was put right: the case's applicant.
+    GiveFeedback,
+}
+
+/// The decision on a rectification: the serving department works it (谁办理、谁负责),
+/// supervisors decide appeals, the applicant rates it; the rest of the county does not see it.
+pub fn decide_rectification(
+    who: &Principal,
+    op: RectificationOperation,
+    department: &str,
+    case: &CaseFacts<'_>,
+) -> Decision {
+    let staff = who
+        .departments_for(&DEPARTMENT_STAFF)
+        .any(|d| d == department);
+    let supervisor = who.has_role(Role::Supervisor);
+    let owner = is_owner(who, case);
+    if !(staff || supervisor || owner) {
+        return Decision::Hide;
+    }
+    let allowed = match op {
+        RectificationOperation::Read => true,
+        RectificationOperation::Work => staff,
+        RectificationOperation::DecideAppeal => supervisor,
+        RectificationOperation::GiveFeedback => owner,
+    };
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::Refuse(
+            match op {
+                RectificationOperation::Read => "",
+                RectificationOperation::Work => {
+                    "a rectification is worked by the department that served"
+                }
+                RectificationOperation::DecideAppeal => "an appeal is decided by a supervisor",
+                RectificationOperation::GiveFeedback => {
+                    "a rectification is rated by the applicant who gave the rating"
+                }
+            }
+            .into(),
+        )
+    }
 }
 
 /// What one may do about a case's delivery by post (快递送达).
@@ -1188,5 +1267,35 @@ mod tests {
         let mut elsewhere = person(Role::Reviewer);
         elsewhere.posts = vec![Post::new(Role::Reviewer).in_department("gaj")];
         assert_eq!(post(&elsewhere), Decision::Hide);
+    }
+
+    #[test]
+    fn the_applicant_rates_the_department_rectifies_the_supervisor_decides_appeals() {
+        let c = case(Status::Delivered);
+        assert_eq!(decide_rating(&person(Role::Applicant), &c), Decision::Allow);
+        assert_eq!(decide_rating(&person(Role::Agent), &c), Decision::Allow);
+        assert!(matches!(
+            decide_rating(&person(Role::Clerk), &c),
+            Decision::Refuse(_)
+        ));
+        let mut stranger = person(Role::Applicant);
+        stranger.identity = Some("330226198001011230".into());
+        assert_eq!(decide_rating(&stranger, &c), Decision::Hide);
+        use RectificationOperation::*;
+        let on = |who: &Principal, op| decide_rectification(who, op, "scjg", &c);
+        assert_eq!(on(&person(Role::Reviewer), Work), Decision::Allow);
+        assert!(matches!(
+            on(&person(Role::Reviewer), DecideAppeal),
+            Decision::Refuse(_)
+        ));
+        assert_eq!(on(&person(Role::Supervisor), DecideAppeal), Decision::Allow);
+        assert!(matches!(
+            on(&person(Role::Supervisor), Work),
+            Decision::Refuse(_)
+        ));
+        assert_eq!(on(&person(Role::Applicant), GiveFeedback), Decision::Allow);
+        assert_eq!(on(&person(Role::Applicant), Read), Decision::Allow);
+        assert_eq!(on(&person(Role::Clerk), Read), Decision::Hide);
+        assert_eq!(on(&stranger, Read), Decision::Hide);
     }
 }

@@ -525,6 +525,10 @@ pub struct Case {
     pub decision: Option<Decision>,
     pub result_document: Option<String>,
     pub delivery: Option<DeliveryMethod>,
+    /// The day the result was delivered (送达日期); absent on cases delivered before it was kept.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_on: Option<NaiveDate>,
     pub visits: Vec<Visit>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub closed_on: Option<NaiveDate>,
@@ -1055,6 +1059,7 @@ fn receive(
         decision: None,
         result_document: None,
         delivery: None,
+        delivered_on: None,
         visits: Vec::new(),
         closed_on: None,
         circulation: what.circulation,
@@ -1644,6 +1649,7 @@ impl Case {
             }
             CaseEvent::Delivered { method } => {
                 self.delivery = Some(method.clone());
+                self.delivered_on = Some(today);
                 self.status = Status::Delivered;
             }
             CaseEvent::Closed => {

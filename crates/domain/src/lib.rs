@@ -15,6 +15,7 @@ pub mod circulation;
 pub mod clock;
 pub mod delivery;
 pub mod disclosure;
+pub mod evaluation;
 pub mod figures;
 pub mod holidays;
 pub mod identifiers;

@@ -15,6 +15,7 @@ pub mod cases;
 pub mod catalogue;
 pub mod deliveries;
 pub mod equivalents;
+pub mod evaluation;
 pub mod facts;
 pub mod files;
 mod filter;

@@ -51,6 +51,7 @@ const SQLITE: &[(i64, &str)] = &[
     ),
     (18, include_str!("../migrations/sqlite/0018_licences.sql")),
     (19, include_str!("../migrations/sqlite/0019_deliveries.sql")),
+    (20, include_str!("../migrations/sqlite/0020_evaluation.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),

@@ -14,6 +14,7 @@ mod calendar;
 mod cases;
 mod catalogue;
 mod delivery;
+mod evaluation;
 mod licences;
 mod lookup;
 pub(crate) use licences::pdf_response;
@@ -58,6 +59,7 @@ fn families() -> OpenApiRouter<Service> {
         .merge(licences::routes())
         .merge(delivery::routes())
         .merge(lookup::routes())
+        .merge(evaluation::routes())
 }
 
 /// Built once: the document is the same for the life of the process.

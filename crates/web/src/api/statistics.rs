@@ -273,7 +273,7 @@ fn csv_lang(
 }
 
 /// One CSV field, quoted when it has to be.
-fn csv_field(text: &str) -> String {
+pub(crate) fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

@@ -8,6 +8,7 @@ mod api;
 mod bundles;
 mod calendar;
 mod delivery;
+mod evaluation;
 mod joint_browser;
 mod licences;
 mod licences_browser;

@@ -1,0 +1,46 @@
+-- onewindow schema 20 (PostgreSQL): evaluation (好差评): ratings, the rectifications bad ratings
+-- open, and the county's evaluation settings. Keep in step with ../sqlite/.
+
+-- One row per rating; `body` is the domain's Rating as JSON (the provincial field set). A case
+-- is rated once per stage (一事一评): the unique key makes a second rating fail even when two
+-- arrive at once.
+CREATE TABLE ratings (
+    id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    case_number TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    department TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    rated_at TEXT NOT NULL,
+    counted INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (case_id, stage)
+);
+CREATE INDEX ratings_by_time ON ratings (rated_at);
+CREATE INDEX ratings_by_department ON ratings (department, rated_at);
+
+-- One row per rectification (差评整改); `body` is the domain's Rectification as JSON.
+CREATE TABLE rectifications (
+    id TEXT PRIMARY KEY,
+    rating_id TEXT NOT NULL UNIQUE,
+    case_id TEXT NOT NULL,
+    department TEXT NOT NULL,
+    state TEXT NOT NULL,
+    opened_on TEXT NOT NULL,
+    due_on TEXT NOT NULL,
+    closed_on TEXT,
+    version BIGINT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX rectifications_by_state ON rectifications (state, due_on);
+CREATE INDEX rectifications_by_department ON rectifications (department, opened_on);
+
+-- The county's evaluation settings (one row): the rating policy as JSON, and the key that signs
+-- rating links (shared by every node through the store).
+CREATE TABLE evaluation_settings (
+    id INTEGER PRIMARY KEY,
+    policy TEXT NOT NULL,
+    link_key TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);

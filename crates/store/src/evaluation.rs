@@ -1,0 +1,293 @@
+//! Evaluation records (好差评): ratings, rectifications and the county's settings. The rules are
+//! the domain's (`onewindow_domain::evaluation`); this keeps the records.
+
+use onewindow_domain::evaluation::{Rating, Rectification};
+use sqlx::{Any, AnyConnection, Executor, Row};
+
+use crate::StoreError;
+
+fn decode<T: serde::de::DeserializeOwned>(what: &str, body: &str) -> Result<T, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::corrupt(what.to_string(), e))
+}
+
+fn encode<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::corrupt(what.to_string(), e))
+}
+
+/// Records a rating; false when the case's stage is rated already.
+pub async fn insert_rating(conn: &mut AnyConnection, rating: &Rating) -> Result<bool, StoreError> {
+    let written = sqlx::query(
+        "INSERT INTO ratings (id, case_id, case_number, stage, department, channel, level, \
+         rated_at, counted, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (case_id, stage) DO NOTHING",
+    )
+    .bind(&rating.id)
+    .bind(&rating.case_id)
+    .bind(&rating.case_number)
+    .bind(rating.stage.as_str())
+    .bind(&rating.department)
+    .bind(rating.channel.as_str())
+    .bind(i32::from(rating.level.value()))
+    .bind(rating.rated_at.to_rfc3339())
+    .bind(i32::from(rating.counts()))
+    .bind(encode(&format!("rating {}", rating.id), rating)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(written.rows_affected() == 1)
+}
+
+/// Writes a rating taken out of the figures by an appeal.
+pub async fn update_rating(conn: &mut AnyConnection, rating: &Rating) -> Result<(), StoreError> {
+    sqlx::query("UPDATE ratings SET counted = $1, body = $2 WHERE id = $3")
+        .bind(i32::from(rating.counts()))
+        .bind(encode(&format!("rating {}", rating.id), rating)?)
+        .bind(&rating.id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn ratings_where<'c, E>(
+    db: E,
+    sql: &'static str,
+    binds: &[&str],
+) -> Result<Vec<Rating>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let mut query = sqlx::query(sql);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    let rows = query.fetch_all(db).await?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            decode(&format!("rating {id}"), &r.try_get::<String, _>("body")?)
+        })
+        .collect()
+}
+
+/// One rating by id.
+pub async fn rating<'c, E>(db: E, id: &str) -> Result<Option<Rating>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    Ok(
+        ratings_where(db, "SELECT id, body FROM ratings WHERE id = $1", &[id])
+            .await?
+            .pop(),
+    )
+}
+
+/// The ratings of a case, oldest first.
+pub async fn ratings_of_case<'c, E>(db: E, case_id: &str) -> Result<Vec<Rating>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    ratings_where(
+        db,
+        "SELECT id, body FROM ratings WHERE case_id = $1 ORDER BY rated_at, id",
+        &[case_id],
+    )
+    .await
+}
+
+/// The ratings given at or after `from` and before `until` (RFC 3339), of one department or
+/// all, oldest first.
+pub async fn ratings_between<'c, E>(
+    db: E,
+    from: &str,
+    until: &str,
+    department: Option<&str>,
+) -> Result<Vec<Rating>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    match department {
+        Some(d) => {
+            ratings_where(
+                db,
+                "SELECT id, body FROM ratings WHERE department = $1 AND rated_at >= $2 \
+                 AND rated_at < $3 ORDER BY rated_at, id",
+                &[d, from, until],
+            )
+            .await
+        }
+        None => {
+            ratings_where(
+                db,
+                "SELECT id, body FROM ratings WHERE rated_at >= $1 AND rated_at < $2 \
+                 ORDER BY rated_at, id",
+                &[from, until],
+            )
+            .await
+        }
+    }
+}
+
+/// Records a newly opened rectification.
+pub async fn insert_rectification(
+    conn: &mut AnyConnection,
+    r: &Rectification,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO rectifications (id, rating_id, case_id, department, state, opened_on, \
+         due_on, closed_on, version, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&r.id)
+    .bind(&r.rating_id)
+    .bind(&r.case_id)
+    .bind(&r.department)
+    .bind(r.state.as_str())
+    .bind(r.opened_on.to_string())
+    .bind(r.due_on.to_string())
+    .bind(r.closed_on.map(|d| d.to_string()))
+    .bind(i64::try_from(r.version).unwrap_or(i64::MAX))
+    .bind(encode(&format!("rectification {}", r.id), r)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes a rectification's next state if it is still at `expected`; false otherwise.
+pub async fn update_rectification(
+    conn: &mut AnyConnection,
+    r: &Rectification,
+    expected: u64,
+) -> Result<bool, StoreError> {
+    let written = sqlx::query(
+        "UPDATE rectifications SET state = $1, closed_on = $2, version = $3, body = $4 \
+         WHERE id = $5 AND version = $6",
+    )
+    .bind(r.state.as_str())
+    .bind(r.closed_on.map(|d| d.to_string()))
+    .bind(i64::try_from(r.version).unwrap_or(i64::MAX))
+    .bind(encode(&format!("rectification {}", r.id), r)?)
+    .bind(&r.id)
+    .bind(i64::try_from(expected).unwrap_or(i64::MAX))
+    .execute(&mut *conn)
+    .await?;
+    Ok(written.rows_affected() == 1)
+}
+
+async fn rectifications_where<'c, E>(
+    db: E,
+    sql: &'static str,
+    binds: &[&str],
+) -> Result<Vec<Rectification>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let mut query = sqlx::query(sql);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    let rows = query.fetch_all(db).await?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            decode(
+                &format!("rectification {id}"),
+                &r.try_get::<String, _>("body")?,
+            )
+        })
+        .collect()
+}
+
+/// One rectification by id.
+pub async fn rectification<'c, E>(db: E, id: &str) -> Result<Option<Rectification>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    Ok(rectifications_where(
+        db,
+        "SELECT id, body FROM rectifications WHERE id = $1",
+        &[id],
+    )
+    .await?
+    .pop())
+}
+
+/// The rectification a rating opened, if any.
+pub async fn rectification_of_rating<'c, E>(
+    db: E,
+    rating_id: &str,
+) -> Result<Option<Rectification>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    Ok(rectifications_where(
+        db,
+        "SELECT id, body FROM rectifications WHERE rating_id = $1",
+        &[rating_id],
+    )
+    .await?
+    .pop())
+}
+
+/// Rectifications of one department or all, opened on or after `from` or still open, newest
+/// first.
+pub async fn rectifications<'c, E>(
+    db: E,
+    department: Option<&str>,
+    from: &str,
+) -> Result<Vec<Rectification>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    match department {
+        Some(d) => {
+            rectifications_where(
+                db,
+                "SELECT id, body FROM rectifications WHERE department = $1 \
+                 AND (opened_on >= $2 OR state <> 'closed') ORDER BY opened_on DESC, id DESC",
+                &[d, from],
+            )
+            .await
+        }
+        None => {
+            rectifications_where(
+                db,
+                "SELECT id, body FROM rectifications WHERE opened_on >= $1 OR state <> 'closed' \
+                 ORDER BY opened_on DESC, id DESC",
+                &[from],
+            )
+            .await
+        }
+    }
+}
+
+/// The county's evaluation settings: the policy's JSON and the link key, if set.
+pub async fn settings<'c, E>(db: E) -> Result<Option<(String, String)>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let row = sqlx::query("SELECT policy, link_key FROM evaluation_settings WHERE id = 1")
+        .fetch_optional(db)
+        .await?;
+    row.map(|r| -> Result<(String, String), StoreError> {
+        Ok((r.try_get("policy")?, r.try_get("link_key")?))
+    })
+    .transpose()
+}
+
+/// Writes the settings (the first write makes the row; a racing first write keeps the first
+/// link key).
+pub async fn save_settings(
+    conn: &mut AnyConnection,
+    policy: &str,
+    link_key: &str,
+    at: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO evaluation_settings (id, policy, link_key, updated_at) VALUES (1, $1, $2, $3) \
+         ON CONFLICT (id) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at",
+    )
+    .bind(policy)
+    .bind(link_key)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
