@@ -507,6 +507,32 @@ impl Service {
             .await
     }
 
+    /// The stages the window's pad may take a rating of now (一次一评), for a clerk of the
+    /// case's centre.
+    pub async fn pad_stages(
+        &self,
+        actor: &Actor,
+        case_ref: &str,
+    ) -> Result<Vec<RatingStage>, AppError> {
+        let readers = self.store().readers();
+        let case = case_rows::load(readers, case_ref)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("case {case_ref}")))?;
+        match access::decide_rating_pad(&actor.principal, &facts(&case)) {
+            Decision::Allow => {}
+            Decision::Hide => return Err(AppError::not_found(format!("case {case_ref}"))),
+            Decision::Refuse(reason) => return Err(AppError::Forbidden(reason)),
+        }
+        let ratings = rows::ratings_of_case(readers, &case.id).await?;
+        Ok(evaluation::open_stages(
+            &case,
+            &ratings,
+            &self.evaluation_policy().await?,
+            RatingChannel::OnSite,
+            self.today(),
+        ))
+    }
+
     /// A signed link that rates the case without a login, for a message to the applicant: the
     /// applicant themselves, or the case's window and department.
     pub async fn rating_link(&self, actor: &Actor, case_ref: &str) -> Result<RatingLink, AppError> {

@@ -304,3 +304,5 @@ window-post-choose-save = Save the address
 window-post-done-dispatch = result posted
 window-post-done-report = courier's word recorded
 window-post-done-delivery-choice = delivery address saved
+window-open-pad = Ask the applicant to rate (rating pad)
+window-open-pad-hint = After serving, open it on the counter's pad for the applicant to rate the service.

@@ -304,3 +304,5 @@ window-post-choose-save = 保存收件信息
 window-post-done-dispatch = 寄出办理结果
 window-post-done-report = 记录快递反馈
 window-post-done-delivery-choice = 保存快递收件信息
+window-open-pad = 请申请人评价（评价器）
+window-open-pad-hint = 服务结束后打开，请申请人在窗口评价器上对本次服务评价（一次一评）。

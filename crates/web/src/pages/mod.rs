@@ -10,6 +10,7 @@ pub mod admin;
 pub mod applicant;
 pub mod case_view;
 pub mod desk;
+pub mod evaluation;
 pub mod guard;
 pub mod licences;
 pub mod lookup;
@@ -44,7 +45,7 @@ use page_error::PageResult;
 pub const LANG_COOKIE: &str = "ow_lang";
 
 /// Bumped when the stylesheet or script changes, so browsers fetch the new one.
-pub const ASSET_VERSION: &str = "2";
+pub const ASSET_VERSION: &str = "3";
 
 /// The routes of every page.
 pub fn router() -> Router<Service> {
@@ -59,6 +60,7 @@ pub fn router() -> Router<Service> {
         .merge(applicant::routes())
         .merge(window::routes())
         .merge(lookup::routes())
+        .merge(evaluation::routes())
         .merge(window_post::routes())
         .merge(desk::routes())
         .merge(admin::routes())
@@ -298,6 +300,16 @@ fn chrome_for(lang: Lang, session: Option<&Authenticated>, here: String) -> Chro
         nav.push(NavLink {
             href: "/desk",
             label: "common-nav-desk",
+            current: false,
+        });
+    }
+    if [Role::Supervisor, Role::Reviewer, Role::Approver]
+        .iter()
+        .any(|r| roles.contains(r))
+    {
+        nav.push(NavLink {
+            href: "/evaluation",
+            label: "evaluation-nav",
             current: false,
         });
     }

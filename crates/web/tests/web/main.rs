@@ -9,6 +9,7 @@ mod bundles;
 mod calendar;
 mod delivery;
 mod evaluation;
+mod evaluation_browser;
 mod joint_browser;
 mod licences;
 mod licences_browser;

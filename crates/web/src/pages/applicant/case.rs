@@ -109,6 +109,8 @@ pub(super) struct CasePage {
     pub(super) supplement: Option<SupplementView>,
     pub(super) delivery_form: Option<DeliveryView>,
     pub(super) post: PostPanel,
+    /// 好差评: the ratings given, the form of the stages still open, the rectifications.
+    pub(super) rating: crate::pages::evaluation::RatingPanel,
     pub(super) delivered: Option<String>,
     pub(super) version: u64,
     /// The investment project the case is filed under: its code and page.
@@ -527,6 +529,7 @@ pub(super) fn case_page(
         supplement,
         delivery_form,
         post: PostPanel::default(),
+        rating: crate::pages::evaluation::RatingPanel::default(),
         delivered: case
             .delivery
             .as_ref()
@@ -583,7 +586,26 @@ pub(super) async fn load_case_page(
         .await
         .map_err(|e| ctx.app_error(e))?;
     with_delivery(&mut page, ctx.chrome.t, &detail.case, &post);
+    let ratings = service
+        .case_ratings(&session.actor, &detail.case.id)
+        .await
+        .map_err(|e| ctx.app_error(e))?;
+    page.rating = crate::pages::evaluation::rating_panel(ctx.chrome.t, &detail.case.id, &ratings);
     Ok(page)
+}
+
+/// The applicant's case page with the rating form as it was sent back, refused.
+pub(crate) async fn case_with_rating_form(
+    service: &Service,
+    ctx: &PageCtx,
+    session: &Authenticated,
+    case_ref: &str,
+    form: crate::pages::evaluation::RatingForm,
+    status: StatusCode,
+) -> PageResult {
+    let mut page = load_case_page(service, ctx, session, case_ref).await?;
+    page.rating.form = Some(form);
+    Ok((status, render(&page)).into_response())
 }
 
 /// The delivery part of the page: the form while the applicant may still choose (decided, no
@@ -658,6 +680,8 @@ pub(super) async fn my_case(
         Some("submitted") => Some(t.fill1("applicant-notice-submitted", "number", &page.number)),
         Some("supplemented") => Some(t.get("applicant-notice-supplemented").to_string()),
         Some("delivery") => Some(t.get("applicant-notice-delivery").to_string()),
+        Some("rated") => Some(t.get("evaluation-thanks").to_string()),
+        Some("feedback") => Some(t.get("evaluation-feedback-thanks").to_string()),
         _ => None,
     };
     Ok(render(&page))

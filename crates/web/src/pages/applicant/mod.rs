@@ -45,6 +45,7 @@ mod files;
 mod tests;
 
 use apply::*;
+pub(crate) use case::case_with_rating_form;
 use case::*;
 use cases::*;
 use files::*;

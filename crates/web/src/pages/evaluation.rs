@@ -1,0 +1,816 @@
+//! 好差评 in the pages: the applicant's rating on the case page, the page a signed rating link
+//! opens (no login), the window's rating pad (一次一评, a tablet at the counter), and the
+//! departments' and supervisors' rectification desk. Every rule is the service's.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use onewindow_app::evaluation::{CaseRatings, EvaluationFigures};
+use onewindow_app::{AppError, Service};
+use onewindow_domain::access::Role;
+use onewindow_domain::evaluation::{
+    Feedback, Outcome, Rating, RatingChannel, RatingInput, RatingStage, Rectification,
+    RectificationCommand, RectificationState,
+};
+use onewindow_domain::validation::FieldError;
+
+use super::case_view::FormFields;
+use super::page_error::PageResult;
+use super::{Chrome, PageCtx, encode_query_value, render, see_other};
+use crate::i18n::Messages;
+
+pub fn routes() -> Router<Service> {
+    Router::new()
+        .route("/my/cases/{id}/rating", axum::routing::post(rate_own_case))
+        .route(
+            "/my/cases/{id}/rectifications/{rid}/feedback",
+            axum::routing::post(give_feedback),
+        )
+        .route("/rate/{token}", get(link_page).post(rate_by_link))
+        .route("/window/cases/{id}/pad", get(pad_page).post(rate_at_pad))
+        .route("/evaluation", get(desk))
+        .route(
+            "/evaluation/rectifications/{id}",
+            get(rectification_page).post(rectify),
+        )
+}
+
+// ---- the rating form --------------------------------------------------------------------------
+
+/// One choice of a select or a group of radios.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The rating form as drawn or sent back: the stages open, the five levels, the channel's
+/// questions, the text, and what was wrong.
+#[derive(Debug, Clone, Default)]
+pub struct RatingForm {
+    pub action: String,
+    pub stages: Vec<Choice>,
+    pub levels: Vec<Choice>,
+    /// Each question with its five answers.
+    pub questions: Vec<(String, String, Vec<Choice>)>,
+    pub text: String,
+    pub real_name: bool,
+    /// Shown on the pad: which window.
+    pub window: Option<String>,
+    pub errors: Vec<String>,
+    pub level_error: Option<String>,
+    pub text_error: Option<String>,
+}
+
+fn stage_key(stage: RatingStage) -> &'static str {
+    match stage {
+        RatingStage::Acceptance => "evaluation-stage-acceptance",
+        RatingStage::Decision => "evaluation-stage-decision",
+        RatingStage::Delivery => "evaluation-stage-delivery",
+    }
+}
+
+fn level_key(level: u8) -> &'static str {
+    match level {
+        5 => "evaluation-level-5",
+        4 => "evaluation-level-4",
+        3 => "evaluation-level-3",
+        2 => "evaluation-level-2",
+        _ => "evaluation-level-1",
+    }
+}
+
+/// A new form for `channel` over the open `stages`, posting to `action`.
+pub fn rating_form(
+    t: &Messages,
+    action: String,
+    stages: &[RatingStage],
+    channel: RatingChannel,
+    posted: Option<&FormFields>,
+) -> RatingForm {
+    let value = |name: &str| posted.map_or("", |f| f.value(name)).to_string();
+    let stage_sent = value("stage");
+    let level_sent = value("level");
+    RatingForm {
+        action,
+        stages: stages
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Choice {
+                value: s.as_str().to_string(),
+                label: t.get(stage_key(*s)).to_string(),
+                selected: stage_sent == s.as_str()
+                    || (stage_sent.is_empty() && i + 1 == stages.len()),
+            })
+            .collect(),
+        levels: (1..=5u8)
+            .rev()
+            .map(|l| Choice {
+                value: l.to_string(),
+                label: t.get(level_key(l)).to_string(),
+                selected: level_sent == l.to_string(),
+            })
+            .collect(),
+        questions: channel
+            .indicators()
+            .iter()
+            .filter(|i| **i != onewindow_domain::evaluation::Indicator::Overall)
+            .map(|i| {
+                let sent = value(&format!("q_{}", i.as_str()));
+                (
+                    format!("q_{}", i.as_str()),
+                    t.get(&format!("evaluation-q-{}", i.as_str())).to_string(),
+                    (1..=5u8)
+                        .rev()
+                        .map(|l| Choice {
+                            value: l.to_string(),
+                            label: t.get(level_key(l)).to_string(),
+                            selected: sent == l.to_string(),
+                        })
+                        .collect(),
+                )
+            })
+            .collect(),
+        text: value("text"),
+        real_name: posted.is_none_or(|f| !f.value("real_name").is_empty()),
+        window: None,
+        errors: Vec::new(),
+        level_error: None,
+        text_error: None,
+    }
+}
+
+/// The input a posted form carries (the level 0 when none was chosen, which the service names).
+fn rating_input(form: &FormFields) -> RatingInput {
+    let stage = RatingStage::ALL
+        .into_iter()
+        .find(|s| s.as_str() == form.value("stage"))
+        .unwrap_or(RatingStage::Decision);
+    RatingInput {
+        stage,
+        level: form.value("level").parse().unwrap_or(0),
+        answers: form
+            .0
+            .iter()
+            .filter_map(|(k, v)| {
+                let key = k.strip_prefix("q_")?;
+                v.parse::<u8>().ok().map(|v| (key.to_string(), v))
+            })
+            .collect(),
+        text: form.value("text").trim().to_string(),
+        real_name: !form.value("real_name").is_empty(),
+    }
+}
+
+/// Puts a refusal on the form; `None` for an error that is not the form's.
+fn place_error(t: &Messages, form: &mut RatingForm, e: AppError) -> Option<(StatusCode, AppError)> {
+    match e {
+        AppError::Invalid(errors) => {
+            for FieldError { field, reason } in errors {
+                match field.as_str() {
+                    "level" => form.level_error = Some(t.get("evaluation-error-level").to_string()),
+                    "text" if reason.contains("差评") => {
+                        form.text_error = Some(t.get("evaluation-error-text-bad").to_string())
+                    }
+                    _ => form
+                        .errors
+                        .push(t.fill1("evaluation-error-other", "reason", reason)),
+                }
+            }
+            None
+        }
+        AppError::Conflict(reason) => {
+            form.errors
+                .push(t.fill1("evaluation-error-not-now", "reason", reason));
+            None
+        }
+        other => Some((StatusCode::INTERNAL_SERVER_ERROR, other)),
+    }
+}
+
+// ---- the applicant's case page ---------------------------------------------------------------
+
+/// The rating panel of the applicant's case page.
+#[derive(Debug, Clone, Default)]
+pub struct RatingPanel {
+    /// The ratings given, in words.
+    pub given: Vec<String>,
+    pub form: Option<RatingForm>,
+    /// Each rectification: its state in words, and the feedback form when it may be rated.
+    pub rectifications: Vec<RectificationLine>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RectificationLine {
+    pub text: String,
+    pub feedback_action: Option<String>,
+}
+
+fn given_text(t: &Messages, r: &Rating) -> String {
+    let mut text = t.fill(
+        "evaluation-given",
+        &[
+            ("stage", t.get(stage_key(r.stage))),
+            ("level", t.get(level_key(r.level.value()))),
+            ("date", &t.time(&r.rated_at)),
+        ],
+    );
+    if !r.text.is_empty() {
+        text.push_str(&format!("：{}", r.text));
+    }
+    text
+}
+
+fn rectification_text(t: &Messages, r: &Rectification) -> String {
+    let state = t
+        .get(&format!("evaluation-rect-{}", r.state.as_str()))
+        .to_string();
+    let outcome = match &r.outcome {
+        Some(Outcome::Fixed { measures }) => t.fill1("evaluation-outcome-fixed", "text", measures),
+        Some(Outcome::Ledger { measures, deadline }) => t.fill(
+            "evaluation-outcome-ledger",
+            &[("text", measures), ("date", &t.date(deadline))],
+        ),
+        Some(Outcome::Explained { explanation }) => {
+            t.fill1("evaluation-outcome-explained", "text", explanation)
+        }
+        Some(Outcome::AppealUpheld { reason }) => {
+            t.fill1("evaluation-outcome-appeal", "text", reason)
+        }
+        None => t.fill1("evaluation-rect-due", "date", t.date(&r.due_on)),
+    };
+    format!("{state} · {outcome}")
+}
+
+/// The panel from the case's ratings, for its applicant.
+pub fn rating_panel(t: &Messages, case_id: &str, ratings: &CaseRatings) -> RatingPanel {
+    let base = format!("/my/cases/{}", encode_query_value(case_id));
+    RatingPanel {
+        given: ratings.ratings.iter().map(|r| given_text(t, r)).collect(),
+        form: (!ratings.open_stages.is_empty()).then(|| {
+            rating_form(
+                t,
+                format!("{base}/rating"),
+                &ratings.open_stages,
+                RatingChannel::Online,
+                None,
+            )
+        }),
+        rectifications: ratings
+            .rectifications
+            .iter()
+            .map(|r| RectificationLine {
+                text: rectification_text(t, r),
+                feedback_action: (r.state == RectificationState::Closed
+                    && r.feedback.is_none()
+                    && !matches!(r.outcome, Some(Outcome::AppealUpheld { .. })))
+                .then(|| {
+                    format!(
+                        "{base}/rectifications/{}/feedback?version={}",
+                        encode_query_value(&r.id),
+                        r.version
+                    )
+                }),
+            })
+            .collect(),
+    }
+}
+
+async fn rate_own_case(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Applicant, Role::Agent])?;
+    let form = FormFields(pairs);
+    ctx.check_csrf(form.value("csrf_token"))?;
+    let t = ctx.chrome.t;
+    match service
+        .rate_case(&session.actor, &id, rating_input(&form))
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/my/cases/{}?done=rated#rating",
+            encode_query_value(&id)
+        ))),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let ratings = service
+                .case_ratings(&session.actor, &id)
+                .await
+                .map_err(|e| ctx.app_error(e))?;
+            let mut rating_form = rating_form(
+                t,
+                format!("/my/cases/{}/rating", encode_query_value(&id)),
+                &ratings.open_stages,
+                RatingChannel::Online,
+                Some(&form),
+            );
+            let status = if matches!(e, AppError::Conflict(_)) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let _ = place_error(t, &mut rating_form, e);
+            super::applicant::case_with_rating_form(
+                &service,
+                &ctx,
+                session,
+                &id,
+                rating_form,
+                status,
+            )
+            .await
+        }
+        Err(e) => Ok(ctx.app_error(e)),
+    }
+}
+
+async fn give_feedback(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path((id, rid)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<VersionQuery>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Applicant, Role::Agent])?;
+    let form = FormFields(pairs);
+    ctx.check_csrf(form.value("csrf_token"))?;
+    let feedback = match form.value("feedback") {
+        "satisfied" => Feedback::Satisfied,
+        "basically_satisfied" => Feedback::BasicallySatisfied,
+        _ => Feedback::Dissatisfied,
+    };
+    match service
+        .rectify(
+            &session.actor,
+            &rid,
+            q.version,
+            RectificationCommand::GiveFeedback { feedback },
+        )
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/my/cases/{}?done=feedback#rating",
+            encode_query_value(&id)
+        ))),
+        Err(e) => Ok(ctx.app_error(e)),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct VersionQuery {
+    version: u64,
+}
+
+// ---- the rating link ---------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "evaluation/rate.html")]
+struct RatePage {
+    chrome: Chrome,
+    heading: String,
+    lead: String,
+    given: Vec<String>,
+    form: Option<RatingForm>,
+    thanks: bool,
+}
+
+async fn link_page(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+) -> PageResult {
+    let t = ctx.chrome.t;
+    match service.linked_case(&token).await {
+        Ok(linked) => Ok(render(&RatePage {
+            chrome: ctx.chrome.clone(),
+            heading: linked.item_name.clone(),
+            lead: t.fill1("evaluation-link-lead", "number", &linked.case_number),
+            given: linked.ratings.iter().map(|r| given_text(t, r)).collect(),
+            form: (!linked.open_stages.is_empty()).then(|| {
+                rating_form(
+                    t,
+                    format!("/rate/{token}"),
+                    &linked.open_stages,
+                    RatingChannel::Online,
+                    None,
+                )
+            }),
+            thanks: false,
+        })),
+        Err(AppError::Conflict(_)) => Ok(ctx.error(StatusCode::GONE, "evaluation-link-expired")),
+        Err(e) => Ok(ctx.app_error(e)),
+    }
+}
+
+async fn rate_by_link(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    crate::extract::Source(source): crate::extract::Source,
+    Path(token): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    // The token in the address is the secret that allows this: no session, no CSRF token.
+    let form = FormFields(pairs);
+    let t = ctx.chrome.t;
+    let linked = match service.linked_case(&token).await {
+        Ok(l) => l,
+        Err(AppError::Conflict(_)) => {
+            return Ok(ctx.error(StatusCode::GONE, "evaluation-link-expired"));
+        }
+        Err(e) => return Ok(ctx.app_error(e)),
+    };
+    let mut page = RatePage {
+        chrome: ctx.chrome.clone(),
+        heading: linked.item_name.clone(),
+        lead: t.fill1("evaluation-link-lead", "number", &linked.case_number),
+        given: Vec::new(),
+        form: None,
+        thanks: false,
+    };
+    match service
+        .rate_by_link(&token, rating_input(&form), &source)
+        .await
+    {
+        Ok(_) => {
+            page.thanks = true;
+            Ok(render(&page))
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let mut rating_form = rating_form(
+                t,
+                format!("/rate/{token}"),
+                &linked.open_stages,
+                RatingChannel::Online,
+                Some(&form),
+            );
+            let _ = place_error(t, &mut rating_form, e);
+            page.form = Some(rating_form);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(e) => Ok(ctx.app_error(e)),
+    }
+}
+
+// ---- the window's pad --------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "evaluation/pad.html")]
+struct PadPage {
+    chrome: Chrome,
+    number: String,
+    item_name: String,
+    form: Option<RatingForm>,
+    thanks: bool,
+    back: String,
+}
+
+async fn pad_page(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<PadQuery>,
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Clerk])?;
+    let stages = service
+        .pad_stages(&session.actor, &id)
+        .await
+        .map_err(|e| ctx.app_error(e))?;
+    let detail = service
+        .case(&session.actor, &id)
+        .await
+        .map_err(|e| ctx.app_error(e))?;
+    let number = detail.case.number.clone();
+    let mut form = (!stages.is_empty()).then(|| {
+        rating_form(
+            ctx.chrome.t,
+            format!("/window/cases/{}/pad", encode_query_value(&number)),
+            &stages,
+            RatingChannel::OnSite,
+            None,
+        )
+    });
+    if let Some(f) = form.as_mut() {
+        f.window = Some(q.window.clone().unwrap_or_default());
+    }
+    Ok(render(&PadPage {
+        chrome: ctx.chrome.clone(),
+        item_name: detail.case.item_name.clone(),
+        back: format!("/window/cases/{}", encode_query_value(&number)),
+        number,
+        form,
+        thanks: q.done.is_some(),
+    }))
+}
+
+#[derive(Debug, serde::Deserialize, Default)]
+struct PadQuery {
+    window: Option<String>,
+    done: Option<String>,
+}
+
+async fn rate_at_pad(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Clerk])?;
+    let form = FormFields(pairs);
+    ctx.check_csrf(form.value("csrf_token"))?;
+    let t = ctx.chrome.t;
+    match service
+        .rate_at_pad(
+            &session.actor,
+            &id,
+            form.value("window"),
+            rating_input(&form),
+        )
+        .await
+    {
+        Ok(rated) => Ok(see_other(&format!(
+            "/window/cases/{}/pad?done=1",
+            encode_query_value(&rated.rating.case_number)
+        ))),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let stages = service
+                .pad_stages(&session.actor, &id)
+                .await
+                .map_err(|e| ctx.app_error(e))?;
+            let detail = service
+                .case(&session.actor, &id)
+                .await
+                .map_err(|e| ctx.app_error(e))?;
+            let number = detail.case.number.clone();
+            let mut rating_form = rating_form(
+                t,
+                format!("/window/cases/{}/pad", encode_query_value(&number)),
+                &stages,
+                RatingChannel::OnSite,
+                Some(&form),
+            );
+            rating_form.window = Some(form.value("window").to_string());
+            let _ = place_error(t, &mut rating_form, e);
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&PadPage {
+                    chrome: ctx.chrome.clone(),
+                    item_name: detail.case.item_name.clone(),
+                    back: format!("/window/cases/{}", encode_query_value(&number)),
+                    number,
+                    form: Some(rating_form),
+                    thanks: false,
+                }),
+            )
+                .into_response())
+        }
+        Err(e) => Ok(ctx.app_error(e)),
+    }
+}
+
+// ---- the rectification desk --------------------------------------------------------------------
+
+const STAFF: &[Role] = &[Role::Reviewer, Role::Approver, Role::Supervisor];
+
+struct DeskRow {
+    href: String,
+    case_number: String,
+    department: String,
+    opened: String,
+    due: String,
+    state: String,
+    tone: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "evaluation/desk.html")]
+struct DeskPage {
+    chrome: Chrome,
+    rows: Vec<DeskRow>,
+    figures: Vec<(String, String)>,
+}
+
+fn figure_lines(t: &Messages, f: &EvaluationFigures) -> Vec<(String, String)> {
+    let ratio = |r: &onewindow_domain::figures::Ratio| {
+        format!("{:.2}% ({} / {})", r.percent(), r.numerator, r.denominator)
+    };
+    vec![
+        (
+            t.get("evaluation-fig-ratings").to_string(),
+            f.ratings.to_string(),
+        ),
+        (
+            t.get("evaluation-fig-good-rate").to_string(),
+            ratio(&f.good_rate),
+        ),
+        (t.get("evaluation-fig-bad").to_string(), f.bad.to_string()),
+        (
+            t.get("evaluation-fig-opened").to_string(),
+            f.rectifications_opened.to_string(),
+        ),
+        (
+            t.get("evaluation-fig-on-time").to_string(),
+            ratio(&f.rectified_on_time),
+        ),
+        (
+            t.get("evaluation-fig-overdue").to_string(),
+            f.rectifications_overdue.to_string(),
+        ),
+    ]
+}
+
+async fn desk(State(service): State<Service>, ctx: PageCtx) -> PageResult {
+    let session = ctx.require_role(STAFF)?;
+    let t = ctx.chrome.t;
+    let today = service.today();
+    let from = today - chrono::Duration::days(90);
+    let list = service
+        .rectifications(&session.actor, from)
+        .await
+        .map_err(|e| ctx.app_error(e))?;
+    let figures = service
+        .evaluation_figures(
+            &session.actor,
+            today - chrono::Duration::days(29),
+            today,
+            None,
+        )
+        .await
+        .map_err(|e| ctx.app_error(e))?;
+    let departments = service.departments().await.unwrap_or_default();
+    let rows = list
+        .iter()
+        .map(|r| DeskRow {
+            href: format!("/evaluation/rectifications/{}", encode_query_value(&r.id)),
+            case_number: r.case_number.clone(),
+            department: super::case_view::department_name(t, &departments, &r.department),
+            opened: t.date(&r.opened_on),
+            due: t.date(&r.due_on),
+            state: t
+                .get(&format!("evaluation-rect-{}", r.state.as_str()))
+                .to_string(),
+            tone: if r.is_overdue(today) {
+                "bad"
+            } else if r.state == RectificationState::Closed {
+                "ok"
+            } else {
+                "warn"
+            },
+        })
+        .collect();
+    Ok(render(&DeskPage {
+        chrome: ctx.chrome.clone(),
+        rows,
+        figures: figure_lines(t, &figures),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "evaluation/rectification.html")]
+struct RectificationPage {
+    chrome: Chrome,
+    id: String,
+    version: u64,
+    case_number: String,
+    rating: String,
+    state: String,
+    history: Vec<String>,
+    /// The department's forms: verify (open), resolve (verified), appeal (open or verified).
+    may_verify: bool,
+    may_resolve: bool,
+    may_appeal: bool,
+    /// The supervisor's form.
+    may_decide: bool,
+    error: Option<String>,
+}
+
+async fn rectification_view(
+    service: &Service,
+    ctx: &PageCtx,
+    id: &str,
+    error: Option<String>,
+) -> Result<RectificationPage, axum::response::Response> {
+    let session = ctx.require_role(STAFF)?;
+    let t = ctx.chrome.t;
+    let (r, rating) = service
+        .rectification(&session.actor, id)
+        .await
+        .map_err(|e| ctx.app_error(e))?;
+    let who = &session.actor.principal;
+    let staff = who
+        .departments_for(&[Role::Reviewer, Role::Approver])
+        .any(|d| d == r.department);
+    let supervisor = who.has_role(Role::Supervisor);
+    Ok(RectificationPage {
+        chrome: ctx.chrome.clone(),
+        id: r.id.clone(),
+        version: r.version,
+        case_number: r.case_number.clone(),
+        rating: given_text(t, &rating),
+        state: rectification_text(t, &r),
+        history: r
+            .history
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {} {}",
+                    t.time(&s.at),
+                    s.by,
+                    serde_json::to_string(&s.command).unwrap_or_default()
+                )
+            })
+            .collect(),
+        may_verify: staff && r.state == RectificationState::Open,
+        may_resolve: staff && r.state == RectificationState::Verified,
+        may_appeal: staff
+            && matches!(
+                r.state,
+                RectificationState::Open | RectificationState::Verified
+            ),
+        may_decide: supervisor && r.state == RectificationState::Appealed,
+        error,
+    })
+}
+
+async fn rectification_page(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> PageResult {
+    match rectification_view(&service, &ctx, &id, None).await {
+        Ok(page) => Ok(render(&page)),
+        Err(response) => Ok(response),
+    }
+}
+
+async fn rectify(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let session = ctx.require_role(STAFF)?;
+    let form = FormFields(pairs);
+    ctx.check_csrf(form.value("csrf_token"))?;
+    let t = ctx.chrome.t;
+    let text = |name: &str| form.value(name).trim().to_string();
+    let command = match form.value("action") {
+        "verify" => RectificationCommand::Verify { note: text("note") },
+        "resolve" => RectificationCommand::Resolve {
+            outcome: match form.value("kind") {
+                "ledger" => Outcome::Ledger {
+                    measures: text("note"),
+                    deadline: chrono::NaiveDate::parse_from_str(form.value("deadline"), "%Y-%m-%d")
+                        .unwrap_or_else(|_| service.today()),
+                },
+                "explained" => Outcome::Explained {
+                    explanation: text("note"),
+                },
+                _ => Outcome::Fixed {
+                    measures: text("note"),
+                },
+            },
+        },
+        "appeal" => RectificationCommand::Appeal {
+            reason: text("note"),
+        },
+        "decide_appeal" => RectificationCommand::DecideAppeal {
+            upheld: form.value("upheld") == "yes",
+            reason: text("note"),
+        },
+        _ => return Ok(ctx.error(StatusCode::BAD_REQUEST, "common-error-not-found")),
+    };
+    let version = form.value("version").parse().unwrap_or(0);
+    match service.rectify(&session.actor, &id, version, command).await {
+        Ok(_) => Ok(see_other(&format!(
+            "/evaluation/rectifications/{}?done=1",
+            encode_query_value(&id)
+        ))),
+        Err(
+            e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::VersionConflict { .. }),
+        ) => {
+            let message = match &e {
+                AppError::Invalid(errors) => t.fill1(
+                    "evaluation-error-other",
+                    "reason",
+                    errors
+                        .iter()
+                        .map(|f| f.reason.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                other => t.fill1("evaluation-error-not-now", "reason", other.to_string()),
+            };
+            match rectification_view(&service, &ctx, &id, Some(message)).await {
+                Ok(page) => Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()),
+                Err(response) => Ok(response),
+            }
+        }
+        Err(e) => Ok(ctx.app_error(e)),
+    }
+}
