@@ -220,6 +220,20 @@ impl Service {
                 p.at_most_once += 1;
             }
         }
+        // Satisfaction from the return visits answered in the period (回访满意率).
+        let satisfaction = match unit {
+            Unit::Department => Some(
+                self.satisfaction_by(from, to, |v| v.department.clone())
+                    .await?,
+            ),
+            Unit::Centre => Some(self.satisfaction_by(from, to, |v| v.centre.clone()).await?),
+            Unit::Staff => None,
+        };
+        for (key, ratio) in satisfaction.into_iter().flatten() {
+            if let Some(p) = units.get_mut(&key) {
+                p.satisfaction = Some(ratio);
+            }
+        }
         for fault in report_rows::faults_between(self.store().readers(), from, to).await? {
             if fault.unit_kind == unit.as_str() {
                 units.entry(fault.unit).or_default().faults += 1;

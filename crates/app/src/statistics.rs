@@ -79,7 +79,33 @@ impl Service {
                     .with_statutory_days(limits.get(&f.item_code).copied()),
             );
         }
-        Ok(period_statistics(&records, from, to))
+        let mut figures = period_statistics(&records, from, to);
+        figures.satisfaction = self.satisfaction_of(&filter, from, to).await?;
+        Ok(figures)
+    }
+
+    /// Satisfaction from the return visits answered in the period, of the filter's department
+    /// when it names one.
+    pub(crate) async fn satisfaction_of(
+        &self,
+        filter: &PeriodFilter,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<onewindow_domain::figures::Ratio, AppError> {
+        let department = filter.department.clone();
+        let by = self
+            .satisfaction_by(from, to, |v| {
+                if department.as_deref().is_none_or(|d| d == v.department) {
+                    "in".to_string()
+                } else {
+                    "out".to_string()
+                }
+            })
+            .await?;
+        Ok(by
+            .get("in")
+            .copied()
+            .unwrap_or(onewindow_domain::figures::Ratio::new(0, 0)))
     }
 
     /// The dashboard of a period: [`Service::statistics`], the cases received and decided per
@@ -94,8 +120,10 @@ impl Service {
         let (from, to, filter) = self.resolve_statistics(query).await?;
         let rows = self.period_records(&filter).await?;
         let records: Vec<CaseRecord> = rows.iter().map(|(_, r)| r.clone()).collect();
+        let mut statistics = period_statistics(&records, from, to);
+        statistics.satisfaction = self.satisfaction_of(&filter, from, to).await?;
         Ok(Dashboard {
-            statistics: period_statistics(&records, from, to),
+            statistics,
             daily: monthly::daily_counts(&records, from, to),
             departments: self.rank_records(&rows, Unit::Department, from, to).await?,
         })

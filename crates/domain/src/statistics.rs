@@ -187,6 +187,10 @@ pub struct PeriodStatistics {
     /// statutory days (an immediate item decided the same day used 0). The promised speed-up's
     /// twin, measured on cases.
     pub actual_speed_up: Ratio,
+    /// Satisfaction (满意率): satisfied answers of the return visits answered in the period,
+    /// over all answers. The case records do not hold it: the service fills it in from the
+    /// visits (0 / 0 when there were none).
+    pub satisfaction: Ratio,
 }
 
 fn in_period(d: Option<NaiveDate>, from: NaiveDate, to: NaiveDate) -> bool {
@@ -251,6 +255,7 @@ pub fn period_statistics(
             limited_statutory.saturating_sub(limited_used),
             limited_statutory,
         ),
+        satisfaction: Ratio::new(0, 0),
     }
 }
 

@@ -47,6 +47,7 @@ pub struct StatisticsLabels<'a> {
     pub overdue: &'a str,
     pub suspended: &'a str,
     pub extended: &'a str,
+    pub satisfaction: &'a str,
 }
 
 /// The figures of a period as an XLSX workbook with one sheet: a row per figure, rates as
@@ -85,6 +86,7 @@ pub fn statistics_xlsx(
         (l.at_most_once, &s.at_most_once),
         (l.suspended, &s.suspended),
         (l.extended, &s.extended),
+        (l.satisfaction, &s.satisfaction),
     ];
     let mut row = 2;
     for (label, n) in counts {
@@ -139,6 +141,7 @@ mod tests {
             overdue: "超期在办",
             suspended: "曾暂停计时",
             extended: "延期办理",
+            satisfaction: "满意率",
         };
         let bytes = statistics_xlsx(&s, &labels).expect("written");
         assert!(

@@ -1,7 +1,7 @@
 //! Evaluation records (好差评): ratings, rectifications and the county's settings. The rules are
 //! the domain's (`onewindow_domain::evaluation`); this keeps the records.
 
-use onewindow_domain::evaluation::{Rating, Rectification};
+use onewindow_domain::evaluation::{Rating, Rectification, ReturnVisit, VisitReason, VisitState};
 use sqlx::{Any, AnyConnection, Executor, Row};
 
 use crate::StoreError;
@@ -290,4 +290,133 @@ pub async fn save_settings(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+fn visit_state(v: &ReturnVisit) -> &'static str {
+    match v.state {
+        VisitState::Pending => "pending",
+        VisitState::Reached { .. } => "reached",
+        VisitState::NotReached => "not_reached",
+    }
+}
+
+/// Puts a case on a month's worklist; false when it is there already for that reason.
+pub async fn insert_visit(
+    conn: &mut AnyConnection,
+    v: &ReturnVisit,
+    at: &str,
+) -> Result<bool, StoreError> {
+    let reason = match &v.reason {
+        VisitReason::Sampled => "sampled".to_string(),
+        VisitReason::BadRating { rating_id } => format!("rating:{rating_id}"),
+    };
+    let written = sqlx::query(
+        "INSERT INTO return_visits (id, case_id, month, reason_key, department, state, updated_at, \
+         version, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (case_id, month, reason_key) DO NOTHING",
+    )
+    .bind(&v.id)
+    .bind(&v.case_id)
+    .bind(&v.month)
+    .bind(reason)
+    .bind(&v.department)
+    .bind(visit_state(v))
+    .bind(at)
+    .bind(i64::try_from(v.version).unwrap_or(i64::MAX))
+    .bind(encode(&format!("return visit {}", v.id), v)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(written.rows_affected() == 1)
+}
+
+/// Writes a visit's next state if it is still at `expected`; false otherwise.
+pub async fn update_visit(
+    conn: &mut AnyConnection,
+    v: &ReturnVisit,
+    expected: u64,
+    at: &str,
+) -> Result<bool, StoreError> {
+    let written = sqlx::query(
+        "UPDATE return_visits SET state = $1, updated_at = $2, version = $3, body = $4 \
+         WHERE id = $5 AND version = $6",
+    )
+    .bind(visit_state(v))
+    .bind(at)
+    .bind(i64::try_from(v.version).unwrap_or(i64::MAX))
+    .bind(encode(&format!("return visit {}", v.id), v)?)
+    .bind(&v.id)
+    .bind(i64::try_from(expected).unwrap_or(i64::MAX))
+    .execute(&mut *conn)
+    .await?;
+    Ok(written.rows_affected() == 1)
+}
+
+async fn visits_where<'c, E>(
+    db: E,
+    sql: &'static str,
+    binds: &[&str],
+) -> Result<Vec<ReturnVisit>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let mut query = sqlx::query(sql);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    let rows = query.fetch_all(db).await?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            decode(
+                &format!("return visit {id}"),
+                &r.try_get::<String, _>("body")?,
+            )
+        })
+        .collect()
+}
+
+/// One visit by id.
+pub async fn visit<'c, E>(db: E, id: &str) -> Result<Option<ReturnVisit>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    Ok(visits_where(
+        db,
+        "SELECT id, body FROM return_visits WHERE id = $1",
+        &[id],
+    )
+    .await?
+    .pop())
+}
+
+/// A month's worklist, the pending visits first.
+pub async fn visits_of_month<'c, E>(db: E, month: &str) -> Result<Vec<ReturnVisit>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    visits_where(
+        db,
+        "SELECT id, body FROM return_visits WHERE month = $1 \
+         ORDER BY CASE WHEN state = 'pending' THEN 0 ELSE 1 END, id",
+        &[month],
+    )
+    .await
+}
+
+/// Visits whose last call was at or after `from` and before `until` (RFC 3339).
+pub async fn visits_between<'c, E>(
+    db: E,
+    from: &str,
+    until: &str,
+) -> Result<Vec<ReturnVisit>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    visits_where(
+        db,
+        "SELECT id, body FROM return_visits WHERE state <> 'pending' AND updated_at >= $1 \
+         AND updated_at < $2 ORDER BY updated_at, id",
+        &[from, until],
+    )
+    .await
 }

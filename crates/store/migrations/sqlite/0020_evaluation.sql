@@ -1,5 +1,5 @@
 -- onewindow schema 20 (SQLite): evaluation (好差评): ratings, the rectifications bad ratings
--- open, and the county's evaluation settings. Keep in step with ../postgres/.
+-- open, third-party return visits, and the county's evaluation settings. Keep in step with ../postgres/.
 
 -- One row per rating; `body` is the domain's Rating as JSON (the provincial field set). A case
 -- is rated once per stage (一事一评): the unique key makes a second rating fail even when two
@@ -44,3 +44,20 @@ CREATE TABLE evaluation_settings (
     link_key TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+
+-- Third-party return visits (回访); `body` is the domain's ReturnVisit as JSON. A case is on a
+-- month's worklist once per reason (`sampled`, or `rating:<id>` for a real-name 差评).
+CREATE TABLE return_visits (
+    id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    month TEXT NOT NULL,
+    reason_key TEXT NOT NULL,
+    department TEXT NOT NULL,
+    state TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (case_id, month, reason_key)
+);
+CREATE INDEX return_visits_by_month ON return_visits (month, state);
+CREATE INDEX return_visits_by_time ON return_visits (updated_at);

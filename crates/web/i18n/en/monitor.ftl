@@ -181,3 +181,5 @@ monitor-audit-action-hall-window = Keep a window
 monitor-stats-delivered-express = Delivered by post (signed for)
 monitor-stats-delivered-pickup = Taken at the window
 monitor-stats-delivered-online = Downloaded (first download)
+monitor-overdue-rectifications = Rectifications overdue
+monitor-stats-satisfaction = Satisfaction (return visits)

@@ -181,3 +181,5 @@ monitor-audit-action-hall-window = 维护窗口
 monitor-stats-delivered-express = 快递送达（已签收）
 monitor-stats-delivered-pickup = 窗口领取
 monitor-stats-delivered-online = 网上下载（首次下载）
+monitor-overdue-rectifications = 差评整改逾期
+monitor-stats-satisfaction = 满意率（第三方回访）

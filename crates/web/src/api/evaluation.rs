@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use onewindow_app::Service;
 use onewindow_app::evaluation::{CaseRatings, EvaluationFigures, Rated, RatingLink};
 use onewindow_domain::evaluation::{
-    Rating, RatingInput, RatingPolicy, Rectification, RectificationCommand,
+    CallRecord, Rating, RatingInput, RatingPolicy, Rectification, RectificationCommand, ReturnVisit,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -31,6 +31,9 @@ pub(super) fn routes() -> OpenApiRouter<Service> {
         .routes(routes!(rectifications))
         .routes(routes!(rectification, rectify))
         .routes(routes!(settings, set_settings))
+        .routes(routes!(draw_visits))
+        .routes(routes!(visits))
+        .routes(routes!(record_call))
 }
 
 /// A case's ratings and the rectifications they opened (as the reader may see them), and the
@@ -309,7 +312,8 @@ async fn rectifications(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RectificationView {
     rectification: Rectification,
-    rating: Rating,
+    /// The rating that opened it; absent when a return visit's follow-up opened it.
+    rating: Option<Rating>,
 }
 
 /// One rectification with its rating, for its department, supervisors and the applicant.
@@ -377,4 +381,66 @@ async fn set_settings(
     Ok(Json(
         service.set_evaluation_policy(&auth.actor, policy).await?,
     ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthQuery {
+    /// The month, YYYY-MM.
+    month: String,
+}
+
+/// How many visits a draw added.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Drawn {
+    added: usize,
+}
+
+/// Draw a month's return-visit worklist (回访抽样): the policy's share of each department's
+/// cases decided in the month (a stable draw), and every real-name 差评 of the month. Drawing
+/// again adds only what is new. Operators and supervisors.
+#[utoipa::path(post, path = "/return-visits/draw", params(MonthQuery),
+    responses((status = 200, body = Drawn), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn draw_visits(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    ApiQuery(q): ApiQuery<MonthQuery>,
+) -> Result<Json<Drawn>, Problem> {
+    Ok(Json(Drawn {
+        added: service.draw_return_visits(&auth.actor, &q.month).await?,
+    }))
+}
+
+/// A month's worklist, pending visits first. Operators and supervisors.
+#[utoipa::path(get, path = "/return-visits", params(MonthQuery),
+    responses((status = 200, body = [ReturnVisit]), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn visits(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    ApiQuery(q): ApiQuery<MonthQuery>,
+) -> Result<Json<Vec<ReturnVisit>>, Problem> {
+    Ok(Json(service.return_visits(&auth.actor, &q.month).await?))
+}
+
+/// Record a call of a return visit, with `If-Match`: `{"reached": false}` (the third ends it as
+/// not reached), or `{"reached": true, "satisfied": bool, "reasons", "follow_up"?}` (an
+/// unsatisfied answer says why; with a follow-up it opens a rectification for the department).
+/// The operators only; the phone number comes from the audited `GET /cases/{id}/personal-data`.
+#[utoipa::path(post, path = "/return-visits/{id}/calls", params(("id" = String, Path)),
+    request_body = CallRecord,
+    responses((status = 200, body = ReturnVisit), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)))]
+async fn record_call(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(call): ApiJson<CallRecord>,
+) -> Result<Response, Problem> {
+    let expected = expected_version(&headers)?;
+    let next = service
+        .record_call(&auth.actor, &id, expected, call)
+        .await?;
+    let version = next.version;
+    Ok(with_etag(Json(next).into_response(), version))
 }

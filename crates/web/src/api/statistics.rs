@@ -203,6 +203,7 @@ pub(crate) async fn statistics(
             overdue: t.get("monitor-stats-overdue"),
             suspended: t.get("monitor-stats-suspended"),
             extended: t.get("monitor-stats-extended"),
+            satisfaction: t.get("monitor-stats-satisfaction"),
         };
         let bytes = onewindow_report::statistics_xlsx(&figures, &labels).map_err(|e| {
             tracing::error!(error = %e, "spreadsheet failed");
@@ -386,6 +387,11 @@ pub fn statistics_csv(
         &mut out,
         name("extended", "monitor-stats-extended"),
         &s.extended,
+    );
+    ratio(
+        &mut out,
+        name("satisfaction", "monitor-stats-satisfaction"),
+        &s.satisfaction,
     );
     out
 }

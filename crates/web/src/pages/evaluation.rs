@@ -36,6 +36,13 @@ pub fn routes() -> Router<Service> {
             "/evaluation/rectifications/{id}",
             get(rectification_page).post(rectify),
         )
+        .route("/return-visits", get(visits_page))
+        .route("/return-visits/draw", axum::routing::post(draw_visits))
+        .route("/return-visits/{id}/call", axum::routing::post(record_call))
+        .route(
+            "/return-visits/{id}/phone",
+            axum::routing::post(reveal_phone),
+        )
 }
 
 // ---- the rating form --------------------------------------------------------------------------
@@ -711,7 +718,10 @@ async fn rectification_view(
         id: r.id.clone(),
         version: r.version,
         case_number: r.case_number.clone(),
-        rating: given_text(t, &rating),
+        rating: rating.as_ref().map_or_else(
+            || t.get("evaluation-from-visit").to_string(),
+            |rating| given_text(t, rating),
+        ),
         state: rectification_text(t, &r),
         history: r
             .history
@@ -813,4 +823,208 @@ async fn rectify(
         }
         Err(e) => Ok(ctx.app_error(e)),
     }
+}
+
+// ---- the return-visit worklist (回访) ----------------------------------------------------------
+
+const OPERATORS: &[Role] = &[Role::ReturnVisitOperator, Role::Supervisor];
+
+struct VisitRow {
+    id: String,
+    version: u64,
+    case_number: String,
+    department: String,
+    reason: String,
+    state: String,
+    tone: &'static str,
+    attempts: usize,
+    pending: bool,
+    phone: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "evaluation/visits.html")]
+struct VisitsPage {
+    chrome: Chrome,
+    month: String,
+    rows: Vec<VisitRow>,
+    operator: bool,
+    notice: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize, Default)]
+struct MonthQuery {
+    month: Option<String>,
+    added: Option<usize>,
+}
+
+async fn visits_view(
+    service: &Service,
+    ctx: &PageCtx,
+    month: &str,
+    phone: Option<(String, String)>,
+    notice: Option<String>,
+) -> PageResult {
+    let session = ctx.require_role(OPERATORS)?;
+    let t = ctx.chrome.t;
+    let visits = match service.return_visits(&session.actor, month).await {
+        Ok(v) => v,
+        Err(AppError::Invalid(_)) => {
+            return Ok(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "evaluation-bad-month"));
+        }
+        Err(e) => return Ok(ctx.app_error(e)),
+    };
+    let departments = service.departments().await.unwrap_or_default();
+    let rows = visits
+        .iter()
+        .map(|v| {
+            use onewindow_domain::evaluation::{VisitReason, VisitState};
+            let (state, tone) = match &v.state {
+                VisitState::Pending => (t.get("evaluation-visit-pending").to_string(), "warn"),
+                VisitState::NotReached => (t.get("evaluation-visit-not-reached").to_string(), ""),
+                VisitState::Reached {
+                    satisfied: true, ..
+                } => (t.get("evaluation-visit-satisfied").to_string(), "ok"),
+                VisitState::Reached { reasons, .. } => (
+                    t.fill1("evaluation-visit-unsatisfied", "reasons", reasons),
+                    "bad",
+                ),
+            };
+            VisitRow {
+                id: v.id.clone(),
+                version: v.version,
+                case_number: v.case_number.clone(),
+                department: super::case_view::department_name(t, &departments, &v.department),
+                reason: t
+                    .get(match v.reason {
+                        VisitReason::Sampled => "evaluation-visit-sampled",
+                        VisitReason::BadRating { .. } => "evaluation-visit-bad-rating",
+                    })
+                    .to_string(),
+                state,
+                tone,
+                attempts: v.attempts.len(),
+                pending: v.is_pending(),
+                phone: phone
+                    .as_ref()
+                    .filter(|(id, _)| *id == v.id)
+                    .map(|(_, p)| p.clone()),
+            }
+        })
+        .collect();
+    Ok(render(&VisitsPage {
+        chrome: ctx.chrome.clone(),
+        month: month.to_string(),
+        rows,
+        operator: session.actor.principal.has_role(Role::ReturnVisitOperator),
+        notice,
+    }))
+}
+
+async fn visits_page(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    axum::extract::Query(q): axum::extract::Query<MonthQuery>,
+) -> PageResult {
+    let month = q
+        .month
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| service.today().format("%Y-%m").to_string());
+    let notice = q.added.map(|n| {
+        ctx.chrome
+            .t
+            .fill1("evaluation-visits-added", "n", n.to_string())
+    });
+    visits_view(&service, &ctx, &month, None, notice).await
+}
+
+async fn draw_visits(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let session = ctx.require_role(OPERATORS)?;
+    let form = FormFields(pairs);
+    ctx.check_csrf(form.value("csrf_token"))?;
+    let month = form.value("month").trim().to_string();
+    match service.draw_return_visits(&session.actor, &month).await {
+        Ok(n) => Ok(see_other(&format!(
+            "/return-visits?month={}&added={n}",
+            encode_query_value(&month)
+        ))),
+        Err(AppError::Invalid(_)) => {
+            Ok(ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "evaluation-bad-month"))
+        }
+        Err(e) => Ok(ctx.app_error(e)),
+    }
+}
+
+async fn record_call(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let session = ctx.require_role(&[Role::ReturnVisitOperator])?;
+    let form = FormFields(pairs);
+    ctx.check_csrf(form.value("csrf_token"))?;
+    let t = ctx.chrome.t;
+    let reached = form.value("reached") == "yes";
+    let call = onewindow_domain::evaluation::CallRecord {
+        reached,
+        satisfied: reached.then(|| form.value("satisfied") == "yes"),
+        reasons: form.value("reasons").trim().to_string(),
+        follow_up: form.text("follow_up"),
+    };
+    let month = form.value("month").to_string();
+    let version = form.value("version").parse().unwrap_or(0);
+    match service
+        .record_call(&session.actor, &id, version, call)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/return-visits?month={}#visits",
+            encode_query_value(&month)
+        ))),
+        Err(
+            e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::VersionConflict { .. }),
+        ) => {
+            let reason = match e {
+                AppError::Invalid(errors) => errors
+                    .iter()
+                    .map(|f| f.reason.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            };
+            let notice = Some(t.fill1("evaluation-error-not-now", "reason", reason));
+            visits_view(&service, &ctx, &month, None, notice)
+                .await
+                .map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response())
+        }
+        Err(e) => Ok(ctx.app_error(e)),
+    }
+}
+
+/// Shows the applicant's phone number for the call: the audited reveal of the case's personal
+/// data (the operator's account holds the permission).
+async fn reveal_phone(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let session = ctx.require_role(&[Role::ReturnVisitOperator])?;
+    let form = FormFields(pairs);
+    ctx.check_csrf(form.value("csrf_token"))?;
+    let month = form.value("month").to_string();
+    let case = form.value("case").to_string();
+    let applicant = match service.reveal_personal_data(&session.actor, &case).await {
+        Ok(a) => a,
+        Err(e) => return Ok(ctx.app_error(e)),
+    };
+    let phone = applicant
+        .phone
+        .unwrap_or_else(|| ctx.chrome.t.get("evaluation-no-phone").to_string());
+    visits_view(&service, &ctx, &month, Some((id, phone)), None).await
 }

@@ -303,6 +303,13 @@ fn chrome_for(lang: Lang, session: Option<&Authenticated>, here: String) -> Chro
             current: false,
         });
     }
+    if roles.contains(&Role::ReturnVisitOperator) || roles.contains(&Role::Supervisor) {
+        nav.push(NavLink {
+            href: "/return-visits",
+            label: "evaluation-nav-visits",
+            current: false,
+        });
+    }
     if [Role::Supervisor, Role::Reviewer, Role::Approver]
         .iter()
         .any(|r| roles.contains(r))

@@ -162,6 +162,7 @@ async fn statistics(
         lines.push(count("monitor-stats-overdue", f.overdue));
         lines.push(rate("monitor-stats-suspended", &f.suspended));
         lines.push(rate("monitor-stats-extended", &f.extended));
+        lines.push(rate("monitor-stats-satisfaction", &f.satisfaction));
         // Deliveries are the county's (a result is delivered by the window or the post, not by
         // one department's figures): shown when no department is chosen.
         if department.is_none() {
@@ -739,6 +740,8 @@ struct MonitorPage {
     names: super::case_view::Names,
     /// What the last bulk marking did: (done, words).
     notice: Option<(bool, String)>,
+    /// Rectifications of 差评 past their due day, for departments and supervisors.
+    overdue_rectifications: Option<usize>,
 }
 
 impl MonitorPage {
@@ -821,6 +824,20 @@ async fn monitor(
     };
     let unread = inbox.iter().filter(|e| !e.read).count();
     let names = super::case_view::Names::load(&service).await;
+    // Rectifications light up like case clocks: red past their due day.
+    let today = service.today();
+    let rates = [Role::Supervisor, Role::Reviewer, Role::Approver]
+        .iter()
+        .any(|r| session.actor.principal.has_role(*r));
+    let overdue_rectifications = if rates {
+        let list = service
+            .rectifications(&session.actor, today - chrono::Duration::days(365))
+            .await
+            .or_page(&ctx)?;
+        Some(list.iter().filter(|r| r.is_overdue(today)).count())
+    } else {
+        None
+    };
     Ok(render(&MonitorPage {
         chrome: ctx.chrome,
         red: overview.red,
@@ -830,6 +847,7 @@ async fn monitor(
         unread,
         names,
         notice,
+        overdue_rectifications,
     }))
 }
 

@@ -328,3 +328,131 @@ async fn a_signed_link_rates_without_a_login_and_the_pad_rates_the_window() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "the pad is the window's");
 }
+
+/// 回访: the month's draw (a share of each department's decided cases and every real-name
+/// 差评), three unanswered calls end a visit, an unsatisfied answer with a follow-up opens a
+/// rectification, and satisfaction counts the answers.
+#[tokio::test]
+async fn return_visits_are_drawn_called_and_counted_in_satisfaction() {
+    let app = app().await;
+    let first = granted_case(&app).await;
+    let second = granted_case(&app).await;
+    let (status, _) = rate(
+        &app,
+        "enterprise",
+        second["id"].as_str().expect("id"),
+        json!({"stage": "decision", "level": 1, "text": "办理太慢"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let today = app.clock.now().date_naive();
+    let month = today.format("%Y-%m").to_string();
+    let (status, _) = app
+        .send(
+            "reviewer",
+            Method::POST,
+            &format!("/api/v1/return-visits/draw?month={month}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, drawn) = app
+        .send(
+            "supervisor",
+            Method::POST,
+            &format!("/api/v1/return-visits/draw?month={month}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{drawn}");
+    // 10 % of the department's two decided cases rounds up to one, and the real-name 差评.
+    assert_eq!(drawn["added"], 2);
+    let (_, again) = app
+        .send(
+            "supervisor",
+            Method::POST,
+            &format!("/api/v1/return-visits/draw?month={month}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(again["added"], 0, "drawing again adds nothing new");
+    let (status, list) = app
+        .get("visitor", &format!("/api/v1/return-visits?month={month}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let visits = list.as_array().expect("a list").clone();
+    assert_eq!(visits.len(), 2);
+    let call = |visit: &Value, body: Value| {
+        let id = visit["id"].as_str().expect("id").to_string();
+        let version = visit["version"].as_u64();
+        let app = &app;
+        async move {
+            app.send(
+                "visitor",
+                Method::POST,
+                &format!("/api/v1/return-visits/{id}/calls"),
+                Some(body),
+                version,
+            )
+            .await
+        }
+    };
+    let (status, _) = app
+        .send(
+            "reviewer",
+            Method::POST,
+            &format!(
+                "/api/v1/return-visits/{}/calls",
+                visits[0]["id"].as_str().expect("id")
+            ),
+            Some(json!({"reached": false})),
+            visits[0]["version"].as_u64(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "calls are the operators'");
+    let mut unanswered = visits[0].clone();
+    for _ in 0..3 {
+        let (status, next) = call(&unanswered, json!({"reached": false})).await;
+        assert_eq!(status, StatusCode::OK, "{next}");
+        unanswered = next;
+    }
+    assert_eq!(unanswered["state"]["state"], "not_reached");
+    let (status, problem) = call(&visits[1], json!({"reached": true, "satisfied": false})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "reasons");
+    let (status, reached) = call(
+        &visits[1],
+        json!({"reached": true, "satisfied": false, "reasons": "审批慢", "follow_up": "请部门说明延迟原因"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{reached}");
+    let (_, rectifications) = app.get("reviewer", "/api/v1/rectifications").await;
+    let from_visit = rectifications
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|r| {
+            r["rating_id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("visit:"))
+        })
+        .expect("the follow-up opened a rectification");
+    assert_eq!(from_visit["state"], "open");
+
+    let (status, figures) = app
+        .get(
+            "supervisor",
+            &format!("/api/v1/statistics?from={today}&to={today}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{figures}");
+    assert_eq!(figures["satisfaction"]["numerator"], 0);
+    assert_eq!(
+        figures["satisfaction"]["denominator"], 1,
+        "one answer, not satisfied"
+    );
+    let _ = first;
+}

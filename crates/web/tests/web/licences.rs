@@ -25,6 +25,7 @@ pub(crate) async fn app() -> TestApp {
         ("reviewer", "shencha-2026"),
         ("approver", "shenpi-2026"),
         ("supervisor", "jiancha-2026"),
+        ("visitor", "huifang-2026"),
     ] {
         let (name, token) = app.token_of(user, password).await;
         app.tokens.insert(name, token);
