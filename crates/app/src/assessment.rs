@@ -234,6 +234,22 @@ impl Service {
                 p.satisfaction = Some(ratio);
             }
         }
+        // Justified complaints (有效投诉) answered in the period, against the unit.
+        let complaints = self
+            .justified_complaints_by(from, to, |c| match unit {
+                Unit::Department => Some(c.department.clone()),
+                Unit::Centre => c.centre.clone(),
+                Unit::Staff => match &c.against {
+                    onewindow_domain::evaluation::ComplaintTarget::Staff { username } => {
+                        Some(username.clone())
+                    }
+                    _ => None,
+                },
+            })
+            .await?;
+        for (key, n) in complaints {
+            units.entry(key).or_default().complaints += n;
+        }
         for fault in report_rows::faults_between(self.store().readers(), from, to).await? {
             if fault.unit_kind == unit.as_str() {
                 units.entry(fault.unit).or_default().faults += 1;

@@ -1,7 +1,9 @@
 //! Evaluation records (好差评): ratings, rectifications and the county's settings. The rules are
 //! the domain's (`onewindow_domain::evaluation`); this keeps the records.
 
-use onewindow_domain::evaluation::{Rating, Rectification, ReturnVisit, VisitReason, VisitState};
+use onewindow_domain::evaluation::{
+    Complaint, Rating, Rectification, ReturnVisit, VisitReason, VisitState,
+};
 use sqlx::{Any, AnyConnection, Executor, Row};
 
 use crate::StoreError;
@@ -417,6 +419,92 @@ where
         "SELECT id, body FROM return_visits WHERE state <> 'pending' AND updated_at >= $1 \
          AND updated_at < $2 ORDER BY updated_at, id",
         &[from, until],
+    )
+    .await
+}
+
+/// Records a complaint, or writes its answer if it is still at `expected` (0: new); false when
+/// someone else wrote it first.
+pub async fn save_complaint(
+    conn: &mut AnyConnection,
+    c: &Complaint,
+    expected: u64,
+) -> Result<bool, StoreError> {
+    let body = encode(&format!("complaint {}", c.id), c)?;
+    let version = i64::try_from(c.version).unwrap_or(i64::MAX);
+    let answered = i32::from(c.answer.is_some());
+    let written = if expected == 0 {
+        sqlx::query(
+            "INSERT INTO complaints (id, department, received_on, due_on, answered, version, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&c.id)
+        .bind(&c.department)
+        .bind(c.received_on.to_string())
+        .bind(c.due_on.to_string())
+        .bind(answered)
+        .bind(version)
+        .bind(body)
+        .execute(&mut *conn)
+        .await?
+    } else {
+        sqlx::query(
+            "UPDATE complaints SET answered = $1, version = $2, body = $3 WHERE id = $4 AND version = $5",
+        )
+        .bind(answered)
+        .bind(version)
+        .bind(body)
+        .bind(&c.id)
+        .bind(i64::try_from(expected).unwrap_or(i64::MAX))
+        .execute(&mut *conn)
+        .await?
+    };
+    Ok(written.rows_affected() == 1)
+}
+
+async fn complaints_where<'c, E>(
+    db: E,
+    sql: &'static str,
+    binds: &[&str],
+) -> Result<Vec<Complaint>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let mut query = sqlx::query(sql);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    let rows = query.fetch_all(db).await?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            decode(&format!("complaint {id}"), &r.try_get::<String, _>("body")?)
+        })
+        .collect()
+}
+
+/// One complaint by id.
+pub async fn complaint<'c, E>(db: E, id: &str) -> Result<Option<Complaint>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    Ok(
+        complaints_where(db, "SELECT id, body FROM complaints WHERE id = $1", &[id])
+            .await?
+            .pop(),
+    )
+}
+
+/// Complaints received from `from` to `to` (days, inclusive) or still unanswered, newest first.
+pub async fn complaints<'c, E>(db: E, from: &str, to: &str) -> Result<Vec<Complaint>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    complaints_where(
+        db,
+        "SELECT id, body FROM complaints WHERE (received_on >= $1 AND received_on <= $2) \
+         OR answered = 0 ORDER BY received_on DESC, id DESC",
+        &[from, to],
     )
     .await
 }

@@ -1,5 +1,5 @@
 -- onewindow schema 20 (SQLite): evaluation (好差评): ratings, the rectifications bad ratings
--- open, third-party return visits, and the county's evaluation settings. Keep in step with ../postgres/.
+-- open, third-party return visits, complaints, and the county's evaluation settings. Keep in step with ../postgres/.
 
 -- One row per rating; `body` is the domain's Rating as JSON (the provincial field set). A case
 -- is rated once per stage (一事一评): the unique key makes a second rating fail even when two
@@ -61,3 +61,16 @@ CREATE TABLE return_visits (
 );
 CREATE INDEX return_visits_by_month ON return_visits (month, state);
 CREATE INDEX return_visits_by_time ON return_visits (updated_at);
+
+-- Complaints (投诉: 12345 tickets and the hall's); `body` is the domain's Complaint as JSON.
+CREATE TABLE complaints (
+    id TEXT PRIMARY KEY,
+    department TEXT NOT NULL,
+    received_on TEXT NOT NULL,
+    due_on TEXT NOT NULL,
+    answered INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX complaints_by_received ON complaints (received_on);
+CREATE INDEX complaints_by_department ON complaints (department, received_on);

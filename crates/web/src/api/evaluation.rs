@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 use onewindow_app::Service;
 use onewindow_app::evaluation::{CaseRatings, EvaluationFigures, Rated, RatingLink};
 use onewindow_domain::evaluation::{
-    CallRecord, Rating, RatingInput, RatingPolicy, Rectification, RectificationCommand, ReturnVisit,
+    CallRecord, Complaint, NewComplaint, Rating, RatingInput, RatingPolicy, Rectification,
+    RectificationCommand, ReturnVisit,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -34,6 +35,8 @@ pub(super) fn routes() -> OpenApiRouter<Service> {
         .routes(routes!(draw_visits))
         .routes(routes!(visits))
         .routes(routes!(record_call))
+        .routes(routes!(complaints, record_complaint))
+        .routes(routes!(answer_complaint))
 }
 
 /// A case's ratings and the rectifications they opened (as the reader may see them), and the
@@ -440,6 +443,74 @@ async fn record_call(
     let expected = expected_version(&headers)?;
     let next = service
         .record_call(&auth.actor, &id, expected, call)
+        .await?;
+    let version = next.version;
+    Ok(with_etag(Json(next).into_response(), version))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ComplaintsQuery {
+    /// Received on or after (YYYY-MM-DD); default 90 days ago. Unanswered ones always show.
+    from: Option<NaiveDate>,
+    /// Received on or before; default today.
+    to: Option<NaiveDate>,
+}
+
+/// Complaints received in a period or unanswered: supervisors all, a department's staff theirs.
+#[utoipa::path(get, path = "/complaints", params(ComplaintsQuery),
+    responses((status = 200, body = [Complaint]), (status = 403, body = Problem)))]
+async fn complaints(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    ApiQuery(q): ApiQuery<ComplaintsQuery>,
+) -> Result<Json<Vec<Complaint>>, Problem> {
+    let today = service.today();
+    let from = q.from.unwrap_or(today - chrono::Duration::days(90));
+    let to = q.to.unwrap_or(today);
+    Ok(Json(service.complaints(&auth.actor, from, to).await?))
+}
+
+/// Record a complaint (投诉): `{"source": "hotline" | "hall", "ticket"?, "against": {"kind":
+/// "case", "number"} | {"kind": "window", "centre", "window"} | {"kind": "staff", "username"} |
+/// {"kind": "department", "code"}, "department", "centre"?, "text"}`; due in five working days.
+/// Supervisors and the window.
+#[utoipa::path(post, path = "/complaints", request_body = NewComplaint,
+    responses((status = 201, body = Complaint), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn record_complaint(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    ApiJson(new): ApiJson<NewComplaint>,
+) -> Result<(StatusCode, Json<Complaint>), Problem> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service.record_complaint(&auth.actor, new).await?),
+    ))
+}
+
+/// The department's answer.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ComplaintAnswerBody {
+    text: String,
+    /// Found justified (有效投诉): it counts against the unit in the assessment.
+    justified: bool,
+}
+
+/// Answer a complaint, once, with `If-Match`: its department's staff or a supervisor.
+#[utoipa::path(post, path = "/complaints/{id}/answer", params(("id" = String, Path)),
+    request_body = ComplaintAnswerBody,
+    responses((status = 200, body = Complaint), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 428, body = Problem)))]
+async fn answer_complaint(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ComplaintAnswerBody>,
+) -> Result<Response, Problem> {
+    let expected = expected_version(&headers)?;
+    let next = service
+        .answer_complaint(&auth.actor, &id, expected, &body.text, body.justified)
         .await?;
     let version = next.version;
     Ok(with_etag(Json(next).into_response(), version))

@@ -38,8 +38,9 @@ pub struct AssessmentParams {
 }
 
 /// The ranking of departments, centres or staff for a period by the scoring scheme (on time 60,
-/// at most one visit 20, satisfaction 20 — scaled up while there are no ratings —, minus 5 per
-/// fault record and 2 per complaint). Staff get up to three service stars. Supervisors only.
+/// at most one visit 20, satisfaction 20 from the return visits answered in the period — scaled
+/// onto the others for a unit nobody answered about —, minus 5 per fault record and 2 per
+/// justified complaint answered in the period). Staff get up to three service stars. Supervisors only.
 #[utoipa::path(get, path = "/assessment", params(AssessmentParams),
     responses((status = 200, body = [onewindow_domain::assessment::Ranked]), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn assessment(

@@ -36,6 +36,14 @@ pub fn routes() -> Router<Service> {
             "/evaluation/rectifications/{id}",
             get(rectification_page).post(rectify),
         )
+        .route(
+            "/evaluation/complaints",
+            get(complaints_page).post(record_complaint),
+        )
+        .route(
+            "/evaluation/complaints/{id}/answer",
+            axum::routing::post(answer_complaint),
+        )
         .route("/return-visits", get(visits_page))
         .route("/return-visits/draw", axum::routing::post(draw_visits))
         .route("/return-visits/{id}/call", axum::routing::post(record_call))
@@ -1027,4 +1035,208 @@ async fn reveal_phone(
         .phone
         .unwrap_or_else(|| ctx.chrome.t.get("evaluation-no-phone").to_string());
     visits_view(&service, &ctx, &month, Some((id, phone)), None).await
+}
+
+// ---- complaints (投诉) -------------------------------------------------------------------------
+
+struct ComplaintRow {
+    id: String,
+    version: u64,
+    received: String,
+    due: String,
+    department: String,
+    against: String,
+    text: String,
+    answer: Option<String>,
+    tone: &'static str,
+    may_answer: bool,
+}
+
+#[derive(Template)]
+#[template(path = "evaluation/complaints.html")]
+struct ComplaintsPage {
+    chrome: Chrome,
+    rows: Vec<ComplaintRow>,
+    departments: Vec<Choice>,
+    may_record: bool,
+    error: Option<String>,
+}
+
+async fn complaints_view(
+    service: &Service,
+    ctx: &PageCtx,
+    error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
+    let session = ctx.require_role(STAFF)?;
+    let t = ctx.chrome.t;
+    let today = service.today();
+    let list = service
+        .complaints(&session.actor, today - chrono::Duration::days(90), today)
+        .await
+        .map_err(|e| ctx.app_error(e))?;
+    let departments = service.departments().await.unwrap_or_default();
+    let who = &session.actor.principal;
+    let rows = list
+        .iter()
+        .map(|c| {
+            use onewindow_domain::evaluation::ComplaintTarget;
+            ComplaintRow {
+                id: c.id.clone(),
+                version: c.version,
+                received: t.date(&c.received_on),
+                due: t.date(&c.due_on),
+                department: super::case_view::department_name(t, &departments, &c.department),
+                against: match &c.against {
+                    ComplaintTarget::Case { number } => number.clone(),
+                    ComplaintTarget::Window { centre, window } => format!("{centre} {window}"),
+                    ComplaintTarget::Staff { username } => username.clone(),
+                    ComplaintTarget::Department { code } => {
+                        super::case_view::department_name(t, &departments, code)
+                    }
+                },
+                text: c.text.clone(),
+                answer: c.answer.as_ref().map(|a| {
+                    t.fill(
+                        if a.justified {
+                            "evaluation-complaint-justified"
+                        } else {
+                            "evaluation-complaint-unjustified"
+                        },
+                        &[("text", &a.text), ("date", &t.date(&a.answered_on))],
+                    )
+                }),
+                tone: if c.is_overdue(today) {
+                    "bad"
+                } else if c.answer.is_some() {
+                    "ok"
+                } else {
+                    "warn"
+                },
+                may_answer: c.answer.is_none()
+                    && (who.has_role(Role::Supervisor)
+                        || who
+                            .departments_for(&[Role::Reviewer, Role::Approver])
+                            .any(|d| d == c.department)),
+            }
+        })
+        .collect();
+    Ok((
+        status,
+        render(&ComplaintsPage {
+            chrome: ctx.chrome.clone(),
+            rows,
+            departments: departments
+                .iter()
+                .map(|d| Choice {
+                    value: d.code.clone(),
+                    label: super::case_view::department_name(t, &departments, &d.code),
+                    selected: false,
+                })
+                .collect(),
+            may_record: who.has_role(Role::Supervisor),
+            error,
+        }),
+    )
+        .into_response())
+}
+
+async fn complaints_page(State(service): State<Service>, ctx: PageCtx) -> PageResult {
+    complaints_view(&service, &ctx, None, StatusCode::OK).await
+}
+
+async fn record_complaint(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Supervisor])?;
+    let form = FormFields(pairs);
+    ctx.check_csrf(form.value("csrf_token"))?;
+    use onewindow_domain::evaluation::{ComplaintSource, ComplaintTarget, NewComplaint};
+    let target = form.value("target").trim().to_string();
+    let new = NewComplaint {
+        source: if form.value("source") == "hall" {
+            ComplaintSource::Hall
+        } else {
+            ComplaintSource::Hotline
+        },
+        ticket: form.text("ticket"),
+        against: match form.value("kind") {
+            "case" => ComplaintTarget::Case { number: target },
+            "staff" => ComplaintTarget::Staff { username: target },
+            "window" => ComplaintTarget::Window {
+                centre: "county-hall".into(),
+                window: target,
+            },
+            _ => ComplaintTarget::Department {
+                code: form.value("department").to_string(),
+            },
+        },
+        department: form.value("department").to_string(),
+        centre: Some("county-hall".into()),
+        text: form.value("text").trim().to_string(),
+    };
+    match service.record_complaint(&session.actor, new).await {
+        Ok(_) => Ok(see_other("/evaluation/complaints?done=1")),
+        Err(AppError::Invalid(errors)) => {
+            let message = ctx.chrome.t.fill1(
+                "evaluation-error-other",
+                "reason",
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.reason))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+            complaints_view(
+                &service,
+                &ctx,
+                Some(message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Ok(ctx.app_error(e)),
+    }
+}
+
+async fn answer_complaint(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let session = ctx.require_role(STAFF)?;
+    let form = FormFields(pairs);
+    ctx.check_csrf(form.value("csrf_token"))?;
+    let version = form.value("version").parse().unwrap_or(0);
+    match service
+        .answer_complaint(
+            &session.actor,
+            &id,
+            version,
+            form.value("text"),
+            form.value("justified") == "yes",
+        )
+        .await
+    {
+        Ok(_) => Ok(see_other("/evaluation/complaints?done=1")),
+        Err(
+            e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::VersionConflict { .. }),
+        ) => {
+            let message = ctx
+                .chrome
+                .t
+                .fill1("evaluation-error-not-now", "reason", e.to_string());
+            complaints_view(
+                &service,
+                &ctx,
+                Some(message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Ok(ctx.app_error(e)),
+    }
 }

@@ -456,3 +456,86 @@ async fn return_visits_are_drawn_called_and_counted_in_satisfaction() {
     );
     let _ = first;
 }
+
+/// 投诉: a 12345 ticket against a window is recorded for the department, answered once, and a
+/// justified one counts against the department in the assessment.
+#[tokio::test]
+async fn a_justified_complaint_counts_against_the_department() {
+    let app = app().await;
+    let case = granted_case(&app).await;
+    let department = case["department"].as_str().expect("department").to_string();
+    let complaint = json!({
+        "source": "hotline", "ticket": "12345-20261207-0001",
+        "against": {"kind": "window", "centre": "county-hall", "window": "A01"},
+        "department": department, "centre": "county-hall",
+        "text": "窗口人员态度生硬"
+    });
+    let (status, _) = app
+        .send(
+            "reviewer",
+            Method::POST,
+            "/api/v1/complaints",
+            Some(complaint.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, problem) = app
+        .send(
+            "supervisor",
+            Method::POST,
+            "/api/v1/complaints",
+            Some(json!({"source": "hall", "against": {"kind": "staff", "username": ""}, "department": "NOPE", "text": " "})),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, recorded) = app
+        .send(
+            "supervisor",
+            Method::POST,
+            "/api/v1/complaints",
+            Some(complaint),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{recorded}");
+    let (_, theirs) = app.get("reviewer", "/api/v1/complaints").await;
+    assert_eq!(theirs[0]["id"], recorded["id"]);
+    let id = recorded["id"].as_str().expect("id");
+    let (status, answered) = app
+        .send(
+            "approver",
+            Method::POST,
+            &format!("/api/v1/complaints/{id}/answer"),
+            Some(json!({"text": "已约谈当事人，向投诉人致歉", "justified": true})),
+            recorded["version"].as_u64(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answered}");
+    let (status, _) = app
+        .send(
+            "approver",
+            Method::POST,
+            &format!("/api/v1/complaints/{id}/answer"),
+            Some(json!({"text": "again", "justified": false})),
+            answered["version"].as_u64(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "answered once");
+    let today = app.clock.now().date_naive();
+    let (status, ranking) = app
+        .get(
+            "supervisor",
+            &format!("/api/v1/assessment?unit=department&from={today}&to={today}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ranking}");
+    let row = ranking
+        .as_array()
+        .expect("a ranking")
+        .iter()
+        .find(|r| r["unit"] == department.as_str())
+        .expect("the department is ranked");
+    assert_eq!(row["performance"]["complaints"], 1, "{row}");
+}

@@ -95,4 +95,26 @@ async fn browser_a_bad_rating_from_a_link_is_put_right_and_rated_and_counted() {
         "{figures}"
     );
     b.screenshot_page("evaluation-desk", 1400).await;
+
+    // e. The supervisor records a 12345 complaint for the department.
+    b.click("#to-complaints").await;
+    b.wait_for_path("complaints", |p| p == "/evaluation/complaints")
+        .await;
+    b.click("details summary").await;
+    b.select("#department", "SCJGJ").await;
+    b.fill("#ticket", "12345-20261207-0009").await;
+    b.fill("#complaint-text", "电话咨询无人接听").await;
+    b.click("#complaint-form button[type=submit]").await;
+    b.wait_for_path("recorded", |p| p.contains("done=1")).await;
+    assert!(b.text("main").await.contains("电话咨询无人接听"));
+
+    // f. The return-visit operator draws the month's worklist and sees the case on it.
+    b.logout().await;
+    b.login("visitor", "huifang-2026").await;
+    b.goto("/return-visits").await;
+    b.click("#draw-form button[type=submit]").await;
+    b.wait_for("#visits-notice").await;
+    let list = b.text("#visits").await;
+    assert!(list.contains(&number), "{list}");
+    b.screenshot_page("return-visits", 1400).await;
 }
