@@ -875,6 +875,26 @@ impl Service {
         .await
     }
 
+    /// The ratings given and the rectifications opened (or still open) in a period, of one
+    /// department or all, read without a reader's scope (for figures a caller is allowed).
+    pub(crate) async fn evaluation_records(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        department: Option<&str>,
+    ) -> Result<(Vec<Rating>, Vec<Rectification>), AppError> {
+        let readers = self.store().readers();
+        let ratings = rows::ratings_between(
+            readers,
+            &day_start(from),
+            &day_start(to.succ_opt().unwrap_or(to)),
+            department,
+        )
+        .await?;
+        let rectifications = rows::rectifications(readers, department, &from.to_string()).await?;
+        Ok((ratings, rectifications))
+    }
+
     /// The evaluation figures of a period, of one department or the county: a department's
     /// staff their own, supervisors any.
     pub async fn evaluation_figures(

@@ -154,7 +154,9 @@ impl Service {
             })
             .await?;
         let records: Vec<CaseRecord> = rows.iter().map(|(_, r)| r.clone()).collect();
-        let current = period_statistics(&records, from, to);
+        let mut current = period_statistics(&records, from, to);
+        self.evaluation_into(&mut current, &PeriodFilter::default())
+            .await?;
         let departments = self.rank_records(&rows, Unit::Department, from, to).await?;
         let centres = self.rank_records(&rows, Unit::Centre, from, to).await?;
         let staff = self.rank_records(&rows, Unit::Staff, from, to).await?;

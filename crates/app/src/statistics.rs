@@ -80,8 +80,37 @@ impl Service {
             );
         }
         let mut figures = period_statistics(&records, from, to);
-        figures.satisfaction = self.satisfaction_of(&filter, from, to).await?;
+        self.evaluation_into(&mut figures, &filter).await?;
         Ok(figures)
+    }
+
+    /// Fills in the figures the case records do not hold: satisfaction from the return visits,
+    /// 好评率 and 差评 from the ratings, rectification on time, justified complaints; of the
+    /// filter's department when it names one.
+    pub(crate) async fn evaluation_into(
+        &self,
+        figures: &mut onewindow_domain::statistics::PeriodStatistics,
+        filter: &PeriodFilter,
+    ) -> Result<(), AppError> {
+        let (from, to) = (figures.from, figures.to);
+        figures.satisfaction = self.satisfaction_of(filter, from, to).await?;
+        let department = filter.department.as_deref();
+        let (ratings, rectifications) = self.evaluation_records(from, to, department).await?;
+        let e = crate::evaluation::evaluation_figures(&ratings, &rectifications, from, to);
+        figures.good_rate = e.good_rate;
+        figures.bad_ratings = e.bad;
+        figures.rectified_on_time = e.rectified_on_time;
+        figures.complaints = self
+            .justified_complaints_by(from, to, |c| {
+                department
+                    .is_none_or(|d| d == c.department)
+                    .then(|| "in".to_string())
+            })
+            .await?
+            .get("in")
+            .copied()
+            .map_or(0, u64::from);
+        Ok(())
     }
 
     /// Satisfaction from the return visits answered in the period, of the filter's department
@@ -121,7 +150,7 @@ impl Service {
         let rows = self.period_records(&filter).await?;
         let records: Vec<CaseRecord> = rows.iter().map(|(_, r)| r.clone()).collect();
         let mut statistics = period_statistics(&records, from, to);
-        statistics.satisfaction = self.satisfaction_of(&filter, from, to).await?;
+        self.evaluation_into(&mut statistics, &filter).await?;
         Ok(Dashboard {
             statistics,
             daily: monthly::daily_counts(&records, from, to),

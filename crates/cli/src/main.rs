@@ -503,6 +503,12 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                 eprintln!("registered {projects} investment projects the demo agent follows");
             }
             service.seed_demo_couriers().await?;
+            let visits = service.seed_demo_evaluation().await?;
+            if visits > 0 {
+                eprintln!(
+                    "recorded {visits} return visits, ratings and complaints (好差评, 99.6 % satisfied)"
+                );
+            }
             let licences = service.seed_demo_licences().await?;
             if licences > 0 {
                 eprintln!(

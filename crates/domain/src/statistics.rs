@@ -191,6 +191,14 @@ pub struct PeriodStatistics {
     /// over all answers. The case records do not hold it: the service fills it in from the
     /// visits (0 / 0 when there were none).
     pub satisfaction: Ratio,
+    /// 好评率: 满意 and 非常满意 over the ratings given in the period (filled in by the service).
+    pub good_rate: Ratio,
+    /// 差评 given in the period.
+    pub bad_ratings: u64,
+    /// Rectifications opened in the period and closed, closed within their limit.
+    pub rectified_on_time: Ratio,
+    /// Justified complaints (有效投诉) answered in the period.
+    pub complaints: u64,
 }
 
 fn in_period(d: Option<NaiveDate>, from: NaiveDate, to: NaiveDate) -> bool {
@@ -256,6 +264,10 @@ pub fn period_statistics(
             limited_statutory,
         ),
         satisfaction: Ratio::new(0, 0),
+        good_rate: Ratio::new(0, 0),
+        bad_ratings: 0,
+        rectified_on_time: Ratio::new(0, 0),
+        complaints: 0,
     }
 }
 

@@ -21,6 +21,7 @@ pub mod bundles;
 pub mod cases;
 pub mod catalogue;
 pub mod couriers;
+pub mod evaluation;
 pub mod hall;
 pub mod licences;
 pub mod projects;
@@ -251,5 +252,39 @@ mod tests {
         );
         // On time stays the rule, with the few late cases the demo keeps.
         assert!(figures.on_time.percent_hundredths() > 9500);
+    }
+
+    #[tokio::test]
+    async fn the_demo_evaluation_is_the_countys_99_6_percent_satisfied() {
+        let (service, _dir) = fresh_service().await;
+        service.seed_demo(3000).await.expect("the demo");
+        let written = service.seed_demo_evaluation().await.expect("seeded");
+        assert!(written >= 2 * 250, "{written} visits");
+        assert_eq!(service.seed_demo_evaluation().await.expect("again"), 0);
+        // The demo runs on Monday 2 November 2026: October is a whole month.
+        let october = |d| NaiveDate::from_ymd_opt(2026, 10, d).expect("date");
+        let visits = service
+            .satisfaction_by(october(1), october(31), |_| "county".into())
+            .await
+            .expect("satisfaction");
+        let county = visits["county"];
+        assert_eq!((county.numerator, county.denominator), (249, 250));
+        assert_eq!(format!("{:.1}", county.percent()), "99.6");
+        let (ratings, rectifications) = service
+            .evaluation_records(october(1), october(31), None)
+            .await
+            .expect("ratings");
+        let figures = crate::evaluation::evaluation_figures(
+            &ratings,
+            &rectifications,
+            october(1),
+            october(31),
+        );
+        assert_eq!(figures.bad, 1);
+        assert!(
+            figures.good_rate.percent() > 90.0,
+            "{:?}",
+            figures.good_rate
+        );
     }
 }

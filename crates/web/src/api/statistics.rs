@@ -394,6 +394,26 @@ pub fn statistics_csv(
         name("satisfaction", "monitor-stats-satisfaction"),
         &s.satisfaction,
     );
+    ratio(
+        &mut out,
+        name("good_rate", "monitor-stats-good-rate"),
+        &s.good_rate,
+    );
+    count(
+        &mut out,
+        name("bad_ratings", "monitor-stats-bad-ratings"),
+        s.bad_ratings,
+    );
+    ratio(
+        &mut out,
+        name("rectified_on_time", "monitor-stats-rectified-on-time"),
+        &s.rectified_on_time,
+    );
+    count(
+        &mut out,
+        name("complaints", "monitor-stats-complaints"),
+        s.complaints,
+    );
     out
 }
 

@@ -163,6 +163,13 @@ async fn statistics(
         lines.push(rate("monitor-stats-suspended", &f.suspended));
         lines.push(rate("monitor-stats-extended", &f.extended));
         lines.push(rate("monitor-stats-satisfaction", &f.satisfaction));
+        lines.push(rate("monitor-stats-good-rate", &f.good_rate));
+        lines.push(count("monitor-stats-bad-ratings", f.bad_ratings));
+        lines.push(rate(
+            "monitor-stats-rectified-on-time",
+            &f.rectified_on_time,
+        ));
+        lines.push(count("monitor-stats-complaints", f.complaints));
         // Deliveries are the county's (a result is delivered by the window or the post, not by
         // one department's figures): shown when no department is chosen.
         if department.is_none() {
@@ -494,6 +501,46 @@ pub fn monthly_document(report: &MonthlyReport, t: &'static Messages) -> Documen
             names.join(&separator(t, "monitor-report-name-separator")),
         )));
     }
+
+    // What applicants said (好差评, 回访, 投诉), this month beside the last.
+    blocks.push(Block::Heading(
+        t.get("monitor-report-evaluation").to_string(),
+    ));
+    blocks.push(Block::Paragraph(t.fill(
+        "monitor-report-evaluation-summary",
+        &[
+            ("satisfaction", &percent(&c.satisfaction)),
+            ("visits", &c.satisfaction.denominator.to_string()),
+            ("good", &percent(&c.good_rate)),
+            ("bad", &c.bad_ratings.to_string()),
+            ("complaints", &c.complaints.to_string()),
+        ],
+    )));
+    blocks.push(Block::Table(Table {
+        id: "report-evaluation".into(),
+        columns: vec![
+            Column::left(t.get("monitor-stats-figure"), 3.0),
+            Column::right(t.get("monitor-report-this-month"), 2.0),
+            Column::right(t.get("monitor-report-last-month"), 2.0),
+            Column::right(t.get("monitor-report-change"), 1.2),
+        ],
+        rows: vec![
+            rate(
+                "monitor-stats-satisfaction",
+                &c.satisfaction,
+                &p.satisfaction,
+            ),
+            rate("monitor-stats-good-rate", &c.good_rate, &p.good_rate),
+            count("monitor-stats-bad-ratings", c.bad_ratings, p.bad_ratings),
+            rate(
+                "monitor-stats-rectified-on-time",
+                &c.rectified_on_time,
+                &p.rectified_on_time,
+            ),
+            count("monitor-stats-complaints", c.complaints, p.complaints),
+        ],
+        empty: String::new(),
+    }));
 
     blocks.push(Block::Heading(t.get("monitor-report-overdue").to_string()));
     let total = report.overdue.len();
