@@ -895,6 +895,19 @@ impl Service {
         Ok((ratings, rectifications))
     }
 
+    /// The ranking of departments, windows or staff by the ratings given in a period (a
+    /// department's staff see their own department's ratings, supervisors all).
+    pub async fn rating_ranking(
+        &self,
+        actor: &Actor,
+        unit: evaluation::RatingUnit,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<evaluation::RatingRank>, AppError> {
+        let ratings = self.ratings(actor, from, to, None).await?;
+        Ok(evaluation::rank_ratings(&ratings, unit))
+    }
+
     /// The evaluation figures of a period, of one department or the county: a department's
     /// staff their own, supervisors any.
     pub async fn evaluation_figures(

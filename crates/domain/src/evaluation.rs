@@ -490,6 +490,89 @@ pub fn open_stages(
         .collect()
 }
 
+// ---- rankings by ratings ------------------------------------------------------------------
+
+/// What ratings are ranked by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RatingUnit {
+    /// The department that served.
+    Department,
+    /// The window rated on its pad (`centre/window`).
+    Window,
+    /// The member of staff rated on the pad.
+    Staff,
+}
+
+/// One unit's ratings in a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RatingRank {
+    /// 1 for the best; equal good rates and averages share a rank.
+    pub rank: u32,
+    pub unit: String,
+    pub ratings: u64,
+    /// 满意 and 非常满意 over all.
+    pub good_rate: crate::figures::Ratio,
+    pub bad: u64,
+    /// The mean level in hundredths (500 = every rating 非常满意).
+    pub average_centi: u64,
+}
+
+/// Ranks the units of `ratings` (those that count) by good rate, then mean level, then more
+/// ratings, then name.
+pub fn rank_ratings(ratings: &[Rating], unit: RatingUnit) -> Vec<RatingRank> {
+    let mut by: BTreeMap<String, Vec<&Rating>> = BTreeMap::new();
+    for r in ratings.iter().filter(|r| r.counts()) {
+        let key = match (unit, &r.object) {
+            (RatingUnit::Department, _) => Some(r.department.clone()),
+            (RatingUnit::Window, RatedObject::Window { centre, window }) => {
+                Some(format!("{centre}/{window}"))
+            }
+            (RatingUnit::Staff, RatedObject::Staff { username }) => Some(username.clone()),
+            _ => None,
+        };
+        if let Some(key) = key {
+            by.entry(key).or_default().push(r);
+        }
+    }
+    let mut rows: Vec<RatingRank> = by
+        .into_iter()
+        .map(|(unit, list)| {
+            let n = list.len() as u64;
+            let good = list.iter().filter(|r| r.level.is_good()).count() as u64;
+            let sum: u64 = list.iter().map(|r| u64::from(r.level.value())).sum();
+            RatingRank {
+                rank: 0,
+                unit,
+                ratings: n,
+                good_rate: crate::figures::Ratio::new(good, n),
+                bad: list.iter().filter(|r| r.level.is_bad()).count() as u64,
+                average_centi: (sum * 100).checked_div(n).unwrap_or(0),
+            }
+        })
+        .collect();
+    let key = |r: &RatingRank| (r.good_rate.percent_hundredths(), r.average_centi);
+    rows.sort_by(|a, b| {
+        key(b)
+            .cmp(&key(a))
+            .then(b.ratings.cmp(&a.ratings))
+            .then(a.unit.cmp(&b.unit))
+    });
+    let mut rank = 0;
+    let mut previous = None;
+    for (i, row) in rows.iter_mut().enumerate() {
+        let k = key(row);
+        if previous != Some(k) {
+            rank = i as u32 + 1;
+            previous = Some(k);
+        }
+        row.rank = rank;
+    }
+    rows
+}
+
 // ---- rectification (差评整改) -------------------------------------------------------------
 
 /// Where a rectification stands (整改状态).
@@ -1433,6 +1516,51 @@ mod tests {
         );
         assert!(sample(&candidates, 0, "2026-12").is_empty());
         assert_eq!(sample(&candidates, 100, "2026-12").len(), 45);
+    }
+
+    #[test]
+    fn windows_and_staff_are_ranked_by_their_ratings() {
+        let case = delivered_case();
+        let policy = RatingPolicy::default();
+        let mut ratings = Vec::new();
+        for (i, (window, level)) in [("A01", 5), ("A01", 4), ("A02", 5), ("A02", 2), ("A03", 5)]
+            .into_iter()
+            .enumerate()
+        {
+            let mut c = case.clone();
+            c.id = format!("c{i}");
+            let mut ctx = context(day(3), RatingChannel::OnSite);
+            ctx.id = format!("r{i}");
+            ctx.object = RatedObject::Window {
+                centre: "county-hall".into(),
+                window: window.into(),
+            };
+            let text = if level <= 2 { "慢" } else { "" };
+            ratings.push(
+                rate(
+                    &c,
+                    &[],
+                    &input(RatingStage::Delivery, level, text),
+                    &policy,
+                    ctx,
+                )
+                .expect("rated"),
+            );
+        }
+        let ranked = rank_ratings(&ratings, RatingUnit::Window);
+        let order: Vec<(&str, u32)> = ranked.iter().map(|r| (r.unit.as_str(), r.rank)).collect();
+        assert_eq!(
+            order,
+            [
+                ("county-hall/A03", 1),
+                ("county-hall/A01", 2),
+                ("county-hall/A02", 3)
+            ]
+        );
+        assert_eq!(ranked[1].average_centi, 450);
+        assert_eq!(ranked[2].bad, 1);
+        assert!(rank_ratings(&ratings, RatingUnit::Staff).is_empty());
+        assert_eq!(rank_ratings(&ratings, RatingUnit::Department).len(), 1);
     }
 
     #[test]

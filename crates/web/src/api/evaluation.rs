@@ -29,6 +29,7 @@ pub(super) fn routes() -> OpenApiRouter<Service> {
         .routes(routes!(rate_by_link))
         .routes(routes!(ratings))
         .routes(routes!(figures))
+        .routes(routes!(ranking))
         .routes(routes!(rectifications))
         .routes(routes!(rectification, rectify))
         .routes(routes!(settings, set_settings))
@@ -514,4 +515,30 @@ async fn answer_complaint(
         .await?;
     let version = next.version;
     Ok(with_etag(Json(next).into_response(), version))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RankingQuery {
+    /// department, window or staff.
+    unit: onewindow_domain::evaluation::RatingUnit,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+/// The ranking of departments, windows (rated on their pads) or staff by the ratings of a
+/// period: good rate, then mean level, then more ratings.
+#[utoipa::path(get, path = "/ratings/ranking", params(RankingQuery),
+    responses((status = 200, body = [onewindow_domain::evaluation::RatingRank]), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+async fn ranking(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    ApiQuery(q): ApiQuery<RankingQuery>,
+) -> Result<Json<Vec<onewindow_domain::evaluation::RatingRank>>, Problem> {
+    Ok(Json(
+        service
+            .rating_ranking(&auth.actor, q.unit, q.from, q.to)
+            .await?,
+    ))
 }

@@ -608,6 +608,8 @@ struct DeskPage {
     chrome: Chrome,
     rows: Vec<DeskRow>,
     figures: Vec<(String, String)>,
+    /// The last 30 days' ranking of windows and of staff by their ratings (title, rows).
+    rankings: Vec<(String, Vec<Vec<String>>)>,
 }
 
 fn figure_lines(t: &Messages, f: &EvaluationFigures) -> Vec<(String, String)> {
@@ -678,10 +680,48 @@ async fn desk(State(service): State<Service>, ctx: PageCtx) -> PageResult {
             },
         })
         .collect();
+    let mut rankings = Vec::new();
+    for (unit, title) in [
+        (
+            onewindow_domain::evaluation::RatingUnit::Window,
+            "evaluation-ranking-windows",
+        ),
+        (
+            onewindow_domain::evaluation::RatingUnit::Staff,
+            "evaluation-ranking-staff",
+        ),
+    ] {
+        let ranked = service
+            .rating_ranking(
+                &session.actor,
+                unit,
+                today - chrono::Duration::days(29),
+                today,
+            )
+            .await
+            .map_err(|e| ctx.app_error(e))?;
+        rankings.push((
+            t.get(title).to_string(),
+            ranked
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.rank.to_string(),
+                        r.unit.clone(),
+                        r.ratings.to_string(),
+                        format!("{:.2}%", r.good_rate.percent()),
+                        format!("{:.2}", r.average_centi as f64 / 100.0),
+                        r.bad.to_string(),
+                    ]
+                })
+                .collect(),
+        ));
+    }
     Ok(render(&DeskPage {
         chrome: ctx.chrome.clone(),
         rows,
         figures: figure_lines(t, &figures),
+        rankings,
     }))
 }
 

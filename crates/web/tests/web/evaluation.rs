@@ -317,6 +317,16 @@ async fn a_signed_link_rates_without_a_login_and_the_pad_rates_the_window() {
     assert_eq!(status, StatusCode::CREATED, "{rated}");
     assert_eq!(rated["rating"]["channel"], "on_site");
     assert_eq!(rated["rating"]["object"]["window"], "A01");
+    let today = app.clock.now().date_naive();
+    let (status, ranking) = app
+        .get(
+            "supervisor",
+            &format!("/api/v1/ratings/ranking?unit=window&from={today}&to={today}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ranking}");
+    assert_eq!(ranking[0]["unit"], "county-hall/A01");
+    assert_eq!(ranking[0]["average_centi"], 500);
     let (status, _) = app
         .send(
             "reviewer",
