@@ -112,6 +112,10 @@ const POSTGRES: &[(i64, &str)] = &[
         19,
         include_str!("../migrations/postgres/0019_deliveries.sql"),
     ),
+    (
+        20,
+        include_str!("../migrations/postgres/0020_evaluation.sql"),
+    ),
 ];
 
 pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<(), StoreError> {
@@ -163,4 +167,19 @@ pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both stores know every schema version, in order: a migration added to one list and
+    /// forgotten in the other would leave a PostgreSQL province a schema behind.
+    #[test]
+    fn sqlite_and_postgresql_have_the_same_migrations() {
+        let versions = |list: &[(i64, &str)]| list.iter().map(|(v, _)| *v).collect::<Vec<_>>();
+        assert_eq!(versions(SQLITE), versions(POSTGRES));
+        let expected: Vec<i64> = (1..=SQLITE.len() as i64).collect();
+        assert_eq!(versions(SQLITE), expected);
+    }
 }

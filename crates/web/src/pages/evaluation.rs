@@ -181,8 +181,8 @@ fn rating_input(form: &FormFields) -> RatingInput {
     }
 }
 
-/// Puts a refusal on the form; `None` for an error that is not the form's.
-fn place_error(t: &Messages, form: &mut RatingForm, e: AppError) -> Option<(StatusCode, AppError)> {
+/// Puts a refusal (invalid input, or not now) on the form.
+fn place_error(t: &Messages, form: &mut RatingForm, e: AppError) {
     match e {
         AppError::Invalid(errors) => {
             for FieldError { field, reason } in errors {
@@ -196,14 +196,10 @@ fn place_error(t: &Messages, form: &mut RatingForm, e: AppError) -> Option<(Stat
                         .push(t.fill1("evaluation-error-other", "reason", reason)),
                 }
             }
-            None
         }
-        AppError::Conflict(reason) => {
-            form.errors
-                .push(t.fill1("evaluation-error-not-now", "reason", reason));
-            None
-        }
-        other => Some((StatusCode::INTERNAL_SERVER_ERROR, other)),
+        other => form
+            .errors
+            .push(t.fill1("evaluation-error-not-now", "reason", other.to_string())),
     }
 }
 
@@ -330,7 +326,7 @@ async fn rate_own_case(
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            let _ = place_error(t, &mut rating_form, e);
+            place_error(t, &mut rating_form, e);
             super::applicant::case_with_rating_form(
                 &service,
                 &ctx,
@@ -464,7 +460,7 @@ async fn rate_by_link(
                 RatingChannel::Online,
                 Some(&form),
             );
-            let _ = place_error(t, &mut rating_form, e);
+            place_error(t, &mut rating_form, e);
             page.form = Some(rating_form);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
@@ -570,7 +566,7 @@ async fn rate_at_pad(
                 Some(&form),
             );
             rating_form.window = Some(form.value("window").to_string());
-            let _ = place_error(t, &mut rating_form, e);
+            place_error(t, &mut rating_form, e);
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 render(&PadPage {
