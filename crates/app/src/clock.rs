@@ -85,6 +85,14 @@ pub fn local_date(now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&CHINA).date_naive()
 }
 
+/// 00:00 China time on `date`, as UTC: where a day of a period starts. Saturates at the ends of
+/// time (a query may ask for any date).
+pub fn local_day_start(date: NaiveDate) -> DateTime<Utc> {
+    date.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.checked_sub_signed(Duration::hours(8)))
+        .map_or(DateTime::<Utc>::MIN_UTC, |t| t.and_utc())
+}
+
 /// 09:00 China time on `date`, as UTC.
 pub fn local_morning(date: NaiveDate) -> DateTime<Utc> {
     let naive = date.and_hms_opt(9, 0, 0).unwrap_or_default();

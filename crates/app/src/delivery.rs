@@ -3,7 +3,7 @@
 //! delivery on signature; the count of deliveries by method per period. The rules are the
 //! domain's ([`onewindow_domain::delivery`]); this is the shell around them.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use hmac::{KeyInit, Mac};
 use onewindow_domain::access::{self, DeliveryOperation, Operation, Principal};
 use onewindow_domain::audit::Outcome;
@@ -19,7 +19,6 @@ use sha2::Sha256;
 
 use crate::actor::Actor;
 use crate::case_policy::{facts, refusal};
-use crate::clock::CHINA_OFFSET_SECONDS;
 use crate::error::AppError;
 use crate::service::Service;
 
@@ -732,11 +731,7 @@ impl Service {
         if to < from {
             return Err(AppError::invalid("to", "the period ends before it starts"));
         }
-        let start = |d: NaiveDate| {
-            (d.and_hms_opt(0, 0, 0).unwrap_or_default()
-                - Duration::seconds(i64::from(CHINA_OFFSET_SECONDS)))
-            .and_utc()
-        };
+        let start = crate::clock::local_day_start;
         let until = to.succ_opt().unwrap_or(to);
         let rows = delivery_rows::delivered_between(
             self.store().readers(),

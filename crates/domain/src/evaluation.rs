@@ -17,6 +17,7 @@ use crate::validation::{FieldError, TEXT_MAX_CHARS, check_text};
 /// A rating level (评价等级): 5 非常满意 … 1 非常不满意; 2 and 1 are 差评.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RatingLevel, value_type = u8, minimum = 1, maximum = 5))]
 #[serde(try_from = "u8", into = "u8")]
 pub struct Level(u8);
 
@@ -290,10 +291,11 @@ impl RatingPolicy {
 pub struct RatingInput {
     pub stage: RatingStage,
     /// 1 (非常不满意) to 5 (非常满意).
-    pub level: u8,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
+    pub level: i64,
     /// The indicator questions answered, each 1 to 5; unanswered ones may be left out.
     #[serde(default)]
-    pub answers: BTreeMap<String, u8>,
+    pub answers: BTreeMap<String, i64>,
     /// What the applicant wants to say; asked for with a 差评.
     #[serde(default)]
     pub text: String,
@@ -379,14 +381,17 @@ pub fn rate(
     ctx: RatingContext<'_>,
 ) -> Result<Rating, RatingError> {
     let mut errors = Vec::new();
-    let level = Level::new(input.level);
+    let level = u8::try_from(input.level).ok().and_then(Level::new);
     if level.is_none() {
         errors.push(FieldError::new("level", "1 (非常不满意) to 5 (非常满意)"));
     }
     let mut answers = BTreeMap::new();
     for (key, value) in &input.answers {
         let field = format!("answers.{key}");
-        match (Indicator::parse(key), Level::new(*value)) {
+        match (
+            Indicator::parse(key),
+            u8::try_from(*value).ok().and_then(Level::new),
+        ) {
             (Some(indicator), Some(level)) if ctx.channel.indicators().contains(&indicator) => {
                 answers.insert(indicator, level);
             }
@@ -604,6 +609,7 @@ impl RectificationState {
 /// How a rectification ended (处置方式).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RectificationOutcome))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Outcome {
     /// 立行立改: put right at once.
@@ -1324,7 +1330,7 @@ mod tests {
     fn input(stage: RatingStage, level: u8, text: &str) -> RatingInput {
         RatingInput {
             stage,
-            level,
+            level: i64::from(level),
             answers: BTreeMap::new(),
             text: text.into(),
             real_name: true,

@@ -244,7 +244,7 @@ async fn ratings(
         .ratings(&auth.actor, q.from, q.to, q.department.as_deref())
         .await?;
     match q.format.as_deref() {
-        None | Some("json") => Ok(Json(ratings).into_response()),
+        None | Some("" | "json") => Ok(Json(ratings).into_response()),
         Some("csv") => {
             let mut text = String::from(EXPORT_HEADER);
             text.push('\n');
@@ -267,7 +267,7 @@ async fn ratings(
             }
             Ok(response)
         }
-        Some(other) => Err(Problem::bad_request(
+        Some(other) => Err(Problem::field(
             "format",
             format!("json or csv, not {other}"),
         )),
@@ -521,7 +521,7 @@ async fn answer_complaint(
 #[into_params(parameter_in = Query)]
 pub struct RankingQuery {
     /// department, window or staff.
-    unit: onewindow_domain::evaluation::RatingUnit,
+    unit: String,
     from: NaiveDate,
     to: NaiveDate,
 }
@@ -536,9 +536,16 @@ async fn ranking(
     Auth(auth): Auth,
     ApiQuery(q): ApiQuery<RankingQuery>,
 ) -> Result<Json<Vec<onewindow_domain::evaluation::RatingRank>>, Problem> {
+    use onewindow_domain::evaluation::RatingUnit;
+    let unit = match q.unit.as_str() {
+        "department" => RatingUnit::Department,
+        "window" => RatingUnit::Window,
+        "staff" => RatingUnit::Staff,
+        _ => return Err(Problem::field("unit", "department, window or staff")),
+    };
     Ok(Json(
         service
-            .rating_ranking(&auth.actor, q.unit, q.from, q.to)
+            .rating_ranking(&auth.actor, unit, q.from, q.to)
             .await?,
     ))
 }

@@ -167,13 +167,13 @@ fn rating_input(form: &FormFields) -> RatingInput {
         .unwrap_or(RatingStage::Decision);
     RatingInput {
         stage,
-        level: form.value("level").parse().unwrap_or(0),
+        level: form.value("level").parse().unwrap_or(0i64),
         answers: form
             .0
             .iter()
             .filter_map(|(k, v)| {
                 let key = k.strip_prefix("q_")?;
-                v.parse::<u8>().ok().map(|v| (key.to_string(), v))
+                v.parse::<i64>().ok().map(|v| (key.to_string(), v))
             })
             .collect(),
         text: form.value("text").trim().to_string(),
