@@ -385,20 +385,20 @@ impl Service {
         } else {
             Vec::new()
         };
-        let mut rectifications = Vec::new();
-        for rating in &ratings {
-            if let Some(r) = rows::rectification_of_rating(readers, &rating.id).await?
-                && access::decide_rectification(
+        // Those its ratings opened and those its return visits did, as the reader may see them.
+        let rectifications: Vec<Rectification> = rows::rectifications_of_case(readers, &case.id)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                access::decide_rectification(
                     &actor.principal,
                     RectificationOperation::Read,
                     &r.department,
                     &facts(&stored),
                 )
                 .is_allowed()
-            {
-                rectifications.push(r);
-            }
-        }
+            })
+            .collect();
         Ok(CaseRatings {
             ratings,
             open_stages,

@@ -48,6 +48,10 @@ pub struct StatisticsLabels<'a> {
     pub suspended: &'a str,
     pub extended: &'a str,
     pub satisfaction: &'a str,
+    pub good_rate: &'a str,
+    pub bad_ratings: &'a str,
+    pub rectified_on_time: &'a str,
+    pub complaints: &'a str,
 }
 
 /// The figures of a period as an XLSX workbook with one sheet: a row per figure, rates as
@@ -79,6 +83,8 @@ pub fn statistics_xlsx(
         (l.rejected, s.rejected),
         (l.completed, s.completed),
         (l.overdue, s.overdue),
+        (l.bad_ratings, s.bad_ratings),
+        (l.complaints, s.complaints),
     ];
     let rates = [
         (l.on_time, &s.on_time),
@@ -87,6 +93,8 @@ pub fn statistics_xlsx(
         (l.suspended, &s.suspended),
         (l.extended, &s.extended),
         (l.satisfaction, &s.satisfaction),
+        (l.good_rate, &s.good_rate),
+        (l.rectified_on_time, &s.rectified_on_time),
     ];
     let mut row = 2;
     for (label, n) in counts {
@@ -142,6 +150,10 @@ mod tests {
             suspended: "曾暂停计时",
             extended: "延期办理",
             satisfaction: "满意率",
+            good_rate: "好评率",
+            bad_ratings: "差评数",
+            rectified_on_time: "差评整改按期率",
+            complaints: "有效投诉",
         };
         let bytes = statistics_xlsx(&s, &labels).expect("written");
         assert!(

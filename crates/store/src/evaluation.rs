@@ -228,6 +228,23 @@ where
     .pop())
 }
 
+/// The rectifications of a case (those its ratings opened and those its return visits did),
+/// oldest first.
+pub async fn rectifications_of_case<'c, E>(
+    db: E,
+    case_id: &str,
+) -> Result<Vec<Rectification>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    rectifications_where(
+        db,
+        "SELECT id, body FROM rectifications WHERE case_id = $1 ORDER BY opened_on, id",
+        &[case_id],
+    )
+    .await
+}
+
 /// Rectifications of one department or all, opened on or after `from` or still open, newest
 /// first.
 pub async fn rectifications<'c, E>(

@@ -205,6 +205,10 @@ pub(crate) async fn statistics(
             suspended: t.get("monitor-stats-suspended"),
             extended: t.get("monitor-stats-extended"),
             satisfaction: t.get("monitor-stats-satisfaction"),
+            good_rate: t.get("monitor-stats-good-rate"),
+            bad_ratings: t.get("monitor-stats-bad-ratings"),
+            rectified_on_time: t.get("monitor-stats-rectified-on-time"),
+            complaints: t.get("monitor-stats-complaints"),
         };
         let bytes = onewindow_report::statistics_xlsx(&figures, &labels).map_err(|e| {
             tracing::error!(error = %e, "spreadsheet failed");

@@ -451,6 +451,19 @@ async fn return_visits_are_drawn_called_and_counted_in_satisfaction() {
         })
         .expect("the follow-up opened a rectification");
     assert_eq!(from_visit["state"], "open");
+    // The applicant sees it on the case, as the rectifications its ratings opened.
+    let case_id = from_visit["case_id"].as_str().expect("case");
+    let (_, seen) = app
+        .get("enterprise", &format!("/api/v1/cases/{case_id}/ratings"))
+        .await;
+    assert!(
+        seen["rectifications"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|r| r["id"] == from_visit["id"]),
+        "{seen}"
+    );
 
     let (status, figures) = app
         .get(
