@@ -413,45 +413,19 @@ impl Service {
         case_ref: &str,
         input: RatingInput,
     ) -> Result<Rated, AppError> {
-        let now = self.now();
-        let calendar = self.calendar();
-        let division = self.inner.division.clone();
-        let owned_actor = actor.clone();
-        let owned_ref = case_ref.to_string();
-        let result = self
-            .store()
-            .write(move |conn| {
-                Box::pin(async move {
-                    let case = case_rows::load(&mut *conn, &owned_ref)
-                        .await?
-                        .ok_or_else(|| AppError::not_found(format!("case {owned_ref}")))?;
-                    refusal(
-                        access::decide_rating(&owned_actor.principal, &facts(&case)),
-                        &case,
-                        &owned_ref,
-                    )?;
-                    record(
-                        &mut *conn,
-                        &owned_actor,
-                        &case,
-                        &input,
-                        Given {
-                            channel: RatingChannel::Online,
-                            object: RatedObject::Platform,
-                            rated_by: owned_actor.principal.user_id.clone(),
-                        },
-                        (&division, &calendar, now),
-                    )
-                    .await
-                })
-            })
-            .await;
-        self.audit_refusal(actor, "evaluation.rate", case_ref, result)
-            .await
+        self.rate_signed_in(actor, case_ref, input, access::decide_rating, |_, who| {
+            Given {
+                channel: RatingChannel::Online,
+                object: RatedObject::Platform,
+                rated_by: who.principal.user_id.clone(),
+            }
+        })
+        .await
     }
 
     /// The applicant at the counter rates the window's service on its pad (一次一评): the
-    /// signed-in clerk of the case's centre holds the pad; the rating names the clerk.
+    /// signed-in clerk of the case's centre holds the pad; the rating names the window, or the
+    /// clerk when no window is given.
     pub async fn rate_at_pad(
         &self,
         actor: &Actor,
@@ -459,12 +433,45 @@ impl Service {
         window: &str,
         input: RatingInput,
     ) -> Result<Rated, AppError> {
+        let window = window.trim().to_string();
+        self.rate_signed_in(
+            actor,
+            case_ref,
+            input,
+            access::decide_rating_pad,
+            move |case, who| Given {
+                channel: RatingChannel::OnSite,
+                object: if window.is_empty() {
+                    RatedObject::Staff {
+                        username: who.username().to_string(),
+                    }
+                } else {
+                    RatedObject::Window {
+                        centre: case.centre.clone(),
+                        window,
+                    }
+                },
+                rated_by: format!("pad:{}", who.username()),
+            },
+        )
+        .await
+    }
+
+    /// A rating by a signed-in account, in one transaction: the case, the policy `decide`
+    /// (refusals audited), how it was `given`, the record and its rectification.
+    async fn rate_signed_in(
+        &self,
+        actor: &Actor,
+        case_ref: &str,
+        input: RatingInput,
+        decide: fn(&access::Principal, &access::CaseFacts<'_>) -> Decision,
+        given: impl FnOnce(&Case, &Actor) -> Given + Send + 'static,
+    ) -> Result<Rated, AppError> {
         let now = self.now();
         let calendar = self.calendar();
         let division = self.inner.division.clone();
         let owned_actor = actor.clone();
         let owned_ref = case_ref.to_string();
-        let window = window.trim().to_string();
         let result = self
             .store()
             .write(move |conn| {
@@ -473,30 +480,17 @@ impl Service {
                         .await?
                         .ok_or_else(|| AppError::not_found(format!("case {owned_ref}")))?;
                     refusal(
-                        access::decide_rating_pad(&owned_actor.principal, &facts(&case)),
+                        decide(&owned_actor.principal, &facts(&case)),
                         &case,
                         &owned_ref,
                     )?;
-                    let object = if window.is_empty() {
-                        RatedObject::Staff {
-                            username: owned_actor.username().to_string(),
-                        }
-                    } else {
-                        RatedObject::Window {
-                            centre: case.centre.clone(),
-                            window: window.clone(),
-                        }
-                    };
+                    let how = given(&case, &owned_actor);
                     record(
                         &mut *conn,
                         &owned_actor,
                         &case,
                         &input,
-                        Given {
-                            channel: RatingChannel::OnSite,
-                            object,
-                            rated_by: format!("pad:{}", owned_actor.username()),
-                        },
+                        how,
                         (&division, &calendar, now),
                     )
                     .await

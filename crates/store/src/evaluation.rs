@@ -16,6 +16,31 @@ fn encode<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreErr
     serde_json::to_string(value).map_err(|e| StoreError::corrupt(what.to_string(), e))
 }
 
+/// The `body` column of the rows `sql` selects (with `id` and `body`), each decoded as a `T`;
+/// `what` names the record in an error.
+async fn bodies_where<'c, E, T>(
+    db: E,
+    what: &str,
+    sql: &'static str,
+    binds: &[&str],
+) -> Result<Vec<T>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+    T: serde::de::DeserializeOwned,
+{
+    let mut query = sqlx::query(sql);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    let rows = query.fetch_all(db).await?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            decode(&format!("{what} {id}"), &r.try_get::<String, _>("body")?)
+        })
+        .collect()
+}
+
 /// Records a rating; false when the case's stage is rated already.
 pub async fn insert_rating(conn: &mut AnyConnection, rating: &Rating) -> Result<bool, StoreError> {
     let written = sqlx::query(
@@ -49,37 +74,19 @@ pub async fn update_rating(conn: &mut AnyConnection, rating: &Rating) -> Result<
     Ok(())
 }
 
-async fn ratings_where<'c, E>(
-    db: E,
-    sql: &'static str,
-    binds: &[&str],
-) -> Result<Vec<Rating>, StoreError>
-where
-    E: Executor<'c, Database = Any>,
-{
-    let mut query = sqlx::query(sql);
-    for b in binds {
-        query = query.bind(*b);
-    }
-    let rows = query.fetch_all(db).await?;
-    rows.iter()
-        .map(|r| {
-            let id: String = r.try_get("id")?;
-            decode(&format!("rating {id}"), &r.try_get::<String, _>("body")?)
-        })
-        .collect()
-}
-
 /// One rating by id.
 pub async fn rating<'c, E>(db: E, id: &str) -> Result<Option<Rating>, StoreError>
 where
     E: Executor<'c, Database = Any>,
 {
-    Ok(
-        ratings_where(db, "SELECT id, body FROM ratings WHERE id = $1", &[id])
-            .await?
-            .pop(),
+    Ok(bodies_where::<_, Rating>(
+        db,
+        "rating",
+        "SELECT id, body FROM ratings WHERE id = $1",
+        &[id],
     )
+    .await?
+    .pop())
 }
 
 /// The ratings of a case, oldest first.
@@ -87,8 +94,9 @@ pub async fn ratings_of_case<'c, E>(db: E, case_id: &str) -> Result<Vec<Rating>,
 where
     E: Executor<'c, Database = Any>,
 {
-    ratings_where(
+    bodies_where::<_, Rating>(
         db,
+        "rating",
         "SELECT id, body FROM ratings WHERE case_id = $1 ORDER BY rated_at, id",
         &[case_id],
     )
@@ -108,8 +116,9 @@ where
 {
     match department {
         Some(d) => {
-            ratings_where(
+            bodies_where::<_, Rating>(
                 db,
+                "rating",
                 "SELECT id, body FROM ratings WHERE department = $1 AND rated_at >= $2 \
                  AND rated_at < $3 ORDER BY rated_at, id",
                 &[d, from, until],
@@ -117,8 +126,9 @@ where
             .await
         }
         None => {
-            ratings_where(
+            bodies_where::<_, Rating>(
                 db,
+                "rating",
                 "SELECT id, body FROM ratings WHERE rated_at >= $1 AND rated_at < $2 \
                  ORDER BY rated_at, id",
                 &[from, until],
@@ -173,37 +183,14 @@ pub async fn update_rectification(
     Ok(written.rows_affected() == 1)
 }
 
-async fn rectifications_where<'c, E>(
-    db: E,
-    sql: &'static str,
-    binds: &[&str],
-) -> Result<Vec<Rectification>, StoreError>
-where
-    E: Executor<'c, Database = Any>,
-{
-    let mut query = sqlx::query(sql);
-    for b in binds {
-        query = query.bind(*b);
-    }
-    let rows = query.fetch_all(db).await?;
-    rows.iter()
-        .map(|r| {
-            let id: String = r.try_get("id")?;
-            decode(
-                &format!("rectification {id}"),
-                &r.try_get::<String, _>("body")?,
-            )
-        })
-        .collect()
-}
-
 /// One rectification by id.
 pub async fn rectification<'c, E>(db: E, id: &str) -> Result<Option<Rectification>, StoreError>
 where
     E: Executor<'c, Database = Any>,
 {
-    Ok(rectifications_where(
+    Ok(bodies_where::<_, Rectification>(
         db,
+        "rectification",
         "SELECT id, body FROM rectifications WHERE id = $1",
         &[id],
     )
@@ -219,8 +206,9 @@ pub async fn rectification_of_rating<'c, E>(
 where
     E: Executor<'c, Database = Any>,
 {
-    Ok(rectifications_where(
+    Ok(bodies_where::<_, Rectification>(
         db,
+        "rectification",
         "SELECT id, body FROM rectifications WHERE rating_id = $1",
         &[rating_id],
     )
@@ -237,8 +225,9 @@ pub async fn rectifications_of_case<'c, E>(
 where
     E: Executor<'c, Database = Any>,
 {
-    rectifications_where(
+    bodies_where::<_, Rectification>(
         db,
+        "rectification",
         "SELECT id, body FROM rectifications WHERE case_id = $1 ORDER BY opened_on, id",
         &[case_id],
     )
@@ -257,8 +246,9 @@ where
 {
     match department {
         Some(d) => {
-            rectifications_where(
+            bodies_where::<_, Rectification>(
                 db,
+                "rectification",
                 "SELECT id, body FROM rectifications WHERE department = $1 \
                  AND (opened_on >= $2 OR state <> 'closed') ORDER BY opened_on DESC, id DESC",
                 &[d, from],
@@ -266,8 +256,9 @@ where
             .await
         }
         None => {
-            rectifications_where(
+            bodies_where::<_, Rectification>(
                 db,
+                "rectification",
                 "SELECT id, body FROM rectifications WHERE opened_on >= $1 OR state <> 'closed' \
                  ORDER BY opened_on DESC, id DESC",
                 &[from],
@@ -370,37 +361,14 @@ pub async fn update_visit(
     Ok(written.rows_affected() == 1)
 }
 
-async fn visits_where<'c, E>(
-    db: E,
-    sql: &'static str,
-    binds: &[&str],
-) -> Result<Vec<ReturnVisit>, StoreError>
-where
-    E: Executor<'c, Database = Any>,
-{
-    let mut query = sqlx::query(sql);
-    for b in binds {
-        query = query.bind(*b);
-    }
-    let rows = query.fetch_all(db).await?;
-    rows.iter()
-        .map(|r| {
-            let id: String = r.try_get("id")?;
-            decode(
-                &format!("return visit {id}"),
-                &r.try_get::<String, _>("body")?,
-            )
-        })
-        .collect()
-}
-
 /// One visit by id.
 pub async fn visit<'c, E>(db: E, id: &str) -> Result<Option<ReturnVisit>, StoreError>
 where
     E: Executor<'c, Database = Any>,
 {
-    Ok(visits_where(
+    Ok(bodies_where::<_, ReturnVisit>(
         db,
+        "return visit",
         "SELECT id, body FROM return_visits WHERE id = $1",
         &[id],
     )
@@ -413,8 +381,9 @@ pub async fn visits_of_month<'c, E>(db: E, month: &str) -> Result<Vec<ReturnVisi
 where
     E: Executor<'c, Database = Any>,
 {
-    visits_where(
+    bodies_where::<_, ReturnVisit>(
         db,
+        "return visit",
         "SELECT id, body FROM return_visits WHERE month = $1 \
          ORDER BY CASE WHEN state = 'pending' THEN 0 ELSE 1 END, id",
         &[month],
@@ -431,8 +400,9 @@ pub async fn visits_between<'c, E>(
 where
     E: Executor<'c, Database = Any>,
 {
-    visits_where(
+    bodies_where::<_, ReturnVisit>(
         db,
+        "return visit",
         "SELECT id, body FROM return_visits WHERE state <> 'pending' AND updated_at >= $1 \
          AND updated_at < $2 ORDER BY updated_at, id",
         &[from, until],
@@ -479,37 +449,19 @@ pub async fn save_complaint(
     Ok(written.rows_affected() == 1)
 }
 
-async fn complaints_where<'c, E>(
-    db: E,
-    sql: &'static str,
-    binds: &[&str],
-) -> Result<Vec<Complaint>, StoreError>
-where
-    E: Executor<'c, Database = Any>,
-{
-    let mut query = sqlx::query(sql);
-    for b in binds {
-        query = query.bind(*b);
-    }
-    let rows = query.fetch_all(db).await?;
-    rows.iter()
-        .map(|r| {
-            let id: String = r.try_get("id")?;
-            decode(&format!("complaint {id}"), &r.try_get::<String, _>("body")?)
-        })
-        .collect()
-}
-
 /// One complaint by id.
 pub async fn complaint<'c, E>(db: E, id: &str) -> Result<Option<Complaint>, StoreError>
 where
     E: Executor<'c, Database = Any>,
 {
-    Ok(
-        complaints_where(db, "SELECT id, body FROM complaints WHERE id = $1", &[id])
-            .await?
-            .pop(),
+    Ok(bodies_where::<_, Complaint>(
+        db,
+        "complaint",
+        "SELECT id, body FROM complaints WHERE id = $1",
+        &[id],
     )
+    .await?
+    .pop())
 }
 
 /// Complaints received from `from` to `to` (days, inclusive) or still unanswered, newest first.
@@ -517,8 +469,9 @@ pub async fn complaints<'c, E>(db: E, from: &str, to: &str) -> Result<Vec<Compla
 where
     E: Executor<'c, Database = Any>,
 {
-    complaints_where(
+    bodies_where::<_, Complaint>(
         db,
+        "complaint",
         "SELECT id, body FROM complaints WHERE (received_on >= $1 AND received_on <= $2) \
          OR answered = 0 ORDER BY received_on DESC, id DESC",
         &[from, to],
