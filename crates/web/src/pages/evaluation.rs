@@ -12,8 +12,8 @@ use onewindow_app::evaluation::{CaseRatings, EvaluationFigures};
 use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
 use onewindow_domain::evaluation::{
-    Feedback, Outcome, Rating, RatingChannel, RatingInput, RatingStage, Rectification,
-    RectificationCommand, RectificationState,
+    Outcome, Rating, RatingChannel, RatingInput, RatingStage, Rectification, RectificationCommand,
+    RectificationState,
 };
 use onewindow_domain::validation::FieldError;
 
@@ -24,11 +24,6 @@ use crate::i18n::Messages;
 
 pub fn routes() -> Router<Service> {
     Router::new()
-        .route("/my/cases/{id}/rating", axum::routing::post(rate_own_case))
-        .route(
-            "/my/cases/{id}/rectifications/{rid}/feedback",
-            axum::routing::post(give_feedback),
-        )
         .route("/rate/{token}", get(link_page).post(rate_by_link))
         .route("/window/cases/{id}/pad", get(pad_page).post(rate_at_pad))
         .route("/evaluation", get(desk))
@@ -160,7 +155,7 @@ pub fn rating_form(
 }
 
 /// The input a posted form carries (the level 0 when none was chosen, which the service names).
-fn rating_input(form: &FormFields) -> RatingInput {
+pub(crate) fn rating_input(form: &FormFields) -> RatingInput {
     let stage = RatingStage::ALL
         .into_iter()
         .find(|s| s.as_str() == form.value("stage"))
@@ -182,7 +177,7 @@ fn rating_input(form: &FormFields) -> RatingInput {
 }
 
 /// Puts a refusal (invalid input, or not now) on the form.
-fn place_error(t: &Messages, form: &mut RatingForm, e: AppError) {
+pub(crate) fn place_error(t: &Messages, form: &mut RatingForm, e: AppError) {
     match e {
         AppError::Invalid(errors) => {
             for FieldError { field, reason } in errors {
@@ -289,93 +284,6 @@ pub fn rating_panel(t: &Messages, case_id: &str, ratings: &CaseRatings) -> Ratin
             })
             .collect(),
     }
-}
-
-async fn rate_own_case(
-    State(service): State<Service>,
-    ctx: PageCtx,
-    Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult {
-    let session = ctx.require_role(&[Role::Applicant, Role::Agent])?;
-    let form = FormFields(pairs);
-    ctx.check_csrf(form.value("csrf_token"))?;
-    let t = ctx.chrome.t;
-    match service
-        .rate_case(&session.actor, &id, rating_input(&form))
-        .await
-    {
-        Ok(_) => Ok(see_other(&format!(
-            "/my/cases/{}?done=rated#rating",
-            encode_query_value(&id)
-        ))),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let ratings = service
-                .case_ratings(&session.actor, &id)
-                .await
-                .map_err(|e| ctx.app_error(e))?;
-            let mut rating_form = rating_form(
-                t,
-                format!("/my/cases/{}/rating", encode_query_value(&id)),
-                &ratings.open_stages,
-                RatingChannel::Online,
-                Some(&form),
-            );
-            let status = if matches!(e, AppError::Conflict(_)) {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            place_error(t, &mut rating_form, e);
-            super::applicant::case_with_rating_form(
-                &service,
-                &ctx,
-                session,
-                &id,
-                rating_form,
-                status,
-            )
-            .await
-        }
-        Err(e) => Ok(ctx.app_error(e)),
-    }
-}
-
-async fn give_feedback(
-    State(service): State<Service>,
-    ctx: PageCtx,
-    Path((id, rid)): Path<(String, String)>,
-    axum::extract::Query(q): axum::extract::Query<VersionQuery>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult {
-    let session = ctx.require_role(&[Role::Applicant, Role::Agent])?;
-    let form = FormFields(pairs);
-    ctx.check_csrf(form.value("csrf_token"))?;
-    let feedback = match form.value("feedback") {
-        "satisfied" => Feedback::Satisfied,
-        "basically_satisfied" => Feedback::BasicallySatisfied,
-        _ => Feedback::Dissatisfied,
-    };
-    match service
-        .rectify(
-            &session.actor,
-            &rid,
-            q.version,
-            RectificationCommand::GiveFeedback { feedback },
-        )
-        .await
-    {
-        Ok(_) => Ok(see_other(&format!(
-            "/my/cases/{}?done=feedback#rating",
-            encode_query_value(&id)
-        ))),
-        Err(e) => Ok(ctx.app_error(e)),
-    }
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct VersionQuery {
-    version: u64,
 }
 
 // ---- the rating link ---------------------------------------------------------------------------

@@ -61,7 +61,6 @@ pub fn router() -> Router<Service> {
         .merge(window::routes())
         .merge(lookup::routes())
         .merge(evaluation::routes())
-        .merge(window_post::routes())
         .merge(desk::routes())
         .merge(admin::routes())
         .merge(monitor::routes())

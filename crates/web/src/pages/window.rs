@@ -12,6 +12,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
+use onewindow_app::delivery::DeliveryView;
 use onewindow_app::workbench::{WINDOW_STATUSES, WindowQueueQuery};
 use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
@@ -19,6 +20,7 @@ use onewindow_domain::action_fields::{self, ActionFields};
 use onewindow_domain::case::{Action, CaseCommand, Collector, DeliveryMethod, Status};
 use onewindow_domain::circulation::{TaskAction, TaskCommand};
 use onewindow_domain::clock::notice_deadline;
+use onewindow_domain::delivery::{DeliveryChoice, ParcelReport, Recipient};
 use serde::Deserialize;
 
 use crate::extract::OverTls;
@@ -54,6 +56,9 @@ pub fn routes() -> Router<Service> {
         .route("/window/cases/{id}/receipt", get(receipt_page))
         .route("/window/cases/{id}/{action}", post(act))
         .route("/window/cases/{id}/tasks/{task}/resubmit", post(resubmit))
+        .route("/window/cases/{id}/delivery-choice", post(choose_delivery))
+        .route("/window/cases/{id}/parcels", post(dispatch_parcel))
+        .route("/window/cases/{id}/parcels/{waybill}", post(report_parcel))
         .route("/window/files/{file_id}", get(file))
 }
 
@@ -928,6 +933,101 @@ async fn file(
 ) -> PageResult {
     ctx.require_role(&[Role::Clerk])?;
     Ok(case_view::file_response(&service, &ctx, &file_id).await)
+}
+
+// ---- delivery by post: the window's forms ----------------------------------------------------
+
+/// The answer to a delivery form: back to the case, or the case again with the refusal.
+async fn answer(
+    service: &Service,
+    ctx: &PageCtx,
+    id: &str,
+    form_name: &str,
+    form: FormFields,
+    result: Result<DeliveryView, AppError>,
+) -> PageResult {
+    Ok(match result {
+        Ok(view) => see_other(&format!(
+            "/window/cases/{}?done={form_name}",
+            encode_query_value(&view.delivery.case_number)
+        )),
+        Err(e) => match case_view::refusal(ctx.chrome.t, form_name, e) {
+            Ok(r) => show_case(service, ctx, id, r.status, Some(r.notice), r.errors, form).await,
+            Err(e) => ctx.app_error(e),
+        },
+    })
+}
+
+/// The applicant's choice, recorded at the counter (they sign the agreement on paper).
+async fn choose_delivery(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Clerk])?;
+    let form = FormFields(pairs);
+    ctx.check_csrf(form.value("csrf_token"))?;
+    let choice = match form.value("method") {
+        "express" => DeliveryChoice::Express {
+            recipient: Recipient {
+                name: form.value("recipient").trim().to_string(),
+                phone: form.value("phone").trim().to_string(),
+                address: form.value("address").trim().to_string(),
+            },
+            agreement: form.value("agreement").trim().to_string(),
+        },
+        _ => DeliveryChoice::Pickup,
+    };
+    let result = service.choose_delivery(&session.actor, &id, choice).await;
+    answer(&service, &ctx, &id, "delivery-choice", form, result).await
+}
+
+/// Posts the result with the courier's waybill.
+async fn dispatch_parcel(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Clerk])?;
+    let form = FormFields(pairs);
+    ctx.check_csrf(form.value("csrf_token"))?;
+    let result = service
+        .dispatch_parcel(
+            &session.actor,
+            &id,
+            form.value("courier"),
+            form.value("waybill"),
+        )
+        .await;
+    answer(&service, &ctx, &id, "dispatch", form, result).await
+}
+
+/// Records by hand what the courier says of a parcel.
+async fn report_parcel(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path((id, waybill)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let session = ctx.require_role(&[Role::Clerk])?;
+    let form = FormFields(pairs);
+    ctx.check_csrf(form.value("csrf_token"))?;
+    let detail = form.value("detail").trim().to_string();
+    let report = match form.value("state") {
+        "signed" => ParcelReport::Signed { signed_by: detail },
+        "returned" => ParcelReport::Returned { reason: detail },
+        "in_transit" => ParcelReport::InTransit { note: detail },
+        _ => {
+            let result = Err(AppError::invalid("state", "in_transit, signed or returned"));
+            return answer(&service, &ctx, &id, "report", form, result).await;
+        }
+    };
+    let result = service
+        .report_parcel(&session.actor, &id, &waybill, report)
+        .await;
+    answer(&service, &ctx, &id, "report", form, result).await
 }
 
 #[cfg(test)]

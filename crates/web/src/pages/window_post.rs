@@ -1,29 +1,12 @@
-//! The window's part of delivery by post (快递送达): what the applicant chose (or choosing it for
-//! them at the counter, where they sign the agreement on paper), posting the result with the
-//! courier's waybill, and recording by hand what the courier says of a parcel.
+//! The delivery by post (快递送达) panel of a case at the window and on the applicant's page: what
+//! the applicant chose, the parcels and what was reported of them. The window's forms that act on
+//! it are in `window.rs`, with the rest of the case page's forms.
 
-use axum::Router;
-use axum::extract::{Form, Path, State};
-use axum::routing::post;
 use onewindow_app::delivery::DeliveryView;
-use onewindow_app::{AppError, Service};
-use onewindow_domain::access::Role;
 use onewindow_domain::case::{Case, Status};
-use onewindow_domain::delivery::{
-    AGREEMENT_VERSION, DeliveryChoice, ParcelReport, ParcelState, Recipient,
-};
+use onewindow_domain::delivery::{AGREEMENT_VERSION, DeliveryChoice, ParcelReport, ParcelState};
 
 use crate::i18n::Messages;
-use crate::pages::case_view::{self, FormFields};
-use crate::pages::page_error::PageResult;
-use crate::pages::{PageCtx, encode_query_value, see_other};
-
-pub fn routes() -> Router<Service> {
-    Router::new()
-        .route("/window/cases/{id}/delivery-choice", post(choose))
-        .route("/window/cases/{id}/parcels", post(dispatch))
-        .route("/window/cases/{id}/parcels/{waybill}", post(report))
-}
 
 /// A courier the window can post with.
 #[derive(Debug, Clone)]
@@ -152,100 +135,4 @@ pub fn panel(t: &Messages, case: &Case, view: &DeliveryView) -> WindowPost {
         parcels: parcel_lines(t, view, true),
         agreement: AGREEMENT_VERSION.to_string(),
     }
-}
-
-/// The answer to a delivery form: back to the case, or the case again with the refusal.
-async fn answer(
-    service: &Service,
-    ctx: &PageCtx,
-    id: &str,
-    form_name: &str,
-    form: FormFields,
-    result: Result<DeliveryView, AppError>,
-) -> PageResult {
-    Ok(match result {
-        Ok(view) => see_other(&format!(
-            "/window/cases/{}?done={form_name}",
-            encode_query_value(&view.delivery.case_number)
-        )),
-        Err(e) => match case_view::refusal(ctx.chrome.t, form_name, e) {
-            Ok(r) => {
-                super::window::show_case(service, ctx, id, r.status, Some(r.notice), r.errors, form)
-                    .await
-            }
-            Err(e) => ctx.app_error(e),
-        },
-    })
-}
-
-/// The applicant's choice, recorded at the counter (they sign the agreement on paper).
-async fn choose(
-    State(service): State<Service>,
-    ctx: PageCtx,
-    Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult {
-    let session = ctx.require_role(&[Role::Clerk])?;
-    let form = FormFields(pairs);
-    ctx.check_csrf(form.value("csrf_token"))?;
-    let choice = match form.value("method") {
-        "express" => DeliveryChoice::Express {
-            recipient: Recipient {
-                name: form.value("recipient").trim().to_string(),
-                phone: form.value("phone").trim().to_string(),
-                address: form.value("address").trim().to_string(),
-            },
-            agreement: form.value("agreement").trim().to_string(),
-        },
-        _ => DeliveryChoice::Pickup,
-    };
-    let result = service.choose_delivery(&session.actor, &id, choice).await;
-    answer(&service, &ctx, &id, "delivery-choice", form, result).await
-}
-
-/// Posts the result with the courier's waybill.
-async fn dispatch(
-    State(service): State<Service>,
-    ctx: PageCtx,
-    Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult {
-    let session = ctx.require_role(&[Role::Clerk])?;
-    let form = FormFields(pairs);
-    ctx.check_csrf(form.value("csrf_token"))?;
-    let result = service
-        .dispatch_parcel(
-            &session.actor,
-            &id,
-            form.value("courier"),
-            form.value("waybill"),
-        )
-        .await;
-    answer(&service, &ctx, &id, "dispatch", form, result).await
-}
-
-/// Records by hand what the courier says of a parcel.
-async fn report(
-    State(service): State<Service>,
-    ctx: PageCtx,
-    Path((id, waybill)): Path<(String, String)>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult {
-    let session = ctx.require_role(&[Role::Clerk])?;
-    let form = FormFields(pairs);
-    ctx.check_csrf(form.value("csrf_token"))?;
-    let detail = form.value("detail").trim().to_string();
-    let report = match form.value("state") {
-        "signed" => ParcelReport::Signed { signed_by: detail },
-        "returned" => ParcelReport::Returned { reason: detail },
-        "in_transit" => ParcelReport::InTransit { note: detail },
-        _ => {
-            let result = Err(AppError::invalid("state", "in_transit, signed or returned"));
-            return answer(&service, &ctx, &id, "report", form, result).await;
-        }
-    };
-    let result = service
-        .report_parcel(&session.actor, &id, &waybill, report)
-        .await;
-    answer(&service, &ctx, &id, "report", form, result).await
 }

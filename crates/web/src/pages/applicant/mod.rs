@@ -41,11 +41,11 @@ mod apply;
 mod case;
 mod cases;
 mod files;
+mod rating;
 #[cfg(test)]
 mod tests;
 
 use apply::*;
-pub(crate) use case::case_with_rating_form;
 use case::*;
 use cases::*;
 use files::*;
@@ -82,6 +82,11 @@ pub fn routes() -> Router<Service> {
         .route("/my/cases", get(my_cases))
         .route("/my/cases/{id}", get(my_case))
         .route("/my/cases/{id}/delivery", post(delivery))
+        .route("/my/cases/{id}/rating", post(rating::rate_own_case))
+        .route(
+            "/my/cases/{id}/rectifications/{rid}/feedback",
+            post(rating::give_feedback),
+        )
         .route("/my/files/{file_id}", get(open_file))
         .merge(uploads)
 }
