@@ -251,15 +251,6 @@ pub enum ReportOutcome {
     Repeated,
 }
 
-/// The statuses in which the applicant may still choose how the result comes: decided, or the
-/// result issued and not yet delivered.
-fn may_choose(status: Status) -> bool {
-    matches!(
-        status,
-        Status::Approved | Status::Denied | Status::ResultIssued
-    )
-}
-
 impl CaseDelivery {
     pub fn new(case_id: &str, case_number: &str, department: &str) -> Self {
         Self {
@@ -288,6 +279,25 @@ impl CaseDelivery {
     /// A parcel was signed for.
     pub fn signed(&self) -> bool {
         self.parcels.iter().any(|p| p.state == ParcelState::Signed)
+    }
+
+    /// Whether how the result comes may be chosen (or changed) now, the case being `status`:
+    /// decided or its result issued, nothing signed for and no parcel on its way.
+    pub fn open_to_choice(&self, status: Status) -> bool {
+        matches!(
+            status,
+            Status::Approved | Status::Denied | Status::ResultIssued
+        ) && !self.signed()
+            && !self.parcel_out()
+    }
+
+    /// Whether the result may be posted now: issued, express chosen, nothing on its way or
+    /// signed for.
+    pub fn ready_to_dispatch(&self, status: Status) -> bool {
+        status == Status::ResultIssued
+            && self.express_recipient().is_some()
+            && !self.parcel_out()
+            && !self.signed()
     }
 
     /// The recipient of an express choice.
@@ -325,7 +335,11 @@ impl CaseDelivery {
                 return Err(DeliveryError::Invalid(errors));
             }
         }
-        if !may_choose(case_status) || self.signed() {
+        if !matches!(
+            case_status,
+            Status::Approved | Status::Denied | Status::ResultIssued
+        ) || self.signed()
+        {
             return Err(DeliveryError::Conflict(format!(
                 "the way the result comes is chosen once it is decided and until it is delivered; the case is {}",
                 case_status.as_str()

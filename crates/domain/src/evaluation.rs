@@ -709,7 +709,28 @@ pub enum RectifierRole {
     Applicant,
 }
 
+/// A kind of rectification step, without its words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RectificationStepKind {
+    Verify,
+    Resolve,
+    Appeal,
+    DecideAppeal,
+    GiveFeedback,
+}
+
 impl RectificationCommand {
+    /// The kind of step it is.
+    pub fn kind(&self) -> RectificationStepKind {
+        match self {
+            RectificationCommand::Verify { .. } => RectificationStepKind::Verify,
+            RectificationCommand::Resolve { .. } => RectificationStepKind::Resolve,
+            RectificationCommand::Appeal { .. } => RectificationStepKind::Appeal,
+            RectificationCommand::DecideAppeal { .. } => RectificationStepKind::DecideAppeal,
+            RectificationCommand::GiveFeedback { .. } => RectificationStepKind::GiveFeedback,
+        }
+    }
+
     fn name(&self) -> &'static str {
         match self {
             RectificationCommand::Verify { .. } => "verify",
@@ -769,6 +790,24 @@ impl Rectification {
         self.state != RectificationState::Closed && today > self.due_on
     }
 
+    /// Whether a step of `kind` may be taken now: verify an open one, resolve a verified one,
+    /// appeal before it is resolved, decide an appeal, and rate a closed one once (unless the
+    /// appeal found the rating mistaken).
+    pub fn may(&self, kind: RectificationStepKind) -> bool {
+        use RectificationState::*;
+        match kind {
+            RectificationStepKind::Verify => self.state == Open,
+            RectificationStepKind::Resolve => self.state == Verified,
+            RectificationStepKind::Appeal => matches!(self.state, Open | Verified),
+            RectificationStepKind::DecideAppeal => self.state == Appealed,
+            RectificationStepKind::GiveFeedback => {
+                self.state == Closed
+                    && self.feedback.is_none()
+                    && !matches!(self.outcome, Some(Outcome::AppealUpheld { .. }))
+            }
+        }
+    }
+
     /// Closed on or before its due day.
     pub fn closed_on_time(&self) -> Option<bool> {
         self.closed_on.map(|d| d <= self.due_on)
@@ -782,7 +821,6 @@ impl Rectification {
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<Rectification, RectificationError> {
-        use RectificationState::*;
         let mut errors = Vec::new();
         match &command {
             RectificationCommand::Verify { note } => {
@@ -826,39 +864,35 @@ impl Rectification {
         if !errors.is_empty() {
             return Err(RectificationError::Invalid(errors));
         }
-        let refuse = || RectificationError::NotNow {
-            state: self.state.as_str(),
-            action: command.name(),
-        };
+        if !self.may(command.kind()) {
+            return Err(RectificationError::NotNow {
+                state: self.state.as_str(),
+                action: command.name(),
+            });
+        }
         let mut next = self.clone();
-        match (&command, self.state) {
-            (RectificationCommand::Verify { .. }, Open) => next.state = Verified,
-            (RectificationCommand::Resolve { outcome }, Verified) => {
-                next.state = Closed;
+        match &command {
+            RectificationCommand::Verify { .. } => next.state = RectificationState::Verified,
+            RectificationCommand::Resolve { outcome } => {
+                next.state = RectificationState::Closed;
                 next.outcome = Some(outcome.clone());
                 next.closed_on = Some(today);
             }
-            (RectificationCommand::Appeal { .. }, Open | Verified) => next.state = Appealed,
-            (RectificationCommand::DecideAppeal { upheld, reason }, Appealed) => {
-                if *upheld {
-                    next.state = Closed;
-                    next.outcome = Some(Outcome::AppealUpheld {
-                        reason: reason.trim().to_string(),
-                    });
-                    next.closed_on = Some(today);
-                } else {
-                    next.state = Verified;
-                }
+            RectificationCommand::Appeal { .. } => next.state = RectificationState::Appealed,
+            RectificationCommand::DecideAppeal {
+                upheld: true,
+                reason,
+            } => {
+                next.state = RectificationState::Closed;
+                next.outcome = Some(Outcome::AppealUpheld {
+                    reason: reason.trim().to_string(),
+                });
+                next.closed_on = Some(today);
             }
-            (RectificationCommand::GiveFeedback { .. }, Closed)
-                if self.feedback.is_none()
-                    && !matches!(self.outcome, Some(Outcome::AppealUpheld { .. })) =>
-            {
-                if let RectificationCommand::GiveFeedback { feedback } = &command {
-                    next.feedback = Some(*feedback);
-                }
+            RectificationCommand::DecideAppeal { upheld: false, .. } => {
+                next.state = RectificationState::Verified;
             }
-            _ => return Err(refuse()),
+            RectificationCommand::GiveFeedback { feedback } => next.feedback = Some(*feedback),
         }
         next.history.push(RectificationStep {
             at: now,

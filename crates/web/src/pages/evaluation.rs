@@ -13,7 +13,7 @@ use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
 use onewindow_domain::evaluation::{
     Outcome, Rating, RatingChannel, RatingInput, RatingStage, Rectification, RectificationCommand,
-    RectificationState,
+    RectificationState, RectificationStepKind,
 };
 use onewindow_domain::validation::FieldError;
 
@@ -271,10 +271,7 @@ pub fn rating_panel(t: &Messages, case_id: &str, ratings: &CaseRatings) -> Ratin
             .iter()
             .map(|r| RectificationLine {
                 text: rectification_text(t, r),
-                feedback_action: (r.state == RectificationState::Closed
-                    && r.feedback.is_none()
-                    && !matches!(r.outcome, Some(Outcome::AppealUpheld { .. })))
-                .then(|| {
+                feedback_action: r.may(RectificationStepKind::GiveFeedback).then(|| {
                     format!(
                         "{base}/rectifications/{}/feedback?version={}",
                         encode_query_value(&r.id),
@@ -550,19 +547,18 @@ async fn desk(State(service): State<Service>, ctx: PageCtx) -> PageResult {
     let t = ctx.chrome.t;
     let today = service.today();
     let from = today - chrono::Duration::days(90);
+    // One read of the rectifications (the last 90 days and every open one) and one of the last
+    // 30 days' ratings: the figures and the rankings are the domain's sums over them.
     let list = service
         .rectifications(&session.actor, from)
         .await
         .map_err(|e| ctx.app_error(e))?;
-    let figures = service
-        .evaluation_figures(
-            &session.actor,
-            today - chrono::Duration::days(29),
-            today,
-            None,
-        )
+    let month_ago = today - chrono::Duration::days(29);
+    let ratings = service
+        .ratings(&session.actor, month_ago, today, None)
         .await
         .map_err(|e| ctx.app_error(e))?;
+    let figures = onewindow_app::evaluation::evaluation_figures(&ratings, &list, month_ago, today);
     let departments = service.departments().await.unwrap_or_default();
     let rows = list
         .iter()
@@ -595,15 +591,7 @@ async fn desk(State(service): State<Service>, ctx: PageCtx) -> PageResult {
             "evaluation-ranking-staff",
         ),
     ] {
-        let ranked = service
-            .rating_ranking(
-                &session.actor,
-                unit,
-                today - chrono::Duration::days(29),
-                today,
-            )
-            .await
-            .map_err(|e| ctx.app_error(e))?;
+        let ranked = onewindow_domain::evaluation::rank_ratings(&ratings, unit);
         rankings.push((
             t.get(title).to_string(),
             ranked
@@ -687,14 +675,10 @@ async fn rectification_view(
                 )
             })
             .collect(),
-        may_verify: staff && r.state == RectificationState::Open,
-        may_resolve: staff && r.state == RectificationState::Verified,
-        may_appeal: staff
-            && matches!(
-                r.state,
-                RectificationState::Open | RectificationState::Verified
-            ),
-        may_decide: supervisor && r.state == RectificationState::Appealed,
+        may_verify: staff && r.may(RectificationStepKind::Verify),
+        may_resolve: staff && r.may(RectificationStepKind::Resolve),
+        may_appeal: staff && r.may(RectificationStepKind::Appeal),
+        may_decide: supervisor && r.may(RectificationStepKind::DecideAppeal),
         error,
     })
 }

@@ -3,7 +3,7 @@
 //! it are in `window.rs`, with the rest of the case page's forms.
 
 use onewindow_app::delivery::DeliveryView;
-use onewindow_domain::case::{Case, Status};
+use onewindow_domain::case::Case;
 use onewindow_domain::delivery::{AGREEMENT_VERSION, DeliveryChoice, ParcelReport, ParcelState};
 
 use crate::i18n::Messages;
@@ -102,7 +102,6 @@ impl WindowPost {
 /// The panel of `case` from its delivery.
 pub fn panel(t: &Messages, case: &Case, view: &DeliveryView) -> WindowPost {
     let delivery = &view.delivery;
-    let open = !delivery.parcel_out() && !delivery.signed();
     WindowPost {
         choice: delivery.choice.as_ref().map(|c| match c {
             DeliveryChoice::Pickup => t.get("window-post-choice-pickup").to_string(),
@@ -116,14 +115,8 @@ pub fn panel(t: &Messages, case: &Case, view: &DeliveryView) -> WindowPost {
                 ],
             ),
         }),
-        may_dispatch: case.status == Status::ResultIssued
-            && open
-            && delivery.express_recipient().is_some(),
-        may_choose: open
-            && matches!(
-                case.status,
-                Status::Approved | Status::Denied | Status::ResultIssued
-            ),
+        may_dispatch: delivery.ready_to_dispatch(case.status),
+        may_choose: delivery.open_to_choice(case.status),
         couriers: view
             .couriers
             .iter()

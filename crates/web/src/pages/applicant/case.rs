@@ -617,11 +617,7 @@ fn with_delivery(
     view: &onewindow_app::delivery::DeliveryView,
 ) {
     let delivery = &view.delivery;
-    let may_choose = matches!(
-        case.status,
-        Status::Approved | Status::Denied | Status::ResultIssued
-    ) && !delivery.parcel_out()
-        && !delivery.signed();
+    let may_choose = delivery.open_to_choice(case.status);
     let express = delivery.express_recipient();
     page.post.choice = delivery.choice.as_ref().map(|c| match c {
         DeliveryChoice::Pickup => t.fill1(
