@@ -137,7 +137,7 @@ fn rectification_error(e: RectificationError) -> AppError {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -196,6 +196,24 @@ async fn settings_in(
         .await?
         .ok_or_else(|| AppError::Internal("evaluation settings vanished".into()))?;
     Ok((policy, key))
+}
+
+/// A signed rating link of a case, valid for the policy's `link_days` from `now`.
+pub(crate) async fn signed_link_in(
+    conn: &mut Conn,
+    case_id: &str,
+    now: DateTime<Utc>,
+) -> Result<RatingLink, AppError> {
+    let (policy, key) = settings_in(&mut *conn, now).await?;
+    let expires_at = now + Duration::days(i64::from(policy.link_days));
+    let expires = expires_at.timestamp();
+    let signature = hex(&link_mac(&key, case_id, expires).finalize().into_bytes());
+    let token = format!("{case_id}.{expires}.{signature}");
+    Ok(RatingLink {
+        path: format!("/rate/{token}"),
+        token,
+        expires_at,
+    })
 }
 
 /// How a rating came in: the channel, what it rates, who gave it.
@@ -548,19 +566,12 @@ impl Service {
             ));
         }
         let now = self.now();
-        let (policy, key) = self
-            .store()
-            .write(move |conn| Box::pin(async move { settings_in(&mut *conn, now).await }))
-            .await?;
-        let expires_at = now + Duration::days(i64::from(policy.link_days));
-        let expires = expires_at.timestamp();
-        let signature = hex(&link_mac(&key, &case.id, expires).finalize().into_bytes());
-        let token = format!("{}.{expires}.{signature}", case.id);
-        Ok(RatingLink {
-            path: format!("/rate/{token}"),
-            token,
-            expires_at,
-        })
+        let case_id = case.id.clone();
+        self.store()
+            .write(move |conn| {
+                Box::pin(async move { signed_link_in(&mut *conn, &case_id, now).await })
+            })
+            .await
     }
 
     /// The case a rating link opens, for its page.

@@ -27,6 +27,8 @@ pub struct JobIntervals {
     pub outbox: Duration,
     /// How often the mail consumers look for alerts (with NATS only).
     pub mail: Duration,
+    /// How often the sender looks for SMS and e-mail to applicants that are due.
+    pub messages: Duration,
 }
 
 impl Default for JobIntervals {
@@ -36,6 +38,7 @@ impl Default for JobIntervals {
             lights: Duration::from_secs(60),
             outbox: Duration::from_millis(500),
             mail: Duration::from_secs(1),
+            messages: Duration::from_millis(500),
         }
     }
 }
@@ -125,10 +128,16 @@ pub fn spawn(
             }
         })
     };
-    let mut jobs = vec![lapsed, lights];
+    let sender = tokio::spawn(message_sender(service.clone(), intervals.messages));
+    let mut jobs = vec![lapsed, lights, sender];
     match bus {
         None => jobs.push(tokio::spawn(in_process_outbox(service, intervals.outbox))),
         Some(bus) => {
+            jobs.push(tokio::spawn(message_consumer(
+                service.clone(),
+                bus.clone(),
+                intervals.outbox,
+            )));
             if service.mail_config().is_some() {
                 jobs.push(tokio::spawn(mail_consumer(
                     service.clone(),
@@ -151,7 +160,9 @@ async fn in_process_outbox(service: Service, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        match onewindow_store::drain_outbox(service.store(), 500).await {
+        // The applicants' messages an event makes are written as it is taken, in one
+        // transaction: an event is never gone without them.
+        match service.dispatch_outbox(500).await {
             Ok(messages) => {
                 for m in &messages {
                     tracing::debug!(topic = %m.topic, id = %m.id, "event dispatched");
@@ -258,6 +269,84 @@ async fn mail_consumer(service: Service, bus: EventBus, every: Duration) {
             Err(e) => {
                 failing.failed("alert mail from JetStream failed", &e);
                 consumers = None;
+            }
+        }
+    }
+}
+
+/// The applicants' messages from JetStream: a durable consumer of the events that tell them
+/// something; the consumer is (re)made after a failure.
+async fn message_consumer(service: Service, bus: EventBus, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut failing = Failing::default();
+    let mut consumers = None;
+    loop {
+        tick.tick().await;
+        if consumers.is_none() {
+            match bus.message_consumers().await {
+                Ok(c) => consumers = Some(c),
+                Err(e) => {
+                    failing.failed(
+                        "cannot set up the consumers of the applicants' messages",
+                        &e,
+                    );
+                    continue;
+                }
+            }
+        }
+        let Some(current) = consumers.as_deref() else {
+            continue;
+        };
+        // Drain what waits before the next tick: a burst of events must not wait 500 ms per
+        // batch.
+        'consumers: for consumer in current {
+            loop {
+                match bus.message_tick(&service, consumer, 500).await {
+                    Ok(n) => {
+                        failing.recovered("the applicants' messages reach JetStream again");
+                        if n < 500 {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        failing.failed("the applicants' messages from JetStream failed", &e);
+                        consumers = None;
+                        break 'consumers;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The sender of SMS and e-mail to applicants: one node at a time (the job's lock), every
+/// message tried with the domain's back-off until it is sent or given up.
+async fn message_sender(service: Service, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            let round =
+                as_sole_runner(&service, "message-sender", service.send_due_messages()).await;
+            match round {
+                Some(Ok(report)) => {
+                    if report.given_up > 0 {
+                        tracing::warn!(
+                            given_up = report.given_up,
+                            "messages to applicants given up"
+                        );
+                    }
+                    if report.sent + report.retried + report.given_up < 500 {
+                        break;
+                    }
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "sending messages to applicants failed");
+                    break;
+                }
+                None => break,
             }
         }
     }

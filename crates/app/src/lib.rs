@@ -24,6 +24,7 @@ pub mod licences;
 pub mod lookup;
 pub mod mail;
 pub mod mail_config;
+pub mod messages;
 pub mod monitor;
 pub mod monthly_report;
 pub mod nats;

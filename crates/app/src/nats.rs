@@ -48,6 +48,8 @@ pub struct NatsConfig {
     pub max_mail_deliveries: i64,
     /// How long a mail the relay could not take waits before it is tried again.
     pub mail_retry_delay: Duration,
+    /// The durable name of the consumer that writes the applicants' messages.
+    pub message_consumer: String,
 }
 
 impl NatsConfig {
@@ -67,6 +69,7 @@ impl NatsConfig {
             request_timeout: Duration::from_secs(5),
             max_mail_deliveries: 10,
             mail_retry_delay: Duration::from_secs(60),
+            message_consumer: "onewindow-messages".into(),
         }
     }
 }
@@ -372,6 +375,101 @@ impl EventBus {
             consumers.push(consumer);
         }
         Ok(consumers)
+    }
+
+    /// The durable consumers of the events that tell applicants something (one per topic: a
+    /// consumer of several subjects needs a NATS server of 2.10 or later), created if missing.
+    pub async fn message_consumers(&self) -> Result<Vec<consumer::PullConsumer>, NatsError> {
+        let stream = self.ensure_stream().await?;
+        let config = &self.inner.config;
+        let mut consumers = Vec::with_capacity(crate::messages::NOTICE_TOPICS.len());
+        for topic in crate::messages::NOTICE_TOPICS {
+            let name = mail_consumer_name(&config.message_consumer, topic);
+            let consumer_config = consumer::pull::Config {
+                durable_name: Some(name.clone()),
+                description: Some(format!("onewindow messages to applicants: {topic}")),
+                filter_subject: subject_for(&config.subject_prefix, topic),
+                ack_policy: consumer::AckPolicy::Explicit,
+                // Writing a batch of messages is one transaction: a minute is far more than it
+                // takes, and an event not acknowledged by then goes to another node (which
+                // writes nothing new: the ids are the event's).
+                ack_wait: Duration::from_secs(60),
+                ..Default::default()
+            };
+            let consumer = stream
+                .get_or_create_consumer(&name, consumer_config)
+                .await
+                .map_err(|e| NatsError::Consumer {
+                    consumer: name.clone(),
+                    reason: e.to_string(),
+                })?;
+            consumers.push(consumer);
+        }
+        Ok(consumers)
+    }
+
+    /// One tick of the message consumer: takes up to `batch` events, writes the messages they
+    /// make in one transaction, and acknowledges them all; when the store cannot take them they
+    /// are handed back to be delivered again. Answers how many events were taken.
+    pub async fn message_tick(
+        &self,
+        service: &Service,
+        consumer: &consumer::PullConsumer,
+        batch: usize,
+    ) -> Result<usize, NatsError> {
+        if !self.is_connected() {
+            return Err(self.unreachable());
+        }
+        let name = consumer.cached_info().name.clone();
+        let failed = |e: &dyn std::fmt::Display| NatsError::Consumer {
+            consumer: name.clone(),
+            reason: e.to_string(),
+        };
+        let mut fetched = consumer
+            .fetch()
+            .max_messages(batch)
+            .messages()
+            .await
+            .map_err(|e| failed(&e))?;
+        let mut messages = Vec::new();
+        let mut events = Vec::new();
+        while let Some(message) = fetched.next().await {
+            let message = message.map_err(|e| failed(&e))?;
+            match self.outbox_message(&message) {
+                Some(event) => {
+                    events.push(event);
+                    messages.push(message);
+                }
+                None => term(&message).await,
+            }
+        }
+        if messages.is_empty() {
+            return Ok(0);
+        }
+        let taken = messages.len();
+        match service.take_events(events).await {
+            Ok(_) => {
+                let acks = messages.iter().map(|m| m.ack());
+                for (result, m) in futures::future::join_all(acks)
+                    .await
+                    .into_iter()
+                    .zip(&messages)
+                {
+                    if let Err(e) = result {
+                        // Delivered again after the ack wait; writing it again adds nothing.
+                        tracing::warn!(error = %e, subject = %m.subject, "cannot acknowledge an event of the applicants' messages");
+                    }
+                }
+                Ok(taken)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, events = taken, "cannot write the applicants' messages; the events are delivered again");
+                for m in &messages {
+                    nak(m, Some(Duration::from_secs(5))).await;
+                }
+                Ok(0)
+            }
+        }
     }
 
     /// One tick of the mail consumers: takes up to `batch` waiting messages from each, mails

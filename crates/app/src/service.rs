@@ -103,6 +103,8 @@ pub(crate) struct Inner {
     pub(crate) licences: Arc<crate::licences::LicenceSigner>,
     /// The public look-up's budgets per source address and per receipt number.
     pub(crate) lookups: Arc<crate::lookup::LookupBudgets>,
+    /// How messages to applicants are written and sent.
+    pub(crate) messaging: Arc<crate::messages::MessagingConfig>,
 }
 
 /// The calendar a service counts with, and which stored notices it holds.
@@ -139,6 +141,7 @@ impl Service {
                 mail: None,
                 licences: Arc::new(crate::licences::LicenceSigner::ephemeral()),
                 lookups: Arc::new(crate::lookup::LookupBudgets::default()),
+                messaging: Arc::new(crate::messages::MessagingConfig::default()),
             }),
         }
     }

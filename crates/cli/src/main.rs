@@ -162,6 +162,24 @@ struct ServeArgs {
     /// The first token of the events' subjects: topic alert.raised is PREFIX.alert.raised.
     #[arg(long, env = "ONEWINDOW_NATS_PREFIX", default_value = "onewindow")]
     nats_prefix: String,
+    /// The address the public reaches onewindow at, for the links in messages to applicants
+    /// (e.g. https://zwfw.example.gov.cn); http://ADDR by default.
+    #[arg(long, env = "ONEWINDOW_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The county's SMS gateway, http://host[:port]/path (see docs/operations.md for what it
+    /// receives); without it SMS are written to the log (last four digits of the number only).
+    #[arg(long, env = "ONEWINDOW_SMS_GATEWAY", requires = "sms_key")]
+    sms_gateway: Option<String>,
+    /// The key the SMS gateway checks the signature of each request with.
+    #[arg(long, env = "ONEWINDOW_SMS_KEY", hide_env_values = true)]
+    sms_key: Option<String>,
+    /// The signature put before every SMS (registered with the gateway).
+    #[arg(long, env = "ONEWINDOW_SMS_SIGNATURE", default_value = onewindow_app::messages::DEFAULT_SIGNATURE)]
+    sms_signature: String,
+    /// A directory with the county's own message templates, zh-CN.ftl and en.ftl (the built-in
+    /// ones as a model); checked at start.
+    #[arg(long, env = "ONEWINDOW_MESSAGE_TEMPLATES")]
+    message_templates: Option<PathBuf>,
     #[command(flatten)]
     files: FileArgs,
 }
@@ -730,6 +748,27 @@ async fn serve_until_stopped(service: Service, serve: &ServeArgs) -> Result<(), 
         }
         None => service,
     };
+    let public_url = serve
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let sms = match (&serve.sms_gateway, &serve.sms_key) {
+        (Some(url), Some(key)) => {
+            let gateway =
+                onewindow_app::messages::SmsGateway::http(url, key).map_err(Error::msg)?;
+            eprintln!("SMS to applicants go through {url}");
+            gateway
+        }
+        _ => onewindow_app::messages::SmsGateway::Logging,
+    };
+    let messaging = onewindow_app::messages::MessagingConfig::new(
+        &public_url,
+        &serve.sms_signature,
+        sms,
+        serve.message_templates.as_deref(),
+    )
+    .map_err(|e| Error::msg(format!("the message templates cannot be used: {e}")))?;
+    let service = service.with_messaging(messaging);
     let bus = match &serve.nats {
         Some(url) => {
             let config = NatsConfig {

@@ -338,7 +338,7 @@ impl Principal {
             .filter_map(|p| p.department.as_deref())
     }
 
-    fn centres_for(&self, roles: &[Role]) -> impl Iterator<Item = &str> {
+    pub fn centres_for(&self, roles: &[Role]) -> impl Iterator<Item = &str> {
         self.posts
             .iter()
             .filter(move |p| roles.contains(&p.role))

@@ -23,6 +23,7 @@ pub mod licence;
 pub mod life_events;
 pub mod login;
 pub mod monitor;
+pub mod notice;
 pub mod project;
 pub mod search;
 pub mod service_object;

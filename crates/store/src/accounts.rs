@@ -171,6 +171,28 @@ where
     row.as_ref().map(user_from_row).transpose()
 }
 
+/// The accounts a case belongs to: those standing for the applicant's identity and the one
+/// that filed it (by id), not disabled, by user name.
+pub async fn owners_of<'c, E>(
+    db: E,
+    identity: &str,
+    filed_by: Option<&str>,
+) -> Result<Vec<UserRecord>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE (u.identity = $1 OR u.id = $2) \
+         AND u.disabled = 0 ORDER BY u.username"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(identity)
+        .bind(filed_by.unwrap_or(""))
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(user_from_row).collect()
+}
+
 /// Every account, by user name.
 pub async fn list_users<'c, E>(db: E) -> Result<Vec<UserRecord>, StoreError>
 where

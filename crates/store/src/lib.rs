@@ -22,6 +22,7 @@ mod filter;
 pub mod hall;
 pub mod job_lock;
 pub mod licences;
+pub mod messages;
 mod migrate;
 pub mod monitor;
 pub mod projects;
@@ -242,26 +243,31 @@ pub struct OutboxMessage {
 /// transaction.
 pub async fn drain_outbox(store: &Store, limit: i64) -> Result<Vec<OutboxMessage>, StoreError> {
     store
-        .write(move |conn| {
-            Box::pin(async move {
-                let rows = sqlx::query("SELECT id, topic, body FROM outbox ORDER BY id LIMIT $1")
-                    .bind(limit)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                let mut messages = Vec::with_capacity(rows.len());
-                for row in rows {
-                    messages.push(OutboxMessage {
-                        id: row.try_get("id")?,
-                        topic: row.try_get("topic")?,
-                        body: row.try_get("body")?,
-                    });
-                }
-                let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
-                delete_outbox_rows(conn, &ids).await?;
-                Ok::<_, StoreError>(messages)
-            })
-        })
+        .write(move |conn| Box::pin(async move { take_outbox(conn, limit).await }))
         .await
+}
+
+/// [`drain_outbox`] inside the caller's transaction: what the caller writes from the messages
+/// (the applicant's messages they make) commits with their removal, or neither does.
+pub async fn take_outbox(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let rows = sqlx::query("SELECT id, topic, body FROM outbox ORDER BY id LIMIT $1")
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut messages = Vec::with_capacity(rows.len());
+    for row in rows {
+        messages.push(OutboxMessage {
+            id: row.try_get("id")?,
+            topic: row.try_get("topic")?,
+            body: row.try_get("body")?,
+        });
+    }
+    let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
+    delete_outbox_rows(conn, &ids).await?;
+    Ok(messages)
 }
 
 /// Reads up to `limit` messages from the outbox, oldest first, without taking them: a transport

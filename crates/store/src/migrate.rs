@@ -52,6 +52,7 @@ const SQLITE: &[(i64, &str)] = &[
     (18, include_str!("../migrations/sqlite/0018_licences.sql")),
     (19, include_str!("../migrations/sqlite/0019_deliveries.sql")),
     (20, include_str!("../migrations/sqlite/0020_evaluation.sql")),
+    (21, include_str!("../migrations/sqlite/0021_messages.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -116,6 +117,7 @@ const POSTGRES: &[(i64, &str)] = &[
         20,
         include_str!("../migrations/postgres/0020_evaluation.sql"),
     ),
+    (21, include_str!("../migrations/postgres/0021_messages.sql")),
 ];
 
 pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<(), StoreError> {

@@ -122,12 +122,12 @@ where
 const VALUES_PER_STATEMENT: usize = 320;
 
 /// Rows of `columns` values per statement.
-const fn rows_per_statement(columns: usize) -> usize {
+pub(crate) const fn rows_per_statement(columns: usize) -> usize {
     VALUES_PER_STATEMENT / columns
 }
 
 /// `($1, $2, …), ($k, …), …`: `rows` tuples of `columns` numbered placeholders.
-fn placeholders(rows: usize, columns: usize) -> String {
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
     (0..rows)
         .map(|r| {
             let row: Vec<String> = (1..=columns)

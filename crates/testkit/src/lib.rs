@@ -374,3 +374,108 @@ pub async fn serve_router(router: axum::Router) -> String {
     });
     format!("http://{addr}")
 }
+
+/// One SMS the fake gateway took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedSms {
+    pub id: String,
+    pub phone: String,
+    pub text: String,
+}
+
+/// A county SMS gateway for the tests: takes `POST /sms` as onewindow's HTTP gateway adapter
+/// sends it, checks the signature with its key (401 when wrong), records what it took, and can
+/// be switched off (503) to play an outage.
+#[derive(Clone)]
+pub struct FakeSmsGateway {
+    pub url: String,
+    pub key: String,
+    received: Arc<std::sync::Mutex<Vec<ReceivedSms>>>,
+    down: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FakeSmsGateway {
+    pub async fn start() -> FakeSmsGateway {
+        use axum::http::{HeaderMap, StatusCode};
+        let received: Arc<std::sync::Mutex<Vec<ReceivedSms>>> = Arc::default();
+        let down: Arc<std::sync::atomic::AtomicBool> = Arc::default();
+        let key = "fake-gateway-key".to_string();
+        let router = {
+            let received = received.clone();
+            let down = down.clone();
+            let key = key.clone();
+            axum::Router::new().route(
+                "/sms",
+                axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                    let received = received.clone();
+                    let down = down.clone();
+                    let key = key.clone();
+                    async move {
+                        if down.load(std::sync::atomic::Ordering::SeqCst) {
+                            return StatusCode::SERVICE_UNAVAILABLE;
+                        }
+                        let header = |name: &str| {
+                            headers
+                                .get(name)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default()
+                                .to_string()
+                        };
+                        let timestamp = header("x-onewindow-timestamp");
+                        let expected = format!(
+                            "sha256={}",
+                            onewindow_app::delivery::webhook_signature(&key, &timestamp, &body)
+                        );
+                        if header("x-onewindow-signature") != expected {
+                            return StatusCode::UNAUTHORIZED;
+                        }
+                        let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) else {
+                            return StatusCode::BAD_REQUEST;
+                        };
+                        let field = |f: &str| value[f].as_str().unwrap_or_default().to_string();
+                        if header("idempotency-key") != field("id") {
+                            return StatusCode::BAD_REQUEST;
+                        }
+                        let mut taken = received.lock().unwrap_or_else(|p| p.into_inner());
+                        if !taken.iter().any(|s| s.id == field("id")) {
+                            taken.push(ReceivedSms {
+                                id: field("id"),
+                                phone: field("phone"),
+                                text: field("text"),
+                            });
+                        }
+                        StatusCode::OK
+                    }
+                }),
+            )
+        };
+        let base = serve_router(router).await;
+        FakeSmsGateway {
+            url: format!("{base}/sms"),
+            key,
+            received,
+            down,
+        }
+    }
+
+    /// The messaging configuration of a service that sends through this gateway.
+    pub fn messaging(&self, public_url: &str) -> onewindow_app::messages::MessagingConfig {
+        let gateway = onewindow_app::messages::SmsGateway::http(&self.url, &self.key)
+            .expect("the fake gateway's address");
+        onewindow_app::messages::MessagingConfig::new(public_url, "【宁海政务】", gateway, None)
+            .expect("the built-in templates")
+    }
+
+    /// What it took so far, in order.
+    pub fn received(&self) -> Vec<ReceivedSms> {
+        self.received
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Plays an outage (503 to everything) or ends it.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+}

@@ -17,6 +17,7 @@ mod delivery;
 mod evaluation;
 mod licences;
 mod lookup;
+mod messages;
 pub(crate) use licences::pdf_response;
 mod monitor;
 mod projects;
@@ -60,6 +61,7 @@ fn families() -> OpenApiRouter<Service> {
         .merge(delivery::routes())
         .merge(lookup::routes())
         .merge(evaluation::routes())
+        .merge(messages::routes())
 }
 
 /// Built once: the document is the same for the life of the process.

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use onewindow_app::evaluation::{CaseRatings, EvaluationFigures};
 use onewindow_app::{AppError, Service};
@@ -25,6 +25,7 @@ use crate::i18n::Messages;
 pub fn routes() -> Router<Service> {
     Router::new()
         .route("/rate/{token}", get(link_page).post(rate_by_link))
+        .route("/r/{code}", get(invitation))
         .route("/window/cases/{id}/pad", get(pad_page).post(rate_at_pad))
         .route("/evaluation", get(desk))
         .route(
@@ -294,6 +295,21 @@ struct RatePage {
     given: Vec<String>,
     form: Option<RatingForm>,
     thanks: bool,
+}
+
+/// The short link of an SMS invitation to rate: on to the signed rating page.
+async fn invitation(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Response {
+    match service.rating_invitation(&code).await {
+        Ok(link) => Redirect::to(&link.path).into_response(),
+        Err(AppError::Conflict(_)) => ctx
+            .error(StatusCode::GONE, "evaluation-link-expired")
+            .into_response(),
+        Err(e) => ctx.app_error(e).into_response(),
+    }
 }
 
 async fn link_page(

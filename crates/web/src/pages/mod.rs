@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod applicant;
+pub mod case_messages;
 pub mod case_view;
 pub mod desk;
 pub mod evaluation;
@@ -253,6 +254,11 @@ fn chrome_for(lang: Lang, session: Option<&Authenticated>, here: String) -> Chro
         nav.push(NavLink {
             href: "/my/cases",
             label: "common-nav-my-cases",
+            current: false,
+        });
+        nav.push(NavLink {
+            href: "/my/messages",
+            label: "common-nav-messages",
             current: false,
         });
     }

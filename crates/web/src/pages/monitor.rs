@@ -789,6 +789,8 @@ struct MonitorPage {
     notice: Option<(bool, String)>,
     /// Rectifications of 差评 past their due day, for departments and supervisors.
     overdue_rectifications: Option<usize>,
+    /// Messages to applicants given up, for the hall's clerks and the supervisors: call them.
+    undelivered: Option<Vec<crate::pages::case_messages::MessageLine>>,
 }
 
 impl MonitorPage {
@@ -885,6 +887,15 @@ async fn monitor(
     } else {
         None
     };
+    let undelivered = if onewindow_app::messages::sees_undelivered(&session.actor.principal) {
+        let given_up = service
+            .undelivered_messages(&session.actor)
+            .await
+            .or_page(&ctx)?;
+        Some(crate::pages::case_messages::lines(t, given_up))
+    } else {
+        None
+    };
     Ok(render(&MonitorPage {
         chrome: ctx.chrome,
         red: overview.red,
@@ -895,6 +906,7 @@ async fn monitor(
         names,
         notice,
         overdue_rectifications,
+        undelivered,
     }))
 }
 

@@ -299,6 +299,8 @@ struct CasePage {
     sent_back: Vec<ResubmitForm>,
     /// Delivery by post: the choice, posting, the parcels.
     post: crate::pages::window_post::WindowPost,
+    /// The messages to the applicant and how each went.
+    messages: Vec<crate::pages::case_messages::MessageLine>,
 }
 
 /// A task sent back to the lead window: the department's reason and the form that resubmits it.
@@ -491,6 +493,10 @@ async fn case_page_data(
             t,
             case,
             &service.case_delivery(&session.actor, &case.id).await?,
+        ),
+        messages: crate::pages::case_messages::lines(
+            t,
+            service.case_messages(&session.actor, &case.id).await?,
         ),
     })
 }

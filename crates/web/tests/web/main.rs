@@ -14,6 +14,8 @@ mod joint_browser;
 mod licences;
 mod licences_browser;
 mod lists_browser;
+mod messages;
+mod messages_browser;
 mod monitor;
 mod projects;
 mod projects_browser;

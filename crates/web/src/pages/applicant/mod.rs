@@ -41,6 +41,7 @@ mod apply;
 mod case;
 mod cases;
 mod files;
+mod messages;
 mod rating;
 #[cfg(test)]
 mod tests;
@@ -88,6 +89,9 @@ pub fn routes() -> Router<Service> {
             post(rating::give_feedback),
         )
         .route("/my/files/{file_id}", get(open_file))
+        .route("/my/messages", get(messages::inbox))
+        .route("/my/messages/preferences", post(messages::save_preferences))
+        .route("/my/messages/{id}/read", post(messages::mark_read))
         .merge(uploads)
 }
 

@@ -1,0 +1,34 @@
+# Messages to applicants: the applicant's inbox and choices, the delivery state the window sees,
+# the messages given up on the monitor.
+common-nav-messages = Messages
+messages-title = My messages
+messages-unread = { $count } unread
+messages-empty = No messages yet. When your case moves (received, supplement, accepted, decided, licence, posted) you are told here.
+messages-new = New
+messages-open-case = Open the case
+messages-mark-read = Mark as read
+messages-preferences-title = How you are told
+messages-preferences-lead = The inbox always keeps every message; SMS go to the phone number of the application, e-mail to the account's address.
+messages-preferences-sms = SMS
+messages-preferences-email = E-mail
+messages-preferences-language = Language of the messages
+messages-preferences-save = Save
+messages-preferences-saved = Saved.
+messages-preferences-invalid = Not saved: { $reason }
+messages-case-title = Messages to the applicant
+messages-case-empty = No messages yet.
+messages-col-kind = Message
+messages-col-channel = Channel
+messages-col-to = To
+messages-col-state = State
+messages-col-attempts = Tries
+messages-col-time = Time
+messages-channel-inbox = Inbox
+messages-channel-sms = SMS
+messages-channel-email = E-mail
+messages-state-pending = Waiting
+messages-state-sent = Sent
+messages-state-given_up = Given up
+messages-next-try = next try { $at }
+messages-undelivered-title = Messages not delivered
+messages-undelivered-lead = These messages failed after every try; call these applicants.
