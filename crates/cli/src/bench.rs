@@ -113,6 +113,14 @@ pub struct BenchArgs {
     /// the summary rows (every case body of the period decoded).
     #[arg(long, requires = "statistics")]
     statistics_bodies: bool,
+    /// Time messages to applicants from the outbox to an SMS gateway (issue 17: at least 2,000
+    /// a second on SQLite): this many events, in this process, on a fresh store of its own (or
+    /// an empty --bench-database).
+    #[arg(long, value_name = "EVENTS", conflicts_with_all = ["pages", "url", "sweep", "statistics", "cases_per_client", "item", "clients"])]
+    messages: Option<usize>,
+    /// With --messages: the events go through this NATS server's JetStream (nats://host:port).
+    #[arg(long, requires = "messages")]
+    bench_nats: Option<String>,
 }
 
 struct Server {
@@ -552,6 +560,9 @@ pub async fn run(args: BenchArgs, store: &StoreArgs) -> Result<(), Error> {
     }
     if let Some(clocks) = args.sweep {
         return sweep::run(&args, clocks).await;
+    }
+    if let Some(events) = args.messages {
+        return messages::run(&args, events).await;
     }
     let clients = args.clients.unwrap_or(32);
     if clients == 0 || args.cases_per_client == 0 {
@@ -1085,6 +1096,8 @@ mod pages {
 ///
 /// The day defaults to 1 September 2026: the embedded calendar ends with 2026, and the clocks
 /// accepted up to 70 working days before it and due up to 60 after it must fall in its years.
+mod messages;
+
 mod sweep {
     use std::sync::Arc;
     use std::time::Instant;

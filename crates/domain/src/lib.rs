@@ -24,6 +24,7 @@ pub mod life_events;
 pub mod login;
 pub mod monitor;
 pub mod notice;
+pub mod progress;
 pub mod project;
 pub mod search;
 pub mod service_object;

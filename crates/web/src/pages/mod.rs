@@ -46,7 +46,7 @@ use page_error::PageResult;
 pub const LANG_COOKIE: &str = "ow_lang";
 
 /// Bumped when the stylesheet or script changes, so browsers fetch the new one.
-pub const ASSET_VERSION: &str = "3";
+pub const ASSET_VERSION: &str = "4";
 
 /// The routes of every page.
 pub fn router() -> Router<Service> {

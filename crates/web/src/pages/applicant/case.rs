@@ -85,6 +85,8 @@ pub(super) struct PostPanel {
 #[template(path = "applicant/case.html")]
 pub(super) struct CasePage {
     pub(super) chrome: Chrome,
+    /// 收件 → 预审 → 受理 → 审查 → 决定 → 送达: each step's words and state.
+    pub(super) progress: Vec<(&'static str, &'static str)>,
     /// A joint case: each department decides its own part (see `tasks`).
     pub(super) joint: bool,
     /// A joint case's department tasks: who decided what and why, and the licence numbers.
@@ -497,6 +499,26 @@ pub(super) fn case_page(
 
     CasePage {
         chrome: chrome.clone(),
+        progress: onewindow_domain::progress::progress(case)
+            .into_iter()
+            .map(|(step, state)| {
+                let label = match step {
+                    onewindow_domain::progress::Step::Received => "applicant-progress-received",
+                    onewindow_domain::progress::Step::PreReview => "applicant-progress-pre_review",
+                    onewindow_domain::progress::Step::Accepted => "applicant-progress-accepted",
+                    onewindow_domain::progress::Step::Review => "applicant-progress-review",
+                    onewindow_domain::progress::Step::Decided => "applicant-progress-decided",
+                    onewindow_domain::progress::Step::Delivered => "applicant-progress-delivered",
+                };
+                let state = match state {
+                    onewindow_domain::progress::StepState::Done => "done",
+                    onewindow_domain::progress::StepState::Current => "current",
+                    onewindow_domain::progress::StepState::Ahead => "ahead",
+                    onewindow_domain::progress::StepState::Stopped => "stopped",
+                };
+                (t.get(label), state)
+            })
+            .collect(),
         notice: None,
         action_base: format!("/my/cases/{}", encode_query_value(&case.id)),
         number: case.number.clone(),

@@ -400,6 +400,13 @@ async fn applying_with_uploads_files_a_case_whose_files_only_its_applicant_reads
     assert!(html.contains("申请已提交"), "a confirmation");
     assert!(html.contains("申请书.pdf") && html.contains("平面图.png"));
     assert!(html.contains("已收件"), "status and the first step");
+    // The progress bar: received done, pre-review the current step, the rest ahead.
+    assert!(
+        html.contains("<li class=\"done\">收件</li>")
+            && html.contains("<li class=\"current\" aria-current=\"step\">预审</li>")
+            && html.contains("<li class=\"ahead\">送达</li>"),
+        "the progress bar"
+    );
 
     // The same form sent twice files once.
     let again = w
