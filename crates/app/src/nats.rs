@@ -1076,4 +1076,82 @@ mod tests {
         service.store().close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    #[tokio::test]
+    async fn applicants_messages_are_written_by_a_durable_consumer_once() {
+        let Some(url) =
+            nats_or_skip("applicants_messages_are_written_by_a_durable_consumer_once").await
+        else {
+            return;
+        };
+        let (service, dir) = service("nats-messages").await;
+        service.seed_demo_hall().await.expect("hall");
+        service.seed_demo(0).await.expect("catalogue");
+        service.seed_demo_accounts().await.expect("accounts");
+        let config = NatsConfig {
+            message_consumer: format!("test-messages-{}", uuid::Uuid::now_v7().simple()),
+            ..test_config(&url)
+        };
+        let _cleanup = DropStream(config.clone());
+        let bus = EventBus::connect(config).await.expect("connected");
+        let grant = service
+            .login("enterprise", "qiye-demo-2026", "test")
+            .await
+            .expect("login");
+        let enterprise = Actor::new(grant.principal, "test");
+        let submitted = service
+            .submit_case(
+                &enterprise,
+                crate::service::SubmitCase {
+                    item_code: "1133022625630452684010401700100".into(),
+                    applicant: onewindow_domain::case::Applicant {
+                        kind: onewindow_domain::case::ApplicantKind::Enterprise,
+                        name: "宁海县跃龙小吃有限公司".into(),
+                        id_number: "91330226MA2DEMH01W".into(),
+                        phone: Some("13900001111".into()),
+                    },
+                    channel: onewindow_domain::case::Channel::Online,
+                    centre: "county-hall".into(),
+                    materials: vec!["M01".into(), "M02".into(), "M03".into(), "M04".into()],
+                },
+                None,
+            )
+            .await
+            .expect("filed");
+        let report = bus
+            .publish_outbox(service.store(), 100)
+            .await
+            .expect("published");
+        assert_eq!(report.published, 1);
+        assert!(outbox(service.store()).await.is_empty());
+        let consumers = bus.message_consumers().await.expect("consumers");
+        assert_eq!(consumers.len(), crate::messages::NOTICE_TOPICS.len());
+        let mut taken = 0;
+        for c in &consumers {
+            taken += bus.message_tick(&service, c, 100).await.expect("a tick");
+        }
+        assert_eq!(taken, 1);
+        let written =
+            onewindow_store::messages::of_case(service.store().readers(), &submitted.case.id)
+                .await
+                .expect("messages");
+        let channels: Vec<&str> = written.iter().map(|m| m.channel.as_str()).collect();
+        assert!(
+            channels.contains(&"inbox") && channels.contains(&"sms"),
+            "{channels:?}"
+        );
+        // Acknowledged: the next tick takes nothing and writes nothing.
+        let mut again = 0;
+        for c in &consumers {
+            again += bus.message_tick(&service, c, 100).await.expect("a tick");
+        }
+        assert_eq!(again, 0);
+        let after =
+            onewindow_store::messages::of_case(service.store().readers(), &submitted.case.id)
+                .await
+                .expect("messages");
+        assert_eq!(after.len(), written.len());
+        service.store().close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
