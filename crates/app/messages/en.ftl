@@ -12,8 +12,8 @@ received-body = Your application for "{ $item }" was received as case { $number 
 received-sms = Case { $number } received; track it online.
 
 supplement_requested-subject = Materials to supplement ({ $number })
-supplement_requested-body = For "{ $item }" ({ $number }) please supplement these { $count } materials, all at once: { $missing }. Note: { $note }. Upload them or post them from "My cases"; the case is accepted once they are complete.
-supplement_requested-sms = Case { $number }: { $count } materials missing; see My cases.
+supplement_requested-body = For "{ $item }" ({ $number }) please supplement these { $count } materials, all at once, by { $by }: { $missing }. Note: { $note }. Upload them or post them from "My cases"; the case is accepted once they are complete.
+supplement_requested-sms = Case { $number }: { $count } missing, due { $by }.
 
 supplement_received-subject = Supplement received ({ $number })
 supplement_received-body = The materials you supplemented for "{ $item }" ({ $number }) were received; the window checks them shortly.

@@ -11,8 +11,8 @@ received-body = 您申请的“{ $item }”已收件，办件编号 { $number }�
 received-sms = 您的申请已收件，办件编号{ $number }，可凭编号查询进度。
 
 supplement_requested-subject = 请补正材料（{ $number }）
-supplement_requested-body = 您申请的“{ $item }”（{ $number }）需一次性补正以下 { $count } 项材料：{ $missing }。说明：{ $note }。请在“我的办件”中上传或邮寄，补齐后即予受理。
-supplement_requested-sms = 办件{ $number }需补正{ $count }项材料，请登录“我的办件”查看一次性告知并上传。
+supplement_requested-body = 您申请的“{ $item }”（{ $number }）需一次性补正以下 { $count } 项材料：{ $missing }。说明：{ $note }。请于 { $by } 前在“我的办件”中上传或邮寄，补齐后即予受理。
+supplement_requested-sms = 办件{ $number }需补正{ $count }项材料，请于{ $by }前上传。
 
 supplement_received-subject = 补正材料已收到（{ $number }）
 supplement_received-body = 您为“{ $item }”（{ $number }）补正的材料已收到，窗口将尽快审核。

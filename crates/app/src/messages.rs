@@ -245,7 +245,7 @@ async fn notices_of(
             let mut notices = Vec::new();
             if message.topic == "case.changed" {
                 let due_on = case.due_on(writing.calendar).ok().flatten();
-                notices = notice::notices_for(&case, &body.events, due_on);
+                notices = notice::notices_for(&case, &body.events, due_on, writing.calendar);
                 if body
                     .events
                     .iter()
@@ -321,7 +321,8 @@ fn values(
     ];
     match notice {
         Notice::Received | Notice::SupplementReceived => {}
-        Notice::SupplementRequested { missing, note } => {
+        Notice::SupplementRequested { missing, note, by } => {
+            v.push(("by", date_text(*by)));
             let listed: Vec<String> = missing
                 .iter()
                 .map(|key| {

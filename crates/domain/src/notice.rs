@@ -11,6 +11,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::{Case, CaseEvent};
 
+/// The working days the one-time notice gives the applicant to hand in everything it lists,
+/// counted from the day after the notice. The law sets no period; this is the county's practice,
+/// printed on the notice and told in the message. Nothing closes a case when it passes: the
+/// window follows it up.
+pub const SUPPLEMENT_PERIOD_DAYS: u32 = 20;
+
+/// The last day to hand in the supplement asked for by a notice issued on `issued_on`.
+pub fn supplement_deadline(
+    calendar: &crate::calendar::Calendar,
+    issued_on: NaiveDate,
+) -> Result<NaiveDate, crate::calendar::CalendarError> {
+    calendar.add_working_days(issued_on, SUPPLEMENT_PERIOD_DAYS)
+}
+
 /// What a message tells (通知类型).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -80,7 +94,9 @@ impl NoticeKind {
     pub fn placeholders(self) -> &'static [&'static str] {
         match self {
             NoticeKind::Received | NoticeKind::SupplementReceived => &["number", "item"],
-            NoticeKind::SupplementRequested => &["number", "item", "count", "missing", "note"],
+            NoticeKind::SupplementRequested => {
+                &["number", "item", "count", "missing", "note", "by"]
+            }
             NoticeKind::Accepted => &["number", "item", "due_on"],
             NoticeKind::NotAccepted | NoticeKind::Suspended => &["number", "item", "reason"],
             NoticeKind::Extended => &["number", "item", "days", "due_on", "reason"],
@@ -95,7 +111,7 @@ impl NoticeKind {
     /// which case and what to do without opening anything (the rating link names its case).
     pub fn sms_placeholders(self) -> &'static [&'static str] {
         match self {
-            NoticeKind::SupplementRequested => &["number", "count"],
+            NoticeKind::SupplementRequested => &["number", "count", "by"],
             NoticeKind::Accepted => &["number", "due_on"],
             NoticeKind::Extended => &["number", "due_on"],
             NoticeKind::Decided => &["number", "outcome"],
@@ -121,6 +137,8 @@ pub enum Notice {
         /// Material keys, as the notice named them.
         missing: Vec<String>,
         note: String,
+        /// The last day to hand them in ([`supplement_deadline`]).
+        by: Option<NaiveDate>,
     },
     SupplementReceived,
     Accepted {
@@ -176,7 +194,12 @@ impl Notice {
 /// it). Events the applicant has no use for (a review started, a department's task, a visit)
 /// tell nothing; the internal steps of a joint case reach the applicant through the case's own
 /// acceptance and decision.
-pub fn notices_for(case: &Case, events: &[CaseEvent], due_on: Option<NaiveDate>) -> Vec<Notice> {
+pub fn notices_for(
+    case: &Case,
+    events: &[CaseEvent],
+    due_on: Option<NaiveDate>,
+    calendar: &crate::calendar::Calendar,
+) -> Vec<Notice> {
     let mut notices = Vec::new();
     for event in events {
         let notice = match event {
@@ -184,6 +207,10 @@ pub fn notices_for(case: &Case, events: &[CaseEvent], due_on: Option<NaiveDate>)
             CaseEvent::SupplementRequested { missing, note } => Some(Notice::SupplementRequested {
                 missing: missing.clone(),
                 note: note.clone(),
+                by: case
+                    .supplement_notices
+                    .last()
+                    .and_then(|n| supplement_deadline(calendar, n.issued_on).ok()),
             }),
             CaseEvent::SupplementProvided { .. } => Some(Notice::SupplementReceived),
             CaseEvent::Accepted {

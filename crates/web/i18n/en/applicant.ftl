@@ -242,3 +242,4 @@ applicant-progress-accepted = Accepted
 applicant-progress-review = Reviewed
 applicant-progress-decided = Decided
 applicant-progress-delivered = Delivered
+applicant-notice-open = Read and print the one-time notice

@@ -242,3 +242,4 @@ applicant-progress-accepted = 受理
 applicant-progress-review = 审查
 applicant-progress-decided = 决定
 applicant-progress-delivered = 送达
+applicant-notice-open = 查看并打印一次性告知书

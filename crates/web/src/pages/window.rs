@@ -688,18 +688,7 @@ fn issuing_window<'w>(
         .or_else(|| at_centre().find(|w| w.departments.is_empty()))
 }
 
-/// The working days the one-time notice gives the applicant to hand in everything it lists,
-/// counted from the day after the notice. The law sets no period; this is the county's practice,
-/// printed on the notice. Nothing closes a case when it passes: the window follows it up.
-pub const SUPPLEMENT_PERIOD_DAYS: u32 = 20;
-
-/// The last day to hand in the supplement asked for by a notice issued on `issued_on`.
-pub fn supplement_deadline(
-    calendar: &onewindow_domain::calendar::Calendar,
-    issued_on: chrono::NaiveDate,
-) -> Result<chrono::NaiveDate, onewindow_domain::calendar::CalendarError> {
-    calendar.add_working_days(issued_on, SUPPLEMENT_PERIOD_DAYS)
-}
+pub use onewindow_domain::notice::{SUPPLEMENT_PERIOD_DAYS, supplement_deadline};
 
 /// The clerk who sent the one-time notice before acceptance: the actor of the last supplement
 /// request before the case was accepted.
@@ -759,6 +748,8 @@ fn receipt_facts(
 struct NoticePage {
     chrome: Chrome,
     case: CaseView,
+    /// Where "back" goes: the window's case page, or the applicant's own.
+    back: String,
     /// `None` when no notice was sent before acceptance.
     issued_on: Option<String>,
     /// The sentence with the last day to hand in the supplement.
@@ -770,12 +761,15 @@ struct NoticePage {
     body: String,
 }
 
-async fn notice_page(
+/// The one-time notice (一次性告知书) as printed: for the window, and for the applicant, who
+/// can read and print it from their own case page (`/my/cases/{id}/notice`; the service's
+/// policy lets only the case's own applicant read it).
+pub async fn notice_page(
     State(service): State<Service>,
     ctx: PageCtx,
     Path(id): Path<String>,
 ) -> PageResult {
-    let session = ctx.require_role(&[Role::Clerk])?;
+    let session = ctx.require_role(&[Role::Clerk, Role::Applicant, Role::Agent])?;
     let t = ctx.chrome.t;
     let detail = service.case(&session.actor, &id).await.or_page(&ctx)?;
     let item = service.item(&detail.case.item_code).await.ok();
@@ -825,8 +819,14 @@ async fn notice_page(
             ("number", &case.number),
         ],
     );
+    let back = if ctx.chrome.here.starts_with("/my/") {
+        format!("/my/cases/{}", detail.case.id)
+    } else {
+        format!("/window/cases/{}", detail.case.number)
+    };
     Ok(render(&NoticePage {
         chrome: ctx.chrome.clone(),
+        back,
         case,
         body,
         issued_on: sent.map(|n| t.date(&n.issued_on)),

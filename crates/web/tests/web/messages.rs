@@ -122,6 +122,10 @@ async fn every_step_reaches_the_inbox_and_the_phone_and_an_outage_of_ten_minutes
         body.contains("请补充健康证明") && !body.contains("M05"),
         "{body}"
     );
+    let by =
+        onewindow_domain::notice::supplement_deadline(&app.service.calendar(), app.service.today())
+            .expect("a deadline");
+    assert!(body.contains(&format!("请于 {by} 前")), "{body}");
     assert!(
         gateway.received()[1].text.contains("补正1项"),
         "{:?}",

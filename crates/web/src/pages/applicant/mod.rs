@@ -89,6 +89,10 @@ pub fn routes() -> Router<Service> {
             post(rating::give_feedback),
         )
         .route("/my/files/{file_id}", get(open_file))
+        .route(
+            "/my/cases/{id}/notice",
+            get(crate::pages::window::notice_page),
+        )
         .route("/my/messages", get(messages::inbox))
         .route("/my/messages/preferences", post(messages::save_preferences))
         .route("/my/messages/{id}/read", post(messages::mark_read))

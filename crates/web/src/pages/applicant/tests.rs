@@ -678,6 +678,24 @@ async fn a_supplement_takes_only_the_missing_materials() {
     assert!(html.contains("待补正") && html.contains("平面图不清晰，请重新扫描"));
     assert!(html.contains("name=\"file_M02\""));
     assert!(!html.contains("name=\"file_M01\""), "M01 is not missing");
+    // The applicant reads and prints the one-time notice itself, with its last day; no one else.
+    assert!(html.contains(&format!("href=\"/my/cases/{id}/notice\"")));
+    let notice = w.get_as("citizen", &format!("/my/cases/{id}/notice")).await;
+    assert_eq!(notice.status, StatusCode::OK);
+    let printed = notice.text();
+    assert!(
+        printed.contains("一次性告知书")
+            && printed.contains("平面图不清晰，请重新扫描")
+            && printed.contains("id=\"notice-deadline\"")
+            && printed.contains(&format!("href=\"/my/cases/{id}\"")),
+        "the notice, its deadline, and the way back to the case"
+    );
+    assert_eq!(
+        w.get_as("other", &format!("/my/cases/{id}/notice"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     let version = w
         .service
         .case(&w.actor("citizen").await, &id)
