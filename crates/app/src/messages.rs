@@ -872,3 +872,106 @@ impl Service {
 pub fn sees_undelivered(who: &access::Principal) -> bool {
     who.has_role(Role::Supervisor) || who.centres_for(&[Role::Clerk]).next().is_some()
 }
+
+#[cfg(test)]
+mod tests {
+    //! E-mail to applicants through a fake SMTP relay: sent to the account's address, tried
+    //! again while the relay is busy, sent once when it is back.
+
+    use std::sync::Arc;
+
+    use chrono::{Duration, NaiveDate};
+    use onewindow_domain::calendar::Calendar;
+    use onewindow_domain::case::{Applicant, ApplicantKind, Channel};
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::mail::MailConfig;
+    use crate::mail::tests::switchable_relay;
+    use crate::service::SubmitCase;
+
+    #[tokio::test]
+    async fn an_applicant_with_an_address_is_mailed_and_a_busy_relay_is_tried_again() {
+        let (port, got, busy) = switchable_relay().await;
+        let dir = std::env::temp_dir().join(format!("onewindow-messages-{}", uuid::Uuid::now_v7()));
+        let url = onewindow_store::data_dir_url(&dir).expect("url");
+        let store = onewindow_store::Store::open(&url).await.expect("store");
+        let clock = Arc::new(ManualClock::at_local_morning(
+            NaiveDate::from_ymd_opt(2026, 12, 7).expect("date"),
+        ));
+        let mail = MailConfig::parse(&format!("smtp://127.0.0.1:{port}"), "onewindow@nh.gov.cn")
+            .expect("mail config");
+        let service = Service::new(store, Calendar::prc(), clock.clone(), "330226").with_mail(mail);
+        service.seed_demo_hall().await.expect("hall");
+        service.seed_demo(0).await.expect("catalogue");
+        service.seed_demo_accounts().await.expect("accounts");
+        let mut user =
+            onewindow_store::accounts::user_by_username(service.store().readers(), "enterprise")
+                .await
+                .expect("read")
+                .expect("the demo enterprise");
+        user.email = Some("qiye@example.cn".into());
+        service
+            .store()
+            .write(move |conn| {
+                Box::pin(async move { onewindow_store::accounts::update_user(conn, &user).await })
+            })
+            .await
+            .expect("an address");
+        let grant = service
+            .login("enterprise", "qiye-demo-2026", "test")
+            .await
+            .expect("login");
+        let enterprise = Actor::new(grant.principal, "test");
+        let filed = service
+            .submit_case(
+                &enterprise,
+                SubmitCase {
+                    item_code: "1133022625630452684010401700100".into(),
+                    applicant: Applicant {
+                        kind: ApplicantKind::Enterprise,
+                        name: "宁海县跃龙小吃有限公司".into(),
+                        id_number: "91330226MA2DEMH01W".into(),
+                        phone: None,
+                    },
+                    channel: Channel::Online,
+                    centre: "county-hall".into(),
+                    materials: vec!["M01".into(), "M02".into(), "M03".into(), "M04".into()],
+                },
+                None,
+            )
+            .await
+            .expect("filed");
+
+        // The relay is busy: the mail waits, tried again later, and the case shows why.
+        busy.store(true, std::sync::atomic::Ordering::SeqCst);
+        service.dispatch_outbox(100).await.expect("the outbox");
+        let report = service.send_due_messages().await.expect("a round");
+        assert_eq!(report.retried, 1, "{report:?}");
+        let messages = service
+            .case_messages(&enterprise, &filed.case.id)
+            .await
+            .expect("messages");
+        let mail = messages
+            .iter()
+            .find(|m| m.channel == MessageChannel::Email)
+            .expect("an e-mail");
+        assert_eq!(mail.state, MessageState::Pending);
+        assert_eq!(mail.to, "***@example.cn");
+        assert!(got.lock().map(|g| g.is_empty()).unwrap_or(false));
+
+        // Back: sent once, to the account's address.
+        busy.store(false, std::sync::atomic::Ordering::SeqCst);
+        clock.advance(Duration::seconds(20));
+        let report = service.send_due_messages().await.expect("a round");
+        assert_eq!(report.sent, 1, "{report:?}");
+        let sent = got.lock().map(|g| g.clone()).unwrap_or_default();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, "qiye@example.cn");
+        assert!(sent[0].1.contains("To: qiye@example.cn"), "{}", sent[0].1);
+        clock.advance(Duration::minutes(10));
+        assert_eq!(service.send_due_messages().await.expect("a round").sent, 0);
+        service.store().close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
