@@ -212,8 +212,23 @@ async fn jetstream_outbox(service: Service, bus: EventBus, every: Duration) {
     // A publish that waits out its timeout must not be followed by a burst of missed ticks.
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut failing = Failing::default();
+    // The applicants' message consumers start at new events: they exist before the first
+    // publish, so that no event slips past them.
+    let mut consumers_ready = false;
     loop {
         tick.tick().await;
+        if !consumers_ready {
+            match bus.message_consumers().await {
+                Ok(_) => consumers_ready = true,
+                Err(e) => {
+                    failing.failed(
+                        "cannot set up the consumers of the applicants' messages; events wait in the outbox",
+                        &e,
+                    );
+                    continue;
+                }
+            }
+        }
         match bus.publish_outbox(service.store(), 500).await {
             Ok(report) => {
                 if report.published + report.duplicates > 0 {

@@ -509,6 +509,72 @@ impl Service {
     /// they make in the same transaction, so an event is gone exactly when its messages exist.
     /// Answers the events, for the alert mail.
     pub async fn dispatch_outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>, AppError> {
+        match self.dispatch_outbox_together(limit).await {
+            Ok(taken) => Ok(taken),
+            Err(e) => {
+                // One event whose messages cannot be written must not hold back the others (nor
+                // alert mail): each is taken on its own, and one that still fails is taken
+                // without its messages, loudly.
+                tracing::warn!(error = %e, "writing the messages of a batch of events failed; taking them one by one");
+                let pending = onewindow_store::pending_outbox(self.store(), limit).await?;
+                let mut taken = Vec::with_capacity(pending.len());
+                for event in pending {
+                    match self.dispatch_one(&event, true).await {
+                        Ok(true) => taken.push(event),
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::error!(error = %e, id = %event.id, topic = %event.topic, "the applicants' messages of an event cannot be written; the event is passed on without them");
+                            if self.dispatch_one(&event, false).await? {
+                                taken.push(event);
+                            }
+                        }
+                    }
+                }
+                Ok(taken)
+            }
+        }
+    }
+
+    /// Takes one event from the outbox (false when another node took it first), with its
+    /// messages when `with_messages`.
+    async fn dispatch_one(
+        &self,
+        event: &OutboxMessage,
+        with_messages: bool,
+    ) -> Result<bool, AppError> {
+        let calendar = self.calendar();
+        let config = self.inner.messaging.clone();
+        let mail = self.mail_config().is_some();
+        let now = self.now();
+        let event = event.clone();
+        self.store()
+            .write(move |conn| {
+                Box::pin(async move {
+                    if onewindow_store::delete_outbox_in(
+                        &mut *conn,
+                        std::slice::from_ref(&event.id),
+                    )
+                    .await?
+                        == 0
+                    {
+                        return Ok(false);
+                    }
+                    if with_messages {
+                        let writing = Writing {
+                            config: &config,
+                            calendar: &calendar,
+                            mail,
+                            now,
+                        };
+                        write_messages_for(&mut *conn, &writing, &event).await?;
+                    }
+                    Ok::<_, AppError>(true)
+                })
+            })
+            .await
+    }
+
+    async fn dispatch_outbox_together(&self, limit: i64) -> Result<Vec<OutboxMessage>, AppError> {
         let calendar = self.calendar();
         let config = self.inner.messaging.clone();
         let mail = self.mail_config().is_some();
@@ -755,17 +821,22 @@ impl Service {
         case_ref: &str,
     ) -> Result<Vec<CaseMessage>, AppError> {
         let detail = self.case(actor, case_ref).await?;
-        let found = rows::of_case(self.store().readers(), &detail.case.id).await?;
-        let own = actor.principal.user_id.as_str();
-        let staff = !(actor.principal.has_role(Role::Applicant)
-            || actor.principal.has_role(Role::Agent))
-            || actor.principal.posts.len() > 1;
+        let case = &detail.case;
+        let found = rows::of_case(self.store().readers(), &case.id).await?;
+        let who = &actor.principal;
+        // The case's window, its deciding department and the supervisors see every message; an
+        // applicant, an agent, or a member department of a joint case only what was sent to
+        // them.
+        let serving = who.is_system()
+            || who.has_role(Role::Supervisor)
+            || who.centres_for(&[Role::Clerk]).any(|c| c == case.centre)
+            || who
+                .departments_for(&[Role::Reviewer, Role::Approver])
+                .any(|d| d == case.department);
+        let own = who.user_id.as_str();
         Ok(found
             .into_iter()
-            // The applicant sees what was sent to them; another owner's inbox is theirs.
-            .filter(|m| {
-                staff || m.channel != MessageChannel::Inbox || m.user_id.as_deref() == Some(own)
-            })
+            .filter(|m| serving || m.user_id.as_deref() == Some(own))
             .map(CaseMessage::of)
             .collect())
     }

@@ -394,6 +394,10 @@ impl EventBus {
                 // takes, and an event not acknowledged by then goes to another node (which
                 // writes nothing new: the ids are the event's).
                 ack_wait: Duration::from_secs(60),
+                // A consumer made on an existing stream (the upgrade that brings messages) starts
+                // at the events published from now on, not at a week of events already told
+                // some other way. The dispatcher makes these consumers before it publishes.
+                deliver_policy: consumer::DeliverPolicy::New,
                 ..Default::default()
             };
             let consumer = stream
@@ -447,28 +451,50 @@ impl EventBus {
             return Ok(0);
         }
         let taken = messages.len();
-        match service.take_events(events).await {
-            Ok(_) => {
-                let acks = messages.iter().map(|m| m.ack());
-                for (result, m) in futures::future::join_all(acks)
-                    .await
-                    .into_iter()
-                    .zip(&messages)
-                {
-                    if let Err(e) = result {
-                        // Delivered again after the ack wait; writing it again adds nothing.
-                        tracing::warn!(error = %e, subject = %m.subject, "cannot acknowledge an event of the applicants' messages");
+        if service.take_events(events.clone()).await.is_ok() {
+            let acks = messages.iter().map(|m| m.ack());
+            for (result, m) in futures::future::join_all(acks)
+                .await
+                .into_iter()
+                .zip(&messages)
+            {
+                if let Err(e) = result {
+                    // Delivered again after the ack wait; writing it again adds nothing.
+                    tracing::warn!(error = %e, subject = %m.subject, "cannot acknowledge an event of the applicants' messages");
+                }
+            }
+            return Ok(taken);
+        }
+        // One event that cannot be written must not hold back the batch: each on its own; one
+        // that keeps failing is handed back with a growing delay, and after the tenth delivery
+        // given up, loudly.
+        let mut first_error = None;
+        for (message, event) in messages.iter().zip(events) {
+            match service.take_events(vec![event.clone()]).await {
+                Ok(_) => {
+                    if let Err(e) = message.ack().await {
+                        tracing::warn!(error = %e, id = %event.id, "cannot acknowledge an event of the applicants' messages");
                     }
                 }
-                Ok(taken)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, events = taken, "cannot write the applicants' messages; the events are delivered again");
-                for m in &messages {
-                    nak(m, Some(Duration::from_secs(5))).await;
+                Err(e) => {
+                    let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
+                    if delivered >= 10 {
+                        tracing::error!(error = %e, id = %event.id, topic = %event.topic, delivered, "giving up the applicants' messages of an event");
+                        term(message).await;
+                    } else {
+                        let delay = Duration::from_secs(5 * delivered.clamp(1, 60) as u64);
+                        nak(message, Some(delay)).await;
+                    }
+                    first_error.get_or_insert(e);
                 }
-                Ok(0)
             }
+        }
+        match first_error {
+            Some(e) => Err(NatsError::Consumer {
+                consumer: name,
+                reason: format!("the applicants' messages of an event cannot be written: {e}"),
+            }),
+            None => Ok(taken),
         }
     }
 
@@ -1118,14 +1144,16 @@ mod tests {
             )
             .await
             .expect("filed");
+        // The consumers start at new events: made before the first publish, as the
+        // dispatcher makes them.
+        let consumers = bus.message_consumers().await.expect("consumers");
+        assert_eq!(consumers.len(), crate::messages::NOTICE_TOPICS.len());
         let report = bus
             .publish_outbox(service.store(), 100)
             .await
             .expect("published");
         assert_eq!(report.published, 1);
         assert!(outbox(service.store()).await.is_empty());
-        let consumers = bus.message_consumers().await.expect("consumers");
-        assert_eq!(consumers.len(), crate::messages::NOTICE_TOPICS.len());
         let mut taken = 0;
         for c in &consumers {
             taken += bus.message_tick(&service, c, 100).await.expect("a tick");

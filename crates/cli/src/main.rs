@@ -748,6 +748,11 @@ async fn serve_until_stopped(service: Service, serve: &ServeArgs) -> Result<(), 
         }
         None => service,
     };
+    if serve.sms_gateway.is_some() && serve.public_url.is_none() {
+        return Err(Error::msg(
+            "with --sms-gateway, say --public-url: the address applicants reach onewindow at goes into their SMS",
+        ));
+    }
     let public_url = serve
         .public_url
         .clone()

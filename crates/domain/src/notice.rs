@@ -121,6 +121,10 @@ impl NoticeKind {
         }
     }
 
+    /// Placeholders of free text, whose length nobody bounds: never in an SMS, which must stay
+    /// one message.
+    pub const FREE_TEXT: [&'static str; 4] = ["item", "reason", "note", "missing"];
+
     /// Whether the kind goes by SMS at all: a supplement received is the applicant's own act,
     /// the inbox and mail tell it.
     pub fn by_sms(self) -> bool {
@@ -379,13 +383,19 @@ pub fn address(kind: NoticeKind, case_phone: Option<&str>, owners: &[Owner]) -> 
     out
 }
 
-/// The id of one message: the event it tells of, the channel and the recipient. A redelivered
-/// event makes the same ids, so a message is written once however often its event arrives.
+/// The id of one message: the event it tells of, the channel and the recipient (the account; the
+/// SMS of an event is one). A redelivered event makes the same ids, so a message is written once
+/// however often its event arrives.
 pub fn message_id(event_id: &str, index: usize, addressed: &Addressed) -> String {
+    // An event makes at most one SMS: keyed without the account that speaks for the phone, so
+    // an account opened between two deliveries of the event does not make a second SMS.
+    let recipient = match addressed.channel {
+        MessageChannel::Sms => "-",
+        _ => addressed.user_id.as_deref().unwrap_or("-"),
+    };
     format!(
-        "{event_id}:{index}:{}:{}",
-        addressed.channel.as_str(),
-        addressed.user_id.as_deref().unwrap_or("-")
+        "{event_id}:{index}:{}:{recipient}",
+        addressed.channel.as_str()
     )
 }
 

@@ -300,6 +300,11 @@ pub async fn delete_outbox(store: &Store, ids: Vec<String>) -> Result<u64, Store
         .await
 }
 
+/// [`delete_outbox`] inside the caller's transaction.
+pub async fn delete_outbox_in(conn: &mut AnyConnection, ids: &[String]) -> Result<u64, StoreError> {
+    delete_outbox_rows(conn, ids).await
+}
+
 /// One statement per chunk of ids: a statement per message would cost the writer as much as the
 /// commands that made them.
 async fn delete_outbox_rows(conn: &mut AnyConnection, ids: &[String]) -> Result<u64, StoreError> {

@@ -117,27 +117,29 @@ impl SmsGateway {
                     Ok(r) => r,
                     Err(e) => return Sent::Refused(format!("cannot build the request: {e}")),
                 };
-                match tokio::time::timeout(RESPONSE_TIMEOUT, client.request(request)).await {
+                // One timeout over the request and the reading of the answer: a gateway that
+                // stalls halfway must not hold the sender (and its lock) for ever.
+                let exchange = async {
+                    let response = client.request(request).await?;
+                    let status = response.status();
+                    // Read out so the connection goes back to the pool; the words are not kept
+                    // (a gateway may quote the number back).
+                    let _ = response.into_body().collect().await;
+                    Ok::<_, hyper_util::client::legacy::Error>(status)
+                };
+                match tokio::time::timeout(RESPONSE_TIMEOUT, exchange).await {
                     Err(_) => Sent::Later("the SMS gateway did not answer within 10 s".into()),
-                    Ok(Err(e)) => Sent::Later(format!("the SMS gateway is not reachable: {e}")),
-                    Ok(Ok(response)) => {
-                        let status = response.status();
-                        // Read the answer out so the connection goes back to the pool.
-                        let text = match response.into_body().collect().await {
-                            Ok(b) => String::from_utf8_lossy(&b.to_bytes())
-                                .chars()
-                                .take(200)
-                                .collect(),
-                            Err(_) => String::new(),
-                        };
-                        match status.as_u16() {
-                            200..=299 => Sent::Taken,
-                            400 | 404 | 410 | 422 => Sent::Refused(format!(
-                                "the SMS gateway refused it ({status}): {text}"
-                            )),
-                            _ => Sent::Later(format!("the SMS gateway answered {status}: {text}")),
-                        }
+                    Ok(Err(e)) if e.is_connect() => {
+                        Sent::Later("the SMS gateway is not reachable".into())
                     }
+                    Ok(Err(_)) => Sent::Later("the SMS gateway broke off the exchange".into()),
+                    Ok(Ok(status)) => match status.as_u16() {
+                        200..=299 => Sent::Taken,
+                        400 | 404 | 410 | 422 => {
+                            Sent::Refused(format!("the SMS gateway refused it ({status})"))
+                        }
+                        _ => Sent::Later(format!("the SMS gateway answered {status}")),
+                    },
                 }
             }
         }
@@ -165,10 +167,17 @@ pub async fn send_mail(
         Ok(m) => m,
         Err(e) => return Sent::Refused(format!("cannot build the mail: {e}")),
     };
+    // The relay's reply may quote the address: only its code is kept.
+    let code = |e: &lettre::transport::smtp::Error| {
+        e.status()
+            .map_or_else(|| "no reply".to_string(), |c| c.to_string())
+    };
     match transport.send(built).await {
         Ok(_) => Sent::Taken,
-        Err(e) if e.is_permanent() => Sent::Refused(format!("the SMTP relay refused it: {e}")),
-        Err(e) => Sent::Later(format!("the SMTP relay did not take it: {e}")),
+        Err(e) if e.is_permanent() => {
+            Sent::Refused(format!("the SMTP relay refused it ({})", code(&e)))
+        }
+        Err(e) => Sent::Later(format!("the SMTP relay did not take it ({})", code(&e))),
     }
 }
 

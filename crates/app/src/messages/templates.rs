@@ -178,8 +178,30 @@ impl Templates {
                         ));
                     }
                     if form == Form::Sms {
-                        let sample =
-                            render_text(text, &|name| Some(longest_sample(name, link_length)));
+                        if let Some(free) = used
+                            .iter()
+                            .find(|p| NoticeKind::FREE_TEXT.contains(&p.as_str()))
+                        {
+                            return Err(fail(
+                                &key,
+                                format!(
+                                    "{{ ${free} }} is free text of any length; an SMS names the case and sends the applicant to the inbox"
+                                ),
+                            ));
+                        }
+                        let outcome = ["outcome-approved", "outcome-refused"]
+                            .iter()
+                            .filter_map(|k| table.get(*k))
+                            .max_by_key(|w| w.chars().count())
+                            .cloned()
+                            .unwrap_or_default();
+                        let sample = render_text(text, &|name| {
+                            Some(if name == "outcome" {
+                                outcome.clone()
+                            } else {
+                                longest_sample(name, link_length)
+                            })
+                        });
                         let whole = format!("{signature}{sample}");
                         if sms_parts(&whole) > 1 {
                             return Err(fail(
@@ -326,6 +348,9 @@ mod tests {
     fn an_unknown_placeholder_or_a_missing_key_or_a_long_sms_is_refused() {
         let err = with_line("received-sms = ", "received-sms = { $phone }").expect_err("refused");
         assert!(err.problem.contains("unknown placeholder"), "{err}");
+        let err = with_line("not_accepted-sms = ", "not_accepted-sms = { $reason }")
+            .expect_err("refused");
+        assert!(err.problem.contains("free text"), "{err}");
         let err = with_line("received-body = ", "received-bodyx = ").expect_err("refused");
         assert_eq!(err.key, "received-body");
         let err = with_line(
