@@ -324,6 +324,36 @@ impl Service {
         files: Vec<onewindow_store::files::CaseFile>,
         project_code: Option<String>,
     ) -> Result<Submitted, AppError> {
+        let keyed = idempotency_key.is_some();
+        let first = self
+            .submit_case_once(
+                actor,
+                request.clone(),
+                idempotency_key.clone(),
+                files.clone(),
+                project_code.clone(),
+            )
+            .await;
+        match first {
+            // The same key sent to two nodes at the same instant: the other node's transaction
+            // stored the key first and ours failed on it. Run again: the key is there now, and
+            // the answer is the replay (or the refusal of a reused key), as on one node.
+            Err(AppError::Store(e)) if keyed && e.is_unique_violation() => {
+                self.submit_case_once(actor, request, idempotency_key, files, project_code)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn submit_case_once(
+        &self,
+        actor: &Actor,
+        request: SubmitCase,
+        idempotency_key: Option<String>,
+        files: Vec<onewindow_store::files::CaseFile>,
+        project_code: Option<String>,
+    ) -> Result<Submitted, AppError> {
         let mut request = request;
         request.applicant.id_number = canonical_applicant_id(&request.applicant)?;
         let who = &actor.principal;

@@ -231,12 +231,13 @@ pub async fn save_throttle(
     username: &str,
     throttle: &Throttle,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM login_throttle WHERE username = $1")
-        .bind(username)
-        .execute(&mut *conn)
-        .await?;
+    // An upsert: two nodes counting an attempt of the same account at the same instant each
+    // write their count (the later wins) instead of the second failing on the key.
     sqlx::query(
-        "INSERT INTO login_throttle (username, failures, last_failure_at, locked_until) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO login_throttle (username, failures, last_failure_at, locked_until) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO UPDATE SET \
+         failures = excluded.failures, last_failure_at = excluded.last_failure_at, \
+         locked_until = excluded.locked_until",
     )
     .bind(username)
     .bind(i64::from(throttle.failures))

@@ -19,3 +19,4 @@ mod messages_browser;
 mod monitor;
 mod projects;
 mod projects_browser;
+mod races;
