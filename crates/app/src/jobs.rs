@@ -72,6 +72,54 @@ async fn as_sole_runner<T>(
     Some(result)
 }
 
+/// Runs a sweep's `work` once per `every` across the nodes, whatever the phase of their ticks:
+/// under the job's lock, the store keeps when the sweep last ran (`job-tick:<kind>`), and a node
+/// whose tick comes sooner than 90 % of the interval after it skips. A node that dies leaves
+/// only a time behind; the next node due runs the sweep. `None` when skipped.
+pub(crate) async fn once_per_tick<T>(
+    service: &Service,
+    kind: &str,
+    every: Duration,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    let name = format!("job-tick:{kind}");
+    as_sole_runner(service, kind, async {
+        let now = chrono::Utc::now();
+        let last = onewindow_store::monitor::state(service.store().readers(), &name)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok());
+        let soonest = chrono::Duration::from_std(every.mul_f64(0.9)).unwrap_or_default();
+        if let Some(last) = last
+            && now.signed_duration_since(last) < soonest
+            && last <= now
+        {
+            tracing::debug!(
+                job = kind,
+                "another node ran this sweep within the interval"
+            );
+            return None;
+        }
+        let stamp = now.to_rfc3339();
+        let recorded = service
+            .store()
+            .write(move |conn| {
+                Box::pin(async move {
+                    onewindow_store::monitor::set_state(&mut *conn, &name, &stamp).await
+                })
+            })
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!(job = kind, error = %e, "cannot record the sweep's tick; skipping it");
+            return None;
+        }
+        Some(work.await)
+    })
+    .await
+    .flatten()
+}
+
 /// Starts the jobs; they run until the handles are aborted or the runtime stops. `bus` switches
 /// the outbox and alert mail to NATS JetStream.
 pub fn spawn(
@@ -85,9 +133,12 @@ pub fn spawn(
             let mut tick = tokio::time::interval(intervals.lapsed_acceptance);
             loop {
                 tick.tick().await;
-                let swept = as_sole_runner(&service, "lapsed-acceptance", async {
-                    service.accept_lapsed_cases().await
-                })
+                let swept = once_per_tick(
+                    &service,
+                    "lapsed-acceptance",
+                    intervals.lapsed_acceptance,
+                    async { service.accept_lapsed_cases().await },
+                )
                 .await;
                 match swept {
                     None | Some(Ok(0)) => {}
@@ -111,8 +162,13 @@ pub fn spawn(
                     Ok(false) => {}
                     Err(e) => tracing::warn!(error = %e, "cannot read the stored holiday notices"),
                 }
-                let swept =
-                    as_sole_runner(&service, "deadline-lights", service.sweep_lights()).await;
+                let swept = once_per_tick(
+                    &service,
+                    "deadline-lights",
+                    intervals.lights,
+                    service.sweep_lights(),
+                )
+                .await;
                 match swept {
                     Some(Ok(r)) if r.alerts > 0 || r.cleared > 0 => {
                         tracing::info!(
@@ -364,5 +420,64 @@ async fn message_sender(service: Service, every: Duration) {
                 None => break,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::NaiveDate;
+    use onewindow_domain::calendar::Calendar;
+
+    use super::*;
+    use crate::clock::ManualClock;
+
+    #[tokio::test]
+    async fn a_sweep_runs_once_per_interval_across_nodes_out_of_phase() {
+        let dir = std::env::temp_dir().join(format!("onewindow-ticks-{}", uuid::Uuid::now_v7()));
+        let url = onewindow_store::data_dir_url(&dir).expect("url");
+        let clock = Arc::new(ManualClock::at_local_morning(
+            NaiveDate::from_ymd_opt(2026, 12, 7).expect("date"),
+        ));
+        let node = |store| Service::new(store, Calendar::prc(), clock.clone(), "330226");
+        let a = node(onewindow_store::Store::open(&url).await.expect("store a"));
+        let b = node(onewindow_store::Store::open(&url).await.expect("store b"));
+        let every = Duration::from_secs(60);
+        assert_eq!(
+            once_per_tick(&a, "test-sweep", every, async { 1 }).await,
+            Some(1)
+        );
+        // Node b's tick comes half an interval later: the sweep ran, b skips it.
+        assert_eq!(
+            once_per_tick(&b, "test-sweep", every, async { 2 }).await,
+            None
+        );
+        assert_eq!(
+            once_per_tick(&a, "test-sweep", every, async { 3 }).await,
+            None
+        );
+        // Another sweep has its own tick.
+        assert_eq!(
+            once_per_tick(&b, "other-sweep", every, async { 4 }).await,
+            Some(4)
+        );
+        // A minute on (a died after its run): the next node due runs it.
+        let earlier = (chrono::Utc::now() - chrono::Duration::seconds(61)).to_rfc3339();
+        a.store()
+            .write(move |conn| {
+                Box::pin(async move {
+                    onewindow_store::monitor::set_state(conn, "job-tick:test-sweep", &earlier).await
+                })
+            })
+            .await
+            .expect("an earlier tick");
+        assert_eq!(
+            once_per_tick(&b, "test-sweep", every, async { 5 }).await,
+            Some(5)
+        );
+        a.store().close().await;
+        b.store().close().await;
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

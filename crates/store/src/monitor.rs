@@ -217,15 +217,16 @@ pub async fn set_state(
     name: &str,
     value: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM monitor_state WHERE name = $1")
-        .bind(name)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("INSERT INTO monitor_state (name, value) VALUES ($1, $2)")
-        .bind(name)
-        .bind(value)
-        .execute(&mut *conn)
-        .await?;
+    // An upsert: two nodes starting at once both write the state instead of the second failing
+    // on the key.
+    sqlx::query(
+        "INSERT INTO monitor_state (name, value) VALUES ($1, $2) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    )
+    .bind(name)
+    .bind(value)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
