@@ -74,6 +74,11 @@ impl NatsConfig {
     }
 }
 
+/// How long a node holds the outbox rows it claimed to publish: far longer than a publish and
+/// its acknowledgements take (the request timeout is seconds), short enough that the rows of a
+/// node that died are published by another soon after.
+pub const OUTBOX_LEASE_SECONDS: i64 = 30;
+
 /// A failure of the transport; the events stay in the outbox.
 #[derive(Debug, thiserror::Error)]
 pub enum NatsError {
@@ -289,20 +294,37 @@ impl EventBus {
         store: &Store,
         limit: i64,
     ) -> Result<PublishReport, NatsError> {
-        let messages = onewindow_store::pending_outbox(store, limit).await?;
-        if messages.is_empty() {
-            return Ok(PublishReport::default());
-        }
         // Publishing into a client that is reconnecting would only queue the messages in its
-        // memory and time out; they are better off in the outbox.
+        // memory and time out; they are better off in the outbox (and unclaimed).
         if !self.is_connected() {
             return Err(self.unreachable());
+        }
+        // Claimed for this node: another node's tick takes other rows, so a message is
+        // published twice only after a node died between its acknowledgement and its delete
+        // (and the lease ran out).
+        let messages = onewindow_store::claim_outbox(
+            store,
+            limit,
+            chrono::Utc::now(),
+            chrono::Duration::seconds(OUTBOX_LEASE_SECONDS),
+        )
+        .await?;
+        if messages.is_empty() {
+            return Ok(PublishReport::default());
         }
         if !self.inner.stream_ready.load(Ordering::Acquire) {
             self.ensure_stream().await?;
         }
         let (report, acknowledged) = self.publish(&messages).await;
+        let taken: std::collections::HashSet<&str> =
+            acknowledged.iter().map(String::as_str).collect();
+        let failed: Vec<String> = messages
+            .iter()
+            .filter(|m| !taken.contains(m.id.as_str()))
+            .map(|m| m.id.clone())
+            .collect();
         onewindow_store::delete_outbox(store, acknowledged).await?;
+        onewindow_store::release_outbox(store, failed).await?;
         Ok(report)
     }
 

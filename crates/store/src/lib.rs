@@ -253,10 +253,14 @@ pub async fn take_outbox(
     conn: &mut AnyConnection,
     limit: i64,
 ) -> Result<Vec<OutboxMessage>, StoreError> {
-    let rows = sqlx::query("SELECT id, topic, body FROM outbox ORDER BY id LIMIT $1")
-        .bind(limit)
-        .fetch_all(&mut *conn)
-        .await?;
+    // On PostgreSQL two nodes draining at once take different rows (SKIP LOCKED) instead of
+    // both taking the same ones; SQLite has one writer.
+    let sql = if conn.backend_name() == "PostgreSQL" {
+        "SELECT id, topic, body FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
+    } else {
+        "SELECT id, topic, body FROM outbox ORDER BY id LIMIT $1"
+    };
+    let rows = sqlx::query(sql).bind(limit).fetch_all(&mut *conn).await?;
     let mut messages = Vec::with_capacity(rows.len());
     for row in rows {
         messages.push(OutboxMessage {
@@ -287,6 +291,86 @@ pub async fn pending_outbox(store: &Store, limit: i64) -> Result<Vec<OutboxMessa
             })
         })
         .collect()
+}
+
+/// Claims up to `limit` messages of the outbox, oldest first, for `lease` from `now`: those no
+/// node holds, or whose holder's lease ran out (it died between its publish and its delete). A
+/// transport that must hear an acknowledgement first (NATS JetStream) publishes them and then
+/// removes them with [`delete_outbox`]; another node claiming at the same time gets other rows,
+/// so a message is published twice only after a node died holding it.
+pub async fn claim_outbox(
+    store: &Store,
+    limit: i64,
+    now: chrono::DateTime<chrono::Utc>,
+    lease: chrono::Duration,
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let stamp =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let (now, until) = (stamp(now), stamp(now + lease));
+    let postgres = store.backend() == Backend::Postgres;
+    store
+        .write(move |conn| {
+            Box::pin(async move {
+                let lock = if postgres {
+                    " FOR UPDATE SKIP LOCKED"
+                } else {
+                    ""
+                };
+                let sql = format!(
+                    "UPDATE outbox SET claimed_until = $1 WHERE id IN (SELECT id FROM outbox \
+                     WHERE claimed_until IS NULL OR claimed_until < $2 ORDER BY id LIMIT $3{lock}) \
+                     RETURNING id, topic, body"
+                );
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(until)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                let mut messages = rows
+                    .iter()
+                    .map(|row| {
+                        Ok(OutboxMessage {
+                            id: row.try_get("id")?,
+                            topic: row.try_get("topic")?,
+                            body: row.try_get("body")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                // RETURNING keeps no order; publish oldest first.
+                messages.sort_by(|a, b| a.id.cmp(&b.id));
+                Ok::<_, StoreError>(messages)
+            })
+        })
+        .await
+}
+
+/// Gives back claimed messages that could not be published, for the next tick of any node.
+pub async fn release_outbox(store: &Store, ids: Vec<String>) -> Result<u64, StoreError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    store
+        .write(move |conn| {
+            Box::pin(async move {
+                let mut released = 0;
+                for chunk in ids.chunks(500) {
+                    let placeholders: Vec<String> =
+                        (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!(
+                        "UPDATE outbox SET claimed_until = NULL WHERE id IN ({})",
+                        placeholders.join(", ")
+                    );
+                    let mut update = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        update = update.bind(id.clone());
+                    }
+                    released += update.execute(&mut *conn).await?.rows_affected();
+                }
+                Ok::<_, StoreError>(released)
+            })
+        })
+        .await
 }
 
 /// Removes the outbox messages with these ids (those already gone are no error: another node

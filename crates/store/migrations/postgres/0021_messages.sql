@@ -47,3 +47,7 @@ CREATE TABLE rating_invitations (
     created_at TEXT NOT NULL
 );
 CREATE INDEX rating_invitations_by_case ON rating_invitations (case_id);
+
+-- The outbox's rows are claimed by one node at a time (issue 21): a publisher sets the lease it
+-- holds them for; another node takes only rows unclaimed or whose lease ran out.
+ALTER TABLE outbox ADD COLUMN claimed_until TEXT;

@@ -1,7 +1,8 @@
-//! Two nodes on one PostgreSQL store racing on the same key (issue 21, first part): the same
-//! `Idempotency-Key` sent to both at the same instant, and the same account logging in on both
-//! at once, answer what one node answers — a case and its replay, two logins — never a store
-//! error. Runs on the PostgreSQL pass (ONEWINDOW_TEST_POSTGRES); SQLite is one node's file.
+//! Two nodes on one PostgreSQL store racing (issue 21): the same `Idempotency-Key` sent to both
+//! at the same instant, and the same account logging in on both at once, answer what one node
+//! answers — a case and its replay, two logins — never a store error; the outbox's rows are
+//! claimed by one node at a time. Runs on the PostgreSQL pass (ONEWINDOW_TEST_POSTGRES); SQLite
+//! is one node's file.
 
 use std::sync::Arc;
 
@@ -86,4 +87,58 @@ async fn the_same_key_or_login_on_two_nodes_at_once_answers_as_one_node_would() 
         );
         assert!(x.is_ok() && y.is_ok(), "round {round}: {x:?} {y:?}");
     }
+}
+
+#[tokio::test]
+async fn two_nodes_claim_different_outbox_rows_and_a_dead_nodes_rows_after_its_lease() {
+    let Some((a, b, _dir)) = two_nodes().await else {
+        eprintln!("SKIPPED: races between nodes run on PostgreSQL (ONEWINDOW_TEST_POSTGRES)");
+        return;
+    };
+    a.store()
+        .write(|conn| {
+            Box::pin(async move {
+                for n in 0..200 {
+                    onewindow_store::enqueue_outbox(
+                        &mut *conn,
+                        "test.claim",
+                        &format!("{{\"n\":{n}}}"),
+                        "2026-12-07T01:00:00Z",
+                    )
+                    .await?;
+                }
+                Ok::<_, onewindow_store::StoreError>(())
+            })
+        })
+        .await
+        .expect("enqueued");
+    let pending = onewindow_store::pending_outbox(a.store(), 10_000)
+        .await
+        .expect("pending")
+        .len();
+    let now = chrono::Utc::now();
+    let lease = chrono::Duration::seconds(30);
+    let (x, y) = tokio::join!(
+        onewindow_store::claim_outbox(a.store(), 10_000, now, lease),
+        onewindow_store::claim_outbox(b.store(), 10_000, now, lease),
+    );
+    let (x, y) = (x.expect("a claims"), y.expect("b claims"));
+    let mut ids: Vec<&str> = x.iter().chain(&y).map(|m| m.id.as_str()).collect();
+    assert_eq!(ids.len(), pending, "every row claimed once");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), pending, "no row claimed by both nodes");
+    // Node a dies holding its rows: b takes them once the lease has run out, not before.
+    let again = onewindow_store::claim_outbox(b.store(), 10_000, now, lease)
+        .await
+        .expect("b claims");
+    assert!(again.is_empty());
+    let later = onewindow_store::claim_outbox(b.store(), 10_000, now + lease + lease, lease)
+        .await
+        .expect("b claims");
+    assert_eq!(
+        later.len(),
+        pending,
+        "the rows of both, whose leases ran out"
+    );
 }
