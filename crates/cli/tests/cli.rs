@@ -2435,3 +2435,204 @@ fn licence_verify_accepts_a_downloaded_licence_and_refuses_an_edited_one() {
         stderr(&output)
     );
 }
+
+// -------------------------------------------------------------------------------------------
+// Two nodes on one PostgreSQL store (issue 21)
+
+/// Two real `serve` nodes on one PostgreSQL store with NATS: the same Idempotency-Key, the same
+/// login and the same action on a case sent to both at once answer as one node would (never a 500); then
+/// node a is killed (SIGKILL) in the middle of a run of filings whose client retries on node b
+/// with the same key, and every filing the client saw acknowledged is there exactly once. Runs
+/// on the PostgreSQL pass; SQLite is one node's file.
+#[test]
+fn two_nodes_race_as_one_and_a_killed_node_loses_no_acknowledged_filing() {
+    let store = TestStore::fresh("two-nodes");
+    if store.database.is_none() {
+        eprintln!("SKIPPED two nodes: they share a PostgreSQL store (ONEWINDOW_TEST_POSTGRES)");
+        return;
+    }
+    let nats = TcpStream::connect_timeout(
+        &"127.0.0.1:4222".parse().expect("address"),
+        Duration::from_secs(2),
+    )
+    .is_ok();
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let (stream, prefix) = (
+        format!("ONEWINDOW_NODES_{tag}"),
+        format!("onewindow-nodes-{tag}"),
+    );
+    let mut args = vec!["--cases", "0"];
+    if nats {
+        args.extend([
+            "--nats",
+            "nats://127.0.0.1:4222",
+            "--nats-stream",
+            &stream,
+            "--nats-prefix",
+            &prefix,
+        ]);
+    }
+    let demo: Vec<&str> = ["demo"].into_iter().chain(args.iter().copied()).collect();
+    let (mut node_a, a) = serve(&store, &demo);
+    let plain: Vec<&str> = ["serve"]
+        .into_iter()
+        .chain(args.iter().skip(2).copied())
+        .collect();
+    let (node_b, b) = serve(&store, &plain);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("a client");
+    let url = |node: SocketAddr, path: &str| format!("http://{node}/api/v1{path}");
+    let login = |node: SocketAddr| {
+        let client = client.clone();
+        let url = url(node, "/auth/login");
+        async move {
+            let r = client
+                .post(url)
+                .json(&json!({"username": "clerk", "password": "chuangkou-2026"}))
+                .send()
+                .await
+                .expect("an answer");
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, body) = runtime.block_on(login(a));
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().expect("a token").to_string();
+    let items = runtime.block_on(async {
+        client
+            .get(url(
+                a,
+                "/catalogue/items?q=%E9%A3%9F%E5%93%81%E7%BB%8F%E8%90%A5%E8%AE%B8%E5%8F%AF",
+            ))
+            .send()
+            .await
+            .expect("items")
+            .json::<Value>()
+            .await
+            .expect("json")
+    });
+    let item = items["items"][0]["code"]
+        .as_str()
+        .expect("an item")
+        .to_string();
+    let application = json!({
+        "item_code": item,
+        "applicant": {"kind": "enterprise", "name": "宁海县跃龙小吃店有限公司",
+                      "id_number": "91330226MA2H7K3LXE"},
+        "channel": "window",
+        "centre": "county-hall",
+        "materials": ["M01"],
+    });
+    let file = |node: SocketAddr, key: String| {
+        let client = client.clone();
+        let (url, token, body) = (url(node, "/cases"), token.clone(), application.clone());
+        async move {
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+                .await?;
+            let status = r.status().as_u16();
+            let replayed = r.headers().contains_key("idempotent-replayed");
+            let body = r.json::<Value>().await.unwrap_or(Value::Null);
+            Ok::<_, reqwest::Error>((status, replayed, body))
+        }
+    };
+
+    // Races: the same key, the same login, the same action with one version.
+    for round in 0..20 {
+        let key = format!("race-{tag}-{round}");
+        let (x, y) =
+            runtime.block_on(async { tokio::join!(file(a, key.clone()), file(b, key.clone())) });
+        let (x, y) = (x.expect("node a answers"), y.expect("node b answers"));
+        assert_eq!((x.0, y.0), (201, 201), "round {round}: {} {}", x.2, y.2);
+        assert_eq!(x.2["id"], y.2["id"], "round {round}: one case");
+        assert_eq!(
+            u8::from(x.1) + u8::from(y.1),
+            1,
+            "round {round}: one replay"
+        );
+        let (l, m) = runtime.block_on(async { tokio::join!(login(a), login(b)) });
+        assert_eq!((l.0, m.0), (200, 200), "round {round}: {} {}", l.1, m.1);
+        let id = x.2["id"].as_str().expect("an id").to_string();
+        let version = x.2["version"].as_u64().expect("a version");
+        let accept = |node: SocketAddr| {
+            let client = client.clone();
+            let (url, token) = (url(node, &format!("/cases/{id}/start-pre-review")), token.clone());
+            async move {
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("if-match", format!("\"{version}\""))
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .expect("an answer")
+                    .status()
+                    .as_u16()
+            }
+        };
+        let (p, q) = runtime.block_on(async { tokio::join!(accept(a), accept(b)) });
+        let mut answers = [p, q];
+        answers.sort_unstable();
+        assert_eq!(
+            answers,
+            [200, 409],
+            "round {round}: one action wins, the other is told"
+        );
+    }
+
+    // Node a dies in the middle of a run of filings; the client retries on b with the same key.
+    let mut ledger: Vec<(String, String)> = Vec::new();
+    for n in 0..60 {
+        if n == 30 {
+            node_a.kill();
+        }
+        let key = format!("load-{tag}-{n}");
+        let first = if n % 2 == 0 { a } else { b };
+        let answer = match runtime.block_on(file(first, key.clone())) {
+            Ok((status, _, body)) if status != 502 && status != 503 => (status, body),
+            _ => {
+                let (status, _, body) = runtime
+                    .block_on(file(b, key.clone()))
+                    .expect("node b answers");
+                (status, body)
+            }
+        };
+        assert_eq!(answer.0, 201, "filing {n}: {}", answer.1);
+        ledger.push((key, answer.1["id"].as_str().expect("an id").to_string()));
+    }
+    // Every acknowledged filing is there, once: the same key on the surviving node replays it.
+    for (key, id) in &ledger {
+        let (status, replayed, body) = runtime
+            .block_on(file(b, key.clone()))
+            .expect("node b answers");
+        assert_eq!((status, replayed), (201, true), "{key}: {body}");
+        assert_eq!(
+            body["id"].as_str(),
+            Some(id.as_str()),
+            "{key}: the same case"
+        );
+    }
+    drop(node_b);
+    if nats {
+        let config = onewindow_app::nats::NatsConfig {
+            stream: stream.clone(),
+            subject_prefix: prefix.clone(),
+            ..onewindow_app::nats::NatsConfig::new("nats://127.0.0.1:4222")
+        };
+        let _ = runtime.block_on(async {
+            let bus = onewindow_app::nats::EventBus::connect(config).await.ok()?;
+            bus.jetstream().delete_stream(&stream).await.ok()
+        });
+    }
+}
