@@ -2567,7 +2567,10 @@ fn two_nodes_race_as_one_and_a_killed_node_loses_no_acknowledged_filing() {
         let version = x.2["version"].as_u64().expect("a version");
         let accept = |node: SocketAddr| {
             let client = client.clone();
-            let (url, token) = (url(node, &format!("/cases/{id}/start-pre-review")), token.clone());
+            let (url, token) = (
+                url(node, &format!("/cases/{id}/start-pre-review")),
+                token.clone(),
+            );
             async move {
                 client
                     .post(url)

@@ -453,17 +453,17 @@ pub async fn mark_read(
     user_id: &str,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM alert_reads WHERE alert_id = $1 AND user_id = $2")
-        .bind(alert_id)
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("INSERT INTO alert_reads (alert_id, user_id, read_at) VALUES ($1, $2, $3)")
-        .bind(alert_id)
-        .bind(user_id)
-        .bind(at.to_rfc3339())
-        .execute(&mut *conn)
-        .await?;
+    // An upsert: the same alert marked read on two nodes at once (two tabs) is read, not a
+    // failure on the key.
+    sqlx::query(
+        "INSERT INTO alert_reads (alert_id, user_id, read_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (alert_id, user_id) DO UPDATE SET read_at = excluded.read_at",
+    )
+    .bind(alert_id)
+    .bind(user_id)
+    .bind(at.to_rfc3339())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -242,6 +242,17 @@ impl From<AppError> for Problem {
                     "the service could not complete the request; nothing was changed; try again",
                 )
             }
+            // Two nodes writing the same key at the same instant, where no rule above answers
+            // the race itself: the loser is told as a 409, never a 500.
+            AppError::Store(e) if e.is_unique_violation() => {
+                tracing::warn!(error = %e, "a write lost a race on a unique key");
+                Problem::new(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    "Changed at the same moment",
+                    "someone else wrote the same record at the same moment; nothing of yours was changed; reload and try again",
+                )
+            }
             AppError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
                 Problem::new(

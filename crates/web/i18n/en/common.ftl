@@ -29,6 +29,7 @@ common-error-not-found = The page or case does not exist, or you may not see it.
 common-error-forbidden = You may not do this.
 common-error-csrf = This page has expired; reload it and send the form again.
 common-error-internal = The service could not complete the request and changed nothing; please try again.
+common-error-race = Someone else changed the same record at the same moment; nothing of yours was changed. Reload and try again.
 common-error-back = Back to the home page
 common-form-errors = Please correct what is marked below:
 common-required = required

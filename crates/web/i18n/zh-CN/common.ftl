@@ -29,6 +29,7 @@ common-error-not-found = 页面或办件不存在，或您无权查看。
 common-error-forbidden = 您无权进行此操作。
 common-error-csrf = 页面已过期，请刷新后重新提交。
 common-error-internal = 系统暂时无法完成请求，未做任何更改，请稍后重试。
+common-error-race = 他人刚刚同时修改了同一记录，您的操作未生效，请刷新后重试。
 common-error-back = 返回首页
 common-form-errors = 请更正以下标出的内容：
 common-required = 必填

@@ -421,6 +421,10 @@ impl PageCtx {
                 self.error(StatusCode::NOT_FOUND, "common-error-not-found")
             }
             AppError::Forbidden(_) => self.error(StatusCode::FORBIDDEN, "common-error-forbidden"),
+            AppError::Store(e) if e.is_unique_violation() => {
+                tracing::warn!(error = %e, "a write lost a race on a unique key");
+                self.error(StatusCode::CONFLICT, "common-error-race")
+            }
             AppError::Unauthenticated(_) => Redirect::to(&format!(
                 "/login?next={}",
                 encode_query_value(&self.chrome.here)
