@@ -2440,10 +2440,11 @@ fn licence_verify_accepts_a_downloaded_licence_and_refuses_an_edited_one() {
 // Two nodes on one PostgreSQL store (issue 21)
 
 /// Two real `serve` nodes on one PostgreSQL store with NATS: the same Idempotency-Key, the same
-/// login and the same action on a case sent to both at once answer as one node would (never a 500); then
-/// node a is killed (SIGKILL) in the middle of a run of filings whose client retries on node b
-/// with the same key, and every filing the client saw acknowledged is there exactly once. Runs
-/// on the PostgreSQL pass; SQLite is one node's file.
+/// login and the same action on a case sent to both at once answer as one node would (never a
+/// 500); then node a is killed (SIGKILL) while eight clients file at once, retrying on the other
+/// node with the same key, and every filing a client saw acknowledged is there exactly once;
+/// then a rolling restart (a back, b killed) the same. Runs on the PostgreSQL pass; SQLite is
+/// one node's file.
 #[test]
 fn two_nodes_race_as_one_and_a_killed_node_loses_no_acknowledged_filing() {
     let store = TestStore::fresh("two-nodes");
@@ -2594,39 +2595,74 @@ fn two_nodes_race_as_one_and_a_killed_node_loses_no_acknowledged_filing() {
         );
     }
 
-    // Node a dies in the middle of a run of filings; the client retries on b with the same key.
-    let mut ledger: Vec<(String, String)> = Vec::new();
-    for n in 0..60 {
-        if n == 30 {
-            node_a.kill();
-        }
-        let key = format!("load-{tag}-{n}");
-        let first = if n % 2 == 0 { a } else { b };
-        let answer = match runtime.block_on(file(first, key.clone())) {
-            Ok((status, _, body)) if status != 502 && status != 503 => (status, body),
-            _ => {
-                let (status, _, body) = runtime
-                    .block_on(file(b, key.clone()))
-                    .expect("node b answers");
-                (status, body)
+    // Load: eight clients file at once, each request to either node; a request that fails
+    // (the node is gone, or answers 5xx) is sent again to the other node with the same key.
+    let run_load = |label: &str, nodes: [SocketAddr; 2], per_client: usize| {
+        let futures = (0..8).map(|c| {
+            let label = format!("{label}-{tag}-{c}");
+            let file = &file;
+            async move {
+                let mut ledger = Vec::new();
+                for n in 0..per_client {
+                    let key = format!("{label}-{n}");
+                    let first = nodes[(c + n) % 2];
+                    let other = nodes[(c + n + 1) % 2];
+                    let mut answer = file(first, key.clone()).await;
+                    if !matches!(&answer, Ok((status, _, _)) if *status < 500) {
+                        answer = file(other, key.clone()).await;
+                    }
+                    let (status, _, body) = answer.expect("the other node answers");
+                    assert_eq!(status, 201, "{key}: {body}");
+                    ledger.push((key, body["id"].as_str().expect("an id").to_string()));
+                }
+                ledger
             }
-        };
-        assert_eq!(answer.0, 201, "filing {n}: {}", answer.1);
-        ledger.push((key, answer.1["id"].as_str().expect("an id").to_string()));
-    }
-    // Every acknowledged filing is there, once: the same key on the surviving node replays it.
-    for (key, id) in &ledger {
-        let (status, replayed, body) = runtime
-            .block_on(file(b, key.clone()))
-            .expect("node b answers");
-        assert_eq!((status, replayed), (201, true), "{key}: {body}");
-        assert_eq!(
-            body["id"].as_str(),
-            Some(id.as_str()),
-            "{key}: the same case"
-        );
-    }
-    drop(node_b);
+        });
+        runtime
+            .block_on(futures::future::join_all(futures))
+            .into_iter()
+            .flatten()
+            .collect::<Vec<(String, String)>>()
+    };
+    // Every acknowledged filing is there, once: its key on `node` replays the same case.
+    let check = |ledger: &[(String, String)], node: SocketAddr| {
+        for (key, id) in ledger {
+            let (status, replayed, body) = runtime
+                .block_on(file(node, key.clone()))
+                .expect("the node answers");
+            assert_eq!((status, replayed), (201, true), "{key}: {body}");
+            assert_eq!(
+                body["id"].as_str(),
+                Some(id.as_str()),
+                "{key}: the same case"
+            );
+        }
+    };
+
+    // Node a is killed (SIGKILL) while the clients file.
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(400));
+        node_a.kill();
+        node_a
+    });
+    let ledger = run_load("kill", [a, b], 20);
+    let node_a = killer.join().expect("the killer thread");
+    drop(node_a);
+    check(&ledger, b);
+
+    // A rolling restart: node a comes back, then node b is killed while the clients file.
+    let (node_a2, a2) = serve(&store, &plain);
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(400));
+        let mut node_b = node_b;
+        node_b.kill();
+        node_b
+    });
+    let ledger2 = run_load("restart", [a2, b], 20);
+    drop(killer.join().expect("the killer thread"));
+    check(&ledger, a2);
+    check(&ledger2, a2);
+    drop(node_a2);
     if nats {
         let config = onewindow_app::nats::NatsConfig {
             stream: stream.clone(),
