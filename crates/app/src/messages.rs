@@ -388,34 +388,31 @@ async fn owners(conn: &mut Conn, case: &Case) -> Result<Vec<Owner>, AppError> {
         case.filed_by.as_deref(),
     )
     .await?;
-    let users: Vec<_> = users
-        .into_iter()
-        .filter(|u| {
-            let is_filer = case.filed_by.as_deref() == Some(u.id.as_str());
-            let speaks_for_identity = u.identity.as_deref()
-                == Some(case.applicant.id_number.as_str())
-                && u.posts.iter().any(|p| p.role == Role::Applicant);
-            is_filer || speaks_for_identity
-        })
-        .collect();
-    let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
-    let preferences = rows::preferences_of(&mut *conn, &ids).await?;
-    Ok(users
+    // The applicant's own account stands for the case's identity (as the access policy's
+    // owner does); the filer is the agent's (or the applicant's) account that filed it.
+    let owning: Vec<(bool, _)> = users
         .into_iter()
         .map(|u| {
-            let preferences = preferences
-                .iter()
-                .find(|(id, _)| *id == u.id)
-                .map(|(_, p)| p.clone())
-                .unwrap_or_default();
-            Owner {
-                is_applicant: u.identity.as_deref() == Some(case.applicant.id_number.as_str())
-                    && u.posts.iter().any(|p| p.role == Role::Applicant),
-                user_id: u.id,
-                phone: u.phone,
-                email: u.email,
-                preferences,
-            }
+            let is_applicant = u.identity.as_deref() == Some(case.applicant.id_number.as_str())
+                && u.posts.iter().any(|p| p.role == Role::Applicant);
+            (is_applicant, u)
+        })
+        .filter(|(is_applicant, u)| {
+            *is_applicant || case.filed_by.as_deref() == Some(u.id.as_str())
+        })
+        .collect();
+    let ids: Vec<String> = owning.iter().map(|(_, u)| u.id.clone()).collect();
+    // One choice per id, in the order asked.
+    let preferences = rows::preferences_of(&mut *conn, &ids).await?;
+    Ok(owning
+        .into_iter()
+        .zip(preferences)
+        .map(|((is_applicant, u), (_, preferences))| Owner {
+            is_applicant,
+            user_id: u.id,
+            phone: u.phone,
+            email: u.email,
+            preferences,
         })
         .collect())
 }

@@ -16,7 +16,7 @@ use crate::licences::{FOOD_LICENCE_ITEM, act, review_decide_issue};
 
 const PUBLIC: &str = "http://zw.nh.cn";
 
-async fn app_with(label: &str, messaging: MessagingConfig) -> TestApp {
+pub(crate) async fn app_with(label: &str, messaging: MessagingConfig) -> TestApp {
     let mut world = demo_world(
         label,
         NaiveDate::from_ymd_opt(2026, 12, 7).expect("a day"),
@@ -63,7 +63,8 @@ fn kinds(page: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn file(app: &TestApp) -> Value {
+/// The demo enterprise's application for a food business licence, with a phone ending 1111.
+pub(crate) async fn file(app: &TestApp) -> Value {
     let (status, case) = app
         .send(
             "enterprise",

@@ -5,12 +5,13 @@
 //! Debian's chromedriver (tests/web/support/browser.rs); skipped without it unless
 //! `ONEWINDOW_BROWSER_TESTS=required`, and run on the SQLite pass only.
 
-use chrono::{Duration, NaiveDate};
-use onewindow_testkit::{FakeSmsGateway, demo_world};
+use chrono::Duration;
+use onewindow_testkit::FakeSmsGateway;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::licences::{FOOD_LICENCE_ITEM, act};
+use crate::licences::act;
+use crate::messages::{app_with, file};
 use crate::support::browser;
 
 #[tokio::test]
@@ -20,40 +21,8 @@ async fn browser_the_applicant_reads_the_notice_and_turns_sms_off_and_the_window
         return;
     }
     let gateway = FakeSmsGateway::start().await;
-    let mut world = demo_world(
-        "messages-browser",
-        NaiveDate::from_ymd_opt(2026, 12, 7).expect("a day"),
-        false,
-    )
-    .await;
-    world.service = world
-        .service
-        .with_messaging(gateway.messaging("http://zw.nh.cn"));
-    let mut app = world.serve(onewindow_web::app).await;
-    for (user, password) in [
-        ("enterprise", "qiye-demo-2026"),
-        ("clerk", "chuangkou-2026"),
-    ] {
-        let (name, token) = app.token_of(user, password).await;
-        app.tokens.insert(name, token);
-    }
-    let (status, mut case) = app
-        .send(
-            "enterprise",
-            Method::POST,
-            "/api/v1/cases",
-            Some(json!({
-                "item_code": FOOD_LICENCE_ITEM,
-                "applicant": {"kind": "enterprise", "name": "宁海县跃龙小吃有限公司",
-                    "id_number": "91330226MA2DEMH01W", "phone": "13900002222"},
-                "channel": "online",
-                "centre": "county-hall",
-                "materials": ["M01", "M02", "M03", "M04"]
-            })),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let app = app_with("messages-browser", gateway.messaging("http://zw.nh.cn")).await;
+    let mut case = file(&app).await;
     let number = case["number"].as_str().expect("number").to_string();
     act(
         &app,
@@ -106,10 +75,10 @@ async fn browser_the_applicant_reads_the_notice_and_turns_sms_off_and_the_window
     b.goto(&format!("/window/cases/{number}")).await;
     let table = b.text("#case-messages").await;
     assert!(
-        table.contains("短信") && table.contains("*******2222") && table.contains("已发送"),
+        table.contains("短信") && table.contains("*******1111") && table.contains("已发送"),
         "{table}"
     );
-    assert!(!table.contains("13900002222"), "{table}");
+    assert!(!table.contains("13900001111"), "{table}");
     b.screenshot_page("messages-window", 1400).await;
 
     // d. The applicant turns SMS on again; the acceptance's SMS waits while the gateway is down
