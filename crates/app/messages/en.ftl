@@ -50,3 +50,11 @@ parcel_sent-sms = Case { $number } posted: { $courier } { $waybill }
 rating_invitation-subject = Please rate our service ({ $number })
 rating_invitation-body = Your application for "{ $item }" ({ $number }) is complete. Please rate the service (until { $until }): { $link }
 rating_invitation-sms = Rate our service: { $link }
+
+promise_reminder-subject = Please hand in the promised material ({ $number })
+promise_reminder-body = Your application for "{ $item }" ({ $number }) was accepted on your promise to hand in "{ $missing }" by { $by }. Please upload or post it in time under "My cases"; if it does not arrive, the clock stops or the case goes back to supplement as the county's rules say.
+promise_reminder-sms = Case { $number }: promised material due { $by }.
+
+revoked-subject = Approval revoked ({ $number })
+revoked-body = The approval of "{ $item }" ({ $number }) was revoked because a commitment you signed proved untrue; the licence it issued is revoked with it. Reason: { $reason }. You may apply for administrative reconsideration or bring an administrative action.
+revoked-sms = Case { $number }: approval revoked; see My cases.

@@ -49,3 +49,11 @@ parcel_sent-sms = 办件{ $number }的结果已寄出，{ $courier }运单号{ $
 rating_invitation-subject = 请评价本次服务（{ $number }）
 rating_invitation-body = 您申请的“{ $item }”（{ $number }）已办结。欢迎对本次服务作出评价（{ $until } 前有效）：{ $link }
 rating_invitation-sms = 您的办件已办结，欢迎评价：{ $link }
+
+promise_reminder-subject = 请按承诺补交材料（{ $number }）
+promise_reminder-body = 您申请的“{ $item }”（{ $number }）已容缺受理，您承诺于 { $by } 前补交“{ $missing }”。请按时在“我的办件”中上传或邮寄；逾期未补交的，将依规定停止计时或退回补正。
+promise_reminder-sms = 办件{ $number }容缺受理，请于{ $by }前补交承诺的材料。
+
+revoked-subject = 许可已撤销（{ $number }）
+revoked-body = 您申请的“{ $item }”（{ $number }）经核查承诺不实，已依法撤销许可，相关证照同时撤销。理由：{ $reason }。如有异议，可依法申请行政复议或提起行政诉讼。
+revoked-sms = 办件{ $number }经核查承诺不实，许可已撤销，详见“我的办件”。

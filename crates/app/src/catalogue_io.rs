@@ -120,7 +120,11 @@ const CSV_HEADER: [&str; 18] = [
 ];
 
 /// Columns a county's older files may lack: an absent one reads as its default (false).
-const CSV_OPTIONAL: [&str; 2] = ["decision_without_proposal", "licence_valid_years"];
+const CSV_OPTIONAL: [&str; 3] = [
+    "decision_without_proposal",
+    "licence_valid_years",
+    "commitment_text",
+];
 
 /// Parses a catalogue file, collecting every problem instead of stopping at the first.
 pub fn parse(format: Format, text: &str) -> Result<CatalogueDocument, ImportError> {
@@ -367,6 +371,8 @@ impl CsvRow<'_> {
             result_licence_type: (!result.trim().is_empty()).then(|| result.trim().to_string()),
             decision_without_proposal: self.flag("decision_without_proposal")?,
             licence_valid_years: self.optional_number("licence_valid_years")?,
+            commitment_text: Some(self.text("commitment_text").trim().to_string())
+                .filter(|t| !t.is_empty()),
         })
     }
 }
@@ -412,6 +418,7 @@ pub fn render(format: Format, doc: &CatalogueDocument) -> Result<String, AppErro
                             .licence_valid_years
                             .map(|y| y.to_string())
                             .unwrap_or_default(),
+                        item.commitment_text.as_deref().unwrap_or(""),
                     ])
                     .map_err(|e| fail(&e))?;
             }

@@ -184,8 +184,33 @@ pub fn spawn(
             }
         })
     };
+    let promises = {
+        let service = service.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(intervals.lapsed_acceptance);
+            loop {
+                tick.tick().await;
+                let swept = once_per_tick(
+                    &service,
+                    "promise-sweep",
+                    intervals.lapsed_acceptance,
+                    async { service.sweep_promises().await },
+                )
+                .await;
+                match swept {
+                    Some(Ok(s)) if s.reminded > 0 || s.broken > 0 => tracing::info!(
+                        reminded = s.reminded,
+                        broken = s.broken,
+                        "promises of tolerated materials followed up"
+                    ),
+                    None | Some(Ok(_)) => {}
+                    Some(Err(e)) => tracing::warn!(error = %e, "promise sweep failed"),
+                }
+            }
+        })
+    };
     let sender = tokio::spawn(message_sender(service.clone(), intervals.messages));
-    let mut jobs = vec![lapsed, lights, sender];
+    let mut jobs = vec![lapsed, lights, promises, sender];
     match bus {
         None => jobs.push(tokio::spawn(in_process_outbox(service, intervals.outbox))),
         Some(bus) => {

@@ -33,6 +33,7 @@ pub mod projects;
 pub mod s3;
 pub mod service;
 pub mod statistics;
+pub mod tolerance;
 pub mod workbench;
 
 pub use clock::{Clock, ManualClock, ShiftedClock, SystemClock};

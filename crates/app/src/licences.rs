@@ -485,6 +485,47 @@ fn grants(case: &Case, single_item_licence: Option<String>) -> Vec<Grant> {
 /// licence type, or one per approved member of a joint case whose item does; each when the
 /// item's code names the implementing body (the issuing authority). Runs inside the transaction
 /// of the `issue-result` command.
+/// Revokes (撤销) every valid licence the case issued, in the transaction of the case's
+/// revocation, audited with the same reason. A case that issued none (not yet issued, or an item
+/// without a licence) has nothing to revoke.
+pub(crate) async fn revoke_for_case(
+    conn: &mut AnyConnection,
+    case: &Case,
+    reason: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vec<Licence>, AppError> {
+    let today = local_date(now);
+    let at = now.to_rfc3339();
+    let mut revoked = Vec::new();
+    for stored in licence_rows::of_case(&mut *conn, &case.id).await? {
+        // One already ended (expired, changed, cancelled) stays as it ended.
+        let Ok(ended) = stored.licence.revoke(reason, today) else {
+            continue;
+        };
+        licence_rows::update(&mut *conn, &ended, &at).await?;
+        audit_rows::append(
+            &mut *conn,
+            actor.entry(
+                now,
+                "licence.revoke",
+                format!("licence:{}", ended.identifier),
+                Outcome::Success,
+                format!("revoked with case {}: {}", case.number, reason.trim()),
+            ),
+        )
+        .await?;
+        let message = serde_json::json!({
+            "identifier": ended.identifier,
+            "action": "revoke",
+            "licences": [(&ended.identifier, ended.state)],
+        });
+        enqueue_outbox(&mut *conn, "licence.changed", &message.to_string(), &at).await?;
+        revoked.push(ended);
+    }
+    Ok(revoked)
+}
+
 pub(crate) async fn issue_for_case(
     conn: &mut AnyConnection,
     signer: &LicenceSigner,

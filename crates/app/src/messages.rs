@@ -345,8 +345,18 @@ fn values(
             ));
         }
         Notice::Accepted { due_on } => v.push(("due_on", date_text(*due_on))),
-        Notice::NotAccepted { reason } | Notice::Suspended { reason } => {
-            v.push(("reason", reason.clone()))
+        Notice::NotAccepted { reason }
+        | Notice::Suspended { reason }
+        | Notice::Revoked { reason } => v.push(("reason", reason.clone())),
+        Notice::PromiseReminder { material, by } => {
+            v.push(("by", by.to_string()));
+            v.push((
+                "missing",
+                names
+                    .iter()
+                    .find(|(k, _)| k == material)
+                    .map_or_else(|| material.clone(), |(_, n)| n.clone()),
+            ));
         }
         Notice::Extended {
             working_days,
@@ -431,10 +441,12 @@ pub(crate) async fn write_messages_for(
         return Ok(0);
     }
     let owners = owners(&mut *conn, &case).await?;
-    let names = if notices
-        .iter()
-        .any(|n| matches!(n, Notice::SupplementRequested { .. }))
-    {
+    let names = if notices.iter().any(|n| {
+        matches!(
+            n,
+            Notice::SupplementRequested { .. } | Notice::PromiseReminder { .. }
+        )
+    }) {
         material_names(&mut *conn, &case).await?
     } else {
         Vec::new()
@@ -1005,6 +1017,7 @@ mod tests {
                     channel: Channel::Online,
                     centre: "county-hall".into(),
                     materials: vec!["M01".into(), "M02".into(), "M03".into(), "M04".into()],
+                    commitments: Vec::new(),
                 },
                 None,
             )

@@ -564,6 +564,7 @@ impl Service {
                     .map(|m| m.key.clone())
                     .collect(),
                 filed_by: None,
+                commitments: Vec::new(),
             };
             let submitted_ctx = Context {
                 actor: &clerk,
@@ -841,6 +842,7 @@ mod tests {
                         .demanded_materials()
                         .map(|m| m.key.clone())
                         .collect(),
+                    commitments: Vec::new(),
                 },
                 None,
             )
@@ -1128,6 +1130,7 @@ mod tests {
                         .demanded_materials()
                         .map(|m| m.key.clone())
                         .collect(),
+                    commitments: Vec::new(),
                 },
                 None,
             )

@@ -1161,6 +1161,7 @@ mod tests {
                     channel: onewindow_domain::case::Channel::Online,
                     centre: "county-hall".into(),
                     materials: vec!["M01".into(), "M02".into(), "M03".into(), "M04".into()],
+                    commitments: Vec::new(),
                 },
                 None,
             )

@@ -37,6 +37,10 @@ pub struct SubmitCase {
     pub centre: String,
     #[serde(default)]
     pub materials: Vec<String>,
+    /// Materials marked 可承诺 for which the applicant signs the item's commitment instead of
+    /// handing them in (告知承诺制).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commitments: Vec<String>,
 }
 
 /// The answer to a submission: the case, and whether it is the replay of an earlier answer.
@@ -61,6 +65,10 @@ pub struct CaseDetail {
     /// Where the clock stands today, while the case is on it.
     pub timeliness: Option<Timeliness>,
     pub visit_count: usize,
+    /// Commitments of this applicant found false (承诺不实), for the staff who may read that
+    /// list: the window sees them before accepting a new commitment. Empty for everyone else.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub false_commitments_on_record: Vec<crate::tolerance::CommitmentEntry>,
     pub at_most_once: bool,
     pub allowed_actions: Vec<Action>,
     /// For a joint case: what this actor may do to each task, by task key.
@@ -437,12 +445,20 @@ impl Service {
                         today,
                         calendar: &calendar,
                     };
+                    if !request.commitments.is_empty() {
+                        crate::tolerance::refuse_a_false_committer(
+                            &mut *conn,
+                            &request.applicant.id_number,
+                        )
+                        .await?;
+                    }
                     let new = NewCase {
                         applicant: request.applicant,
                         channel: request.channel,
                         centre: request.centre,
                         materials: request.materials,
                         filed_by,
+                        commitments: request.commitments,
                     };
                     let (mut case, event) = match (&item, &plan) {
                         (Some(item), _) => case::submit(id, number, item, new, &ctx)?,
@@ -574,6 +590,17 @@ impl Service {
                         today,
                         calendar: &calendar,
                     };
+                    if matches!(
+                        command,
+                        CaseCommand::Accept | CaseCommand::AcceptWithPromises { .. }
+                    ) && !case.commitments.is_empty()
+                    {
+                        crate::tolerance::refuse_a_false_committer(
+                            &mut *conn,
+                            &case.applicant.id_number,
+                        )
+                        .await?;
+                    }
                     let events = case.decide(&command, &ctx)?;
                     let mut next = case.clone();
                     for event in &events {
@@ -606,6 +633,13 @@ impl Service {
                         .any(|e| matches!(e, case::CaseEvent::ResultIssued { .. }))
                     {
                         crate::licences::issue_for_case(&mut *conn, &signer, &next, now).await?;
+                    }
+                    if let Some(reason) = events.iter().find_map(|e| match e {
+                        case::CaseEvent::DecisionRevoked { reason } => Some(reason),
+                        _ => None,
+                    }) {
+                        crate::licences::revoke_for_case(&mut *conn, &next, reason, &actor, now)
+                            .await?;
                     }
                     for mut file in files {
                         file.case_id = next.id.clone();
@@ -738,6 +772,13 @@ impl Service {
             })
             .collect();
         let task_actions = crate::case_sync::task_actions(&actor.principal, &case);
+        let false_commitments_on_record =
+            if access::decide_false_commitment_list(&actor.principal).is_allowed() {
+                self.false_commitments(actor, Some(&case.applicant.id_number))
+                    .await?
+            } else {
+                Vec::new()
+            };
         disclose_history(&actor.principal, &case, &mut history);
         disclose(&actor.principal, &mut case);
         let provisional = due_on.is_some_and(|d| calendar.is_provisional(d));
@@ -748,6 +789,7 @@ impl Service {
             working_days_used: used,
             timeliness: left,
             visit_count: case.visits.len(),
+            false_commitments_on_record,
             at_most_once: case.is_at_most_once(),
             allowed_actions,
             task_actions,

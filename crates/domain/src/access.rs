@@ -486,6 +486,45 @@ pub fn case_scope(who: &Principal) -> CaseScope {
     scope
 }
 
+/// The departments whose commitments awaiting a check (承诺核查) `who` sees: `Ok(None)` for
+/// every department (supervisors), the departments where they review or approve, or why not.
+pub fn commitment_check_departments(who: &Principal) -> Result<Option<Vec<String>>, String> {
+    if who.is_system() || READ_ALL.iter().any(|r| who.has_role(*r)) {
+        return Ok(None);
+    }
+    let mut departments: Vec<String> = who
+        .departments_for(&DEPARTMENT_STAFF)
+        .map(String::from)
+        .collect();
+    departments.sort();
+    departments.dedup();
+    if departments.is_empty() {
+        return Err(
+            "the commitments to check are for a department's reviewers and approvers".into(),
+        );
+    }
+    Ok(Some(departments))
+}
+
+/// Whether `who` may read the list of commitments found false (承诺不实名单): the staff who
+/// accept, review, decide and supervise; never the public, whose own cases show their own.
+pub fn decide_false_commitment_list(who: &Principal) -> Decision {
+    let staff = [
+        Role::Clerk,
+        Role::Reviewer,
+        Role::Approver,
+        Role::Supervisor,
+        Role::Administrator,
+    ];
+    if who.is_system() || staff.iter().any(|r| who.has_role(*r)) {
+        Decision::Allow
+    } else {
+        Decision::Refuse(
+            "the list of false commitments is for the centre's and departments' staff".into(),
+        )
+    }
+}
+
 /// Whether `who` is the case's own applicant (or the agent who filed it).
 fn is_owner(who: &Principal, case: &CaseFacts<'_>) -> bool {
     let scope = CaseScope {
@@ -550,7 +589,8 @@ pub fn decide_case(who: &Principal, op: CaseOperation, case: &CaseFacts<'_>) -> 
             | Action::Suspend
             | Action::Resume
             | Action::Propose
-            | Action::IssueResult => reviewer,
+            | Action::IssueResult
+            | Action::CheckCommitment => reviewer,
             // The law lets only the one who decides extend the time limit.
             Action::Extend | Action::Decide => approver,
             // The window or the department hands the result over (and records who took it);
@@ -629,7 +669,8 @@ fn roles_for_action(action: Action, status: Status) -> &'static [Role] {
         | Action::Suspend
         | Action::Resume
         | Action::Propose
-        | Action::IssueResult => &DEPARTMENT_STAFF,
+        | Action::IssueResult
+        | Action::CheckCommitment => &DEPARTMENT_STAFF,
         Action::ProvideSupplement => &[Role::Applicant, Role::Agent, Role::Clerk],
         Action::Extend | Action::Decide => &[Role::Approver],
         Action::Deliver => &[Role::Clerk, Role::Reviewer, Role::Approver],

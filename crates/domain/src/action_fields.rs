@@ -7,11 +7,12 @@
 use crate::case::{Action, CaseCommand, DeliveryMethod};
 use crate::circulation::{TaskAction, TaskCommand};
 use crate::clock::SuspensionKind;
+use crate::tolerance::PromiseRequest;
 use crate::validation::FieldError;
 
 impl Action {
     /// Every action, in the order of a case's life.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::StartPreReview,
         Action::RequestSupplement,
         Action::ProvideSupplement,
@@ -27,6 +28,7 @@ impl Action {
         Action::Deliver,
         Action::Close,
         Action::RecordVisit,
+        Action::CheckCommitment,
     ];
 
     /// The action a URL names (`request-supplement`).
@@ -63,6 +65,12 @@ pub struct ActionFields {
     pub purpose: Option<String>,
     /// record-visit: why a visit beyond the first was needed.
     pub extra_visit_reason: Option<String>,
+    /// accept: tolerated materials accepted missing, each with the day promised (容缺受理).
+    pub promises: Option<Vec<PromiseRequest>>,
+    /// check-commitment: the material whose commitment was checked.
+    pub material: Option<String>,
+    /// check-commitment: true when the commitment proved true.
+    pub truthful: Option<bool>,
 }
 
 fn need<T>(value: Option<T>, field: &str, what: &str) -> Result<T, FieldError> {
@@ -89,7 +97,23 @@ pub fn case_command(action: Action, fields: ActionFields) -> Result<CaseCommand,
                 "the keys of the materials handed in",
             )?,
         },
-        Action::Accept => CaseCommand::Accept,
+        Action::Accept => match fields.promises {
+            Some(promises) if !promises.is_empty() => CaseCommand::AcceptWithPromises { promises },
+            _ => CaseCommand::Accept,
+        },
+        Action::CheckCommitment => CaseCommand::CheckCommitment {
+            material: need(
+                fields.material,
+                "material",
+                "the key of the material whose commitment was checked",
+            )?,
+            truthful: need(
+                fields.truthful,
+                "truthful",
+                "true when the commitment proved true, false when it proved false",
+            )?,
+            note: fields.note.unwrap_or_default(),
+        },
         Action::Reject => CaseCommand::Reject { reason },
         Action::StartReview => CaseCommand::StartReview,
         Action::Suspend => CaseCommand::Suspend {

@@ -696,6 +696,7 @@ pub(crate) mod tests {
             required: true,
             sample: None,
             cancelled: None,
+            necessity: Default::default(),
         }
     }
 

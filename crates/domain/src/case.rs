@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::bundle::{BundlePlan, JOINT_MAX_EXTENSION_DAYS};
 use crate::calendar::{Calendar, CalendarError};
-use crate::catalogue::PublishedItem;
+use crate::catalogue::{Necessity, PublishedItem};
 use crate::circulation::{Circulation, TaskEvent};
 use crate::clock::{CaseClock, Suspension, SuspensionKind, notice_deadline};
+use crate::tolerance::{BrokenPromiseRule, Commitment, MaterialPromise, PromiseRequest};
 use crate::validation::{
     CODE_MAX_CHARS, FieldError, NAME_MAX_CHARS, PHONE_MAX_CHARS, TEXT_MAX_CHARS, check_text,
     text_problem,
@@ -120,21 +121,39 @@ impl Status {
             ],
             Status::PreReview => &[RequestSupplement, Accept, Reject, RecordVisit],
             Status::SupplementRequested => &[ProvideSupplement, Reject, RecordVisit],
-            Status::Accepted => &[StartReview, Propose, Decide, Suspend, Extend, RecordVisit],
+            Status::Accepted => &[
+                StartReview,
+                Propose,
+                Decide,
+                Suspend,
+                Extend,
+                ProvideSupplement,
+                CheckCommitment,
+                RecordVisit,
+            ],
             Status::InReview => &[
                 RequestSupplement,
                 Suspend,
                 Extend,
                 Propose,
                 Decide,
+                ProvideSupplement,
+                CheckCommitment,
                 RecordVisit,
             ],
-            Status::Suspended => &[Resume, ProvideSupplement, Extend, RecordVisit],
-            Status::Approved | Status::Denied => &[IssueResult, RecordVisit],
-            Status::ResultIssued => &[Deliver, RecordVisit],
-            Status::Delivered => &[Close, RecordVisit],
+            Status::Suspended => &[
+                Resume,
+                ProvideSupplement,
+                Extend,
+                CheckCommitment,
+                RecordVisit,
+            ],
+            Status::Approved | Status::Denied => &[IssueResult, CheckCommitment, RecordVisit],
+            Status::ResultIssued => &[Deliver, CheckCommitment, RecordVisit],
+            Status::Delivered => &[Close, CheckCommitment, RecordVisit],
             Status::Rejected => &[Close, RecordVisit],
-            Status::Closed => &[],
+            // A commitment is checked after the decision, often after the case is closed.
+            Status::Closed => &[CheckCommitment],
         }
     }
 }
@@ -160,6 +179,8 @@ pub enum Action {
     Deliver,
     Close,
     RecordVisit,
+    /// The department's check of a commitment signed instead of a material (承诺核查).
+    CheckCommitment,
 }
 
 impl Action {
@@ -180,6 +201,7 @@ impl Action {
             Action::Deliver => "deliver",
             Action::Close => "close",
             Action::RecordVisit => "record-visit",
+            Action::CheckCommitment => "check-commitment",
         }
     }
 }
@@ -473,6 +495,10 @@ pub struct NewCase {
     pub materials: Vec<String>,
     /// The account of the public (applicant or agent) that filed it; `None` when a clerk filed it.
     pub filed_by: Option<String>,
+    /// Keys of the materials marked 可承诺 for which the applicant signs the item's commitment
+    /// instead of handing them in (告知承诺制).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commitments: Vec<String>,
 }
 
 /// A case and everything needed to decide its next step.
@@ -545,8 +571,30 @@ pub struct Case {
     /// Materials taken from the applicant's valid electronic licences (免证办).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub taken_licences: Vec<TakenLicence>,
+    /// Demanded materials the item tolerates missing at acceptance on a promise (容缺).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerable_materials: Vec<String>,
+    /// The promises the case was accepted on (容缺承诺).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub promises: Vec<MaterialPromise>,
+    /// The commitments signed instead of materials (告知承诺).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commitments: Vec<Commitment>,
+    /// The approval revoked because a commitment proved false (撤销许可).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<Revocation>,
     /// Bumped by every event; commands carry the version they were based on.
     pub version: u64,
+}
+
+/// An approval revoked after the decision (撤销): why, by whom, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Revocation {
+    pub reason: String,
+    pub revoked_by: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub revoked_on: NaiveDate,
 }
 
 /// Something that happened to a case. Events are the case's history; the case is their fold.
@@ -571,6 +619,13 @@ pub enum CaseEvent {
         deemed: bool,
         #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
         due_on: Option<NaiveDate>,
+        /// Tolerated materials accepted missing, each with the day promised (容缺受理).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        promises: Vec<PromiseRequest>,
+        /// The last day of the department's check of the commitments signed, if any.
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        post_check_due_on: Option<NaiveDate>,
     },
     Rejected {
         reason: String,
@@ -604,6 +659,26 @@ pub enum CaseEvent {
         purpose: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         extra_visit_reason: Option<String>,
+    },
+    /// The applicant was reminded of a promised material (容缺提醒).
+    PromiseReminded {
+        material: String,
+    },
+    /// The promised day passed without the material; the county's rule follows in the next
+    /// event of the same command.
+    PromiseBroken {
+        material: String,
+        rule: BrokenPromiseRule,
+    },
+    /// The department checked a commitment (承诺核查).
+    CommitmentChecked {
+        material: String,
+        truthful: bool,
+        note: String,
+    },
+    /// The approval was revoked (撤销许可), with the licence it issued.
+    DecisionRevoked {
+        reason: String,
     },
     /// Something happened to one department's task of a joint case.
     Task {
@@ -661,6 +736,10 @@ impl CaseEvent {
             CaseEvent::Delivered { .. } => "delivered",
             CaseEvent::Closed => "closed",
             CaseEvent::VisitRecorded { .. } => "visit_recorded",
+            CaseEvent::PromiseReminded { .. } => "promise_reminded",
+            CaseEvent::PromiseBroken { .. } => "promise_broken",
+            CaseEvent::CommitmentChecked { .. } => "commitment_checked",
+            CaseEvent::DecisionRevoked { .. } => "decision_revoked",
             CaseEvent::Task { event, .. } => event.kind(),
             CaseEvent::DeadlineRecomputed { .. } => "deadline_recomputed",
         }
@@ -680,6 +759,10 @@ pub enum CaseCommand {
         materials: Vec<String>,
     },
     Accept,
+    /// Accepts with tolerated materials missing, each promised by a day (容缺受理).
+    AcceptWithPromises {
+        promises: Vec<PromiseRequest>,
+    },
     Reject {
         reason: String,
     },
@@ -724,6 +807,21 @@ pub enum CaseCommand {
         address: String,
         waybill: String,
     },
+    /// The department's check of the commitment signed for `material`.
+    CheckCommitment {
+        material: String,
+        truthful: bool,
+        note: String,
+    },
+    /// The system reminds the applicant of a promise due soon.
+    RemindPromise {
+        material: String,
+    },
+    /// The system records a promise whose day passed, and applies the county's rule.
+    BreakPromise {
+        material: String,
+        rule: BrokenPromiseRule,
+    },
 }
 
 impl CaseCommand {
@@ -752,6 +850,21 @@ impl CaseCommand {
             }
             CaseCommand::Propose { opinion, .. } => {
                 check_text(&mut errors, "opinion", opinion, TEXT_MAX_CHARS, true);
+            }
+            CaseCommand::AcceptWithPromises { promises } => {
+                for (i, p) in promises.iter().enumerate() {
+                    check_text(
+                        &mut errors,
+                        &format!("promises[{i}].material"),
+                        &p.material,
+                        CODE_MAX_CHARS,
+                        false,
+                    );
+                }
+            }
+            CaseCommand::CheckCommitment { material, note, .. } => {
+                check_text(&mut errors, "material", material, CODE_MAX_CHARS, false);
+                check_text(&mut errors, "note", note, TEXT_MAX_CHARS, true);
             }
             CaseCommand::Reject { reason }
             | CaseCommand::Suspend { reason, .. }
@@ -818,7 +931,7 @@ impl CaseCommand {
             CaseCommand::StartPreReview => Action::StartPreReview,
             CaseCommand::RequestSupplement { .. } => Action::RequestSupplement,
             CaseCommand::ProvideSupplement { .. } => Action::ProvideSupplement,
-            CaseCommand::Accept => Action::Accept,
+            CaseCommand::Accept | CaseCommand::AcceptWithPromises { .. } => Action::Accept,
             CaseCommand::Reject { .. } => Action::Reject,
             CaseCommand::StartReview => Action::StartReview,
             CaseCommand::Suspend { .. } => Action::Suspend,
@@ -830,9 +943,12 @@ impl CaseCommand {
             CaseCommand::Deliver { .. } => Action::Deliver,
             CaseCommand::Close => Action::Close,
             CaseCommand::RecordVisit { .. } => Action::RecordVisit,
+            CaseCommand::CheckCommitment { .. } => Action::CheckCommitment,
             CaseCommand::DeemAccept
             | CaseCommand::RecordDownload
-            | CaseCommand::RecordSignature { .. } => return None,
+            | CaseCommand::RecordSignature { .. }
+            | CaseCommand::RemindPromise { .. }
+            | CaseCommand::BreakPromise { .. } => return None,
         })
     }
 }
@@ -873,7 +989,7 @@ fn list_actions(allowed: &[&str]) -> String {
     }
 }
 
-fn invalid(field: &str, reason: impl Into<String>) -> CaseError {
+pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> CaseError {
     CaseError::Invalid(vec![FieldError::new(field, reason)])
 }
 
@@ -915,6 +1031,13 @@ pub fn submit(
             .collect(),
         circulation: None,
         proposal_required: !item.item.decision_without_proposal,
+        tolerable_materials: item
+            .item
+            .demanded_materials()
+            .filter(|m| m.necessity == Necessity::Tolerable)
+            .map(|m| m.key.clone())
+            .collect(),
+        commitments: commitments_signed(item, &new, ctx)?,
     };
     receive(
         what,
@@ -946,7 +1069,15 @@ pub fn submit_bundle(
         circulation: Some(Circulation::new(plan)),
         // Each department decides its task; the case has no decision of its own to propose.
         proposal_required: false,
+        tolerable_materials: Vec::new(),
+        commitments: Vec::new(),
     };
+    if !new.commitments.is_empty() {
+        return Err(invalid(
+            "commitments",
+            "a joint application takes no commitments (告知承诺): hand in the materials",
+        ));
+    }
     receive(
         what,
         new,
@@ -973,6 +1104,62 @@ struct Receipt<'a> {
     required_materials: Vec<String>,
     circulation: Option<Circulation>,
     proposal_required: bool,
+    tolerable_materials: Vec<String>,
+    commitments: Vec<Commitment>,
+}
+
+/// The commitments an application signs, checked against the item: each names a material
+/// marked 可承诺, once, and the item has the text to sign.
+fn commitments_signed(
+    item: &PublishedItem,
+    new: &NewCase,
+    ctx: &Context<'_>,
+) -> Result<Vec<Commitment>, CaseError> {
+    let mut errors = Vec::new();
+    let mut signed = Vec::new();
+    for (i, key) in new.commitments.iter().enumerate() {
+        let field = format!("commitments[{i}]");
+        let material = item.item.demanded_materials().find(|m| m.key == *key);
+        match material {
+            None => errors.push(FieldError::new(
+                field,
+                format!("{key} is not a material of item {}", item.item.code),
+            )),
+            Some(m) if m.necessity != Necessity::Committable => errors.push(FieldError::new(
+                field,
+                format!(
+                    "{key} ({}) is not marked committable (可承诺): it is handed in",
+                    m.name
+                ),
+            )),
+            Some(_) if signed.iter().any(|c: &Commitment| c.key == *key) => {
+                errors.push(FieldError::new(field, format!("{key} is named twice")))
+            }
+            Some(_) if new.materials.contains(key) => errors.push(FieldError::new(
+                field,
+                format!("{key} is handed in: a commitment stands in for a material not handed in"),
+            )),
+            Some(_) => match item.item.commitment_text.as_deref().map(str::trim) {
+                Some(text) if !text.is_empty() => signed.push(Commitment {
+                    key: key.clone(),
+                    text: text.to_string(),
+                    signed_by: new.applicant.name.trim().to_string(),
+                    signed_on: ctx.today,
+                    check_due_on: None,
+                    check: None,
+                }),
+                _ => errors.push(FieldError::new(
+                    field,
+                    "the item has no commitment text to sign",
+                )),
+            },
+        }
+    }
+    if errors.is_empty() {
+        Ok(signed)
+    } else {
+        Err(CaseError::Invalid(errors))
+    }
 }
 
 fn receive(
@@ -1066,17 +1253,22 @@ fn receive(
         project_code: None,
         reused_materials: Vec::new(),
         taken_licences: Vec::new(),
+        tolerable_materials: what.tolerable_materials,
+        promises: Vec::new(),
+        commitments: what.commitments,
+        revocation: None,
         version: 1,
     };
     Ok((case, event))
 }
 
 impl Case {
-    /// Demanded materials not yet handed in.
+    /// Demanded materials not yet handed in, nor stood in for by a signed commitment.
     pub fn missing_materials(&self) -> Vec<String> {
         self.required_materials
             .iter()
             .filter(|k| !self.provided_materials.contains(*k))
+            .filter(|k| !self.commitments.iter().any(|c| c.key == **k))
             .cloned()
             .collect()
     }
@@ -1147,8 +1339,22 @@ impl Case {
                     || self.status != Status::Suspended
                     || self.waits_for_supplement()
             })
-            // The approver decides on the reviewer's proposal, not before it.
-            .filter(|a| *a != Action::Decide || !self.awaits_proposal())
+            // The approver decides on the reviewer's proposal, not before it, and not before
+            // the materials promised at acceptance are there.
+            .filter(|a| {
+                *a != Action::Decide
+                    || !(self.awaits_proposal()
+                        || self.promises.iter().any(|p| p.kept_on.is_none()))
+            })
+            .filter(|a| {
+                *a != Action::ProvideSupplement
+                    || !matches!(self.status, Status::Accepted | Status::InReview)
+                    || self.promises.iter().any(|p| p.kept_on.is_none())
+            })
+            .filter(|a| {
+                *a != Action::CheckCommitment
+                    || self.commitments.iter().any(Commitment::awaits_check)
+            })
             .collect()
     }
 
@@ -1203,27 +1409,23 @@ impl Case {
                     return Err(self.not_allowed(Action::ProvideSupplement.as_str()));
                 }
                 self.check_material_keys(materials)?;
+                if matches!(self.status, Status::Accepted | Status::InReview) {
+                    self.check_promised_keys(materials)?;
+                }
                 CaseEvent::SupplementProvided {
                     materials: materials.clone(),
                 }
             }
-            CaseCommand::Accept => {
-                let missing = self.missing_materials();
-                if !missing.is_empty() {
-                    return Err(invalid(
-                        "materials",
-                        format!(
-                            "cannot accept while materials are missing: {}; send the one-time supplement notice instead",
-                            missing.join(", ")
-                        ),
-                    ));
-                }
-                let clock = CaseClock::new(ctx.today, self.promised_days);
-                CaseEvent::Accepted {
-                    accepted_on: ctx.today,
-                    deemed: false,
-                    due_on: clock.due_date(ctx.calendar)?,
-                }
+            CaseCommand::Accept => self.decide_accept(&[], ctx)?,
+            CaseCommand::AcceptWithPromises { promises } => self.decide_accept(promises, ctx)?,
+            CaseCommand::CheckCommitment {
+                material,
+                truthful,
+                note,
+            } => return self.decide_commitment_check(material, *truthful, note),
+            CaseCommand::RemindPromise { material } => self.decide_reminder(material, ctx)?,
+            CaseCommand::BreakPromise { material, rule } => {
+                return self.decide_broken_promise(material, *rule, ctx);
             }
             CaseCommand::DeemAccept => {
                 if !matches!(self.status, Status::Submitted | Status::PreReview)
@@ -1243,6 +1445,8 @@ impl Case {
                     accepted_on: self.received_on,
                     deemed: true,
                     due_on: clock.due_date(ctx.calendar)?,
+                    promises: Vec::new(),
+                    post_check_due_on: self.post_check_due_on(self.received_on, ctx)?,
                 }
             }
             CaseCommand::Reject { reason } => {
@@ -1312,6 +1516,25 @@ impl Case {
                     return Err(invalid(
                         "actor",
                         "acceptance and decision are separate: the clerk who accepted a case cannot decide it",
+                    ));
+                }
+                if let Some(p) = self.promises.iter().find(|p| p.kept_on.is_none()) {
+                    return Err(invalid(
+                        "promises",
+                        format!(
+                            "the decision waits for {}, promised by {}: the case was accepted on that promise (容缺)",
+                            p.key, p.due_on
+                        ),
+                    ));
+                }
+                if *approve && let Some(c) = self.false_commitment() {
+                    return Err(invalid(
+                        "approve",
+                        format!(
+                            "the commitment signed for {} was found false on {}: the application cannot be approved",
+                            c.key,
+                            c.check.as_ref().map_or(ctx.today, |k| k.checked_on)
+                        ),
                     ));
                 }
                 if self.awaits_proposal() {
@@ -1557,13 +1780,18 @@ impl Case {
             }
             CaseEvent::SupplementProvided { materials } => {
                 self.provided_materials.extend(materials.iter().cloned());
+                for promise in &mut self.promises {
+                    if promise.kept_on.is_none() && materials.contains(&promise.key) {
+                        promise.kept_on = Some(today);
+                    }
+                }
                 if self.circulation.is_some() && !self.status.is_before_acceptance() {
                     self.supplement_reached_tasks(today);
                 } else if self.missing_materials().is_empty() {
                     if self.status == Status::Suspended {
                         self.close_open_suspension(today);
                         self.status = Status::InReview;
-                    } else {
+                    } else if self.status.is_before_acceptance() {
                         self.status = Status::PreReview;
                     }
                 }
@@ -1571,8 +1799,24 @@ impl Case {
             CaseEvent::Accepted {
                 accepted_on,
                 deemed,
+                promises,
+                post_check_due_on,
                 ..
             } => {
+                self.promises = promises
+                    .iter()
+                    .map(|p| MaterialPromise {
+                        key: p.material.clone(),
+                        promised_on: today,
+                        due_on: p.by,
+                        reminded_on: None,
+                        kept_on: None,
+                        broken_on: None,
+                    })
+                    .collect();
+                for commitment in &mut self.commitments {
+                    commitment.check_due_on = *post_check_due_on;
+                }
                 self.accepted_on = Some(*accepted_on);
                 self.accepted_by = if *deemed {
                     None
@@ -1664,6 +1908,37 @@ impl Case {
                 purpose: purpose.clone(),
                 extra_visit_reason: extra_visit_reason.clone(),
             }),
+            CaseEvent::PromiseReminded { material } => {
+                if let Some(p) = self.promises.iter_mut().find(|p| p.key == *material) {
+                    p.reminded_on = Some(today);
+                }
+            }
+            CaseEvent::PromiseBroken { material, .. } => {
+                if let Some(p) = self.promises.iter_mut().find(|p| p.key == *material) {
+                    p.broken_on = Some(today);
+                }
+            }
+            CaseEvent::CommitmentChecked {
+                material,
+                truthful,
+                note,
+            } => {
+                if let Some(c) = self.commitments.iter_mut().find(|c| c.key == *material) {
+                    c.check = Some(crate::tolerance::CommitmentCheck {
+                        truthful: *truthful,
+                        note: note.clone(),
+                        checked_by: actor.to_string(),
+                        checked_on: today,
+                    });
+                }
+            }
+            CaseEvent::DecisionRevoked { reason } => {
+                self.revocation = Some(Revocation {
+                    reason: reason.clone(),
+                    revoked_by: actor.to_string(),
+                    revoked_on: today,
+                });
+            }
             CaseEvent::Task { task, event } => self.apply_task(task, event, actor, today),
             // The clocks keep their records; only the calendar they are read with changed.
             CaseEvent::DeadlineRecomputed { .. } => {}
@@ -1780,6 +2055,7 @@ mod tests {
             centre: "county-hall".into(),
             materials: materials.iter().map(|s| s.to_string()).collect(),
             filed_by: None,
+            commitments: Vec::new(),
         };
         submit(
             "c1".into(),
@@ -1988,6 +2264,7 @@ mod tests {
             centre: "county-hall".into(),
             materials: vec!["M01".into(), "M03".into()],
             filed_by: None,
+            commitments: Vec::new(),
         };
         let (mut case, _) =
             submit("c2".into(), "N2".into(), &item, new, &world.ctx("clerk")).expect("submits");

@@ -231,6 +231,50 @@ impl MaterialCategory {
     }
 }
 
+/// How far a demanded material may be missing when the case is accepted (材料必要性).
+///
+/// The county marks each material: most are essential; a minor one may follow after acceptance
+/// on the applicant's promise (容缺受理); a certificate may be replaced by the applicant's signed
+/// commitment (告知承诺制), checked by the department afterwards; an exempt one is listed but
+/// never asked for (免交).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Necessity {
+    /// 必要: the case is not accepted without it.
+    #[default]
+    Essential,
+    /// 容缺: it may follow after acceptance, by a date the applicant promises.
+    Tolerable,
+    /// 可承诺: a signed commitment may stand in for it; the department checks afterwards.
+    Committable,
+    /// 免交: listed, never asked for.
+    Exempt,
+}
+
+impl Necessity {
+    pub const ALL: [Necessity; 4] = [
+        Necessity::Essential,
+        Necessity::Tolerable,
+        Necessity::Committable,
+        Necessity::Exempt,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Necessity::Essential => "essential",
+            Necessity::Tolerable => "tolerable",
+            Necessity::Committable => "committable",
+            Necessity::Exempt => "exempt",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    pub fn is_essential(&self) -> bool {
+        *self == Necessity::Essential
+    }
+}
+
 /// The record that a requirement was cancelled by the reform: when and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -259,6 +303,9 @@ pub struct Material {
     pub category: MaterialCategory,
     /// Whether a case is incomplete without it (optional materials are listed but not demanded).
     pub required: bool,
+    /// How far it may be missing at acceptance (必要 / 容缺 / 可承诺 / 免交).
+    #[serde(default, skip_serializing_if = "Necessity::is_essential")]
+    pub necessity: Necessity,
     /// A hint or a link to a filled-in sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<String>,
@@ -267,9 +314,9 @@ pub struct Material {
 }
 
 impl Material {
-    /// A material still asked for: not cancelled and required.
+    /// A material still asked for: not cancelled, required and not exempt (免交).
     pub fn is_demanded(&self) -> bool {
-        self.cancelled.is_none() && self.required
+        self.cancelled.is_none() && self.required && self.necessity != Necessity::Exempt
     }
 }
 
@@ -341,6 +388,10 @@ pub struct Item {
     /// licence without a time limit (长期有效).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub licence_valid_years: Option<u32>,
+    /// The commitment an applicant signs instead of a material marked 可承诺 (告知承诺书): what
+    /// they declare and what follows if it proves false. Required when a material is committable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment_text: Option<String>,
 }
 
 impl Item {
@@ -422,6 +473,12 @@ impl Item {
                     "must be at least 1",
                 ));
             }
+            if !m.required && matches!(m.necessity, Necessity::Tolerable | Necessity::Committable) {
+                errors.push(FieldError::new(
+                    format!("materials[{i}].necessity"),
+                    "only a required material may be tolerated (容缺) or committed (可承诺); an optional one is never missing",
+                ));
+            }
             match &m.licence_type {
                 Some(t) if t.trim().is_empty() => errors.push(FieldError::new(
                     format!("materials[{i}].licence_type"),
@@ -439,6 +496,21 @@ impl Item {
                 }
                 _ => {}
             }
+        }
+        let committable = self
+            .materials
+            .iter()
+            .any(|m| m.cancelled.is_none() && m.necessity == Necessity::Committable);
+        match self.commitment_text.as_deref().map(str::trim) {
+            None | Some("") if committable => errors.push(FieldError::new(
+                "commitment_text",
+                "a material is marked committable (可承诺): write the commitment the applicant signs",
+            )),
+            Some(text) if text.chars().count() > 2000 => errors.push(FieldError::new(
+                "commitment_text",
+                "a commitment is at most 2000 characters",
+            )),
+            _ => {}
         }
         match (self.licence_valid_years, &self.result_licence_type) {
             (Some(0), _) => errors.push(FieldError::new(
@@ -524,6 +596,7 @@ pub(crate) mod tests {
                     required: true,
                     sample: None,
                     cancelled: None,
+                    necessity: Default::default(),
                 },
                 Material {
                     key: "M02".into(),
@@ -539,6 +612,7 @@ pub(crate) mod tests {
                         date: NaiveDate::from_ymd_opt(2017, 3, 1).expect("valid date"),
                         reason: "部门间共享".into(),
                     }),
+                    necessity: Default::default(),
                 },
                 Material {
                     key: "M03".into(),
@@ -551,6 +625,7 @@ pub(crate) mod tests {
                     required: true,
                     sample: None,
                     cancelled: None,
+                    necessity: Default::default(),
                 },
             ],
             intermediary_services: vec![],
@@ -558,6 +633,7 @@ pub(crate) mod tests {
             result_licence_type: Some("食品经营许可证".into()),
             decision_without_proposal: false,
             licence_valid_years: Some(5),
+            commitment_text: None,
         }
     }
 

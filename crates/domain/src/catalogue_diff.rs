@@ -133,6 +133,7 @@ mod tests {
             required: true,
             sample: None,
             cancelled: None,
+            necessity: Default::default(),
         }
     }
 
@@ -159,6 +160,7 @@ mod tests {
             result_licence_type: None,
             decision_without_proposal: false,
             licence_valid_years: None,
+            commitment_text: None,
         }
     }
 

@@ -1046,6 +1046,7 @@ mod tests {
                 centre: "county-hall".into(),
                 materials,
                 filed_by: None,
+                commitments: Vec::new(),
             },
             &world.ctx("clerk"),
         )

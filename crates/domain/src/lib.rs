@@ -29,6 +29,7 @@ pub mod project;
 pub mod search;
 pub mod service_object;
 pub mod statistics;
+pub mod tolerance;
 pub mod validation;
 
 pub use chrono::NaiveDate;

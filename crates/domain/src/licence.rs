@@ -847,6 +847,7 @@ mod tests {
             required: true,
             sample: None,
             cancelled: None,
+            necessity: Default::default(),
         }
     }
 

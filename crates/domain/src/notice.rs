@@ -52,10 +52,14 @@ pub enum NoticeKind {
     ParcelSent,
     /// 评价邀请: a signed link to rate the service.
     RatingInvitation,
+    /// 容缺提醒: a material promised at acceptance is due.
+    PromiseReminder,
+    /// 撤销许可: the approval was revoked (a commitment found false), with the reason.
+    Revoked,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 11] = [
+    pub const ALL: [NoticeKind; 13] = [
         NoticeKind::Received,
         NoticeKind::SupplementRequested,
         NoticeKind::SupplementReceived,
@@ -67,6 +71,8 @@ impl NoticeKind {
         NoticeKind::LicenceReady,
         NoticeKind::ParcelSent,
         NoticeKind::RatingInvitation,
+        NoticeKind::PromiseReminder,
+        NoticeKind::Revoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +88,8 @@ impl NoticeKind {
             NoticeKind::LicenceReady => "licence_ready",
             NoticeKind::ParcelSent => "parcel_sent",
             NoticeKind::RatingInvitation => "rating_invitation",
+            NoticeKind::PromiseReminder => "promise_reminder",
+            NoticeKind::Revoked => "revoked",
         }
     }
 
@@ -98,7 +106,10 @@ impl NoticeKind {
                 &["number", "item", "count", "missing", "note", "by"]
             }
             NoticeKind::Accepted => &["number", "item", "due_on"],
-            NoticeKind::NotAccepted | NoticeKind::Suspended => &["number", "item", "reason"],
+            NoticeKind::NotAccepted | NoticeKind::Suspended | NoticeKind::Revoked => {
+                &["number", "item", "reason"]
+            }
+            NoticeKind::PromiseReminder => &["number", "item", "missing", "by"],
             NoticeKind::Extended => &["number", "item", "days", "due_on", "reason"],
             NoticeKind::Decided => &["number", "item", "outcome", "reason"],
             NoticeKind::LicenceReady => &["number", "item", "document"],
@@ -117,6 +128,7 @@ impl NoticeKind {
             NoticeKind::Decided => &["number", "outcome"],
             NoticeKind::ParcelSent => &["number", "waybill"],
             NoticeKind::RatingInvitation => &["link"],
+            NoticeKind::PromiseReminder => &["number", "by"],
             _ => &["number"],
         }
     }
@@ -174,6 +186,14 @@ pub enum Notice {
         link: String,
         until: NaiveDate,
     },
+    PromiseReminder {
+        /// The material's key.
+        material: String,
+        by: NaiveDate,
+    },
+    Revoked {
+        reason: String,
+    },
 }
 
 impl Notice {
@@ -190,6 +210,8 @@ impl Notice {
             Notice::LicenceReady { .. } => NoticeKind::LicenceReady,
             Notice::ParcelSent { .. } => NoticeKind::ParcelSent,
             Notice::RatingInvitation { .. } => NoticeKind::RatingInvitation,
+            Notice::PromiseReminder { .. } => NoticeKind::PromiseReminder,
+            Notice::Revoked { .. } => NoticeKind::Revoked,
         }
     }
 }
@@ -238,6 +260,17 @@ pub fn notices_for(
             }),
             CaseEvent::Decided { approved, reason } => Some(Notice::Decided {
                 approved: *approved,
+                reason: reason.clone(),
+            }),
+            CaseEvent::PromiseReminded { material } => case
+                .promises
+                .iter()
+                .find(|p| p.key == *material)
+                .map(|p| Notice::PromiseReminder {
+                    material: material.clone(),
+                    by: p.due_on,
+                }),
+            CaseEvent::DecisionRevoked { reason } => Some(Notice::Revoked {
                 reason: reason.clone(),
             }),
             CaseEvent::ResultIssued { document_number }

@@ -114,6 +114,7 @@ pub async fn insert(
 ) -> Result<(), StoreError> {
     let at = case.received_at.to_rfc3339();
     insert_row(conn, case, &at, &at, due_on).await?;
+    crate::tolerance::sync(conn, case).await?;
     append_events(conn, &case.id, 1, std::slice::from_ref(event), actor, &at).await
 }
 
@@ -156,6 +157,7 @@ pub async fn update(
         return Ok(false);
     }
     crate::facts::update(conn, case).await?;
+    crate::tolerance::sync(conn, case).await?;
     append_events(conn, &case.id, expected_version + 1, events, actor, &at).await?;
     Ok(true)
 }

@@ -359,6 +359,7 @@ mod tests {
             result_licence_type: None,
             decision_without_proposal: false,
             licence_valid_years: None,
+            commitment_text: None,
         }
     }
 

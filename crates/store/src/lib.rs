@@ -27,6 +27,7 @@ mod migrate;
 pub mod monitor;
 pub mod projects;
 pub mod reports;
+pub mod tolerance;
 pub mod writer;
 
 use std::path::Path;

@@ -53,6 +53,7 @@ const SQLITE: &[(i64, &str)] = &[
     (19, include_str!("../migrations/sqlite/0019_deliveries.sql")),
     (20, include_str!("../migrations/sqlite/0020_evaluation.sql")),
     (21, include_str!("../migrations/sqlite/0021_messages.sql")),
+    (22, include_str!("../migrations/sqlite/0022_tolerance.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -118,6 +119,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0020_evaluation.sql"),
     ),
     (21, include_str!("../migrations/postgres/0021_messages.sql")),
+    (
+        22,
+        include_str!("../migrations/postgres/0022_tolerance.sql"),
+    ),
 ];
 
 pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<(), StoreError> {

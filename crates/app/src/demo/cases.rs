@@ -296,6 +296,7 @@ pub fn generate_cases_received(
             centre: rng.pick(CENTRES).to_string(),
             materials,
             filed_by: None,
+            commitments: Vec::new(),
         };
         let Ok((case, first)) = case::submit(id, number, item, new, &ctx) else {
             continue;

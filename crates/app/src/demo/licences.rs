@@ -120,6 +120,7 @@ impl Service {
                         .demanded_materials()
                         .map(|m| m.key.clone())
                         .collect(),
+                    commitments: Vec::new(),
                 },
                 None,
             )

@@ -118,6 +118,7 @@ pub(super) async fn run(args: &BenchArgs, events: usize) -> Result<(), Error> {
                     "M04".into(),
                     "M05".into(),
                 ],
+                commitments: Vec::new(),
             },
             None,
         )

@@ -14,6 +14,7 @@ use onewindow_domain::case::{
 use onewindow_domain::circulation::TaskAction;
 use onewindow_domain::clock::SuspensionKind;
 use onewindow_domain::clock::Timeliness;
+use onewindow_domain::tolerance::PromiseRequest;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -45,6 +46,10 @@ pub struct SubmitCaseRequest {
     /// project's earlier approvals are taken as materials.
     #[serde(default)]
     project_code: Option<String>,
+    /// Keys of materials marked committable (可承诺) for which the applicant signs the item's
+    /// commitment (告知承诺书) instead of handing them in; the department checks it afterwards.
+    #[serde(default)]
+    commitments: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -84,6 +89,10 @@ pub struct CaseResponse {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<Object>)]
     task_actions: Vec<(String, Vec<TaskAction>)>,
+    /// Commitments of this applicant found false (承诺不实), shown to the staff who accept,
+    /// review and decide; absent for everyone else and when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    false_commitments_on_record: Vec<onewindow_app::tolerance::CommitmentEntry>,
 }
 
 impl From<CaseDetail> for CaseResponse {
@@ -110,6 +119,7 @@ impl From<CaseDetail> for CaseResponse {
             at_most_once: d.at_most_once,
             allowed_actions: d.allowed_actions,
             task_actions: d.task_actions,
+            false_commitments_on_record: d.false_commitments_on_record,
         }
     }
 }
@@ -145,6 +155,7 @@ async fn submit_case(
         channel: body.channel,
         centre: body.centre,
         materials: body.materials,
+        commitments: body.commitments,
     };
     let submitted = match body.project_code.as_deref().map(str::trim) {
         Some(code) if !code.is_empty() => {
@@ -287,6 +298,14 @@ pub struct ActionRequest {
     purpose: Option<String>,
     /// record-visit: why a visit beyond the first was needed.
     extra_visit_reason: Option<String>,
+    /// accept: tolerated materials (容缺) accepted missing, each with the working day the
+    /// applicant promises it by: `[{"material": "M03", "by": "2026-12-18"}]`.
+    promises: Option<Vec<PromiseRequest>>,
+    /// check-commitment: the material whose commitment (告知承诺) was checked.
+    material: Option<String>,
+    /// check-commitment: true when the commitment proved true, false when it proved false
+    /// (then `note` says what was found, and an approval given is revoked).
+    truthful: Option<bool>,
 }
 
 impl From<ActionRequest> for ActionFields {
@@ -304,6 +323,9 @@ impl From<ActionRequest> for ActionFields {
             delivery: body.delivery,
             purpose: body.purpose,
             extra_visit_reason: body.extra_visit_reason,
+            promises: body.promises,
+            material: body.material,
+            truthful: body.truthful,
         }
     }
 }

@@ -18,6 +18,7 @@ mod evaluation;
 mod licences;
 mod lookup;
 mod messages;
+mod tolerance;
 pub(crate) use licences::pdf_response;
 mod monitor;
 mod projects;
@@ -62,6 +63,7 @@ fn families() -> OpenApiRouter<Service> {
         .merge(lookup::routes())
         .merge(evaluation::routes())
         .merge(messages::routes())
+        .merge(tolerance::routes())
 }
 
 /// Built once: the document is the same for the life of the process.

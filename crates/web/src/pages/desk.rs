@@ -33,7 +33,7 @@ const FILES: &str = "/desk/files";
 const STAFF: [Role; 2] = [Role::Reviewer, Role::Approver];
 
 /// The actions a desk page offers forms for.
-const DESK_ACTIONS: [Action; 8] = [
+const DESK_ACTIONS: [Action; 9] = [
     Action::StartReview,
     Action::RequestSupplement,
     Action::Suspend,
@@ -42,6 +42,7 @@ const DESK_ACTIONS: [Action; 8] = [
     Action::Propose,
     Action::Decide,
     Action::IssueResult,
+    Action::CheckCommitment,
 ];
 
 /// Why a reviewer may stop the clock from the suspend form. A supplement stops it through the
@@ -100,6 +101,20 @@ struct TasksPage {
     next_href: Option<String>,
     first_href: Option<String>,
     truncated: bool,
+    /// The commitments of the reviewer's departments awaiting their check (承诺核查).
+    checks: Vec<CheckRow>,
+}
+
+/// A commitment awaiting the department's check, as a row of the desk.
+struct CheckRow {
+    href: String,
+    number: String,
+    item_name: String,
+    material: String,
+    applicant_name: String,
+    due_on: String,
+    days: String,
+    light_class: &'static str,
 }
 
 async fn tasks(
@@ -168,6 +183,34 @@ async fn tasks(
             }
         })
         .collect();
+    let checks = service
+        .commitment_checks(&session.actor)
+        .await
+        .or_page(&ctx)?
+        .into_iter()
+        .map(|c| CheckRow {
+            href: format!(
+                "/desk/cases/{}#commitment-{}",
+                encode_query_value(&c.case_number),
+                c.material
+            ),
+            number: c.case_number,
+            item_name: c.item_name,
+            material: c.material,
+            applicant_name: c.applicant_name,
+            due_on: t.date_or_dash(&c.check_due_on),
+            days: match c.days_left {
+                Some(d) if d < 0 => t.fill1("tolerance-days-late", "days", (-d).to_string()),
+                Some(d) => t.fill1("tolerance-days-left", "days", d.to_string()),
+                None => String::new(),
+            },
+            light_class: match c.days_left {
+                Some(d) if d < 0 => "red",
+                Some(d) if d <= 3 => "yellow",
+                _ => "green",
+            },
+        })
+        .collect();
     let base = if overdue_only {
         "/desk?overdue=1&"
     } else {
@@ -192,6 +235,7 @@ async fn tasks(
             }
         }),
         truncated: found.truncated,
+        checks,
     }))
 }
 
@@ -208,6 +252,7 @@ struct Can {
     propose: bool,
     decide: bool,
     issue_result: bool,
+    check_commitment: bool,
 }
 
 impl Can {
@@ -222,6 +267,7 @@ impl Can {
             propose: has(Action::Propose),
             decide: has(Action::Decide),
             issue_result: has(Action::IssueResult),
+            check_commitment: has(Action::CheckCommitment),
         }
     }
 
@@ -234,6 +280,7 @@ impl Can {
             || self.propose
             || self.decide
             || self.issue_result
+            || self.check_commitment
     }
 }
 
@@ -268,6 +315,8 @@ struct CasePage {
     proposal: Option<ProposalView>,
     /// The decision waits for the reviewer's proposal (受理 → 审查 → 决定).
     awaits_proposal: bool,
+    /// Promises, commitments, a revocation, and the applicant's false commitments on record.
+    tolerance: crate::pages::case_tolerance::ToleranceView,
 }
 
 /// The reviewer's proposal as the desk shows it.
@@ -395,12 +444,14 @@ async fn case_page_data(
             chosen: sent_kind == case_view::suspension_name(*k),
         })
         .collect();
+    let tolerance = crate::pages::case_tolerance::view(t, &detail, |key| names.name(key));
     let open_suspension = case
         .clock
         .as_ref()
         .and_then(|c| c.suspensions.last())
         .filter(|s| s.until.is_none() && case.status == Status::Suspended);
     Ok(CasePage {
+        tolerance,
         chrome: ctx.chrome.clone(),
         case: CaseView::new(&detail, t, &people),
         materials,
@@ -509,6 +560,12 @@ fn command(action: Action, form: &FormFields) -> Result<CaseCommand, AppError> {
         approve: approval(form),
         opinion: Some(form.value("opinion").trim().to_string()),
         document_number: form.text("document_number"),
+        material: form.text("material"),
+        truthful: match form.value("truthful") {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
         ..ActionFields::default()
     };
     action_fields::case_command(action, fields).map_err(|e| AppError::Invalid(vec![e]))

@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod applicant;
 pub mod case_messages;
+pub mod case_tolerance;
 pub mod case_view;
 pub mod desk;
 pub mod evaluation;

@@ -297,6 +297,7 @@ mod page_tests {
                             .demanded_materials()
                             .map(|m| m.key.clone())
                             .collect(),
+                        commitments: Vec::new(),
                     },
                     None,
                 )

@@ -250,6 +250,7 @@ pub async fn overdue_case(site: &TestSite) -> onewindow_domain::case::Case {
                     .demanded_materials()
                     .map(|m| m.key.clone())
                     .collect(),
+                commitments: Vec::new(),
             },
             None,
         )

@@ -301,6 +301,17 @@ struct CasePage {
     post: crate::pages::window_post::WindowPost,
     /// The messages to the applicant and how each went.
     messages: Vec<crate::pages::case_messages::MessageLine>,
+    /// Promises, commitments, a revocation, and the applicant's false commitments on record.
+    tolerance: crate::pages::case_tolerance::ToleranceView,
+    /// The tolerated materials missing, each with a day the applicant may promise it by.
+    promise_options: Vec<PromiseOption>,
+}
+
+/// A tolerated material (容缺) the clerk may accept without, on the applicant's promise.
+struct PromiseOption {
+    key: String,
+    label: String,
+    value: String,
 }
 
 /// A task sent back to the lead window: the department's reason and the form that resubmits it.
@@ -462,6 +473,16 @@ async fn case_page_data(
             flagged: false,
         })
         .collect();
+    let promise_options = missing
+        .iter()
+        .filter(|key| case.tolerable_materials.contains(key))
+        .map(|key| PromiseOption {
+            key: key.clone(),
+            label: t.fill1("tolerance-accept-by", "name", names.name(key)),
+            value: input.value(&format!("promise_{key}")).to_string(),
+        })
+        .collect();
+    let tolerance = crate::pages::case_tolerance::view(t, &detail, |key| names.name(key));
     let notice_sent_on = case
         .supplement_notices
         .iter()
@@ -498,6 +519,8 @@ async fn case_page_data(
             t,
             service.case_messages(&session.actor, &case.id).await?,
         ),
+        tolerance,
+        promise_options,
     })
 }
 
@@ -612,6 +635,7 @@ fn command(action: Action, form: &FormFields) -> Result<CaseCommand, AppError> {
         materials: Some(form.all("materials")),
         purpose: Some(form.value("purpose").trim().to_string()),
         extra_visit_reason: form.text("extra_visit_reason"),
+        promises: Some(promises(form)?),
         delivery: Some(DeliveryMethod::Pickup {
             collected_by: Some(Collector {
                 name: form.value("collector_name").trim().to_string(),
@@ -623,6 +647,33 @@ fn command(action: Action, form: &FormFields) -> Result<CaseCommand, AppError> {
         ..ActionFields::default()
     };
     action_fields::case_command(action, fields).map_err(|e| AppError::Invalid(vec![e]))
+}
+
+/// The promises of the accept form: each `promise_<key>` with a day (容缺受理).
+fn promises(
+    form: &FormFields,
+) -> Result<Vec<onewindow_domain::tolerance::PromiseRequest>, AppError> {
+    let mut promises = Vec::new();
+    for (name, value) in &form.0 {
+        let Some(key) = name.strip_prefix("promise_") else {
+            continue;
+        };
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let by = value.parse::<chrono::NaiveDate>().map_err(|_| {
+            AppError::invalid(
+                &format!("promises[{}].by", promises.len()),
+                format!("{value:?} is not a date such as 2026-12-18"),
+            )
+        })?;
+        promises.push(onewindow_domain::tolerance::PromiseRequest {
+            material: key.to_string(),
+            by,
+        });
+    }
+    Ok(promises)
 }
 
 // ---- the printed notice and receipt -----------------------------------------------------------
@@ -1266,6 +1317,7 @@ mod tests {
                     channel: Channel::Online,
                     centre: "county-hall".into(),
                     materials: vec!["M01".into()],
+                    commitments: Vec::new(),
                 },
                 None,
             )
@@ -1808,6 +1860,7 @@ mod tests {
                     channel: onewindow_domain::case::Channel::Window,
                     centre: "county-hall".into(),
                     materials: Vec::new(),
+                    commitments: Vec::new(),
                 },
                 None,
                 vec![onewindow_app::files::Upload {

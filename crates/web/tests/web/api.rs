@@ -133,6 +133,7 @@ fn material(key: &str, name: &str) -> Material {
         required: true,
         sample: None,
         cancelled: None,
+        necessity: Default::default(),
     }
 }
 
@@ -163,6 +164,7 @@ fn test_catalogue() -> CatalogueDocument {
         result_licence_type: Some("食品经营许可证".into()),
         decision_without_proposal: false,
         licence_valid_years: None,
+        commitment_text: None,
     };
     let mut passport = food.clone();
     passport.code = "GA-101".into();

@@ -37,6 +37,7 @@ fn material(key: &str, name: &str) -> Material {
         required: true,
         sample: None,
         cancelled: None,
+        necessity: Default::default(),
     }
 }
 
@@ -74,6 +75,7 @@ fn item(
         result_licence_type: Some(licence.into()),
         decision_without_proposal: false,
         licence_valid_years: None,
+        commitment_text: None,
     }
 }
 

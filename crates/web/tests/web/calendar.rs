@@ -50,12 +50,14 @@ fn item(code: &str, days: u32) -> Item {
             required: true,
             sample: None,
             cancelled: None,
+            necessity: Default::default(),
         }],
         intermediary_services: vec![],
         fee: Fee::default(),
         result_licence_type: None,
         decision_without_proposal: false,
         licence_valid_years: None,
+        commitment_text: None,
     }
 }
 

@@ -75,6 +75,7 @@ async fn file_cases(service: &Service, n: usize) -> Vec<String> {
                     channel: Channel::Online,
                     centre: "county-hall".into(),
                     materials: materials.clone(),
+                    commitments: Vec::new(),
                 },
                 None,
             )

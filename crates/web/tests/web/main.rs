@@ -20,3 +20,4 @@ mod monitor;
 mod projects;
 mod projects_browser;
 mod races;
+mod tolerance;

@@ -66,6 +66,7 @@ async fn app_with_red_cases(n: usize) -> TestApp {
                         .demanded_materials()
                         .map(|m| m.key.clone())
                         .collect(),
+                    commitments: Vec::new(),
                 },
                 None,
             )

@@ -39,6 +39,7 @@ fn materials(names: &[&str]) -> Vec<Material> {
             required: true,
             sample: None,
             cancelled: None,
+            necessity: Default::default(),
         })
         .collect()
 }
@@ -71,6 +72,7 @@ fn catalogue() -> CatalogueDocument {
         result_licence_type: None,
         decision_without_proposal: false,
         licence_valid_years: None,
+        commitment_text: None,
     };
     CatalogueDocument {
         departments: vec![

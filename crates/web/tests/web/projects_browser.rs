@@ -267,6 +267,7 @@ async fn browser_a_newcomer_registers_a_factory_files_its_first_approvals_in_par
                 channel: Channel::Online,
                 centre: "county-hall".into(),
                 materials: vec!["M01".into(), "M02".into(), "M03".into(), "M04".into()],
+                commitments: Vec::new(),
             },
             &code,
             None,

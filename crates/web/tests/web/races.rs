@@ -52,6 +52,7 @@ fn application() -> SubmitCase {
         channel: Channel::Online,
         centre: "county-hall".into(),
         materials: vec!["M01".into(), "M02".into(), "M03".into(), "M04".into()],
+        commitments: Vec::new(),
     }
 }
 

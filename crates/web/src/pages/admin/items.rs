@@ -96,6 +96,8 @@ pub(super) struct ItemPage {
     pub(super) forms: Vec<Choice>,
     pub(super) sources: Vec<Choice>,
     pub(super) categories: Vec<Choice>,
+    /// 必要 / 容缺 / 可承诺 / 免交.
+    pub(super) necessities: Vec<Choice>,
     pub(super) errors: FieldErrors,
     pub(super) notice: Option<String>,
     pub(super) today: String,
@@ -131,6 +133,12 @@ pub(super) async fn item_page(
             MaterialCategory::as_str,
             t,
             "admin-category-",
+        ),
+        necessities: choices(
+            &onewindow_domain::catalogue::Necessity::ALL,
+            onewindow_domain::catalogue::Necessity::as_str,
+            t,
+            "admin-necessity-",
         ),
         chrome: ctx.chrome.clone(),
         view,
@@ -223,6 +231,8 @@ pub(super) async fn save_item(
     item.decision_without_proposal = form.contains_key("decision_without_proposal");
     item.fee.charged = form.contains_key("fee_charged");
     item.fee.description = text("fee_description");
+    let commitment = text("commitment_text");
+    item.commitment_text = (!commitment.is_empty()).then_some(commitment);
     let licence = text("result_licence_type");
     item.result_licence_type = (!licence.is_empty()).then_some(licence);
     // Materials: the rows shown, plus the blank row when it was filled in. Cancellations are
@@ -247,6 +257,8 @@ pub(super) async fn save_item(
             category: MaterialCategory::parse(&field("category"))
                 .unwrap_or(MaterialCategory::Ordinary),
             required: form.contains_key(&format!("m{i}_required")),
+            necessity: onewindow_domain::catalogue::Necessity::parse(&field("necessity"))
+                .unwrap_or_default(),
             sample: Some(field("sample")).filter(|s| !s.is_empty()),
             cancelled: existing.and_then(|m| m.cancelled),
         });

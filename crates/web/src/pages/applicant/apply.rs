@@ -2,6 +2,7 @@
 
 use super::*;
 use onewindow_app::licences::LicenceView;
+use onewindow_domain::catalogue::Necessity;
 
 /// An option of a select.
 #[derive(Debug, Clone)]
@@ -19,6 +20,14 @@ pub(super) struct FileInput {
     pub(super) required: bool,
     pub(super) sample: Option<String>,
     pub(super) error: Option<String>,
+    /// How far it may be missing, when not essential (容缺, 可承诺).
+    pub(super) tag: Option<&'static str>,
+    /// 容缺: it may follow after acceptance, on a promise made at the window.
+    pub(super) tolerable: bool,
+    /// 可承诺: a signed commitment may stand in for it.
+    pub(super) committable: bool,
+    /// The applicant chose to sign the commitment instead.
+    pub(super) committed: bool,
 }
 
 #[derive(Template)]
@@ -56,6 +65,8 @@ pub(super) struct ApplyPage {
     pub(super) project: Option<crate::pages::projects::ProjectForApply>,
     /// Materials the applicant's own valid licences serve (免证办, 已调取): nothing to upload.
     pub(super) taken: Vec<TakenRow>,
+    /// The commitment the item lets an applicant sign instead of a committable material.
+    pub(super) commitment_text: Option<String>,
 }
 
 /// A material taken from the applicant's licence library.
@@ -324,12 +335,28 @@ pub(super) fn apply_page(
                 t.get(run_mode_key(item_ref.run_mode)).to_string(),
                 item_ref
                     .demanded_materials()
-                    .map(|m| FileInput {
-                        key: m.key.clone(),
-                        name: m.name.clone(),
-                        required: true,
-                        sample: m.sample.clone().filter(|s| !s.trim().is_empty()),
-                        error: None,
+                    .map(|m| {
+                        let tolerable = m.necessity == Necessity::Tolerable;
+                        let committable = m.necessity == Necessity::Committable;
+                        FileInput {
+                            key: m.key.clone(),
+                            name: m.name.clone(),
+                            // The browser does not insist on a material that may follow or be
+                            // committed; the page and the service still check.
+                            required: !(tolerable || committable),
+                            sample: m.sample.clone().filter(|s| !s.trim().is_empty()),
+                            error: None,
+                            tag: if tolerable {
+                                Some("tolerance-tag-tolerable")
+                            } else if committable {
+                                Some("tolerance-tag-committable")
+                            } else {
+                                None
+                            },
+                            tolerable,
+                            committable,
+                            committed: false,
+                        }
                     })
                     .collect(),
                 item_ref
@@ -369,6 +396,10 @@ pub(super) fn apply_page(
                         required: true,
                         sample: m.sample.clone().filter(|s| !s.trim().is_empty()),
                         error: None,
+                        tag: None,
+                        tolerable: false,
+                        committable: false,
+                        committed: false,
                     })
                     .collect(),
                 Vec::new(),
@@ -439,6 +470,10 @@ pub(super) fn apply_page(
         reselect: false,
         project: None,
         taken: Vec::new(),
+        commitment_text: match target {
+            Target::Item(item) => item.item.commitment_text.clone(),
+            Target::Bundle(_) => None,
+        },
     }
 }
 
@@ -664,9 +699,25 @@ pub(super) async fn apply(
             None => {}
         }
     }
+    // A committable material is left out with the commitment signed instead; a tolerable one
+    // may follow after acceptance, on a promise made when the window accepts.
+    let mut commitments = Vec::new();
+    for m in &mut page.materials {
+        let uploaded = posted.files.iter().any(|u| u.material_key == m.key);
+        m.committed =
+            m.committable && !uploaded && posted.field(&format!("commit_{}", m.key)) == "on";
+        if m.committed {
+            commitments.push(m.key.clone());
+        }
+    }
     for key in target.demanded_keys() {
+        let excused = page
+            .materials
+            .iter()
+            .any(|m| m.key == key && (m.tolerable || m.committed));
         if !reused.contains(&key)
             && !taken.contains(&key)
+            && !excused
             && !posted.files.iter().any(|u| u.material_key == key)
         {
             page.file_error(&key, t.get("applicant-error-file-missing").to_string());
@@ -696,6 +747,7 @@ pub(super) async fn apply(
         },
         centre: input.centre.clone(),
         materials: Vec::new(),
+        commitments,
     };
     let submitted = match (&target, &project_code) {
         (_, Some(project_code)) => {

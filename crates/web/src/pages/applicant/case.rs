@@ -87,6 +87,8 @@ pub(super) struct CasePage {
     pub(super) chrome: Chrome,
     /// 收件 → 预审 → 受理 → 审查 → 决定 → 送达: each step's words and state.
     pub(super) progress: Vec<(&'static str, &'static str)>,
+    /// Promises, commitments and a revocation (容缺受理, 告知承诺).
+    pub(super) tolerance: crate::pages::case_tolerance::ToleranceView,
     /// A joint case: each department decides its own part (see `tasks`).
     pub(super) joint: bool,
     /// A joint case's department tasks: who decided what and why, and the licence numbers.
@@ -233,6 +235,28 @@ pub(super) fn step_of(
                 .into_iter()
                 .collect(),
         ),
+        CaseEvent::PromiseReminded { material } => (
+            get("tolerance-event-promise_reminded"),
+            vec![name_of(names, material)],
+        ),
+        CaseEvent::PromiseBroken { material, .. } => (
+            get("tolerance-event-promise_broken"),
+            vec![name_of(names, material)],
+        ),
+        CaseEvent::CommitmentChecked {
+            material, truthful, ..
+        } => (
+            get(if *truthful {
+                "tolerance-event-commitment_true"
+            } else {
+                "tolerance-event-commitment_false"
+            }),
+            vec![name_of(names, material)],
+        ),
+        CaseEvent::DecisionRevoked { reason } => (
+            get("tolerance-event-decision_revoked"),
+            vec![t.fill1("applicant-detail-reason", "reason", reason)],
+        ),
         CaseEvent::DeadlineRecomputed {
             notice_year,
             previous,
@@ -359,6 +383,8 @@ pub(super) fn waits_for_supplement(detail: &CaseDetail) -> bool {
             .as_ref()
             .and_then(|c| c.suspensions.last())
             .is_some_and(|s| s.until.is_none() && s.kind == SuspensionKind::Supplement),
+        // Accepted on a promise (容缺): the promised material is handed in here.
+        Status::Accepted | Status::InReview => case.promises.iter().any(|p| p.kept_on.is_none()),
         _ => false,
     };
     open && detail.allowed_actions.contains(&Action::ProvideSupplement)
@@ -455,13 +481,25 @@ pub(super) fn case_page(
         .collect();
 
     let supplement = waits_for_supplement(detail).then(|| {
-        let missing = case.missing_materials();
-        let notice = case.supplement_notices.last();
+        let promised: Vec<String> = case
+            .promises
+            .iter()
+            .filter(|p| p.kept_on.is_none())
+            .map(|p| p.key.clone())
+            .collect();
+        // A promise awaited is what is handed in; else what the last notice asked.
+        let (missing, notice) = if promised.is_empty() {
+            (case.missing_materials(), case.supplement_notices.last())
+        } else {
+            (promised, None)
+        };
         SupplementView {
-            lead: notice.map_or_else(String::new, |n| {
-                t.fill1("applicant-supplement-lead", "date", t.date(&n.issued_on))
-            }),
-            during_review: case.status == Status::Suspended,
+            lead: match (notice, case.promises.iter().find(|p| p.kept_on.is_none())) {
+                (Some(n), _) => t.fill1("applicant-supplement-lead", "date", t.date(&n.issued_on)),
+                (None, Some(p)) => t.fill1("tolerance-material-promised", "by", t.date(&p.due_on)),
+                (None, None) => String::new(),
+            },
+            during_review: case.status == Status::Suspended && notice.is_some(),
             note: notice.map_or_else(String::new, |n| n.note.clone()),
             asked: notice
                 .map(|n| n.missing.clone())
@@ -480,6 +518,10 @@ pub(super) fn case_page(
                     required: false,
                     sample: None,
                     error: None,
+                    tag: None,
+                    tolerable: false,
+                    committable: false,
+                    committed: false,
                 })
                 .collect(),
             general: Vec::new(),
@@ -564,6 +606,7 @@ pub(super) fn case_page(
             .as_ref()
             .map(|c| (c.clone(), format!("/projects/{}", encode_query_value(c)))),
         licences: Vec::new(),
+        tolerance: crate::pages::case_tolerance::view(t, detail, |key| name_of(names, key)),
     }
 }
 

@@ -51,6 +51,7 @@ fn material(key: &str, name: &str, required: bool) -> Material {
         required,
         sample: None,
         cancelled: None,
+        necessity: Default::default(),
     }
 }
 
@@ -87,6 +88,7 @@ fn catalogue() -> CatalogueDocument {
             result_licence_type: Some("食品经营许可证".into()),
             decision_without_proposal: false,
             licence_valid_years: None,
+            commitment_text: None,
         }],
     }
 }
@@ -892,6 +894,7 @@ async fn my_cases_come_newest_first_a_page_at_a_time() {
             channel: Channel::Online,
             centre: "county-hall".into(),
             materials: vec!["M01".into()],
+            commitments: Vec::new(),
         };
         let filed = w
             .service

@@ -71,10 +71,35 @@ pub(super) fn event_detail(
             }
             text
         }
-        CaseEvent::Accepted { due_on, .. } => due_on
-            .as_ref()
-            .map(|d| t.fill1("window-event-detail-due", "date", t.date(d)))
-            .unwrap_or_default(),
+        CaseEvent::Accepted {
+            due_on, promises, ..
+        } => {
+            let mut text = due_on
+                .as_ref()
+                .map(|d| t.fill1("window-event-detail-due", "date", t.date(d)))
+                .unwrap_or_default();
+            for p in promises {
+                text.push_str(&t.fill(
+                    "tolerance-event-detail-promise",
+                    &[
+                        ("material", &names.name(&p.material)),
+                        ("date", &t.date(&p.by)),
+                    ],
+                ));
+            }
+            text
+        }
+        CaseEvent::PromiseReminded { material } | CaseEvent::PromiseBroken { material, .. } => {
+            names.name(material)
+        }
+        CaseEvent::CommitmentChecked { material, note, .. } => {
+            if note.trim().is_empty() {
+                names.name(material)
+            } else {
+                format!("{} · {note}", names.name(material))
+            }
+        }
+        CaseEvent::DecisionRevoked { reason: r } => reason(r),
         CaseEvent::Rejected { reason: r } => reason(r),
         CaseEvent::Suspended { kind, reason: r } => {
             format!("{} · {}", t.get(suspension_key(*kind)), reason(r))

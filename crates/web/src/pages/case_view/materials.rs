@@ -27,6 +27,8 @@ pub struct MaterialRow {
     pub note: Option<String>,
     /// A material taken from the applicant's licence (已调取): the public check of its state now.
     pub verify_href: Option<String>,
+    /// How far it may be missing at acceptance, when not essential: "容缺", "可承诺", "免交".
+    pub tag: Option<&'static str>,
 }
 
 impl MaterialRow {
@@ -78,6 +80,7 @@ pub fn material_rows(
                 provided: case.provided_materials.contains(&m.key),
                 files: links(&m.key),
                 verify_href: None,
+                tag: None,
                 note: m.produced_by.as_ref().map(|code| {
                     let name = circulation
                         .task(code)
@@ -103,22 +106,26 @@ pub fn material_rows(
                             ("n", &m.copies.to_string()),
                         ],
                     ),
-                    required: case.required_materials.contains(&m.key),
+                    // A signed commitment stands in for it (告知承诺).
+                    required: case.required_materials.contains(&m.key)
+                        && !case.commitments.iter().any(|c| c.key == m.key),
                     provided: case.provided_materials.contains(&m.key),
                     files: links(&m.key),
-                    // Taken from an earlier approval of the case's investment project, or
-                    // from the applicant's licence as it stood at filing.
-                    note: case
-                        .reused_materials
-                        .iter()
-                        .find(|r| r.key == m.key)
-                        .map(|r| {
-                            t.fill(
-                                "window-material-reused",
-                                &[("item", &r.issued_by), ("document", &r.document)],
-                            )
-                        })
-                        .or_else(|| taken(&m.key).map(|l| taken_licence_text(t, l))),
+                    tag: necessity_tag(m.necessity),
+                    // Signed for, promised, taken from an earlier approval of the case's
+                    // investment project, or from the applicant's licence as it stood at filing.
+                    note: tolerance_note(t, case, &m.key).or_else(|| {
+                        case.reused_materials
+                            .iter()
+                            .find(|r| r.key == m.key)
+                            .map(|r| {
+                                t.fill(
+                                    "window-material-reused",
+                                    &[("item", &r.issued_by), ("document", &r.document)],
+                                )
+                            })
+                            .or_else(|| taken(&m.key).map(|l| taken_licence_text(t, l)))
+                    }),
                     verify_href: taken(&m.key).map(|l| verify_href(&l.licence_id)),
                 })
                 .collect()
@@ -133,12 +140,42 @@ pub fn material_rows(
                 required: true,
                 provided: case.provided_materials.contains(key),
                 files: links(key),
+                tag: None,
                 note: taken(key).map(|l| taken_licence_text(t, l)),
                 verify_href: taken(key).map(|l| verify_href(&l.licence_id)),
             });
         }
     }
     rows
+}
+
+/// The tag of a material that is not essential.
+fn necessity_tag(necessity: onewindow_domain::catalogue::Necessity) -> Option<&'static str> {
+    use onewindow_domain::catalogue::Necessity;
+    match necessity {
+        Necessity::Essential => None,
+        Necessity::Tolerable => Some("tolerance-tag-tolerable"),
+        Necessity::Committable => Some("tolerance-tag-committable"),
+        Necessity::Exempt => Some("tolerance-tag-exempt"),
+    }
+}
+
+/// What a commitment or a promise says about a material not (yet) handed in.
+fn tolerance_note(t: &Messages, case: &Case, key: &str) -> Option<String> {
+    if let Some(c) = case.commitments.iter().find(|c| c.key == key) {
+        return Some(t.fill1("tolerance-material-committed", "date", t.date(&c.signed_on)));
+    }
+    let p = case.promises.iter().find(|p| p.key == key)?;
+    if p.kept_on.is_some() {
+        return None;
+    }
+    Some(match p.broken_on {
+        Some(on) => t.fill(
+            "tolerance-material-broken",
+            &[("by", &t.date(&p.due_on)), ("on", &t.date(&on))],
+        ),
+        None => t.fill1("tolerance-material-promised", "by", t.date(&p.due_on)),
+    })
 }
 
 /// "已调取电子证照 …": the licence a material was taken from and its state at filing.

@@ -83,6 +83,7 @@ pub fn action_key(action: Action) -> &'static str {
         Action::Deliver => "window-action-deliver",
         Action::Close => "window-action-close",
         Action::RecordVisit => "window-action-record-visit",
+        Action::CheckCommitment => "tolerance-check-send",
     }
 }
 
@@ -151,6 +152,11 @@ fn event_key(event: &CaseEvent) -> &'static str {
         CaseEvent::Closed => "window-event-closed",
         CaseEvent::VisitRecorded { .. } => "window-event-visit_recorded",
         CaseEvent::DeadlineRecomputed { .. } => "window-event-deadline_recomputed",
+        CaseEvent::PromiseReminded { .. } => "tolerance-event-promise_reminded",
+        CaseEvent::PromiseBroken { .. } => "tolerance-event-promise_broken",
+        CaseEvent::CommitmentChecked { truthful: true, .. } => "tolerance-event-commitment_true",
+        CaseEvent::CommitmentChecked { .. } => "tolerance-event-commitment_false",
+        CaseEvent::DecisionRevoked { .. } => "tolerance-event-decision_revoked",
         CaseEvent::Task { event, .. } => match event {
             TaskEvent::Claimed => "window-event-task_claimed",
             TaskEvent::Transferred { .. } => "window-event-task_transferred",
@@ -396,6 +402,7 @@ pub(crate) mod testing {
             required: true,
             sample: None,
             cancelled: None,
+            necessity: Default::default(),
         }
     }
 
@@ -426,6 +433,7 @@ pub(crate) mod testing {
             result_licence_type: Some("食品经营许可证".into()),
             decision_without_proposal: false,
             licence_valid_years: None,
+            commitment_text: None,
         };
         let mut filing = food.clone();
         filing.code = FILING.into();
@@ -570,6 +578,7 @@ pub(crate) mod testing {
                         channel: Channel::Window,
                         centre: centre.into(),
                         materials: materials.iter().map(|m| m.to_string()).collect(),
+                        commitments: Vec::new(),
                     },
                     None,
                 )

@@ -155,6 +155,7 @@ mod tests {
                         .demanded_materials()
                         .map(|m| m.key.clone())
                         .collect(),
+                    commitments: Vec::new(),
                 },
                 None,
             )
