@@ -72,13 +72,36 @@ pub fn reason_code(
         plain("not-a-material")
     } else if r.starts_with("required") {
         plain("required")
+    } else if r.contains("is not after today") {
+        plain("promise-past")
+    } else if r.contains("is not a working day") {
+        plain("promise-not-working-day")
+    } else if let Some((_, rest)) = r.split_once("is after the case's deadline ") {
+        let deadline = rest.split(':').next().unwrap_or("").trim().to_string();
+        Some(("promise-after-deadline", vec![("date", deadline)]))
+    } else if r.contains("is not marked tolerable") {
+        plain("not-tolerable")
+    } else if r.contains("is not missing: nothing to promise") {
+        plain("not-missing")
+    } else if r.contains("is not a material promised at acceptance") {
+        plain("not-promised")
+    } else if r.starts_with("the decision waits for") {
+        plain("promise-awaited")
+    } else if r.contains("is not marked committable") {
+        plain("not-committable")
+    } else if r.starts_with("a commitment of this applicant was found false") {
+        plain("false-committer")
+    } else if r.starts_with("say what the check found false") {
+        plain("check-note")
+    } else if r.starts_with("the commitment signed for") && r.contains("was found false") {
+        plain("commitment-false")
     } else {
         None
     }
 }
 
 /// Every code [`reason_code`] gives (each has its message in both languages).
-pub const CODES: [&str; 18] = [
+pub const CODES: [&str; 29] = [
     "reason-required",
     "no-material",
     "empty",
@@ -97,6 +120,17 @@ pub const CODES: [&str; 18] = [
     "opinion-required",
     "proposal-first",
     "overrule-reason",
+    "promise-past",
+    "promise-not-working-day",
+    "promise-after-deadline",
+    "not-tolerable",
+    "not-missing",
+    "not-promised",
+    "promise-awaited",
+    "not-committable",
+    "false-committer",
+    "check-note",
+    "commitment-false",
 ];
 
 /// The reason of `error` in the reader's language when the pages know it; the service's own

@@ -280,6 +280,8 @@ struct CasePage {
     case: CaseView,
     materials: Vec<MaterialRow>,
     missing_names: String,
+    /// The missing materials acceptance cannot do without (not tolerated, 容缺).
+    accept_blockers: String,
     history: Vec<HistoryRow>,
     can: Can,
     notice: Option<PageNotice>,
@@ -497,6 +499,14 @@ async fn case_page_data(
         chrome: ctx.chrome.clone(),
         case: CaseView::new(&detail, t, &people),
         missing_names: names.list(t, &missing),
+        accept_blockers: names.list(
+            t,
+            &missing
+                .iter()
+                .filter(|k| !case.tolerable_materials.contains(k))
+                .cloned()
+                .collect::<Vec<_>>(),
+        ),
         history: case_view::history_rows(t, &detail, &names, &people),
         can: Can::from(&detail.allowed_actions),
         has_receipt: case.accepted_on.is_some(),

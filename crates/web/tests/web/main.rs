@@ -21,3 +21,4 @@ mod projects;
 mod projects_browser;
 mod races;
 mod tolerance;
+mod tolerance_browser;
