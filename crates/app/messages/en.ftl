@@ -58,3 +58,7 @@ promise_reminder-sms = Case { $number }: promised material due { $by }.
 revoked-subject = Approval revoked ({ $number })
 revoked-body = The approval of "{ $item }" ({ $number }) was revoked because a commitment you signed proved untrue; the licence it issued is revoked with it. Reason: { $reason }. You may apply for administrative reconsideration or bring an administrative action.
 revoked-sms = Case { $number }: approval revoked; see My cases.
+
+withdrawn-subject = Application withdrawn ({ $number })
+withdrawn-body = Your application for "{ $item }" ({ $number }) was withdrawn as you asked and has ended. Reason: { $reason }. To go on, apply again.
+withdrawn-sms = Case { $number } withdrawn as you asked.

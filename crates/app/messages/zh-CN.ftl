@@ -57,3 +57,7 @@ promise_reminder-sms = 办件{ $number }容缺受理，请于{ $by }前补交承
 revoked-subject = 许可已撤销（{ $number }）
 revoked-body = 您申请的“{ $item }”（{ $number }）经核查承诺不实，已依法撤销许可，相关证照同时撤销。理由：{ $reason }。如有异议，可依法申请行政复议或提起行政诉讼。
 revoked-sms = 办件{ $number }经核查承诺不实，许可已撤销，详见“我的办件”。
+
+withdrawn-subject = 申请已撤回（{ $number }）
+withdrawn-body = 您申请的“{ $item }”（{ $number }）已按您的要求撤回，办理终止。撤回原因：{ $reason }。如需办理，请重新申请。
+withdrawn-sms = 办件{ $number }已按您的要求撤回，办理终止。

@@ -347,7 +347,8 @@ fn values(
         Notice::Accepted { due_on } => v.push(("due_on", date_text(*due_on))),
         Notice::NotAccepted { reason }
         | Notice::Suspended { reason }
-        | Notice::Revoked { reason } => v.push(("reason", reason.clone())),
+        | Notice::Revoked { reason }
+        | Notice::Withdrawn { reason } => v.push(("reason", reason.clone())),
         Notice::PromiseReminder { material, by } => {
             v.push(("by", by.to_string()));
             v.push((

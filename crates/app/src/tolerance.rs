@@ -152,7 +152,10 @@ impl Service {
         let ids = rows::cases_with_promises_due(self.store().readers(), horizon).await?;
         let mut sweep = PromiseSweep::default();
         for id in ids {
-            let Some(case) = case_rows::load(self.store().readers(), &id).await? else {
+            let Some(case) = case_rows::load(self.store().readers(), &id)
+                .await?
+                .filter(|c| c.status.is_on_clock())
+            else {
                 continue;
             };
             let mut version = case.version;

@@ -585,6 +585,8 @@ pub fn decide_case(who: &Principal, op: CaseOperation, case: &CaseFacts<'_>) -> 
                 }
             }
             Action::ProvideSupplement => owner || clerk,
+            // The applicant's own choice; the window on the applicant's written request.
+            Action::Withdraw => owner || clerk,
             Action::StartReview
             | Action::Suspend
             | Action::Resume
@@ -671,7 +673,9 @@ fn roles_for_action(action: Action, status: Status) -> &'static [Role] {
         | Action::Propose
         | Action::IssueResult
         | Action::CheckCommitment => &DEPARTMENT_STAFF,
-        Action::ProvideSupplement => &[Role::Applicant, Role::Agent, Role::Clerk],
+        Action::ProvideSupplement | Action::Withdraw => {
+            &[Role::Applicant, Role::Agent, Role::Clerk]
+        }
         Action::Extend | Action::Decide => &[Role::Approver],
         Action::Deliver => &[Role::Clerk, Role::Reviewer, Role::Approver],
         Action::RecordVisit => &[Role::Clerk, Role::Reviewer, Role::Approver],

@@ -12,7 +12,7 @@ use crate::validation::FieldError;
 
 impl Action {
     /// Every action, in the order of a case's life.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::StartPreReview,
         Action::RequestSupplement,
         Action::ProvideSupplement,
@@ -29,6 +29,7 @@ impl Action {
         Action::Close,
         Action::RecordVisit,
         Action::CheckCommitment,
+        Action::Withdraw,
     ];
 
     /// The action a URL names (`request-supplement`).
@@ -115,6 +116,7 @@ pub fn case_command(action: Action, fields: ActionFields) -> Result<CaseCommand,
             note: fields.note.unwrap_or_default(),
         },
         Action::Reject => CaseCommand::Reject { reason },
+        Action::Withdraw => CaseCommand::Withdraw { reason },
         Action::StartReview => CaseCommand::StartReview,
         Action::Suspend => CaseCommand::Suspend {
             kind: need(

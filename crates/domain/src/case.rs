@@ -53,10 +53,12 @@ pub enum Status {
     Delivered,
     /// 已办结
     Closed,
+    /// 已撤回: the applicant withdrew the application before the decision; the clock stopped.
+    Withdrawn,
 }
 
 impl Status {
-    pub const ALL: [Status; 12] = [
+    pub const ALL: [Status; 13] = [
         Status::Submitted,
         Status::PreReview,
         Status::SupplementRequested,
@@ -69,6 +71,7 @@ impl Status {
         Status::ResultIssued,
         Status::Delivered,
         Status::Closed,
+        Status::Withdrawn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +88,7 @@ impl Status {
             Status::ResultIssued => "result_issued",
             Status::Delivered => "delivered",
             Status::Closed => "closed",
+            Status::Withdrawn => "withdrawn",
         }
     }
 
@@ -118,9 +122,10 @@ impl Status {
                 Accept,
                 Reject,
                 RecordVisit,
+                Withdraw,
             ],
-            Status::PreReview => &[RequestSupplement, Accept, Reject, RecordVisit],
-            Status::SupplementRequested => &[ProvideSupplement, Reject, RecordVisit],
+            Status::PreReview => &[RequestSupplement, Accept, Reject, RecordVisit, Withdraw],
+            Status::SupplementRequested => &[ProvideSupplement, Reject, RecordVisit, Withdraw],
             Status::Accepted => &[
                 StartReview,
                 Propose,
@@ -130,6 +135,7 @@ impl Status {
                 ProvideSupplement,
                 CheckCommitment,
                 RecordVisit,
+                Withdraw,
             ],
             Status::InReview => &[
                 RequestSupplement,
@@ -140,6 +146,7 @@ impl Status {
                 ProvideSupplement,
                 CheckCommitment,
                 RecordVisit,
+                Withdraw,
             ],
             Status::Suspended => &[
                 Resume,
@@ -147,6 +154,7 @@ impl Status {
                 Extend,
                 CheckCommitment,
                 RecordVisit,
+                Withdraw,
             ],
             Status::Approved | Status::Denied => &[IssueResult, CheckCommitment, RecordVisit],
             Status::ResultIssued => &[Deliver, CheckCommitment, RecordVisit],
@@ -154,6 +162,7 @@ impl Status {
             Status::Rejected => &[Close, RecordVisit],
             // A commitment is checked after the decision, often after the case is closed.
             Status::Closed => &[CheckCommitment],
+            Status::Withdrawn => &[],
         }
     }
 }
@@ -181,6 +190,8 @@ pub enum Action {
     RecordVisit,
     /// The department's check of a commitment signed instead of a material (承诺核查).
     CheckCommitment,
+    /// The applicant withdraws the application before the decision (撤回申请).
+    Withdraw,
 }
 
 impl Action {
@@ -202,6 +213,7 @@ impl Action {
             Action::Close => "close",
             Action::RecordVisit => "record-visit",
             Action::CheckCommitment => "check-commitment",
+            Action::Withdraw => "withdraw",
         }
     }
 }
@@ -583,6 +595,9 @@ pub struct Case {
     /// The approval revoked because a commitment proved false (撤销许可).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation: Option<Revocation>,
+    /// The application withdrawn by the applicant before the decision (撤回).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal: Option<Withdrawal>,
     /// Bumped by every event; commands carry the version they were based on.
     pub version: u64,
 }
@@ -595,6 +610,16 @@ pub struct Revocation {
     pub revoked_by: String,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub revoked_on: NaiveDate,
+}
+
+/// An application withdrawn before the decision (撤回申请): why, by whom, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Withdrawal {
+    pub reason: String,
+    pub withdrawn_by: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub withdrawn_on: NaiveDate,
 }
 
 /// Something that happened to a case. Events are the case's history; the case is their fold.
@@ -680,6 +705,10 @@ pub enum CaseEvent {
     DecisionRevoked {
         reason: String,
     },
+    /// The applicant withdrew the application (撤回).
+    Withdrawn {
+        reason: String,
+    },
     /// Something happened to one department's task of a joint case.
     Task {
         task: String,
@@ -740,6 +769,7 @@ impl CaseEvent {
             CaseEvent::PromiseBroken { .. } => "promise_broken",
             CaseEvent::CommitmentChecked { .. } => "commitment_checked",
             CaseEvent::DecisionRevoked { .. } => "decision_revoked",
+            CaseEvent::Withdrawn { .. } => "withdrawn",
             CaseEvent::Task { event, .. } => event.kind(),
             CaseEvent::DeadlineRecomputed { .. } => "deadline_recomputed",
         }
@@ -807,6 +837,10 @@ pub enum CaseCommand {
         address: String,
         waybill: String,
     },
+    /// The applicant withdraws the application, with a reason.
+    Withdraw {
+        reason: String,
+    },
     /// The department's check of the commitment signed for `material`.
     CheckCommitment {
         material: String,
@@ -867,6 +901,7 @@ impl CaseCommand {
                 check_text(&mut errors, "note", note, TEXT_MAX_CHARS, true);
             }
             CaseCommand::Reject { reason }
+            | CaseCommand::Withdraw { reason }
             | CaseCommand::Suspend { reason, .. }
             | CaseCommand::Extend { reason, .. }
             | CaseCommand::Decide { reason, .. } => {
@@ -944,6 +979,7 @@ impl CaseCommand {
             CaseCommand::Close => Action::Close,
             CaseCommand::RecordVisit { .. } => Action::RecordVisit,
             CaseCommand::CheckCommitment { .. } => Action::CheckCommitment,
+            CaseCommand::Withdraw { .. } => Action::Withdraw,
             CaseCommand::DeemAccept
             | CaseCommand::RecordDownload
             | CaseCommand::RecordSignature { .. }
@@ -1257,12 +1293,20 @@ fn receive(
         promises: Vec::new(),
         commitments: what.commitments,
         revocation: None,
+        withdrawal: None,
         version: 1,
     };
     Ok((case, event))
 }
 
 impl Case {
+    /// True while the applicant may still withdraw (撤回): before the decision, and for a joint
+    /// application only before acceptance (after it the departments decide their own parts).
+    pub fn may_withdraw(&self) -> bool {
+        self.status.allowed_actions().contains(&Action::Withdraw)
+            && (self.circulation.is_none() || self.status.is_before_acceptance())
+    }
+
     /// Demanded materials not yet handed in, nor stood in for by a signed commitment.
     pub fn missing_materials(&self) -> Vec<String> {
         self.required_materials
@@ -1334,6 +1378,7 @@ impl Case {
                     ) || (*a == Action::RequestSupplement
                         && !self.status.is_before_acceptance()))
             })
+            .filter(|a| *a != Action::Withdraw || self.may_withdraw())
             .filter(|a| {
                 *a != Action::ProvideSupplement
                     || self.status != Status::Suspended
@@ -1453,6 +1498,18 @@ impl Case {
                 require_text("reason", reason)?;
                 CaseEvent::Rejected {
                     reason: reason.clone(),
+                }
+            }
+            CaseCommand::Withdraw { reason } => {
+                require_text("reason", reason)?;
+                if self.circulation.is_some() && !self.may_withdraw() {
+                    return Err(invalid(
+                        "action",
+                        "the departments of a joint application are already at work: it is withdrawn before acceptance, or ended by their decisions",
+                    ));
+                }
+                CaseEvent::Withdrawn {
+                    reason: reason.trim().to_string(),
                 }
             }
             CaseCommand::StartReview => CaseEvent::ReviewStarted,
@@ -1932,6 +1989,16 @@ impl Case {
                     });
                 }
             }
+            CaseEvent::Withdrawn { reason } => {
+                self.close_open_suspension(today);
+                self.withdrawal = Some(Withdrawal {
+                    reason: reason.clone(),
+                    withdrawn_by: actor.to_string(),
+                    withdrawn_on: today,
+                });
+                self.closed_on = Some(today);
+                self.status = Status::Withdrawn;
+            }
             CaseEvent::DecisionRevoked { reason } => {
                 self.revocation = Some(Revocation {
                     reason: reason.clone(),
@@ -2066,6 +2133,103 @@ mod tests {
         )
         .expect("submits")
         .0
+    }
+
+    #[test]
+    fn the_applicant_withdraws_before_the_decision_and_the_clock_stops_there() {
+        let world = World::new(day(2026, 11, 2));
+        let mut case = new_case(&world, &["M01", "M03"]);
+        world
+            .run(&mut case, "clerk", CaseCommand::Accept)
+            .expect("accepted");
+        world
+            .run(
+                &mut case,
+                "reviewer",
+                CaseCommand::Suspend {
+                    kind: SuspensionKind::Inspection,
+                    reason: "现场核查".into(),
+                },
+            )
+            .expect("suspended");
+        let refused = world
+            .run(
+                &mut case,
+                "citizen",
+                CaseCommand::Withdraw { reason: " ".into() },
+            )
+            .expect_err("a reason is needed");
+        assert!(matches!(refused, CaseError::Invalid(ref e) if e[0].field == "reason"));
+        world
+            .run(
+                &mut case,
+                "citizen",
+                CaseCommand::Withdraw {
+                    reason: "经营场所变更，重新申请".into(),
+                },
+            )
+            .expect("withdrawn");
+        assert_eq!(case.status, Status::Withdrawn);
+        assert!(!case.status.is_on_clock());
+        let withdrawal = case.withdrawal.as_ref().expect("recorded");
+        assert_eq!(
+            (withdrawal.withdrawn_by.as_str(), withdrawal.withdrawn_on),
+            ("citizen", day(2026, 11, 2))
+        );
+        let clock = case.clock.as_ref().expect("a clock");
+        assert!(
+            clock.suspensions.iter().all(|s| s.until.is_some()),
+            "the clock stopped for good"
+        );
+        assert!(
+            case.available_actions().is_empty(),
+            "nothing follows a withdrawal"
+        );
+
+        // After the decision there is nothing to withdraw.
+        let mut decided = new_case(&world, &["M01", "M03"]);
+        world
+            .run(&mut decided, "clerk", CaseCommand::Accept)
+            .expect("accepted");
+        world
+            .run(
+                &mut decided,
+                "reviewer",
+                CaseCommand::Propose {
+                    approve: true,
+                    opinion: "符合".into(),
+                },
+            )
+            .expect("proposed");
+        world
+            .run(
+                &mut decided,
+                "approver",
+                CaseCommand::Decide {
+                    approve: true,
+                    reason: String::new(),
+                },
+            )
+            .expect("decided");
+        let refused = world
+            .run(
+                &mut decided,
+                "citizen",
+                CaseCommand::Withdraw {
+                    reason: "不需要了".into(),
+                },
+            )
+            .expect_err("decided");
+        assert!(
+            matches!(
+                refused,
+                CaseError::NotAllowed {
+                    action: "withdraw",
+                    ..
+                }
+            ),
+            "{refused}"
+        );
     }
 
     #[test]
@@ -2374,7 +2538,7 @@ mod tests {
             .expect_err("refused");
         assert_eq!(
             err.to_string(),
-            "cannot close a case that is submitted; allowed now: start-pre-review, request-supplement, accept, reject, record-visit"
+            "cannot close a case that is submitted; allowed now: start-pre-review, request-supplement, accept, reject, record-visit, withdraw"
         );
     }
 

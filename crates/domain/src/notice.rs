@@ -56,10 +56,12 @@ pub enum NoticeKind {
     PromiseReminder,
     /// 撤销许可: the approval was revoked (a commitment found false), with the reason.
     Revoked,
+    /// 已撤回: the applicant's withdrawal, confirmed.
+    Withdrawn,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 13] = [
+    pub const ALL: [NoticeKind; 14] = [
         NoticeKind::Received,
         NoticeKind::SupplementRequested,
         NoticeKind::SupplementReceived,
@@ -73,6 +75,7 @@ impl NoticeKind {
         NoticeKind::RatingInvitation,
         NoticeKind::PromiseReminder,
         NoticeKind::Revoked,
+        NoticeKind::Withdrawn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -90,6 +93,7 @@ impl NoticeKind {
             NoticeKind::RatingInvitation => "rating_invitation",
             NoticeKind::PromiseReminder => "promise_reminder",
             NoticeKind::Revoked => "revoked",
+            NoticeKind::Withdrawn => "withdrawn",
         }
     }
 
@@ -106,9 +110,10 @@ impl NoticeKind {
                 &["number", "item", "count", "missing", "note", "by"]
             }
             NoticeKind::Accepted => &["number", "item", "due_on"],
-            NoticeKind::NotAccepted | NoticeKind::Suspended | NoticeKind::Revoked => {
-                &["number", "item", "reason"]
-            }
+            NoticeKind::NotAccepted
+            | NoticeKind::Suspended
+            | NoticeKind::Revoked
+            | NoticeKind::Withdrawn => &["number", "item", "reason"],
             NoticeKind::PromiseReminder => &["number", "item", "missing", "by"],
             NoticeKind::Extended => &["number", "item", "days", "due_on", "reason"],
             NoticeKind::Decided => &["number", "item", "outcome", "reason"],
@@ -194,6 +199,9 @@ pub enum Notice {
     Revoked {
         reason: String,
     },
+    Withdrawn {
+        reason: String,
+    },
 }
 
 impl Notice {
@@ -212,6 +220,7 @@ impl Notice {
             Notice::RatingInvitation { .. } => NoticeKind::RatingInvitation,
             Notice::PromiseReminder { .. } => NoticeKind::PromiseReminder,
             Notice::Revoked { .. } => NoticeKind::Revoked,
+            Notice::Withdrawn { .. } => NoticeKind::Withdrawn,
         }
     }
 }
@@ -271,6 +280,9 @@ pub fn notices_for(
                     by: p.due_on,
                 }),
             CaseEvent::DecisionRevoked { reason } => Some(Notice::Revoked {
+                reason: reason.clone(),
+            }),
+            CaseEvent::Withdrawn { reason } => Some(Notice::Withdrawn {
                 reason: reason.clone(),
             }),
             CaseEvent::ResultIssued { document_number }

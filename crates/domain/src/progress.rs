@@ -48,7 +48,7 @@ pub enum StepState {
     /// The case is at this step now (waiting on the office, or on the applicant).
     Current,
     Ahead,
-    /// The case ended here without going on (不予受理).
+    /// The case ended here without going on (不予受理, 撤回).
     Stopped,
 }
 
@@ -61,6 +61,9 @@ fn position(case: &Case) -> (usize, bool) {
         Status::Approved | Status::Denied | Status::ResultIssued => (5, false),
         // Delivered and closed: every step done.
         Status::Delivered | Status::Closed => (Step::ALL.len(), false),
+        // Withdrawn by the applicant: the bar stops where the case was.
+        Status::Withdrawn if case.accepted_on.is_some() => (3, true),
+        Status::Withdrawn => (1, true),
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Definitions (each figure names its formula in `formula`):
 //! - *received*: cases received in the period; *accepted*: accepted in the period (by a clerk or by
-//!   lapse of the notice period); *rejected*: refused at acceptance in the period;
+//!   lapse of the notice period); *rejected*: refused at acceptance in the period; *withdrawn*
+//!   (撤回): withdrawn by the applicant before the decision in the period;
 //! - *completed* (办结): decided (approved or denied) in the period — the clock stops at the
 //!   decision, so on-time figures are about decisions;
 //! - *on time*: decided on or before the due day of the limit in force (promised days plus any
@@ -45,6 +46,8 @@ pub struct CaseRecord {
     pub statutory_days: Option<u32>,
     /// The day the case ended without a decision (rejected at acceptance), if it did.
     pub rejected_on: Option<NaiveDate>,
+    /// The day the applicant withdrew it (撤回), if they did.
+    pub withdrawn_on: Option<NaiveDate>,
 }
 
 /// The facts of one case that the statistics read, independent of the period and of the
@@ -69,6 +72,8 @@ pub struct CaseFacts {
     pub clock: Option<CaseClock>,
     /// The catalogue item the case was filed under, for its statutory limit.
     pub item_code: String,
+    /// The day the applicant withdrew it (撤回), if they did.
+    pub withdrawn_on: Option<NaiveDate>,
 }
 
 impl CaseFacts {
@@ -91,6 +96,7 @@ impl CaseFacts {
             on_clock: case.status.is_on_clock(),
             clock: case.clock.clone(),
             item_code: case.item_code.clone(),
+            withdrawn_on: case.withdrawal.as_ref().map(|w| w.withdrawn_on),
         }
     }
 }
@@ -156,6 +162,7 @@ impl CaseRecord {
             completed_late,
             statutory_days: None,
             rejected_on: facts.rejected_on,
+            withdrawn_on: facts.withdrawn_on,
         })
     }
 }
@@ -171,6 +178,8 @@ pub struct PeriodStatistics {
     pub received: u64,
     pub accepted: u64,
     pub rejected: u64,
+    /// Withdrawn by the applicant in the period (撤回).
+    pub withdrawn: u64,
     pub completed: u64,
     pub on_time: Ratio,
     pub ahead_of_promise: Ratio,
@@ -223,6 +232,10 @@ pub fn period_statistics(
         .iter()
         .filter(|r| in_period(r.rejected_on, from, to))
         .count() as u64;
+    let withdrawn = records
+        .iter()
+        .filter(|r| in_period(r.withdrawn_on, from, to))
+        .count() as u64;
     let completed: Vec<&CaseRecord> = records
         .iter()
         .filter(|r| in_period(r.completed_on, from, to))
@@ -250,6 +263,7 @@ pub fn period_statistics(
         received,
         accepted,
         rejected,
+        withdrawn,
         completed: n,
         on_time: Ratio::new(on_time, n),
         ahead_of_promise: Ratio::new(ahead, n),
@@ -294,6 +308,7 @@ mod tests {
             completed_late: false,
             statutory_days: None,
             rejected_on: None,
+            withdrawn_on: None,
         }
     }
 
@@ -391,6 +406,7 @@ mod tests {
             on_clock: completed_on.is_none(),
             clock: Some(CaseClock::new(day(11, 23), 4)),
             item_code: "I1".into(),
+            withdrawn_on: None,
         };
         let on_saturday = CaseRecord::from_facts(&facts(Some(day(11, 28))), &calendar, day(11, 30))
             .expect("covered");

@@ -305,6 +305,7 @@ mod tests {
             completed_late: false,
             statutory_days: None,
             rejected_on: None,
+            withdrawn_on: None,
         };
         let records = [
             record(day(9, 30), Some(day(10, 2))),

@@ -19,14 +19,15 @@ use sqlx::{AnyConnection, Row};
 use crate::StoreError;
 
 /// The last migration that changes the shape of `case_facts` (9 creates it, 14 adds who
-/// decided); the runner fills in the rows of existing cases right after it, so that the rows are
-/// written with every column of the current shape. No migration between reads the table.
-pub(crate) const BACKFILL_AFTER: i64 = 14;
+/// decided, 23 the day of a withdrawal); the runner fills in the rows of existing cases right
+/// after it, so that the rows are written with every column of the current shape. No migration
+/// between reads the table.
+pub(crate) const BACKFILL_AFTER: i64 = 23;
 
 /// The columns [`facts_from_row`] reads, for a SELECT.
 pub const COLUMNS: &str = "case_id, received_on, accepted_on, rejected, rejected_on, completed_on, \
      promised_days, visits, on_clock, clock_started_on, clock_limit_days, clock_extension_days, \
-     suspensions, item_code";
+     suspensions, item_code, withdrawn_on";
 
 fn date_text(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.format("%Y-%m-%d").to_string())
@@ -87,9 +88,9 @@ fn count(id: &str, v: i64) -> Result<u32, StoreError> {
 /// is most of the time a month's statistics take otherwise. One `format()` call per row (SQLite
 /// 3.38 on and PostgreSQL alike: `%s` prints integers as numbers and NULL as nothing) builds it
 /// in about two thirds of the time a chain of `||` took.
-pub const LINE: &str = "format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s', case_id, received_on, \
+pub const LINE: &str = "format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s', case_id, received_on, \
      accepted_on, rejected, rejected_on, completed_on, promised_days, visits, on_clock, \
-     clock_started_on, clock_limit_days, clock_extension_days, suspensions, item_code)";
+     clock_started_on, clock_limit_days, clock_extension_days, suspensions, withdrawn_on, item_code)";
 
 /// `YYYY-MM-DD` without a format string (this runs for every row of a period).
 fn parse_day(id: &str, text: &str) -> Result<NaiveDate, StoreError> {
@@ -144,6 +145,7 @@ pub fn facts_from_line(line: &str) -> Result<CaseFacts, StoreError> {
     let limit = next()?;
     let extension = next()?;
     let suspensions = next()?;
+    let withdrawn_on = date(next()?)?;
     let item_code = next()?.to_string();
     let clock = match started {
         Some(started_on) => Some(CaseClock {
@@ -169,6 +171,7 @@ pub fn facts_from_line(line: &str) -> Result<CaseFacts, StoreError> {
         on_clock,
         clock,
         item_code,
+        withdrawn_on,
     })
 }
 
@@ -208,6 +211,7 @@ pub fn facts_from_row(row: &AnyRow) -> Result<CaseFacts, StoreError> {
         on_clock: row.try_get::<i64, _>(8)? != 0,
         clock,
         item_code: row.try_get(13)?,
+        withdrawn_on: date(14)?,
     })
 }
 
@@ -281,9 +285,9 @@ pub async fn insert_with_window(
         "INSERT INTO case_facts (case_id, item_code, department, centre, service_window, channel, \
          received_on, accepted_on, rejected, rejected_on, completed_on, closed_on, promised_days, \
          visits, on_clock, clock_started_on, clock_limit_days, clock_extension_days, suspensions, \
-         decided_by) \
+         decided_by, withdrawn_on) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20)",
+         $20, $21)",
     )
     .bind(&case.id)
     .bind(&case.item_code)
@@ -305,6 +309,7 @@ pub async fn insert_with_window(
     .bind(f.clock.as_ref().map(|c| i64::from(c.extension_days)))
     .bind(f.clock.as_ref().and_then(suspensions_text))
     .bind(case.decision.as_ref().map(|d| d.decided_by.as_str()))
+    .bind(date_text(f.withdrawn_on))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -318,8 +323,8 @@ pub async fn update(conn: &mut AnyConnection, case: &Case) -> Result<(), StoreEr
         "UPDATE case_facts SET item_code = $2, department = $3, centre = $4, channel = $5, \
          received_on = $6, accepted_on = $7, rejected = $8, rejected_on = $9, completed_on = $10, \
          closed_on = $11, promised_days = $12, visits = $13, on_clock = $14, clock_started_on = $15, \
-         clock_limit_days = $16, clock_extension_days = $17, suspensions = $18, decided_by = $19 \
-         WHERE case_id = $1",
+         clock_limit_days = $16, clock_extension_days = $17, suspensions = $18, decided_by = $19, \
+         withdrawn_on = $20 WHERE case_id = $1",
     )
     .bind(&case.id)
     .bind(&case.item_code)
@@ -340,6 +345,7 @@ pub async fn update(conn: &mut AnyConnection, case: &Case) -> Result<(), StoreEr
     .bind(f.clock.as_ref().map(|c| i64::from(c.extension_days)))
     .bind(f.clock.as_ref().and_then(suspensions_text))
     .bind(case.decision.as_ref().map(|d| d.decided_by.as_str()))
+    .bind(date_text(f.withdrawn_on))
     .execute(&mut *conn)
     .await?;
     if result.rows_affected() == 0 {
@@ -405,7 +411,7 @@ where
     .bind(case_id)
     .fetch_optional(db)
     .await?;
-    row.map(|r| Ok((facts_from_row(&r)?, r.try_get(14)?)))
+    row.map(|r| Ok((facts_from_row(&r)?, r.try_get(15)?)))
         .transpose()
 }
 

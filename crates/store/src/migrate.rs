@@ -54,6 +54,7 @@ const SQLITE: &[(i64, &str)] = &[
     (20, include_str!("../migrations/sqlite/0020_evaluation.sql")),
     (21, include_str!("../migrations/sqlite/0021_messages.sql")),
     (22, include_str!("../migrations/sqlite/0022_tolerance.sql")),
+    (23, include_str!("../migrations/sqlite/0023_withdrawn.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -122,6 +123,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         22,
         include_str!("../migrations/postgres/0022_tolerance.sql"),
+    ),
+    (
+        23,
+        include_str!("../migrations/postgres/0023_withdrawn.sql"),
     ),
 ];
 

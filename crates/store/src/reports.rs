@@ -163,10 +163,13 @@ where
                  OR (accepted_on >= ? AND accepted_on <= ?) \
                  OR (rejected_on >= ? AND rejected_on <= ?) \
                  OR (completed_on >= ? AND completed_on <= ?) \
+                 OR (withdrawn_on >= ? AND withdrawn_on <= ?) \
                  OR (on_clock = 1 AND received_on <= ?))",
                 [
                     b.clone(),
                     a.clone(),
+                    a.clone(),
+                    b.clone(),
                     a.clone(),
                     b.clone(),
                     a.clone(),
@@ -301,7 +304,7 @@ mod tests {
     #[test]
     fn a_tagged_line_keeps_units_that_hold_separators_and_chinese() {
         let line = "7:市场|监管:局5:a|b:c0:\
-                    c1|2026-10-08|2026-10-09|0||2026-10-20|10|1|0|2026-10-09|20|0||SCJG-001";
+                    c1|2026-10-08|2026-10-09|0||2026-10-20|10|1|0|2026-10-09|20|0|||SCJG-001";
         let tagged = tagged_from_line(line).expect("parsed");
         assert_eq!(tagged.department, "市场|监管:局");
         assert_eq!(tagged.centre, "a|b:c");
@@ -316,7 +319,7 @@ mod tests {
         );
         let decided = tagged_from_line(
             "5:SCJGJ11:county-hall8:approver\
-             c2|2026-10-08||0|||10|0|0|||||SCJG-001",
+             c2|2026-10-08||0|||10|0|0||||||SCJG-001",
         )
         .expect("parsed");
         assert_eq!(decided.decided_by.as_deref(), Some("approver"));

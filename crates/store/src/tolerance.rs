@@ -25,7 +25,9 @@ pub async fn sync(conn: &mut AnyConnection, case: &Case) -> Result<(), StoreErro
             .bind(&case.id)
             .execute(&mut *conn)
             .await?;
-        for promise in case.promises.iter().filter(|p| p.is_open()) {
+        // A promise is followed up while the case is on its clock; a withdrawn case has none.
+        let followed = case.status.is_on_clock();
+        for promise in case.promises.iter().filter(|p| followed && p.is_open()) {
             sqlx::query(
                 "INSERT INTO case_promises (case_id, material, due_on) VALUES ($1, $2, $3)",
             )

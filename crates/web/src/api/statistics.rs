@@ -195,6 +195,7 @@ pub(crate) async fn statistics(
             received: t.get("monitor-stats-received"),
             accepted: t.get("monitor-stats-accepted"),
             rejected: t.get("monitor-stats-rejected"),
+            withdrawn: t.get("monitor-stats-withdrawn"),
             completed: t.get("monitor-stats-completed"),
             on_time: t.get("monitor-stats-on-time"),
             ahead: t.get("monitor-stats-ahead"),
@@ -345,6 +346,11 @@ pub fn statistics_csv(
         &mut out,
         name("rejected", "monitor-stats-rejected"),
         s.rejected,
+    );
+    count(
+        &mut out,
+        name("withdrawn", "monitor-stats-withdrawn"),
+        s.withdrawn,
     );
     count(
         &mut out,

@@ -145,6 +145,7 @@ async fn statistics(
         lines.push(count("monitor-stats-received", f.received));
         lines.push(count("monitor-stats-accepted", f.accepted));
         lines.push(count("monitor-stats-rejected", f.rejected));
+        lines.push(count("monitor-stats-withdrawn", f.withdrawn));
         lines.push(count("monitor-stats-completed", f.completed));
         lines.push(rate("monitor-stats-on-time", &f.on_time));
         lines.push(rate("monitor-stats-ahead", &f.ahead_of_promise));
@@ -437,6 +438,7 @@ pub fn monthly_document(report: &MonthlyReport, t: &'static Messages) -> Documen
             count("monitor-stats-received", c.received, p.received),
             count("monitor-stats-accepted", c.accepted, p.accepted),
             count("monitor-stats-rejected", c.rejected, p.rejected),
+            count("monitor-stats-withdrawn", c.withdrawn, p.withdrawn),
             count("monitor-stats-completed", c.completed, p.completed),
             rate("monitor-stats-on-time", &c.on_time, &p.on_time),
             rate(

@@ -95,13 +95,15 @@ pub fn reason_code(
         plain("check-note")
     } else if r.starts_with("the commitment signed for") && r.contains("was found false") {
         plain("commitment-false")
+    } else if r.starts_with("the departments of a joint application are already at work") {
+        plain("joint-withdraw")
     } else {
         None
     }
 }
 
 /// Every code [`reason_code`] gives (each has its message in both languages).
-pub const CODES: [&str; 29] = [
+pub const CODES: [&str; 30] = [
     "reason-required",
     "no-material",
     "empty",
@@ -131,6 +133,7 @@ pub const CODES: [&str; 29] = [
     "false-committer",
     "check-note",
     "commitment-false",
+    "joint-withdraw",
 ];
 
 /// The reason of `error` in the reader's language when the pages know it; the service's own

@@ -36,7 +36,7 @@ use crate::pages::{Chrome, PageCtx, encode_query_value, render, see_other};
 const FILES: &str = "/window/files";
 
 /// The actions a window page offers forms for.
-const WINDOW_ACTIONS: [Action; 8] = [
+const WINDOW_ACTIONS: [Action; 9] = [
     Action::Accept,
     Action::StartPreReview,
     Action::RequestSupplement,
@@ -45,6 +45,7 @@ const WINDOW_ACTIONS: [Action; 8] = [
     Action::RecordVisit,
     Action::Deliver,
     Action::Close,
+    Action::Withdraw,
 ];
 
 pub fn routes() -> Router<Service> {
@@ -233,6 +234,7 @@ struct Can {
     record_visit: bool,
     deliver: bool,
     close: bool,
+    withdraw: bool,
 }
 
 impl Can {
@@ -247,6 +249,7 @@ impl Can {
             record_visit: has(Action::RecordVisit),
             deliver: has(Action::Deliver),
             close: has(Action::Close),
+            withdraw: has(Action::Withdraw),
         }
     }
 
@@ -259,6 +262,7 @@ impl Can {
             || self.record_visit
             || self.deliver
             || self.close
+            || self.withdraw
     }
 }
 

@@ -755,7 +755,8 @@ async fn an_illegal_action_names_the_state_and_what_is_allowed() {
             "request-supplement",
             "accept",
             "reject",
-            "record-visit"
+            "record-visit",
+            "withdraw"
         ])
     );
     assert!(
@@ -2511,8 +2512,8 @@ async fn acceptance_and_decision_stay_apart_and_cases_out_of_scope_stay_hidden()
     let (_, detail) = app.get(&format!("/api/v1/cases/{id}")).await;
     assert_eq!(
         detail["allowed_actions"],
-        json!(["record-visit"]),
-        "what the clerk may do now that the case is the department's"
+        json!(["record-visit", "withdraw"]),
+        "what the clerk may do now that the case is the department's (withdraw on the applicant's written request)"
     );
 
     // The administrator keeps accounts and sees no case.

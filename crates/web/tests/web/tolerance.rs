@@ -407,3 +407,93 @@ async fn a_commitment_found_false_revokes_the_approval_and_its_licence_and_bars_
         .await;
     assert!(own.get("false_commitments_on_record").is_none(), "{own}");
 }
+
+#[tokio::test]
+async fn an_applicant_withdraws_before_the_decision_and_the_case_ends_off_the_clock() {
+    let gateway = FakeSmsGateway::start().await;
+    let app = app_with("tolerance-withdraw", gateway.messaging(PUBLIC)).await;
+    let (status, mut case) = file(&app, &["M01", "M02", "M03", "M05"], &[]).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    act(
+        &app,
+        "clerk",
+        &mut case,
+        "accept",
+        json!({"promises": [{"material": "M04", "by": "2026-12-09"}]}),
+    )
+    .await;
+    reload(&app, "enterprise", &mut case).await;
+
+    // A reason is required; nothing is written without one.
+    let problem = refused(&app, "enterprise", &case, "withdraw", json!({})).await;
+    assert_eq!(fields(&problem), ["reason"], "{problem}");
+    // The department cannot withdraw an applicant's application.
+    let id = case["id"].as_str().expect("id").to_string();
+    let (status, problem) = app
+        .send(
+            "reviewer",
+            Method::POST,
+            &format!("/api/v1/cases/{id}/withdraw"),
+            Some(json!({"reason": "部门代撤"})),
+            case["version"].as_u64(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    reload(&app, "enterprise", &mut case).await;
+    assert_eq!(case["status"], "accepted", "nothing was written");
+
+    act(
+        &app,
+        "enterprise",
+        &mut case,
+        "withdraw",
+        json!({"reason": "经营地址变更，重新申请"}),
+    )
+    .await;
+    assert_eq!(case["status"], "withdrawn");
+    assert_eq!(case["withdrawal"]["reason"], "经营地址变更，重新申请");
+    assert_eq!(case["withdrawal"]["withdrawn_on"], "2026-12-07");
+    let (_, detail) = app.get("enterprise", &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(detail["allowed_actions"], json!([]), "{detail}");
+
+    // Withdrawn is the end: a second withdrawal, a decision, are refused.
+    let (status, problem) = app
+        .send(
+            "enterprise",
+            Method::POST,
+            &format!("/api/v1/cases/{id}/withdraw"),
+            Some(json!({"reason": "再撤一次"})),
+            case["version"].as_u64(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+
+    // The promise no longer runs: no reminder, no broken promise, ever.
+    app.clock.advance(Duration::days(7));
+    let sweep = app.service.sweep_promises().await.expect("a sweep");
+    assert_eq!((sweep.reminded, sweep.broken), (0, 0));
+
+    // The applicant is told, and the month's statistics count it.
+    run_jobs(&app).await;
+    let (_, inbox) = app.get("enterprise", "/api/v1/messages").await;
+    let withdrawn = inbox["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|m| m["kind"] == "withdrawn")
+        .unwrap_or_else(|| panic!("a withdrawn message: {inbox}"));
+    assert!(
+        withdrawn["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("经营地址变更")),
+        "{withdrawn}"
+    );
+    let (status, s) = app
+        .get(
+            "supervisor",
+            "/api/v1/statistics?from=2026-12-01&to=2026-12-31",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    assert_eq!(s["withdrawn"], 1, "{s}");
+}

@@ -34,6 +34,7 @@ mod hall;
 mod items;
 #[cfg(test)]
 mod tests;
+mod tolerance;
 mod users;
 
 use hall::*;
@@ -67,6 +68,7 @@ pub fn routes() -> Router<Service> {
         )
         .merge(calendar::routes())
         .merge(equivalents::routes())
+        .merge(tolerance::routes())
 }
 
 /// A field error in the page's language: the common reasons are translated, others shown as the

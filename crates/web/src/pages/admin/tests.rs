@@ -692,3 +692,59 @@ async fn the_catalogue_list_and_the_hall_name_departments_and_centres_not_codes(
         hall.body
     );
 }
+
+#[tokio::test]
+async fn the_administrator_sets_the_rule_for_a_promise_not_kept() {
+    use onewindow_domain::tolerance::BrokenPromiseRule;
+    let site = site().await;
+    let clerk = site.login("clerk", "chuangkou-2026").await;
+    assert_eq!(
+        site.get(&clerk, "/admin/tolerance").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let admin = site.login("admin", "guanli-2026").await;
+    let page = site.get(&admin, "/admin/tolerance").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("value=\"stop_clock\" aria-describedby=\"rule-stop-hint\" checked"),
+        "the default rule is checked"
+    );
+    let nothing = site
+        .post_form(&admin, "/admin/tolerance", &[("rule", "")])
+        .await;
+    assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nothing.body.contains("id=\"rule-error\""));
+    assert_eq!(
+        site.service
+            .tolerance_policy()
+            .await
+            .expect("policy")
+            .broken_promise_rule,
+        BrokenPromiseRule::StopClock,
+        "nothing changed"
+    );
+    let saved = site
+        .post_form(
+            &admin,
+            "/admin/tolerance",
+            &[("rule", "back_to_supplement")],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        site.service
+            .tolerance_policy()
+            .await
+            .expect("policy")
+            .broken_promise_rule,
+        BrokenPromiseRule::BackToSupplement
+    );
+    let page = site.get(&admin, "/admin/tolerance?saved=1").await;
+    assert!(
+        page.body.contains("规则已保存")
+            && page.body.contains(
+                "value=\"back_to_supplement\" aria-describedby=\"rule-back-hint\" checked"
+            )
+    );
+}

@@ -74,6 +74,14 @@ pub(super) struct DeliveryView {
     pub(super) agreement_error: Option<String>,
 }
 
+/// The withdraw form (撤回申请), as drawn or as sent back.
+#[derive(Debug, Clone, Default)]
+pub(super) struct WithdrawView {
+    pub(super) reason: String,
+    pub(super) reason_error: Option<String>,
+    pub(super) general: Vec<String>,
+}
+
 /// What the applicant chose and every parcel posted.
 #[derive(Debug, Clone, Default)]
 pub(super) struct PostPanel {
@@ -112,6 +120,10 @@ pub(super) struct CasePage {
     pub(super) rejection: Option<String>,
     pub(super) supplement: Option<SupplementView>,
     pub(super) delivery_form: Option<DeliveryView>,
+    /// The form to withdraw, while the case may still be withdrawn.
+    pub(super) withdraw: Option<WithdrawView>,
+    /// When and why the application was withdrawn.
+    pub(super) withdrawn: Option<String>,
     pub(super) post: PostPanel,
     /// 好差评: the ratings given, the form of the stages still open, the rectifications.
     pub(super) rating: crate::pages::evaluation::RatingPanel,
@@ -252,6 +264,10 @@ pub(super) fn step_of(
                 "tolerance-event-commitment_false"
             }),
             vec![name_of(names, material)],
+        ),
+        CaseEvent::Withdrawn { reason } => (
+            get("withdraw-event"),
+            vec![t.fill1("applicant-detail-reason", "reason", reason)],
         ),
         CaseEvent::DecisionRevoked { reason } => (
             get("tolerance-event-decision_revoked"),
@@ -592,6 +608,13 @@ pub(super) fn case_page(
         rejection: case.rejection_reason.clone(),
         supplement,
         delivery_form,
+        withdraw: case.may_withdraw().then(WithdrawView::default),
+        withdrawn: case.withdrawal.as_ref().map(|w| {
+            t.fill(
+                "withdraw-withdrawn",
+                &[("date", &t.date(&w.withdrawn_on)), ("reason", &w.reason)],
+            )
+        }),
         post: PostPanel::default(),
         rating: crate::pages::evaluation::RatingPanel::default(),
         delivered: case
@@ -743,6 +766,7 @@ pub(super) async fn my_case(
         Some("delivery") => Some(t.get("applicant-notice-delivery").to_string()),
         Some("rated") => Some(t.get("evaluation-thanks").to_string()),
         Some("feedback") => Some(t.get("evaluation-feedback-thanks").to_string()),
+        Some("withdrawn") => Some(t.get("withdraw-done").to_string()),
         _ => None,
     };
     Ok(render(&page))
@@ -953,4 +977,66 @@ fn delivery_error_key(field: &str) -> &'static str {
         "agreement" => "applicant-delivery-error-agreement",
         _ => "applicant-error-required",
     }
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(super) struct WithdrawForm {
+    #[serde(default)]
+    pub(super) csrf_token: String,
+    #[serde(default)]
+    pub(super) reason: String,
+    #[serde(default)]
+    pub(super) version: u64,
+}
+
+/// 撤回申请: the applicant ends the application before the decision, with a reason.
+pub(super) async fn withdraw(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(form): Form<WithdrawForm>,
+) -> PageResult {
+    let session = ctx.require_role(PUBLIC_ROLES)?;
+    ctx.check_csrf(&form.csrf_token)?;
+    let mut page = load_case_page(&service, &ctx, session, &id).await?;
+    let t = ctx.chrome.t;
+    let Some(view) = page.withdraw.as_mut() else {
+        return Ok((StatusCode::CONFLICT, render(&page)).into_response());
+    };
+    view.reason = form.reason.trim().to_string();
+    let command = CaseCommand::Withdraw {
+        reason: view.reason.clone(),
+    };
+    Ok(
+        match service
+            .execute(&session.actor, &id, form.version, command)
+            .await
+        {
+            Ok(case) => see_other(&format!(
+                "/my/cases/{}?done=withdrawn",
+                encode_query_value(&case.id)
+            )),
+            Err(AppError::Invalid(errors)) => {
+                for e in &errors {
+                    if e.field == "reason" {
+                        view.reason_error = Some(crate::pages::reasons::reason_or_general(t, e));
+                    } else {
+                        view.general.push(t.fill1(
+                            "applicant-error-other",
+                            "reason",
+                            crate::pages::reasons::reason_or_general(t, e),
+                        ));
+                    }
+                }
+                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            }
+            Err(e) => match command_refusal(t, &e) {
+                Some((status, message)) => {
+                    view.general.push(message);
+                    (status, render(&page)).into_response()
+                }
+                None => ctx.app_error(e),
+            },
+        },
+    )
 }

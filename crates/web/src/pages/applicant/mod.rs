@@ -22,7 +22,7 @@ use onewindow_app::service::{CaseDetail, CaseQuery, SubmitCase};
 use onewindow_app::{AppError, Service};
 use onewindow_domain::access::Role;
 use onewindow_domain::case::{
-    Action, Applicant, ApplicantKind, Case, CaseEvent, Channel, DeliveryMethod, Status,
+    Action, Applicant, ApplicantKind, Case, CaseCommand, CaseEvent, Channel, DeliveryMethod, Status,
 };
 use onewindow_domain::catalogue::{Department, PublishedItem, RunMode};
 use onewindow_domain::circulation::TaskEvent;
@@ -83,6 +83,7 @@ pub fn routes() -> Router<Service> {
         .route("/my/cases", get(my_cases))
         .route("/my/cases/{id}", get(my_case))
         .route("/my/cases/{id}/delivery", post(delivery))
+        .route("/my/cases/{id}/withdraw", post(withdraw))
         .route("/my/cases/{id}/rating", post(rating::rate_own_case))
         .route(
             "/my/cases/{id}/rectifications/{rid}/feedback",
@@ -115,6 +116,7 @@ fn status_key(status: Status) -> &'static str {
         Status::ResultIssued => "applicant-status-result_issued",
         Status::Delivered => "applicant-status-delivered",
         Status::Closed => "applicant-status-closed",
+        Status::Withdrawn => "applicant-status-withdrawn",
     }
 }
 

@@ -954,3 +954,83 @@ fn form_keys_differ_and_are_accepted_back() {
         valid_form_key(&a) && !valid_form_key("short") && !valid_form_key("a b c d e f g h i j")
     );
 }
+
+#[tokio::test]
+async fn the_applicant_withdraws_from_the_case_page_with_a_reason() {
+    let w = world().await;
+    let id = w.filed_case().await;
+    w.run("clerk", &id, CaseCommand::Accept).await;
+    let html = w.get_as("citizen", &format!("/my/cases/{id}")).await.text();
+    assert!(
+        html.contains("id=\"withdraw\"") && html.contains("撤回申请"),
+        "the form is offered before the decision"
+    );
+    let version = w
+        .service
+        .case(&w.actor("citizen").await, &id)
+        .await
+        .expect("case")
+        .case
+        .version
+        .to_string();
+    let csrf = w.csrf("citizen");
+    let path = format!("/my/cases/{id}/withdraw");
+
+    // Without a reason: the field says so, in Chinese, and nothing changes.
+    let blank = w
+        .post_form(
+            "citizen",
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("version", &version),
+                ("reason", " "),
+            ],
+        )
+        .await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = blank.text();
+    assert!(
+        text.contains("id=\"withdraw-reason-error\"") && text.contains("原因"),
+        "{text}"
+    );
+    // Another applicant cannot withdraw it.
+    let stranger = w
+        .post_form(
+            "other",
+            &path,
+            &[
+                ("csrf_token", &w.csrf("other")),
+                ("version", &version),
+                ("reason", "不要了"),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(
+            stranger.status,
+            StatusCode::NOT_FOUND | StatusCode::FORBIDDEN
+        ),
+        "{}",
+        stranger.status
+    );
+
+    let done = w
+        .post_form(
+            "citizen",
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("version", &version),
+                ("reason", "改为下月再办"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    let html = w
+        .get_as("citizen", &format!("/my/cases/{id}?done=withdrawn"))
+        .await
+        .text();
+    assert!(html.contains("申请已撤回") && html.contains("改为下月再办"));
+    assert!(html.contains("已撤回") && !html.contains("id=\"withdraw\""));
+}

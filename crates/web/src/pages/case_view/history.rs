@@ -99,7 +99,7 @@ pub(super) fn event_detail(
                 format!("{} · {note}", names.name(material))
             }
         }
-        CaseEvent::DecisionRevoked { reason: r } => reason(r),
+        CaseEvent::DecisionRevoked { reason: r } | CaseEvent::Withdrawn { reason: r } => reason(r),
         CaseEvent::Rejected { reason: r } => reason(r),
         CaseEvent::Suspended { kind, reason: r } => {
             format!("{} · {}", t.get(suspension_key(*kind)), reason(r))

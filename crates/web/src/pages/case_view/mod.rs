@@ -62,6 +62,7 @@ pub fn status_key(status: Status) -> &'static str {
         Status::ResultIssued => "window-status-result_issued",
         Status::Delivered => "window-status-delivered",
         Status::Closed => "window-status-closed",
+        Status::Withdrawn => "window-status-withdrawn",
     }
 }
 
@@ -84,6 +85,7 @@ pub fn action_key(action: Action) -> &'static str {
         Action::Close => "window-action-close",
         Action::RecordVisit => "window-action-record-visit",
         Action::CheckCommitment => "tolerance-check-send",
+        Action::Withdraw => "withdraw-action",
     }
 }
 
@@ -157,6 +159,7 @@ fn event_key(event: &CaseEvent) -> &'static str {
         CaseEvent::CommitmentChecked { truthful: true, .. } => "tolerance-event-commitment_true",
         CaseEvent::CommitmentChecked { .. } => "tolerance-event-commitment_false",
         CaseEvent::DecisionRevoked { .. } => "tolerance-event-decision_revoked",
+        CaseEvent::Withdrawn { .. } => "withdraw-event",
         CaseEvent::Task { event, .. } => match event {
             TaskEvent::Claimed => "window-event-task_claimed",
             TaskEvent::Transferred { .. } => "window-event-task_transferred",
