@@ -120,10 +120,11 @@ const CSV_HEADER: [&str; 18] = [
 ];
 
 /// Columns a county's older files may lack: an absent one reads as its default (false).
-const CSV_OPTIONAL: [&str; 3] = [
+const CSV_OPTIONAL: [&str; 4] = [
     "decision_without_proposal",
     "licence_valid_years",
     "commitment_text",
+    "auto_approval",
 ];
 
 /// Parses a catalogue file, collecting every problem instead of stopping at the first.
@@ -373,6 +374,7 @@ impl CsvRow<'_> {
             licence_valid_years: self.optional_number("licence_valid_years")?,
             commitment_text: Some(self.text("commitment_text").trim().to_string())
                 .filter(|t| !t.is_empty()),
+            auto_approval: self.flag("auto_approval")?,
         })
     }
 }
@@ -419,6 +421,7 @@ pub fn render(format: Format, doc: &CatalogueDocument) -> Result<String, AppErro
                             .map(|y| y.to_string())
                             .unwrap_or_default(),
                         item.commitment_text.as_deref().unwrap_or(""),
+                        &item.auto_approval.to_string(),
                     ])
                     .map_err(|e| fail(&e))?;
             }

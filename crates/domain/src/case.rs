@@ -598,6 +598,9 @@ pub struct Case {
     /// The application withdrawn by the applicant before the decision (撤回).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawal: Option<Withdrawal>,
+    /// Filed under an item the system approves at filing (秒批), as the item stood then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_approval: bool,
     /// Bumped by every event; commands carry the version they were based on.
     pub version: u64,
 }
@@ -611,6 +614,9 @@ pub struct Revocation {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub revoked_on: NaiveDate,
 }
+
+/// The reason recorded with an automatic approval (秒批).
+pub const AUTO_APPROVAL_REASON: &str = "秒批：材料齐全，符合条件，系统自动准予";
 
 /// An application withdrawn before the decision (撤回申请): why, by whom, when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -841,6 +847,8 @@ pub enum CaseCommand {
     Withdraw {
         reason: String,
     },
+    /// 秒批: the system accepts, approves and issues the result at filing (the service only).
+    AutoApprove,
     /// The department's check of the commitment signed for `material`.
     CheckCommitment {
         material: String,
@@ -981,6 +989,7 @@ impl CaseCommand {
             CaseCommand::CheckCommitment { .. } => Action::CheckCommitment,
             CaseCommand::Withdraw { .. } => Action::Withdraw,
             CaseCommand::DeemAccept
+            | CaseCommand::AutoApprove
             | CaseCommand::RecordDownload
             | CaseCommand::RecordSignature { .. }
             | CaseCommand::RemindPromise { .. }
@@ -1074,6 +1083,7 @@ pub fn submit(
             .map(|m| m.key.clone())
             .collect(),
         commitments: commitments_signed(item, &new, ctx)?,
+        auto_approval: item.item.auto_approval,
     };
     receive(
         what,
@@ -1107,6 +1117,7 @@ pub fn submit_bundle(
         proposal_required: false,
         tolerable_materials: Vec::new(),
         commitments: Vec::new(),
+        auto_approval: false,
     };
     if !new.commitments.is_empty() {
         return Err(invalid(
@@ -1142,6 +1153,7 @@ struct Receipt<'a> {
     proposal_required: bool,
     tolerable_materials: Vec<String>,
     commitments: Vec<Commitment>,
+    auto_approval: bool,
 }
 
 /// The commitments an application signs, checked against the item: each names a material
@@ -1294,6 +1306,7 @@ fn receive(
         commitments: what.commitments,
         revocation: None,
         withdrawal: None,
+        auto_approval: what.auto_approval,
         version: 1,
     };
     Ok((case, event))
@@ -1305,6 +1318,43 @@ impl Case {
     pub fn may_withdraw(&self) -> bool {
         self.status.allowed_actions().contains(&Action::Withdraw)
             && (self.circulation.is_none() || self.status.is_before_acceptance())
+    }
+
+    /// Why the system cannot approve this case at filing (秒批), or `None` when it can: every
+    /// check must be one the system evaluates itself. A false commitment on record is the
+    /// service's to look up.
+    pub fn auto_approval_blocker(&self) -> Option<&'static str> {
+        if !self.auto_approval {
+            Some("the item is not approved automatically (秒批)")
+        } else if self.status != Status::Submitted || self.circulation.is_some() {
+            Some("only a single item's application is approved automatically, at filing")
+        } else if !self.missing_materials().is_empty() {
+            Some("a material is missing: the window checks the application")
+        } else if !self.commitments.is_empty() {
+            Some("a commitment stands in for a material: the department checks it")
+        } else {
+            None
+        }
+    }
+
+    /// 秒批: acceptance, approval and the result in one command of the system's, each the
+    /// event the staff's own command would have written.
+    fn decide_auto_approval(&self, ctx: &Context<'_>) -> Result<Vec<CaseEvent>, CaseError> {
+        if let Some(reason) = self.auto_approval_blocker() {
+            return Err(invalid("auto_approval", reason));
+        }
+        let mut next = self.clone();
+        let accepted = self.decide_accept(&[], ctx)?;
+        next.apply(&accepted, ctx.actor, ctx.now, ctx.today);
+        let decided = CaseEvent::Decided {
+            approved: true,
+            reason: AUTO_APPROVAL_REASON.to_string(),
+        };
+        next.apply(&decided, ctx.actor, ctx.now, ctx.today);
+        let issued = CaseEvent::ResultIssued {
+            document_number: format!("{}-01", next.number),
+        };
+        Ok(vec![accepted, decided, issued])
     }
 
     /// Demanded materials not yet handed in, nor stood in for by a signed commitment.
@@ -1462,6 +1512,7 @@ impl Case {
                 }
             }
             CaseCommand::Accept => self.decide_accept(&[], ctx)?,
+            CaseCommand::AutoApprove => return self.decide_auto_approval(ctx),
             CaseCommand::AcceptWithPromises { promises } => self.decide_accept(promises, ctx)?,
             CaseCommand::CheckCommitment {
                 material,
@@ -2447,6 +2498,70 @@ mod tests {
                 .iter()
                 .any(|e| e.field == "decision_without_proposal")
         );
+    }
+
+    #[test]
+    fn an_item_marked_for_automatic_approval_is_approved_at_filing_only_when_complete() {
+        let world = World::new(day(2026, 11, 2));
+        let mut item = published();
+        item.item.run_mode = RunMode::Immediate;
+        item.item.promised_days = 0;
+        item.item.auto_approval = true;
+        assert!(item.item.validate().is_empty());
+        let file = |item: &PublishedItem, materials: &[&str]| {
+            let new = NewCase {
+                applicant: Applicant {
+                    kind: ApplicantKind::Person,
+                    name: "王芳".into(),
+                    id_number: "11010519491231002X".into(),
+                    phone: None,
+                },
+                channel: Channel::Online,
+                centre: "county-hall".into(),
+                materials: materials.iter().map(|m| m.to_string()).collect(),
+                filed_by: None,
+                commitments: Vec::new(),
+            };
+            submit("c9".into(), "N9".into(), item, new, &world.ctx("citizen"))
+                .expect("submits")
+                .0
+        };
+        // Complete: accepted, approved and issued by the system in one command.
+        let mut case = file(&item, &["M01", "M03"]);
+        assert!(case.auto_approval && case.auto_approval_blocker().is_none());
+        world
+            .run(&mut case, "system", CaseCommand::AutoApprove)
+            .expect("approved automatically");
+        assert_eq!(case.status, Status::ResultIssued);
+        assert_eq!(case.accepted_by.as_deref(), Some("system"));
+        let decision = case.decision.as_ref().expect("decided");
+        assert!(decision.approved && decision.decided_by == "system");
+        assert_eq!(decision.reason, AUTO_APPROVAL_REASON);
+        assert_eq!(case.result_document.as_deref(), Some("N9-01"));
+        // Incomplete: refused, the window checks it as any other.
+        let mut short = file(&item, &["M01"]);
+        let err = world
+            .run(&mut short, "system", CaseCommand::AutoApprove)
+            .expect_err("a material is missing");
+        assert!(err.to_string().contains("missing"), "{err}");
+        assert_eq!(short.status, Status::Submitted);
+        // A second time, or on an item not marked: refused.
+        assert!(
+            world
+                .run(&mut case, "system", CaseCommand::AutoApprove)
+                .is_err()
+        );
+        item.item.auto_approval = false;
+        let mut unmarked = file(&item, &["M01", "M03"]);
+        assert!(
+            world
+                .run(&mut unmarked, "system", CaseCommand::AutoApprove)
+                .is_err()
+        );
+        // Only an immediate item.
+        let mut slow = published().item;
+        slow.auto_approval = true;
+        assert!(slow.validate().iter().any(|e| e.field == "auto_approval"));
     }
 
     #[test]

@@ -392,6 +392,11 @@ pub struct Item {
     /// they declare and what follows if it proves false. Required when a material is committable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment_text: Option<String>,
+    /// 秒批: the system approves an application at filing when every check is one it can
+    /// evaluate itself (materials complete, none promised or committed, no false commitment on
+    /// record). Immediate items only; the county turns it on and off per item.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_approval: bool,
 }
 
 impl Item {
@@ -527,6 +532,12 @@ impl Item {
             )),
             _ => {}
         }
+        if self.auto_approval && !self.is_immediate() {
+            errors.push(FieldError::new(
+                "auto_approval",
+                "automatic approval (秒批) is for an immediate item only (即办, promised 0 working days)",
+            ));
+        }
         if self.decision_without_proposal && !self.is_immediate() {
             errors.push(FieldError::new(
                 "decision_without_proposal",
@@ -634,6 +645,7 @@ pub(crate) mod tests {
             decision_without_proposal: false,
             licence_valid_years: Some(5),
             commitment_text: None,
+            auto_approval: false,
         }
     }
 

@@ -360,6 +360,7 @@ mod tests {
             decision_without_proposal: false,
             licence_valid_years: None,
             commitment_text: None,
+            auto_approval: false,
         }
     }
 

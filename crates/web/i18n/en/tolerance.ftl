@@ -92,3 +92,7 @@ admin-tolerance-back = Back to supplement
 admin-tolerance-back-hint = The applicant gets a one-time supplement notice; the clock stops meanwhile.
 admin-tolerance-choose = Choose one of the two.
 admin-tolerance-saved = Saved: the next round of the sweep applies the new rule.
+auto-approval-item = Automatic approval (秒批)
+auto-approval-item-hint = An application with every material, nothing tolerated or committed, from an applicant with no false commitment on record, is accepted, approved and issued by the system at filing, and recorded as such. Immediate items only. Untick and publish to turn it off.
+auto-approval-immediate-only = Only an immediate item (promised 0 working days) can be approved automatically.
+common-actor-system = the system (automatic)

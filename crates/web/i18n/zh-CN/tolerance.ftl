@@ -92,3 +92,7 @@ admin-tolerance-back = 退回补正
 admin-tolerance-back-hint = 向申请人发出一次性补正告知，补正期间计时停止。
 admin-tolerance-choose = 请选择一种处理方式。
 admin-tolerance-saved = 规则已保存，下一轮检查起按新规则处理。
+auto-approval-item = 秒批（系统自动审批）
+auto-approval-item-hint = 勾选后，申请材料齐全、无容缺和告知承诺、申请人无承诺不实记录的申请，在提交时由系统自动受理、准予并出证，全程留痕；仅适用于即办件。取消勾选并发布即可关闭。
+auto-approval-immediate-only = 只有即办件（承诺时限为 0 个工作日）可以设为秒批。
+common-actor-system = 系统（自动办理）

@@ -165,6 +165,7 @@ fn test_catalogue() -> CatalogueDocument {
         decision_without_proposal: false,
         licence_valid_years: None,
         commitment_text: None,
+        auto_approval: false,
     };
     let mut passport = food.clone();
     passport.code = "GA-101".into();

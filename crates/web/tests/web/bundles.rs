@@ -76,6 +76,7 @@ fn item(
         decision_without_proposal: false,
         licence_valid_years: None,
         commitment_text: None,
+        auto_approval: false,
     }
 }
 

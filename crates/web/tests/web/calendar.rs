@@ -58,6 +58,7 @@ fn item(code: &str, days: u32) -> Item {
         decision_without_proposal: false,
         licence_valid_years: None,
         commitment_text: None,
+        auto_approval: false,
     }
 }
 

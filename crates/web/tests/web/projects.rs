@@ -73,6 +73,7 @@ fn catalogue() -> CatalogueDocument {
         decision_without_proposal: false,
         licence_valid_years: None,
         commitment_text: None,
+        auto_approval: false,
     };
     CatalogueDocument {
         departments: vec![

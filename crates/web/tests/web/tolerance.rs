@@ -406,6 +406,10 @@ async fn a_commitment_found_false_revokes_the_approval_and_its_licence_and_bars_
         )
         .await;
     assert!(own.get("false_commitments_on_record").is_none(), "{own}");
+    // Nor is the applicant approved automatically (秒批) any more: people look at it.
+    let (status, quick) = file_auto(&app, &["M01", "M02"]).await;
+    assert_eq!(status, StatusCode::CREATED, "{quick}");
+    assert_eq!(quick["status"], "submitted", "{quick}");
 }
 
 #[tokio::test]
@@ -496,4 +500,75 @@ async fn an_applicant_withdraws_before_the_decision_and_the_case_ends_off_the_cl
         .await;
     assert_eq!(status, StatusCode::OK, "{s}");
     assert_eq!(s["withdrawn"], 1, "{s}");
+}
+
+/// 秒批 in the demo catalogue: 小餐饮店登记（补办）, an immediate item with two materials.
+const AUTO_ITEM: &str = "1133022625630452684010402000500";
+
+async fn file_auto(app: &TestApp, materials: &[&str]) -> (StatusCode, Value) {
+    app.send(
+        "enterprise",
+        Method::POST,
+        "/api/v1/cases",
+        Some(json!({
+            "item_code": AUTO_ITEM,
+            "applicant": {"kind": "enterprise", "name": "宁海县跃龙小吃有限公司",
+                "id_number": "91330226MA2DEMH01W", "phone": "13900001111"},
+            "channel": "online",
+            "centre": "county-hall",
+            "materials": materials,
+        })),
+        None,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_item_marked_for_automatic_approval_is_approved_and_issued_at_filing() {
+    let gateway = FakeSmsGateway::start().await;
+    let app = app_with("tolerance-auto", gateway.messaging(PUBLIC)).await;
+
+    // Complete: accepted, approved and issued by the system in the answer to the filing.
+    let (status, case) = file_auto(&app, &["M01", "M02"]).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    assert_eq!(case["status"], "result_issued", "{case}");
+    assert_eq!(case["accepted_by"], "system");
+    assert_eq!(case["decision"]["approved"], true);
+    assert_eq!(case["decision"]["decided_by"], "system");
+    assert!(
+        case["decision"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("秒批")),
+        "{case}"
+    );
+    let number = case["number"].as_str().expect("number").to_string();
+    // The licence is in the applicant's library at once, to download.
+    let (status, licences) = app
+        .get("enterprise", &format!("/api/v1/cases/{number}/licences"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{licences}");
+    assert_eq!(licences[0]["licence_type"], "小餐饮店登记证", "{licences}");
+    // Recorded as such: the audit trail names the system's automatic approval.
+    let (status, audit) = app
+        .get("supervisor", &format!("/api/v1/audit?target=case:{number}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    assert!(audit.to_string().contains("case.auto-approve"), "{audit}");
+    // The applicant is told of the decision.
+    run_jobs(&app).await;
+    let (_, inbox) = app.get("enterprise", "/api/v1/messages").await;
+    assert!(
+        inbox["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|m| m["kind"] == "decided" && m["case_number"] == number),
+        "{inbox}"
+    );
+
+    // Incomplete: filed for the window as any other, nothing decided.
+    let (status, short) = file_auto(&app, &["M01"]).await;
+    assert_eq!(status, StatusCode::CREATED, "{short}");
+    assert_eq!(short["status"], "submitted", "{short}");
+    assert!(short.get("decision").is_none_or(Value::is_null), "{short}");
 }

@@ -28,6 +28,7 @@ fn item_field_key(field: &str) -> Option<&'static str> {
         "hall.in_hall" => "admin-diff-hall-in-hall",
         "hall.authorised" => "admin-diff-hall-authorised",
         "decision_without_proposal" => "admin-item-decision-without-proposal",
+        "auto_approval" => "auto-approval-item",
         _ => return None,
     })
 }

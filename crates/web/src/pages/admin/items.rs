@@ -229,6 +229,7 @@ pub(super) async fn save_item(
         item.run_mode = mode;
     }
     item.decision_without_proposal = form.contains_key("decision_without_proposal");
+    item.auto_approval = form.contains_key("auto_approval");
     item.fee.charged = form.contains_key("fee_charged");
     item.fee.description = text("fee_description");
     let commitment = text("commitment_text");
@@ -313,6 +314,7 @@ pub(super) const ITEM_FIELDS: &[&str] = &[
     "promised_days",
     "visits_required",
     "decision_without_proposal",
+    "auto_approval",
 ];
 
 pub(super) async fn publish(

@@ -81,6 +81,8 @@ fn field_message(t: &Messages, e: &FieldError) -> String {
         "admin-error-at-least-one"
     } else if r.starts_with("promised limit") {
         "admin-error-promised-exceeds"
+    } else if r.starts_with("automatic approval (秒批) is for an immediate item only") {
+        "auto-approval-immediate-only"
     } else if r.starts_with("only an immediate item") {
         "admin-error-immediate-only"
     } else if r.starts_with("duplicate material key") {

@@ -748,3 +748,57 @@ async fn the_administrator_sets_the_rule_for_a_promise_not_kept() {
             )
     );
 }
+
+#[tokio::test]
+async fn automatic_approval_is_turned_off_per_item_and_refused_on_an_item_that_is_not_immediate() {
+    let site = site().await;
+    let admin = site.login("admin", "guanli-2026").await;
+    // The demo approves 小餐饮店登记（补办） automatically (秒批); the county turns it off.
+    let auto = site
+        .service
+        .item("1133022625630452684010402000500")
+        .await
+        .expect("the item");
+    assert!(auto.item.auto_approval);
+    let path = format!("/admin/items/{}", auto.item.code);
+    let page = site.get(&admin, &path).await;
+    assert!(
+        page.body
+            .contains(r#"name="auto_approval" aria-describedby="auto-approval-hint" checked"#)
+    );
+    let mut form = item_form(&auto.item, "0");
+    form.push(("decision_without_proposal".into(), "on".into()));
+    let saved = site.post_form(&admin, &path, &pairs(&form)).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let published = site
+        .post_form(&admin, &format!("{path}/publish"), &[])
+        .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.body);
+    assert!(
+        !site
+            .service
+            .item(&auto.item.code)
+            .await
+            .expect("item")
+            .item
+            .auto_approval
+    );
+    // An item with a review on a time limit is never approved by the system.
+    let slow = first_item(&site).await;
+    let path = format!("/admin/items/{}", slow.item.code);
+    let mut form = item_form(&slow.item, &slow.item.promised_days.to_string());
+    form.push(("auto_approval".into(), "on".into()));
+    let saved = site.post_form(&admin, &path, &pairs(&form)).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let refused = site
+        .post_form(&admin, &format!("{path}/publish"), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains(r#"id="auto-approval-error">只有即办件"#),
+        "{}",
+        refused.body
+    );
+}

@@ -444,7 +444,11 @@ pub(super) fn case_page(
                 when: t.time(&stored.at),
                 title,
                 details,
-                by: t.fill1("applicant-event-by", "actor", people.person(&stored.actor)),
+                by: t.fill1(
+                    "applicant-event-by",
+                    "actor",
+                    people.actor(t, &stored.actor),
+                ),
             }
         })
         .collect();
@@ -551,7 +555,7 @@ pub(super) fn case_page(
         approved: d.approved,
         reason: d.reason.clone(),
         date: t.date(&d.decided_on),
-        by: people.person(&d.decided_by),
+        by: people.actor(t, &d.decided_by),
         document: case.result_document.clone(),
     });
 

@@ -27,7 +27,7 @@ pub fn history_rows(
             let withheld = e.actor.is_empty();
             HistoryRow {
                 at: t.time(&e.at),
-                actor: people.person(&e.actor),
+                actor: people.actor(t, &e.actor),
                 label: t.get(event_key(&e.event)).to_string(),
                 detail: match &e.event {
                     CaseEvent::Task { task, .. } if withheld => {

@@ -437,6 +437,7 @@ pub(crate) mod testing {
             decision_without_proposal: false,
             licence_valid_years: None,
             commitment_text: None,
+            auto_approval: false,
         };
         let mut filing = food.clone();
         filing.code = FILING.into();

@@ -46,6 +46,16 @@ impl Names {
         centre_name(t, &self.centres, code)
     }
 
+    /// Who took a step: a person's display name, or the service itself in the reader's words
+    /// (a deemed acceptance, an automatic approval, a sweep).
+    pub fn actor(&self, t: &Messages, username: &str) -> String {
+        if username == "system" {
+            t.get("common-actor-system").to_string()
+        } else {
+            self.person(username)
+        }
+    }
+
     /// A person's display name, or the user name when the account has none; "—" for nobody
     /// (a step whose actor was withheld).
     pub fn person(&self, username: &str) -> String {
