@@ -69,7 +69,7 @@ fn clean_file_name(name: &str) -> String {
 
 /// Checks every upload against the item's material keys and the limits, naming the field
 /// (`files[i]`) of each problem.
-fn check_uploads(uploads: &[Upload], material_keys: &[String]) -> Result<(), AppError> {
+pub(crate) fn check_uploads(uploads: &[Upload], material_keys: &[String]) -> Result<(), AppError> {
     let mut errors = Vec::new();
     if uploads.len() > MAX_FILES {
         errors.push(FieldError::new(
@@ -111,7 +111,7 @@ fn check_uploads(uploads: &[Upload], material_keys: &[String]) -> Result<(), App
 }
 
 impl Service {
-    fn files_or_refuse(&self) -> Result<Arc<dyn ObjectStore>, AppError> {
+    pub(crate) fn files_or_refuse(&self) -> Result<Arc<dyn ObjectStore>, AppError> {
         self.file_store()
             .cloned()
             .ok_or_else(|| AppError::Internal("no file store is configured for uploads".into()))
@@ -119,7 +119,7 @@ impl Service {
 
     /// Puts the uploads into the file store and describes them; the caller records the rows in
     /// its transaction, or removes the objects if that fails.
-    async fn put_uploads(
+    pub(crate) async fn put_uploads(
         &self,
         actor: &Actor,
         uploads: Vec<Upload>,
@@ -166,7 +166,7 @@ impl Service {
     }
 
     /// Best effort: objects whose rows were never written are garbage, not data.
-    async fn remove_objects(&self, files: &[CaseFile]) {
+    pub(crate) async fn remove_objects(&self, files: &[CaseFile]) {
         if let Some(store) = self.file_store() {
             for file in files {
                 if let Err(e) = store

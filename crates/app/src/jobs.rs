@@ -209,8 +209,33 @@ pub fn spawn(
             }
         })
     };
+    let drafts = {
+        let service = service.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(intervals.lapsed_acceptance);
+            loop {
+                tick.tick().await;
+                let swept = once_per_tick(
+                    &service,
+                    "draft-sweep",
+                    intervals.lapsed_acceptance,
+                    async { service.sweep_application_drafts().await },
+                )
+                .await;
+                match swept {
+                    Some(Ok(s)) if s.drafts > 0 => tracing::info!(
+                        drafts = s.drafts,
+                        files = s.files,
+                        "expired drafts deleted with their files"
+                    ),
+                    None | Some(Ok(_)) => {}
+                    Some(Err(e)) => tracing::warn!(error = %e, "draft sweep failed"),
+                }
+            }
+        })
+    };
     let sender = tokio::spawn(message_sender(service.clone(), intervals.messages));
-    let mut jobs = vec![lapsed, lights, promises, sender];
+    let mut jobs = vec![lapsed, lights, promises, drafts, sender];
     match bus {
         None => jobs.push(tokio::spawn(in_process_outbox(service, intervals.outbox))),
         Some(bus) => {

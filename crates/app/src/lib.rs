@@ -15,6 +15,7 @@ pub mod clock;
 pub mod decisions;
 pub mod delivery;
 pub mod demo;
+pub mod drafts;
 pub mod equivalents;
 pub mod error;
 pub mod evaluation;

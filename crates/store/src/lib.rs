@@ -14,6 +14,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalogue;
 pub mod deliveries;
+pub mod drafts;
 pub mod equivalents;
 pub mod evaluation;
 pub mod facts;

@@ -55,6 +55,7 @@ const SQLITE: &[(i64, &str)] = &[
     (21, include_str!("../migrations/sqlite/0021_messages.sql")),
     (22, include_str!("../migrations/sqlite/0022_tolerance.sql")),
     (23, include_str!("../migrations/sqlite/0023_withdrawn.sql")),
+    (24, include_str!("../migrations/sqlite/0024_drafts.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -128,6 +129,7 @@ const POSTGRES: &[(i64, &str)] = &[
         23,
         include_str!("../migrations/postgres/0023_withdrawn.sql"),
     ),
+    (24, include_str!("../migrations/postgres/0024_drafts.sql")),
 ];
 
 pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<(), StoreError> {

@@ -572,3 +572,90 @@ async fn an_item_marked_for_automatic_approval_is_approved_and_issued_at_filing(
     assert_eq!(short["status"], "submitted", "{short}");
     assert!(short.get("decision").is_none_or(Value::is_null), "{short}");
 }
+
+#[tokio::test]
+async fn saved_applications_expire_after_the_countys_days_with_their_files() {
+    use onewindow_app::Actor;
+    use onewindow_app::drafts::DraftForm;
+    use onewindow_app::files::Upload;
+    let gateway = FakeSmsGateway::start().await;
+    let app = app_with("tolerance-drafts", gateway.messaging(PUBLIC)).await;
+    let admin = Actor::command_line("test");
+    // Out of range: refused, the default stands.
+    assert!(app.service.set_draft_days(&admin, 0).await.is_err());
+    assert_eq!(app.service.draft_days().await.expect("days"), 30);
+    app.service.set_draft_days(&admin, 3).await.expect("3 days");
+    let token = app.tokens.get("enterprise").expect("a token").clone();
+    let enterprise = app
+        .service
+        .authenticate(&token, "test")
+        .await
+        .expect("a session")
+        .actor;
+    let pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n".to_vec();
+    let draft = app
+        .service
+        .save_application_draft(
+            &enterprise,
+            None,
+            FOOD_LICENCE_ITEM,
+            DraftForm {
+                name: "宁海县跃龙小吃有限公司".into(),
+                ..DraftForm::default()
+            },
+            vec![Upload {
+                material_key: "M01".into(),
+                file_name: "申请书.pdf".into(),
+                bytes: pdf,
+            }],
+        )
+        .await
+        .expect("saved");
+    assert_eq!(draft.files.len(), 1);
+    assert_eq!(draft.expires_on.to_string(), "2026-12-10");
+    // Staff keep no drafts.
+    let clerk_token = app.tokens.get("clerk").expect("a token").clone();
+    let clerk = app
+        .service
+        .authenticate(&clerk_token, "test")
+        .await
+        .expect("a session")
+        .actor;
+    assert!(
+        app.service
+            .save_application_draft(
+                &clerk,
+                None,
+                FOOD_LICENCE_ITEM,
+                DraftForm::default(),
+                Vec::new()
+            )
+            .await
+            .is_err()
+    );
+
+    app.clock.advance(Duration::days(3));
+    let sweep = app
+        .service
+        .sweep_application_drafts()
+        .await
+        .expect("a sweep");
+    assert_eq!(
+        (sweep.drafts, sweep.files),
+        (0, 0),
+        "kept through its last day"
+    );
+    app.clock.advance(Duration::days(1));
+    let sweep = app
+        .service
+        .sweep_application_drafts()
+        .await
+        .expect("a sweep");
+    assert_eq!((sweep.drafts, sweep.files), (1, 1));
+    assert!(
+        app.service
+            .application_draft(&enterprise, &draft.id)
+            .await
+            .is_err()
+    );
+}

@@ -740,6 +740,17 @@ async fn the_administrator_sets_the_rule_for_a_promise_not_kept() {
             .broken_promise_rule,
         BrokenPromiseRule::BackToSupplement
     );
+    // How long an applicant's saved application is kept: 1 to 365 days.
+    let bad = site
+        .post_form(&admin, "/admin/tolerance/drafts", &[("draft_days", "0")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"draft-days-error\""));
+    let days = site
+        .post_form(&admin, "/admin/tolerance/drafts", &[("draft_days", "45")])
+        .await;
+    assert_eq!(days.status, StatusCode::SEE_OTHER);
+    assert_eq!(site.service.draft_days().await.expect("days"), 45);
     let page = site.get(&admin, "/admin/tolerance?saved=1").await;
     assert!(
         page.body.contains("规则已保存")

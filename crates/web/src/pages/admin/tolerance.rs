@@ -21,7 +21,9 @@ use crate::pages::{Chrome, PageCtx, render, see_other};
 pub(super) const PATH: &str = "/admin/tolerance";
 
 pub(super) fn routes() -> Router<Service> {
-    Router::new().route(PATH, get(show).post(save))
+    Router::new()
+        .route(PATH, get(show).post(save))
+        .route("/admin/tolerance/drafts", axum::routing::post(save_days))
 }
 
 #[derive(Template)]
@@ -32,6 +34,9 @@ struct TolerancePage {
     rule: &'static str,
     saved: bool,
     error: bool,
+    /// Days an applicant's saved application is kept (暂存).
+    draft_days: String,
+    days_error: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,6 +56,8 @@ async fn show(
         rule: policy.broken_promise_rule.as_str(),
         saved: query.saved.is_some(),
         error: false,
+        draft_days: service.draft_days().await.or_page(&ctx)?.to_string(),
+        days_error: false,
     };
     Ok(render(&page))
 }
@@ -81,6 +88,8 @@ async fn save(
             rule: policy.broken_promise_rule.as_str(),
             saved: false,
             error: true,
+            draft_days: service.draft_days().await.or_page(&ctx)?.to_string(),
+            days_error: false,
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     };
@@ -94,4 +103,47 @@ async fn save(
         .await
         .or_page(&ctx)?;
     Ok(see_other(&format!("{PATH}?saved=1")))
+}
+
+#[derive(Debug, Deserialize)]
+struct DaysForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    draft_days: String,
+}
+
+impl CarriesCsrf for DaysForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+async fn save_days(
+    State(service): State<Service>,
+    Admin { ctx, session, .. }: Admin,
+    CsrfForm(form): CsrfForm<DaysForm>,
+) -> PageResult {
+    let days = form.draft_days.trim().parse::<u32>().ok();
+    let saved = match days {
+        Some(days) => match service.set_draft_days(&session.actor, days).await {
+            Ok(_) => true,
+            Err(onewindow_app::AppError::Invalid(_)) => false,
+            Err(e) => return Ok(ctx.app_error(e)),
+        },
+        None => false,
+    };
+    if saved {
+        return Ok(see_other(&format!("{PATH}?saved=1")));
+    }
+    let policy = service.tolerance_policy().await.or_page(&ctx)?;
+    let page = TolerancePage {
+        chrome: ctx.chrome.clone(),
+        rule: policy.broken_promise_rule.as_str(),
+        saved: false,
+        error: false,
+        draft_days: form.draft_days.trim().to_string(),
+        days_error: true,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }

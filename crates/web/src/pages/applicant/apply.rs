@@ -1,6 +1,7 @@
 //! Applying online: the form of an item or a bundle, with uploads, under a project or not.
 
 use super::*;
+use onewindow_app::drafts::{Draft, DraftForm};
 use onewindow_app::licences::LicenceView;
 use onewindow_domain::catalogue::Necessity;
 
@@ -28,6 +29,8 @@ pub(super) struct FileInput {
     pub(super) committable: bool,
     /// The applicant chose to sign the commitment instead.
     pub(super) committed: bool,
+    /// The file a saved draft keeps for it (暂存): nothing to upload again.
+    pub(super) kept: Option<String>,
 }
 
 #[derive(Template)]
@@ -67,6 +70,10 @@ pub(super) struct ApplyPage {
     pub(super) taken: Vec<TakenRow>,
     /// The commitment the item lets an applicant sign instead of a committable material.
     pub(super) commitment_text: Option<String>,
+    /// The saved draft this form continues (暂存), and when it expires.
+    pub(super) draft: Option<(String, String)>,
+    /// "Saved": the draft was just saved.
+    pub(super) draft_saved: bool,
 }
 
 /// A material taken from the applicant's licence library.
@@ -356,6 +363,7 @@ pub(super) fn apply_page(
                             tolerable,
                             committable,
                             committed: false,
+                            kept: None,
                         }
                     })
                     .collect(),
@@ -400,6 +408,7 @@ pub(super) fn apply_page(
                         tolerable: false,
                         committable: false,
                         committed: false,
+                        kept: None,
                     })
                     .collect(),
                 Vec::new(),
@@ -468,6 +477,8 @@ pub(super) fn apply_page(
         id_error: None,
         centre_error: None,
         reselect: false,
+        draft: None,
+        draft_saved: false,
         project: None,
         taken: Vec::new(),
         commitment_text: match target {
@@ -481,6 +492,53 @@ pub(super) fn apply_page(
 pub(super) struct ApplyQuery {
     /// The investment project to file under (`/apply/{item}?project=…`).
     pub(super) project: Option<String>,
+    /// A saved draft to continue (`/apply/{item}?draft=…`).
+    pub(super) draft: Option<String>,
+    /// Set after saving the draft.
+    pub(super) saved: Option<u8>,
+}
+
+impl ApplyPage {
+    /// Drafts are kept of a single item's application, not a bundle's or a project's.
+    pub(super) fn may_save_draft(&self) -> bool {
+        self.bundle.is_none() && self.project.is_none()
+    }
+
+    /// Continues a saved draft: its form, its choices, and its files shown as kept.
+    pub(super) fn with_draft(&mut self, t: &Messages, draft: &Draft) {
+        self.draft = Some((draft.id.clone(), t.date(&draft.expires_on)));
+        for m in &mut self.materials {
+            m.kept = draft
+                .files
+                .iter()
+                .filter(|f| f.material_key == m.key)
+                .map(|f| f.file_name.clone())
+                .next_back();
+            m.committed = m.committable && draft.form.commitments.contains(&m.key);
+        }
+    }
+}
+
+/// The form of a draft as the input of the apply page.
+pub(super) fn input_of_draft(session: &Authenticated, draft: &Draft) -> ApplyInput {
+    let mut input = ApplyInput::first(session);
+    let form = &draft.form;
+    if is_agent(session) {
+        input.kind = if form.kind == "enterprise" {
+            ApplicantKind::Enterprise
+        } else {
+            ApplicantKind::Person
+        };
+        input.id_number = form.id_number.clone();
+    }
+    if !form.name.is_empty() {
+        input.name = form.name.clone();
+    }
+    input.phone = form.phone.clone();
+    if !form.centre.is_empty() {
+        input.centre = form.centre.clone();
+    }
+    input
 }
 
 impl ApplyPage {
@@ -624,11 +682,27 @@ pub(super) async fn apply_form(
         input.name = p.owner_name.clone();
         input.id_number = p.owner_identity.clone();
     }
+    let draft = match q.draft.as_deref().filter(|d| !d.is_empty()) {
+        Some(id) => Some(
+            service
+                .application_draft(&session.actor, id)
+                .await
+                .or_page(&ctx)?,
+        ),
+        None => None,
+    };
+    if let Some(d) = &draft {
+        input = input_of_draft(session, d);
+    }
     let mut page = apply_page(&ctx.chrome, session, &target, &input, &departments);
     if let Some(p) = project {
         page.under_project(p);
     }
     page.take_from_library(target.licences_serving(&service, session).await);
+    if let Some(d) = &draft {
+        page.with_draft(ctx.chrome.t, d);
+        page.draft_saved = q.saved.is_some();
+    }
     Ok(render(&page))
 }
 
@@ -674,6 +748,29 @@ pub(super) async fn apply(
     }
     page.take_from_library(target.licences_serving(&service, session).await);
     let taken: Vec<String> = page.taken.iter().map(|r| r.key.clone()).collect();
+    let draft_id = posted.field("draft_id").trim().to_string();
+    let draft = if draft_id.is_empty() || !page.may_save_draft() {
+        None
+    } else {
+        Some(
+            service
+                .application_draft(&session.actor, &draft_id)
+                .await
+                .or_page(&ctx)?,
+        )
+    };
+    if let Some(d) = &draft {
+        page.with_draft(t, d);
+    }
+    let kept: Vec<String> = page
+        .materials
+        .iter()
+        .filter(|m| m.kept.is_some())
+        .map(|m| m.key.clone())
+        .collect();
+    if posted.field("intent") == "draft" && page.may_save_draft() {
+        return save_draft(&service, &ctx, session, page, &input, posted, draft_id).await;
+    }
 
     // What the page can tell at once, so that every problem shows in one answer; the service
     // checks all of it again.
@@ -717,6 +814,7 @@ pub(super) async fn apply(
             .any(|m| m.key == key && (m.tolerable || m.committed));
         if !reused.contains(&key)
             && !taken.contains(&key)
+            && !kept.contains(&key)
             && !excused
             && !posted.files.iter().any(|u| u.material_key == key)
         {
@@ -750,6 +848,17 @@ pub(super) async fn apply(
         commitments,
     };
     let submitted = match (&target, &project_code) {
+        _ if draft.is_some() => {
+            service
+                .submit_application_draft(
+                    &session.actor,
+                    &draft_id,
+                    request,
+                    Some(input.idempotency_key.clone()),
+                    posted.files,
+                )
+                .await
+        }
         (_, Some(project_code)) => {
             service
                 .submit_case_in_project_with_files(
@@ -794,4 +903,59 @@ pub(super) async fn apply(
         }
         Err(e) => ctx.app_error(e),
     })
+}
+
+/// 暂存: keeps the form and the files chosen so far; nothing is checked but the files
+/// themselves, for a draft may be incomplete.
+async fn save_draft(
+    service: &Service,
+    ctx: &PageCtx,
+    session: &Authenticated,
+    mut page: ApplyPage,
+    input: &ApplyInput,
+    posted: Posted,
+    draft_id: String,
+) -> PageResult {
+    let t = ctx.chrome.t;
+    for upload in &posted.files {
+        if let Some(problem) = file_problem(t, upload) {
+            page.file_error(&upload.material_key, problem);
+        }
+    }
+    if page.has_errors() {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+    }
+    let form = DraftForm {
+        kind: match input.kind {
+            ApplicantKind::Enterprise => "enterprise".into(),
+            ApplicantKind::Person => "person".into(),
+        },
+        name: input.name.clone(),
+        id_number: input.id_number.clone(),
+        phone: input.phone.clone(),
+        centre: input.centre.clone(),
+        commitments: page
+            .materials
+            .iter()
+            .filter(|m| m.committable && posted.field(&format!("commit_{}", m.key)) == "on")
+            .map(|m| m.key.clone())
+            .collect(),
+    };
+    let existing = Some(draft_id.as_str()).filter(|d| !d.is_empty());
+    match service
+        .save_application_draft(&session.actor, existing, &page.code, form, posted.files)
+        .await
+    {
+        Ok(draft) => Ok(see_other(&format!(
+            "/apply/{}?draft={}&saved=1",
+            page.code_path,
+            encode_query_value(&draft.id)
+        ))),
+        Err(AppError::Invalid(errors)) => {
+            let keys: Vec<String> = Vec::new();
+            page.place(&errors, &keys, input);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(e) => Ok(ctx.app_error(e)),
+    }
 }

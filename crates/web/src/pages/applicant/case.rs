@@ -542,6 +542,7 @@ pub(super) fn case_page(
                     tolerable: false,
                     committable: false,
                     committed: false,
+                    kept: None,
                 })
                 .collect(),
             general: Vec::new(),

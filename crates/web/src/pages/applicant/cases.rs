@@ -20,11 +20,25 @@ pub(super) struct CasesPage {
     pub(super) rows: Vec<CaseRow>,
     pub(super) next: Option<String>,
     pub(super) paged: bool,
+    /// Applications saved for later (暂存), on the first page.
+    pub(super) drafts: Vec<DraftRow>,
+    pub(super) notice: Option<String>,
+}
+
+/// A saved application in the list.
+#[derive(Debug, Clone)]
+pub(super) struct DraftRow {
+    pub(super) id: String,
+    pub(super) item_name: String,
+    pub(super) href: String,
+    pub(super) saved: String,
+    pub(super) expires: String,
 }
 
 #[derive(Debug, Deserialize, Default)]
 pub(super) struct ListQuery {
     pub(super) cursor: Option<String>,
+    pub(super) done: Option<String>,
 }
 
 pub(super) async fn my_cases(
@@ -67,12 +81,58 @@ pub(super) async fn my_cases(
             }
         })
         .collect();
+    let drafts = if paged {
+        Vec::new()
+    } else {
+        service
+            .application_drafts(&session.actor)
+            .await
+            .or_page(&ctx)?
+            .into_iter()
+            .map(|d| DraftRow {
+                href: format!(
+                    "/apply/{}?draft={}",
+                    encode_query_value(&d.item_code),
+                    encode_query_value(&d.id)
+                ),
+                saved: t.time(&d.updated_at),
+                expires: t.date(&d.expires_on),
+                item_name: d.item_name,
+                id: d.id,
+            })
+            .collect()
+    };
     Ok(render(&CasesPage {
         chrome: ctx.chrome.clone(),
+        drafts,
+        notice: (q.done.as_deref() == Some("draft-deleted"))
+            .then(|| t.get("drafts-deleted").to_string()),
         rows,
         next: page
             .next_cursor
             .map(|c| format!("/my/cases?cursor={}", encode_query_value(&c))),
         paged,
     }))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(super) struct TokenForm {
+    #[serde(default)]
+    pub(super) csrf_token: String,
+}
+
+/// Deletes one of the applicant's saved applications with its files.
+pub(super) async fn delete_draft(
+    State(service): State<Service>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(form): Form<TokenForm>,
+) -> PageResult {
+    let session = ctx.require_role(PUBLIC_ROLES)?;
+    ctx.check_csrf(&form.csrf_token)?;
+    service
+        .delete_application_draft(&session.actor, &id)
+        .await
+        .or_page(&ctx)?;
+    Ok(see_other("/my/cases?done=draft-deleted"))
 }

@@ -84,6 +84,7 @@ pub fn routes() -> Router<Service> {
         .route("/my/cases/{id}", get(my_case))
         .route("/my/cases/{id}/delivery", post(delivery))
         .route("/my/cases/{id}/withdraw", post(withdraw))
+        .route("/my/drafts/{id}/delete", post(delete_draft))
         .route("/my/cases/{id}/rating", post(rating::rate_own_case))
         .route(
             "/my/cases/{id}/rectifications/{rid}/feedback",

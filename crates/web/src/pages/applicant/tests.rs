@@ -1035,3 +1035,147 @@ async fn the_applicant_withdraws_from_the_case_page_with_a_reason() {
     assert!(html.contains("申请已撤回") && html.contains("改为下月再办"));
     assert!(html.contains("已撤回") && !html.contains("id=\"withdraw\""));
 }
+
+#[tokio::test]
+async fn a_saved_application_keeps_its_files_and_is_filed_later_without_uploading_them_again() {
+    let w = world().await;
+    let csrf = w.csrf("citizen");
+    // Save with the application form only (暂存): nothing else is checked.
+    let body = multipart(
+        &[
+            ("csrf_token", &csrf),
+            ("idempotency_key", "0123456789abcdef0999"),
+            ("name", "林晓梅"),
+            ("phone", "13805740000"),
+            ("centre", "county-hall"),
+            ("intent", "draft"),
+        ],
+        &[("file_M01", "申请书.pdf", PDF)],
+    );
+    let saved = w
+        .post_multipart("citizen", Lang::ZhCn, "/apply/SCJG-001", body)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let location = saved.location().to_string();
+    assert!(location.contains("draft=") && location.ends_with("saved=1"));
+    let draft_id = location
+        .split("draft=")
+        .nth(1)
+        .and_then(|rest| rest.split('&').next())
+        .expect("the draft")
+        .to_string();
+
+    // It is on "my cases" and opens with its form and its file kept.
+    let list = w.get_as("citizen", "/my/cases").await.text();
+    assert!(
+        list.contains("我的暂存") && list.contains(&draft_id),
+        "{list}"
+    );
+    let page = w.get_as("citizen", &location).await.text();
+    assert!(page.contains("已暂存") && page.contains("13805740000"));
+    assert!(
+        page.contains("id=\"kept_M01\"") && page.contains("申请书.pdf"),
+        "{page}"
+    );
+    // Nobody else opens it.
+    assert_eq!(
+        w.get_as("other", &location).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Filed with the missing file only: both files are the case's, the draft is gone.
+    let body = multipart(
+        &[
+            ("csrf_token", &csrf),
+            ("idempotency_key", "0123456789abcdef0998"),
+            ("name", "林晓梅"),
+            ("phone", "13805740000"),
+            ("centre", "county-hall"),
+            ("draft_id", &draft_id),
+        ],
+        &[("file_M02", "平面图.png", PNG)],
+    );
+    let filed = w
+        .post_multipart("citizen", Lang::ZhCn, "/apply/SCJG-001", body)
+        .await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.text());
+    let id = filed
+        .location()
+        .strip_prefix("/my/cases/")
+        .and_then(|rest| rest.split('?').next())
+        .expect("to the case page")
+        .to_string();
+    let actor = w.actor("citizen").await;
+    let files = w.service.case_files(&actor, &id).await.expect("files");
+    let mut keys: Vec<&str> = files.iter().map(|f| f.material_key.as_str()).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["M01", "M02"]);
+    let case = w.service.case(&actor, &id).await.expect("case").case;
+    assert!(case.missing_materials().is_empty(), "{case:?}");
+    // The draft's file is the case's now, readable by its applicant.
+    let html = w.get_as("citizen", &format!("/my/cases/{id}")).await.text();
+    let link = first_file_link(&html).expect("a file link");
+    assert_eq!(w.get_as("citizen", &link).await.status, StatusCode::OK);
+    assert!(
+        w.service
+            .application_drafts(&actor)
+            .await
+            .expect("drafts")
+            .is_empty()
+    );
+    assert_eq!(
+        w.get_as("citizen", &location).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_saved_application_is_deleted_with_its_files_on_request() {
+    let w = world().await;
+    let csrf = w.csrf("citizen");
+    let body = multipart(
+        &[
+            ("csrf_token", &csrf),
+            ("idempotency_key", "0123456789abcdef0997"),
+            ("name", "林晓梅"),
+            ("centre", "county-hall"),
+            ("intent", "draft"),
+        ],
+        &[("file_M01", "申请书.pdf", PDF)],
+    );
+    let saved = w
+        .post_multipart("citizen", Lang::ZhCn, "/apply/SCJG-001", body)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let actor = w.actor("citizen").await;
+    let drafts = w.service.application_drafts(&actor).await.expect("drafts");
+    let id = drafts[0].id.clone();
+    let stranger = w
+        .post_form(
+            "other",
+            &format!("/my/drafts/{id}/delete"),
+            &[("csrf_token", &w.csrf("other"))],
+        )
+        .await;
+    assert_eq!(stranger.status, StatusCode::NOT_FOUND);
+    let deleted = w
+        .post_form(
+            "citizen",
+            &format!("/my/drafts/{id}/delete"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(
+        w.service
+            .application_drafts(&actor)
+            .await
+            .expect("drafts")
+            .is_empty()
+    );
+    let list = w
+        .get_as("citizen", "/my/cases?done=draft-deleted")
+        .await
+        .text();
+    assert!(list.contains("暂存的申请已删除") && !list.contains(&id));
+}
