@@ -134,28 +134,11 @@ where
 /// Deletes a draft and its file rows; answers the storage keys no other row still names (the
 /// bytes to remove from the file store once the transaction is committed).
 pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<Vec<String>, StoreError> {
-    let key = files_key(id);
-    let keys: Vec<String> = sqlx::query("SELECT storage_key FROM case_files WHERE case_id = $1")
-        .bind(&key)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get("storage_key"))
-        .collect::<Result<_, _>>()?;
-    sqlx::query("DELETE FROM case_files WHERE case_id = $1")
-        .bind(&key)
-        .execute(&mut *conn)
-        .await?;
+    let orphans = delete_files(conn, id, None).await?;
     sqlx::query("DELETE FROM application_drafts WHERE id = $1")
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    let mut orphans = Vec::new();
-    for storage_key in keys {
-        if !still_named(&mut *conn, &storage_key).await? {
-            orphans.push(storage_key);
-        }
-    }
     Ok(orphans)
 }
 
@@ -166,21 +149,36 @@ pub async fn delete_files_of(
     id: &str,
     material_key: &str,
 ) -> Result<Vec<String>, StoreError> {
+    delete_files(conn, id, Some(material_key)).await
+}
+
+/// Deletes the draft's file rows (of one material, or all); answers the storage keys no other
+/// row names.
+async fn delete_files(
+    conn: &mut AnyConnection,
+    id: &str,
+    material_key: Option<&str>,
+) -> Result<Vec<String>, StoreError> {
+    let filter = "case_id = $1 AND ($2 = '' OR material_key = $2)";
     let key = files_key(id);
-    let keys: Vec<String> =
-        sqlx::query("SELECT storage_key FROM case_files WHERE case_id = $1 AND material_key = $2")
-            .bind(&key)
-            .bind(material_key)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| r.try_get("storage_key"))
-            .collect::<Result<_, _>>()?;
-    sqlx::query("DELETE FROM case_files WHERE case_id = $1 AND material_key = $2")
-        .bind(&key)
-        .bind(material_key)
-        .execute(&mut *conn)
-        .await?;
+    let material = material_key.unwrap_or("");
+    let keys: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT storage_key FROM case_files WHERE {filter}"
+    )))
+    .bind(&key)
+    .bind(material)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get("storage_key"))
+    .collect::<Result<_, _>>()?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM case_files WHERE {filter}"
+    )))
+    .bind(&key)
+    .bind(material)
+    .execute(&mut *conn)
+    .await?;
     let mut orphans = Vec::new();
     for storage_key in keys {
         if !still_named(&mut *conn, &storage_key).await? {

@@ -1071,6 +1071,11 @@ async fn a_saved_application_keeps_its_files_and_is_filed_later_without_uploadin
         list.contains("我的暂存") && list.contains(&draft_id),
         "{list}"
     );
+    let title = list.split("</title>").next().unwrap_or_default();
+    assert!(
+        !title.contains("<section"),
+        "the title is words only: {title}"
+    );
     let page = w.get_as("citizen", &location).await.text();
     assert!(page.contains("已暂存") && page.contains("13805740000"));
     assert!(
