@@ -364,16 +364,13 @@ impl Service {
     }
 
     pub async fn save_centre(&self, actor: &Actor, centre: Centre) -> Result<(), AppError> {
-        let mut errors = Vec::new();
-        if centre.code.trim().is_empty() {
-            errors.push(FieldError::new(
-                "code",
-                "give the centre a code, e.g. county-hall",
-            ));
-        }
-        if centre.name.trim().is_empty() {
-            errors.push(FieldError::new("name", "give the centre its name"));
-        }
+        let levels = self
+            .centres()
+            .await?
+            .into_iter()
+            .map(|c| (c.code, c.level))
+            .collect();
+        let errors = crate::hall::check_centre(&centre, &levels, "");
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -385,26 +382,14 @@ impl Service {
     }
 
     pub async fn save_window(&self, actor: &Actor, window: Window) -> Result<(), AppError> {
-        let mut errors = Vec::new();
         let centres = self.centres().await?;
-        if !centres.iter().any(|c| c.code == window.centre) {
-            errors.push(FieldError::new(
-                "centre",
-                format!("no centre with code {}", window.centre),
-            ));
-        }
-        if window.code.trim().is_empty() {
-            errors.push(FieldError::new("code", "give the window a number or code"));
-        }
         let departments = self.departments().await?;
-        for (i, d) in window.departments.iter().enumerate() {
-            if !departments.iter().any(|known| &known.code == d) {
-                errors.push(FieldError::new(
-                    format!("departments[{i}]"),
-                    format!("no department with code {d}"),
-                ));
-            }
-        }
+        let errors = crate::hall::check_window(
+            &window,
+            &centres.iter().map(|c| c.code.as_str()).collect(),
+            &departments.iter().map(|d| d.code.as_str()).collect(),
+            "",
+        );
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -608,14 +593,15 @@ mod tests {
     #[tokio::test]
     async fn centres_and_windows_are_kept_and_checked() {
         let (service, _dir) = service().await;
-        service.seed_demo_hall().await.expect("hall");
-        assert_eq!(service.centres().await.expect("centres").len(), 4);
-        assert_eq!(service.windows().await.expect("windows").len(), 10);
+        service.seed_demo(0).await.expect("demo");
+        assert_eq!(service.centres().await.expect("centres").len(), 415);
+        assert!(service.windows().await.expect("windows").len() > 65 + 18 * 2 + 393);
         let bad = Window {
             centre: "nowhere".into(),
             code: String::new(),
             name: "x".into(),
             departments: vec!["NOPE".into()],
+            ..Window::default()
         };
         let Err(AppError::Invalid(errors)) = service.save_window(&admin(), bad).await else {
             panic!("refused");
@@ -632,6 +618,7 @@ mod tests {
                         name_en: "x".into(),
                         address: String::new(),
                         phone: String::new(),
+                        ..Centre::default()
                     }
                 )
                 .await,

@@ -85,6 +85,11 @@ pub fn local_date(now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&CHINA).date_naive()
 }
 
+/// The time of day in the centre's time zone at instant `now` (opening hours).
+pub fn local_time(now: DateTime<Utc>) -> chrono::NaiveTime {
+    now.with_timezone(&CHINA).time()
+}
+
 /// 00:00 China time on `date`, as UTC: where a day of a period starts. Saturates at the ends of
 /// time (a query may ask for any date).
 pub fn local_day_start(date: NaiveDate) -> DateTime<Utc> {

@@ -983,7 +983,6 @@ mod tests {
         let mail = MailConfig::parse(&format!("smtp://127.0.0.1:{port}"), "onewindow@nh.gov.cn")
             .expect("mail config");
         let service = Service::new(store, Calendar::prc(), clock.clone(), "330226").with_mail(mail);
-        service.seed_demo_hall().await.expect("hall");
         service.seed_demo(0).await.expect("catalogue");
         service.seed_demo_accounts().await.expect("accounts");
         let mut user =

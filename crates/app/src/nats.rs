@@ -1133,7 +1133,6 @@ mod tests {
             return;
         };
         let (service, dir) = service("nats-messages").await;
-        service.seed_demo_hall().await.expect("hall");
         service.seed_demo(0).await.expect("catalogue");
         service.seed_demo_accounts().await.expect("accounts");
         let config = NatsConfig {

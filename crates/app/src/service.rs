@@ -465,6 +465,12 @@ impl Service {
                                 })?,
                         ),
                     };
+                    crate::hall::check_filing_level(
+                        &mut *conn,
+                        &request.centre,
+                        item.as_ref().map(|i| &i.item),
+                    )
+                    .await?;
                     let today = local_date(now);
                     let serial =
                         next_counter(&mut *conn, &format!("case:{}", today.format("%Y%m%d")))

@@ -32,6 +32,20 @@ pub struct StatisticsQuery {
     pub window: Option<String>,
     /// county, township or village: the cases of the items handled at that level.
     pub level: Option<String>,
+    /// county, township or village: the cases accepted at a centre of that level.
+    pub accepted_level: Option<String>,
+    /// A township's centre: the cases accepted there and at its village points.
+    pub township: Option<String>,
+}
+
+/// Where the period's cases were accepted in the network (三级联动): how many at each level, and
+/// the share accepted below the county ("at the doorstep", 家门口办).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct NetworkShare {
+    pub county: u64,
+    pub township: u64,
+    pub village: u64,
+    pub doorstep: onewindow_domain::figures::Ratio,
 }
 
 /// The statistics, daily series and ranking of departments the dashboard shows, from one read.
@@ -42,6 +56,8 @@ pub struct Dashboard {
     /// The departments ranked by the scoring scheme (only the filtered department's row when
     /// the query names one).
     pub departments: Vec<Ranked>,
+    /// Where the cases received in the period were accepted.
+    pub network: NetworkShare,
 }
 
 impl Service {
@@ -151,10 +167,32 @@ impl Service {
         let records: Vec<CaseRecord> = rows.iter().map(|(_, r)| r.clone()).collect();
         let mut statistics = period_statistics(&records, from, to);
         self.evaluation_into(&mut statistics, &filter).await?;
+        let levels: std::collections::HashMap<String, Level> = self
+            .centres()
+            .await?
+            .into_iter()
+            .map(|c| (c.code, c.level))
+            .collect();
+        let mut network = NetworkShare::default();
+        for (tagged, _) in &rows {
+            if tagged.facts.received_on < from || tagged.facts.received_on > to {
+                continue;
+            }
+            match levels.get(&tagged.centre).copied().unwrap_or(Level::County) {
+                Level::County => network.county += 1,
+                Level::Township => network.township += 1,
+                Level::Village => network.village += 1,
+            }
+        }
+        network.doorstep = onewindow_domain::figures::Ratio::new(
+            network.township + network.village,
+            network.county + network.township + network.village,
+        );
         Ok(Dashboard {
             statistics,
             daily: monthly::daily_counts(&records, from, to),
             departments: self.rank_records(&rows, Unit::Department, from, to).await?,
+            network,
         })
     }
 
@@ -193,6 +231,46 @@ impl Service {
                 level
             }
         };
+        let accepted_level = match query.accepted_level.as_deref() {
+            None => None,
+            Some(text) => {
+                let level = Level::parse(text);
+                if level.is_none() {
+                    errors.push(FieldError::new(
+                        "accepted_level",
+                        "one of county, township, village",
+                    ));
+                }
+                level
+            }
+        };
+        let centres = if accepted_level.is_some() || query.township.is_some() {
+            let all = self.centres().await?;
+            if let Some(t) = &query.township
+                && !all
+                    .iter()
+                    .any(|c| &c.code == t && c.level == Level::Township)
+            {
+                errors.push(FieldError::new(
+                    "township",
+                    format!("no township centre with code {t}"),
+                ));
+            }
+            Some(
+                all.into_iter()
+                    .filter(|c| accepted_level.is_none_or(|l| c.level == l))
+                    .filter(|c| {
+                        query
+                            .township
+                            .as_ref()
+                            .is_none_or(|t| &c.code == t || &c.parent == t)
+                    })
+                    .map(|c| c.code)
+                    .collect(),
+            )
+        } else {
+            None
+        };
         if let Some(w) = &query.window
             && !facts::window_exists(self.store().readers(), w).await?
         {
@@ -228,6 +306,7 @@ impl Service {
                 channel: query.channel,
                 window: query.window,
                 item_codes,
+                centres,
             },
         ))
     }

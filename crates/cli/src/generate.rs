@@ -24,8 +24,7 @@ pub(crate) struct GenerateArgs {
 /// Loads the demo catalogue and hall if the store has none, then adds the cases.
 pub(crate) async fn run(store: &StoreArgs, args: GenerateArgs) -> Result<(), Error> {
     let service = crate::open(store).await?;
-    // The hall first: a case's window is recorded when the case is written.
-    service.seed_demo_hall().await?;
+    // The demo loads its hall before any case: a case's window is recorded when it is written.
     if service.seed_demo(0).await?.is_some() {
         eprintln!("loaded the Ninghai demo catalogue");
     }

@@ -499,8 +499,6 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                 None => Arc::new(SystemClock),
             };
             let service = open_with(&cli.store, Some(&serve.files), clock).await?;
-            // The hall first: a case's window is recorded when the case is written.
-            service.seed_demo_hall().await?;
             if let Some(loaded) = service.seed_demo(cases).await? {
                 eprintln!(
                     "loaded the Ninghai demo profile: {} catalogue items in {} departments and {} cases",

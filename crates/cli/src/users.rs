@@ -93,6 +93,7 @@ pub(crate) async fn run_centre(
                         name_en,
                         address,
                         phone,
+                        ..Default::default()
                     },
                 )
                 .await

@@ -17,6 +17,7 @@ pub mod delivery;
 pub mod disclosure;
 pub mod evaluation;
 pub mod figures;
+pub mod hall;
 pub mod holidays;
 pub mod identifiers;
 pub mod licence;

@@ -27,6 +27,7 @@ pub mod messages;
 mod migrate;
 pub mod monitor;
 pub mod projects;
+pub mod queue;
 pub mod reports;
 pub mod tolerance;
 pub mod writer;

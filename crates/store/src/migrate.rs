@@ -56,6 +56,10 @@ const SQLITE: &[(i64, &str)] = &[
     (22, include_str!("../migrations/sqlite/0022_tolerance.sql")),
     (23, include_str!("../migrations/sqlite/0023_withdrawn.sql")),
     (24, include_str!("../migrations/sqlite/0024_drafts.sql")),
+    (
+        25,
+        include_str!("../migrations/sqlite/0025_network_queue.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -130,6 +134,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0023_withdrawn.sql"),
     ),
     (24, include_str!("../migrations/postgres/0024_drafts.sql")),
+    (
+        25,
+        include_str!("../migrations/postgres/0025_network_queue.sql"),
+    ),
 ];
 
 pub(crate) async fn run(conn: &mut AnyConnection, backend: Backend) -> Result<(), StoreError> {

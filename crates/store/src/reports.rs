@@ -23,6 +23,9 @@ pub struct PeriodFilter {
     pub window: Option<String>,
     /// Only cases of these items (the items of a level); `None` for any item.
     pub item_codes: Option<Vec<String>>,
+    /// Only cases accepted at these centres (a level of the network, a township with its
+    /// points); `None` for any centre.
+    pub centres: Option<Vec<String>>,
 }
 
 /// Every case that can count in `[from, to]`: received by its end and not closed before its
@@ -211,6 +214,12 @@ where
             return Ok(None);
         }
         q.and_in("item_code", codes);
+    }
+    if let Some(centres) = &f.centres {
+        if centres.is_empty() {
+            return Ok(None);
+        }
+        q.and_in("centre", centres);
     }
     // string_agg is PostgreSQL's and SQLite's (3.44 on; the bundled one is newer); the separator
     // is a newline between quotes, which both read literally.

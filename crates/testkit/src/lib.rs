@@ -184,6 +184,7 @@ impl Builder {
                         name_en,
                         address: String::new(),
                         phone: "0574-65561234".into(),
+                        ..Default::default()
                     },
                 )
                 .await
@@ -342,7 +343,6 @@ pub async fn demo_world(label: &str, today: NaiveDate, bundles: bool) -> World {
     let service =
         Service::new(store, Calendar::prc(), clock.clone(), "330226").with_file_store(files);
     service.seed_demo(0).await.expect("the demo catalogue");
-    service.seed_demo_hall().await.expect("the demo hall");
     service
         .seed_demo_accounts()
         .await

@@ -9,7 +9,7 @@ use onewindow_domain::case::{
     self, Applicant, ApplicantKind, Case, CaseCommand, Channel, Collector, Context, DeliveryMethod,
     NewCase,
 };
-use onewindow_domain::catalogue::{PublishedItem, RunMode};
+use onewindow_domain::catalogue::{Level, PublishedItem, RunMode};
 use onewindow_domain::clock::SuspensionKind;
 use onewindow_domain::identifiers::{ResidentIdNumber, UnifiedSocialCreditCode};
 use onewindow_domain::service_object::ServiceObject;
@@ -78,14 +78,48 @@ const TRADES: &[&str] = &[
     "贸易有限公司",
     "旅游开发有限公司",
 ];
-const CENTRES: &[&str] = &[
-    "county-hall",
-    "county-hall",
-    "county-hall",
-    "township-yuelong",
-    "township-xidian",
-    "village-qiantong",
-];
+/// The centres of the demo network below the county, by level: where the generator files the
+/// items pushed down to them.
+struct Network {
+    townships: Vec<String>,
+    villages: Vec<String>,
+}
+
+impl Network {
+    fn demo() -> Self {
+        let centres = super::hall::demo_centres();
+        let of = |level: Level| {
+            centres
+                .iter()
+                .filter(|c| c.level == level)
+                .map(|c| c.code.clone())
+                .collect()
+        };
+        Self {
+            townships: of(Level::Township),
+            villages: of(Level::Village),
+        }
+    }
+
+    /// Where an application of an item with these levels is filed: a village point for a fifth
+    /// of the items pushed down to villages, a township's centre for a third of those pushed down
+    /// to townships, else the county hall — always a centre that accepts the item.
+    fn centre(&self, rng: &mut Rng, levels: &[Level]) -> String {
+        if levels.contains(&Level::Village) && !self.villages.is_empty() && rng.chance(20) {
+            return rng.pick(&self.villages).clone();
+        }
+        if levels.contains(&Level::Township) && !self.townships.is_empty() && rng.chance(35) {
+            return rng.pick(&self.townships).clone();
+        }
+        if levels.contains(&Level::County) {
+            return super::hall::COUNTY_HALL.to_string();
+        }
+        self.townships
+            .first()
+            .cloned()
+            .unwrap_or_else(|| super::hall::COUNTY_HALL.to_string())
+    }
+}
 
 fn resident_id(rng: &mut Rng) -> Option<String> {
     let birth = NaiveDate::from_ymd_opt(1950, 1, 1)? + Duration::days(rng.below(365 * 50) as i64);
@@ -226,6 +260,7 @@ pub fn generate_cases_received(
     seed: u64,
 ) -> Vec<(Case, Vec<StoredEvent>)> {
     let mut rng = Rng(seed.max(1));
+    let network = Network::demo();
     let mut out = Vec::with_capacity(count);
     let mut serial_by_day = std::collections::HashMap::<NaiveDate, u32>::new();
     let mut attempts = 0;
@@ -293,7 +328,7 @@ pub fn generate_cases_received(
         let new = NewCase {
             applicant,
             channel,
-            centre: rng.pick(CENTRES).to_string(),
+            centre: network.centre(&mut rng, &item.item.levels),
             materials,
             filed_by: None,
             commitments: Vec::new(),

@@ -61,6 +61,8 @@ impl Service {
         self.import_catalogue(&Actor::command_line("demo"), doc)
             .await
             .map_err(demo_catalogue_error)?;
+        // The network after the catalogue: the departmental windows name its departments.
+        self.seed_demo_hall().await?;
         if cases > 0 && !case_rows::any_case(self.store().readers()).await? {
             loaded.cases = self.generate_demo_cases(cases, 1).await?;
         }
@@ -158,7 +160,6 @@ mod tests {
     #[tokio::test]
     async fn a_demo_start_loads_the_whole_profile() {
         let (service, _dir) = fresh_service().await;
-        service.seed_demo_hall().await.expect("hall");
         let loaded = service.seed_demo(300).await.expect("demo").expect("loaded");
         assert_eq!(
             (loaded.departments, loaded.items, loaded.cases),

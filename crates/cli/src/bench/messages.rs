@@ -82,7 +82,6 @@ pub(super) async fn run(args: &BenchArgs, events: usize) -> Result<(), Error> {
         calendar_overrides: None,
     };
     let service = crate::open(&store).await?;
-    service.seed_demo_hall().await?;
     service.seed_demo(0).await?;
     service.seed_demo_accounts().await?;
     let (url, taken) = counting_gateway().await?;

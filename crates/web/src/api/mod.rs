@@ -15,6 +15,7 @@ mod cases;
 mod catalogue;
 mod delivery;
 mod evaluation;
+mod hall;
 mod licences;
 mod lookup;
 mod messages;
@@ -63,6 +64,7 @@ fn families() -> OpenApiRouter<Service> {
         .merge(lookup::routes())
         .merge(evaluation::routes())
         .merge(messages::routes())
+        .merge(hall::routes())
         .merge(tolerance::routes())
 }
 

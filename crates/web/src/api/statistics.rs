@@ -131,6 +131,11 @@ pub struct StatisticsParams {
     window: Option<String>,
     /// county, township or village: the cases of the items handled at that level.
     level: Option<String>,
+    /// county, township or village: the cases accepted at a centre of that level.
+    accepted_level: Option<String>,
+    /// A township's centre (e.g. township-qiantong): the cases accepted there and at its village
+    /// points.
+    township: Option<String>,
     /// json (default), csv or xlsx.
     format: Option<String>,
     /// The language of the labels. The spreadsheet: zh-CN (default) or en. The CSV: zh-CN names
@@ -175,6 +180,8 @@ pub(crate) async fn statistics(
                 channel: q.channel,
                 window: q.window,
                 level: q.level,
+                accepted_level: q.accepted_level,
+                township: q.township,
             },
         )
         .await?;

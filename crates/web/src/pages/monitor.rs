@@ -37,6 +37,10 @@ struct StatisticsForm {
     from: Option<String>,
     to: Option<String>,
     department: Option<String>,
+    /// county, township or village: where the cases were accepted.
+    accepted_level: Option<String>,
+    /// A township's centre, with its village points.
+    township: Option<String>,
 }
 
 /// One line of the statistics table.
@@ -54,6 +58,10 @@ struct StatisticsPage {
     to: String,
     department: String,
     departments: Vec<onewindow_domain::catalogue::Department>,
+    accepted_level: String,
+    township: String,
+    /// The townships' centres: code and name.
+    townships: Vec<(String, String)>,
     lines: Vec<FigureLine>,
     /// Inline SVG charts with their titles (drawn by `onewindow_report`, text escaped there).
     charts: Vec<(String, String)>,
@@ -101,6 +109,8 @@ async fn statistics(
         None => None,
     };
     let department = form.department.clone().filter(|d| !d.is_empty());
+    let accepted_level = form.accepted_level.clone().filter(|d| !d.is_empty());
+    let township = form.township.clone().filter(|d| !d.is_empty());
     let dashboard = service
         .dashboard(
             &session.actor,
@@ -108,6 +118,8 @@ async fn statistics(
                 from,
                 to,
                 department: department.clone(),
+                accepted_level: accepted_level.clone(),
+                township: township.clone(),
                 ..Default::default()
             },
         )
@@ -171,6 +183,12 @@ async fn statistics(
             &f.rectified_on_time,
         ));
         lines.push(count("monitor-stats-complaints", f.complaints));
+        if let Some(d) = &dashboard {
+            lines.push(count("monitor-stats-network-county", d.network.county));
+            lines.push(count("monitor-stats-network-township", d.network.township));
+            lines.push(count("monitor-stats-network-village", d.network.village));
+            lines.push(rate("monitor-stats-doorstep", &d.network.doorstep));
+        }
         // Deliveries are the county's (a result is delivered by the window or the post, not by
         // one department's figures): shown when no department is chosen.
         if department.is_none() {
@@ -200,6 +218,12 @@ async fn statistics(
     if let Some(d) = &department {
         csv_href.push_str(&format!("&department={}", super::encode_query_value(d)));
     }
+    if let Some(l) = &accepted_level {
+        csv_href.push_str(&format!("&accepted_level={}", super::encode_query_value(l)));
+    }
+    if let Some(c) = &township {
+        csv_href.push_str(&format!("&township={}", super::encode_query_value(c)));
+    }
     // The files speak the page's language: Chinese column and figure names on a Chinese page.
     csv_href.push_str(&format!("&lang={}", ctx.chrome.lang_tag()));
     let charts = match dashboard {
@@ -211,12 +235,26 @@ async fn statistics(
         .map_or_else(|| Month::of(today), |f| Month::of(f.from))
         .to_string();
     let departments = service.departments().await.unwrap_or_default();
+    let townships = service
+        .centres()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.level == onewindow_domain::catalogue::Level::Township)
+        .map(|c| {
+            let name = crate::pages::case_view::centre_name(t, std::slice::from_ref(&c), &c.code);
+            (c.code, name)
+        })
+        .collect();
     Ok(render(&StatisticsPage {
         chrome: ctx.chrome.clone(),
         from: from_text,
         to: to_text,
         department: department.unwrap_or_default(),
         departments,
+        accepted_level: accepted_level.unwrap_or_default(),
+        township: township.unwrap_or_default(),
+        townships,
         lines,
         charts,
         report_month,

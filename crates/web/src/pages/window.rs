@@ -1512,6 +1512,7 @@ mod tests {
                     name_en: String::new(),
                     address: String::new(),
                     phone: "0574-65561234".into(),
+                    ..Default::default()
                 },
             )
             .await
@@ -1528,6 +1529,7 @@ mod tests {
                         code: code.into(),
                         name: name.into(),
                         departments: Vec::new(),
+                        ..Default::default()
                     },
                 )
                 .await

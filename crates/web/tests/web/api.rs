@@ -3626,6 +3626,7 @@ impl TestApp {
                     name_en: "County hall".into(),
                     address: "气象北路".into(),
                     phone: "0574-65561234".into(),
+                    ..Default::default()
                 },
             )
             .await
@@ -3642,7 +3643,13 @@ impl TestApp {
                         centre: "county-hall".into(),
                         code: code.into(),
                         name: format!("窗口 {code}"),
+                        kind: if departments.is_empty() {
+                            onewindow_domain::hall::WindowKind::Comprehensive
+                        } else {
+                            onewindow_domain::hall::WindowKind::Departmental
+                        },
                         departments,
+                        ..Default::default()
                     },
                 )
                 .await

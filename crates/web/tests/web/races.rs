@@ -28,7 +28,6 @@ async fn two_nodes() -> Option<(Service, Service, onewindow_testkit::TempDir)> {
         clock.clone(),
         "330226",
     );
-    a.seed_demo_hall().await.expect("hall");
     a.seed_demo(0).await.expect("catalogue");
     a.seed_demo_accounts().await.expect("accounts");
     let b = Service::new(
@@ -142,4 +141,64 @@ async fn two_nodes_claim_different_outbox_rows_and_a_dead_nodes_rows_after_its_l
         pending,
         "the rows of both, whose leases ran out"
     );
+}
+
+/// A clerk of the county hall.
+fn clerk() -> Actor {
+    use onewindow_domain::access::{Post, Principal, Role};
+    Actor::new(
+        Principal {
+            user_id: "u-clerk-race".into(),
+            username: "clerk-race".into(),
+            display_name: "窗口".into(),
+            identity: None,
+            posts: vec![Post::new(Role::Clerk).at_centre("county-hall")],
+            may_reveal_personal_data: false,
+        },
+        "test",
+    )
+}
+
+#[tokio::test]
+async fn windows_of_two_nodes_calling_at_once_never_call_the_same_ticket() {
+    let Some((a, b, _dir)) = two_nodes().await else {
+        return;
+    };
+    let kiosk = onewindow_app::queue::TakeTicket {
+        business: String::new(),
+        source: onewindow_domain::hall::TicketSource::Kiosk,
+        id_number: None,
+    };
+    for _ in 0..60 {
+        a.take_ticket(None, "county-hall", kiosk.clone())
+            .await
+            .expect("a ticket");
+    }
+    let clerk = clerk();
+    // Eleven comprehensive windows, split over the two nodes, call until nobody waits.
+    let calls = (1..=11).map(|n| {
+        let node = if n % 2 == 0 { a.clone() } else { b.clone() };
+        let clerk = clerk.clone();
+        async move {
+            let window = format!("{n:02}");
+            let mut numbers = Vec::new();
+            while let Some(t) = node
+                .call_next(&clerk, "county-hall", &window)
+                .await
+                .expect("a call")
+            {
+                numbers.push(t.number);
+            }
+            numbers
+        }
+    });
+    let mut numbers: Vec<String> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(numbers.len(), 60);
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 60, "a ticket was called by two windows");
 }

@@ -1,5 +1,8 @@
 //! Centres, windows and departments.
 
+use onewindow_domain::catalogue::Level;
+use onewindow_domain::hall::WindowKind;
+
 use super::*;
 
 #[derive(Template)]
@@ -12,9 +15,56 @@ pub(super) struct HallPage {
     pub(super) errors: FieldErrors,
     /// Which form the errors belong to.
     pub(super) failed_form: &'static str,
+    /// The centre whose points and windows are listed (`?under=`); empty for the county's
+    /// centres and the townships'.
+    pub(super) under: String,
+    /// How many village points each township's centre has.
+    pub(super) points: std::collections::HashMap<String, usize>,
 }
 
 impl HallPage {
+    /// The centres listed: the children of `under` (and itself), or the county's and the
+    /// townships' centres.
+    fn listed(&self) -> Vec<&Centre> {
+        self.centres
+            .iter()
+            .filter(|c| {
+                if self.under.is_empty() {
+                    c.level != Level::Village
+                } else {
+                    c.code == self.under || c.parent == self.under
+                }
+            })
+            .collect()
+    }
+
+    /// The windows of the listed centres.
+    fn listed_windows(&self) -> Vec<&Window> {
+        let listed: Vec<&str> = self.listed().iter().map(|c| c.code.as_str()).collect();
+        self.windows
+            .iter()
+            .filter(|w| listed.contains(&w.centre.as_str()))
+            .collect()
+    }
+
+    fn points_of(&self, code: &str) -> usize {
+        self.points.get(code).copied().unwrap_or(0)
+    }
+
+    fn level_name(&self, level: &Level) -> String {
+        self.chrome
+            .t
+            .get(&format!("hall-level-{}", level.as_str()))
+            .to_string()
+    }
+
+    fn kind_name(&self, kind: &WindowKind) -> String {
+        self.chrome
+            .t
+            .get(&format!("hall-kind-{}", kind.as_str()))
+            .to_string()
+    }
+
     /// A centre's name, not its code.
     fn centre_name(&self, code: &str) -> String {
         crate::pages::case_view::centre_name(self.chrome.t, &self.centres, code)
@@ -41,10 +91,18 @@ pub(super) async fn hall_page(
     errors: FieldErrors,
     failed_form: &'static str,
     status: StatusCode,
+    under: &str,
 ) -> Response {
+    let centres = service.centres().await.unwrap_or_default();
+    let mut points = std::collections::HashMap::new();
+    for c in centres.iter().filter(|c| c.level == Level::Village) {
+        *points.entry(c.parent.clone()).or_insert(0) += 1;
+    }
     let page = HallPage {
         chrome: ctx.chrome.clone(),
-        centres: service.centres().await.unwrap_or_default(),
+        under: under.to_string(),
+        points,
+        centres,
         windows: service.windows().await.unwrap_or_default(),
         departments: service.departments().await.unwrap_or_default(),
         errors,
@@ -53,8 +111,26 @@ pub(super) async fn hall_page(
     (status, render(&page)).into_response()
 }
 
-pub(super) async fn hall(State(service): State<Service>, Admin { ctx, .. }: Admin) -> PageResult {
-    Ok(hall_page(&service, &ctx, FieldErrors::default(), "", StatusCode::OK).await)
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct HallQuery {
+    #[serde(default)]
+    pub(super) under: String,
+}
+
+pub(super) async fn hall(
+    State(service): State<Service>,
+    Admin { ctx, .. }: Admin,
+    Query(query): Query<HallQuery>,
+) -> PageResult {
+    Ok(hall_page(
+        &service,
+        &ctx,
+        FieldErrors::default(),
+        "",
+        StatusCode::OK,
+        query.under.trim(),
+    )
+    .await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +147,16 @@ pub(super) struct CentreForm {
     pub(super) address: String,
     #[serde(default)]
     pub(super) phone: String,
+    #[serde(default)]
+    pub(super) level: String,
+    #[serde(default)]
+    pub(super) parent: String,
+    #[serde(default)]
+    pub(super) division: String,
+    #[serde(default)]
+    pub(super) opens: String,
+    #[serde(default)]
+    pub(super) closes: String,
 }
 
 pub(super) async fn save_centre(
@@ -85,6 +171,11 @@ pub(super) async fn save_centre(
         name_en: form.name_en.trim().to_string(),
         address: form.address.trim().to_string(),
         phone: form.phone.trim().to_string(),
+        level: Level::parse(form.level.trim()).unwrap_or(Level::County),
+        parent: form.parent.trim().to_string(),
+        division: form.division.trim().to_string(),
+        opens: form.opens.trim().to_string(),
+        closes: form.closes.trim().to_string(),
     };
     Ok(hall_result(
         &service,
@@ -108,6 +199,8 @@ pub(super) struct WindowForm {
     /// Department codes separated by spaces or commas.
     #[serde(default)]
     pub(super) departments: String,
+    #[serde(default)]
+    pub(super) kind: String,
 }
 
 pub(super) async fn save_window(
@@ -127,6 +220,8 @@ pub(super) async fn save_window(
             .filter(|d| !d.is_empty())
             .map(String::from)
             .collect(),
+        kind: WindowKind::parse(form.kind.trim()).unwrap_or(WindowKind::Comprehensive),
+        items: Vec::new(),
     };
     Ok(hall_result(
         &service,
@@ -169,6 +264,33 @@ pub(super) async fn save_department(
     .await)
 }
 
+#[derive(Debug, Deserialize)]
+pub(super) struct ImportForm {
+    #[serde(default)]
+    pub(super) csrf_token: String,
+    /// The network as JSON (`{"centres": [...], "windows": [...]}`).
+    #[serde(default)]
+    pub(super) document: String,
+}
+
+pub(super) async fn import_hall(
+    State(service): State<Service>,
+    Admin { ctx, session, .. }: Admin,
+    CsrfForm(form): CsrfForm<ImportForm>,
+) -> PageResult {
+    let result = match serde_json::from_str::<onewindow_app::hall::HallImport>(&form.document) {
+        Ok(document) => service
+            .import_hall(&session.actor, document)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(AppError::invalid(
+            "document",
+            format!("the network file is not the JSON of an export: {e}"),
+        )),
+    };
+    Ok(hall_result(&service, &ctx, result, "import").await)
+}
+
 pub(super) async fn hall_result(
     service: &Service,
     ctx: &PageCtx,
@@ -181,9 +303,26 @@ pub(super) async fn hall_result(
             let errors = FieldErrors::from(
                 ctx.chrome.t,
                 &errors,
-                &["code", "name", "centre", "departments"],
+                &[
+                    "code",
+                    "name",
+                    "centre",
+                    "departments",
+                    "parent",
+                    "division",
+                    "opens",
+                    "document",
+                ],
             );
-            hall_page(service, ctx, errors, form, StatusCode::UNPROCESSABLE_ENTITY).await
+            hall_page(
+                service,
+                ctx,
+                errors,
+                form,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "",
+            )
+            .await
         }
         Err(e) => ctx.app_error(e),
     }

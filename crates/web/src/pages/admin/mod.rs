@@ -56,6 +56,7 @@ pub fn routes() -> Router<Service> {
         .route("/admin/hall", get(hall))
         .route("/admin/hall/centres", post(save_centre))
         .route("/admin/hall/windows", post(save_window))
+        .route("/admin/hall/import", post(import_hall))
         .route("/admin/hall/departments", post(save_department))
         .route("/admin/users", get(users).post(create_user))
         .route("/admin/users/{username}/disable", post(disable_user))
@@ -154,6 +155,12 @@ impl FieldErrors {
     /// The error of a field of the i-th material.
     pub fn material(&self, i: impl std::fmt::Display, field: &str) -> Option<&str> {
         self.get(&format!("materials[{i}].{field}"))
+    }
+}
+
+impl CarriesCsrf for ImportForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
     }
 }
 

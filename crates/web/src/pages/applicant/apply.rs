@@ -1,6 +1,7 @@
 //! Applying online: the form of an item or a bundle, with uploads, under a project or not.
 
 use super::*;
+use onewindow_app::admin::Centre;
 use onewindow_app::drafts::{Draft, DraftForm};
 use onewindow_app::licences::LicenceView;
 use onewindow_domain::catalogue::Necessity;
@@ -215,6 +216,22 @@ pub(super) enum Target {
 }
 
 impl Target {
+    /// The centres that may accept an application for it: those at one of the item's levels, or
+    /// the county's for a joint application (its lead window is at the county).
+    pub(super) async fn accepting_centres(&self, service: &Service) -> Vec<Centre> {
+        let levels = match self {
+            Target::Item(item) => item.item.levels.clone(),
+            Target::Bundle(_) => vec![onewindow_domain::catalogue::Level::County],
+        };
+        service
+            .centres()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| onewindow_domain::hall::accepts_at(&levels, c.level))
+            .collect()
+    }
+
     pub(super) async fn find(service: &Service, code: &str) -> Result<Target, AppError> {
         match service.item(code).await {
             Ok(item) => Ok(Target::Item(Box::new(item))),
@@ -286,6 +303,7 @@ pub(super) fn apply_page(
     target: &Target,
     input: &ApplyInput,
     departments: &[Department],
+    centres: &[Centre],
 ) -> ApplyPage {
     let t = chrome.t;
     let kinds = [ApplicantKind::Person, ApplicantKind::Enterprise]
@@ -300,12 +318,12 @@ pub(super) fn apply_page(
             selected: k == input.kind,
         })
         .collect();
-    let centres = CENTRES
+    let centres = centres
         .iter()
         .map(|c| Choice {
-            value: (*c).to_string(),
-            label: centre_label(t, c),
-            selected: *c == input.centre,
+            value: c.code.clone(),
+            label: crate::pages::case_view::centre_name(t, std::slice::from_ref(c), &c.code),
+            selected: c.code == input.centre,
         })
         .collect();
     let promised_text = |days: u32| {
@@ -694,7 +712,15 @@ pub(super) async fn apply_form(
     if let Some(d) = &draft {
         input = input_of_draft(session, d);
     }
-    let mut page = apply_page(&ctx.chrome, session, &target, &input, &departments);
+    let centres = target.accepting_centres(&service).await;
+    let mut page = apply_page(
+        &ctx.chrome,
+        session,
+        &target,
+        &input,
+        &departments,
+        &centres,
+    );
     if let Some(p) = project {
         page.under_project(p);
     }
@@ -736,7 +762,15 @@ pub(super) async fn apply(
         Some(posted.field("project_code")),
     )
     .await?;
-    let mut page = apply_page(&ctx.chrome, session, &target, &input, &departments);
+    let centres = target.accepting_centres(&service).await;
+    let mut page = apply_page(
+        &ctx.chrome,
+        session,
+        &target,
+        &input,
+        &departments,
+        &centres,
+    );
     page.reselect = true;
     let project_code = project.as_ref().map(|p| p.code.clone());
     let reused: Vec<String> = project
@@ -780,7 +814,7 @@ pub(super) async fn apply(
     if is_agent(session) {
         page.id_error = identity_problem(t, input.kind, &input.id_number);
     }
-    if !CENTRES.contains(&input.centre.as_str()) {
+    if !page.centres.iter().any(|c| c.value == input.centre) {
         page.centre_error = Some(t.get("applicant-error-required").to_string());
     }
     if posted.files.len() > MAX_FILES {

@@ -108,6 +108,8 @@ pub(super) struct CasePage {
     pub(super) status: String,
     pub(super) applicant: String,
     pub(super) centre: String,
+    /// Where it was accepted, decided and delivered.
+    pub(super) route: String,
     pub(super) received: String,
     pub(super) accepted: Option<String>,
     pub(super) due: String,
@@ -173,11 +175,7 @@ pub(super) fn names_of(t: &Messages, names: &BTreeMap<String, String>, keys: &[S
 
 pub(super) fn delivery_text(t: &Messages, method: &DeliveryMethod, centre: &str) -> String {
     match method {
-        DeliveryMethod::Pickup { .. } => t.fill1(
-            "applicant-delivery-pickup-at",
-            "centre",
-            centre_label(t, centre),
-        ),
+        DeliveryMethod::Pickup { .. } => t.fill1("applicant-delivery-pickup-at", "centre", centre),
         DeliveryMethod::Express {
             address,
             tracking_number,
@@ -200,6 +198,7 @@ pub(super) fn step_of(
     names: &BTreeMap<String, String>,
     case: &Case,
     event: &CaseEvent,
+    centre_name: &str,
 ) -> (String, Vec<String>) {
     let get = |k: &str| t.get(k).to_string();
     match event {
@@ -336,7 +335,7 @@ pub(super) fn step_of(
         ),
         CaseEvent::Delivered { method } => (
             get("applicant-event-delivered"),
-            vec![delivery_text(t, method, &case.centre)],
+            vec![delivery_text(t, method, centre_name)],
         ),
         CaseEvent::Closed => (get("applicant-event-closed"), vec![]),
         CaseEvent::VisitRecorded {
@@ -423,6 +422,7 @@ pub(super) fn case_page(
 ) -> CasePage {
     let t = chrome.t;
     let case = &detail.case;
+    let centre_name = people.centre(t, &case.centre);
     let (due_on, left) = (detail.due_on, detail.timeliness);
     let due = match (due_on, case.status) {
         (Some(d), _) => match crate::pages::case_view::provisional_note(t, detail.provisional_year)
@@ -439,7 +439,7 @@ pub(super) fn case_page(
         .history
         .iter()
         .map(|stored| {
-            let (title, details) = step_of(t, names, case, &stored.event);
+            let (title, details) = step_of(t, names, case, &stored.event, &centre_name);
             Step {
                 when: t.time(&stored.at),
                 title,
@@ -595,7 +595,8 @@ pub(super) fn case_page(
                 ("id", &case.applicant.id_number),
             ],
         ),
-        centre: centre_label(t, &case.centre),
+        centre: centre_name.clone(),
+        route: case_view::network_route(t, people, case),
         received: t.time(&case.received_at),
         accepted: case.accepted_on.map(|d| t.date(&d)),
         due,
@@ -625,7 +626,7 @@ pub(super) fn case_page(
         delivered: case
             .delivery
             .as_ref()
-            .map(|m| delivery_text(t, m, &case.centre)),
+            .map(|m| delivery_text(t, m, &centre_name)),
         version: case.version,
         joint: case.circulation.is_some(),
         tasks: Vec::new(),
@@ -678,7 +679,8 @@ pub(super) async fn load_case_page(
         .case_delivery(&session.actor, &detail.case.id)
         .await
         .map_err(|e| ctx.app_error(e))?;
-    with_delivery(&mut page, ctx.chrome.t, &detail.case, &post);
+    let centre_name = people.centre(ctx.chrome.t, &detail.case.centre);
+    with_delivery(&mut page, ctx.chrome.t, &detail.case, &post, &centre_name);
     let ratings = service
         .case_ratings(&session.actor, &detail.case.id)
         .await
@@ -708,16 +710,13 @@ fn with_delivery(
     t: &Messages,
     case: &Case,
     view: &onewindow_app::delivery::DeliveryView,
+    centre_name: &str,
 ) {
     let delivery = &view.delivery;
     let may_choose = delivery.open_to_choice(case.status);
     let express = delivery.express_recipient();
     page.post.choice = delivery.choice.as_ref().map(|c| match c {
-        DeliveryChoice::Pickup => t.fill1(
-            "applicant-delivery-pickup-at",
-            "centre",
-            centre_label(t, &case.centre),
-        ),
+        DeliveryChoice::Pickup => t.fill1("applicant-delivery-pickup-at", "centre", centre_name),
         DeliveryChoice::Express { recipient, .. } => t.fill(
             "applicant-delivery-chosen-express",
             &[
@@ -737,11 +736,7 @@ fn with_delivery(
     };
     page.delivery_form = Some(DeliveryView {
         lead,
-        pickup_hint: t.fill1(
-            "applicant-delivery-pickup-hint",
-            "centre",
-            centre_label(t, &case.centre),
-        ),
+        pickup_hint: t.fill1("applicant-delivery-pickup-hint", "centre", centre_name),
         method: match &delivery.choice {
             Some(DeliveryChoice::Express { .. }) => "express".into(),
             Some(DeliveryChoice::Pickup) => "pickup".into(),

@@ -55,13 +55,6 @@ use files::*;
 /// `MAX_FILE_BYTES` each is more than any real application, so a little over six full files.
 pub const UPLOAD_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
-/// The service centres an online application can name (the demo network's).
-const CENTRES: [&str; 4] = [
-    "county-hall",
-    "township-yuelong",
-    "township-xidian",
-    "village-qiantong",
-];
 const DEFAULT_CENTRE: &str = "county-hall";
 /// Cases per page of "my cases".
 const PAGE_SIZE: u32 = 20;
@@ -140,21 +133,6 @@ fn suspension_key(kind: SuspensionKind) -> &'static str {
         SuspensionKind::ExpertReview => "applicant-suspension-expert_review",
         SuspensionKind::PublicNotice => "applicant-suspension-public_notice",
     }
-}
-
-fn centre_key(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "county-hall" => "applicant-centre-county-hall",
-        "township-yuelong" => "applicant-centre-township-yuelong",
-        "township-xidian" => "applicant-centre-township-xidian",
-        "village-qiantong" => "applicant-centre-village-qiantong",
-        _ => return None,
-    })
-}
-
-/// A centre's name, or its code when the pages do not know it.
-fn centre_label(t: &Messages, code: &str) -> String {
-    centre_key(code).map_or_else(|| code.to_string(), |k| t.get(k).to_string())
 }
 
 fn kind_label(t: &Messages, kind: ApplicantKind) -> &str {

@@ -79,6 +79,8 @@ pub struct CaseView {
     pub applicant_phone: Option<String>,
     pub channel: String,
     pub centre: String,
+    /// Where it was accepted, where it is decided and where it is delivered (三级联动).
+    pub route: String,
     pub received_at: String,
     pub received_on: String,
     pub accepted_on: Option<String>,
@@ -142,6 +144,7 @@ impl CaseView {
             applicant_phone: case.applicant.phone.clone(),
             channel: t.get(channel_key(case.channel)).to_string(),
             centre: names.centre(t, &case.centre),
+            route: network_route(t, names, case),
             received_at: t.time(&case.received_at),
             received_on: t.date(&case.received_on),
             accepted_on: case.accepted_on.as_ref().map(|d| t.date(d)),
@@ -241,4 +244,37 @@ pub(super) fn delivery_text(t: &Messages, method: &DeliveryMethod) -> String {
             ],
         ),
     }
+}
+
+/// "受理：前童镇鹿山村代办点（村级）→ 审批：市场监督管理局（县级）→ 送达：受理地领取": where a case
+/// was accepted, where it is decided (always the department at the county) and where it is
+/// delivered (the accepting centre, by courier or online).
+pub fn network_route(t: &Messages, names: &Names, case: &onewindow_domain::case::Case) -> String {
+    let level = names
+        .centres
+        .iter()
+        .find(|c| c.code == case.centre)
+        .map_or(onewindow_domain::catalogue::Level::County, |c| c.level);
+    let accepted = names.centre(t, &case.centre);
+    let delivered = match &case.delivery {
+        Some(onewindow_domain::case::DeliveryMethod::Pickup { .. }) => {
+            t.fill1("case-route-pickup", "centre", &accepted)
+        }
+        Some(onewindow_domain::case::DeliveryMethod::Express { .. }) => {
+            t.get("case-route-express").to_string()
+        }
+        Some(onewindow_domain::case::DeliveryMethod::Online) => {
+            t.get("case-route-online").to_string()
+        }
+        None => t.fill1("case-route-pending", "centre", &accepted),
+    };
+    t.fill(
+        "case-route",
+        &[
+            ("accepted", &accepted),
+            ("level", t.get(&format!("hall-level-{}", level.as_str()))),
+            ("department", &names.department(t, &case.department)),
+            ("delivered", &delivered),
+        ],
+    )
 }
