@@ -35,18 +35,6 @@ pub struct HallImported {
     pub windows: usize,
 }
 
-/// The level a centre's parent must have: a village point hangs under a township's centre, a
-/// township's centre under a county centre, a county centre (a sub-centre) under a county centre
-/// or nothing.
-fn parent_level_fits(level: Level, parent: Option<Level>) -> bool {
-    matches!(
-        (level, parent),
-        (Level::County, None | Some(Level::County))
-            | (Level::Township, Some(Level::County))
-            | (Level::Village, Some(Level::Township))
-    )
-}
-
 /// A county's division code (6 digits) or a statistical code below it (9 digits for a township,
 /// 12 for a village), whose first six digits are a county's.
 fn statistical_division(code: &str) -> bool {
@@ -93,7 +81,7 @@ pub(crate) fn check_centre(
             }
         }
     };
-    if !parent_level_fits(centre.level, parent) {
+    if !onewindow_domain::hall::parent_level_fits(centre.level, parent) {
         errors.push(FieldError::new(
             field("parent"),
             match centre.level {

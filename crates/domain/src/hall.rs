@@ -77,6 +77,18 @@ pub fn accepts_at(item_levels: &[Level], centre_level: Level) -> bool {
     item_levels.contains(&centre_level)
 }
 
+/// The level a centre's parent must have: a village point hangs under a township's centre, a
+/// township's centre under a county centre, a county centre (a sub-centre) under a county centre
+/// or nothing.
+pub fn parent_level_fits(level: Level, parent: Option<Level>) -> bool {
+    matches!(
+        (level, parent),
+        (Level::County, None | Some(Level::County))
+            | (Level::Township, Some(Level::County))
+            | (Level::Village, Some(Level::Township))
+    )
+}
+
 /// The hours a centre takes tickets on a working day (办公时间).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpeningHours {
@@ -368,6 +380,15 @@ mod tests {
             departments: vec!["GAJ".into()],
         };
         assert_eq!(next_ticket(&waiting, &police), None);
+    }
+
+    #[test]
+    fn a_centre_hangs_under_the_level_above() {
+        assert!(parent_level_fits(Level::Village, Some(Level::Township)));
+        assert!(parent_level_fits(Level::Township, Some(Level::County)));
+        assert!(parent_level_fits(Level::County, None));
+        assert!(!parent_level_fits(Level::Village, Some(Level::County)));
+        assert!(!parent_level_fits(Level::Township, None));
     }
 
     #[test]
