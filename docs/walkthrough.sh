@@ -113,7 +113,7 @@ test "$(echo "$R2" | jq -r .id)" = "$ID"    # the same case, nothing new filed
 # --- 6. The applicant came to the window once to hand in the papers: record the visit ---------
 R=$(curl -s -X POST "$API/cases/$ID/record-visit" \
   -H "Authorization: Bearer $CLERK" -H "If-Match: \"$V\"" -H 'Content-Type: application/json' \
-  -d '{"purpose": "窗口递交申请材料"}')
+  -d '{"purpose": "窗口递交申请材料", "exception": "offline_day"}')
 echo "$R" | jq -c '{status, visits, version}'
 V=$(echo "$R" | jq -er .version)
 

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod actor;
 pub mod admin;
+pub mod appointments;
 pub mod assessment;
 pub mod bundles;
 pub mod calendar;
@@ -33,6 +34,7 @@ pub mod nats;
 pub mod portal;
 pub mod projects;
 pub mod queue;
+pub mod queue_report;
 pub mod s3;
 pub mod service;
 pub mod statistics;

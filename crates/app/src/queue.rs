@@ -9,8 +9,8 @@ use std::sync::LazyLock;
 use onewindow_domain::access::Role;
 use onewindow_domain::case::{CaseCommand, Context};
 use onewindow_domain::hall::{
-    OpeningHours, TicketSource, TicketState, call_speech, ticket_number, ticket_prefix,
-    ticket_priority, visit_purpose,
+    OpeningHours, TicketSource, TicketState, Waiting, call_speech, ticket_number, ticket_prefix,
+    ticket_priority, visit_purpose, waiting_ahead,
 };
 use onewindow_domain::identifiers::{ResidentIdNumber, UnifiedSocialCreditCode};
 use onewindow_domain::validation::FieldError;
@@ -60,6 +60,9 @@ pub struct ServedCase {
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServeTicket {
+    /// The applicant's identity, checked at the window; when empty, the one given with the
+    /// ticket, else the applicant's of the cases served (a walk-in application just filed).
+    #[serde(default)]
     pub id_number: String,
     #[serde(default)]
     pub name: String,
@@ -80,6 +83,23 @@ pub struct BoardCall {
     pub called_at: chrono::DateTime<chrono::Utc>,
     /// How many times it was called (a recall says it again).
     pub calls: u32,
+}
+
+/// A ticket as its holder sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TicketStatus {
+    pub id: String,
+    pub centre: String,
+    pub number: String,
+    pub business: String,
+    pub state: TicketState,
+    pub issued_at: chrono::DateTime<chrono::Utc>,
+    /// Waiting tickets of the same business called before this one.
+    pub ahead: usize,
+    /// The window that called it, once called.
+    pub window: String,
+    pub window_name: String,
 }
 
 /// What a centre's display board shows.
@@ -416,11 +436,16 @@ impl Service {
         serve: ServeTicket,
     ) -> Result<Ticket, AppError> {
         let found = self.staffed_window(actor, centre, window).await?;
-        let Some(identity) = canonical_identity(serve.id_number.trim()) else {
-            return Err(AppError::invalid(
-                "id_number",
-                "not a valid resident identity number or unified social credit code",
-            ));
+        let given = serve.id_number.trim();
+        let given = if given.is_empty() {
+            None
+        } else {
+            Some(canonical_identity(given).ok_or_else(|| {
+                AppError::invalid(
+                    "id_number",
+                    "not a valid resident identity number or unified social credit code",
+                )
+            })?)
         };
         let purpose_of = |number: &str| visit_purpose(number, &found.name);
         let now = self.now();
@@ -433,9 +458,20 @@ impl Service {
             .filter(|t| t.centre == centre)
             .ok_or_else(|| AppError::not_found(format!("ticket {id}")))?;
         let purpose = purpose_of(&ticket.number);
+        // Checked in by the identity typed now, else the one given with the ticket, else — for a
+        // walk-in application just filed at this window — its applicant's, whom the clerk
+        // identified when filing.
+        let known = given.or_else(|| Some(ticket.id_number.clone()).filter(|i| !i.is_empty()));
+        if known.is_none() && serve.cases.is_empty() {
+            return Err(AppError::invalid(
+                "id_number",
+                "required: the applicant's identity number, or the cases served",
+            ));
+        }
         self.store()
             .write(move |conn| {
                 Box::pin(async move {
+                    let mut identity = known.unwrap_or_default();
                     let mut case_ids = Vec::new();
                     for (i, served) in serve.cases.iter().enumerate() {
                         let field = |name: &str| format!("cases[{i}].{name}");
@@ -446,6 +482,9 @@ impl Service {
                                 format!("no case {}", served.case.trim()),
                             ));
                         };
+                        if identity.is_empty() {
+                            identity = case.applicant.id_number.clone();
+                        }
                         if case.applicant.id_number != identity {
                             return Err(AppError::invalid(
                                 &field("case"),
@@ -462,6 +501,8 @@ impl Service {
                         let command = CaseCommand::RecordVisit {
                             purpose: purpose.clone(),
                             extra_visit_reason: served.extra_visit_reason.clone(),
+                            ticket: Some(id_owned.clone()),
+                            exception: None,
                         };
                         let events =
                             case.decide(&command, &ctx)
@@ -512,6 +553,70 @@ impl Service {
             })
             .await?;
         self.ticket(centre, id).await
+    }
+
+    /// A ticket as its holder follows it (on the phone or the kiosk's slip): where it stands and
+    /// how many of the same business are called before it. No name, no identity number.
+    pub async fn ticket_status(&self, centre: &str, id: &str) -> Result<TicketStatus, AppError> {
+        let ticket = self.ticket(centre, id).await?;
+        let waiting: Vec<Waiting> = queue_rows::of_day(self.store().readers(), centre, ticket.day)
+            .await?
+            .into_iter()
+            .filter(|t| t.state == TicketState::Waiting)
+            .map(|t| Waiting {
+                id: t.id,
+                number: t.number,
+                business: t.business,
+                priority: t.priority,
+                issued_at: t.issued_at,
+            })
+            .collect();
+        let ahead = waiting
+            .iter()
+            .find(|w| w.id == ticket.id)
+            .map_or(0, |mine| waiting_ahead(&waiting, mine));
+        let window_name = if ticket.window.is_empty() {
+            String::new()
+        } else {
+            hall_rows::get_window(self.store().readers(), centre, &ticket.window)
+                .await?
+                .map_or_else(|| ticket.window.clone(), |w| w.name)
+        };
+        Ok(TicketStatus {
+            id: ticket.id,
+            centre: ticket.centre,
+            number: ticket.number,
+            business: ticket.business,
+            state: ticket.state,
+            issued_at: ticket.issued_at,
+            ahead,
+            window: ticket.window,
+            window_name,
+        })
+    }
+
+    /// The businesses a ticket may be taken for at `centre`: general business when a window of
+    /// the centre is comprehensive, and each department a window of it serves, by code.
+    pub async fn ticket_businesses(&self, centre: &str) -> Result<Vec<String>, AppError> {
+        let windows: Vec<Window> = self
+            .windows()
+            .await?
+            .into_iter()
+            .filter(|w| w.centre == centre)
+            .collect();
+        let mut businesses = Vec::new();
+        if windows.iter().any(|w| w.skills().serves("")) {
+            businesses.push(String::new());
+        }
+        for department in self.departments().await? {
+            let own = windows
+                .iter()
+                .any(|w| w.departments.contains(&department.code));
+            if own {
+                businesses.push(department.code);
+            }
+        }
+        Ok(businesses)
     }
 
     /// The tickets a window holds now.
@@ -570,4 +675,22 @@ impl Service {
             waiting,
         })
     }
+}
+
+/// Issues `ticket` inside the caller's transaction, numbered as [`Service::take_ticket`] numbers
+/// one (the centre's counter of the day for its prefix): an appointment's check-in issues its
+/// `Y` ticket in the transaction that checks it in.
+pub(crate) async fn issue_ticket_in(
+    conn: &mut onewindow_store::Conn,
+    mut ticket: Ticket,
+) -> Result<Ticket, AppError> {
+    let prefix = ticket_prefix(ticket.source, &ticket.business);
+    let serial = next_counter(
+        &mut *conn,
+        &format!("ticket:{}:{}:{prefix}", ticket.centre, ticket.day),
+    )
+    .await?;
+    ticket.number = ticket_number(prefix, serial);
+    queue_rows::insert(&mut *conn, &ticket).await?;
+    Ok(ticket)
 }

@@ -113,6 +113,8 @@ pub(crate) struct Inner {
     pub(crate) lookups: Arc<crate::lookup::LookupBudgets>,
     /// How messages to applicants are written and sent.
     pub(crate) messaging: Arc<crate::messages::MessagingConfig>,
+    /// Minutes a ticket may wait before the hall's supervisor is alerted.
+    pub(crate) queue_wait_alert_minutes: u32,
 }
 
 /// The calendar a service counts with, and which stored notices it holds.
@@ -150,6 +152,7 @@ impl Service {
                 licences: Arc::new(crate::licences::LicenceSigner::ephemeral()),
                 lookups: Arc::new(crate::lookup::LookupBudgets::default()),
                 messaging: Arc::new(crate::messages::MessagingConfig::default()),
+                queue_wait_alert_minutes: crate::queue_report::DEFAULT_WAIT_ALERT_MINUTES,
             }),
         }
     }
@@ -161,6 +164,20 @@ impl Service {
         Self {
             inner: Arc::new(inner),
         }
+    }
+
+    /// The same service alerting the hall's supervisor of a ticket waiting `minutes` or more.
+    pub fn with_queue_wait_alert(self, minutes: u32) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.queue_wait_alert_minutes = minutes.max(1);
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Minutes a ticket may wait before the hall's supervisor is alerted.
+    pub fn queue_wait_alert_minutes(&self) -> u32 {
+        self.inner.queue_wait_alert_minutes
     }
 
     /// The same service mailing alerts through an SMTP relay.

@@ -180,6 +180,9 @@ struct ServeArgs {
     /// ones as a model); checked at start.
     #[arg(long, env = "ONEWINDOW_MESSAGE_TEMPLATES")]
     message_templates: Option<PathBuf>,
+    /// Minutes a ticket may wait in the hall before its supervisor is alerted.
+    #[arg(long, env = "ONEWINDOW_QUEUE_WAIT_ALERT_MINUTES", default_value_t = onewindow_app::queue_report::DEFAULT_WAIT_ALERT_MINUTES)]
+    queue_wait_alert_minutes: u32,
     #[command(flatten)]
     files: FileArgs,
 }
@@ -771,7 +774,9 @@ async fn serve_until_stopped(service: Service, serve: &ServeArgs) -> Result<(), 
         serve.message_templates.as_deref(),
     )
     .map_err(|e| Error::msg(format!("the message templates cannot be used: {e}")))?;
-    let service = service.with_messaging(messaging);
+    let service = service
+        .with_messaging(messaging)
+        .with_queue_wait_alert(serve.queue_wait_alert_minutes);
     let bus = match &serve.nats {
         Some(url) => {
             let config = NatsConfig {

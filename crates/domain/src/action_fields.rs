@@ -4,7 +4,7 @@
 //! days …) stay in the state machines; this only says which fields an action reads and which it
 //! cannot do without.
 
-use crate::case::{Action, CaseCommand, DeliveryMethod};
+use crate::case::{Action, CaseCommand, DeliveryMethod, VisitException};
 use crate::circulation::{TaskAction, TaskCommand};
 use crate::clock::SuspensionKind;
 use crate::tolerance::PromiseRequest;
@@ -66,6 +66,8 @@ pub struct ActionFields {
     pub purpose: Option<String>,
     /// record-visit: why a visit beyond the first was needed.
     pub extra_visit_reason: Option<String>,
+    /// record-visit: why it is typed in rather than recorded from a ticket (补录).
+    pub exception: Option<VisitException>,
     /// accept: tolerated materials accepted missing, each with the day promised (容缺受理).
     pub promises: Option<Vec<PromiseRequest>>,
     /// check-commitment: the material whose commitment was checked.
@@ -161,6 +163,14 @@ pub fn case_command(action: Action, fields: ActionFields) -> Result<CaseCommand,
         Action::RecordVisit => CaseCommand::RecordVisit {
             purpose: need(fields.purpose, "purpose", "what the applicant came for")?,
             extra_visit_reason: fields.extra_visit_reason,
+            // A visit from a ticket is recorded when the window serves the ticket; an action
+            // types one in, which only an exception allows.
+            ticket: None,
+            exception: Some(need(
+                fields.exception,
+                "exception",
+                "home_visit or offline_day: visits are recorded from the hall's tickets",
+            )?),
         },
     })
 }

@@ -15,6 +15,7 @@ use crate::calendar::{Calendar, CalendarError};
 use crate::catalogue::{Necessity, PublishedItem};
 use crate::circulation::{Circulation, TaskEvent};
 use crate::clock::{CaseClock, Suspension, SuspensionKind, notice_deadline};
+pub use crate::hall::VisitException;
 use crate::tolerance::{BrokenPromiseRule, Commitment, MaterialPromise, PromiseRequest};
 use crate::validation::{
     CODE_MAX_CHARS, FieldError, NAME_MAX_CHARS, PHONE_MAX_CHARS, TEXT_MAX_CHARS, check_text,
@@ -422,6 +423,12 @@ pub struct Visit {
     /// Why a visit beyond the first was needed; required for every visit after the first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra_visit_reason: Option<String>,
+    /// The hall's ticket it was recorded from, when served at a window (the usual way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// Why it was typed in instead (补录): a home visit or a day without the queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<VisitException>,
 }
 
 /// The decision (审批决定).
@@ -690,6 +697,10 @@ pub enum CaseEvent {
         purpose: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         extra_visit_reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ticket: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exception: Option<VisitException>,
     },
     /// The applicant was reminded of a promised material (容缺提醒).
     PromiseReminded {
@@ -828,9 +839,13 @@ pub enum CaseCommand {
         method: DeliveryMethod,
     },
     Close,
+    /// A visit in person: from the hall's ticket served (`ticket`), or typed in only as a
+    /// documented exception (`exception`).
     RecordVisit {
         purpose: String,
         extra_visit_reason: Option<String>,
+        ticket: Option<String>,
+        exception: Option<VisitException>,
     },
     /// The law accepts a case nobody answered within the notice period; only the system sends it.
     DeemAccept,
@@ -951,8 +966,13 @@ impl CaseCommand {
             CaseCommand::RecordVisit {
                 purpose,
                 extra_visit_reason,
+                ticket,
+                ..
             } => {
                 check_text(&mut errors, "purpose", purpose, TEXT_MAX_CHARS, true);
+                if let Some(ticket) = ticket {
+                    check_text(&mut errors, "ticket", ticket, CODE_MAX_CHARS, false);
+                }
                 if let Some(reason) = extra_visit_reason {
                     check_text(
                         &mut errors,
@@ -1732,9 +1752,18 @@ impl Case {
             CaseCommand::RecordVisit {
                 purpose,
                 extra_visit_reason,
+                ticket,
+                exception,
             } => {
                 if purpose.trim().is_empty() {
                     return Err(invalid("purpose", "must not be empty"));
+                }
+                let ticket = ticket.as_deref().map(str::trim).filter(|t| !t.is_empty());
+                if ticket.is_none() && exception.is_none() {
+                    return Err(invalid(
+                        "exception",
+                        "a visit is recorded from the hall's ticket when the window serves it; type one in only as an exception: home_visit or offline_day",
+                    ));
                 }
                 let extra = extra_visit_reason
                     .as_deref()
@@ -1749,6 +1778,8 @@ impl Case {
                 CaseEvent::VisitRecorded {
                     purpose: purpose.trim().to_string(),
                     extra_visit_reason: extra.map(str::to_string),
+                    ticket: ticket.map(str::to_string),
+                    exception: if ticket.is_some() { None } else { *exception },
                 }
             }
         };
@@ -2011,10 +2042,14 @@ impl Case {
             CaseEvent::VisitRecorded {
                 purpose,
                 extra_visit_reason,
+                ticket,
+                exception,
             } => self.visits.push(Visit {
                 at: now,
                 purpose: purpose.clone(),
                 extra_visit_reason: extra_visit_reason.clone(),
+                ticket: ticket.clone(),
+                exception: *exception,
             }),
             CaseEvent::PromiseReminded { material } => {
                 if let Some(p) = self.promises.iter_mut().find(|p| p.key == *material) {
@@ -2575,6 +2610,8 @@ mod tests {
                 CaseCommand::RecordVisit {
                     purpose: "递交".into(),
                     extra_visit_reason: None,
+                    ticket: Some("t-1".into()),
+                    exception: None,
                 },
             )
             .expect("visit");
@@ -2883,6 +2920,8 @@ mod tests {
         let visit = CaseCommand::RecordVisit {
             purpose: "递交".into(),
             extra_visit_reason: None,
+            ticket: Some("t-1".into()),
+            exception: None,
         };
         world.run(&mut case, "clerk", visit.clone()).expect("first");
         assert!(case.decide(&visit, &world.ctx("clerk")).is_err());
@@ -2893,10 +2932,37 @@ mod tests {
                 CaseCommand::RecordVisit {
                     purpose: "核验原件".into(),
                     extra_visit_reason: Some("原件未带".into()),
+                    ticket: None,
+                    exception: Some(VisitException::HomeVisit),
                 },
             )
             .expect("second with reason");
         assert!(!case.is_at_most_once());
+        assert_eq!(case.visits[0].ticket.as_deref(), Some("t-1"));
+        assert_eq!(case.visits[1].exception, Some(VisitException::HomeVisit));
+    }
+
+    #[test]
+    fn a_visit_typed_in_must_say_which_exception() {
+        let world = World::new(day(2026, 11, 2));
+        let case = new_case(&world, &["M01", "M03"]);
+        let typed = CaseCommand::RecordVisit {
+            purpose: "递交".into(),
+            extra_visit_reason: None,
+            ticket: None,
+            exception: None,
+        };
+        let refused = case
+            .decide(&typed, &world.ctx("clerk"))
+            .expect_err("a typed visit without its exception");
+        assert!(format!("{refused:?}").contains("exception"), "{refused:?}");
+        let offline = CaseCommand::RecordVisit {
+            purpose: "递交".into(),
+            extra_visit_reason: None,
+            ticket: None,
+            exception: Some(VisitException::OfflineDay),
+        };
+        assert!(case.decide(&offline, &world.ctx("clerk")).is_ok());
     }
 
     fn issued_case(world: &World) -> Case {
@@ -3069,7 +3135,7 @@ mod tests {
                     name: "王芳".into(), id_number: "11010519491231002X".into(), authorised: false, authorisation: None,
                 }) } },
                 CaseCommand::Close,
-                CaseCommand::RecordVisit { purpose: "来访".into(), extra_visit_reason: Some("再次".into()) },
+                CaseCommand::RecordVisit { purpose: "来访".into(), extra_visit_reason: Some("再次".into()), ticket: None, exception: Some(VisitException::HomeVisit) },
             ];
             for i in choices {
                 let before = case.clone();

@@ -246,6 +246,110 @@ pub fn next_ticket<'a>(waiting: &'a [Waiting], skills: &WindowSkills) -> Option<
         .min_by_key(|t| call_order_key(t.priority, t.issued_at, &t.number))
 }
 
+/// How many tickets wait before `mine` for the same business: those the call order puts first.
+/// Another business's tickets may be called by the same comprehensive windows, so this is what
+/// the applicant's own line looks like, not a promise of minutes.
+pub fn waiting_ahead(waiting: &[Waiting], mine: &Waiting) -> usize {
+    let key = call_order_key(mine.priority, mine.issued_at, &mine.number);
+    waiting
+        .iter()
+        .filter(|t| t.id != mine.id && t.business == mine.business)
+        .filter(|t| call_order_key(t.priority, t.issued_at, &t.number) < key)
+        .count()
+}
+
+/// A ticket's times, as the hall's statistics read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketTimes {
+    /// The window that called it; empty while it waits.
+    pub window: String,
+    pub issued_at: DateTime<Utc>,
+    pub called_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub state: TicketState,
+}
+
+/// Waiting and serving times of a group of tickets (排队时长、办理时长): by window, by hour of
+/// the day, by day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueTimes {
+    /// The window's code, the hour (`09`) or the day (`2026-12-07`).
+    pub key: String,
+    pub tickets: u32,
+    pub served: u32,
+    pub no_show: u32,
+    /// From taking the ticket to its first call, over the tickets called; in minutes.
+    pub mean_wait_minutes: Option<f64>,
+    pub longest_wait_minutes: Option<f64>,
+    /// From the call to the end, over the tickets served; in minutes.
+    pub mean_service_minutes: Option<f64>,
+}
+
+fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    ((to - from).num_seconds().max(0) as f64) / 60.0
+}
+
+fn one_decimal(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// The times of `tickets` grouped by `key` (a ticket whose key is `None` is left out), in the
+/// order of the keys.
+pub fn queue_times<F>(tickets: &[TicketTimes], key: F) -> Vec<QueueTimes>
+where
+    F: Fn(&TicketTimes) -> Option<String>,
+{
+    let mut groups: std::collections::BTreeMap<String, Vec<&TicketTimes>> = Default::default();
+    for ticket in tickets {
+        if let Some(k) = key(ticket) {
+            groups.entry(k).or_default().push(ticket);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, group)| {
+            let waits: Vec<f64> = group
+                .iter()
+                .filter_map(|t| t.called_at.map(|c| minutes(t.issued_at, c)))
+                .collect();
+            let services: Vec<f64> = group
+                .iter()
+                .filter(|t| t.state == TicketState::Served)
+                .filter_map(|t| Some(minutes(t.called_at?, t.finished_at?)))
+                .collect();
+            let mean = |xs: &[f64]| {
+                (!xs.is_empty()).then(|| one_decimal(xs.iter().sum::<f64>() / xs.len() as f64))
+            };
+            QueueTimes {
+                key,
+                tickets: group.len() as u32,
+                served: group
+                    .iter()
+                    .filter(|t| t.state == TicketState::Served)
+                    .count() as u32,
+                no_show: group
+                    .iter()
+                    .filter(|t| t.state == TicketState::NoShow)
+                    .count() as u32,
+                mean_wait_minutes: mean(&waits),
+                longest_wait_minutes: waits.iter().copied().reduce(f64::max).map(one_decimal),
+                mean_service_minutes: mean(&services),
+            }
+        })
+        .collect()
+}
+
+/// A ticket still waiting at `now` longer than `limit_minutes` (the hall's supervisor is told).
+pub fn waits_too_long(
+    state: TicketState,
+    issued_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit_minutes: u32,
+) -> bool {
+    state == TicketState::Waiting && (now - issued_at).num_minutes() >= i64::from(limit_minutes)
+}
+
 /// What the board shows and the hall's speakers say when a ticket is called (叫号语音).
 pub fn call_speech(number: &str, window_name: &str) -> (String, String) {
     (
@@ -306,6 +410,86 @@ mod tests {
             priority,
             issued_at: at(n),
         }
+    }
+
+    fn times(window: &str, issued: u32, called: Option<u32>, done: Option<u32>) -> TicketTimes {
+        TicketTimes {
+            window: window.into(),
+            issued_at: at(issued),
+            called_at: called.map(at),
+            finished_at: done.map(at),
+            state: match (called, done) {
+                (None, _) => TicketState::Waiting,
+                (Some(_), None) => TicketState::Called,
+                (Some(_), Some(_)) => TicketState::Served,
+            },
+        }
+    }
+
+    #[test]
+    fn waiting_and_serving_times_by_window() {
+        let tickets = [
+            times("01", 0, Some(10), Some(25)),
+            times("01", 5, Some(25), Some(30)),
+            times("02", 6, Some(8), None),
+            times("", 7, None, None),
+        ];
+        let rows = queue_times(&tickets, |t| {
+            Some(t.window.clone()).filter(|w| !w.is_empty())
+        });
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].key, "01");
+        assert_eq!(rows[0].tickets, 2);
+        assert_eq!(rows[0].served, 2);
+        assert_eq!(rows[0].mean_wait_minutes, Some(15.0));
+        assert_eq!(rows[0].longest_wait_minutes, Some(20.0));
+        assert_eq!(rows[0].mean_service_minutes, Some(10.0));
+        assert_eq!(rows[1].mean_service_minutes, None, "still at the window");
+        assert!(waits_too_long(TicketState::Waiting, at(7), at(40), 30));
+        assert!(!waits_too_long(TicketState::Waiting, at(7), at(36), 30));
+        assert!(!waits_too_long(TicketState::Called, at(0), at(59), 30));
+    }
+
+    proptest! {
+        /// Every ticket with a key is counted once, and no mean wait exceeds the longest.
+        #[test]
+        fn times_count_every_ticket_once(
+            spec in proptest::collection::vec((0u32..3, 0u32..30, proptest::option::of(0u32..20)), 0..40)
+        ) {
+            let tickets: Vec<TicketTimes> = spec
+                .iter()
+                .map(|(w, issued, wait)| times(&format!("0{w}"), *issued, wait.map(|d| issued + d), None))
+                .collect();
+            let rows = queue_times(&tickets, |t| Some(t.window.clone()));
+            prop_assert_eq!(rows.iter().map(|r| r.tickets as usize).sum::<usize>(), tickets.len());
+            for row in rows {
+                if let (Some(mean), Some(longest)) = (row.mean_wait_minutes, row.longest_wait_minutes) {
+                    prop_assert!(mean <= longest + 0.05);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ahead_counts_the_same_business_called_first() {
+        let line = [
+            ticket(1, "", 0),
+            ticket(2, "SCJGJ", 0),
+            ticket(3, "", 0),
+            ticket(4, "", 1),
+        ];
+        assert_eq!(
+            waiting_ahead(&line, &line[0]),
+            1,
+            "the priority ticket goes first"
+        );
+        assert_eq!(waiting_ahead(&line, &line[2]), 2);
+        assert_eq!(
+            waiting_ahead(&line, &line[1]),
+            0,
+            "another business is another line"
+        );
+        assert_eq!(waiting_ahead(&line, &line[3]), 0);
     }
 
     #[test]

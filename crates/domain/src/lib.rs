@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod action_fields;
+pub mod appointment;
 pub mod assessment;
 pub mod audit;
 pub mod bundle;

@@ -185,6 +185,29 @@ where
     row.as_ref().map(case_from_row).transpose()
 }
 
+/// Cases received in `[from, to]` with more than one visit in person, newest first, at most
+/// `limit` (the supervisors' follow-up of "at most once").
+pub async fn with_repeat_visits<'c, E>(
+    db: E,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+) -> Result<Vec<Case>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let rows = sqlx::query(
+        "SELECT body FROM cases WHERE visits > 1 AND received_on >= $1 AND received_on <= $2 \
+         ORDER BY received_on DESC, number DESC LIMIT $3",
+    )
+    .bind(from.format("%Y-%m-%d").to_string())
+    .bind(to.format("%Y-%m-%d").to_string())
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(case_from_row).collect()
+}
+
 /// The cases of these ids (in no particular order), read in chunks that every backend's limit
 /// on parameters allows.
 pub async fn load_many(db: &sqlx::AnyPool, ids: &[String]) -> Result<Vec<Case>, StoreError> {

@@ -8,6 +8,7 @@
 //! refused command never undoes its neighbours.
 
 pub mod accounts;
+pub mod appointments;
 pub mod audit;
 pub mod bundles;
 pub mod calendar;

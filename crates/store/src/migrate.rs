@@ -60,6 +60,10 @@ const SQLITE: &[(i64, &str)] = &[
         25,
         include_str!("../migrations/sqlite/0025_network_queue.sql"),
     ),
+    (
+        26,
+        include_str!("../migrations/sqlite/0026_appointments.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -137,6 +141,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         25,
         include_str!("../migrations/postgres/0025_network_queue.sql"),
+    ),
+    (
+        26,
+        include_str!("../migrations/postgres/0026_appointments.sql"),
     ),
 ];
 

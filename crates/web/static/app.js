@@ -149,3 +149,54 @@ document.addEventListener("click", function (event) {
   }
   numberPostRows(rows);
 });
+// A page with data-refresh-every="N" (a ticket being followed) reloads itself every N seconds.
+document.querySelectorAll("[data-refresh-every]").forEach(function (element) {
+  var seconds = parseInt(element.getAttribute("data-refresh-every"), 10);
+  if (seconds > 0) setTimeout(function () { window.location.reload(); }, seconds * 1000);
+});
+// The hall's display board follows its server-sent events: each event is the whole board. The
+// voice button lets the speakers say each new call (browsers speak only after a gesture).
+document.querySelectorAll("[data-board]").forEach(function (main) {
+  if (!window.EventSource) return;
+  var list = document.getElementById("board-calls");
+  var waiting = document.getElementById("board-waiting");
+  var voice = document.getElementById("board-voice");
+  var english = main.getAttribute("data-lang") === "en";
+  var speaking = false;
+  var said = {};
+  if (voice) voice.addEventListener("click", function () {
+    speaking = !speaking;
+    voice.setAttribute("aria-pressed", speaking ? "true" : "false");
+  });
+  var source = new EventSource(main.getAttribute("data-board"));
+  source.addEventListener("board", function (event) {
+    var board = JSON.parse(event.data);
+    var empty = document.getElementById("board-empty");
+    if (empty && board.calls.length) empty.remove();
+    list.textContent = "";
+    board.calls.forEach(function (call, i) {
+      var item = document.createElement("li");
+      if (i === 0) item.className = "latest";
+      [["number", call.number], ["arrow", "→"], ["window", call.window_name],
+       ["speech", english ? call.speech_en : call.speech]].forEach(function (part) {
+        var span = document.createElement("span");
+        span.className = part[0];
+        span.textContent = part[1];
+        item.appendChild(span);
+        item.appendChild(document.createTextNode(" "));
+      });
+      list.appendChild(item);
+      var key = call.number + "|" + call.calls;
+      if (!said[key]) {
+        said[key] = true;
+        if (speaking && window.speechSynthesis) {
+          var words = new SpeechSynthesisUtterance(english ? call.speech_en : call.speech);
+          words.lang = english ? "en" : "zh-CN";
+          window.speechSynthesis.speak(words);
+        }
+      }
+    });
+    if (waiting) waiting.textContent = waiting.getAttribute("data-label").replace("{n}", board.waiting);
+    main.setAttribute("data-board-updated", board.calls.length ? board.calls[0].number + "|" + board.calls[0].calls : "");
+  });
+});

@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDate};
 use onewindow_domain::calendar::Calendar;
 use onewindow_domain::case::{
     self, Applicant, ApplicantKind, Case, CaseCommand, Channel, Collector, Context, DeliveryMethod,
-    NewCase,
+    NewCase, VisitException,
 };
 use onewindow_domain::catalogue::{Level, PublishedItem, RunMode};
 use onewindow_domain::clock::SuspensionKind;
@@ -372,6 +372,9 @@ fn simulate(
             CaseCommand::RecordVisit {
                 purpose: "窗口递交申请材料".into(),
                 extra_visit_reason: None,
+                // The demo's history has no tickets behind it: days without the queue.
+                ticket: None,
+                exception: Some(VisitException::OfflineDay),
             },
         );
     }
@@ -539,6 +542,8 @@ fn simulate(
             CaseCommand::RecordVisit {
                 purpose: "窗口领取结果".into(),
                 extra_visit_reason: extra,
+                ticket: None,
+                exception: Some(VisitException::OfflineDay),
             },
         );
     }

@@ -298,6 +298,9 @@ pub struct ActionRequest {
     purpose: Option<String>,
     /// record-visit: why a visit beyond the first was needed.
     extra_visit_reason: Option<String>,
+    /// record-visit: why the visit is typed in rather than recorded from a ticket the window
+    /// serves (`home_visit` or `offline_day`); required, for a visit is counted from tickets.
+    exception: Option<onewindow_domain::case::VisitException>,
     /// accept: tolerated materials (容缺) accepted missing, each with the working day the
     /// applicant promises it by: `[{"material": "M03", "by": "2026-12-18"}]`.
     promises: Option<Vec<PromiseRequest>>,
@@ -323,6 +326,7 @@ impl From<ActionRequest> for ActionFields {
             delivery: body.delivery,
             purpose: body.purpose,
             extra_visit_reason: body.extra_visit_reason,
+            exception: body.exception,
             promises: body.promises,
             material: body.material,
             truthful: body.truthful,

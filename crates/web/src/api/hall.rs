@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::ApiJson;
+use super::{ApiJson, ApiQuery};
 use crate::extract::Auth;
 use crate::problem::Problem;
 
@@ -27,6 +27,54 @@ pub(super) fn routes() -> OpenApiRouter<Service> {
         .routes(routes!(no_show))
         .routes(routes!(transfer))
         .routes(routes!(serve))
+        .routes(routes!(queue_times))
+        .routes(routes!(repeat_visits))
+}
+
+/// A period of the hall's records.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PeriodParams {
+    /// First day, included; default 29 days before `to`.
+    #[param(value_type = Option<String>, format = Date)]
+    from: Option<chrono::NaiveDate>,
+    /// Last day, included; default today. At most a year after `from`.
+    #[param(value_type = Option<String>, format = Date)]
+    to: Option<chrono::NaiveDate>,
+}
+
+/// The centre's queue over a period: waiting and serving times by window, by hour of the day and
+/// by day, and the tickets of today waiting beyond the hall's limit now (the supervisor's
+/// alert). Supervisors, and the clerks of the centre.
+#[utoipa::path(get, path = "/hall/{centre}/queue-times",
+    params(("centre" = String, Path, description = "The centre's code"), PeriodParams),
+    responses((status = 200, body = onewindow_app::queue_report::QueueReport), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn queue_times(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    Path(centre): Path<String>,
+    ApiQuery(q): ApiQuery<PeriodParams>,
+) -> Result<Json<onewindow_app::queue_report::QueueReport>, Problem> {
+    Ok(Json(
+        service
+            .queue_report(&auth.actor, &centre, q.from, q.to)
+            .await?,
+    ))
+}
+
+/// At most once, followed up: the cases received in the period with more than one visit in
+/// person, each visit with its window (from its ticket) or its exception and the reason the
+/// applicant came again, and their counts by department and by window. Supervisors only.
+#[utoipa::path(get, path = "/statistics/repeat-visits", params(PeriodParams),
+    responses((status = 200, body = onewindow_app::queue_report::RepeatVisits), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn repeat_visits(
+    State(service): State<Service>,
+    Auth(auth): Auth,
+    ApiQuery(q): ApiQuery<PeriodParams>,
+) -> Result<Json<onewindow_app::queue_report::RepeatVisits>, Problem> {
+    Ok(Json(
+        service.repeat_visits(&auth.actor, q.from, q.to).await?,
+    ))
 }
 
 /// Take a ticket (取号) at a centre for a business (a department code, or empty for a

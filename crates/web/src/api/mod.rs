@@ -7,6 +7,7 @@
 //! `crate::extract` (who acts) and `crate::problem` (RFC 7807 answers).
 
 mod accounts;
+mod appointments;
 mod audit;
 mod auth;
 mod bundles;
@@ -65,6 +66,7 @@ fn families() -> OpenApiRouter<Service> {
         .merge(evaluation::routes())
         .merge(messages::routes())
         .merge(hall::routes())
+        .merge(appointments::routes())
         .merge(tolerance::routes())
 }
 

@@ -8,18 +8,22 @@
 
 pub mod admin;
 pub mod applicant;
+pub mod appointments;
 pub mod case_messages;
 pub mod case_tolerance;
 pub mod case_view;
 pub mod desk;
 pub mod evaluation;
 pub mod guard;
+pub mod hall;
+pub mod hall_report;
 pub mod licences;
 pub mod lookup;
 pub mod monitor;
 pub mod page_error;
 pub mod portal;
 pub mod projects;
+pub mod queue_panel;
 pub mod reasons;
 pub mod supervision;
 #[cfg(test)]
@@ -47,7 +51,7 @@ use page_error::PageResult;
 pub const LANG_COOKIE: &str = "ow_lang";
 
 /// Bumped when the stylesheet or script changes, so browsers fetch the new one.
-pub const ASSET_VERSION: &str = "4";
+pub const ASSET_VERSION: &str = "5";
 
 /// The routes of every page.
 pub fn router() -> Router<Service> {
@@ -60,7 +64,11 @@ pub fn router() -> Router<Service> {
         .route("/static/app.js", get(script))
         .merge(portal::routes())
         .merge(applicant::routes())
+        .merge(appointments::routes())
         .merge(window::routes())
+        .merge(queue_panel::routes())
+        .merge(hall::routes())
+        .merge(hall_report::routes())
         .merge(lookup::routes())
         .merge(evaluation::routes())
         .merge(desk::routes())

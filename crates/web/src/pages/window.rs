@@ -649,6 +649,7 @@ fn command(action: Action, form: &FormFields) -> Result<CaseCommand, AppError> {
         materials: Some(form.all("materials")),
         purpose: Some(form.value("purpose").trim().to_string()),
         extra_visit_reason: form.text("extra_visit_reason"),
+        exception: onewindow_domain::hall::VisitException::parse(form.value("exception")),
         promises: Some(promises(form)?),
         delivery: Some(DeliveryMethod::Pickup {
             collected_by: Some(Collector {
@@ -1270,6 +1271,8 @@ mod tests {
             CaseCommand::RecordVisit {
                 purpose: "提交申请材料".into(),
                 extra_visit_reason: None,
+                ticket: Some("t-1".into()),
+                exception: None,
             },
         )
         .await;
@@ -1283,6 +1286,8 @@ mod tests {
             CaseCommand::RecordVisit {
                 purpose: "核验原件".into(),
                 extra_visit_reason: Some("原件须当面核验".into()),
+                ticket: None,
+                exception: Some(onewindow_domain::case::VisitException::HomeVisit),
             },
         )
         .await;
@@ -1349,6 +1354,8 @@ mod tests {
                     CaseCommand::RecordVisit {
                         purpose: purpose.into(),
                         extra_visit_reason: reason.map(str::to_string),
+                        ticket: Some(format!("t-{purpose}")),
+                        exception: None,
                     },
                 )
                 .await
@@ -1729,6 +1736,7 @@ mod tests {
                 ("version", version.to_string()),
                 ("purpose", "提交申请材料".to_string()),
                 ("extra_visit_reason", reason.to_string()),
+                ("exception", "home_visit".to_string()),
             ]
         };
         let send = |fields: Vec<(&'static str, String)>| {

@@ -522,7 +522,7 @@ async fn a_clerk_takes_a_case_from_submission_to_delivery() {
             &case,
             "record-visit",
             CLERK,
-            json!({"purpose": "窗口递交材料"}),
+            json!({"purpose": "窗口递交材料", "exception": "offline_day"}),
         )
         .await;
     let case = app.ok(&case, "start-pre-review", CLERK, json!({})).await;
@@ -1389,7 +1389,7 @@ const COLUMNS: [Column; 23] = [
     Column::Act(
         "record-visit",
         Stage::InReview,
-        r#"{"purpose": "咨询进度"}"#,
+        r#"{"purpose": "咨询进度", "exception": "home_visit"}"#,
     ),
     Column::CreateUser,
     Column::ListUsers,
@@ -1843,7 +1843,7 @@ async fn changes_made_with_the_session_cookie_need_the_csrf_token() {
                 .post(app.path(&format!("/api/v1/cases/{id}/record-visit")))
                 .bearer_auth(token)
                 .header("if-match", "\"2\"")
-                .json(&json!({"purpose": "领取告知书"})),
+                .json(&json!({"purpose": "领取告知书", "exception": "home_visit"})),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -2668,7 +2668,7 @@ async fn the_statistics_of_a_period_match_a_hand_computation() {
             &first,
             "record-visit",
             CLERK,
-            json!({"purpose": "递交纸质材料"}),
+            json!({"purpose": "递交纸质材料", "exception": "offline_day"}),
         )
         .await;
     app.at(day(2026, 11, 4));
@@ -3707,7 +3707,12 @@ async fn the_summary_row_follows_the_case_through_every_command() {
         "an SCJG case goes to a comprehensive window: {window:?}"
     );
     let case = app
-        .step(&case, "record-visit", CLERK, json!({"purpose": "递交材料"}))
+        .step(
+            &case,
+            "record-visit",
+            CLERK,
+            json!({"purpose": "递交材料", "exception": "offline_day"}),
+        )
         .await;
     let case = app.step(&case, "start-pre-review", CLERK, json!({})).await;
     let case = app

@@ -5,11 +5,13 @@
 mod support;
 
 mod api;
+mod appointments;
 mod bundles;
 mod calendar;
 mod delivery;
 mod evaluation;
 mod evaluation_browser;
+mod hall_browser;
 mod joint_browser;
 mod licences;
 mod licences_browser;

@@ -297,4 +297,57 @@ async fn a_served_ticket_records_the_visit_and_a_second_one_asks_why() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(gone["state"], "no_show");
+
+    // The hall's own records: times by window, and the alert of a ticket waiting too long.
+    let (_, waiting) = take(&app, "", None).await;
+    app.clock.advance(chrono::Duration::minutes(31));
+    let (status, report) = app.get("supervisor", &format!("{HALL}/queue-times")).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let window_03 = report["by_window"]
+        .as_array()
+        .expect("by window")
+        .iter()
+        .find(|w| w["key"] == "03")
+        .cloned()
+        .expect("window 03");
+    assert_eq!(window_03["served"], 2, "{report}");
+    assert_eq!(report["wait_alert_minutes"], 30);
+    let long = report["long_waits"].as_array().expect("long waits");
+    assert_eq!(long.len(), 1, "{report}");
+    assert_eq!(long[0]["number"], waiting["number"]);
+    let (status, _) = app.get("citizen", &format!("{HALL}/queue-times")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .get(
+            "supervisor",
+            &format!("{HALL}/queue-times?from=2026-12-08&to=2026-12-01"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // At most once, followed up: the case visited twice, with the reason and the window.
+    let (status, repeat) = app
+        .get("supervisor", "/api/v1/statistics/repeat-visits")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{repeat}");
+    let cases = repeat["cases"].as_array().expect("cases");
+    let ours = cases
+        .iter()
+        .find(|c| c["number"] == number.as_str())
+        .expect("the case visited twice");
+    assert_eq!(ours["visits"][1]["window"], "03");
+    assert_eq!(
+        ours["visits"][1]["extra_visit_reason"],
+        "原件遗漏，补交营业执照原件"
+    );
+    assert!(
+        repeat["by_window"]
+            .as_array()
+            .expect("by window")
+            .iter()
+            .any(|w| w["key"] == "county-hall/03" && w["cases"].as_u64() >= Some(1)),
+        "{repeat}"
+    );
+    let (status, _) = app.get("clerk", "/api/v1/statistics/repeat-visits").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -75,6 +75,15 @@ pub(super) struct ApplyPage {
     pub(super) draft: Option<(String, String)>,
     /// "Saved": the draft was just saved.
     pub(super) draft_saved: bool,
+    /// Filed by a clerk at the window for the applicant of a called ticket (窗口收件).
+    pub(super) walk_in: Option<WalkIn>,
+}
+
+/// The ticket a walk-in application is filed on, and the window it was called to.
+#[derive(Debug, Clone, Default)]
+pub(super) struct WalkIn {
+    pub(super) ticket: String,
+    pub(super) window: String,
 }
 
 /// A material taken from the applicant's licence library.
@@ -141,8 +150,46 @@ pub(super) struct ApplyInput {
     pub(super) idempotency_key: String,
 }
 
+/// An agent or a window clerk fills in the applicant; an applicant applies as their account.
 pub(super) fn is_agent(session: &Authenticated) -> bool {
-    session.actor.principal.has_role(Role::Agent)
+    session.actor.principal.has_role(Role::Agent) || is_clerk(session)
+}
+
+/// A window clerk filing a walk-in applicant's case at the window (窗口收件).
+pub(super) fn is_clerk(session: &Authenticated) -> bool {
+    session.actor.principal.has_role(Role::Clerk)
+}
+
+/// The centres a clerk works at.
+fn own_centres(session: &Authenticated) -> Vec<String> {
+    session
+        .actor
+        .principal
+        .posts
+        .iter()
+        .filter(|p| p.role == Role::Clerk)
+        .filter_map(|p| p.centre.clone())
+        .collect()
+}
+
+/// Who may file on this form: applicants and agents online, clerks at their window.
+const FILING_ROLES: &[Role] = &[Role::Applicant, Role::Agent, Role::Clerk];
+
+/// The channel a case filed on this form comes by: a clerk's is the window's own level.
+fn channel_of(session: &Authenticated, centre: Option<&Centre>) -> Channel {
+    use onewindow_domain::catalogue::Level;
+    if is_clerk(session) {
+        return match centre.map(|c| c.level) {
+            Some(Level::Township) => Channel::Township,
+            Some(Level::Village) => Channel::Village,
+            _ => Channel::Window,
+        };
+    }
+    if session.actor.principal.has_role(Role::Agent) {
+        Channel::Agent
+    } else {
+        Channel::Online
+    }
 }
 
 /// The kind of an account's identity: a resident ID is a person, anything else an enterprise.
@@ -172,7 +219,14 @@ impl ApplyInput {
             },
             id_number: if agent { String::new() } else { identity },
             phone: String::new(),
-            centre: DEFAULT_CENTRE.to_string(),
+            centre: if is_clerk(session) {
+                own_centres(session)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| DEFAULT_CENTRE.to_string())
+            } else {
+                DEFAULT_CENTRE.to_string()
+            },
             idempotency_key: new_form_key(),
         }
     }
@@ -218,7 +272,11 @@ pub(super) enum Target {
 impl Target {
     /// The centres that may accept an application for it: those at one of the item's levels, or
     /// the county's for a joint application (its lead window is at the county).
-    pub(super) async fn accepting_centres(&self, service: &Service) -> Vec<Centre> {
+    pub(super) async fn accepting_centres(
+        &self,
+        service: &Service,
+        session: &Authenticated,
+    ) -> Vec<Centre> {
         let levels = match self {
             Target::Item(item) => item.item.levels.clone(),
             Target::Bundle(_) => vec![onewindow_domain::catalogue::Level::County],
@@ -229,6 +287,8 @@ impl Target {
             .unwrap_or_default()
             .into_iter()
             .filter(|c| onewindow_domain::hall::accepts_at(&levels, c.level))
+            // A clerk files at the window of their own centre only.
+            .filter(|c| !is_clerk(session) || own_centres(session).contains(&c.code))
             .collect()
     }
 
@@ -262,6 +322,10 @@ impl Target {
         let Target::Item(item) = self else {
             return Vec::new();
         };
+        // The library is the applicant's own, read with their account.
+        if is_clerk(session) {
+            return Vec::new();
+        }
         service
             .licences_serving(&session.actor, &item.item.materials)
             .await
@@ -499,6 +563,7 @@ pub(super) fn apply_page(
         draft_saved: false,
         project: None,
         taken: Vec::new(),
+        walk_in: None,
         commitment_text: match target {
             Target::Item(item) => item.item.commitment_text.clone(),
             Target::Bundle(_) => None,
@@ -514,12 +579,15 @@ pub(super) struct ApplyQuery {
     pub(super) draft: Option<String>,
     /// Set after saving the draft.
     pub(super) saved: Option<u8>,
+    /// A clerk files for the applicant of this ticket, called to `window`.
+    pub(super) ticket: Option<String>,
+    pub(super) window: Option<String>,
 }
 
 impl ApplyPage {
     /// Drafts are kept of a single item's application, not a bundle's or a project's.
     pub(super) fn may_save_draft(&self) -> bool {
-        self.bundle.is_none() && self.project.is_none()
+        self.bundle.is_none() && self.project.is_none() && self.walk_in.is_none()
     }
 
     /// Continues a saved draft: its form, its choices, and its files shown as kept.
@@ -686,7 +754,7 @@ pub(super) async fn apply_form(
     Path(code): Path<String>,
     Query(q): Query<ApplyQuery>,
 ) -> PageResult {
-    let session = ctx.require_role(PUBLIC_ROLES)?;
+    let session = ctx.require_role(FILING_ROLES)?;
     if !is_agent(session) && session.actor.principal.identity.is_none() {
         return Ok(ctx.error(StatusCode::FORBIDDEN, "applicant-error-no-identity"));
     }
@@ -712,7 +780,7 @@ pub(super) async fn apply_form(
     if let Some(d) = &draft {
         input = input_of_draft(session, d);
     }
-    let centres = target.accepting_centres(&service).await;
+    let centres = target.accepting_centres(&service, session).await;
     let mut page = apply_page(
         &ctx.chrome,
         session,
@@ -723,6 +791,12 @@ pub(super) async fn apply_form(
     );
     if let Some(p) = project {
         page.under_project(p);
+    }
+    if is_clerk(session) {
+        page.walk_in = Some(WalkIn {
+            ticket: q.ticket.clone().unwrap_or_default(),
+            window: q.window.clone().unwrap_or_default(),
+        });
     }
     page.take_from_library(target.licences_serving(&service, session).await);
     if let Some(d) = &draft {
@@ -738,7 +812,7 @@ pub(super) async fn apply(
     Path(code): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult {
-    let session = ctx.require_role(PUBLIC_ROLES)?;
+    let session = ctx.require_role(FILING_ROLES)?;
     let posted = match multipart {
         Ok(m) => read_multipart(m).await,
         Err(_) => None,
@@ -762,7 +836,7 @@ pub(super) async fn apply(
         Some(posted.field("project_code")),
     )
     .await?;
-    let centres = target.accepting_centres(&service).await;
+    let centres = target.accepting_centres(&service, session).await;
     let mut page = apply_page(
         &ctx.chrome,
         session,
@@ -772,6 +846,12 @@ pub(super) async fn apply(
         &centres,
     );
     page.reselect = true;
+    if is_clerk(session) {
+        page.walk_in = Some(WalkIn {
+            ticket: posted.field("walk_in_ticket").trim().to_string(),
+            window: posted.field("walk_in_window").trim().to_string(),
+        });
+    }
     let project_code = project.as_ref().map(|p| p.code.clone());
     let reused: Vec<String> = project
         .as_ref()
@@ -872,11 +952,7 @@ pub(super) async fn apply(
             id_number: input.id_number.clone(),
             phone: Some(input.phone.clone()).filter(|p| !p.is_empty()),
         },
-        channel: if is_agent(session) {
-            Channel::Agent
-        } else {
-            Channel::Online
-        },
+        channel: channel_of(session, centres.iter().find(|c| c.code == input.centre)),
         centre: input.centre.clone(),
         materials: Vec::new(),
         commitments,
@@ -916,10 +992,24 @@ pub(super) async fn apply(
         }
     };
     Ok(match submitted {
-        Ok(submitted) => see_other(&format!(
-            "/my/cases/{}?done=submitted",
-            encode_query_value(&submitted.case.id)
-        )),
+        // The clerk goes back to the ticket, to serve it with the new case (the visit).
+        Ok(submitted) => match page.walk_in.as_ref().filter(|w| !w.ticket.is_empty()) {
+            Some(walk_in) => see_other(&format!(
+                "/window/queue?centre={}&window={}&case={}&ticket={}",
+                encode_query_value(&input.centre),
+                encode_query_value(&walk_in.window),
+                encode_query_value(&submitted.case.number),
+                encode_query_value(&walk_in.ticket)
+            )),
+            None if is_clerk(session) => see_other(&format!(
+                "/window/cases/{}",
+                encode_query_value(&submitted.case.number)
+            )),
+            None => see_other(&format!(
+                "/my/cases/{}?done=submitted",
+                encode_query_value(&submitted.case.id)
+            )),
+        },
         Err(AppError::Invalid(errors)) => {
             page.place(&errors, &upload_keys, &input);
             (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()

@@ -341,10 +341,15 @@ pub(super) fn step_of(
         CaseEvent::VisitRecorded {
             purpose,
             extra_visit_reason,
+            exception,
+            ..
         } => {
             let mut details = vec![purpose.clone()];
             if let Some(reason) = extra_visit_reason {
                 details.push(t.fill1("applicant-detail-extra-visit", "reason", reason));
+            }
+            if let Some(why) = exception {
+                details.push(case_view::exception_text(t, *why));
             }
             (get("applicant-event-visit_recorded"), details)
         }

@@ -210,6 +210,7 @@ pub fn field_message_key(field: &str) -> &'static str {
         "reason" | "note" | "purpose" | "opinion" => "window-field-error-required",
         "proposal" => "window-field-error-proposal",
         "extra_visit_reason" => "window-field-error-extra_visit_reason",
+        "exception" => "queue-error-visit-exception",
         "working_days" => "window-field-error-working_days",
         "actor" => "window-field-error-actor",
         "document_number" => "window-field-error-document_number",

@@ -123,10 +123,16 @@ pub(super) fn event_detail(
         CaseEvent::VisitRecorded {
             purpose,
             extra_visit_reason,
+            exception,
+            ..
         } => {
             let mut text = t.fill1("window-event-detail-purpose", "purpose", purpose);
             if let Some(extra) = extra_visit_reason {
                 text.push_str(&t.fill1("window-event-detail-extra-visit", "reason", extra));
+            }
+            if let Some(why) = exception {
+                text.push_str(" · ");
+                text.push_str(&exception_text(t, *why));
             }
             text
         }
@@ -191,4 +197,13 @@ pub(super) fn event_detail(
         }
         _ => String::new(),
     }
+}
+
+/// "补录：上门服务": a visit typed in, and the documented exception that allowed it.
+pub fn exception_text(t: &Messages, why: onewindow_domain::case::VisitException) -> String {
+    t.fill1(
+        "queue-visit-exception-label",
+        "why",
+        t.get(&format!("queue-visit-exception-{}", why.as_str())),
+    )
 }
