@@ -112,3 +112,4 @@ common-consult-phone = Enquiries phone
 common-reason-opinion-required = Write the review opinion the approver decides on.
 common-reason-proposal-first = No review opinion yet: the approver decides on a reviewer's proposal.
 common-reason-overrule-reason = A decision against the review opinion needs a reason.
+common-reason-csv-line = Line { $line } cannot be read: check its columns, its level (county, township, village) or its window kind (comprehensive, departmental, independent).

@@ -29,3 +29,6 @@ monitor-stats-network-county = Accepted at the county
 monitor-stats-network-township = Accepted at township centres
 monitor-stats-network-village = Accepted at village points
 monitor-stats-doorstep = At the doorstep (share accepted below the county)
+hall-import-csv-hint = Or, leaving the JSON empty, paste two CSV files with header rows: the centres (code,name,name_en,level,parent,division,opens,closes,address,phone) and the windows (centre,code,name,kind,departments,items; several codes separated by semicolons).
+hall-import-centres-csv = Centres (CSV)
+hall-import-windows-csv = Windows (CSV)

@@ -112,3 +112,4 @@ common-consult-phone = 咨询电话
 common-reason-opinion-required = 请写明审查意见，审批人据此作出决定。
 common-reason-proposal-first = 审查人尚未提出审查意见，审批人须据审查意见作出决定。
 common-reason-overrule-reason = 与审查意见不一致的决定须写明理由。
+common-reason-csv-line = 第 { $line } 行无法读取：请核对该行的列数、层级（county、township、village）或窗口类型（comprehensive、departmental、independent）。

@@ -29,3 +29,6 @@ monitor-stats-network-county = 县级受理件数
 monitor-stats-network-township = 乡镇（街道）受理件数
 monitor-stats-network-village = 村（社区）受理件数
 monitor-stats-doorstep = 家门口办理率（乡镇、村受理占比）
+hall-import-csv-hint = 或者不填 JSON，粘贴两个带表头的 CSV：中心（code,name,name_en,level,parent,division,opens,closes,address,phone）与窗口（centre,code,name,kind,departments,items；多个代码用分号分隔）。
+hall-import-centres-csv = 中心（CSV）
+hall-import-windows-csv = 窗口（CSV）

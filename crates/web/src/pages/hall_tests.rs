@@ -470,3 +470,56 @@ async fn the_supervisor_sees_long_waits_and_times_and_a_clerk_only_their_hall() 
     let refused = site.get(&citizen, "/monitor/hall").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_administrator_imports_centres_and_windows_as_csv() {
+    let site = site().await;
+    let admin = site.login("admin", "guanli-2026").await;
+    let bad = site
+        .post_form(
+            &admin,
+            "/admin/hall/import",
+            &[
+                ("document", ""),
+                (
+                    "centres_csv",
+                    "code,name,level\ntownship-new,新镇中心,province\n",
+                ),
+                ("windows_csv", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("第 2 行无法读取"), "{}", bad.body);
+    assert!(
+        site.service
+            .centre("township-new")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    let done = site
+        .post_form(
+            &admin,
+            "/admin/hall/import",
+            &[
+                ("document", ""),
+                (
+                    "centres_csv",
+                    "code,name,level,parent,division\ntownship-new,新镇便民服务中心,township,county-hall,330226100\n",
+                ),
+                (
+                    "windows_csv",
+                    "centre,code,name,kind,departments\ntownship-new,01,便民窗口 01,comprehensive,\n",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let hall = site.get(&Visitor::default(), "/hall").await;
+    assert!(hall.body.contains("新镇便民服务中心"));
+    let kiosk = site
+        .get(&Visitor::default(), "/hall/township-new/kiosk")
+        .await;
+    assert!(kiosk.body.contains(zh("queue-business-general")));
+}

@@ -97,13 +97,19 @@ pub fn reason_code(
         plain("commitment-false")
     } else if r.starts_with("the departments of a joint application are already at work") {
         plain("joint-withdraw")
+    } else if let Some((line, _)) = r
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(':'))
+        .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        Some(("csv-line", vec![("line", line.to_string())]))
     } else {
         None
     }
 }
 
 /// Every code [`reason_code`] gives (each has its message in both languages).
-pub const CODES: [&str; 30] = [
+pub const CODES: [&str; 31] = [
     "reason-required",
     "no-material",
     "empty",
@@ -134,6 +140,7 @@ pub const CODES: [&str; 30] = [
     "check-note",
     "commitment-false",
     "joint-withdraw",
+    "csv-line",
 ];
 
 /// The reason of `error` in the reader's language when the pages know it; the service's own

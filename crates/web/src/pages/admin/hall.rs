@@ -271,6 +271,11 @@ pub(super) struct ImportForm {
     /// The network as JSON (`{"centres": [...], "windows": [...]}`).
     #[serde(default)]
     pub(super) document: String,
+    /// Or as two CSV files with header rows: the centres and the windows.
+    #[serde(default)]
+    pub(super) centres_csv: String,
+    #[serde(default)]
+    pub(super) windows_csv: String,
 }
 
 pub(super) async fn import_hall(
@@ -278,15 +283,22 @@ pub(super) async fn import_hall(
     Admin { ctx, session, .. }: Admin,
     CsrfForm(form): CsrfForm<ImportForm>,
 ) -> PageResult {
-    let result = match serde_json::from_str::<onewindow_app::hall::HallImport>(&form.document) {
+    let parsed = if form.document.trim().is_empty() {
+        onewindow_app::hall::HallImport::from_csv(&form.centres_csv, &form.windows_csv)
+    } else {
+        serde_json::from_str::<onewindow_app::hall::HallImport>(&form.document).map_err(|e| {
+            AppError::invalid(
+                "document",
+                format!("the network file is not the JSON of an export: {e}"),
+            )
+        })
+    };
+    let result = match parsed {
         Ok(document) => service
             .import_hall(&session.actor, document)
             .await
             .map(|_| ()),
-        Err(e) => Err(AppError::invalid(
-            "document",
-            format!("the network file is not the JSON of an export: {e}"),
-        )),
+        Err(e) => Err(e),
     };
     Ok(hall_result(&service, &ctx, result, "import").await)
 }
@@ -312,6 +324,8 @@ pub(super) async fn hall_result(
                     "division",
                     "opens",
                     "document",
+                    "centres_csv",
+                    "windows_csv",
                 ],
             );
             hall_page(
