@@ -559,18 +559,18 @@ impl Service {
     /// how many of the same business are called before it. No name, no identity number.
     pub async fn ticket_status(&self, centre: &str, id: &str) -> Result<TicketStatus, AppError> {
         let ticket = self.ticket(centre, id).await?;
-        let waiting: Vec<Waiting> = queue_rows::of_day(self.store().readers(), centre, ticket.day)
-            .await?
-            .into_iter()
-            .filter(|t| t.state == TicketState::Waiting)
-            .map(|t| Waiting {
-                id: t.id,
-                number: t.number,
-                business: t.business,
-                priority: t.priority,
-                issued_at: t.issued_at,
-            })
-            .collect();
+        let waiting: Vec<Waiting> =
+            queue_rows::waiting_for(self.store().readers(), centre, ticket.day, &ticket.business)
+                .await?
+                .into_iter()
+                .map(|t| Waiting {
+                    id: t.id,
+                    number: t.number,
+                    business: t.business,
+                    priority: t.priority,
+                    issued_at: t.issued_at,
+                })
+                .collect();
         let ahead = waiting
             .iter()
             .find(|w| w.id == ticket.id)
@@ -663,11 +663,8 @@ impl Service {
                 })
             })
             .collect();
-        let waiting = queue_rows::of_day(self.store().readers(), centre, self.today())
-            .await?
-            .iter()
-            .filter(|t| t.state == TicketState::Waiting)
-            .count();
+        let waiting =
+            queue_rows::waiting_count(self.store().readers(), centre, self.today()).await?;
         Ok(Board {
             centre: found.code,
             centre_name: found.name,

@@ -22,6 +22,13 @@
 //!
 //! `onewindow bench --statistics` times the dashboard of whole months on an existing store
 //! (issue 6: under 300 ms with five million cases), in this process: see [`statistics`].
+//!
+//! `onewindow bench --messages N` times messages to applicants from the outbox to an SMS gateway
+//! (issue 17), in this process: see [`messages`].
+//!
+//! `onewindow bench --queue N` times the hall's queue with the county hall's 65 windows calling
+//! at once (issue 16: at least 1,000 calls a second, p99 under 20 ms, and the display board's
+//! update latency), in this process: see [`queue`].
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -121,6 +128,27 @@ pub struct BenchArgs {
     /// With --messages: the events go through this NATS server's JetStream (nats://host:port).
     #[arg(long, requires = "messages")]
     bench_nats: Option<String>,
+    /// Time the hall's queue (issue 16: at least 1,000 calls a second with p99 under 20 ms): the
+    /// county hall's 65 windows call this many tickets at once, in this process, on a fresh
+    /// store of its own (or an empty --bench-database): see [`queue`].
+    #[arg(long, value_name = "TICKETS", conflicts_with_all = ["pages", "url", "sweep", "statistics", "messages", "cases_per_client", "item", "clients"])]
+    queue: Option<usize>,
+    /// With --queue: the kiosks that take the tickets at once before the windows call.
+    #[arg(long, default_value_t = 4, requires = "queue")]
+    queue_kiosks: usize,
+    /// With --queue: the tickets for general business (A, called by the comprehensive windows
+    /// only), in percent; the rest are departments' business (B).
+    #[arg(long, default_value_t = 70, requires = "queue", value_parser = clap::value_parser!(u8).range(0..=100))]
+    queue_general: u8,
+    /// With --queue: offer this many calls a second in all, each window calling on its own
+    /// schedule (every windows/RATE seconds), until the first window finds nobody it serves
+    /// waiting; then the rest are called as fast as the windows can. Without it every window
+    /// calls again as soon as it has ended its ticket (the queue's capacity).
+    #[arg(long, value_name = "CALLS_PER_SECOND", requires = "queue")]
+    queue_rate: Option<f64>,
+    /// With --queue: the day the service's clock reads (from 09:00 China time; a working day).
+    #[arg(long, default_value = "2026-12-07", requires = "queue")]
+    queue_day: NaiveDate,
 }
 
 struct Server {
@@ -563,6 +591,9 @@ pub async fn run(args: BenchArgs, store: &StoreArgs) -> Result<(), Error> {
     }
     if let Some(events) = args.messages {
         return messages::run(&args, events).await;
+    }
+    if let Some(tickets) = args.queue {
+        return queue::run(&args, tickets).await;
     }
     let clients = args.clients.unwrap_or(32);
     if clients == 0 || args.cases_per_client == 0 {
@@ -1075,6 +1106,9 @@ mod pages {
     }
 }
 
+mod messages;
+mod queue;
+
 /// `onewindow bench --sweep N`: the deadline monitor's sweep over N open clocks.
 ///
 /// It opens a fresh store (a SQLite data directory in a temporary directory, or the empty
@@ -1096,8 +1130,6 @@ mod pages {
 ///
 /// The day defaults to 1 September 2026: the embedded calendar ends with 2026, and the clocks
 /// accepted up to 70 working days before it and due up to 60 after it must fall in its years.
-mod messages;
-
 mod sweep {
     use std::sync::Arc;
     use std::time::Instant;

@@ -64,6 +64,10 @@ const SQLITE: &[(i64, &str)] = &[
         26,
         include_str!("../migrations/sqlite/0026_appointments.sql"),
     ),
+    (
+        27,
+        include_str!("../migrations/sqlite/0027_queue_call_order.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -145,6 +149,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         26,
         include_str!("../migrations/postgres/0026_appointments.sql"),
+    ),
+    (
+        27,
+        include_str!("../migrations/postgres/0027_queue_call_order.sql"),
     ),
 ];
 

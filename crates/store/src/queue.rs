@@ -4,7 +4,7 @@
 //! claimed by `UPDATE … WHERE state = 'waiting'`, and only the call whose update changed the row
 //! has it. Two windows calling at the same instant — on one node's writer or on two nodes sharing
 //! PostgreSQL — never get the same ticket: the second update finds the row no longer waiting and
-//! the call tries the next candidate.
+//! the call looks again.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use onewindow_domain::hall::{TicketSource, TicketState, WindowSkills};
@@ -143,12 +143,34 @@ where
     row.as_ref().map(ticket_from_row).transpose()
 }
 
-/// How many candidates one round of a call looks at: enough that windows calling together each
-/// find one the others did not take, few enough to stay one index range.
-const CANDIDATES: i64 = 16;
+/// The waiting tickets of `centre` that `skills` serve, as `SELECT id FROM tickets WHERE …`, after
+/// `first` values bound for the statement around it (its `$1`, `$2`, …); `None` when the window
+/// serves no business at all.
+fn waiting_served(first: &[&str], centre: &str, skills: &WindowSkills) -> Option<Filtered> {
+    let mut q = Filtered::new("SELECT id FROM tickets");
+    for value in first {
+        q.bind_first((*value).to_string());
+    }
+    q.and("centre = ?", [centre.to_string()]);
+    q.and("state = ?", [TicketState::Waiting.as_str().to_string()]);
+    if let Some(businesses) = skills.businesses() {
+        if businesses.is_empty() {
+            return None;
+        }
+        q.and_in("business", businesses);
+    }
+    Some(q)
+}
 
 /// Calls the next waiting ticket of `centre` that `skills` serve to `window`: claims it and
 /// returns it as called, or `None` when nobody it serves waits.
+///
+/// One statement in the common case: `UPDATE … WHERE state = 'waiting' AND id = (the first in
+/// the call order) RETURNING …`, the first read from the index in call order (`tickets_call_order`
+/// or, for a window of named departments, `tickets_call_business`; schema 27). On one node the
+/// writer runs the calls one after another, so the update always claims its ticket. With nodes
+/// sharing PostgreSQL, a second node picking the same ticket waits for the first one's commit,
+/// then finds the row no longer waiting and changes nothing: the call looks again.
 pub async fn call_next(
     conn: &mut AnyConnection,
     centre: &str,
@@ -156,43 +178,40 @@ pub async fn call_next(
     skills: &WindowSkills,
     at: DateTime<Utc>,
 ) -> Result<Option<Ticket>, StoreError> {
+    let called_at = stamp(at);
+    let first = [
+        TicketState::Called.as_str(),
+        window,
+        called_at.as_str(),
+        TicketState::Waiting.as_str(),
+    ];
     loop {
-        let mut q = Filtered::new("SELECT id FROM tickets");
-        q.and("centre = ?", [centre.to_string()]);
-        q.and("state = ?", [TicketState::Waiting.as_str().to_string()]);
-        if let Some(businesses) = skills.businesses() {
-            if businesses.is_empty() {
-                return Ok(None);
-            }
-            q.and_in("business", businesses);
-        }
-        let rows = q
-            .query(&format!(
-                " ORDER BY priority DESC, issued_at, number LIMIT {CANDIDATES}"
-            ))
-            .fetch_all(&mut *conn)
+        let Some(claim) = waiting_served(&first, centre, skills) else {
+            return Ok(None);
+        };
+        let claimed = claim
+            .wrap(
+                "UPDATE tickets SET state = $1, service_window = $2, called_at = $3, \
+                 calls = calls + 1 WHERE state = $4 AND id = (",
+                &format!(" ORDER BY priority DESC, issued_at, number LIMIT 1) RETURNING {COLUMNS}"),
+            )
+            .fetch_optional(&mut *conn)
             .await?;
-        if rows.is_empty() {
+        if let Some(row) = claimed {
+            return ticket_from_row(&row).map(Some);
+        }
+        // Nothing claimed: nobody it serves waits, or another node took the first meanwhile.
+        let Some(any) = waiting_served(&[], centre, skills) else {
+            return Ok(None);
+        };
+        if any
+            .query(" LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_none()
+        {
             return Ok(None);
         }
-        for row in &rows {
-            let id: String = row.try_get("id")?;
-            let claimed = sqlx::query(
-                "UPDATE tickets SET state = $2, service_window = $3, called_at = $4, calls = calls + 1 \
-                 WHERE id = $1 AND state = $5",
-            )
-            .bind(&id)
-            .bind(TicketState::Called.as_str())
-            .bind(window)
-            .bind(stamp(at))
-            .bind(TicketState::Waiting.as_str())
-            .execute(&mut *conn)
-            .await?;
-            if claimed.rows_affected() == 1 {
-                return get(&mut *conn, &id).await;
-            }
-        }
-        // Every candidate was taken by another window meanwhile: look again.
     }
 }
 
@@ -306,6 +325,47 @@ where
          ORDER BY called_at DESC LIMIT {limit}"
     )))
     .bind(centre)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(ticket_from_row).collect()
+}
+
+/// How many tickets of a centre wait on a day (the display board's count), read from the call
+/// order's index without decoding a ticket.
+pub async fn waiting_count<'c, E>(db: E, centre: &str, day: NaiveDate) -> Result<usize, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM tickets WHERE centre = $1 AND state = $2 AND day = $3",
+    )
+    .bind(centre)
+    .bind(TicketState::Waiting.as_str())
+    .bind(day.format("%Y-%m-%d").to_string())
+    .fetch_one(db)
+    .await?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// The tickets of one business waiting at a centre on a day (a followed ticket's line), read
+/// from `tickets_call_business` without the rest of the day.
+pub async fn waiting_for<'c, E>(
+    db: E,
+    centre: &str,
+    day: NaiveDate,
+    business: &str,
+) -> Result<Vec<Ticket>, StoreError>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tickets WHERE centre = $1 AND state = $2 AND business = $3 \
+         AND day = $4"
+    )))
+    .bind(centre)
+    .bind(TicketState::Waiting.as_str())
+    .bind(business)
+    .bind(day.format("%Y-%m-%d").to_string())
     .fetch_all(db)
     .await?;
     rows.iter().map(ticket_from_row).collect()
