@@ -294,8 +294,15 @@ impl Service {
             .write(move |conn| {
                 Box::pin(async move {
                     Ok::<_, AppError>(
-                        queue_rows::call_next(&mut *conn, &centre_code, &window_code, &skills, now)
-                            .await?,
+                        queue_rows::call_next(
+                            &mut *conn,
+                            &centre_code,
+                            &window_code,
+                            &skills,
+                            local_date(now),
+                            now,
+                        )
+                        .await?,
                     )
                 })
             })
@@ -452,16 +459,20 @@ impl Service {
         let calendar = self.calendar();
         let actor = actor.clone();
         let (id_owned, window_code) = (id.to_string(), window.to_string());
+        let centre_owned = centre.to_string();
         let name = serve.name.trim().to_string();
         let ticket = queue_rows::get(self.store().readers(), id)
             .await?
             .filter(|t| t.centre == centre)
             .ok_or_else(|| AppError::not_found(format!("ticket {id}")))?;
         let purpose = purpose_of(&ticket.number);
-        // Checked in by the identity typed now, else the one given with the ticket, else — for a
-        // walk-in application just filed at this window — its applicant's, whom the clerk
-        // identified when filing.
-        let known = given.or_else(|| Some(ticket.id_number.clone()).filter(|i| !i.is_empty()));
+        // Checked in by the identity typed now, else the account's of a phone ticket (signed in),
+        // else — for a walk-in application filed today at this centre — its applicant's, whom
+        // the clerk identified when filing. A number typed at the kiosk proves nothing.
+        let known = given.or_else(|| {
+            Some(ticket.id_number.clone())
+                .filter(|i| !i.is_empty() && ticket.source == TicketSource::Phone)
+        });
         if known.is_none() && serve.cases.is_empty() {
             return Err(AppError::invalid(
                 "id_number",
@@ -483,6 +494,15 @@ impl Service {
                             ));
                         };
                         if identity.is_empty() {
+                            let filed_here_today = case.centre == centre_owned
+                                && case.received_on == local_date(now)
+                                && case.channel.is_in_person();
+                            if !filed_here_today {
+                                return Err(AppError::invalid(
+                                    "id_number",
+                                    "required: the applicant's identity number (only a walk-in application filed here today gives it)",
+                                ));
+                            }
                             identity = case.applicant.id_number.clone();
                         }
                         if case.applicant.id_number != identity {

@@ -154,11 +154,7 @@ impl Service {
         let (from, to) = period(from, to, local_date(now));
         check_period(from, to)?;
         let tickets: Vec<queue_rows::Ticket> =
-            queue_rows::of_period(self.store().readers(), from, to)
-                .await?
-                .into_iter()
-                .filter(|t| t.centre == centre)
-                .collect();
+            queue_rows::of_period(self.store().readers(), centre, from, to).await?;
         let times: Vec<TicketTimes> = tickets
             .iter()
             .map(|t| TicketTimes {

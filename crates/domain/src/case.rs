@@ -233,6 +233,21 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Filed by a clerk with the applicant in front of them (at the hall, a township centre or
+    /// a village point), not online or by an agent.
+    pub fn is_in_person(self) -> bool {
+        matches!(self, Channel::Window | Channel::Township | Channel::Village)
+    }
+
+    /// The channel of an application a clerk files at the counter of a centre of `level`.
+    pub fn at_counter_of(level: crate::catalogue::Level) -> Channel {
+        match level {
+            crate::catalogue::Level::County => Channel::Window,
+            crate::catalogue::Level::Township => Channel::Township,
+            crate::catalogue::Level::Village => Channel::Village,
+        }
+    }
+
     pub const ALL: [Channel; 6] = [
         Channel::Window,
         Channel::Online,

@@ -146,12 +146,19 @@ where
 /// The waiting tickets of `centre` that `skills` serve, as `SELECT id FROM tickets WHERE …`, after
 /// `first` values bound for the statement around it (its `$1`, `$2`, …); `None` when the window
 /// serves no business at all.
-fn waiting_served(first: &[&str], centre: &str, skills: &WindowSkills) -> Option<Filtered> {
+fn waiting_served(
+    first: &[&str],
+    centre: &str,
+    day: NaiveDate,
+    skills: &WindowSkills,
+) -> Option<Filtered> {
     let mut q = Filtered::new("SELECT id FROM tickets");
     for value in first {
         q.bind_first((*value).to_string());
     }
     q.and("centre = ?", [centre.to_string()]);
+    // Today's tickets only: one left waiting at yesterday's closing is not called this morning.
+    q.and("day = ?", [day.format("%Y-%m-%d").to_string()]);
     q.and("state = ?", [TicketState::Waiting.as_str().to_string()]);
     if let Some(businesses) = skills.businesses() {
         if businesses.is_empty() {
@@ -176,6 +183,7 @@ pub async fn call_next(
     centre: &str,
     window: &str,
     skills: &WindowSkills,
+    day: NaiveDate,
     at: DateTime<Utc>,
 ) -> Result<Option<Ticket>, StoreError> {
     let called_at = stamp(at);
@@ -186,7 +194,7 @@ pub async fn call_next(
         TicketState::Waiting.as_str(),
     ];
     loop {
-        let Some(claim) = waiting_served(&first, centre, skills) else {
+        let Some(claim) = waiting_served(&first, centre, day, skills) else {
             return Ok(None);
         };
         let claimed = claim
@@ -201,7 +209,7 @@ pub async fn call_next(
             return ticket_from_row(&row).map(Some);
         }
         // Nothing claimed: nobody it serves waits, or another node took the first meanwhile.
-        let Some(any) = waiting_served(&[], centre, skills) else {
+        let Some(any) = waiting_served(&[], centre, day, skills) else {
             return Ok(None);
         };
         if any
@@ -386,9 +394,10 @@ where
     rows.iter().map(ticket_from_row).collect()
 }
 
-/// Every ticket of the days `[from, to]`, any centre (waiting and serving times).
+/// Every ticket of a centre on the days `[from, to]` (waiting and serving times).
 pub async fn of_period<'c, E>(
     db: E,
+    centre: &str,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<Ticket>, StoreError>
@@ -396,10 +405,12 @@ where
     E: Executor<'c, Database = Any>,
 {
     let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM tickets WHERE day >= $1 AND day <= $2 ORDER BY day, centre, issued_at"
+        "SELECT {COLUMNS} FROM tickets WHERE centre = $3 AND day >= $1 AND day <= $2 \
+         ORDER BY day, issued_at"
     )))
     .bind(from.format("%Y-%m-%d").to_string())
     .bind(to.format("%Y-%m-%d").to_string())
+    .bind(centre)
     .fetch_all(db)
     .await?;
     rows.iter().map(ticket_from_row).collect()

@@ -362,10 +362,7 @@ fn simulate(
     approver: &str,
     today: NaiveDate,
 ) {
-    let in_person = matches!(
-        sim.case.channel,
-        Channel::Window | Channel::Township | Channel::Village
-    );
+    let in_person = sim.case.channel.is_in_person();
     if in_person {
         sim.run(
             clerk,

@@ -118,3 +118,4 @@ queue-check-in-submit = Check in
 queue-error-check-in-none = No appointment of today at this centre for this identity number.
 queue-error-check-in-time = Not the time to check in: from 30 minutes before your slot until 15 minutes after it starts.
 queue-error-check-in-state = This appointment was already checked in, cancelled or missed: take a ticket instead.
+queue-serve-id-hint = Type it after checking the applicant's papers; for a case just filed on this ticket it may stay empty (the case's applicant).

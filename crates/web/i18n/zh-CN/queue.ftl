@@ -118,3 +118,4 @@ queue-check-in-submit = 签到取号
 queue-error-check-in-none = 没有找到此证件号今天在本中心的预约。
 queue-error-check-in-time = 现在不在签到时间：请在预约时段开始前 30 分钟至开始后 15 分钟内签到。
 queue-error-check-in-state = 这个预约已签到、已取消或已过时，请直接取号。
+queue-serve-id-hint = 核验申请人证件后填写；为此号刚收件的办件可不填（取该办件申请人）。

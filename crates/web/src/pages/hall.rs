@@ -77,10 +77,16 @@ pub(crate) fn business_label(
     if code.is_empty() {
         return t.get("queue-business-general").to_string();
     }
-    departments
-        .iter()
-        .find(|d| d.code == code)
-        .map_or_else(|| code.to_string(), |d| d.name.clone())
+    departments.iter().find(|d| d.code == code).map_or_else(
+        || code.to_string(),
+        |d| {
+            if t.lang() == crate::i18n::Lang::En && !d.name_en.is_empty() {
+                d.name_en.clone()
+            } else {
+                d.name.clone()
+            }
+        },
+    )
 }
 
 // ---- the centres ------------------------------------------------------------------------------

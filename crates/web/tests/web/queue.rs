@@ -351,3 +351,67 @@ async fn a_served_ticket_records_the_visit_and_a_second_one_asks_why() {
     let (status, _) = app.get("clerk", "/api/v1/statistics/repeat-visits").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_kiosk_number_proves_no_identity_and_a_ticket_left_waiting_is_not_called_next_day() {
+    let app = app_with("queue-days", MessagingConfig::default()).await;
+    let (status, case) = app
+        .send(
+            "citizen",
+            Method::POST,
+            "/api/v1/cases",
+            Some(json!({
+                "item_code": "1133022625630452684010402200100",
+                "applicant": {"kind": "person", "name": "林晓梅", "id_number": CITIZEN_ID},
+                "channel": "online",
+                "centre": "county-hall",
+                "materials": ["M01", "M02"],
+            })),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    // Someone at the kiosk types the citizen's number: it is not a check-in.
+    let (_, ticket) = app
+        .send(
+            "citizen",
+            Method::POST,
+            &format!("{HALL}/tickets"),
+            Some(json!({"business": "", "source": "kiosk", "id_number": CITIZEN_ID})),
+            None,
+        )
+        .await;
+    let id = ticket["id"].as_str().expect("id").to_string();
+    at_window(&app, "03", "/call", None).await;
+    let (status, problem) = at_window(
+        &app,
+        "03",
+        &format!("/tickets/{id}/serve"),
+        Some(json!({"cases": [{"case": case["number"]}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(
+        fields(&problem),
+        ["id_number"],
+        "an online case gives no identity"
+    );
+    let (_, after) = app
+        .get(
+            "clerk",
+            &format!(
+                "/api/v1/cases/{}",
+                case["number"].as_str().unwrap_or_default()
+            ),
+        )
+        .await;
+    assert_eq!(after["case"]["visits"].as_array().map(Vec::len), Some(0));
+
+    // A ticket still waiting at closing is not called the next working day.
+    take(&app, "", None).await;
+    app.at(chrono::NaiveDate::from_ymd_opt(2026, 12, 8).expect("date"));
+    let (status, _) = at_window(&app, "03", "/call", None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, board) = app.get("citizen", &format!("{HALL}/board")).await;
+    assert_eq!(board["waiting"], 0);
+}

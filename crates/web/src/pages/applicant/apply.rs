@@ -177,13 +177,8 @@ const FILING_ROLES: &[Role] = &[Role::Applicant, Role::Agent, Role::Clerk];
 
 /// The channel a case filed on this form comes by: a clerk's is the window's own level.
 fn channel_of(session: &Authenticated, centre: Option<&Centre>) -> Channel {
-    use onewindow_domain::catalogue::Level;
     if is_clerk(session) {
-        return match centre.map(|c| c.level) {
-            Some(Level::Township) => Channel::Township,
-            Some(Level::Village) => Channel::Village,
-            _ => Channel::Window,
-        };
+        return centre.map_or(Channel::Window, |c| Channel::at_counter_of(c.level));
     }
     if session.actor.principal.has_role(Role::Agent) {
         Channel::Agent

@@ -653,9 +653,13 @@ async fn forms_without_the_csrf_token_and_strangers_are_refused() {
         .await;
     assert!(anonymous.status.is_redirection());
     assert_eq!(anonymous.location(), "/login?next=/apply/SCJG-001");
-    // Staff apply at their own window, not here.
+    // A clerk files here for the applicant in front of them (窗口收件), at their own window.
+    let walk_in = w.get_as("clerk", "/apply/SCJG-001").await;
+    assert_eq!(walk_in.status, StatusCode::OK);
+    assert!(walk_in.text().contains("id=\"walk-in-notice\""));
+    // Other staff do not file applications.
     assert_eq!(
-        w.get_as("clerk", "/apply/SCJG-001").await.status,
+        w.get_as("approver", "/apply/SCJG-001").await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
