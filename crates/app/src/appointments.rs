@@ -5,6 +5,7 @@
 //! places under the slot's lock in the booking's own transaction, so the last place is booked
 //! once, on one node or several.
 
+use crate::queue::canonical_identity;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use onewindow_domain::access::{Principal, Role, mask};
 use onewindow_domain::appointment::{
@@ -15,7 +16,6 @@ use onewindow_domain::audit::Outcome;
 use onewindow_domain::hall::{
     OpeningHours, TicketSource, TicketState, WindowSkills, ticket_priority,
 };
-use onewindow_domain::identifiers::{ResidentIdNumber, UnifiedSocialCreditCode};
 use onewindow_domain::validation::{
     FieldError, NAME_MAX_CHARS, PHONE_MAX_CHARS, check_text, text_problem,
 };
@@ -127,13 +127,6 @@ fn local(now: DateTime<Utc>) -> NaiveDateTime {
 /// The instant of a China time.
 fn instant(local: NaiveDateTime) -> DateTime<Utc> {
     (local - Duration::seconds(i64::from(CHINA_OFFSET_SECONDS))).and_utc()
-}
-
-fn canonical_identity(id: &str) -> Option<String> {
-    ResidentIdNumber::parse(id)
-        .map(|i| i.as_str().to_string())
-        .or_else(|_| UnifiedSocialCreditCode::parse(id).map(|i| i.as_str().to_string()))
-        .ok()
 }
 
 fn hours_of(centre: &Centre) -> OpeningHours {

@@ -220,6 +220,20 @@ struct WindowCsvRow {
     items: String,
 }
 
+/// A CSV record as a row, with the line it starts on (blank and quoted lines counted).
+fn read_row<T: serde::de::DeserializeOwned>(
+    record: Result<csv::StringRecord, csv::Error>,
+    headers: &csv::StringRecord,
+) -> (u64, Result<T, csv::Error>) {
+    match record {
+        Ok(record) => (
+            record.position().map_or(0, csv::Position::line),
+            record.deserialize(Some(headers)),
+        ),
+        Err(e) => (e.position().map_or(0, csv::Position::line), Err(e)),
+    }
+}
+
 fn codes(list: &str) -> Vec<String> {
     list.split([';', '|', '；'])
         .map(str::trim)
@@ -243,8 +257,9 @@ impl HallImport {
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(centres.trim_start_matches('\u{feff}').as_bytes());
-        for (i, row) in reader.deserialize::<CentreCsvRow>().enumerate() {
-            let line = i + 2;
+        let headers = reader.headers().cloned().unwrap_or_default();
+        for record in reader.records() {
+            let (line, row) = read_row::<CentreCsvRow>(record, &headers);
             match row {
                 Ok(row) => {
                     let level = if row.level.is_empty() {
@@ -287,8 +302,9 @@ impl HallImport {
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(windows.trim_start_matches('\u{feff}').as_bytes());
-        for (i, row) in reader.deserialize::<WindowCsvRow>().enumerate() {
-            let line = i + 2;
+        let headers = reader.headers().cloned().unwrap_or_default();
+        for record in reader.records() {
+            let (line, row) = read_row::<WindowCsvRow>(record, &headers);
             match row {
                 Ok(row) => {
                     let kind = if row.kind.is_empty() {
@@ -481,12 +497,15 @@ mod csv_tests {
         assert_eq!(document.windows[0].kind, WindowKind::Comprehensive);
         assert_eq!(document.windows[1].departments, ["SCJGJ", "RSJ"]);
 
-        let bad = "code,name,level\nx,某地,province\n";
+        let bad = "code,name,level\n\"a\",\"两行\n的名称\",county\nx,某地,province\n";
         let Err(AppError::Invalid(errors)) = HallImport::from_csv(bad, "") else {
             panic!("a level that is none is refused");
         };
         assert_eq!(errors[0].field, "centres_csv");
-        assert!(errors[0].reason.starts_with("line 2:"), "{errors:?}");
+        assert!(
+            errors[0].reason.starts_with("line 4:"),
+            "a quoted field's own line counts: {errors:?}"
+        );
         assert!(HallImport::from_csv("", "").is_err(), "nothing to import");
     }
 }

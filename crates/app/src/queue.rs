@@ -118,7 +118,9 @@ fn identity_ok(id: &str) -> bool {
     ResidentIdNumber::parse(id).is_ok() || UnifiedSocialCreditCode::parse(id).is_ok()
 }
 
-fn canonical_identity(id: &str) -> Option<String> {
+/// An identity number in its one written form, or `None` when it is neither a resident's nor an
+/// enterprise's.
+pub(crate) fn canonical_identity(id: &str) -> Option<String> {
     ResidentIdNumber::parse(id)
         .map(|i| i.as_str().to_string())
         .or_else(|_| UnifiedSocialCreditCode::parse(id).map(|i| i.as_str().to_string()))
@@ -215,8 +217,7 @@ impl Service {
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
-        let prefix = ticket_prefix(request.source, &business);
-        let mut ticket = Ticket {
+        let ticket = Ticket {
             id: uuid::Uuid::now_v7().to_string(),
             centre: centre.code.clone(),
             day: today,
@@ -237,18 +238,7 @@ impl Service {
         };
         let ticket = self
             .store()
-            .write(move |conn| {
-                Box::pin(async move {
-                    let serial = next_counter(
-                        &mut *conn,
-                        &format!("ticket:{}:{}:{prefix}", ticket.centre, ticket.day),
-                    )
-                    .await?;
-                    ticket.number = ticket_number(prefix, serial);
-                    queue_rows::insert(&mut *conn, &ticket).await?;
-                    Ok::<_, AppError>(ticket)
-                })
-            })
+            .write(move |conn| Box::pin(async move { issue_ticket_in(conn, ticket).await }))
             .await?;
         Ok(ticket)
     }

@@ -2504,7 +2504,10 @@ async fn acceptance_and_decision_stay_apart_and_cases_out_of_scope_stay_hidden()
         ("decide", approve.clone()),
         ("suspend", json!({"kind": "hearing", "reason": "听证"})),
         ("extend", json!({"working_days": 3, "reason": "延期"})),
-        ("record-visit", json!({"purpose": "督查"})),
+        (
+            "record-visit",
+            json!({"purpose": "督查", "exception": "home_visit"}),
+        ),
     ] {
         let (status, _) = answer(app.act(&id, action, SUPERVISOR, version, body).await).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{action}");
