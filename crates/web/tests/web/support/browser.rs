@@ -545,7 +545,21 @@ impl Session {
 
     /// The visible text of the element matching `css`.
     pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await
+        // A page being replaced (a form's redirect still loading) can swap the element between
+        // finding it and reading it: then find it again on the page as it is now.
+        for _ in 0..50 {
+            let element = self.find(css).await;
+            let path = format!("/element/{}/text", element.id);
+            match self.command(Method::GET, &path, None).await {
+                Ok(value) => return value.as_str().unwrap_or_default().to_string(),
+                Err(e) if e.error == "stale element reference" => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => self.fail(&format!("read the text of `{css}`: {e}")).await,
+            }
+        }
+        self.fail(&format!("read the text of `{css}`: it kept going stale"))
+            .await
     }
 
     /// An attribute of the element matching `css`.
