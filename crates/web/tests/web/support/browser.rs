@@ -449,10 +449,7 @@ impl Session {
     pub async fn wait_for_text(&self, css: &str, wanted: &str) -> String {
         let deadline = Instant::now() + WAIT;
         loop {
-            let text = match self.try_find(css).await {
-                Some(element) => element.text().await,
-                None => String::new(),
-            };
+            let text = self.try_text(css).await.unwrap_or_default();
             if text.contains(wanted) {
                 return text;
             }
@@ -545,21 +542,28 @@ impl Session {
 
     /// The visible text of the element matching `css`.
     pub async fn text(&self, css: &str) -> String {
-        // A page being replaced (a form's redirect still loading) can swap the element between
-        // finding it and reading it: then find it again on the page as it is now.
         for _ in 0..50 {
-            let element = self.find(css).await;
-            let path = format!("/element/{}/text", element.id);
-            match self.command(Method::GET, &path, None).await {
-                Ok(value) => return value.as_str().unwrap_or_default().to_string(),
-                Err(e) if e.error == "stale element reference" => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(e) => self.fail(&format!("read the text of `{css}`: {e}")).await,
+            if let Some(text) = self.try_text(css).await {
+                return text;
             }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        self.fail(&format!("read the text of `{css}`: it kept going stale"))
-            .await
+        self.fail(&format!(
+            "read the text of `{css}`: no such element, or it kept going stale"
+        ))
+        .await
+    }
+
+    /// The visible text of the element matching `css` now; `None` when there is none, or when
+    /// the page replaced it between finding and reading it (a form's redirect still loading).
+    pub async fn try_text(&self, css: &str) -> Option<String> {
+        let element = self.try_find(css).await?;
+        let path = format!("/element/{}/text", element.id);
+        match self.command(Method::GET, &path, None).await {
+            Ok(value) => Some(value.as_str().unwrap_or_default().to_string()),
+            Err(e) if e.error == "stale element reference" => None,
+            Err(e) => self.fail(&format!("read the text of `{css}`: {e}")).await,
+        }
     }
 
     /// An attribute of the element matching `css`.
