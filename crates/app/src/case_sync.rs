@@ -157,6 +157,7 @@ pub(crate) async fn file_under_project(
             });
         }
     }
+    results.extend(crate::market::accepted_reports(&mut *conn, code).await?);
     match item {
         Some(item) => case.file_under_project(code, item, &results),
         None => case.project_code = Some(code.to_string()),

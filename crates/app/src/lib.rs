@@ -27,6 +27,7 @@ pub mod licences;
 pub mod lookup;
 pub mod mail;
 pub mod mail_config;
+pub mod market;
 pub mod messages;
 pub mod monitor;
 pub mod monthly_report;

@@ -21,6 +21,7 @@ pub mod figures;
 pub mod hall;
 pub mod holidays;
 pub mod identifiers;
+pub mod intermediary;
 pub mod licence;
 pub mod life_events;
 pub mod login;

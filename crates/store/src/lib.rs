@@ -24,6 +24,7 @@ mod filter;
 pub mod hall;
 pub mod job_lock;
 pub mod licences;
+pub mod market;
 pub mod messages;
 mod migrate;
 pub mod monitor;

@@ -68,6 +68,10 @@ const SQLITE: &[(i64, &str)] = &[
         27,
         include_str!("../migrations/sqlite/0027_queue_call_order.sql"),
     ),
+    (
+        28,
+        include_str!("../migrations/sqlite/0028_intermediary_market.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -153,6 +157,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         27,
         include_str!("../migrations/postgres/0027_queue_call_order.sql"),
+    ),
+    (
+        28,
+        include_str!("../migrations/postgres/0028_intermediary_market.sql"),
     ),
 ];
 
