@@ -48,6 +48,22 @@ impl Actor {
         )
     }
 
+    /// Someone without an account, for what the public may read (the market's lists): no role,
+    /// no identity, so every rule answers as for a stranger.
+    pub fn anonymous(source: impl Into<String>) -> Self {
+        Self::new(
+            Principal {
+                user_id: "anonymous".into(),
+                username: String::new(),
+                display_name: String::new(),
+                identity: None,
+                posts: Vec::new(),
+                may_reveal_personal_data: false,
+            },
+            source,
+        )
+    }
+
     pub fn username(&self) -> &str {
         &self.principal.username
     }

@@ -275,10 +275,12 @@ impl Service {
                     owner: false,
                     firm: firm.accounts.contains(&who.username),
                 };
-                refusal(
-                    market::decide_market(who, MarketOperation::FirmStep, party),
-                    format!("firm {}", firm.uscc),
-                )?;
+                // The registry is public: someone else is told they may not, not that it is not there.
+                if !party.firm || !who.has_role(Role::Intermediary) {
+                    return Err(AppError::Forbidden(
+                        "only the firm's own accounts change its registration".into(),
+                    ));
+                }
                 if !new.uscc.trim().eq_ignore_ascii_case(&firm.uscc) {
                     return Err(AppError::invalid("uscc", "a firm's code does not change"));
                 }

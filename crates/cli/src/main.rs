@@ -521,6 +521,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             if projects > 0 {
                 eprintln!("registered {projects} investment projects the demo agent follows");
             }
+            let firms = service.seed_demo_market().await?;
+            if firms > 0 {
+                eprintln!("registered {firms} intermediary firms in the online market (网上中介超市)");
+            }
             service.seed_demo_couriers().await?;
             let visits = service.seed_demo_evaluation().await?;
             if visits > 0 {

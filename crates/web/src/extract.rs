@@ -124,6 +124,23 @@ impl FromRequestParts<Service> for Auth {
     }
 }
 
+/// The caller of a request the public may make too: a stranger (no role, no identity) without
+/// a session cookie or a bearer token, the authenticated caller with one (a bad or ended one is
+/// refused, as [`Auth`] refuses it, rather than silently read as a stranger).
+pub struct MaybeAuth(pub onewindow_app::Actor);
+
+impl FromRequestParts<Service> for MaybeAuth {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, service: &Service) -> Result<Self, Problem> {
+        if bearer(&parts.headers).is_none() && cookie(&parts.headers, SESSION_COOKIE).is_none() {
+            return Ok(MaybeAuth(onewindow_app::Actor::anonymous(source_of(parts))));
+        }
+        let Auth(auth) = Auth::from_request_parts(parts, service).await?;
+        Ok(MaybeAuth(auth.actor))
+    }
+}
+
 /// The source address of an unauthenticated request (the login).
 pub struct Source(pub String);
 

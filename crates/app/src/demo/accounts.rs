@@ -151,10 +151,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ten_accounts_by_role_and_eight_joint_staff_with_distinct_names() {
+    fn eleven_accounts_by_role_and_eight_joint_staff_with_distinct_names() {
         let accounts = demo_accounts().expect("the demo accounts parse");
         let staff = demo_joint_staff().expect("the joint staff parse");
-        assert_eq!((accounts.len(), staff.len()), (10, 8));
+        assert_eq!((accounts.len(), staff.len()), (11, 8));
         let names: HashSet<_> = accounts
             .iter()
             .chain(&staff)

@@ -24,6 +24,7 @@ pub mod couriers;
 pub mod evaluation;
 pub mod hall;
 pub mod licences;
+pub mod market;
 pub mod projects;
 
 /// A refused import of the demo catalogue: the store's failure as it is, a bad file as invalid.
@@ -143,9 +144,9 @@ mod tests {
         // Clerks' posts name the hall's centres: the hall comes first.
         service.seed_demo_hall().await.expect("hall");
         let created = service.seed_demo_accounts().await.expect("accounts");
-        assert_eq!(created.len(), 10);
+        assert_eq!(created.len(), 11);
         let users = service.users(&actor).await.expect("users");
-        assert_eq!(users.len(), 10 + 8);
+        assert_eq!(users.len(), 11 + 8);
         // Once only.
         assert!(
             service

@@ -19,6 +19,7 @@ mod evaluation;
 mod hall;
 mod licences;
 mod lookup;
+mod market;
 mod messages;
 mod tolerance;
 pub(crate) use licences::pdf_response;
@@ -68,6 +69,7 @@ fn families() -> OpenApiRouter<Service> {
         .merge(hall::routes())
         .merge(appointments::routes())
         .merge(tolerance::routes())
+        .merge(market::routes())
 }
 
 /// Built once: the document is the same for the life of the process.

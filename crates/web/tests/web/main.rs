@@ -16,6 +16,7 @@ mod joint_browser;
 mod licences;
 mod licences_browser;
 mod lists_browser;
+mod market;
 mod messages;
 mod messages_browser;
 mod monitor;
