@@ -1501,7 +1501,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn day(s: &str) -> NaiveDate {
-        s.parse().unwrap()
+        s.parse().expect("as the test sets up")
     }
 
     fn calendar() -> Calendar {
@@ -1509,7 +1509,8 @@ mod tests {
     }
 
     fn uscc(body: &str) -> String {
-        let check = crate::identifiers::UnifiedSocialCreditCode::check_character(body).unwrap();
+        let check = crate::identifiers::UnifiedSocialCreditCode::check_character(body)
+            .expect("as the test sets up");
         format!("{body}{check}")
     }
 
@@ -1533,7 +1534,7 @@ mod tests {
             "intermediary",
             day("2026-11-02"),
         )
-        .unwrap();
+        .expect("as the test sets up");
         f.status = FirmStatus::Admitted;
         f
     }
@@ -1561,11 +1562,13 @@ mod tests {
             "enterprise",
             day("2026-11-02"),
         )
-        .unwrap()
+        .expect("as the test sets up")
     }
 
     fn at() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 3, 2, 0, 0).unwrap()
+        Utc.with_ymd_and_hms(2026, 11, 3, 2, 0, 0)
+            .single()
+            .expect("a time")
     }
 
     fn quote(price: u64, days: u32) -> NewQuote {
@@ -1580,7 +1583,9 @@ mod tests {
     fn an_expired_qualification_stops_the_firm_from_quoting() {
         let f = firm("91330226MA2B00001", "2026-11-02");
         assert!(f.may_quote("eia", "330226", day("2026-11-02")).is_ok());
-        let err = f.may_quote("eia", "330226", day("2026-11-03")).unwrap_err();
+        let err = f
+            .may_quote("eia", "330226", day("2026-11-03"))
+            .expect_err("refused");
         assert!(
             matches!(err, Ineligible::QualificationExpired { .. }),
             "{err}"
@@ -1621,9 +1626,9 @@ mod tests {
         assert!(matches!(e, Err(MarketError::Invalid(ref e)) if e[0].field == "quote_deadline"));
         assert_eq!(n.version, 1);
         n.quote(&f, quote(8_000_000, 10), day("2026-11-06"), at())
-            .unwrap();
+            .expect("as the test sets up");
         n.quote(&f, quote(7_000_000, 12), day("2026-11-06"), at())
-            .unwrap();
+            .expect("as the test sets up");
         assert_eq!(
             n.quotes.len(),
             1,
@@ -1677,16 +1682,16 @@ mod tests {
         let b = firm("91330226MA2B00005", "2027-12-31");
         let mut n = need(SelectionRule::LowestPrice, 8_000_000);
         n.quote(&a, quote(5_000_000, 20), day("2026-11-03"), at())
-            .unwrap();
+            .expect("as the test sets up");
         n.quote(&b, quote(6_000_000, 15), day("2026-11-03"), at())
-            .unwrap();
+            .expect("as the test sets up");
         let early = n.select(day("2026-11-06"), |_| true, None, "s", "C-1".into());
         assert!(
             matches!(early, Err(MarketError::Invalid(ref e)) if e[0].field == "quote_deadline")
         );
         let chosen = n
             .select(day("2026-11-09"), |f| f != a.uscc, None, "s", "C-1".into())
-            .unwrap();
+            .expect("as the test sets up");
         assert_eq!(
             chosen.firm, b.uscc,
             "a firm suspended since its quote is passed over"
@@ -1705,14 +1710,17 @@ mod tests {
         let mut n = need(SelectionRule::RandomDraw, 8_000_000);
         for f in &firms {
             n.quote(f, quote(5_000_000, 20), day("2026-11-03"), at())
-                .unwrap();
+                .expect("as the test sets up");
         }
         let chosen = n
             .select(day("2026-11-09"), |_| true, None, "a1b2c3", "C-1".into())
-            .unwrap();
-        let recorded = chosen.draw.clone().unwrap();
+            .expect("as the test sets up");
+        let recorded = chosen.draw.clone().expect("as the test sets up");
         assert_eq!(recorded.numbers.len(), 5);
-        assert_eq!(n.rerun_draw("a1b2c3").unwrap(), recorded);
+        assert_eq!(
+            n.rerun_draw("a1b2c3").expect("as the test sets up"),
+            recorded
+        );
         let other = n.rerun_draw("ffffff");
         assert!(matches!(other, Err(MarketError::Invalid(ref e)) if e[0].field == "seed"));
         // The number is the SHA-256 a shell computes.
@@ -1735,11 +1743,11 @@ mod tests {
             let mut shuffled = firms.clone();
             shuffled.rotate_left(rotate % n);
             shuffled.reverse();
-            let a = draw("N-9", &seed, &firms).unwrap();
-            let b = draw("N-9", &seed, &shuffled).unwrap();
+            let a = draw("N-9", &seed, &firms).expect("as the test sets up");
+            let b = draw("N-9", &seed, &shuffled).expect("as the test sets up");
             prop_assert_eq!(&a, &b);
             prop_assert!(firms.contains(&a.winner));
-            prop_assert!(a.numbers.iter().all(|(_, h)| h >= &a.numbers.iter().find(|(f, _)| *f == a.winner).unwrap().1));
+            prop_assert!(a.numbers.iter().all(|(_, h)| h >= &a.numbers.iter().find(|(f, _)| *f == a.winner).expect("as the test sets up").1));
         }
 
         #[test]
@@ -1763,15 +1771,15 @@ mod tests {
             let cal = calendar();
             let start = day("2026-03-02");
             let mut c = signed(agreed);
-            c.hand_over(start).unwrap();
-            let due_before = c.clock.as_ref().unwrap().due_date(&cal).unwrap().unwrap();
-            let stop = cal.add_working_days(start, work_before).unwrap();
-            c.wait_on_owner("地形图", &cal, stop).unwrap();
-            prop_assert_eq!(c.clock_on(&cal, &LightRule::default(), stop).unwrap().unwrap().due_on, None);
-            let resume = cal.add_working_days(stop, waited).unwrap();
-            c.owner_supplied(resume).unwrap();
-            let due_after = c.clock.as_ref().unwrap().due_date(&cal).unwrap().unwrap();
-            prop_assert_eq!(cal.add_working_days(due_before, waited).unwrap(), due_after);
+            c.hand_over(start).expect("as the test sets up");
+            let due_before = c.clock.as_ref().expect("as the test sets up").due_date(&cal).expect("as the test sets up").expect("as the test sets up");
+            let stop = cal.add_working_days(start, work_before).expect("as the test sets up");
+            c.wait_on_owner("地形图", &cal, stop).expect("as the test sets up");
+            prop_assert_eq!(c.clock_on(&cal, &LightRule::default(), stop).expect("as the test sets up").expect("as the test sets up").due_on, None);
+            let resume = cal.add_working_days(stop, waited).expect("as the test sets up");
+            c.owner_supplied(resume).expect("as the test sets up");
+            let due_after = c.clock.as_ref().expect("as the test sets up").due_date(&cal).expect("as the test sets up").expect("as the test sets up");
+            prop_assert_eq!(cal.add_working_days(due_before, waited).expect("as the test sets up"), due_after);
         }
     }
 
@@ -1779,10 +1787,10 @@ mod tests {
         let f = firm("91330226MA2B00007", "2027-12-31");
         let mut n = need(SelectionRule::LowestPrice, 8_000_000);
         n.quote(&f, quote(5_000_000, agreed), day("2026-11-03"), at())
-            .unwrap();
+            .expect("as the test sets up");
         let s = n
             .select(day("2026-11-09"), |_| true, None, "", "C-1".into())
-            .unwrap();
+            .expect("as the test sets up");
         Contract::sign(&n, &s)
     }
 
@@ -1805,23 +1813,25 @@ mod tests {
         let cal = calendar();
         let mut c = signed(10);
         // 2026-11-09 is a Monday; day 0.
-        c.hand_over(day("2026-11-09")).unwrap();
+        c.hand_over(day("2026-11-09")).expect("as the test sets up");
         c.wait_on_owner("等待业主提供地形图", &cal, day("2026-11-11"))
-            .unwrap();
-        c.owner_supplied(day("2026-11-16")).unwrap();
+            .expect("as the test sets up");
+        c.owner_supplied(day("2026-11-16"))
+            .expect("as the test sets up");
         c.deliver(report(day("2026-11-20")), &cal, day("2026-11-20"))
-            .unwrap();
-        assert_eq!(
-            c.clock_on(&cal, &LightRule::default(), day("2026-11-25"))
-                .unwrap()
-                .unwrap()
-                .running,
-            false
+            .expect("as the test sets up");
+        assert!(
+            !c.clock_on(&cal, &LightRule::default(), day("2026-11-25"))
+                .expect("as the test sets up")
+                .expect("as the test sets up")
+                .running
         );
-        c.return_report("缺少监测数据", day("2026-11-23")).unwrap();
+        c.return_report("缺少监测数据", day("2026-11-23"))
+            .expect("as the test sets up");
         c.deliver(report(day("2026-11-24")), &cal, day("2026-11-24"))
-            .unwrap();
-        c.accept(&cal, day("2026-11-26")).unwrap();
+            .expect("as the test sets up");
+        c.accept(&cal, day("2026-11-26"))
+            .expect("as the test sets up");
         // Worked 11-10, 11, (waited 12,13,16), 17..20 = 6; owner examined 23 → returned on 23;
         // worked 24 = 1 more: 7 days of 10.
         assert_eq!(c.days_taken, Some(7));
@@ -1834,7 +1844,7 @@ mod tests {
             comment: String::new(),
             on: day("2026-11-26"),
         })
-        .unwrap();
+        .expect("as the test sets up");
         let twice = c.rate(ContractRating {
             timeliness: 1,
             quality: 1,
@@ -1849,16 +1859,17 @@ mod tests {
     fn a_late_firm_stays_recorded_late() {
         let cal = calendar();
         let mut c = signed(3);
-        c.hand_over(day("2026-11-09")).unwrap();
+        c.hand_over(day("2026-11-09")).expect("as the test sets up");
         let view = c
             .clock_on(&cal, &LightRule::default(), day("2026-11-13"))
-            .unwrap()
-            .unwrap();
+            .expect("as the test sets up")
+            .expect("as the test sets up");
         assert_eq!(view.light, Light::Red);
         assert!(c.is_late(&cal, day("2026-11-13")));
         c.deliver(report(day("2026-11-16")), &cal, day("2026-11-16"))
-            .unwrap();
-        c.accept(&cal, day("2026-11-17")).unwrap();
+            .expect("as the test sets up");
+        c.accept(&cal, day("2026-11-17"))
+            .expect("as the test sets up");
         assert_eq!(c.days_taken, Some(5));
         assert!(c.overdue);
         assert!(c.is_late(&cal, day("2026-12-20")));
