@@ -204,7 +204,13 @@ impl Service {
             .into_iter()
             .filter(|r| r.star)
             .collect();
+        let contracts = onewindow_store::market::contracts(
+            self.store().readers(),
+            &onewindow_store::market::ContractFilter::default(),
+        )
+        .await?;
         Ok(MonthlyReport {
+            intermediary: onewindow_domain::intermediary::market_month(&contracts, from, to),
             month,
             generated_on: today,
             current,

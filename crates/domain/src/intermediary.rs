@@ -1318,6 +1318,69 @@ impl Contract {
     }
 }
 
+/// One contract the owner accepted in a month, as the monthly report lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcceptedWork {
+    pub contract: String,
+    pub project_code: String,
+    pub project_name: String,
+    pub service: String,
+    pub firm_name: String,
+    /// The plan's working days for the work (before the market), where the plan names it.
+    pub planned_days: Option<u32>,
+    pub agreed_days: u32,
+    pub days_taken: u32,
+    pub late: bool,
+}
+
+/// The market's month (中介服务): the contracts accepted in `[from, to]`, and their working days
+/// against the plan's and the firms' promises.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MarketMonth {
+    pub accepted: Vec<AcceptedWork>,
+    /// Accepted within the agreed days.
+    pub on_time: usize,
+    /// Sums over the accepted contracts whose plan names the work: the plan's days and the
+    /// days taken, so that "before" and "after" count the same works.
+    pub planned_days: u32,
+    pub taken_days_of_planned: u32,
+}
+
+/// The market's figures of a month from its contracts.
+pub fn market_month(contracts: &[Contract], from: NaiveDate, to: NaiveDate) -> MarketMonth {
+    let mut month = MarketMonth::default();
+    for c in contracts {
+        let (Some(on), Some(taken)) = (c.accepted_on, c.days_taken) else {
+            continue;
+        };
+        if on < from || on > to {
+            continue;
+        }
+        if !c.overdue {
+            month.on_time += 1;
+        }
+        if let Some(planned) = c.planned_days {
+            month.planned_days += planned;
+            month.taken_days_of_planned += taken;
+        }
+        month.accepted.push(AcceptedWork {
+            contract: c.id.clone(),
+            project_code: c.project_code.clone(),
+            project_name: c.project_name.clone(),
+            service: c.service.clone(),
+            firm_name: c.firm_name.clone(),
+            planned_days: c.planned_days,
+            agreed_days: c.agreed_days,
+            days_taken: taken,
+            late: c.overdue,
+        });
+    }
+    month.accepted.sort_by(|a, b| a.contract.cmp(&b.contract));
+    month
+}
+
 /// Who someone is to a need or a contract, as the service finds it: the project's owner (the
 /// enterprise itself, or the account that registered or follows it as agent), or the firm.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -1895,5 +1958,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_month_counts_accepted_contracts_against_the_plans_days() {
+        let cal = calendar();
+        let mut c = signed(10);
+        c.planned_days = Some(20);
+        c.hand_over(day("2026-11-09")).expect("handed over");
+        c.deliver(report(day("2026-11-13")), &cal, day("2026-11-13"))
+            .expect("delivered");
+        c.accept(&cal, day("2026-11-16")).expect("accepted");
+        let month = market_month(
+            std::slice::from_ref(&c),
+            day("2026-11-01"),
+            day("2026-11-30"),
+        );
+        assert_eq!(month.accepted.len(), 1);
+        assert_eq!((month.planned_days, month.taken_days_of_planned), (20, 4));
+        assert_eq!(month.on_time, 1);
+        let december = market_month(&[c], day("2026-12-01"), day("2026-12-31"));
+        assert!(december.accepted.is_empty());
     }
 }

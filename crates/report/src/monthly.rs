@@ -139,6 +139,8 @@ pub struct MonthlyReport {
     /// Staff with a service star this month (user names and display names).
     pub stars: Vec<UnitRow>,
     pub overdue: Vec<OverdueCase>,
+    /// The intermediary market's month: contracts accepted, days against the plan's.
+    pub intermediary: onewindow_domain::intermediary::MarketMonth,
 }
 
 /// Received and completed (decided) per day of `[from, to]`, every day present.
