@@ -5,7 +5,10 @@
 //! something to act on.
 
 use chrono::NaiveDate;
-use onewindow_domain::intermediary::{Firm, FirmStatus, NewFirm, Qualification};
+use onewindow_domain::intermediary::{
+    Firm, FirmStatus, NewFirm, NewNeed, Qualification, SelectionRule,
+};
+use onewindow_domain::project::ProjectType;
 use onewindow_store::accounts as account_rows;
 use onewindow_store::market as market_rows;
 
@@ -198,6 +201,114 @@ impl Service {
                 .await?;
             registered += 1;
         }
+        self.seed_demo_needs().await?;
         Ok(registered)
+    }
+
+    /// Posts, as the demo agent, an open need of the commercial demo project for its
+    /// geological-hazard assessment (the demo intermediary's firm may quote for it), when the
+    /// project is there and has no need yet.
+    async fn seed_demo_needs(&self) -> Result<(), AppError> {
+        let readers = self.store().readers();
+        let Some(agent) =
+            account_rows::user_by_username(readers, super::projects::DEMO_AGENT).await?
+        else {
+            return Ok(());
+        };
+        let actor = Actor::new(principal_of(&agent), "demo");
+        let Some(project) = self
+            .projects(&actor)
+            .await?
+            .into_iter()
+            .find(|p| p.project_type == ProjectType::Commercial)
+        else {
+            return Ok(());
+        };
+        if !self
+            .needs(&actor, None, Some(project.code.as_str()))
+            .await?
+            .is_empty()
+        {
+            return Ok(());
+        }
+        let deadline = self.calendar().add_working_days(self.today(), 5)?;
+        self.post_need(
+            &actor,
+            NewNeed {
+                project_code: project.code.to_string(),
+                service: "geo-hazard".into(),
+                step_key: None,
+                description: "项目选址范围内地质灾害危险性评估，出具评估报告".into(),
+                ceiling_fen: 4_500_000,
+                quote_deadline: deadline,
+                rule: SelectionRule::LowestPrice,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::NaiveDate;
+    use onewindow_domain::calendar::Calendar;
+    use onewindow_domain::intermediary::{NeedStatus, NewQuote};
+
+    use super::*;
+    use crate::clock::ManualClock;
+
+    #[tokio::test]
+    async fn the_demo_market_has_admitted_firms_and_an_open_need_the_demo_firm_may_quote() {
+        let dir =
+            std::env::temp_dir().join(format!("onewindow-demo-market-{}", uuid::Uuid::now_v7()));
+        let url = onewindow_store::data_dir_url(&dir).expect("url");
+        let store = onewindow_store::Store::open(&url).await.expect("store");
+        let day = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
+        let clock = Arc::new(ManualClock::at_local_morning(day));
+        let service = Service::new(store, Calendar::prc(), clock, "330226");
+        service.seed_demo(0).await.expect("catalogue");
+        service.seed_demo_hall().await.expect("hall");
+        service.seed_demo_accounts().await.expect("accounts");
+        service.seed_demo_projects().await.expect("projects");
+
+        assert_eq!(service.seed_demo_market().await.expect("market"), 6);
+        assert_eq!(
+            service.seed_demo_market().await.expect("again"),
+            0,
+            "a restarted demo registers nothing twice"
+        );
+        let public = Actor::anonymous("test");
+        let firms = service.firms(&public, None).await.expect("firms");
+        assert_eq!(firms.len(), 5, "the pending firm is not listed publicly");
+        let needs = service
+            .needs(&public, Some(NeedStatus::Open), None)
+            .await
+            .expect("needs");
+        assert_eq!(needs.len(), 1, "one open need, posted once");
+        assert_eq!(needs[0].work_name.as_deref(), Some("地质灾害危险性评估"));
+
+        let intermediary =
+            account_rows::user_by_username(service.store().readers(), DEMO_INTERMEDIARY)
+                .await
+                .expect("read")
+                .expect("the demo intermediary");
+        let firm = Actor::new(principal_of(&intermediary), "test");
+        let quoted = service
+            .quote(
+                &firm,
+                &needs[0].id,
+                NewQuote {
+                    price_fen: 3_800_000,
+                    days: 8,
+                    note: String::new(),
+                },
+            )
+            .await
+            .expect("the demo firm quotes");
+        assert_eq!(quoted.quotes.len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
