@@ -24,6 +24,9 @@ use crate::error::AppError;
 use crate::files::Upload;
 use crate::service::Service;
 
+/// The day the contracts' lights were last swept (`monitor_state`).
+const MARKET_LIGHTS_STATE: &str = "market-lights-checked-on";
+
 impl From<MarketError> for AppError {
     fn from(e: MarketError) -> Self {
         match e {
@@ -1316,6 +1319,61 @@ impl Service {
                 .collect(),
             contracts,
         })
+    }
+
+    /// Contracts whose clock turned yellow or red reach the agent following their project, once
+    /// per contract and light (the project alerts an agent reads on the board); runs once a day
+    /// from the light sweep. The firm and the owner see the light on the contract itself.
+    pub async fn sweep_contract_lights(&self) -> Result<usize, AppError> {
+        let today = self.today();
+        let readers = self.store().readers();
+        let checked = onewindow_store::monitor::state(readers, MARKET_LIGHTS_STATE).await?;
+        if checked.as_deref() == Some(today.to_string().as_str()) {
+            return Ok(0);
+        }
+        let calendar = self.calendar();
+        let rule = self.light_rule();
+        let now = self.now();
+        let mut alerts = Vec::new();
+        for contract in rows::contracts(readers, &ContractFilter::default()).await? {
+            let Some(view) = contract.clock_on(&calendar, &rule, today).ok().flatten() else {
+                continue;
+            };
+            if view.light == onewindow_domain::monitor::Light::Green {
+                continue;
+            }
+            let Some(agent) = project_rows::get(readers, &contract.project_code)
+                .await?
+                .and_then(|p| p.agent)
+            else {
+                continue;
+            };
+            let service_name = market::service_type(&contract.service)
+                .map_or(contract.service.as_str(), |s| s.name);
+            alerts.push(onewindow_store::projects::StallAlert {
+                id: uuid::Uuid::now_v7().to_string(),
+                project_code: contract.project_code.clone(),
+                step_key: format!("market:{}:{}", contract.id, view.light.as_str()),
+                recipient: agent,
+                project_name: contract.project_name.clone(),
+                item_name: format!("中介服务：{service_name}（合同 {}）", contract.id),
+                department: contract.firm_name.clone(),
+                planned_end: view.due_on.map(|d| d.to_string()).unwrap_or_default(),
+                raised_at: now.to_rfc3339(),
+                read: false,
+            });
+        }
+        let day = today.to_string();
+        self.store()
+            .write(move |conn| {
+                Box::pin(async move {
+                    let raised = project_rows::raise_stall_alerts(&mut *conn, &alerts).await?;
+                    onewindow_store::monitor::set_state(&mut *conn, MARKET_LIGHTS_STATE, &day)
+                        .await?;
+                    Ok::<_, AppError>(raised)
+                })
+            })
+            .await
     }
 
     /// The supervising department's monitoring of the market.

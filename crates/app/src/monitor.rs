@@ -250,6 +250,8 @@ impl Service {
         report.cleared += cleared;
         // Projects' steps past their planned end reach their agents (once a day).
         report.alerts += self.sweep_project_stalls().await?;
+        // Intermediary contracts turning yellow or red reach the project's agent (once a day).
+        report.alerts += self.sweep_contract_lights().await?;
         Ok(report)
     }
 

@@ -674,3 +674,125 @@ async fn an_expired_qualification_or_a_suspension_stops_a_firm_from_quoting() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(fields(&problem), ["quote_deadline", "rule"], "{problem}");
 }
+
+#[tokio::test]
+async fn a_late_firm_is_recorded_and_the_projects_agent_alerted() {
+    let app = market_app("market-late", 1).await;
+    // The agent registers the project for the enterprise and follows it.
+    let (status, view) = app
+        .send(
+            "agent",
+            Method::POST,
+            "/api/v1/projects",
+            Some(json!({"name": "汽配产业园二期", "owner_identity": OWNER,
+                "owner_name": "宁海县示范企业有限公司", "project_type": "industrial"})),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    let code = view["project"]["code"].as_str().expect("code").to_string();
+    let firm = admitted_eia_firm(&app, "firm1", "91330200MA2T00031", "2028-12-31").await;
+    let (status, need) = app
+        .send(
+            "agent",
+            Method::POST,
+            "/api/v1/market/needs",
+            Some(
+                json!({"project_code": code, "service": "eia", "ceiling_fen": 40_000,
+                "quote_deadline": "2026-12-07", "rule": "direct_choice"}),
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the agent posts for the owner: {need}"
+    );
+    let id = need["id"].as_str().expect("id").to_string();
+    let (status, quoted) = quote(&app, "firm1", &id, 38_000, 2).await;
+    assert_eq!(status, StatusCode::CREATED, "{quoted}");
+    // A direct choice needs no wait for the deadline, but names the firm.
+    let (_, seen) = app
+        .get("agent", &format!("/api/v1/market/needs/{id}"))
+        .await;
+    let (status, problem) = app
+        .send(
+            "agent",
+            Method::POST,
+            &format!("/api/v1/market/needs/{id}/selection"),
+            Some(json!({})),
+            seen["version"].as_u64(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(fields(&problem), ["firm"]);
+    let (status, selected) = app
+        .send(
+            "agent",
+            Method::POST,
+            &format!("/api/v1/market/needs/{id}/selection"),
+            Some(json!({"firm": firm})),
+            seen["version"].as_u64(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{selected}");
+    let view = act(&app, "agent", &selected, "hand_over", json!({})).await;
+    assert_eq!(view["clock"]["due_on"], "2026-12-09");
+    assert_eq!(
+        view["clock"]["light"], "yellow",
+        "2 days are the last stretch"
+    );
+
+    // Thursday 10 December: a day overdue; the sweep tells the agent once.
+    app.at(day(2026, 12, 10));
+    app.service.sweep_lights().await.expect("the sweep");
+    let (status, alerts) = app.get("agent", "/api/v1/projects/alerts").await;
+    assert_eq!(status, StatusCode::OK, "{alerts}");
+    let contract_id = selected["contract"]["id"].as_str().expect("id");
+    let ours: Vec<&Value> = alerts
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter(|a| {
+            a["item_name"]
+                .as_str()
+                .is_some_and(|n| n.contains(contract_id))
+        })
+        .collect();
+    assert_eq!(ours.len(), 1, "{alerts}");
+    assert_eq!(ours[0]["step_key"], format!("market:{contract_id}:red"));
+    let (_, monitor) = app.get("market", "/api/v1/market/monitor").await;
+    let line = monitor["firms"]
+        .as_array()
+        .expect("firms")
+        .iter()
+        .find(|f| f["uscc"] == firm.as_str())
+        .expect("the firm")
+        .clone();
+    assert_eq!(line["overdue_now"], 1);
+    assert!(
+        line["act_on"]
+            .as_array()
+            .expect("act_on")
+            .contains(&json!("overdue"))
+    );
+
+    // Handed in late and accepted: recorded late for good.
+    let (_, firm_view) = app
+        .get("firm1", &format!("/api/v1/market/contracts/{contract_id}"))
+        .await;
+    let (status, delivered) = deliver(&app, "firm1", &firm_view, PDF).await;
+    assert_eq!(status, StatusCode::OK, "{delivered}");
+    let (_, owner_view) = app
+        .get("agent", &format!("/api/v1/market/contracts/{contract_id}"))
+        .await;
+    let accepted = act(&app, "agent", &owner_view, "accept", json!({})).await;
+    assert_eq!(accepted["contract"]["days_taken"], 3);
+    assert_eq!(accepted["contract"]["overdue"], true);
+    assert_eq!(accepted["late"], true);
+    let (_, public) = public_get(&app, &format!("/api/v1/market/firms/{firm}")).await;
+    assert_eq!(public["late"], 1);
+    let (_, monitor) = app.get("market", "/api/v1/market/monitor").await;
+    assert_eq!(monitor["on_time_rate"], 0.0);
+}
