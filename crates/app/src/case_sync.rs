@@ -113,27 +113,12 @@ pub(crate) fn task_actions(who: &Principal, case: &Case) -> Vec<(String, Vec<Tas
         .collect()
 }
 
-/// Files `case` under the project `code` (in the caller's transaction): the applicant must own
-/// the project; the results of the project's earlier approvals become materials of an item's
-/// case; the plan's steps the case stands for are under way.
-pub(crate) async fn file_under_project(
+/// What a project already holds that its later applications take as materials: the licences
+/// its decided steps issued, and the intermediary reports its owner accepted.
+pub(crate) async fn project_results(
     conn: &mut onewindow_store::Conn,
-    case: &mut onewindow_domain::case::Case,
-    code: &str,
-    item: Option<&onewindow_domain::catalogue::PublishedItem>,
-) -> Result<(), AppError> {
-    let mut project = project_rows::get(&mut *conn, code)
-        .await?
-        .ok_or_else(|| AppError::invalid("project_code", format!("no project {code}")))?;
-    if !project
-        .owner_identity
-        .eq_ignore_ascii_case(&case.applicant.id_number)
-    {
-        return Err(AppError::invalid(
-            "project_code",
-            format!("project {code} belongs to another owner"),
-        ));
-    }
+    project: &Project,
+) -> Result<Vec<onewindow_domain::case::IssuedResult>, AppError> {
     let catalogue = catalogue_rows::items_named(&mut *conn, &project.plan.item_names()).await?;
     let licence_of = |name: &str| {
         catalogue
@@ -157,7 +142,32 @@ pub(crate) async fn file_under_project(
             });
         }
     }
-    results.extend(crate::market::accepted_reports(&mut *conn, code).await?);
+    results.extend(crate::market::accepted_reports(&mut *conn, project.code.as_str()).await?);
+    Ok(results)
+}
+
+/// Files `case` under the project `code` (in the caller's transaction): the applicant must own
+/// the project; the results of the project's earlier approvals become materials of an item's
+/// case; the plan's steps the case stands for are under way.
+pub(crate) async fn file_under_project(
+    conn: &mut onewindow_store::Conn,
+    case: &mut onewindow_domain::case::Case,
+    code: &str,
+    item: Option<&onewindow_domain::catalogue::PublishedItem>,
+) -> Result<(), AppError> {
+    let mut project = project_rows::get(&mut *conn, code)
+        .await?
+        .ok_or_else(|| AppError::invalid("project_code", format!("no project {code}")))?;
+    if !project
+        .owner_identity
+        .eq_ignore_ascii_case(&case.applicant.id_number)
+    {
+        return Err(AppError::invalid(
+            "project_code",
+            format!("project {code} belongs to another owner"),
+        ));
+    }
+    let results = project_results(&mut *conn, &project).await?;
     match item {
         Some(item) => case.file_under_project(code, item, &results),
         None => case.project_code = Some(code.to_string()),

@@ -278,6 +278,32 @@ impl Service {
         .await?)
     }
 
+    /// The materials of `item_code` that project `code` (as `actor` may see it) already holds:
+    /// its approvals' licences and its accepted intermediary reports. Filing decides again, with
+    /// the same rule; none for a bundle.
+    pub async fn reusable_materials(
+        &self,
+        actor: &Actor,
+        code: &str,
+        item_code: &str,
+    ) -> Result<Vec<onewindow_domain::case::ReusedMaterial>, AppError> {
+        let project = project_rows::get(self.store().readers(), code)
+            .await?
+            .filter(|p| may_see(&actor.principal, p))
+            .ok_or_else(|| AppError::not_found(format!("project {code}")))?;
+        let mut conn = self
+            .store()
+            .readers()
+            .acquire()
+            .await
+            .map_err(StoreError::from)?;
+        let Some(item) = catalogue_rows::get_item(&mut *conn, item_code).await? else {
+            return Ok(Vec::new());
+        };
+        let results = crate::case_sync::project_results(&mut conn, &project).await?;
+        Ok(onewindow_domain::case::reusable_materials(&item, &results))
+    }
+
     async fn project_view(&self, project: Project) -> Result<ProjectView, AppError> {
         let calendar = &self.calendar();
         let schedule = project.plan.before_construction().schedule().ok();

@@ -518,6 +518,26 @@ pub struct IssuedResult {
     pub item_name: String,
 }
 
+/// The demanded materials of `item` that results the project already holds provide: a material
+/// whose name names an issued licence or an accepted intermediary report is not asked for (the
+/// apply page leaves it out; filing takes it).
+pub fn reusable_materials(item: &PublishedItem, results: &[IssuedResult]) -> Vec<ReusedMaterial> {
+    item.item
+        .demanded_materials()
+        .filter_map(|material| {
+            let result = results
+                .iter()
+                .find(|r| !r.licence_type.is_empty() && material.name.contains(&r.licence_type))?;
+            Some(ReusedMaterial {
+                key: material.key.clone(),
+                name: material.name.clone(),
+                document: result.document.clone(),
+                issued_by: result.item_name.clone(),
+            })
+        })
+        .collect()
+}
+
 /// The data an application carries when it is received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCase {
@@ -1425,21 +1445,9 @@ impl Case {
         results: &[IssuedResult],
     ) {
         self.project_code = Some(project_code.to_string());
-        for material in item.item.demanded_materials() {
-            if self.provided_materials.contains(&material.key) {
-                continue;
-            }
-            if let Some(result) = results
-                .iter()
-                .find(|r| !r.licence_type.is_empty() && material.name.contains(&r.licence_type))
-            {
-                self.provided_materials.insert(material.key.clone());
-                self.reused_materials.push(ReusedMaterial {
-                    key: material.key.clone(),
-                    name: material.name.clone(),
-                    document: result.document.clone(),
-                    issued_by: result.item_name.clone(),
-                });
+        for reused in reusable_materials(item, results) {
+            if self.provided_materials.insert(reused.key.clone()) {
+                self.reused_materials.push(reused);
             }
         }
     }

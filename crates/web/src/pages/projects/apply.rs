@@ -32,48 +32,23 @@ pub async fn project_for_apply(
 ) -> Result<ProjectForApply, AppError> {
     let view = service.project(&session.actor, code).await?;
     let project = &view.project;
-    // A bundle (the joint completion acceptance) takes no earlier result as a material.
-    let item = match service.item(item_code).await {
-        Ok(item) => Some(item),
-        Err(AppError::NotFound { .. }) if service.bundle(item_code).await.is_ok() => None,
-        Err(e) => return Err(e),
-    };
-    let mut reused: Vec<ReusedPreview> = Vec::new();
-    for (key, progress) in &project.progress {
-        let StepProgress::Done { document, .. } = progress else {
-            continue;
-        };
-        let Some(step) = project.step(key) else {
-            continue;
-        };
-        let Some((_, done_code)) = view.items.iter().find(|(k, _)| k == key) else {
-            continue;
-        };
-        let Ok(done_item) = service.item(done_code).await else {
-            continue;
-        };
-        let Some(licence) = done_item.item.result_licence_type.filter(|l| !l.is_empty()) else {
-            continue;
-        };
-        let Some(item) = &item else {
-            continue;
-        };
-        for m in item.item.demanded_materials() {
-            if m.name.contains(&licence) && !reused.iter().any(|r| r.material_key == m.key) {
-                reused.push(ReusedPreview {
-                    material_key: m.key.clone(),
-                    text: t.fill(
-                        "projects-reused",
-                        &[
-                            ("material", &m.name),
-                            ("item", &step.item_name),
-                            ("document", document),
-                        ],
-                    ),
-                });
-            }
-        }
-    }
+    // The service's rule: the project's licences and accepted reports the item asks for.
+    let reused = service
+        .reusable_materials(&session.actor, code, item_code)
+        .await?
+        .into_iter()
+        .map(|r| ReusedPreview {
+            text: t.fill(
+                "projects-reused",
+                &[
+                    ("material", &r.name),
+                    ("item", &r.issued_by),
+                    ("document", &r.document),
+                ],
+            ),
+            material_key: r.key,
+        })
+        .collect();
     Ok(ProjectForApply {
         code: project.code.to_string(),
         owner_identity: project.owner_identity.clone(),
