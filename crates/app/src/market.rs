@@ -126,7 +126,7 @@ pub struct ProjectMarket {
 
 /// True when `who` acts for the project's owner: the enterprise's own account, or the account
 /// that registered it or follows it as agent.
-pub(crate) fn acts_for_owner(who: &Principal, project: &Project) -> bool {
+pub fn acts_for_owner(who: &Principal, project: &Project) -> bool {
     (who.has_role(Role::Applicant)
         && who
             .identity
@@ -137,7 +137,8 @@ pub(crate) fn acts_for_owner(who: &Principal, project: &Project) -> bool {
                 || project.agent.as_deref() == Some(who.username.as_str())))
 }
 
-fn is_staff(who: &Principal) -> bool {
+/// Government staff (or the service itself), who read every contract and every quote.
+pub fn is_staff(who: &Principal) -> bool {
     who.is_system()
         || [
             Role::Clerk,

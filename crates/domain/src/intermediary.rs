@@ -558,6 +558,9 @@ pub struct Need {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub posted_on: NaiveDate,
     pub quotes: Vec<Quote>,
+    /// How many firms quoted: shown to everyone, also while the quotes are sealed.
+    #[serde(default)]
+    pub quotes_received: usize,
     pub status: NeedStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection: Option<Selection>,
@@ -664,6 +667,7 @@ impl Need {
             posted_by: posted_by.to_string(),
             posted_on: today,
             quotes: Vec::new(),
+            quotes_received: 0,
             status: NeedStatus::Open,
             selection: None,
             closed_reason: None,
@@ -715,6 +719,7 @@ impl Need {
             return Err(MarketError::Invalid(errors));
         }
         self.quotes.retain(|q| q.firm != firm.uscc);
+        self.quotes_received = self.quotes.len() + 1;
         self.quotes.push(Quote {
             firm: firm.uscc.clone(),
             firm_name: firm.name.clone(),
@@ -1476,6 +1481,7 @@ impl Need {
     /// The need as `viewer` may see it.
     pub fn as_seen_by(&self, viewer: &QuoteViewer) -> Need {
         let mut need = self.clone();
+        need.quotes_received = self.quotes.len();
         if need.status == NeedStatus::Open {
             match viewer {
                 QuoteViewer::OwnerOrStaff => {}

@@ -74,8 +74,8 @@ macro_rules! catalogue_files {
 }
 
 /// Each part of the pages keeps its words in its own file; together they are one catalogue.
-const ZH_CN_FILES: &[CatalogueFile] = catalogue_files!("zh-CN": "common", "portal", "applicant", "window", "desk", "admin", "monitor", "projects", "licences", "lookup", "evaluation", "messages", "tolerance", "hall", "queue", "appointments");
-const EN_FILES: &[CatalogueFile] = catalogue_files!("en": "common", "portal", "applicant", "window", "desk", "admin", "monitor", "projects", "licences", "lookup", "evaluation", "messages", "tolerance", "hall", "queue", "appointments");
+const ZH_CN_FILES: &[CatalogueFile] = catalogue_files!("zh-CN": "common", "portal", "applicant", "window", "desk", "admin", "monitor", "projects", "licences", "lookup", "evaluation", "messages", "tolerance", "hall", "queue", "appointments", "market");
+const EN_FILES: &[CatalogueFile] = catalogue_files!("en": "common", "portal", "applicant", "window", "desk", "admin", "monitor", "projects", "licences", "lookup", "evaluation", "messages", "tolerance", "hall", "queue", "appointments", "market");
 
 /// The messages of one language.
 #[derive(Debug)]

@@ -19,6 +19,9 @@ pub mod hall;
 pub mod hall_report;
 pub mod licences;
 pub mod lookup;
+pub mod market;
+#[cfg(test)]
+mod market_tests;
 pub mod monitor;
 pub mod page_error;
 pub mod portal;
@@ -77,6 +80,7 @@ pub fn router() -> Router<Service> {
         .merge(supervision::routes())
         .merge(projects::routes())
         .merge(licences::routes())
+        .merge(market::routes())
         .layer(axum::middleware::map_response(page_headers))
 }
 
@@ -203,6 +207,8 @@ pub fn home_for(roles: &[Role]) -> &'static str {
         "/admin"
     } else if roles.contains(&Role::Applicant) || roles.contains(&Role::Agent) {
         "/my/cases"
+    } else if roles.contains(&Role::Intermediary) {
+        "/market/my-firm"
     } else {
         "/"
     }
@@ -259,6 +265,19 @@ fn chrome_for(lang: Lang, session: Option<&Authenticated>, here: String) -> Chro
         label: "common-nav-catalogue",
         current: false,
     }];
+    // The intermediary market: public, and where an intermediary's account works.
+    nav.push(NavLink {
+        href: "/market",
+        label: "market-nav",
+        current: false,
+    });
+    if roles.contains(&Role::Intermediary) {
+        nav.push(NavLink {
+            href: "/market/my-firm",
+            label: "market-nav-my-firm",
+            current: false,
+        });
+    }
     if roles.contains(&Role::Applicant) || roles.contains(&Role::Agent) {
         nav.push(NavLink {
             href: "/my/cases",

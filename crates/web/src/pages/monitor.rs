@@ -831,6 +831,9 @@ struct MonitorPage {
     overdue_rectifications: Option<usize>,
     /// Messages to applicants given up, for the hall's clerks and the supervisors: call them.
     undelivered: Option<Vec<crate::pages::case_messages::MessageLine>>,
+    /// The reader may open the intermediary market's monitoring (the supervising department,
+    /// the supervisors).
+    market: bool,
 }
 
 impl MonitorPage {
@@ -947,6 +950,12 @@ async fn monitor(
         notice,
         overdue_rectifications,
         undelivered,
+        market: onewindow_domain::intermediary::decide_market(
+            &session.actor.principal,
+            onewindow_domain::intermediary::MarketOperation::Monitor,
+            Default::default(),
+        )
+        .is_allowed(),
     }))
 }
 

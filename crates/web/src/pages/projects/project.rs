@@ -71,6 +71,8 @@ pub(super) struct ProjectPage {
     pub(super) agent_form: bool,
     pub(super) agent_value: String,
     pub(super) agent_error: Option<String>,
+    /// The intermediary market's section (中介服务（网上中介超市）), drawn by the market's pages.
+    pub(super) market: crate::pages::market::ProjectMarketSection,
 }
 
 /// What a form of the project page sent back, to draw it again with its error.
@@ -360,6 +362,7 @@ pub(super) fn project_page(
             refused.agent
         },
         agent_error: refused.agent_error,
+        market: String::new(),
     }
 }
 
@@ -395,7 +398,7 @@ pub(super) async fn draw_project(
         .map_err(|e| ctx.app_error(e))?;
     let departments = service.departments().await.unwrap_or_default();
     let regions = service.regions().await.unwrap_or_default();
-    Ok(project_page(
+    let mut page = project_page(
         &ctx.chrome,
         session,
         &view,
@@ -403,7 +406,11 @@ pub(super) async fn draw_project(
         &regions,
         service.today(),
         refused,
-    ))
+    );
+    page.market =
+        crate::pages::market::project_section(service, &ctx.chrome, &session.actor, &view.project)
+            .await;
+    Ok(page)
 }
 
 pub(super) async fn project_page_handler(
