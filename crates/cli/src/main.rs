@@ -523,7 +523,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             }
             let firms = service.seed_demo_market().await?;
             if firms > 0 {
-                eprintln!("registered {firms} intermediary firms in the online market (网上中介超市)");
+                eprintln!(
+                    "registered {firms} intermediary firms in the online market (网上中介超市)"
+                );
             }
             service.seed_demo_couriers().await?;
             let visits = service.seed_demo_evaluation().await?;

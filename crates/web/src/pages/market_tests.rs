@@ -461,7 +461,10 @@ async fn a_need_goes_from_posting_through_sealed_quotes_and_selection_to_the_rat
     );
     assert!(front.body.contains("80,000.00"), "the ceiling is public");
     assert!(!front.body.contains("60,000.00"), "{}", front.body);
-    assert!(front.body.contains("1 份（密封）"), "the number of quotes is public");
+    assert!(
+        front.body.contains("1 份（密封）"),
+        "the number of quotes is public"
+    );
     let public_need = site.get(&anyone, &need_path).await;
     assert_eq!(public_need.status, StatusCode::OK, "{}", public_need.body);
     assert!(public_need.body.contains("id=\"quotes-sealed\""));

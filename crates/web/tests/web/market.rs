@@ -264,7 +264,10 @@ async fn a_need_from_posting_to_the_report_taken_into_the_next_application() {
     assert_eq!(seen["quotes"][0]["price_fen"], 3_600_000);
     let (_, public) = public_get(&app, &format!("/api/v1/market/needs/{id}")).await;
     assert_eq!(public["quotes"], json!([]));
-    assert_eq!(public["quotes_received"], 1, "the number is public, the prices sealed");
+    assert_eq!(
+        public["quotes_received"], 1,
+        "the number is public, the prices sealed"
+    );
     assert_eq!(public["status"], "open");
 
     // Before the deadline has passed there is no selection by price.
