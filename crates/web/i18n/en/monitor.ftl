@@ -189,3 +189,15 @@ monitor-stats-rectified-on-time = Rectified on time
 monitor-stats-complaints = Justified complaints
 monitor-report-evaluation = What applicants said: ratings, return visits and complaints
 monitor-report-evaluation-summary = Satisfaction on third-party return visits { $satisfaction } ({ $visits } answered), good ratings { $good }, bad ratings { $bad }, justified complaints { $complaints }.
+
+monitor-report-market = The online intermediary market: work accepted this month
+monitor-report-market-summary = Owners accepted { $n } pieces of intermediary work this month, { $on_time } of them within the agreed working days; the approval plans counted { $planned } working days for this work, the market's firms took { $taken }.
+monitor-report-market-contract = Contract
+monitor-report-market-project = Project
+monitor-report-market-service = Service
+monitor-report-market-firm = Firm
+monitor-report-market-planned = Planned days
+monitor-report-market-agreed = Agreed days
+monitor-report-market-taken = Days taken
+monitor-report-market-late = { $days } (late)
+monitor-report-market-none = No intermediary work was accepted this month.

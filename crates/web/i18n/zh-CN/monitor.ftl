@@ -189,3 +189,15 @@ monitor-stats-rectified-on-time = 差评整改按期率
 monitor-stats-complaints = 有效投诉
 monitor-report-evaluation = 群众评价：好差评、回访与投诉
 monitor-report-evaluation-summary = 本月第三方回访满意率 { $satisfaction }（回访 { $visits } 件），好差评好评率 { $good }，差评 { $bad } 件，有效投诉 { $complaints } 件。
+
+monitor-report-market = 网上中介超市：本月验收的中介服务
+monitor-report-market-summary = 本月业主验收中介服务成果 { $n } 项，其中按约定工作日完成 { $on_time } 项；审批计划中的这些中介服务原需 { $planned } 个工作日，经中介超市实际用时 { $taken } 个工作日。
+monitor-report-market-contract = 合同
+monitor-report-market-project = 项目
+monitor-report-market-service = 服务事项
+monitor-report-market-firm = 中介机构
+monitor-report-market-planned = 计划工作日
+monitor-report-market-agreed = 约定工作日
+monitor-report-market-taken = 实际工作日
+monitor-report-market-late = { $days }（逾期）
+monitor-report-market-none = 本月没有验收的中介服务。

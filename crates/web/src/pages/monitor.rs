@@ -582,6 +582,57 @@ pub fn monthly_document(report: &MonthlyReport, t: &'static Messages) -> Documen
         empty: String::new(),
     }));
 
+    // The intermediary market's month (网上中介超市): the work accepted, the plan's days beside
+    // the days the firms took.
+    let market = &report.intermediary;
+    blocks.push(Block::Heading(t.get("monitor-report-market").to_string()));
+    blocks.push(Block::Paragraph(t.fill(
+        "monitor-report-market-summary",
+        &[
+            ("n", &market.accepted.len().to_string()),
+            ("on_time", &market.on_time.to_string()),
+            ("planned", &market.planned_days.to_string()),
+            ("taken", &market.taken_days_of_planned.to_string()),
+        ],
+    )));
+    blocks.push(Block::Table(Table {
+        id: "report-market".into(),
+        columns: vec![
+            Column::left(t.get("monitor-report-market-contract"), 1.8),
+            Column::left(t.get("monitor-report-market-project"), 3.0),
+            Column::left(t.get("monitor-report-market-service"), 2.0),
+            Column::left(t.get("monitor-report-market-firm"), 2.6),
+            Column::right(t.get("monitor-report-market-planned"), 1.2),
+            Column::right(t.get("monitor-report-market-agreed"), 1.2),
+            Column::right(t.get("monitor-report-market-taken"), 1.2),
+        ],
+        rows: market
+            .accepted
+            .iter()
+            .map(|w| {
+                vec![
+                    w.contract.clone(),
+                    format!("{} {}", w.project_name, w.project_code),
+                    super::market::service_name(t.lang(), &w.service),
+                    w.firm_name.clone(),
+                    w.planned_days
+                        .map_or_else(|| "—".to_string(), |d| d.to_string()),
+                    w.agreed_days.to_string(),
+                    if w.late {
+                        t.fill1(
+                            "monitor-report-market-late",
+                            "days",
+                            w.days_taken.to_string(),
+                        )
+                    } else {
+                        w.days_taken.to_string()
+                    },
+                ]
+            })
+            .collect(),
+        empty: t.get("monitor-report-market-none").to_string(),
+    }));
+
     blocks.push(Block::Heading(t.get("monitor-report-overdue").to_string()));
     let total = report.overdue.len();
     blocks.push(Block::Paragraph(t.fill1(

@@ -480,6 +480,39 @@ async fn a_need_from_posting_to_the_report_taken_into_the_next_application() {
     assert_eq!(pending["act_on"], json!(["pending_admission"]));
     let (status, _) = app.get("citizen", "/api/v1/market/monitor").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The monthly report: the work accepted in December, the plan's 20 days beside the 4 taken.
+    let (status, report) = app
+        .get("supervisor", "/api/v1/reports/monthly?month=2026-12")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let market = &report["intermediary"];
+    assert_eq!(market["accepted"][0]["contract"], contract_id.as_str());
+    assert_eq!(
+        (
+            &market["planned_days"],
+            &market["taken_days_of_planned"],
+            &market["on_time"]
+        ),
+        (&json!(20), &json!(4), &json!(1))
+    );
+    let html = app
+        .http
+        .get(format!(
+            "{}/api/v1/reports/monthly?month=2026-12&format=html",
+            app.url
+        ))
+        .bearer_auth(&app.tokens["supervisor"])
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        html.contains("审批计划中的这些中介服务原需 20 个工作日，经中介超市实际用时 4 个工作日"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
