@@ -139,6 +139,7 @@ pub(crate) async fn project_results(
                 licence_type,
                 document: document.clone(),
                 item_name: step.item_name.clone(),
+                from_intermediary: false,
             });
         }
     }

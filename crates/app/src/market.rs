@@ -1556,6 +1556,7 @@ pub(crate) async fn accepted_reports(
                 licence_type: kind.deliverable.to_string(),
                 document: format!("{}（{}，合同 {}）", report.number, c.firm_name, c.id),
                 item_name: format!("中介服务：{}", kind.name),
+                from_intermediary: true,
             })
         })
         .collect())

@@ -510,12 +510,27 @@ pub struct TakenLicence {
     pub valid_until: Option<NaiveDate>,
 }
 
-/// A result an earlier approval of a project issued: what it is, its number, which approval.
+/// A result an earlier approval of a project issued, or a report an intermediary firm delivered
+/// and the owner accepted: what it is, its number, which approval or service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedResult {
     pub licence_type: String,
     pub document: String,
     pub item_name: String,
+    /// An intermediary's report: it stands only for a material the catalogue says an
+    /// intermediary provides (a report's name is also inside the name of the form that files it,
+    /// 《地质灾害危险性评估报告备案申请表》, which the applicant still fills in).
+    pub from_intermediary: bool,
+}
+
+impl IssuedResult {
+    /// Whether this result is the material `material`.
+    pub fn provides(&self, material: &crate::catalogue::Material) -> bool {
+        !self.licence_type.is_empty()
+            && material.name.contains(&self.licence_type)
+            && (!self.from_intermediary
+                || material.source == crate::catalogue::MaterialSource::Intermediary)
+    }
 }
 
 /// The demanded materials of `item` that results the project already holds provide: a material
@@ -525,9 +540,7 @@ pub fn reusable_materials(item: &PublishedItem, results: &[IssuedResult]) -> Vec
     item.item
         .demanded_materials()
         .filter_map(|material| {
-            let result = results
-                .iter()
-                .find(|r| !r.licence_type.is_empty() && material.name.contains(&r.licence_type))?;
+            let result = results.iter().find(|r| r.provides(material))?;
             Some(ReusedMaterial {
                 key: material.key.clone(),
                 name: material.name.clone(),

@@ -1986,4 +1986,26 @@ mod tests {
         let december = market_month(&[c], day("2026-12-01"), day("2026-12-31"));
         assert!(december.accepted.is_empty());
     }
+
+    #[test]
+    fn a_report_stands_for_the_report_not_for_the_form_that_files_it() {
+        let material = |key: &str, name: &str, source: &str| -> crate::catalogue::Material {
+            serde_json::from_value(serde_json::json!({"key": key, "name": name,
+                "form": "original", "copies": 1, "source": source, "category": "ordinary",
+                "required": true}))
+            .expect("a material")
+        };
+        let report = crate::case::IssuedResult {
+            licence_type: service_type("geo-hazard")
+                .map(|s| s.deliverable.to_string())
+                .expect("the service"),
+            document: "NHDZ-2026-031".into(),
+            item_name: "中介服务：地质灾害危险性评估".into(),
+            from_intermediary: true,
+        };
+        let form = material("M01", "地质灾害危险性评估报告备案申请表", "applicant");
+        let filed = material("M02", "地质灾害危险性评估报告", "intermediary");
+        assert!(!report.provides(&form));
+        assert!(report.provides(&filed));
+    }
 }

@@ -17,6 +17,7 @@ mod licences;
 mod licences_browser;
 mod lists_browser;
 mod market;
+mod market_browser;
 mod messages;
 mod messages_browser;
 mod monitor;
