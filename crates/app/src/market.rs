@@ -32,6 +32,7 @@ impl From<MarketError> for AppError {
         match e {
             MarketError::Invalid(errors) => AppError::Invalid(errors),
             MarketError::State(message) => AppError::Conflict(message),
+            MarketError::Calendar(e) => AppError::Calendar(e),
         }
     }
 }

@@ -2364,6 +2364,11 @@ fn demo_starts_in_late_december_with_deadlines_in_the_provisional_year() {
             assert_eq!(status, 200, "{answer}");
             assert_eq!(answer["provisional"], true, "{answer}");
         }
+        // The market's demo need has its quote deadline, counted on weekdays where the
+        // holiday notice is not out yet.
+        let (status, needs) = http.send(reqwest::Method::GET, "/market/needs", None, None);
+        assert_eq!(status, 200, "{needs}");
+        assert!(needs[0]["quote_deadline"].is_string(), "{needs}");
         drop(server);
     }
 }

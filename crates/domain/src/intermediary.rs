@@ -577,6 +577,9 @@ pub enum MarketError {
     /// The command does not fit the state (a quote on a closed need, a handover twice).
     #[error("{0}")]
     State(String),
+    /// A day of the contract's clock falls in a year the calendar does not cover yet.
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
 }
 
 fn invalid(field: &str, reason: impl Into<String>) -> MarketError {
@@ -1125,8 +1128,7 @@ impl Contract {
         if reason.trim().is_empty() {
             return Err(invalid("reason", "say what the firm waits for"));
         }
-        self.note_overdue(calendar, today)
-            .map_err(|e| MarketError::State(e.to_string()))?;
+        self.note_overdue(calendar, today)?;
         self.stop_clock(SuspensionKind::Supplement, reason.trim(), today);
         self.status = ContractStatus::WaitingOnOwner;
         self.version += 1;
@@ -1167,8 +1169,7 @@ impl Contract {
         if !errors.is_empty() {
             return Err(MarketError::Invalid(errors));
         }
-        self.note_overdue(calendar, today)
-            .map_err(|e| MarketError::State(e.to_string()))?;
+        self.note_overdue(calendar, today)?;
         self.stop_clock(
             SuspensionKind::ExpertReview,
             "owner examines the report",
@@ -1218,9 +1219,7 @@ impl Contract {
             // Up to the handing-in: the open stop (the owner's examination) is not the firm's.
             let mut firm_clock = clock.clone();
             firm_clock.suspensions.retain(|s| s.until.is_some());
-            let taken = firm_clock
-                .used_days(calendar, delivered_on)
-                .map_err(|e| MarketError::State(e.to_string()))?;
+            let taken = firm_clock.used_days(calendar, delivered_on)?;
             self.days_taken = Some(taken);
             if taken > self.agreed_days {
                 self.overdue = true;
@@ -1482,6 +1481,10 @@ impl Need {
     pub fn as_seen_by(&self, viewer: &QuoteViewer) -> Need {
         let mut need = self.clone();
         need.quotes_received = self.quotes.len();
+        if *viewer != QuoteViewer::OwnerOrStaff {
+            // The account that posted it is the owner's and the government's business.
+            need.posted_by.clear();
+        }
         if need.status == NeedStatus::Open {
             match viewer {
                 QuoteViewer::OwnerOrStaff => {}

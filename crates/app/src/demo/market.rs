@@ -231,7 +231,10 @@ impl Service {
         {
             return Ok(());
         }
-        let deadline = self.calendar().add_working_days(self.today(), 5)?;
+        // In late December the fifth working day may fall in a year whose holiday notice is not
+        // out yet: counted on weekdays then, as a plan's forecast is.
+        let (deadline, _estimated) =
+            onewindow_domain::project::forecast_day(&self.calendar(), self.today(), 5)?;
         self.post_need(
             &actor,
             NewNeed {
