@@ -289,6 +289,17 @@ impl Service {
                 if !new.uscc.trim().eq_ignore_ascii_case(&firm.uscc) {
                     return Err(AppError::invalid("uscc", "a firm's code does not change"));
                 }
+                // What the department admitted on is checked again: a changed service,
+                // qualification or region waits for its review before the firm quotes.
+                let changed = firm.services != new.services
+                    || firm.qualifications != new.qualifications
+                    || firm.regions != new.regions;
+                let review = changed && firm.status == FirmStatus::Admitted;
+                if review {
+                    firm.status = FirmStatus::Pending;
+                    firm.status_reason =
+                        Some("changed services, qualifications or regions await review".into());
+                }
                 firm.name = new.name.trim().to_string();
                 firm.services = new.services;
                 firm.qualifications = new.qualifications;
@@ -296,7 +307,23 @@ impl Service {
                 firm.staff = new.staff;
                 firm.contact = new.contact.trim().to_string();
                 firm.phone = new.phone.trim().to_string();
-                Ok(format!("{} qualifications", firm.qualifications.len()))
+                let qualifications: Vec<String> = firm
+                    .qualifications
+                    .iter()
+                    .map(|q| {
+                        format!(
+                            "{} {} {} until {}",
+                            q.service, q.level, q.number, q.valid_until
+                        )
+                    })
+                    .collect();
+                Ok(format!(
+                    "services {}; qualifications {}; regions {}{}",
+                    firm.services.join(","),
+                    qualifications.join(", "),
+                    firm.regions.join(","),
+                    if review { "; back to review" } else { "" }
+                ))
             },
         )
         .await
@@ -373,7 +400,7 @@ impl Service {
     ) -> Result<Firm, AppError> {
         let now = self.now();
         let owned = actor.clone();
-        let uscc_owned = uscc.to_string();
+        let uscc_owned = uscc.trim().to_ascii_uppercase();
         let result = self
             .store()
             .write(move |conn| {
@@ -437,7 +464,9 @@ impl Service {
         Ok(firms
             .into_iter()
             .filter(|f| {
-                supervisor || f.status == FirmStatus::Admitted || own.as_ref() == Some(&f.uscc)
+                // Suspended and removed firms stay listed with their reason; a registration
+                // not yet admitted is the department's and the firm's.
+                supervisor || f.status != FirmStatus::Pending || own.as_ref() == Some(&f.uscc)
             })
             .map(|mut firm| {
                 let mine: Vec<&Contract> =
@@ -486,6 +515,8 @@ impl Service {
         let code = ProjectCode::parse(&new.project_code)
             .map_err(|e| AppError::invalid("project_code", e.to_string()))?;
         let target = format!("project:{code}");
+        // A draw's seed is fixed now, before any quote; its SHA-256 is published with the need.
+        let seed = random_seed().await?;
         let now = self.now();
         let owned = actor.clone();
         let result = self
@@ -544,6 +575,7 @@ impl Service {
                         work,
                         &owned.principal.username,
                         today,
+                        &seed,
                     )?;
                     rows::insert_need(&mut *conn, &need, &now.to_rfc3339()).await?;
                     audit_rows::append(
@@ -568,18 +600,18 @@ impl Service {
             .await;
         match result {
             Err(e) => Err(self.refused(actor, "market.post_need", target, e).await),
-            ok => ok,
+            Ok(need) => Ok(need.as_seen_by(&QuoteViewer::Owner, self.today())),
         }
     }
 
     async fn quote_viewer(&self, who: &Principal, need: &Need) -> Result<QuoteViewer, AppError> {
-        if is_staff(who) || may_supervise(who) {
-            return Ok(QuoteViewer::OwnerOrStaff);
+        if may_supervise(who) || who.has_role(Role::Supervisor) || who.is_system() {
+            return Ok(QuoteViewer::Supervisor);
         }
         if let Some(project) = project_rows::get(self.store().readers(), &need.project_code).await?
             && acts_for_owner(who, &project)
         {
-            return Ok(QuoteViewer::OwnerOrStaff);
+            return Ok(QuoteViewer::Owner);
         }
         Ok(match self.firm_of(who).await? {
             Some(firm) => QuoteViewer::Firm(firm.uscc),
@@ -593,7 +625,7 @@ impl Service {
             .await?
             .ok_or_else(|| AppError::not_found(format!("need {id}")))?;
         let viewer = self.quote_viewer(&actor.principal, &need).await?;
-        Ok(need.as_seen_by(&viewer))
+        Ok(need.as_seen_by(&viewer, self.today()))
     }
 
     /// Needs, newest first: open ones, of a project, or all; each as `actor` may see it.
@@ -615,7 +647,7 @@ impl Service {
         let mut out = Vec::with_capacity(needs.len());
         for need in needs {
             let viewer = self.quote_viewer(&actor.principal, &need).await?;
-            out.push(need.as_seen_by(&viewer));
+            out.push(need.as_seen_by(&viewer, self.today()));
         }
         Ok(out)
     }
@@ -683,7 +715,7 @@ impl Service {
                 })
             })
             .await
-            .map(|(need, uscc)| need.as_seen_by(&QuoteViewer::Firm(uscc)))?;
+            .map(|(need, uscc)| need.as_seen_by(&QuoteViewer::Firm(uscc), local_date(now)))?;
         Ok(need)
     }
 
@@ -800,7 +832,7 @@ impl Service {
                             current: need.version,
                         });
                     }
-                    need.close(&reason)?;
+                    need.close(&reason, local_date(now))?;
                     if !rows::update_need(&mut *conn, &need, expected_version, &now.to_rfc3339())
                         .await?
                     {
@@ -828,7 +860,7 @@ impl Service {
             Err(e) => Err(self
                 .refused(actor, "market.close_need", format!("need:{need_id}"), e)
                 .await),
-            ok => ok,
+            Ok(need) => Ok(need.as_seen_by(&QuoteViewer::Owner, self.today())),
         }
     }
 
@@ -862,6 +894,13 @@ impl Service {
         party: MarketParty,
         contract: Contract,
     ) -> ContractView {
+        let mut contract = without_storage_key(contract);
+        if !party.owner && !is_staff(who) {
+            // The firm reads what was complained of, not which account complained.
+            for complaint in &mut contract.complaints {
+                complaint.by.clear();
+            }
+        }
         let calendar = self.calendar();
         let today = self.today();
         ContractView {
@@ -1256,8 +1295,12 @@ impl Service {
         actor: &Actor,
         id: &str,
     ) -> Result<(Deliverable, Vec<u8>), AppError> {
-        let view = self.contract(actor, id).await?;
-        let Some(report) = view.contract.deliverables.last().cloned() else {
+        // Who may read it first; then the stored record, which knows where the file is.
+        self.contract(actor, id).await?;
+        let stored = rows::get_contract(self.store().readers(), id)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("contract {id}")))?;
+        let Some(report) = stored.deliverables.last().cloned() else {
             return Err(AppError::not_found(format!("the report of contract {id}")));
         };
         let store = self.files_or_refuse()?;
@@ -1287,7 +1330,11 @@ impl Service {
 
     /// The market's share of a project: needs, contracts, and the intermediary days before and
     /// after, on the critical path to the construction permit.
-    pub async fn project_market(&self, project: &Project) -> Result<ProjectMarket, AppError> {
+    pub async fn project_market(
+        &self,
+        actor: &Actor,
+        project: &Project,
+    ) -> Result<ProjectMarket, AppError> {
         let readers = self.store().readers();
         let needs = rows::needs(
             readers,
@@ -1312,14 +1359,16 @@ impl Service {
             .schedule()
             .map(|s| s.intermediary_days)
             .unwrap_or(planned);
+        let mut seen = Vec::with_capacity(needs.len());
+        for need in needs {
+            let viewer = self.quote_viewer(&actor.principal, &need).await?;
+            seen.push(need.as_seen_by(&viewer, self.today()));
+        }
         Ok(ProjectMarket {
             planned_intermediary_days: planned,
             market_intermediary_days: after,
-            needs: needs
-                .into_iter()
-                .map(|n| n.as_seen_by(&QuoteViewer::OwnerOrStaff))
-                .collect(),
-            contracts,
+            needs: seen,
+            contracts: contracts.into_iter().map(without_storage_key).collect(),
         })
     }
 
@@ -1561,4 +1610,12 @@ pub(crate) async fn accepted_reports(
             })
         })
         .collect())
+}
+
+/// A contract as it leaves the service: where the file store keeps its reports is not shown.
+fn without_storage_key(mut contract: Contract) -> Contract {
+    for report in &mut contract.deliverables {
+        report.storage_key.clear();
+    }
+    contract
 }

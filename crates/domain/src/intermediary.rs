@@ -20,6 +20,10 @@ use crate::validation::FieldError;
 /// investment-project intermediary market in Zhejiang).
 pub const SUPERVISING_DEPARTMENT: &str = "FGJ";
 
+/// The most working days a firm may promise (about a year): a contract's clock must end on a day
+/// the calendar can count.
+pub const MAX_QUOTE_DAYS: u32 = 250;
+
 /// A need whose ceiling is at most this (50,000 yuan) may be given to a firm the owner chooses
 /// (直接选取); above it, the choice is by price or by draw.
 pub const DIRECT_CHOICE_CEILING_FEN: u64 = 5_000_000;
@@ -302,6 +306,12 @@ impl NewFirm {
                 ));
             }
         }
+        if self.qualifications.len() > 30 {
+            errors.push(FieldError::new("qualifications", "at most 30"));
+        }
+        if self.regions.len() > 50 {
+            errors.push(FieldError::new("regions", "at most 50"));
+        }
         if self.regions.is_empty() {
             errors.push(FieldError::new(
                 "regions",
@@ -484,6 +494,14 @@ pub struct Draw {
     pub winner: String,
 }
 
+/// SHA-256 of `text`, in hex.
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Draws among `firms` with `seed` for the need `need_id`: each firm's number is the SHA-256 of
 /// `"<need_id>:<seed>:<firm>"`, and the smallest wins. Anyone holding the three can re-run it
 /// (e.g. `printf '%s' "N1:seed:9133..." | sha256sum`); the order firms are listed in does not
@@ -566,6 +584,13 @@ pub struct Need {
     pub selection: Option<Selection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_reason: Option<String>,
+    /// A draw's seed, fixed when the need is posted and kept until the draw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draw_seed: Option<String>,
+    /// SHA-256 of the draw's seed, public from the posting: the seed the draw uses was fixed
+    /// before any quote came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed_commitment: Option<String>,
     pub version: u64,
 }
 
@@ -623,6 +648,7 @@ impl Need {
         work: PlannedWork,
         posted_by: &str,
         today: NaiveDate,
+        seed: &str,
     ) -> Result<Need, MarketError> {
         let mut errors = Vec::new();
         if service_type(&new.service).is_none() {
@@ -674,6 +700,8 @@ impl Need {
             status: NeedStatus::Open,
             selection: None,
             closed_reason: None,
+            draw_seed: (new.rule == SelectionRule::RandomDraw).then(|| seed.to_string()),
+            seed_commitment: (new.rule == SelectionRule::RandomDraw).then(|| sha256_hex(seed)),
             version: 1,
         })
     }
@@ -715,8 +743,11 @@ impl Need {
                 ),
             ));
         }
-        if new.days == 0 {
-            errors.push(FieldError::new("days", "must be at least 1 working day"));
+        if new.days == 0 || new.days > MAX_QUOTE_DAYS {
+            errors.push(FieldError::new(
+                "days",
+                format!("must be 1 to {MAX_QUOTE_DAYS} working days"),
+            ));
         }
         if !errors.is_empty() {
             return Err(MarketError::Invalid(errors));
@@ -782,7 +813,9 @@ impl Need {
             }
             SelectionRule::RandomDraw => {
                 let firms: Vec<String> = qualified.iter().map(|q| q.firm.clone()).collect();
-                let drawn = draw(&self.id, seed, &firms);
+                // The seed fixed at the posting, where the need has one.
+                let seed = self.draw_seed.clone().unwrap_or_else(|| seed.to_string());
+                let drawn = draw(&self.id, &seed, &firms);
                 let winner = drawn.as_ref().map(|d| d.winner.clone());
                 (
                     qualified
@@ -847,8 +880,20 @@ impl Need {
         draw(&self.id, seed, &firms).ok_or_else(|| MarketError::State("no firms drawn".into()))
     }
 
-    /// Closes an open need without a firm.
-    pub fn close(&mut self, reason: &str) -> Result<(), MarketError> {
+    /// Closes an open need without a firm: before its quotes close, or when no quote came.
+    /// After the deadline the quotes decide by the need's rule, so that an owner who has seen
+    /// them cannot close the need and post it again for a firm it prefers.
+    pub fn close(&mut self, reason: &str, today: NaiveDate) -> Result<(), MarketError> {
+        if self.status == NeedStatus::Open
+            && today > self.quote_deadline
+            && !self.quotes.is_empty()
+            && self.rule != SelectionRule::DirectChoice
+        {
+            return Err(invalid(
+                "reason",
+                "quotes are closed and there are quotes: select by the need's rule",
+            ));
+        }
         if self.status != NeedStatus::Open {
             return Err(MarketError::State(format!(
                 "need {} is {}",
@@ -1090,14 +1135,16 @@ impl Contract {
     }
 
     /// Notes on `today` whether the firm is past its due day, so that an overdue stays on
-    /// record after the firm catches up.
-    fn note_overdue(&mut self, calendar: &Calendar, today: NaiveDate) -> Result<(), CalendarError> {
+    /// record after the firm catches up. A due day the calendar cannot count yet (a year whose
+    /// holiday notice is not out) is not passed today, which the calendar covers.
+    fn note_overdue(&mut self, calendar: &Calendar, today: NaiveDate) {
         if let Some(clock) = &self.clock
-            && clock.timeliness(calendar, today)?.is_overdue()
+            && clock
+                .timeliness(calendar, today)
+                .is_ok_and(Timeliness::is_overdue)
         {
             self.overdue = true;
         }
-        Ok(())
     }
 
     /// The owner hands over what the firm needs: the clock starts, the day of handover being
@@ -1128,7 +1175,7 @@ impl Contract {
         if reason.trim().is_empty() {
             return Err(invalid("reason", "say what the firm waits for"));
         }
-        self.note_overdue(calendar, today)?;
+        self.note_overdue(calendar, today);
         self.stop_clock(SuspensionKind::Supplement, reason.trim(), today);
         self.status = ContractStatus::WaitingOnOwner;
         self.version += 1;
@@ -1169,7 +1216,7 @@ impl Contract {
         if !errors.is_empty() {
             return Err(MarketError::Invalid(errors));
         }
-        self.note_overdue(calendar, today)?;
+        self.note_overdue(calendar, today);
         self.stop_clock(
             SuspensionKind::ExpertReview,
             "owner examines the report",
@@ -1466,30 +1513,47 @@ pub fn decide_market(who: &Principal, op: MarketOperation, party: MarketParty) -
     }
 }
 
-/// Whose eyes a need is shown to, for its quotes: while quotes are taken they are sealed — a firm
-/// sees its own, the owner and staff all of them (the owner chooses directly among them),
-/// anyone else their number; once a firm is selected they are published with the result.
+/// Whose eyes a need is shown to, for its quotes. Quotes are sealed until the selection: a firm
+/// sees its own; the owner (or its agent) sees them once quotes are closed — at once for a direct
+/// choice, which is made among them — so that no firm can be told the price to beat; the
+/// supervising department and the supervisors see them all the time; anyone else sees their
+/// number only. Once a firm is selected they are published with the result; a need closed
+/// without a firm keeps them sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QuoteViewer {
-    OwnerOrStaff,
+    /// The project's owner or its agent.
+    Owner,
+    /// The supervising department and the supervisors.
+    Supervisor,
     Firm(String),
     Public,
 }
 
 impl Need {
-    /// The need as `viewer` may see it.
-    pub fn as_seen_by(&self, viewer: &QuoteViewer) -> Need {
+    /// The need as `viewer` may see it on `today`.
+    pub fn as_seen_by(&self, viewer: &QuoteViewer, today: NaiveDate) -> Need {
         let mut need = self.clone();
         need.quotes_received = self.quotes.len();
-        if *viewer != QuoteViewer::OwnerOrStaff {
+        if !matches!(viewer, QuoteViewer::Owner | QuoteViewer::Supervisor) {
             // The account that posted it is the owner's and the government's business.
             need.posted_by.clear();
         }
-        if need.status == NeedStatus::Open {
-            match viewer {
-                QuoteViewer::OwnerOrStaff => {}
-                QuoteViewer::Firm(uscc) => need.quotes.retain(|q| &q.firm == uscc),
-                QuoteViewer::Public => need.quotes.clear(),
+        if need.status != NeedStatus::Selected {
+            // The seed is kept until the draw; its commitment is public.
+            need.draw_seed = None;
+            let sees_all = match viewer {
+                QuoteViewer::Supervisor => true,
+                QuoteViewer::Owner => {
+                    need.status == NeedStatus::Open
+                        && (need.rule == SelectionRule::DirectChoice || today > need.quote_deadline)
+                }
+                QuoteViewer::Firm(_) | QuoteViewer::Public => false,
+            };
+            if !sees_all {
+                match viewer {
+                    QuoteViewer::Firm(uscc) => need.quotes.retain(|q| &q.firm == uscc),
+                    _ => need.quotes.clear(),
+                }
             }
         }
         need
@@ -1633,6 +1697,7 @@ mod tests {
             PlannedWork::default(),
             "enterprise",
             day("2026-11-02"),
+            "test-seed",
         )
         .expect("as the test sets up")
     }
@@ -1722,6 +1787,7 @@ mod tests {
             PlannedWork::default(),
             "enterprise",
             day("2026-11-02"),
+            "test-seed",
         );
         assert!(matches!(refused, Err(MarketError::Invalid(ref e)) if e[0].field == "rule"));
     }
@@ -1785,19 +1851,19 @@ mod tests {
                 .expect("as the test sets up");
         }
         let chosen = n
-            .select(day("2026-11-09"), |_| true, None, "a1b2c3", "C-1".into())
+            .select(day("2026-11-09"), |_| true, None, "test-seed", "C-1".into())
             .expect("as the test sets up");
         let recorded = chosen.draw.clone().expect("as the test sets up");
         assert_eq!(recorded.numbers.len(), 5);
         assert_eq!(
-            n.rerun_draw("a1b2c3").expect("as the test sets up"),
+            n.rerun_draw("test-seed").expect("as the test sets up"),
             recorded
         );
         let other = n.rerun_draw("ffffff");
         assert!(matches!(other, Err(MarketError::Invalid(ref e)) if e[0].field == "seed"));
         // The number is the SHA-256 a shell computes.
         let (firm0, number0) = &recorded.numbers[0];
-        let expected: String = Sha256::digest(format!("N-1:a1b2c3:{firm0}").as_bytes())
+        let expected: String = Sha256::digest(format!("N-1:test-seed:{firm0}").as_bytes())
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();

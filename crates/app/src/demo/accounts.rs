@@ -160,7 +160,7 @@ mod tests {
             .chain(&staff)
             .map(|a| a.username.as_str())
             .collect();
-        assert_eq!(names.len(), 18);
+        assert_eq!(names.len(), 19);
         let roles: HashSet<_> = accounts
             .iter()
             .flat_map(|a| &a.posts)

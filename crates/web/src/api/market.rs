@@ -42,7 +42,15 @@ pub(super) fn routes() -> OpenApiRouter<Service> {
         .routes(routes!(contracts))
         .routes(routes!(contract))
         .routes(routes!(contract_action))
-        .routes(routes!(report, deliver))
+        .merge(
+            // A report is a scanned document up to the file store's limit, more than the API's
+            // default body size.
+            OpenApiRouter::new().routes(routes!(report, deliver)).layer(
+                axum::extract::DefaultBodyLimit::max(
+                    onewindow_app::files::MAX_FILE_BYTES + 64 * 1024,
+                ),
+            ),
+        )
         .routes(routes!(monitor))
         .routes(routes!(project_market))
 }
@@ -585,5 +593,7 @@ async fn project_market(
     Path(code): Path<String>,
 ) -> ApiResult<Json<ProjectMarket>> {
     let view = service.project(&auth.actor, &code).await?;
-    Ok(Json(service.project_market(&view.project).await?))
+    Ok(Json(
+        service.project_market(&auth.actor, &view.project).await?,
+    ))
 }

@@ -474,8 +474,13 @@ async fn a_need_goes_from_posting_through_sealed_quotes_and_selection_to_the_rat
         public_need.body
     );
     assert!(!public_need.body.contains("id=\"quote-table\""));
+    // Not even the owner sees the price to beat before the deadline.
     let owner_need = site.get(&owner, &need_path).await;
-    assert!(owner_need.body.contains("60,000.00"), "{}", owner_need.body);
+    assert!(
+        !owner_need.body.contains("60,000.00"),
+        "{}",
+        owner_need.body
+    );
     assert!(owner_need.body.contains("id=\"select-wait\""));
 
     // Selecting before the deadline is refused next to the form.
@@ -1044,15 +1049,36 @@ async fn an_expired_qualification_stops_the_quote_until_the_firm_renews_it() {
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let mine = site.get(&firm, saved.location().expect("back")).await;
     assert!(mine.body.contains(zh("market-notice-updated")));
+    // A changed qualification goes back to the department before the firm quotes again (its
+    // reviewer logs in again: a session lasts a working day).
+    let department = site.login("fgj-reviewer", "shichang-2026").await;
+    assert!(
+        !mine.body.contains(&format!("data-need=\"{need}\"")),
+        "{}",
+        mine.body
+    );
+    let monitor = site.get(&department, "/monitor/market").await;
+    let version = monitor
+        .body
+        .split(&format!("action=\"/monitor/market/firms/{uscc}\""))
+        .nth(1)
+        .map(version_on)
+        .expect("the firm's admission form");
+    let admitted = site
+        .post_form(
+            &department,
+            &format!("/monitor/market/firms/{uscc}"),
+            &[("version", &version), ("decision", "admit"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(admitted.status, StatusCode::SEE_OTHER, "{}", admitted.body);
+    let mine = site.get(&firm, "/market/my-firm").await;
     assert!(
         mine.body.contains(&format!("data-need=\"{need}\"")),
         "{}",
         mine.body
     );
-    assert!(
-        mine.body.contains(zh("market-firm-admitted")),
-        "the standing stays"
-    );
+    assert!(mine.body.contains(zh("market-firm-admitted")));
     let page = site.get(&firm, &format!("/market/needs/{need}")).await;
     assert!(page.body.contains("id=\"quote\""), "{}", page.body);
 }

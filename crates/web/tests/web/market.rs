@@ -229,7 +229,7 @@ async fn a_need_from_posting_to_the_report_taken_into_the_next_application() {
     let (status, public) = public_get(&app, "/api/v1/market/firms").await;
     assert_eq!(status, StatusCode::OK, "{public}");
     let listed = public.as_array().expect("firms");
-    assert!(listed.iter().all(|f| f["firm"]["status"] == "admitted"));
+    assert!(listed.iter().all(|f| f["firm"]["status"] != "pending"));
     assert!(listed.iter().all(|f| f["firm"]["accounts"] == json!([])));
     assert!(listed.iter().any(|f| f["firm"]["uscc"] == firm.as_str()));
     let (_, all) = app.get("market", "/api/v1/market/firms").await;
@@ -257,11 +257,16 @@ async fn a_need_from_posting_to_the_report_taken_into_the_next_application() {
     let (status, quoted) = quote(&app, "firm1", &id, 3_600_000, 12).await;
     assert_eq!(status, StatusCode::CREATED, "{quoted}");
 
-    // Sealed: the owner sees the quote, the public does not.
+    // Sealed until the deadline: not even the owner sees the price to beat; the department does.
     let (_, seen) = app
         .get("enterprise", &format!("/api/v1/market/needs/{id}"))
         .await;
-    assert_eq!(seen["quotes"][0]["price_fen"], 3_600_000);
+    assert_eq!(seen["quotes"], json!([]));
+    assert_eq!(seen["quotes_received"], 1);
+    let (_, watched) = app
+        .get("market", &format!("/api/v1/market/needs/{id}"))
+        .await;
+    assert_eq!(watched["quotes"][0]["price_fen"], 3_600_000);
     let (_, public) = public_get(&app, &format!("/api/v1/market/needs/{id}")).await;
     assert_eq!(public["quotes"], json!([]));
     assert_eq!(
@@ -283,8 +288,23 @@ async fn a_need_from_posting_to_the_report_taken_into_the_next_application() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(fields(&problem), ["quote_deadline"]);
 
-    // Thursday 10 December: quotes are closed, the lowest is selected.
+    // Thursday 10 December: quotes are closed; the owner sees them, may no longer close the
+    // need, and the lowest is selected.
     app.at(day(2026, 12, 10));
+    let (_, seen) = app
+        .get("enterprise", &format!("/api/v1/market/needs/{id}"))
+        .await;
+    assert_eq!(seen["quotes"][0]["price_fen"], 3_600_000);
+    let (status, problem) = app
+        .send(
+            "enterprise",
+            Method::POST,
+            &format!("/api/v1/market/needs/{id}/close"),
+            Some(json!({"reason": "另行委托"})),
+            seen["version"].as_u64(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     let (status, problem) = quote(&app, "firm1", &id, 3_000_000, 12).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(fields(&problem), ["quote_deadline"]);
@@ -527,6 +547,12 @@ async fn a_draw_is_re_run_by_anyone_and_refuses_another_seed() {
         admitted_eia_firm(&app, who, body, "2028-12-31").await;
     }
     let need = post_need(&app, &code, "random_draw", 4_000_000).await;
+    // The seed is fixed at the posting: its SHA-256 is public, the seed is not.
+    let commitment = need["seed_commitment"]
+        .as_str()
+        .expect("a commitment")
+        .to_string();
+    assert!(need.get("draw_seed").is_none(), "{need}");
     let id = need["id"].as_str().expect("id").to_string();
     for who in ["firm1", "firm2", "firm3"] {
         let (status, quoted) = quote(&app, who, &id, 3_000_000, 15).await;
@@ -553,6 +579,11 @@ async fn a_draw_is_re_run_by_anyone_and_refuses_another_seed() {
     assert_eq!(status, StatusCode::CREATED, "{selected}");
     let recorded = selected["need"]["selection"]["draw"].clone();
     let seed = recorded["seed"].as_str().expect("seed").to_string();
+    assert_eq!(
+        onewindow_domain::intermediary::sha256_hex(&seed),
+        commitment,
+        "the draw used the seed committed to before any quote"
+    );
     assert_eq!(recorded["numbers"].as_array().map(Vec::len), Some(3));
     assert_eq!(
         recorded["winner"], selected["contract"]["firm"],
@@ -622,6 +653,20 @@ async fn an_expired_qualification_or_a_suspension_stops_a_firm_from_quoting() {
             &format!("/api/v1/market/firms/{expired}"),
             Some(renewed),
             firm["firm"]["version"].as_u64(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    // The renewal goes back to the department before the firm quotes.
+    assert_eq!(updated["status"], "pending");
+    let (status, problem) = quote(&app, "firm1", &id, 2_000_000, 10).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, updated) = app
+        .send(
+            "market",
+            Method::POST,
+            &format!("/api/v1/market/firms/{expired}/decision"),
+            Some(json!({"decision": "admit"})),
+            updated["version"].as_u64(),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");

@@ -6,6 +6,9 @@ use onewindow_domain::intermediary::{NewFirm, Qualification};
 use super::*;
 
 /// Qualification rows the registration form offers; blank rows are ignored.
+/// The most qualification rows a form is read for.
+const MAX_QUALIFICATION_ROWS: usize = 30;
+
 const QUALIFICATION_ROWS: usize = 3;
 /// The county's division, the default region served.
 const COUNTY: &str = "330226";
@@ -256,8 +259,10 @@ async fn submit(
     page.editing = editing;
     page.version = form.get("version").trim().parse().unwrap_or(0);
     // The rows sent: as many as the form had.
-    let sent_rows = (0..)
-        .take_while(|i| form.0.iter().any(|(k, _)| k == &format!("q{i}_service")))
+    // At most MAX_QUALIFICATION_ROWS: the keys are read once, not once per row.
+    let keys: std::collections::HashSet<&str> = form.0.iter().map(|(k, _)| k.as_str()).collect();
+    let sent_rows = (0..MAX_QUALIFICATION_ROWS)
+        .take_while(|i| keys.contains(format!("q{i}_service").as_str()))
         .count();
     if sent_rows > QUALIFICATION_ROWS {
         page.rows = (0..sent_rows)

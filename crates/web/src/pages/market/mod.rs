@@ -352,7 +352,10 @@ fn reason_key(field: &str, reason: &str) -> Option<&'static str> {
             "market-error-step-unknown"
         }
         "step_key" if r.contains("has no open intermediary work") => "market-error-step-no-work",
-        "days" if r.starts_with("must be at least 1") => "market-error-days",
+        "days" if r.starts_with("must be 1 to") => "market-error-days",
+        "reason" if r.starts_with("quotes are closed and there are quotes") => {
+            "market-error-close-after-deadline"
+        }
         "quotes" if r.starts_with("no qualified quote") => "market-error-no-quotes",
         "firm" if r == "register the firm first" => "market-error-firm-none",
         "firm" if r.starts_with("name the firm chosen") => "market-error-choose-firm",
@@ -620,7 +623,7 @@ mod tests {
                 "step_key",
                 "the step x has no open intermediary work of the service eia",
             ),
-            ("days", "must be at least 1 working day"),
+            ("days", "must be 1 to 250 working days"),
             ("quotes", "no qualified quote to select from"),
             ("firm", "the firm is pending, not admitted to the market"),
             ("firm", "name the firm chosen among the quotes"),
@@ -630,6 +633,10 @@ mod tests {
             ("number", "give the report's number"),
             ("file", "the report is handed in as a PDF"),
             ("quality", "7 is not 1 to 5"),
+            (
+                "reason",
+                "quotes are closed and there are quotes: select by the need's rule",
+            ),
         ] {
             let key = reason_key(field, reason).unwrap_or_else(|| panic!("{field}: {reason}"));
             for lang in Lang::ALL {

@@ -43,7 +43,7 @@ pub(crate) async fn project_section(
     project: &Project,
 ) -> ProjectMarketSection {
     let t = chrome.t;
-    let market = match service.project_market(project).await {
+    let market = match service.project_market(actor, project).await {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!(error = %e, project = %project.code, "the market's section failed");
