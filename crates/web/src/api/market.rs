@@ -415,11 +415,11 @@ struct ContractActionRequest {
     #[serde(default)]
     text: String,
     #[serde(default)]
-    timeliness: u8,
+    timeliness: u32,
     #[serde(default)]
-    quality: u8,
+    quality: u32,
     #[serde(default)]
-    attitude: u8,
+    attitude: u32,
     #[serde(default)]
     comment: String,
 }
@@ -483,9 +483,9 @@ async fn contract_action(
                     &id,
                     expected,
                     NewRating {
-                        timeliness: body.timeliness,
-                        quality: body.quality,
-                        attitude: body.attitude,
+                        timeliness: mark("timeliness", body.timeliness)?,
+                        quality: mark("quality", body.quality)?,
+                        attitude: mark("attitude", body.attitude)?,
                         comment: body.comment,
                     },
                 )
@@ -494,6 +494,13 @@ async fn contract_action(
         _ => service.complain(actor, &id, expected, &body.text).await?,
     };
     Ok(contract_response(StatusCode::OK, view))
+}
+
+/// A mark of a rating as the domain takes it (1–5); a number past a byte is refused naming it.
+fn mark(field: &str, value: u32) -> Result<u8, Problem> {
+    u8::try_from(value).map_err(|_| {
+        onewindow_app::AppError::invalid(field, format!("{value} is not 1 to 5")).into()
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -508,11 +515,11 @@ struct ReportQuery {
 }
 
 /// Hand in the report (提交成果): the firm, while at work; the body is the PDF
-/// (`application/pdf`, at most 10 MB). The clock stands while the owner examines it.
+/// (sent as `application/pdf` or `application/octet-stream`, at most 10 MB). The clock stands while the owner examines it.
 /// `If-Match`: the contract's version. 422 on `file` when the body is not a PDF, on `number` or
 /// `title` when empty; 409 when the contract is not at work.
 #[utoipa::path(put, path = "/market/contracts/{id}/report",
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    request_body(content = String, content_type = "application/octet-stream", description = "the PDF's bytes"),
     params(("id" = String, Path), ReportQuery, ("If-Match" = String, Header)),
     responses((status = 200, body = ContractView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem),
