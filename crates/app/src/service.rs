@@ -531,7 +531,14 @@ impl Service {
                         )
                         .await?;
                     }
-                    if let Some(item) = &item {
+                    // Only an item with a material a licence serves reads the applicant's
+                    // licences: reading them for every filing made filing slower with every
+                    // licence the applicant holds (issue 19).
+                    if let Some(item) = item.as_ref().filter(|i| {
+                        i.item
+                            .demanded_materials()
+                            .any(|m| m.licence_type.is_some())
+                    }) {
                         // 免证办: what the applicant's own valid licences serve is not asked for (after
                         // the project, whose own results name the approval they came from).
                         let held: Vec<_> = onewindow_store::licences::of_holder(
