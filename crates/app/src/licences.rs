@@ -972,15 +972,29 @@ impl Service {
         else {
             return Ok(Vec::new());
         };
-        if !materials.iter().any(|m| m.licence_type.is_some()) {
+        let mut wanted: Vec<&str> = materials
+            .iter()
+            .filter(|m| m.is_demanded())
+            .filter_map(|m| m.licence_type.as_deref())
+            .collect();
+        if wanted.is_empty() {
             return Ok(Vec::new());
         }
+        wanted.sort_unstable();
+        wanted.dedup();
         let today = self.today();
-        let held: Vec<Licence> = licence_rows::of_holder(self.store().readers(), identity)
-            .await?
-            .into_iter()
-            .map(|s| s.licence)
-            .collect();
+        let mut conn = self
+            .store()
+            .readers()
+            .acquire()
+            .await
+            .map_err(onewindow_store::StoreError::from)?;
+        let held: Vec<Licence> =
+            licence_rows::usable_of_holder(&mut conn, identity, &wanted, today)
+                .await?
+                .into_iter()
+                .map(|s| s.licence)
+                .collect();
         Ok(materials
             .iter()
             .filter(|m| m.is_demanded())

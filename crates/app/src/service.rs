@@ -531,30 +531,38 @@ impl Service {
                         )
                         .await?;
                     }
-                    // Only an item with a material a licence serves reads the applicant's
-                    // licences: reading them for every filing made filing slower with every
-                    // licence the applicant holds (issue 19).
-                    if let Some(item) = item.as_ref().filter(|i| {
-                        i.item
+                    // 免证办: what the applicant's own valid licences serve is not asked for (after
+                    // the project, whose own results name the approval they came from). Only the
+                    // licence types of materials still missing are read, and of each only the
+                    // newest usable ones: reading every licence the applicant held made each
+                    // filing slower than the last (issue 19).
+                    if let Some(item) = &item {
+                        let mut wanted: Vec<&str> = item
+                            .item
                             .demanded_materials()
-                            .any(|m| m.licence_type.is_some())
-                    }) {
-                        // 免证办: what the applicant's own valid licences serve is not asked for (after
-                        // the project, whose own results name the approval they came from).
-                        let held: Vec<_> = onewindow_store::licences::of_holder(
-                            &mut *conn,
-                            &case.applicant.id_number,
-                        )
-                        .await?
-                        .into_iter()
-                        .map(|stored| stored.licence)
-                        .collect();
-                        onewindow_domain::licence::take_from_library(
-                            &mut case,
-                            &item.item.materials,
-                            &held,
-                            today,
-                        );
+                            .filter(|m| !case.provided_materials.contains(&m.key))
+                            .filter_map(|m| m.licence_type.as_deref())
+                            .collect();
+                        wanted.sort_unstable();
+                        wanted.dedup();
+                        if !wanted.is_empty() {
+                            let held: Vec<_> = onewindow_store::licences::usable_of_holder(
+                                &mut *conn,
+                                &case.applicant.id_number,
+                                &wanted,
+                                today,
+                            )
+                            .await?
+                            .into_iter()
+                            .map(|stored| stored.licence)
+                            .collect();
+                            onewindow_domain::licence::take_from_library(
+                                &mut case,
+                                &item.item.materials,
+                                &held,
+                                today,
+                            );
+                        }
                     }
                     case_rows::insert(&mut *conn, &case, &event, actor.username(), None).await?;
                     crate::case_sync::sync_tasks(&mut *conn, &case, &calendar).await?;

@@ -126,6 +126,48 @@ where
     .await
 }
 
+/// The newest licences of `holder_id` of each of `types` that are valid on `today` (state valid,
+/// last day not passed), at most [`USABLE_PER_TYPE`] of each: what 免证办 may take as materials.
+/// A filing reads these instead of every licence the holder ever held, so its cost does not grow
+/// with the holder's history (issue 19); the domain's `serving_licence` still chooses among them.
+pub async fn usable_of_holder(
+    conn: &mut AnyConnection,
+    holder_id: &str,
+    types: &[&str],
+    today: chrono::NaiveDate,
+) -> Result<Vec<StoredLicence>, StoreError> {
+    let holder = holder_key(holder_id);
+    let today = today.to_string();
+    let mut found = Vec::new();
+    for licence_type in types {
+        let rows = sqlx::query(
+            "SELECT identifier, case_id, body FROM licences WHERE holder_id = $1 \
+             AND licence_type = $2 AND state = $3 AND (valid_until IS NULL OR valid_until >= $4) \
+             ORDER BY issued_at DESC, identifier DESC LIMIT $5",
+        )
+        .bind(&holder)
+        .bind(*licence_type)
+        .bind(onewindow_domain::licence::LicenceState::Valid.as_str())
+        .bind(&today)
+        .bind(USABLE_PER_TYPE)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &rows {
+            let identifier: String = row.try_get("identifier")?;
+            let body: String = row.try_get("body")?;
+            found.push(StoredLicence {
+                licence: decode(&identifier, &body)?,
+                case_id: row.try_get("case_id")?,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// How many of a holder's newest usable licences of one type [`usable_of_holder`] reads: one
+/// serves, the rest are margin for licences issued the same instant.
+pub const USABLE_PER_TYPE: i64 = 4;
+
 /// The licences a case issued, in the order they were issued.
 pub async fn of_case<'c, E>(db: E, case_id: &str) -> Result<Vec<StoredLicence>, StoreError>
 where

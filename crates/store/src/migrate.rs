@@ -72,6 +72,10 @@ const SQLITE: &[(i64, &str)] = &[
         28,
         include_str!("../migrations/sqlite/0028_intermediary_market.sql"),
     ),
+    (
+        29,
+        include_str!("../migrations/sqlite/0029_usable_licences.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -161,6 +165,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         28,
         include_str!("../migrations/postgres/0028_intermediary_market.sql"),
+    ),
+    (
+        29,
+        include_str!("../migrations/postgres/0029_usable_licences.sql"),
     ),
 ];
 
