@@ -97,7 +97,12 @@ impl TestStore {
     /// The data directory is passed even with a database URL, so that nothing (calendar
     /// overrides) is picked up from the working directory.
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = bare_command(args);
+        self.command_of(BIN, args)
+    }
+
+    /// `command` with another build of the binary.
+    fn command_of(&self, binary: &str, args: &[&str]) -> Command {
+        let mut command = bare_command_of(binary, args);
         command.arg("--data").arg(self.dir.path());
         if let Some(database) = &self.database {
             command.arg("--database").arg(&database.url);
@@ -240,7 +245,12 @@ fn on_database<T>(
 
 /// The binary with the given arguments and none of the `ONEWINDOW_*` settings of the caller.
 fn bare_command(args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
+    bare_command_of(BIN, args)
+}
+
+/// `bare_command` of another build of the binary (the release build of the crash test).
+fn bare_command_of(binary: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(binary);
     command
         .args(args)
         .env_remove("ONEWINDOW_DATA")
@@ -882,13 +892,18 @@ enum Started {
 /// Runs `onewindow ARGS… --addr 127.0.0.1:PORT` on the store until it answers `/health` or
 /// exits, whichever comes first.
 fn start(store: &TestStore, args: &[&str]) -> Started {
+    start_of(store, BIN, args)
+}
+
+/// `start` with another build of the binary.
+fn start_of(store: &TestStore, binary: &str, args: &[&str]) -> Started {
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}")
         .parse()
         .expect("a socket address");
     let log = store.file(&format!("server-{port}.log"));
     let log_file = std::fs::File::create(&log).expect("create the server log");
-    let mut command = store.command(args);
+    let mut command = store.command_of(binary, args);
     command
         .arg("--addr")
         .arg(addr.to_string())
@@ -2679,4 +2694,231 @@ fn two_nodes_race_as_one_and_a_killed_node_loses_no_acknowledged_filing() {
             bus.jetstream().delete_stream(&stream).await.ok()
         });
     }
+}
+
+// -------------------------------------------------------------------------------------------
+// Killed under load (issue 19)
+
+/// `kill -9` of a node while eight clients file cases and start their pre-review, then a restart
+/// on the same store: every filing and every transition a client saw acknowledged is there (its
+/// key replays the same case, the case is at least at the acknowledged version), and the audit
+/// chain is whole. `.ci/run` runs it against the release binary (`ONEWINDOW_CRASH_BINARY`, three
+/// kills at different moments); without it, once against the test build.
+#[test]
+fn a_node_killed_under_load_keeps_every_acknowledged_write() {
+    let (binary, cycles) = match std::env::var("ONEWINDOW_CRASH_BINARY") {
+        Ok(binary) if !binary.is_empty() => (binary, 3),
+        _ => (BIN.to_string(), 1),
+    };
+    let store = TestStore::fresh("crash");
+    let first = match start_of(&store, &binary, &["demo", "--cases", "0"]) {
+        Started::Serving(server, addr) => (server, addr),
+        Started::Exited(status, log) => panic!("the demo exited with {status}:\n{log}"),
+    };
+    let mut node = Some(first);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("a client");
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let application = |item: &str| {
+        json!({
+            "item_code": item,
+            "applicant": {"kind": "enterprise", "name": "宁海县跃龙小吃店有限公司",
+                          "id_number": "91330226MA2H7K3LXE"},
+            "channel": "window",
+            "centre": "county-hall",
+            "materials": ["M01"],
+        })
+    };
+    // (key, case id, acknowledged version)
+    let mut acknowledged: Vec<(String, String, u64)> = Vec::new();
+    let mut interrupted = 0;
+    for cycle in 0..cycles {
+        let (server, addr) = node.take().expect("a node");
+        let base = format!("http://{addr}/api/v1");
+        let token = runtime.block_on(async {
+            let answer: Value = client
+                .post(format!("{base}/auth/login"))
+                .json(&json!({"username": "clerk", "password": "chuangkou-2026"}))
+                .send()
+                .await
+                .expect("login")
+                .json()
+                .await
+                .expect("login JSON");
+            answer["token"].as_str().expect("a token").to_string()
+        });
+        let item = runtime.block_on(async {
+            let items: Value = client
+                .get(format!(
+                    "{base}/catalogue/items?q=%E9%A3%9F%E5%93%81%E7%BB%8F%E8%90%A5%E8%AE%B8%E5%8F%AF"
+                ))
+                .send()
+                .await
+                .expect("items")
+                .json()
+                .await
+                .expect("items JSON");
+            items["items"][0]["code"]
+                .as_str()
+                .expect("an item")
+                .to_string()
+        });
+        // Killed at a different moment of the load each cycle.
+        let mut server = server;
+        let killer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(700 + 450 * cycle));
+            server.kill();
+            server
+        });
+        let clients = (0..8).map(|c| {
+            let (client, base, token, item) =
+                (client.clone(), base.clone(), token.clone(), item.clone());
+            let label = format!("{tag}-{cycle}-{c}");
+            async move {
+                let mut ledger = Vec::new();
+                // Bounded: the kill ends the load long before.
+                for n in 0..5_000 {
+                    let key = format!("{label}-{n}");
+                    let filed = client
+                        .post(format!("{base}/cases"))
+                        .bearer_auth(&token)
+                        .header("idempotency-key", &key)
+                        .json(&application(&item))
+                        .send()
+                        .await;
+                    let Ok(filed) = filed else {
+                        return (ledger, true);
+                    };
+                    if filed.status().as_u16() != 201 {
+                        assert!(
+                            filed.status().is_server_error(),
+                            "{key}: {}",
+                            filed.status()
+                        );
+                        return (ledger, true);
+                    }
+                    let Ok(case) = filed.json::<Value>().await else {
+                        return (ledger, true);
+                    };
+                    let id = case["id"].as_str().expect("an id").to_string();
+                    let version = case["version"].as_u64().expect("a version");
+                    ledger.push((key.clone(), id.clone(), version));
+                    let reviewed = client
+                        .post(format!("{base}/cases/{id}/start-pre-review"))
+                        .bearer_auth(&token)
+                        .header("if-match", format!("\"{version}\""))
+                        .json(&json!({}))
+                        .send()
+                        .await;
+                    let Ok(accepted) = reviewed else {
+                        return (ledger, true);
+                    };
+                    if accepted.status().as_u16() != 200 {
+                        assert!(
+                            accepted.status().is_server_error(),
+                            "{key}: start-pre-review {}",
+                            accepted.status()
+                        );
+                        return (ledger, true);
+                    }
+                    let Ok(case) = accepted.json::<Value>().await else {
+                        return (ledger, true);
+                    };
+                    if let Some(last) = ledger.last_mut() {
+                        last.2 = case["version"].as_u64().expect("a version");
+                    }
+                }
+                (ledger, false)
+            }
+        });
+        let results = runtime.block_on(futures::future::join_all(clients));
+        drop(killer.join().expect("the killer thread"));
+        for (ledger, cut) in results {
+            interrupted += usize::from(cut);
+            acknowledged.extend(ledger);
+        }
+        // The restart on the same store, as an operator would after a crash.
+        let (server, addr) = match start_of(&store, &binary, &["serve"]) {
+            Started::Serving(server, addr) => (server, addr),
+            Started::Exited(status, log) => {
+                panic!("cycle {cycle}: the restart exited with {status}:\n{log}")
+            }
+        };
+        let base = format!("http://{addr}/api/v1");
+        runtime.block_on(async {
+            let answer: Value = client
+                .post(format!("{base}/auth/login"))
+                .json(&json!({"username": "clerk", "password": "chuangkou-2026"}))
+                .send()
+                .await
+                .expect("login after the restart")
+                .json()
+                .await
+                .expect("login JSON");
+            let token = answer["token"].as_str().expect("a token");
+            for (key, id, version) in &acknowledged {
+                let answer = client
+                    .get(format!("{base}/cases/{id}"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .expect("the case");
+                assert_eq!(
+                    answer.status().as_u16(),
+                    200,
+                    "cycle {cycle}: acknowledged case {key} ({id}) is gone"
+                );
+                let stored: u64 = answer
+                    .headers()
+                    .get("etag")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim_matches('"').parse().ok())
+                    .expect("the case's version in its ETag");
+                assert!(
+                    stored >= *version,
+                    "cycle {cycle}: {key} was acknowledged at version {version}, the store has {stored}"
+                );
+                // The key replays the same case: nothing acknowledged is filed twice.
+                let replay = client
+                    .post(format!("{base}/cases"))
+                    .bearer_auth(token)
+                    .header("idempotency-key", key)
+                    .json(&application(&item))
+                    .send()
+                    .await
+                    .expect("the replay");
+                assert!(
+                    replay.headers().contains_key("idempotent-replayed"),
+                    "cycle {cycle}: {key} filed again instead of replaying"
+                );
+                let replayed: Value = replay.json().await.expect("replay JSON");
+                assert_eq!(replayed["id"].as_str(), Some(id.as_str()), "{key}: the same case");
+            }
+        });
+        node = Some((server, addr));
+    }
+    assert!(
+        !acknowledged.is_empty() && interrupted > 0,
+        "the load ran ({} acknowledged) and the kill cut it ({interrupted} clients)",
+        acknowledged.len()
+    );
+    // The chain of the audit trail survived every kill.
+    drop(node);
+    let verified = store.run(&["audit", "verify"]);
+    assert!(
+        verified.status.success(),
+        "audit verify: {}\n{}",
+        stdout(&verified),
+        stderr(&verified)
+    );
+    eprintln!(
+        "killed {cycles} time(s) under load: {} acknowledged writes all there",
+        acknowledged.len()
+    );
 }
