@@ -267,13 +267,74 @@ pub struct CaseFilter {
 
 /// A page of cases, newest first. Never counts the table: the caller asks for one more row than
 /// it shows to know whether there is a next page.
+///
+/// Every page is read along an index in id order, so that its cost does not grow with the store
+/// (issue 19). One state (or none) is one ordered range: of `(status, id)`, or of
+/// `(department, status, id)` with a department. Several states, and the overdue filter (the
+/// states on a clock), are one newest-first range per state, each cut at the page's length, and
+/// the page is the newest of their union: a database cannot walk several ranges in one order,
+/// and sorting every case of the states would read them all.
 pub async fn list<'c, E>(db: E, filter: &CaseFilter) -> Result<Vec<Case>, StoreError>
 where
     E: Executor<'c, Database = Any>,
 {
-    let mut filtered = Filtered::new("SELECT body FROM cases");
-    and_in_scope(&mut filtered, &filter.scope);
-    filtered.and_in("status", &filter.statuses);
+    let limit = filter.limit.clamp(1, 1001);
+    let statuses: Vec<String> = match filter.overdue_on {
+        // Which states run on a clock is the domain's rule; a stopped clock has no due date.
+        Some(_) => Status::ALL
+            .into_iter()
+            .filter(|s| s.is_on_clock())
+            .map(|s| s.as_str().to_string())
+            .filter(|s| filter.statuses.is_empty() || filter.statuses.contains(s))
+            .collect(),
+        None => {
+            let mut statuses = filter.statuses.clone();
+            statuses.sort_unstable();
+            statuses.dedup();
+            statuses
+        }
+    };
+    if filter.overdue_on.is_some() && statuses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = if statuses.len() <= 1 {
+        let mut filtered = Filtered::new("SELECT body FROM cases");
+        and_list_filters(&mut filtered, filter, statuses.first());
+        filtered
+            .query(&format!(" ORDER BY id DESC LIMIT {limit}"))
+            .fetch_all(db)
+            .await?
+    } else {
+        let mut filtered = Filtered::new(
+            "SELECT body FROM cases WHERE id IN (SELECT id FROM (SELECT id FROM cases",
+        );
+        for (i, status) in statuses.iter().enumerate() {
+            if i > 0 {
+                filtered.push_sql(&format!(
+                    " ORDER BY id DESC LIMIT {limit}) AS b{} UNION ALL SELECT id FROM (SELECT id FROM cases WHERE 1 = 1",
+                    i - 1
+                ));
+            }
+            and_list_filters(&mut filtered, filter, Some(status));
+        }
+        filtered.push_sql(&format!(
+            " ORDER BY id DESC LIMIT {limit}) AS b{})",
+            statuses.len() - 1
+        ));
+        filtered
+            .query(&format!(" ORDER BY id DESC LIMIT {limit}"))
+            .fetch_all(db)
+            .await?
+    };
+    rows.iter().map(case_from_row).collect()
+}
+
+/// The conditions of a case list other than its states, with `status` as one state.
+fn and_list_filters(filtered: &mut Filtered, filter: &CaseFilter, status: Option<&String>) {
+    and_in_scope(filtered, &filter.scope);
+    if let Some(v) = status {
+        filtered.and("status = ?", [v.clone()]);
+    }
     if let Some(v) = &filter.item_code {
         filtered.and("item_code = ?", [v.clone()]);
     }
@@ -284,28 +345,14 @@ where
         filtered.and("centre = ?", [v.clone()]);
     }
     if let Some(d) = filter.overdue_on {
-        // Which states run on a clock is the domain's rule; a stopped clock has no due date.
-        let on_clock: Vec<String> = Status::ALL
-            .into_iter()
-            .filter(|s| s.is_on_clock())
-            .map(|s| s.as_str().to_string())
-            .collect();
-        filtered
-            .and(
-                "due_on IS NOT NULL AND due_on < ?",
-                [d.format("%Y-%m-%d").to_string()],
-            )
-            .and_in("status", &on_clock);
+        filtered.and(
+            "due_on IS NOT NULL AND due_on < ?",
+            [d.format("%Y-%m-%d").to_string()],
+        );
     }
     if let Some(v) = &filter.before_id {
         filtered.and("id < ?", [v.clone()]);
     }
-    let query = filtered.query(&format!(
-        " ORDER BY id DESC LIMIT {}",
-        filter.limit.clamp(1, 1001)
-    ));
-    let rows = query.fetch_all(db).await?;
-    rows.iter().map(case_from_row).collect()
 }
 
 /// Narrows to the cases of a scope: the same test as `CaseScope::contains`, in SQL.

@@ -48,6 +48,13 @@ impl Filtered {
         self
     }
 
+    /// Appends SQL text with no values (the joints of a compound query); `text` must come from
+    /// the program, never from input.
+    pub(crate) fn push_sql(&mut self, text: &str) -> &mut Self {
+        self.sql.push_str(text);
+        self
+    }
+
     /// Adds ` AND <column> IN (…)` over `values`; nothing when `values` is empty.
     pub(crate) fn and_in(&mut self, column: &str, values: &[String]) -> &mut Self {
         if !values.is_empty() {

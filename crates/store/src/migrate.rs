@@ -76,6 +76,10 @@ const SQLITE: &[(i64, &str)] = &[
         29,
         include_str!("../migrations/sqlite/0029_usable_licences.sql"),
     ),
+    (
+        30,
+        include_str!("../migrations/sqlite/0030_case_list_ranges.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -169,6 +173,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         29,
         include_str!("../migrations/postgres/0029_usable_licences.sql"),
+    ),
+    (
+        30,
+        include_str!("../migrations/postgres/0030_case_list_ranges.sql"),
     ),
 ];
 

@@ -1116,8 +1116,9 @@ async fn a_case_stays_bound_to_the_version_it_was_filed_under() {
 #[tokio::test]
 async fn lists_filter_and_page_without_counting() {
     let app = spawn_app().await;
+    let mut filed = Vec::new();
     for _ in 0..5 {
-        app.new_case(&["M01", "M02", "M03"]).await;
+        filed.push(app.new_case(&["M01", "M02", "M03"]).await);
     }
     let passport = app.submit(application("GA-101", &["M01"]), None).await;
     let passport: Value = passport.json().await.expect("json");
@@ -1144,6 +1145,62 @@ async fn lists_filter_and_page_without_counting() {
     app.at(day(2026, 11, 12));
     let (_, overdue) = app.get("/api/v1/cases?overdue=true").await;
     assert_eq!(overdue["items"].as_array().expect("items").len(), 1);
+    // The overdue filter keeps to the states asked for.
+    let (_, none) = app.get("/api/v1/cases?overdue=true&status=submitted").await;
+    assert!(
+        none["items"].as_array().expect("items").is_empty(),
+        "{none}"
+    );
+    let (_, one) = app
+        .get("/api/v1/cases?overdue=true&status=submitted,accepted")
+        .await;
+    assert_eq!(one["items"][0]["id"], accepted["id"], "{one}");
+
+    // Several states are one newest-first order across them (each state is read as a range of
+    // its own, issue 19), paged by cursor without a gap or a repeat.
+    app.ok(&filed[1], "accept", CLERK, json!({})).await;
+    app.ok(&filed[3], "accept", CLERK, json!({})).await;
+    let (_, all) = app.get("/api/v1/cases?limit=50").await;
+    let expected: Vec<Value> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|c| c["status"] == "submitted" || c["status"] == "accepted")
+        .map(|c| c["id"].clone())
+        .collect();
+    assert_eq!(expected.len(), 6);
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/cases?status=accepted,submitted&limit=2&cursor={c}"),
+            None => "/api/v1/cases?status=accepted,submitted&limit=2".to_string(),
+        };
+        let (_, page) = app.get(&path).await;
+        paged.extend(
+            page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|c| c["id"].clone()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, expected);
+    let (_, by_both) = app
+        .get("/api/v1/cases?department=SCJG&status=submitted,accepted")
+        .await;
+    let ids: Vec<&Value> = by_both["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| &c["id"])
+        .collect();
+    assert_eq!(ids.len(), 5, "{by_both}");
+    assert!(!ids.contains(&&accepted["id"]), "GA-101 is not SCJG's");
 }
 
 #[tokio::test]
