@@ -989,12 +989,17 @@ impl Service {
             .acquire()
             .await
             .map_err(onewindow_store::StoreError::from)?;
-        let held: Vec<Licence> =
-            licence_rows::usable_of_holder(&mut conn, identity, &wanted, today)
-                .await?
-                .into_iter()
-                .map(|s| s.licence)
-                .collect();
+        let held: Vec<Licence> = licence_rows::usable_of_holder(
+            &mut conn,
+            identity,
+            &wanted,
+            today,
+            crate::clock::local_day_start,
+        )
+        .await?
+        .into_iter()
+        .map(|s| s.licence)
+        .collect();
         Ok(materials
             .iter()
             .filter(|m| m.is_demanded())

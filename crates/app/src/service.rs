@@ -551,6 +551,7 @@ impl Service {
                                 &case.applicant.id_number,
                                 &wanted,
                                 today,
+                                crate::clock::local_day_start,
                             )
                             .await?
                             .into_iter()

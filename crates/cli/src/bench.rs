@@ -113,7 +113,7 @@ pub struct BenchArgs {
     /// and overdue) and one case by number (issue 19: on five million cases p50 ≤ 5 ms, p99 ≤
     /// 20 ms; by number p50 ≤ 1 ms) on the existing store given by --data or --database, in this
     /// process without a server: see [`reads`].
-    #[arg(long, conflicts_with_all = ["pages", "url", "sweep", "statistics", "cases_per_client", "item", "clients"])]
+    #[arg(long, conflicts_with_all = ["pages", "url", "sweep", "statistics", "messages", "queue", "cases_per_client", "item", "clients"])]
     reads: bool,
     /// With --reads: timed runs of each list.
     #[arg(long, default_value_t = 50, requires = "reads")]

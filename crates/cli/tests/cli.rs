@@ -2703,7 +2703,7 @@ fn two_nodes_race_as_one_and_a_killed_node_loses_no_acknowledged_filing() {
 /// on the same store: every filing and every transition a client saw acknowledged is there (its
 /// key replays the same case, the case is at least at the acknowledged version), and the audit
 /// chain is whole. `.ci/run` runs it against the release binary (`ONEWINDOW_CRASH_BINARY`, three
-/// kills at different moments); without it, once against the test build.
+/// kills at different points of the load); without it, once against the test build.
 #[test]
 fn a_node_killed_under_load_keeps_every_acknowledged_write() {
     let (binary, cycles) = match std::env::var("ONEWINDOW_CRASH_BINARY") {
@@ -2769,16 +2769,28 @@ fn a_node_killed_under_load_keeps_every_acknowledged_write() {
                 .expect("an item")
                 .to_string()
         });
-        // Killed at a different moment of the load each cycle.
+        // Killed once the load is under way, at a different point of it each cycle (counted in
+        // acknowledged writes, not in time: a slow machine acknowledges fewer a second).
+        let writes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut server = server;
-        let killer = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(700 + 450 * cycle));
-            server.kill();
-            server
-        });
+        let killer = {
+            let writes = writes.clone();
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                while writes.load(std::sync::atomic::Ordering::Relaxed) < 40 * (cycle + 1)
+                    && started.elapsed() < Duration::from_secs(120)
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                std::thread::sleep(Duration::from_millis(37 * cycle as u64));
+                server.kill();
+                server
+            })
+        };
         let clients = (0..8).map(|c| {
             let (client, base, token, item) =
                 (client.clone(), base.clone(), token.clone(), item.clone());
+            let writes = writes.clone();
             let label = format!("{tag}-{cycle}-{c}");
             async move {
                 let mut ledger = Vec::new();
@@ -2809,6 +2821,7 @@ fn a_node_killed_under_load_keeps_every_acknowledged_write() {
                     let id = case["id"].as_str().expect("an id").to_string();
                     let version = case["version"].as_u64().expect("a version");
                     ledger.push((key.clone(), id.clone(), version));
+                    writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let reviewed = client
                         .post(format!("{base}/cases/{id}/start-pre-review"))
                         .bearer_auth(&token)
@@ -2832,6 +2845,7 @@ fn a_node_killed_under_load_keeps_every_acknowledged_write() {
                     };
                     if let Some(last) = ledger.last_mut() {
                         last.2 = case["version"].as_u64().expect("a version");
+                        writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                 }
                 (ledger, false)

@@ -3,7 +3,7 @@
 //! (`onewindow_domain::licence`); this keeps the records.
 
 use onewindow_domain::licence::Licence;
-use sqlx::{Any, AnyConnection, Executor, Row};
+use sqlx::{Any, AnyConnection, AssertSqlSafe, Executor, Row};
 
 use crate::StoreError;
 
@@ -126,30 +126,51 @@ where
     .await
 }
 
-/// The newest licences of `holder_id` of each of `types` that are valid on `today` (state valid,
-/// last day not passed), at most [`USABLE_PER_TYPE`] of each: what 免证办 may take as materials.
-/// A filing reads these instead of every licence the holder ever held, so its cost does not grow
-/// with the holder's history (issue 19); the domain's `serving_licence` still chooses among them.
+/// The licences of `holder_id` of each of `types` that are valid on `today` (state valid, last
+/// day not passed) and were issued on the newest day any of them was: what 免证办 may take as
+/// materials. The domain's `serving_licence` chooses among them by issue day and version, so
+/// every usable licence of that day is read (an amendment's new version shares its day with
+/// licences issued after it), in the order the holder's whole list had. A filing reads these
+/// instead of every licence the holder ever held, so its cost does not grow with the holder's
+/// history (issue 19). `day_start` is 00:00 of a day in the centre's time zone, as UTC.
 pub async fn usable_of_holder(
     conn: &mut AnyConnection,
     holder_id: &str,
     types: &[&str],
     today: chrono::NaiveDate,
+    day_start: impl Fn(chrono::NaiveDate) -> chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<StoredLicence>, StoreError> {
+    const USABLE: &str = "FROM licences WHERE holder_id = $1 AND licence_type = $2 AND state = $3 \
+         AND (valid_until IS NULL OR valid_until >= $4)";
     let holder = holder_key(holder_id);
     let today = today.to_string();
+    let valid = onewindow_domain::licence::LicenceState::Valid.as_str();
     let mut found = Vec::new();
     for licence_type in types {
-        let rows = sqlx::query(
-            "SELECT identifier, case_id, body FROM licences WHERE holder_id = $1 \
-             AND licence_type = $2 AND state = $3 AND (valid_until IS NULL OR valid_until >= $4) \
-             ORDER BY issued_at DESC, identifier DESC LIMIT $5",
-        )
+        let newest = sqlx::query(AssertSqlSafe(format!(
+            "SELECT identifier, body {USABLE} ORDER BY issued_at DESC, identifier DESC LIMIT 1"
+        )))
         .bind(&holder)
         .bind(*licence_type)
-        .bind(onewindow_domain::licence::LicenceState::Valid.as_str())
+        .bind(valid)
         .bind(&today)
-        .bind(USABLE_PER_TYPE)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(newest) = newest else {
+            continue;
+        };
+        let identifier: String = newest.try_get("identifier")?;
+        let body: String = newest.try_get("body")?;
+        let from = day_start(decode(&identifier, &body)?.issued_on).to_rfc3339();
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT identifier, case_id, body {USABLE} AND issued_at >= $5 \
+             ORDER BY issued_at DESC, identifier DESC"
+        )))
+        .bind(&holder)
+        .bind(*licence_type)
+        .bind(valid)
+        .bind(&today)
+        .bind(from)
         .fetch_all(&mut *conn)
         .await?;
         for row in &rows {
@@ -163,10 +184,6 @@ pub async fn usable_of_holder(
     }
     Ok(found)
 }
-
-/// How many of a holder's newest usable licences of one type [`usable_of_holder`] reads: one
-/// serves, the rest are margin for licences issued the same instant.
-pub const USABLE_PER_TYPE: i64 = 4;
 
 /// The licences a case issued, in the order they were issued.
 pub async fn of_case<'c, E>(db: E, case_id: &str) -> Result<Vec<StoredLicence>, StoreError>

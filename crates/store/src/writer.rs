@@ -150,6 +150,16 @@ async fn run_writer(mut conn: AnyConnection, backend: Backend, mut rx: mpsc::Rec
                 }
             }
         }
+        // The last kept job's savepoint is released before the audit entries: a transaction the
+        // database ended by itself (an I/O error) shows here, not as audit rows written outside it.
+        if failed.is_none()
+            && holds_kept
+            && let Err(e) = sqlx::raw_sql("RELEASE SAVEPOINT job")
+                .execute(&mut conn)
+                .await
+        {
+            failed = Some(e.to_string());
+        }
         if failed.is_none()
             && let Err(e) = crate::audit::append_all(&mut conn, audit_entries).await
         {

@@ -104,10 +104,13 @@ pub(super) async fn run(args: &BenchArgs, store: &StoreArgs) -> Result<(), Error
             let started = Instant::now();
             let mut page = service.cases(&actor, query.clone()).await?;
             first.push(started.elapsed().as_micros() as u64);
-            for _ in 0..NEXT_PAGES {
+            for fetched in 0..=NEXT_PAGES {
                 if run == 0 {
                     rows += page.items.len();
                     numbers.extend(page.items.iter().map(|c| c.number.clone()));
+                }
+                if fetched == NEXT_PAGES {
+                    break;
                 }
                 let Some(cursor) = page.next_cursor.take() else {
                     break;

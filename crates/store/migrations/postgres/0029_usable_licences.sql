@@ -1,5 +1,5 @@
--- onewindow schema 29 (PostgreSQL): a filing finds the newest usable licences of a holder of one
--- type (免证办) from the index alone, in the order it wants them, however many licences the
--- holder has held (issue 19). Keep in step with ../sqlite/.
+-- onewindow schema 29 (PostgreSQL): a filing finds a holder's licences of one type newest first
+-- through the index (免证办), reading only those of the newest issue day, however many licences
+-- the holder has held (issue 19). Keep in step with ../sqlite/.
 DROP INDEX licences_by_holder;
 CREATE INDEX licences_by_holder ON licences (holder_id, licence_type, issued_at);
