@@ -972,16 +972,10 @@ impl Service {
         else {
             return Ok(Vec::new());
         };
-        let mut wanted: Vec<&str> = materials
-            .iter()
-            .filter(|m| m.is_demanded())
-            .filter_map(|m| m.licence_type.as_deref())
-            .collect();
+        let wanted = onewindow_domain::licence::wanted_types(materials, |_| false);
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        wanted.sort_unstable();
-        wanted.dedup();
         let today = self.today();
         let mut conn = self
             .store()

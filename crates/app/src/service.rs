@@ -537,14 +537,10 @@ impl Service {
                     // newest usable ones: reading every licence the applicant held made each
                     // filing slower than the last (issue 19).
                     if let Some(item) = &item {
-                        let mut wanted: Vec<&str> = item
-                            .item
-                            .demanded_materials()
-                            .filter(|m| !case.provided_materials.contains(&m.key))
-                            .filter_map(|m| m.licence_type.as_deref())
-                            .collect();
-                        wanted.sort_unstable();
-                        wanted.dedup();
+                        let wanted =
+                            onewindow_domain::licence::wanted_types(&item.item.materials, |key| {
+                                case.provided_materials.contains(key)
+                            });
                         if !wanted.is_empty() {
                             let held: Vec<_> = onewindow_store::licences::usable_of_holder(
                                 &mut *conn,

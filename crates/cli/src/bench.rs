@@ -1334,7 +1334,8 @@ mod statistics {
 
     use super::*;
 
-    fn supervisor() -> Actor {
+    /// A supervisor, who sees every case, for the benches that read in process.
+    pub(super) fn supervisor() -> Actor {
         Actor::new(
             Principal {
                 user_id: "bench".into(),

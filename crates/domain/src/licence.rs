@@ -470,6 +470,19 @@ pub fn serving_licence<'a>(
         .max_by(|a, b| (a.issued_on, a.version).cmp(&(b.issued_on, b.version)))
 }
 
+/// The licence types a library look-up needs for `materials` (免证办): those of demanded
+/// materials not yet `provided`, each once, in order. Empty means no licence need be read.
+pub fn wanted_types(materials: &[Material], provided: impl Fn(&str) -> bool) -> Vec<&str> {
+    let mut wanted: Vec<&str> = materials
+        .iter()
+        .filter(|m| m.is_demanded() && !provided(&m.key))
+        .filter_map(|m| m.licence_type.as_deref())
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    wanted
+}
+
 /// Takes, as materials of `case`, what the applicant's own licences serve (免证办, 已调取): every
 /// demanded material of `materials` that names a licence type and is not yet provided is
 /// provided by the licence, and the case keeps the licence as it stood on `today` for the
@@ -620,6 +633,26 @@ fn is_token(s: &str) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_look_up_wants_the_types_of_missing_demanded_materials_once() {
+        let material = |key: &str, licence_type: Option<&str>| Material {
+            key: key.into(),
+            ..material_served_by(licence_type)
+        };
+        let materials = [
+            material("M01", Some("营业执照")),
+            material("M02", Some("营业执照")),
+            material("M03", None),
+            material("M04", Some("食品经营许可证")),
+        ];
+        assert_eq!(
+            wanted_types(&materials, |_| false),
+            ["营业执照", "食品经营许可证"]
+        );
+        assert_eq!(wanted_types(&materials, |k| k != "M04"), ["食品经营许可证"]);
+        assert!(wanted_types(&materials, |_| true).is_empty());
+    }
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("date")

@@ -6,26 +6,12 @@
 use std::time::Instant;
 
 use anyhow::Error;
+use onewindow_app::Service;
 use onewindow_app::service::CaseQuery;
-use onewindow_app::{Actor, Service};
-use onewindow_domain::access::{Post, Principal, Role};
 
+use super::statistics::supervisor;
 use super::{BenchArgs, percentile};
 use crate::StoreArgs;
-
-fn supervisor() -> Actor {
-    Actor::new(
-        Principal {
-            user_id: "bench".into(),
-            username: "bench".into(),
-            display_name: "bench".into(),
-            identity: None,
-            posts: vec![Post::new(Role::Supervisor)],
-            may_reveal_personal_data: false,
-        },
-        "cli",
-    )
-}
 
 /// The list's filters the bench times, as the monitor and the department's lists use them.
 fn filters(department: &str) -> Vec<(String, CaseQuery)> {
