@@ -133,19 +133,36 @@ impl Service {
     /// Every bundle with its plan over the items as published now. Open to everyone: the portal
     /// shows them beside the items.
     pub async fn bundles(&self) -> Result<Vec<BundleView>, AppError> {
-        let published = bundle_rows::list(self.store().readers()).await?;
-        let groups = onewindow_store::equivalents::load(self.store().readers()).await?;
+        let mut conn = self
+            .store()
+            .readers()
+            .acquire()
+            .await
+            .map_err(onewindow_store::StoreError::from)?;
+        let published = bundle_rows::list(&mut *conn).await?;
+        let groups = onewindow_store::equivalents::load(&mut *conn).await?;
         let equivalence = Equivalence::new(&groups);
+        // Every member of every bundle in one read: the home page lists them all (issue 19).
+        let mut codes: Vec<String> = published
+            .iter()
+            .flat_map(|b| b.bundle.members.iter().map(|m| m.item_code.clone()))
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let by_code: std::collections::HashMap<String, _> =
+            catalogue_rows::items_coded(&mut conn, &codes)
+                .await?
+                .into_iter()
+                .map(|item| (item.item.code.clone(), item))
+                .collect();
         let mut views = Vec::with_capacity(published.len());
         for bundle in published {
-            let mut items = Vec::with_capacity(bundle.bundle.members.len());
-            for member in &bundle.bundle.members {
-                if let Some(item) =
-                    catalogue_rows::get_item(self.store().readers(), &member.item_code).await?
-                {
-                    items.push(item);
-                }
-            }
+            let items: Vec<_> = bundle
+                .bundle
+                .members
+                .iter()
+                .filter_map(|member| by_code.get(&member.item_code).cloned())
+                .collect();
             // A bundle that no longer resolves (a member withdrawn) is not offered.
             if let Ok(plan) = bundle
                 .bundle

@@ -424,6 +424,7 @@ impl Service {
                 })
             })
             .await?;
+        self.forget_centre_directory();
         Ok(imported)
     }
 

@@ -277,8 +277,43 @@ const EXIT_BAD_DATA: u8 = 65;
 /// Exit code of `serve` on a store without an administrator (sysexits' EX_CONFIG).
 const EXIT_NO_ADMINISTRATOR: u8 = 78;
 
+/// The allocator arenas a node runs with. glibc gives every thread that allocates an arena of its
+/// own (up to eight per core) and each keeps what was freed in it: on the demo under the page
+/// bench that was 9 MiB of a 71 MiB node (issue 19; docs/benchmarks.md). With two, the page
+/// bench's throughput stayed within its run-to-run spread.
+const MALLOC_ARENAS: &str = "2";
+
+/// `serve` and `demo` start again with `MALLOC_ARENA_MAX` set (the same process: `exec` keeps the
+/// PID, the arguments and the open files), as glibc reads it only when a process starts. An
+/// operator's own setting in the environment is kept; other allocators ignore it.
+#[cfg(unix)]
+fn with_bounded_arenas(cli: &Cli) {
+    use std::os::unix::process::CommandExt;
+    if !matches!(cli.command, Command::Serve(_) | Command::Demo { .. })
+        || std::env::var_os("MALLOC_ARENA_MAX").is_some()
+    {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut args = std::env::args_os();
+    let arg0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
+    let error = std::process::Command::new(&exe)
+        .arg0(arg0)
+        .args(args)
+        .env("MALLOC_ARENA_MAX", MALLOC_ARENAS)
+        .exec();
+    // `exec` returns only when it failed; the node then runs with glibc's default arenas.
+    eprintln!("warning: cannot start again with MALLOC_ARENA_MAX={MALLOC_ARENAS}: {error}");
+}
+
+#[cfg(not(unix))]
+fn with_bounded_arenas(_: &Cli) {}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    with_bounded_arenas(&cli);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {

@@ -1299,6 +1299,17 @@ fn serve_needs_an_administrator_created_at_the_command_line() {
     );
     assert_eq!(out.trim(), "created root (administrator)");
     let (mut server, addr) = serve(&store, &["serve"]);
+    // The node started itself again with at most two allocator arenas, as the same process.
+    if cfg!(target_os = "linux") && std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        let environment = std::fs::read(format!("/proc/{}/environ", server.child.id()))
+            .expect("the server's environment");
+        assert!(
+            environment
+                .split(|b| *b == 0)
+                .any(|entry| entry == b"MALLOC_ARENA_MAX=2"),
+            "serve runs with MALLOC_ARENA_MAX=2"
+        );
+    }
     let http = Http::new(addr);
     let token = http.token("root", ROOT_PASSWORD);
     let (status, me) = http.me(&token);

@@ -318,10 +318,27 @@ pub async fn items_named(
     conn: &mut sqlx::AnyConnection,
     names: &[String],
 ) -> Result<Vec<PublishedItem>, StoreError> {
+    items_where_in(conn, "name", names).await
+}
+
+/// The published items of these codes, by code: one query for a page's items (the bundles'
+/// members) instead of one per item.
+pub async fn items_coded(
+    conn: &mut sqlx::AnyConnection,
+    codes: &[String],
+) -> Result<Vec<PublishedItem>, StoreError> {
+    items_where_in(conn, "code", codes).await
+}
+
+async fn items_where_in(
+    conn: &mut sqlx::AnyConnection,
+    column: &str,
+    values: &[String],
+) -> Result<Vec<PublishedItem>, StoreError> {
     let mut items = Vec::new();
-    for chunk in names.chunks(500) {
+    for chunk in values.chunks(500) {
         let mut q = crate::filter::Filtered::new("SELECT code, version, body FROM items");
-        q.and_in("name", chunk);
+        q.and_in(column, chunk);
         for row in q.query(" ORDER BY code").fetch_all(&mut *conn).await? {
             items.push(published_from_row(&row)?);
         }

@@ -136,7 +136,10 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        sqlx::raw_sql("PRAGMA busy_timeout = 10000;")
+                        // 1 MiB of pages per reader instead of SQLite's 2 MiB: the operating
+                        // system caches the file as well, and a node's resident memory counts
+                        // every reader's cache (issue 19).
+                        sqlx::raw_sql("PRAGMA busy_timeout = 10000; PRAGMA cache_size = -1024;")
                             .execute(&mut *conn)
                             .await?;
                     }

@@ -80,6 +80,10 @@ const SQLITE: &[(i64, &str)] = &[
         30,
         include_str!("../migrations/sqlite/0030_case_list_ranges.sql"),
     ),
+    (
+        31,
+        include_str!("../migrations/sqlite/0031_centre_list_ranges.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -177,6 +181,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         30,
         include_str!("../migrations/postgres/0030_case_list_ranges.sql"),
+    ),
+    (
+        31,
+        include_str!("../migrations/postgres/0031_centre_list_ranges.sql"),
     ),
 ];
 

@@ -197,7 +197,11 @@ async fn index(State(service): State<Service>, Admin { ctx, session, .. }: Admin
     let actor = session.actor;
     let drafts = service.drafts(&actor).await.or_page(&ctx)?;
     let users = service.users(&actor).await.map(|u| u.len()).unwrap_or(0);
-    let centres = service.centres().await.map(|c| c.len()).unwrap_or(0);
+    let centres = service
+        .centre_directory()
+        .await
+        .map(|c| c.len())
+        .unwrap_or(0);
     Ok(render(&IndexPage {
         chrome: ctx.chrome,
         drafts,

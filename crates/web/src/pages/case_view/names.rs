@@ -8,7 +8,7 @@ use onewindow_app::admin::Centre;
 #[derive(Debug, Clone, Default)]
 pub struct Names {
     pub departments: Vec<Department>,
-    pub centres: Vec<Centre>,
+    pub centres: std::sync::Arc<Vec<Centre>>,
     /// Display names by user name, of the accounts the page mentions.
     pub staff: HashMap<String, String>,
 }
@@ -18,7 +18,7 @@ impl Names {
     pub async fn load(service: &Service) -> Self {
         Self {
             departments: service.departments().await.unwrap_or_default(),
-            centres: service.centres().await.unwrap_or_default(),
+            centres: service.centre_directory().await.unwrap_or_default(),
             staff: HashMap::new(),
         }
     }
@@ -269,5 +269,35 @@ mod tests {
             .get(&Visitor::default(), &format!("/window/cases/{number}"))
             .await;
         assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    }
+
+    #[tokio::test]
+    async fn a_renamed_centre_shows_on_the_next_case_page_of_this_node() {
+        let site = site().await;
+        let number = decided_case(&site).await;
+        let clerk = site.login("clerk", "chuangkou-2026").await;
+        let before = site.get(&clerk, &format!("/window/cases/{number}")).await;
+        assert!(
+            before.body.contains("宁海县行政服务中心"),
+            "{}",
+            before.body
+        );
+
+        // The directory the page named it from is now cached; the rename must not wait for it.
+        let admin = actor(&site, "admin", "guanli-2026").await;
+        let mut hall = site
+            .service
+            .centre("county-hall")
+            .await
+            .expect("read")
+            .expect("the county hall");
+        hall.name = "宁海县民生服务中心".into();
+        site.service
+            .save_centre(&admin, hall)
+            .await
+            .expect("renamed");
+
+        let after = site.get(&clerk, &format!("/window/cases/{number}")).await;
+        assert!(after.body.contains("宁海县民生服务中心"), "{}", after.body);
     }
 }
