@@ -173,8 +173,8 @@ enum PasswordWork {
     Verify(String, Option<String>, tokio::sync::oneshot::Sender<bool>),
 }
 
-/// All password hashing runs on one long-lived thread with one argon2 work area (19 MiB with the
-/// default parameters) allocated once and reused. Letting argon2 allocate per hash made the
+/// All password hashing runs on one long-lived thread with one argon2 work area (7 MiB, see
+/// [`hash_params`]) allocated once and reused. Letting argon2 allocate per hash made the
 /// allocator keep every freed work area: a node grew by 19 MiB per login to hundreds of MiB.
 /// One thread also caps the CPU a burst of logins (or of guesses) can take from case work.
 fn password_thread() -> Option<&'static std::sync::mpsc::Sender<PasswordWork>> {
@@ -216,6 +216,26 @@ fn password_thread() -> Option<&'static std::sync::mpsc::Sender<PasswordWork>> {
 /// memory.
 fn hash_params() -> argon2::Params {
     argon2::Params::new(7 * 1024, 5, 1, None).unwrap_or_default()
+}
+
+/// Whether a stored hash was made with other parameters than [`hash_params`] (an account hashed
+/// before issue 19, at 19 MiB and 2 passes): a login that verifies it stores the password again
+/// with today's, so that the account costs what the decoy of an unknown name costs (no timing
+/// tells the two apart) and its check needs no larger work area.
+fn needs_rehash(hash: &str) -> bool {
+    use argon2::password_hash::phc::PasswordHash;
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let current = hash_params();
+    let same_params = argon2::Params::try_from(&parsed).is_ok_and(|p| {
+        p.m_cost() == current.m_cost()
+            && p.t_cost() == current.t_cost()
+            && p.p_cost() == current.p_cost()
+    });
+    !same_params
+        || parsed.algorithm != argon2::Algorithm::Argon2id.ident()
+        || parsed.version != Some(argon2::Version::V0x13.into())
 }
 
 /// argon2id ([`hash_params`]) with a reused work area.
@@ -843,6 +863,17 @@ impl Service {
                 return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
             }
         };
+        let upgraded = if needs_rehash(&user.password_hash) {
+            match hash_password(password.to_string()).await {
+                Ok(hash) => Some((user.password_hash.clone(), hash)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot hash a password again at login");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let token = new_token()?;
         let session = SessionRecord {
             id: uuid::Uuid::now_v7().to_string(),
@@ -868,6 +899,9 @@ impl Service {
             .write(move |conn| {
                 Box::pin(async move {
                     account_rows::clear_throttle(&mut *conn, &user.username).await?;
+                    if let Some((old, new)) = &upgraded {
+                        account_rows::replace_password_hash(&mut *conn, &user.id, old, new).await?;
+                    }
                     account_rows::insert_session(&mut *conn, &session).await?;
                     audit_rows::append(
                         &mut *conn,
@@ -1227,5 +1261,71 @@ mod tests {
             "a larger hash's work area is not kept"
         );
         assert!(!ours.verify(b"x", "not a hash"));
+        assert!(!needs_rehash(&hashed));
+        assert!(needs_rehash(&theirs));
+        assert!(
+            !needs_rehash("not a hash"),
+            "nothing to upgrade what cannot verify"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_login_stores_an_older_hash_again_with_todays_parameters() {
+        let dir = std::env::temp_dir().join(format!("onewindow-rehash-{}", uuid::Uuid::now_v7()));
+        let url = onewindow_store::data_dir_url(&dir).expect("url");
+        let store = onewindow_store::Store::open(&url).await.expect("store");
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
+        let service = Service::new(
+            store,
+            onewindow_domain::calendar::Calendar::prc(),
+            std::sync::Arc::new(crate::ManualClock::at_local_morning(day)),
+            "330226",
+        );
+        service.seed_demo(0).await.expect("demo catalogue and hall");
+        service.seed_demo_accounts().await.expect("demo accounts");
+        let stored = |service: &Service| {
+            let readers = service.store().readers().clone();
+            async move {
+                account_rows::user_by_username(&readers, "clerk")
+                    .await
+                    .expect("read")
+                    .expect("the demo clerk")
+            }
+        };
+
+        // The clerk's password as it was hashed before issue 19.
+        let mut clerk = stored(&service).await;
+        clerk.password_hash = Argon2::default()
+            .hash_password(b"chuangkou-2026")
+            .expect("hashes")
+            .to_string();
+        service
+            .store()
+            .write(move |conn| {
+                Box::pin(async move { account_rows::update_user(conn, &clerk).await })
+            })
+            .await
+            .expect("written");
+
+        service
+            .login("clerk", "chuangkou-2026", "test")
+            .await
+            .expect("the older hash verifies");
+        let upgraded = stored(&service).await.password_hash;
+        assert!(
+            upgraded.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
+            "{upgraded}"
+        );
+        service
+            .login("clerk", "chuangkou-2026", "test")
+            .await
+            .expect("the new hash verifies");
+        assert!(
+            service
+                .login("clerk", "chuangkou-2027", "test")
+                .await
+                .is_err()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -94,7 +94,14 @@ fn check_cancellation(reason: &str, field: &str) -> Result<(), AppError> {
 /// How long [`Service::centre_directory`] is reused.
 const CENTRE_DIRECTORY_TTL: Duration = Duration::from_secs(60);
 
-type CentreCache = Mutex<HashMap<String, (Instant, Arc<Vec<Centre>>)>>;
+/// A store's centre directory as last read, and how many times this node changed its centres.
+#[derive(Default)]
+struct CentreDirectory {
+    read: Option<(Instant, Arc<Vec<Centre>>)>,
+    generation: u64,
+}
+
+type CentreCache = Mutex<HashMap<String, CentreDirectory>>;
 
 /// The centre directories read, by store URL (tests run several stores in one process).
 fn centre_cache() -> &'static CentreCache {
@@ -353,15 +360,24 @@ impl Service {
     /// that edit or choose centres read [`Service::centres`].
     pub async fn centre_directory(&self) -> Result<Arc<Vec<Centre>>, AppError> {
         let key = self.store().url().to_string();
+        let mut generation = 0;
         if let Ok(cache) = centre_cache().lock()
-            && let Some((at, centres)) = cache.get(&key)
-            && at.elapsed() < CENTRE_DIRECTORY_TTL
+            && let Some(entry) = cache.get(&key)
         {
-            return Ok(Arc::clone(centres));
+            if let Some((at, centres)) = &entry.read
+                && at.elapsed() < CENTRE_DIRECTORY_TTL
+            {
+                return Ok(Arc::clone(centres));
+            }
+            generation = entry.generation;
         }
         let centres = Arc::new(self.centres().await?);
         if let Ok(mut cache) = centre_cache().lock() {
-            cache.insert(key, (Instant::now(), Arc::clone(&centres)));
+            let entry = cache.entry(key).or_default();
+            // A change forgotten while this read ran may not be in it: not kept.
+            if entry.generation == generation {
+                entry.read = Some((Instant::now(), Arc::clone(&centres)));
+            }
         }
         Ok(centres)
     }
@@ -369,7 +385,9 @@ impl Service {
     /// Drops the cached [`Service::centre_directory`] after a change to the centres.
     pub(crate) fn forget_centre_directory(&self) {
         if let Ok(mut cache) = centre_cache().lock() {
-            cache.remove(self.store().url());
+            let entry = cache.entry(self.store().url().to_string()).or_default();
+            entry.generation += 1;
+            entry.read = None;
         }
     }
 

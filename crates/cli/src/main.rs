@@ -278,15 +278,16 @@ const EXIT_BAD_DATA: u8 = 65;
 const EXIT_NO_ADMINISTRATOR: u8 = 78;
 
 /// The allocator arenas a node runs with. glibc gives every thread that allocates an arena of its
-/// own (up to eight per core) and each keeps what was freed in it: on the demo under the page
-/// bench that was 9 MiB of a 71 MiB node (issue 19; docs/benchmarks.md). With two, the page
-/// bench's throughput stayed within its run-to-run spread.
+/// own (up to eight per core) and each keeps what was freed in it: 4–10 MiB of a node's 66–74 MiB
+/// on the demo under the page bench (issue 19; docs/benchmarks.md). With two, the bench's page
+/// throughput stayed within its run-to-run spread.
 const MALLOC_ARENAS: &str = "2";
 
 /// `serve` and `demo` start again with `MALLOC_ARENA_MAX` set (the same process: `exec` keeps the
-/// PID, the arguments and the open files), as glibc reads it only when a process starts. An
-/// operator's own setting in the environment is kept; other allocators ignore it.
-#[cfg(unix)]
+/// PID, the arguments and the open files), as glibc reads it only when a process starts. The
+/// image is this process's own (`/proc/self/exe`, not a path a new version may have replaced).
+/// An operator's own setting in the environment is kept.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn with_bounded_arenas(cli: &Cli) {
     use std::os::unix::process::CommandExt;
     if !matches!(cli.command, Command::Serve(_) | Command::Demo { .. })
@@ -294,12 +295,9 @@ fn with_bounded_arenas(cli: &Cli) {
     {
         return;
     }
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
     let mut args = std::env::args_os();
-    let arg0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
-    let error = std::process::Command::new(&exe)
+    let arg0 = args.next().unwrap_or_else(|| "onewindow".into());
+    let error = std::process::Command::new("/proc/self/exe")
         .arg0(arg0)
         .args(args)
         .env("MALLOC_ARENA_MAX", MALLOC_ARENAS)
@@ -308,7 +306,8 @@ fn with_bounded_arenas(cli: &Cli) {
     eprintln!("warning: cannot start again with MALLOC_ARENA_MAX={MALLOC_ARENAS}: {error}");
 }
 
-#[cfg(not(unix))]
+/// Other C libraries and allocators do not read `MALLOC_ARENA_MAX`.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn with_bounded_arenas(_: &Cli) {}
 
 fn main() -> ExitCode {

@@ -156,6 +156,24 @@ pub async fn update_user(conn: &mut AnyConnection, user: &UserRecord) -> Result<
     Ok(())
 }
 
+/// Replaces an account's password hash with `new` if it is still `old` (a password changed in
+/// the meantime stays); returns whether it did.
+pub async fn replace_password_hash(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    old: &str,
+    new: &str,
+) -> Result<bool, StoreError> {
+    let result =
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+            .bind(new)
+            .bind(user_id)
+            .bind(old)
+            .execute(&mut *conn)
+            .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 pub async fn user_by_username<'c, E>(
     db: E,
     username: &str,
