@@ -3,9 +3,8 @@
 //! an intermediary service is recorded with its date and reason; centres, windows and departments
 //! are kept here too. Administrators only; every change is audited.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use onewindow_domain::access::Operation;
@@ -21,6 +20,7 @@ pub use onewindow_store::hall::{Centre, Window};
 use crate::actor::Actor;
 use crate::error::AppError;
 use crate::service::Service;
+use crate::store_cache::StoreCache;
 
 type HallFuture<'c> = std::pin::Pin<
     Box<dyn std::future::Future<Output = Result<(), onewindow_store::StoreError>> + Send + 'c>,
@@ -91,22 +91,10 @@ fn check_cancellation(reason: &str, field: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// How long [`Service::centre_directory`] is reused.
-const CENTRE_DIRECTORY_TTL: Duration = Duration::from_secs(60);
-
-/// A store's centre directory as last read, and how many times this node changed its centres.
-#[derive(Default)]
-struct CentreDirectory {
-    read: Option<(Instant, Arc<Vec<Centre>>)>,
-    generation: u64,
-}
-
-type CentreCache = Mutex<HashMap<String, CentreDirectory>>;
-
-/// The centre directories read, by store URL (tests run several stores in one process).
-fn centre_cache() -> &'static CentreCache {
-    static CACHE: OnceLock<CentreCache> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
+/// The centre directories read, by store; see [`Service::centre_directory`].
+fn centre_directories() -> &'static StoreCache<Vec<Centre>> {
+    static CACHE: OnceLock<StoreCache<Vec<Centre>>> = OnceLock::new();
+    CACHE.get_or_init(|| StoreCache::new(Duration::from_secs(60)))
 }
 
 impl Service {
@@ -359,36 +347,14 @@ impl Service {
     /// change made on this node shows at once, one made on another node within a minute. Pages
     /// that edit or choose centres read [`Service::centres`].
     pub async fn centre_directory(&self) -> Result<Arc<Vec<Centre>>, AppError> {
-        let key = self.store().url().to_string();
-        let mut generation = 0;
-        if let Ok(cache) = centre_cache().lock()
-            && let Some(entry) = cache.get(&key)
-        {
-            if let Some((at, centres)) = &entry.read
-                && at.elapsed() < CENTRE_DIRECTORY_TTL
-            {
-                return Ok(Arc::clone(centres));
-            }
-            generation = entry.generation;
-        }
-        let centres = Arc::new(self.centres().await?);
-        if let Ok(mut cache) = centre_cache().lock() {
-            let entry = cache.entry(key).or_default();
-            // A change forgotten while this read ran may not be in it: not kept.
-            if entry.generation == generation {
-                entry.read = Some((Instant::now(), Arc::clone(&centres)));
-            }
-        }
-        Ok(centres)
+        centre_directories()
+            .get_or_read(self.store().url(), || self.centres())
+            .await
     }
 
     /// Drops the cached [`Service::centre_directory`] after a change to the centres.
     pub(crate) fn forget_centre_directory(&self) {
-        if let Ok(mut cache) = centre_cache().lock() {
-            let entry = cache.entry(self.store().url().to_string()).or_default();
-            entry.generation += 1;
-            entry.read = None;
-        }
+        centre_directories().forget(self.store().url());
     }
 
     pub async fn windows(&self) -> Result<Vec<Window>, AppError> {

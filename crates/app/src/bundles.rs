@@ -133,12 +133,7 @@ impl Service {
     /// Every bundle with its plan over the items as published now. Open to everyone: the portal
     /// shows them beside the items.
     pub async fn bundles(&self) -> Result<Vec<BundleView>, AppError> {
-        let mut conn = self
-            .store()
-            .readers()
-            .acquire()
-            .await
-            .map_err(onewindow_store::StoreError::from)?;
+        let mut conn = self.store().reader().await?;
         let published = bundle_rows::list(&mut *conn).await?;
         let groups = onewindow_store::equivalents::load(&mut *conn).await?;
         let equivalence = Equivalence::new(&groups);
@@ -176,12 +171,7 @@ impl Service {
 
     /// One bundle and its plan.
     pub async fn bundle(&self, code: &str) -> Result<BundleView, AppError> {
-        let mut conn = self
-            .store()
-            .readers()
-            .acquire()
-            .await
-            .map_err(onewindow_store::StoreError::from)?;
+        let mut conn = self.store().reader().await?;
         let plan = current_plan(&mut conn, code)
             .await?
             .ok_or_else(|| AppError::not_found(format!("bundle {code}")))?;

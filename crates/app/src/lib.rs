@@ -39,6 +39,7 @@ pub mod queue_report;
 pub mod s3;
 pub mod service;
 pub mod statistics;
+mod store_cache;
 pub mod tolerance;
 pub mod workbench;
 

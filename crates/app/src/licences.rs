@@ -977,12 +977,7 @@ impl Service {
             return Ok(Vec::new());
         }
         let today = self.today();
-        let mut conn = self
-            .store()
-            .readers()
-            .acquire()
-            .await
-            .map_err(onewindow_store::StoreError::from)?;
+        let mut conn = self.store().reader().await?;
         let held: Vec<Licence> = licence_rows::usable_of_holder(
             &mut conn,
             identity,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use onewindow_domain::catalogue::{Department, PublishedItem};
 use onewindow_domain::figures::{CatalogueFigures, catalogue_figures};
@@ -11,6 +11,7 @@ use onewindow_domain::life_events::LifeEvent;
 use onewindow_store::catalogue::{self as catalogue_rows, ItemFilter};
 
 use crate::service::Page;
+use crate::store_cache::StoreCache;
 use crate::{AppError, Service};
 
 /// How long the overview is reused before it is computed again: the figures read every item, and
@@ -33,11 +34,10 @@ fn indexed_stores() -> &'static Mutex<std::collections::HashSet<String>> {
     INDEXED.get_or_init(Default::default)
 }
 
-type OverviewCache = Mutex<HashMap<String, (Instant, Arc<CatalogueOverview>)>>;
-
-fn overview_cache() -> &'static OverviewCache {
-    static CACHE: OnceLock<OverviewCache> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
+/// The overviews computed, by store; see [`Service::catalogue_overview`].
+fn overviews() -> &'static StoreCache<CatalogueOverview> {
+    static CACHE: OnceLock<StoreCache<CatalogueOverview>> = OnceLock::new();
+    CACHE.get_or_init(|| StoreCache::new(OVERVIEW_TTL))
 }
 
 impl Service {
@@ -64,13 +64,12 @@ impl Service {
     /// The headline figures and the counts by department and life event, computed at most once a
     /// minute per store.
     pub async fn catalogue_overview(&self) -> Result<Arc<CatalogueOverview>, AppError> {
-        let key = self.store().url().to_string();
-        if let Ok(cache) = overview_cache().lock()
-            && let Some((at, overview)) = cache.get(&key)
-            && at.elapsed() < OVERVIEW_TTL
-        {
-            return Ok(Arc::clone(overview));
-        }
+        overviews()
+            .get_or_read(self.store().url(), || self.read_catalogue_overview())
+            .await
+    }
+
+    async fn read_catalogue_overview(&self) -> Result<CatalogueOverview, AppError> {
         self.ensure_search_index().await?;
         let readers = self.store().readers();
         let items: Vec<_> = catalogue_rows::all_items(readers)
@@ -90,15 +89,11 @@ impl Service {
                 (d, n)
             })
             .collect();
-        let overview = Arc::new(CatalogueOverview {
+        Ok(CatalogueOverview {
             figures: catalogue_figures(&items),
             departments,
             life_events: catalogue_rows::count_by_life_event(readers).await?,
-        });
-        if let Ok(mut cache) = overview_cache().lock() {
-            cache.insert(key, (Instant::now(), Arc::clone(&overview)));
-        }
-        Ok(overview)
+        })
     }
 
     /// Indexes again the items published under an older search rule (see

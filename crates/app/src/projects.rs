@@ -15,7 +15,7 @@ use onewindow_domain::validation::FieldError;
 use onewindow_store::audit as audit_rows;
 use onewindow_store::projects::{self as project_rows, ProjectScope};
 pub use onewindow_store::projects::{Region, StallAlert};
-use onewindow_store::{StoreError, catalogue as catalogue_rows, next_counter};
+use onewindow_store::{catalogue as catalogue_rows, next_counter};
 use serde::Serialize;
 
 use crate::actor::Actor;
@@ -291,12 +291,7 @@ impl Service {
             .await?
             .filter(|p| may_see(&actor.principal, p))
             .ok_or_else(|| AppError::not_found(format!("project {code}")))?;
-        let mut conn = self
-            .store()
-            .readers()
-            .acquire()
-            .await
-            .map_err(StoreError::from)?;
+        let mut conn = self.store().reader().await?;
         let Some(item) = catalogue_rows::get_item(&mut *conn, item_code).await? else {
             return Ok(Vec::new());
         };
@@ -324,12 +319,7 @@ impl Service {
             .collect();
         let mut items = Vec::new();
         let names = project.plan.item_names();
-        let mut conn = self
-            .store()
-            .readers()
-            .acquire()
-            .await
-            .map_err(StoreError::from)?;
+        let mut conn = self.store().reader().await?;
         let catalogue = catalogue_rows::items_named(&mut conn, &names).await?;
         for step in &project.plan.steps {
             if let Some(item) = catalogue.iter().find(|i| i.item.name == step.item_name) {

@@ -191,6 +191,11 @@ impl Store {
         &self.readers
     }
 
+    /// One reader connection, for a query that sends several statements.
+    pub async fn reader(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
+        Ok(self.readers.acquire().await?)
+    }
+
     /// Runs `job` inside the writer's next transaction; see [`writer::Writer::run`].
     pub async fn write<T, E, F>(&self, job: F) -> Result<T, E>
     where
